@@ -1,0 +1,139 @@
+// GuestMemory: region mapping and checked access.
+#include "runtime/memory/guest_memory.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <sys/mman.h>
+
+namespace husk {
+
+namespace {
+std::string hex(uint64_t value)
+{
+    char text[24];
+    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
+    return text;
+}
+constexpr uint64_t page_size = 4096;
+} // namespace
+
+Result<GuestMemory> GuestMemory::create(std::vector<GuestRegionSpec> const& specs)
+{
+    if (specs.empty())
+        return fail("guest memory needs at least one region");
+    auto sorted = specs;
+    std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.start < b.start; });
+    for (size_t i = 0; i < sorted.size(); ++i) {
+        auto const& spec = sorted[i];
+        if (spec.size == 0 || spec.size % page_size != 0 || spec.start.value() % page_size != 0)
+            return fail("guest memory region at " + hex(spec.start.value()) + " must be page aligned and non-empty");
+        auto end = spec.start.checked_add(spec.size);
+        if (!end)
+            return fail("guest memory region at " + hex(spec.start.value()) + " overflows the address space");
+        if (i + 1 < sorted.size() && *end > sorted[i + 1].start)
+            return fail("guest memory regions overlap at " + hex(sorted[i + 1].start.value()));
+    }
+
+    std::vector<Region> regions;
+    GuestMemory memory(std::move(regions));
+    for (auto const& spec : sorted) {
+        // NORESERVE: guest RAM is committed lazily as the guest touches it, like a real VMM.
+        void* host = ::mmap(nullptr, spec.size, PROT_READ | PROT_WRITE,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (host == MAP_FAILED)
+            return fail_errno("cannot map " + std::to_string(spec.size >> 20) + " MiB of guest memory");
+        memory.m_regions.push_back({ spec.start, spec.size, static_cast<uint8_t*>(host) });
+    }
+    return memory;
+}
+
+GuestMemory::GuestMemory(GuestMemory&& other) noexcept
+    : m_regions(std::move(other.m_regions))
+{
+    other.m_regions.clear();
+}
+
+GuestMemory& GuestMemory::operator=(GuestMemory&& other) noexcept
+{
+    if (this != &other) {
+        unmap_all();
+        m_regions = std::move(other.m_regions);
+        other.m_regions.clear();
+    }
+    return *this;
+}
+
+GuestMemory::~GuestMemory() { unmap_all(); }
+
+void GuestMemory::unmap_all()
+{
+    for (auto& region : m_regions)
+        ::munmap(region.host, region.size);
+    m_regions.clear();
+}
+
+uint64_t GuestMemory::total_size() const
+{
+    uint64_t total = 0;
+    for (auto const& region : m_regions)
+        total += region.size;
+    return total;
+}
+
+std::vector<GuestRegionInfo> GuestMemory::regions() const
+{
+    std::vector<GuestRegionInfo> info;
+    for (auto const& region : m_regions)
+        info.push_back({ region.start, region.size, reinterpret_cast<uint64_t>(region.host) });
+    return info;
+}
+
+Result<uint8_t*> GuestMemory::translate(GuestAddress address, uint64_t size) const
+{
+    if (!address.checked_add(size))
+        return fail("guest range " + hex(address.value()) + "+" + hex(size) + " overflows");
+    for (auto const& region : m_regions) {
+        if (address < region.start)
+            continue;
+        uint64_t offset = address.value() - region.start.value();
+        if (offset > region.size)
+            continue;
+        if (size > region.size - offset)
+            return fail("guest range " + hex(address.value()) + "+" + hex(size) + " crosses the end of guest memory region at "
+                + hex(region.start.value()));
+        return region.host + offset;
+    }
+    return fail("guest address " + hex(address.value()) + " is not in guest memory");
+}
+
+bool GuestMemory::contains(GuestAddress address, uint64_t size) const
+{
+    return translate(address, size).has_value();
+}
+
+Result<void> GuestMemory::read(GuestAddress address, std::span<uint8_t> destination) const
+{
+    auto* host = TRY(translate(address, destination.size()));
+    if (!destination.empty())
+        std::memcpy(destination.data(), host, destination.size());
+    return {};
+}
+
+Result<void> GuestMemory::write(GuestAddress address, std::span<uint8_t const> source)
+{
+    auto* host = TRY(translate(address, source.size()));
+    if (!source.empty())
+        std::memcpy(host, source.data(), source.size());
+    return {};
+}
+
+Result<void> GuestMemory::fill(GuestAddress address, uint8_t value, uint64_t size)
+{
+    auto* host = TRY(translate(address, size));
+    if (size > 0)
+        std::memset(host, value, size);
+    return {};
+}
+
+} // namespace husk

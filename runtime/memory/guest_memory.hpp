@@ -1,0 +1,81 @@
+// GuestMemory: the guest's RAM as a set of non-overlapping regions of host anonymous memory.
+// Every guest access goes through read/write/read_obj/write_obj, which check start, length,
+// overflow and region crossing and return an error instead of touching memory out of bounds.
+#pragma once
+
+#include "runtime/base/result.hpp"
+#include "runtime/memory/guest_address.hpp"
+
+#include <cstdint>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+namespace husk {
+
+struct GuestRegionSpec {
+    GuestAddress start;
+    uint64_t size { 0 };
+};
+
+// What the hypervisor needs to map one region (KVM_SET_USER_MEMORY_REGION). The host address is
+// for the VM-setup code only; device code never sees it.
+struct GuestRegionInfo {
+    GuestAddress start;
+    uint64_t size { 0 };
+    uint64_t host_address { 0 };
+};
+
+class GuestMemory {
+public:
+    static Result<GuestMemory> create(std::vector<GuestRegionSpec> const& regions);
+    GuestMemory(GuestMemory&&) noexcept;
+    GuestMemory& operator=(GuestMemory&&) noexcept;
+    GuestMemory(GuestMemory const&) = delete;
+    GuestMemory& operator=(GuestMemory const&) = delete;
+    ~GuestMemory();
+
+    // True when [address, address + size) lies inside one region. Zero length is valid anywhere
+    // inside or at the end of a region.
+    bool contains(GuestAddress address, uint64_t size) const;
+    uint64_t total_size() const;
+    std::vector<GuestRegionInfo> regions() const;
+
+    Result<void> read(GuestAddress address, std::span<uint8_t> destination) const;
+    Result<void> write(GuestAddress address, std::span<uint8_t const> source);
+    Result<void> fill(GuestAddress address, uint8_t value, uint64_t size);
+
+    template<typename T>
+    Result<T> read_obj(GuestAddress address) const
+    {
+        static_assert(std::is_trivially_copyable_v<T>);
+        T object {};
+        TRY(read(address, std::span(reinterpret_cast<uint8_t*>(&object), sizeof(T))));
+        return object;
+    }
+
+    template<typename T>
+    Result<void> write_obj(GuestAddress address, T const& object)
+    {
+        static_assert(std::is_trivially_copyable_v<T>);
+        return write(address, std::span(reinterpret_cast<uint8_t const*>(&object), sizeof(T)));
+    }
+
+private:
+    struct Region {
+        GuestAddress start;
+        uint64_t size { 0 };
+        uint8_t* host { nullptr };
+    };
+    explicit GuestMemory(std::vector<Region> regions)
+        : m_regions(std::move(regions))
+    {
+    }
+    // Host pointer for a range wholly inside one region, or an error naming the problem.
+    Result<uint8_t*> translate(GuestAddress address, uint64_t size) const;
+    void unmap_all();
+
+    std::vector<Region> m_regions;
+};
+
+} // namespace husk

@@ -1,0 +1,88 @@
+// GuestMemory bounds checks: overflow, region crossing, zero length, last byte.
+#include "runtime/memory/guest_memory.hpp"
+
+#include <array>
+#include <gtest/gtest.h>
+
+using namespace husk;
+
+namespace {
+GuestMemory two_regions()
+{
+    // [0, 64 KiB) and [1 MiB, 1 MiB + 64 KiB): a gap between them, like RAM around a hole.
+    auto memory = GuestMemory::create({ { GuestAddress(0), 0x10000 }, { GuestAddress(0x100000), 0x10000 } });
+    EXPECT_TRUE(memory.has_value());
+    return std::move(memory).value();
+}
+} // namespace
+
+TEST(GuestMemory, WriteThenRead_RoundTrips)
+{
+    auto memory = two_regions();
+    ASSERT_TRUE(memory.write_obj(GuestAddress(0x100010), uint64_t { 0x1122334455667788 }));
+    auto value = memory.read_obj<uint64_t>(GuestAddress(0x100010));
+    ASSERT_TRUE(value);
+    EXPECT_EQ(*value, 0x1122334455667788u);
+}
+
+TEST(GuestMemory, LastByteOfRegion_IsAccessible)
+{
+    auto memory = two_regions();
+    EXPECT_TRUE(memory.write_obj(GuestAddress(0xffff), uint8_t { 7 }));
+    EXPECT_EQ(*memory.read_obj<uint8_t>(GuestAddress(0xffff)), 7);
+}
+
+TEST(GuestMemory, ObjectStraddlingRegionEnd_IsRejected)
+{
+    auto memory = two_regions();
+    auto result = memory.write_obj(GuestAddress(0xfffe), uint32_t { 1 });
+    ASSERT_FALSE(result);
+    EXPECT_NE(result.error().message.find("crosses"), std::string::npos);
+}
+
+TEST(GuestMemory, AddressInGap_IsRejected)
+{
+    auto memory = two_regions();
+    EXPECT_FALSE(memory.read_obj<uint8_t>(GuestAddress(0x20000)));
+    EXPECT_FALSE(memory.contains(GuestAddress(0x10000), 1));
+}
+
+TEST(GuestMemory, RangeOverflowingAddressSpace_IsRejected)
+{
+    auto memory = two_regions();
+    std::array<uint8_t, 16> buffer {};
+    auto result = memory.read(GuestAddress(UINT64_MAX - 4), buffer);
+    ASSERT_FALSE(result);
+    EXPECT_NE(result.error().message.find("overflows"), std::string::npos);
+}
+
+TEST(GuestMemory, ZeroLength_IsValidInsideAndAtEnd)
+{
+    auto memory = two_regions();
+    EXPECT_TRUE(memory.contains(GuestAddress(0x100), 0));
+    EXPECT_TRUE(memory.contains(GuestAddress(0x10000), 0));
+    EXPECT_TRUE(memory.read(GuestAddress(0x10000), std::span<uint8_t> {}));
+    EXPECT_FALSE(memory.contains(GuestAddress(0x30000), 0));
+}
+
+TEST(GuestMemory, OverlappingRegions_AreRejected)
+{
+    auto memory = GuestMemory::create({ { GuestAddress(0), 0x2000 }, { GuestAddress(0x1000), 0x1000 } });
+    ASSERT_FALSE(memory);
+    EXPECT_NE(memory.error().message.find("overlap"), std::string::npos);
+}
+
+TEST(GuestMemory, UnalignedOrEmptyRegion_IsRejected)
+{
+    EXPECT_FALSE(GuestMemory::create({ { GuestAddress(0x10), 0x1000 } }));
+    EXPECT_FALSE(GuestMemory::create({ { GuestAddress(0), 0 } }));
+    EXPECT_FALSE(GuestMemory::create({}));
+}
+
+TEST(GuestMemory, Fill_ChecksBounds)
+{
+    auto memory = two_regions();
+    EXPECT_TRUE(memory.fill(GuestAddress(0x100000), 0xab, 0x10000));
+    EXPECT_EQ(*memory.read_obj<uint8_t>(GuestAddress(0x10ffff)), 0xab);
+    EXPECT_FALSE(memory.fill(GuestAddress(0x100000), 0xab, 0x10001));
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sets up the machine, builds the guest and lab kernels (cached outside the repo), and builds
+# husk with CMake into the build directory (default: build/ in the repo). Prints progress on
+# stderr. Usage: packaging/build.sh [build-dir]
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$repo/build}
+
+"$repo/packaging/setup.sh"
+
+guest_kernel=$("$repo/packaging/kernel/build.sh" guest)
+lab_kernel=$("$repo/packaging/kernel/build.sh" lab-host)
+
+echo ">> configuring husk in $build" >&2
+cmake -S "$repo" -B "$build" -G Ninja -DHUSK_WERROR=ON >/dev/null
+mkdir -p "$build/assets"
+ln -sfn "$guest_kernel/vmlinux" "$build/assets/vmlinux"
+ln -sfn "$guest_kernel/bzImage" "$build/assets/bzImage"
+ln -sfn "$lab_kernel/bzImage" "$build/assets/lab-bzImage"
+echo ">> building husk" >&2
+cmake --build "$build" -j"$(nproc)"

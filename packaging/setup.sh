@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what husk needs to build and test from Debian packages. Idempotent: installs only
+# what is missing, and runs `apt-get update` only when something is. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  # libraries
+  libseccomp-dev liburing-dev libcli11-dev googletest libgtest-dev libgmock-dev
+  # guest kernel and images
+  linux-source-6.1 flex bison bc libelf-dev libssl-dev xz-utils busybox-static cpio
+  # the lab and the QEMU peer in benchmarks
+  qemu-system-x86 iproute2 file
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  [[ $status == "install ok installed" ]] || missing+=("$package")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo ">> setup: all ${#packages[@]} packages present" >&2
+  exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "setup: need root to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo ">> setup: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -q >&2
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+echo ">> setup: done" >&2

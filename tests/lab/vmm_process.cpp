@@ -1,0 +1,140 @@
+// Child-process plumbing for lab tests.
+#include "tests/lab/vmm_process.hpp"
+
+#include "runtime/base/fd.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace husk::lab {
+
+std::string assets_dir()
+{
+    char const* override_dir = std::getenv("HUSK_ASSETS");
+    return override_dir ? override_dir : HUSK_ASSETS_DIR;
+}
+std::string guest_kernel() { return assets_dir() + "/vmlinux"; }
+std::string guest_initramfs() { return assets_dir() + "/initramfs.cpio"; }
+
+VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds limit, bool with_defaults)
+{
+    VmmRun run;
+    char report_template[] = "/tmp/husk-lab-report.XXXXXX";
+    int report_fd = mkstemp(report_template);
+    if (report_fd >= 0)
+        close(report_fd);
+    std::string report_path = report_template;
+
+    std::vector<std::string> argv { HUSK_VMM_PATH };
+    if (with_defaults) {
+        argv.insert(argv.end(), { "--kernel", guest_kernel(), "--initrd", guest_initramfs() });
+    }
+    argv.insert(argv.end(), { "--report", report_path });
+    // Job arguments start at "--": VMM options from the test go before it.
+    auto separator = std::find(arguments.begin(), arguments.end(), std::string("--"));
+    argv.insert(argv.end(), arguments.begin(), separator);
+    argv.insert(argv.end(), separator, arguments.end());
+
+    std::vector<char*> pointers;
+    for (auto& argument : argv)
+        pointers.push_back(argument.data());
+    pointers.push_back(nullptr);
+
+    int out_pipe[2], err_pipe[2];
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
+        return run;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    auto start = std::chrono::steady_clock::now();
+    pid_t pid = -1;
+    int spawned = posix_spawn(&pid, pointers[0], &actions, nullptr, pointers.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    if (spawned != 0) {
+        run.err = "cannot start " + argv[0];
+        close(out_pipe[0]);
+        close(err_pipe[0]);
+        return run;
+    }
+
+    pollfd fds[2] = { { out_pipe[0], POLLIN, 0 }, { err_pipe[0], POLLIN, 0 } };
+    std::string* sinks[2] = { &run.out, &run.err };
+    int open_streams = 2;
+    auto deadline = start + limit;
+    while (open_streams > 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            kill(pid, SIGKILL);
+            run.killed_by_test = true;
+            break;
+        }
+        if (poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            char buffer[65536];
+            ssize_t got = read(fds[i].fd, buffer, sizeof buffer);
+            if (got > 0) {
+                sinks[i]->append(buffer, static_cast<size_t>(got));
+            } else if (got == 0 || errno != EINTR) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_streams;
+            }
+        }
+    }
+    for (auto& pfd : fds)
+        if (pfd.fd >= 0)
+            close(pfd.fd);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    run.wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    run.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    auto report = read_file(report_path, 1 << 20);
+    if (report)
+        run.report = *report;
+    unlink(report_path.c_str());
+    return run;
+}
+
+std::optional<std::string> json_field(std::string const& json, std::string const& key)
+{
+    auto at = json.find("\"" + key + "\"");
+    if (at == std::string::npos)
+        return std::nullopt;
+    at = json.find(':', at);
+    if (at == std::string::npos)
+        return std::nullopt;
+    ++at;
+    while (at < json.size() && json[at] == ' ')
+        ++at;
+    if (at < json.size() && json[at] == '"') {
+        auto end = json.find('"', at + 1);
+        return json.substr(at + 1, end - at - 1);
+    }
+    auto end = json.find_first_of(",}", at);
+    return json.substr(at, end - at);
+}
+
+std::optional<long long> json_number(std::string const& json, std::string const& key)
+{
+    auto text = json_field(json, key);
+    if (!text || text->empty() || text->find_first_not_of("-0123456789") != std::string::npos)
+        return std::nullopt;
+    return std::stoll(*text);
+}
+
+} // namespace husk::lab

@@ -1,0 +1,35 @@
+// Runs husk-vmm as a child process for lab tests: captures stdout and stderr, enforces a
+// wall-clock limit, and reads the one-line JSON report the VMM writes with --report.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace husk::lab {
+
+struct VmmRun {
+    int exit_status { -1 };   // husk-vmm's own exit status; -1 if it was killed
+    bool killed_by_test { false };
+    std::string out;
+    std::string err;
+    std::string report;       // the JSON line, empty if none was written
+    std::chrono::milliseconds wall {};
+};
+
+std::string assets_dir();
+std::string guest_kernel();
+std::string guest_initramfs();
+
+// Runs husk-vmm with the given arguments (kernel and initrd added unless `with_defaults` is
+// false) and waits at most `limit`.
+VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds limit = std::chrono::seconds(120),
+    bool with_defaults = true);
+
+// Extracts a top-level or nested JSON value by key from the report ("stop_reason", "exit_code").
+// Good enough for the flat reports husk-vmm writes; returns nullopt when absent.
+std::optional<std::string> json_field(std::string const& json, std::string const& key);
+std::optional<long long> json_number(std::string const& json, std::string const& key);
+
+} // namespace husk::lab

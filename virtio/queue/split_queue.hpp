@@ -1,0 +1,107 @@
+// SplitQueue: the device side of one split virtqueue (virtio 1.2 §2.7). It pops validated
+// DescriptorChains from the available ring, returns them on the used ring, and decides whether
+// the driver wants an interrupt. Everything it reads from the guest is hostile: it validates the
+// layout once at creation, copies each descriptor once, bounds every walk, and reports faults as
+// QueueError instead of trusting or crashing.
+#pragma once
+
+#include "runtime/base/result.hpp"
+#include "runtime/memory/guest_memory.hpp"
+#include "virtio/queue/descriptor_chain.hpp"
+#include "virtio/queue/queue_error.hpp"
+#include "virtio/queue/ring_layout.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <variant>
+
+namespace husk {
+
+// Where the driver put the queue, as written to the transport's queue registers.
+struct QueueLayout {
+    uint16_t size { 0 };
+    GuestAddress descriptor_table;
+    GuestAddress avail_ring; // "driver area"
+    GuestAddress used_ring;  // "device area"
+};
+
+// Most descriptors husk accepts in one indirect table. Linux sizes a table by the request's
+// segment count, so block/net devices must advertise limits below this.
+inline constexpr uint32_t max_indirect_descriptors = 256;
+
+// Outcome of SplitQueue::pop(): a chain, nothing available, or a guest fault.
+class PopResult {
+public:
+    PopResult() = default; // nothing available
+    PopResult(DescriptorChain chain)
+        : m_value(std::move(chain))
+    {
+    }
+    PopResult(QueueError error)
+        : m_value(std::move(error))
+    {
+    }
+
+    bool is_empty() const { return std::holds_alternative<std::monostate>(m_value); }
+    bool has_chain() const { return std::holds_alternative<DescriptorChain>(m_value); }
+    bool has_error() const { return std::holds_alternative<QueueError>(m_value); }
+    DescriptorChain& chain() { return std::get<DescriptorChain>(m_value); }
+    QueueError const& error() const { return std::get<QueueError>(m_value); }
+
+private:
+    std::variant<std::monostate, DescriptorChain, QueueError> m_value;
+};
+
+class SplitQueue {
+public:
+    // A queue the driver did not enable: pop() finds nothing, add_used() fails.
+    SplitQueue() = default;
+    // Validates the layout (size a power of two ≤ 256, alignment, every part inside guest
+    // memory). `features` are the negotiated ones: EVENT_IDX and INDIRECT_DESC matter here.
+    static Result<SplitQueue> create(GuestMemory& memory, QueueLayout const& layout, uint64_t features);
+
+    SplitQueue(SplitQueue&&) = default;
+    SplitQueue& operator=(SplitQueue&&) = default;
+    SplitQueue(SplitQueue const&) = delete;
+    SplitQueue& operator=(SplitQueue const&) = delete;
+
+    bool is_ready() const { return m_memory != nullptr; }
+    uint16_t size() const { return m_layout.size; }
+    QueueLayout const& layout() const { return m_layout; }
+    // Set after a ring-level fault; pop() then keeps returning that fault until a reset.
+    bool is_broken() const { return m_broken.has_value(); }
+    uint16_t next_avail_index() const { return m_next_avail; }
+    uint16_t next_used_index() const { return m_next_used; }
+
+    // The next available chain, nothing, or a QueueError. With EVENT_IDX, finding the ring
+    // empty also asks the driver to notify at the next entry (avail_event).
+    PopResult pop();
+
+    // Returns a chain to the driver: `length` is the number of bytes really written into it.
+    Result<void> add_used(uint16_t head, uint32_t length);
+
+    // Whether the driver wants an interrupt for the entries added since the last call: by
+    // used_event with EVENT_IDX, by the NO_INTERRUPT flag without it. Errs towards true when the
+    // ring cannot be read: a spurious interrupt is harmless, a lost one hangs the driver.
+    bool needs_notification();
+
+private:
+    SplitQueue(GuestMemory& memory, QueueLayout const& layout, uint64_t features);
+    struct ChainBuilder;
+
+    std::optional<uint16_t> read_avail_index();
+    QueueError fault(QueueErrorKind kind, std::string detail);
+    PopResult read_chain(uint16_t head);
+    std::optional<QueueErrorKind> read_indirect_table(virtio::ring::Descriptor const& descriptor, ChainBuilder& builder);
+
+    GuestMemory* m_memory { nullptr };
+    QueueLayout m_layout;
+    bool m_event_idx { false };
+    bool m_indirect { false };
+    uint16_t m_next_avail { 0 };
+    uint16_t m_next_used { 0 };
+    uint16_t m_signalled_used { 0 }; // m_next_used when needs_notification() last ran
+    std::optional<QueueError> m_broken;
+};
+
+} // namespace husk

@@ -1,0 +1,73 @@
+// Vcpu: one KVM vCPU fd and its mmapped kvm_run page. All vCPU-state ioctls (registers, MSRs,
+// CPUID, LAPIC, MP state) and KVM_RUN live here. A Vcpu is driven by one thread at a time;
+// only set_immediate_exit() may be called from another thread while run() is in progress.
+#pragma once
+
+#include "runtime/base/fd.hpp"
+#include "runtime/base/result.hpp"
+#include "runtime/kvm/vcpu_exit.hpp"
+#include "runtime/kvm/vm.hpp"
+
+#include <linux/kvm.h>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace husk {
+
+class Vcpu {
+public:
+    // `index` is the KVM vCPU id, which is also the initial APIC id; index 0 is the BSP.
+    static Result<Vcpu> create(Vm const& vm, unsigned index);
+    Vcpu(Vcpu&& other) noexcept;
+    Vcpu& operator=(Vcpu&& other) noexcept;
+    Vcpu(Vcpu const&) = delete;
+    Vcpu& operator=(Vcpu const&) = delete;
+    ~Vcpu();
+
+    unsigned index() const { return m_index; }
+
+    Result<kvm_regs> get_regs() const;
+    Result<void> set_regs(kvm_regs const& regs);
+    Result<kvm_sregs> get_sregs() const;
+    Result<void> set_sregs(kvm_sregs const& sregs);
+    Result<kvm_fpu> get_fpu() const;
+    Result<void> set_fpu(kvm_fpu const& fpu);
+    // Fails unless KVM accepts every entry (it stops at the first MSR it rejects).
+    Result<void> set_msrs(std::span<kvm_msr_entry const> entries);
+    // Fills the data of each entry, whose index the caller sets.
+    Result<void> get_msrs(std::span<kvm_msr_entry> entries) const;
+    Result<void> set_cpuid(std::span<kvm_cpuid_entry2 const> entries);
+    Result<kvm_lapic_state> get_lapic() const;
+    Result<void> set_lapic(kvm_lapic_state const& lapic);
+    Result<kvm_mp_state> get_mp_state() const;
+    Result<void> set_mp_state(kvm_mp_state const& state);
+
+    // Enters the guest until the next exit. EINTR (a kick) is reported as InterruptedExit, not
+    // as an error.
+    Result<VcpuExit> run();
+    // When set, KVM_RUN returns EINTR at once instead of entering the guest. Safe from any thread:
+    // combined with a signal, it closes the race of a kick landing just before KVM_RUN.
+    void set_immediate_exit(bool enabled);
+
+    // GPRs, RIP, RFLAGS, CR0/2/3/4, EFER, segments and descriptor tables, for --debug reports.
+    std::string register_dump() const;
+
+private:
+    Vcpu(Fd fd, unsigned index, kvm_run* run, size_t run_size)
+        : m_fd(std::move(fd))
+        , m_index(index)
+        , m_run(run)
+        , m_run_size(run_size)
+    {
+    }
+    void unmap();
+    Result<VcpuExit> decode_exit();
+
+    Fd m_fd;
+    unsigned m_index { 0 };
+    kvm_run* m_run { nullptr };
+    size_t m_run_size { 0 };
+};
+
+} // namespace husk

@@ -1,0 +1,92 @@
+// Vm: VM-level KVM ioctls.
+#include "runtime/kvm/vm.hpp"
+
+#include <sys/ioctl.h>
+
+namespace husk {
+
+namespace {
+Result<void> vm_ioctl(int fd, unsigned long request, void const* argument, char const* name)
+{
+    if (::ioctl(fd, request, argument) < 0)
+        return fail_errno(name);
+    return {};
+}
+} // namespace
+
+Result<Vm> Vm::create(Kvm const& kvm)
+{
+    size_t mmap_size = TRY(kvm.vcpu_mmap_size());
+    int fd = ::ioctl(kvm.fd(), KVM_CREATE_VM, 0);
+    if (fd < 0)
+        return fail_errno("KVM_CREATE_VM");
+    return Vm(Fd(fd), mmap_size);
+}
+
+Result<void> Vm::map_memory(GuestMemory const& memory)
+{
+    for (auto const& region : memory.regions()) {
+        kvm_userspace_memory_region slot {};
+        slot.slot = m_next_slot;
+        slot.guest_phys_addr = region.start.value();
+        slot.memory_size = region.size;
+        slot.userspace_addr = region.host_address;
+        if (::ioctl(m_fd.get(), KVM_SET_USER_MEMORY_REGION, &slot) < 0)
+            return fail_errno("KVM_SET_USER_MEMORY_REGION slot " + std::to_string(m_next_slot));
+        ++m_next_slot;
+    }
+    return {};
+}
+
+Result<void> Vm::set_tss_address(uint64_t address)
+{
+    // KVM_SET_TSS_ADDR takes the address by value, not by pointer.
+    if (::ioctl(m_fd.get(), KVM_SET_TSS_ADDR, static_cast<unsigned long>(address)) < 0)
+        return fail_errno("KVM_SET_TSS_ADDR");
+    return {};
+}
+
+Result<void> Vm::set_identity_map_address(uint64_t address)
+{
+    return vm_ioctl(m_fd.get(), KVM_SET_IDENTITY_MAP_ADDR, &address, "KVM_SET_IDENTITY_MAP_ADDR");
+}
+
+Result<void> Vm::create_irqchip() { return vm_ioctl(m_fd.get(), KVM_CREATE_IRQCHIP, nullptr, "KVM_CREATE_IRQCHIP"); }
+
+Result<void> Vm::create_pit2()
+{
+    kvm_pit_config config {};
+    // Without the dummy, every PC-speaker port access (0x61) would exit to user space.
+    config.flags = KVM_PIT_SPEAKER_DUMMY;
+    return vm_ioctl(m_fd.get(), KVM_CREATE_PIT2, &config, "KVM_CREATE_PIT2");
+}
+
+Result<void> Vm::register_irqfd(EventFd const& event, uint32_t gsi)
+{
+    kvm_irqfd irqfd {};
+    irqfd.fd = static_cast<uint32_t>(event.fd());
+    irqfd.gsi = gsi;
+    return vm_ioctl(m_fd.get(), KVM_IRQFD, &irqfd, "KVM_IRQFD");
+}
+
+Result<void> Vm::register_ioeventfd(EventFd const& event, uint64_t address, uint32_t length, IoSpace space)
+{
+    if (length != 1 && length != 2 && length != 4 && length != 8)
+        return fail("ioeventfd length must be 1, 2, 4 or 8 bytes, got " + std::to_string(length));
+    kvm_ioeventfd ioeventfd {};
+    ioeventfd.addr = address;
+    ioeventfd.len = length;
+    ioeventfd.fd = event.fd();
+    ioeventfd.flags = space == IoSpace::Pio ? KVM_IOEVENTFD_FLAG_PIO : 0;
+    return vm_ioctl(m_fd.get(), KVM_IOEVENTFD, &ioeventfd, "KVM_IOEVENTFD");
+}
+
+Result<void> Vm::set_irq_line(uint32_t irq, IrqLevel level)
+{
+    kvm_irq_level line {};
+    line.irq = irq;
+    line.level = level == IrqLevel::High ? 1 : 0;
+    return vm_ioctl(m_fd.get(), KVM_IRQ_LINE, &line, "KVM_IRQ_LINE");
+}
+
+} // namespace husk

@@ -1,0 +1,178 @@
+// husk-vmm option parsing: a small table-driven parser without exceptions.
+#include "runtime/main/vmm_options.hpp"
+#include "runtime/main/value_parsing.hpp"
+
+#include <string_view>
+
+namespace husk {
+
+namespace {
+// Numbered densely from 0: used as an index for duplicate detection.
+enum class Option { Kernel, Initrd, Cmdline, Memory, Vcpus, Serial, Timeout, Report, Debug, Help, Count };
+enum class TakesValue { No, Yes };
+
+struct OptionSpec {
+    std::string_view name;
+    Option option;
+    TakesValue takes_value;
+};
+
+constexpr OptionSpec option_specs[] = {
+    { "--kernel", Option::Kernel, TakesValue::Yes },
+    { "--initrd", Option::Initrd, TakesValue::Yes },
+    { "--cmdline", Option::Cmdline, TakesValue::Yes },
+    { "--memory", Option::Memory, TakesValue::Yes },
+    { "--vcpus", Option::Vcpus, TakesValue::Yes },
+    { "--serial", Option::Serial, TakesValue::Yes },
+    { "--timeout", Option::Timeout, TakesValue::Yes },
+    { "--report", Option::Report, TakesValue::Yes },
+    { "--debug", Option::Debug, TakesValue::No },
+    { "--help", Option::Help, TakesValue::No },
+    { "-h", Option::Help, TakesValue::No },
+};
+
+OptionSpec const* find_option(std::string_view name)
+{
+    for (auto const& spec : option_specs) {
+        if (spec.name == name)
+            return &spec;
+    }
+    return nullptr;
+}
+
+SerialOutput parse_serial(std::string_view value)
+{
+    if (value == "none")
+        return { SerialOutput::Kind::None, {} };
+    if (value == "stdout")
+        return { SerialOutput::Kind::Stdout, {} };
+    if (value == "stderr")
+        return { SerialOutput::Kind::Stderr, {} };
+    return { SerialOutput::Kind::File, std::string(value) };
+}
+
+Result<void> apply(VmmOptions& options, Option option, std::string_view name, std::string_view value)
+{
+    auto with_name = [&](Error error) { return fail(std::string(name) + ": " + error.message); };
+    switch (option) {
+    case Option::Kernel:
+    case Option::Initrd:
+    case Option::Report:
+        if (value.empty())
+            return fail(std::string(name) + ": empty path");
+        if (option == Option::Kernel)
+            options.kernel_path = value;
+        else if (option == Option::Initrd)
+            options.initrd_path = std::string(value);
+        else
+            options.report_path = std::string(value);
+        return {};
+    case Option::Cmdline: options.extra_cmdline = value; return {};
+    case Option::Memory: {
+        auto bytes = parse_memory_size(value);
+        if (!bytes)
+            return with_name(bytes.error());
+        options.memory_bytes = *bytes;
+        return {};
+    }
+    case Option::Vcpus: {
+        auto count = parse_bounded_integer(value, 1, max_vcpus);
+        if (!count)
+            return with_name(count.error());
+        options.vcpus = static_cast<unsigned>(*count);
+        return {};
+    }
+    case Option::Serial:
+        if (value.empty())
+            return fail(std::string(name) + ": empty value (none, stdout, stderr or a file path)");
+        options.serial = parse_serial(value);
+        return {};
+    case Option::Timeout: {
+        auto duration = parse_duration(value);
+        if (!duration)
+            return with_name(duration.error());
+        options.timeout = *duration;
+        return {};
+    }
+    case Option::Debug: options.debug = true; return {};
+    case Option::Help: options.help = true; return {};
+    case Option::Count: break;
+    }
+    return {};
+}
+} // namespace
+
+Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
+{
+    VmmOptions options;
+    bool seen[static_cast<size_t>(Option::Count)] = {};
+    for (size_t i = 1; i < argv.size(); ++i) {
+        if (argv[i] == nullptr)
+            break; // a conventional argv ends in a null pointer
+        std::string_view argument(argv[i]);
+        if (argument == "--") {
+            for (size_t j = i + 1; j < argv.size() && argv[j] != nullptr; ++j)
+                options.job_argv.emplace_back(argv[j]);
+            break;
+        }
+        std::string_view name = argument;
+        std::optional<std::string_view> inline_value;
+        if (size_t equals = argument.find('='); argument.starts_with("--") && equals != std::string_view::npos) {
+            name = argument.substr(0, equals);
+            inline_value = argument.substr(equals + 1);
+        }
+        OptionSpec const* spec = find_option(name);
+        if (spec == nullptr) {
+            if (!argument.starts_with("-"))
+                return fail("unexpected argument '" + std::string(argument) + "' (the job's command goes after --)");
+            return fail("unknown option '" + std::string(name) + "' (see --help)");
+        }
+        // -h and --help share a slot, so "-h --help" counts as a duplicate like any other.
+        size_t slot = static_cast<size_t>(spec->option);
+        if (seen[slot])
+            return fail("option " + std::string(spec->name) + " given more than once");
+        seen[slot] = true;
+
+        std::string_view value;
+        if (spec->takes_value == TakesValue::Yes) {
+            if (inline_value) {
+                value = *inline_value;
+            } else {
+                if (i + 1 >= argv.size() || argv[i + 1] == nullptr)
+                    return fail("option " + std::string(spec->name) + " needs a value");
+                value = argv[++i];
+            }
+        } else if (inline_value) {
+            return fail("option " + std::string(spec->name) + " takes no value");
+        }
+        TRY(apply(options, spec->option, spec->name, value));
+        if (options.help)
+            return options;
+    }
+    if (options.kernel_path.empty())
+        return fail("missing --kernel PATH (see --help)");
+    return options;
+}
+
+std::string vmm_usage()
+{
+    return "usage: husk-vmm --kernel PATH [options] [-- CMD ARGS...]\n"
+           "Boots a Linux guest in a KVM micro-VM and runs CMD through the guest's init.\n"
+           "\n"
+           "  --kernel PATH      uncompressed vmlinux (ELF) or bzImage\n"
+           "  --initrd PATH      initramfs image\n"
+           "  --cmdline ARGS     extra kernel command line arguments\n"
+           "  --memory SIZE      guest RAM, 32M..64G, multiple of 4K (default 128M)\n"
+           "  --vcpus N          1..32 (default 1)\n"
+           "  --serial WHERE     guest console: none (default), stdout, stderr or a file path\n"
+           "  --timeout TIME     stop the VM after TIME: 500ms, 30s, 2m, 1h (bare number: seconds)\n"
+           "  --report FILE      write the JSON stop report to FILE (default: log it on stderr)\n"
+           "  --debug            debug logging, kernel messages on the console, register dumps\n"
+           "  --help             this text\n"
+           "\n"
+           "Exit status: 0 guest shut down cleanly, 1 VMM/KVM error, 2 usage error,\n"
+           "3 guest crashed or halted, 4 timeout, 5 stopped by a host signal.\n"
+           "The job's own exit status is in the report, never in husk-vmm's exit status.\n";
+}
+
+} // namespace husk

@@ -1,0 +1,53 @@
+// husk-vmm command line: options, their parser and the kernel command line built from them.
+// Pure functions (no I/O) so every rejection path is unit-tested.
+#pragma once
+
+#include "runtime/base/result.hpp"
+#include "runtime/vmm/machine_config.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace husk {
+
+struct VmmOptions {
+    std::string kernel_path;
+    std::optional<std::string> initrd_path;
+    std::string extra_cmdline; // --cmdline, appended after the husk defaults
+    uint64_t memory_bytes { default_memory_bytes };
+    unsigned vcpus { 1 };
+    SerialOutput serial; // off by default: fast boot, `quiet`
+    std::optional<std::chrono::milliseconds> timeout;
+    std::optional<std::string> report_path;
+    bool debug { false };
+    bool help { false }; // --help seen: print usage, exit 0, nothing else is checked
+    std::vector<std::string> job_argv; // everything after `--`
+};
+
+inline constexpr unsigned max_vcpus = 32;
+
+// argv as main() receives it (argv[0] is the program name). Accepts `--name value` and
+// `--name=value`. Unknown or duplicated options, missing values and stray arguments are errors.
+Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv);
+
+std::string vmm_usage();
+
+// Linux/x86 keeps at most COMMAND_LINE_SIZE - 1 = 2047 bytes of the command line (6.1,
+// arch/x86/include/asm/setup.h) and silently drops the rest, which would lose job arguments;
+// so husk refuses longer lines up front.
+inline constexpr size_t kernel_cmdline_max_length = 2047;
+// The kernel hands at most CONFIG_INIT_ENV_ARG_LIMIT (32) arguments to init, argv[0] included,
+// and panics ("Too many boot init vars") beyond that.
+inline constexpr size_t max_job_arguments = 31;
+
+// The complete kernel command line: husk defaults, serial console settings, --cmdline, then
+// ` -- ` and each job argument double-quoted for the kernel's parser (lib/cmdline.c next_arg).
+Result<std::string> build_kernel_cmdline(VmmOptions const& options);
+
+MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline);
+
+} // namespace husk

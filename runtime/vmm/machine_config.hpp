@@ -1,0 +1,33 @@
+// MachineConfig: everything needed to assemble and boot one VM, already validated by the
+// command line layer (sizes, counts, the complete kernel command line).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace husk {
+
+struct SerialOutput {
+    enum class Kind { None, Stdout, Stderr, File };
+    Kind kind { Kind::None };
+    std::string path; // Kind::File only; created or truncated
+};
+
+inline constexpr uint64_t default_memory_bytes = 128ull << 20;
+
+struct MachineConfig {
+    std::string kernel_path;
+    std::optional<std::string> initrd_path;
+    std::string cmdline; // the complete kernel command line
+    uint64_t memory_bytes { default_memory_bytes };
+    unsigned vcpus { 1 };
+    SerialOutput serial;
+    std::optional<std::chrono::milliseconds> timeout;
+    bool debug { false };
+    // Origin of the setup_us timing; main() sets it as early as it can.
+    std::chrono::steady_clock::time_point process_start { std::chrono::steady_clock::now() };
+};
+
+} // namespace husk

@@ -1,0 +1,134 @@
+// husk-vmm option parsing: accepted forms and every rejection path.
+#include "runtime/main/vmm_options.hpp"
+
+#include <gtest/gtest.h>
+#include <initializer_list>
+#include <vector>
+
+using namespace husk;
+using namespace std::chrono_literals;
+
+namespace {
+Result<VmmOptions> parse(std::initializer_list<char const*> arguments)
+{
+    std::vector<char const*> argv { "husk-vmm" };
+    argv.insert(argv.end(), arguments);
+    return parse_vmm_options(argv);
+}
+
+void expect_rejected(std::initializer_list<char const*> arguments, std::string const& fragment)
+{
+    auto result = parse(arguments);
+    ASSERT_FALSE(result.has_value()) << "accepted although it should mention: " << fragment;
+    EXPECT_NE(result.error().message.find(fragment), std::string::npos) << result.error().message;
+    EXPECT_EQ(result.error().message.find('\n'), std::string::npos) << "error must be one line";
+}
+} // namespace
+
+TEST(ParseVmmOptions, KernelOnly_GivesDefaults)
+{
+    auto options = parse({ "--kernel", "vmlinux" });
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_EQ(options->kernel_path, "vmlinux");
+    EXPECT_FALSE(options->initrd_path);
+    EXPECT_EQ(options->memory_bytes, 128ull << 20);
+    EXPECT_EQ(options->vcpus, 1u);
+    EXPECT_EQ(options->serial.kind, SerialOutput::Kind::None);
+    EXPECT_FALSE(options->timeout);
+    EXPECT_FALSE(options->report_path);
+    EXPECT_FALSE(options->debug);
+    EXPECT_TRUE(options->job_argv.empty());
+}
+
+TEST(ParseVmmOptions, EveryOption_IsParsed)
+{
+    auto options = parse({ "--kernel", "k", "--initrd", "i", "--cmdline", "foo=1 bar", "--memory", "1G", "--vcpus", "4",
+        "--serial", "stdout", "--timeout", "500ms", "--report", "r.json", "--debug", "--", "/bin/echo", "a b", "--x" });
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_EQ(*options->initrd_path, "i");
+    EXPECT_EQ(options->extra_cmdline, "foo=1 bar");
+    EXPECT_EQ(options->memory_bytes, 1ull << 30);
+    EXPECT_EQ(options->vcpus, 4u);
+    EXPECT_EQ(options->serial.kind, SerialOutput::Kind::Stdout);
+    EXPECT_EQ(*options->timeout, 500ms);
+    EXPECT_EQ(*options->report_path, "r.json");
+    EXPECT_TRUE(options->debug);
+    EXPECT_EQ(options->job_argv, (std::vector<std::string> { "/bin/echo", "a b", "--x" }));
+}
+
+TEST(ParseVmmOptions, EqualsForm_IsAccepted)
+{
+    auto options = parse({ "--kernel=k", "--memory=64M", "--cmdline=a=b" });
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_EQ(options->kernel_path, "k");
+    EXPECT_EQ(options->memory_bytes, 64ull << 20);
+    EXPECT_EQ(options->extra_cmdline, "a=b");
+}
+
+TEST(ParseVmmOptions, SerialValues_MapToKinds)
+{
+    EXPECT_EQ(parse({ "--kernel", "k", "--serial", "none" })->serial.kind, SerialOutput::Kind::None);
+    EXPECT_EQ(parse({ "--kernel", "k", "--serial", "stderr" })->serial.kind, SerialOutput::Kind::Stderr);
+    auto file = parse({ "--kernel", "k", "--serial", "console.log" });
+    EXPECT_EQ(file->serial.kind, SerialOutput::Kind::File);
+    EXPECT_EQ(file->serial.path, "console.log");
+}
+
+TEST(ParseVmmOptions, Help_StopsParsing)
+{
+    auto options = parse({ "--help", "--bogus" });
+    ASSERT_TRUE(options);
+    EXPECT_TRUE(options->help);
+    EXPECT_TRUE(parse({ "-h" })->help);
+}
+
+TEST(ParseVmmOptions, MissingKernel_IsRejected) { expect_rejected({ "--vcpus", "2" }, "--kernel"); }
+TEST(ParseVmmOptions, UnknownOption_IsRejected) { expect_rejected({ "--kernel", "k", "--fast" }, "unknown option '--fast'"); }
+TEST(ParseVmmOptions, UnknownEqualsOption_IsRejected) { expect_rejected({ "--kernel", "k", "--fast=1" }, "unknown option '--fast'"); }
+TEST(ParseVmmOptions, StrayArgument_IsRejected) { expect_rejected({ "--kernel", "k", "ls" }, "after --"); }
+TEST(ParseVmmOptions, MissingValueAtEnd_IsRejected) { expect_rejected({ "--kernel" }, "needs a value"); }
+TEST(ParseVmmOptions, DuplicateOption_IsRejected) { expect_rejected({ "--kernel", "a", "--kernel", "b" }, "more than once"); }
+TEST(ParseVmmOptions, DuplicateFlag_IsRejected) { expect_rejected({ "--kernel", "a", "--debug", "--debug" }, "more than once"); }
+TEST(ParseVmmOptions, ValueOnFlag_IsRejected) { expect_rejected({ "--kernel", "a", "--debug=yes" }, "takes no value"); }
+TEST(ParseVmmOptions, EmptyKernelPath_IsRejected) { expect_rejected({ "--kernel", "" }, "empty path"); }
+TEST(ParseVmmOptions, EmptyInitrdPath_IsRejected) { expect_rejected({ "--kernel", "k", "--initrd=" }, "empty path"); }
+TEST(ParseVmmOptions, EmptyReportPath_IsRejected) { expect_rejected({ "--kernel", "k", "--report", "" }, "empty path"); }
+TEST(ParseVmmOptions, EmptySerial_IsRejected) { expect_rejected({ "--kernel", "k", "--serial", "" }, "--serial"); }
+TEST(ParseVmmOptions, BadMemory_IsRejected) { expect_rejected({ "--kernel", "k", "--memory", "12Q" }, "--memory"); }
+TEST(ParseVmmOptions, MemoryTooSmall_IsRejected) { expect_rejected({ "--kernel", "k", "--memory", "16M" }, "minimum"); }
+TEST(ParseVmmOptions, MemoryTooLarge_IsRejected) { expect_rejected({ "--kernel", "k", "--memory", "128G" }, "maximum"); }
+TEST(ParseVmmOptions, ZeroVcpus_IsRejected) { expect_rejected({ "--kernel", "k", "--vcpus", "0" }, "--vcpus"); }
+TEST(ParseVmmOptions, TooManyVcpus_IsRejected) { expect_rejected({ "--kernel", "k", "--vcpus", "33" }, "out of range"); }
+TEST(ParseVmmOptions, NonNumericVcpus_IsRejected) { expect_rejected({ "--kernel", "k", "--vcpus", "two" }, "--vcpus"); }
+TEST(ParseVmmOptions, BadTimeout_IsRejected) { expect_rejected({ "--kernel", "k", "--timeout", "soon" }, "--timeout"); }
+
+TEST(ParseVmmOptions, ValueLookingLikeOption_IsTakenAsValue)
+{
+    // "--cmdline --x" means the extra cmdline is "--x": values are never reinterpreted as options.
+    auto options = parse({ "--kernel", "k", "--cmdline", "--x" });
+    ASSERT_TRUE(options);
+    EXPECT_EQ(options->extra_cmdline, "--x");
+}
+
+TEST(ParseVmmOptions, EmptyJobAfterSeparator_IsAccepted)
+{
+    auto options = parse({ "--kernel", "k", "--" });
+    ASSERT_TRUE(options);
+    EXPECT_TRUE(options->job_argv.empty());
+}
+
+TEST(MachineConfigFrom, CopiesEveryField)
+{
+    auto options = parse({ "--kernel", "k", "--initrd", "i", "--memory", "256M", "--vcpus", "2", "--timeout", "3s",
+        "--serial", "stderr", "--debug" });
+    ASSERT_TRUE(options);
+    auto config = machine_config_from(*options, "console=ttyS0");
+    EXPECT_EQ(config.kernel_path, "k");
+    EXPECT_EQ(*config.initrd_path, "i");
+    EXPECT_EQ(config.cmdline, "console=ttyS0");
+    EXPECT_EQ(config.memory_bytes, 256ull << 20);
+    EXPECT_EQ(config.vcpus, 2u);
+    EXPECT_EQ(*config.timeout, 3s);
+    EXPECT_EQ(config.serial.kind, SerialOutput::Kind::Stderr);
+    EXPECT_TRUE(config.debug);
+}

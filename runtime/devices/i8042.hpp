@@ -1,0 +1,61 @@
+// I8042 and ResetPort: the two legacy ways a PC guest asks for a reset. Linux reboots through
+// the keyboard controller with `reboot=k` (its default on many machines) and through the PCI
+// reset control register with `reboot=pci` / `reboot=cf9`. Neither models more than that.
+#pragma once
+
+#include "runtime/devices/bus.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+
+namespace husk {
+
+// Just enough of the PC keyboard controller: no keyboard, no mouse, no controller RAM.
+class I8042 final : public BusDevice {
+public:
+    static constexpr uint64_t port_base = 0x60;
+    static constexpr uint64_t port_length = 5;
+    static constexpr uint64_t data_offset = 0; // port 0x60
+    static constexpr uint64_t command_offset = 4; // port 0x64: write command, read status
+
+    static constexpr uint8_t command_pulse_reset = 0xfe; // pulse output line 0 (CPU reset) low
+    // Status: self-test passed (system flag), input and output buffers empty, so the guest's
+    // kb_wait() loop ends at once and a probing driver sees nothing to read.
+    static constexpr uint8_t status_system_flag = 0x04;
+    static constexpr uint8_t idle_status = status_system_flag;
+
+    // on_reset is called from the writing vCPU's thread, once per 0xfe command write (Linux
+    // retries the command up to ten times until the reset lands). Empty means ignore resets.
+    explicit I8042(std::function<void()> on_reset);
+
+    void read(uint64_t offset, std::span<uint8_t> data) override;
+    void write(uint64_t offset, std::span<uint8_t const> data) override;
+
+private:
+    std::function<void()> const m_on_reset; // never changes, so no lock is needed
+};
+
+// The reset control register at port 0xcf9 (Intel PCH/PIIX). Bit 2 starts the reset; bit 1
+// selects hard over soft reset and is kept for read-back, as Linux reads then writes the register.
+class ResetPort final : public BusDevice {
+public:
+    static constexpr uint64_t port_base = 0xcf9;
+    static constexpr uint64_t port_length = 1;
+    static constexpr uint8_t reset_cpu = 0x04;
+    static constexpr uint8_t system_reset = 0x02;
+    static constexpr uint8_t full_reset = 0x08;
+    static constexpr uint8_t readable_bits = system_reset | full_reset;
+
+    // on_reset is called from the writing vCPU's thread once per write with reset_cpu set.
+    explicit ResetPort(std::function<void()> on_reset);
+
+    void read(uint64_t offset, std::span<uint8_t> data) override;
+    void write(uint64_t offset, std::span<uint8_t const> data) override;
+
+private:
+    std::function<void()> const m_on_reset;
+    std::atomic<uint8_t> m_value { 0 };
+};
+
+} // namespace husk

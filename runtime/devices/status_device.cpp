@@ -1,0 +1,119 @@
+// StatusDevice: validation of the status port ABI. Values are little-endian (x86 `outl`).
+#include "runtime/devices/status_device.hpp"
+
+#include "runtime/base/log.hpp"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+namespace husk {
+
+namespace {
+constexpr size_t byte_width = sizeof(uint8_t); // the boot marker is written with outb
+constexpr size_t word_width = sizeof(uint32_t); // everything else with outl
+constexpr uint32_t max_exit_code = 255;
+constexpr uint32_t max_signal = 64; // Linux's _NSIG
+
+uint32_t little_endian_value(std::span<uint8_t const> data)
+{
+    uint32_t value = 0;
+    for (size_t i = 0; i < data.size() && i < sizeof value; ++i)
+        value |= static_cast<uint32_t>(data[i]) << (8 * i);
+    return value;
+}
+
+std::string describe_write(uint64_t offset, std::span<uint8_t const> data)
+{
+    char text[96];
+    std::snprintf(text, sizeof text, "offset %#" PRIx64 ", %zu byte(s), value %#" PRIx32, offset, data.size(),
+        little_endian_value(data));
+    return text;
+}
+} // namespace
+
+StatusDevice::StatusDevice(std::function<void()> on_boot_marker)
+    : m_on_boot_marker(std::move(on_boot_marker))
+{
+}
+
+void StatusDevice::read(uint64_t, std::span<uint8_t> data) { std::fill(data.begin(), data.end(), uint8_t { 0 }); }
+
+void StatusDevice::write(uint64_t offset, std::span<uint8_t const> data)
+{
+    BootMarker boot_marker = BootMarker::Unchanged;
+    std::string problem;
+    uint32_t invalid_writes = 0;
+    {
+        std::lock_guard lock(m_lock);
+        problem = apply(offset, data, boot_marker);
+        if (!problem.empty() && m_status.invalid_writes < UINT32_MAX)
+            ++m_status.invalid_writes;
+        invalid_writes = m_status.invalid_writes;
+    }
+    if (!problem.empty() && invalid_writes <= max_logged_invalid_writes) {
+        log_warn("status device: ignoring guest write (" + describe_write(offset, data) + "): " + problem
+            + (invalid_writes == max_logged_invalid_writes ? "; further invalid writes are only counted" : ""));
+    }
+    if (boot_marker == BootMarker::Recorded && m_on_boot_marker)
+        m_on_boot_marker();
+}
+
+GuestStatus StatusDevice::status() const
+{
+    std::lock_guard lock(m_lock);
+    return m_status;
+}
+
+std::string StatusDevice::apply(uint64_t offset, std::span<uint8_t const> data, BootMarker& boot_marker)
+{
+    if (offset == status_port::boot_marker) {
+        if (data.size() != byte_width)
+            return "the boot marker is one byte wide";
+        if (data[0] != status_port::boot_marker_value)
+            return "not the boot marker value";
+        if (m_status.boot_marker_time)
+            return "repeated boot marker";
+        m_status.boot_marker_time = std::chrono::steady_clock::now();
+        boot_marker = BootMarker::Recorded;
+        return {};
+    }
+    bool known = offset == status_port::job_exit_code || offset == status_port::job_signal
+        || offset == status_port::job_spawn_error || offset == status_port::shutdown_intent;
+    if (!known)
+        return "unknown register";
+    if (data.size() != word_width)
+        return "this register is four bytes wide";
+    uint32_t value = little_endian_value(data);
+    if (offset == status_port::shutdown_intent) {
+        if (value != status_port::shutdown_intent_value)
+            return "not the shutdown intent value";
+        m_status.shutdown_intent = true; // idempotent: repeating it is harmless
+        return {};
+    }
+    return apply_job_status(offset, value);
+}
+
+std::string StatusDevice::apply_job_status(uint64_t offset, uint32_t value)
+{
+    if (has_job_status())
+        return "the job status was already reported";
+    if (offset == status_port::job_exit_code) {
+        if (value > max_exit_code)
+            return "exit code out of range 0..255";
+        m_status.exit_code = static_cast<uint8_t>(value);
+    } else if (offset == status_port::job_signal) {
+        if (value == 0 || value > max_signal)
+            return "signal out of range 1..64";
+        m_status.signal = static_cast<uint8_t>(value);
+    } else {
+        if (value == 0 || value > status_port::spawn_error_max)
+            return "unknown spawn error";
+        m_status.spawn_error = static_cast<status_port::SpawnError>(value);
+    }
+    return {};
+}
+
+bool StatusDevice::has_job_status() const { return m_status.exit_code || m_status.signal || m_status.spawn_error; }
+
+} // namespace husk

@@ -1,0 +1,162 @@
+// StatusDevice: each register of the status port ABI, every kind of invalid write, first status wins.
+#include "runtime/devices/status_device.hpp"
+
+#include <array>
+#include <gtest/gtest.h>
+
+using namespace husk;
+namespace sp = husk::status_port;
+
+namespace {
+void outb(StatusDevice& device, uint64_t offset, uint8_t value) { device.write(offset, std::span(&value, 1)); }
+
+void outl(StatusDevice& device, uint64_t offset, uint32_t value)
+{
+    std::array<uint8_t, 4> bytes { static_cast<uint8_t>(value), static_cast<uint8_t>(value >> 8),
+        static_cast<uint8_t>(value >> 16), static_cast<uint8_t>(value >> 24) };
+    device.write(offset, bytes);
+}
+} // namespace
+
+TEST(StatusDevice, Initially_ReportsNothing)
+{
+    StatusDevice device({});
+    auto status = device.status();
+    EXPECT_FALSE(status.boot_marker_time);
+    EXPECT_FALSE(status.exit_code);
+    EXPECT_FALSE(status.signal);
+    EXPECT_FALSE(status.spawn_error);
+    EXPECT_FALSE(status.shutdown_intent);
+    EXPECT_EQ(status.invalid_writes, 0u);
+}
+
+TEST(StatusDevice, BootMarker_RecordsTimeAndCallsBackOnce)
+{
+    int calls = 0;
+    StatusDevice device([&calls] { ++calls; });
+    auto before = std::chrono::steady_clock::now();
+    outb(device, sp::boot_marker, sp::boot_marker_value);
+    auto after = std::chrono::steady_clock::now();
+
+    auto status = device.status();
+    ASSERT_TRUE(status.boot_marker_time);
+    EXPECT_GE(*status.boot_marker_time, before);
+    EXPECT_LE(*status.boot_marker_time, after);
+    EXPECT_EQ(calls, 1);
+
+    outb(device, sp::boot_marker, sp::boot_marker_value); // a repeat is invalid and ignored
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(device.status().boot_marker_time, status.boot_marker_time);
+    EXPECT_EQ(device.status().invalid_writes, 1u);
+}
+
+TEST(StatusDevice, ExitCode_IsRecorded)
+{
+    StatusDevice device({});
+    outl(device, sp::job_exit_code, 255);
+    EXPECT_EQ(device.status().exit_code, 255);
+    EXPECT_EQ(device.status().invalid_writes, 0u);
+}
+
+TEST(StatusDevice, ExitCodeZero_IsRecorded)
+{
+    StatusDevice device({});
+    outl(device, sp::job_exit_code, 0);
+    EXPECT_EQ(device.status().exit_code, 0);
+}
+
+TEST(StatusDevice, Signal_IsRecorded)
+{
+    StatusDevice device({});
+    outl(device, sp::job_signal, 9);
+    EXPECT_EQ(device.status().signal, 9);
+    EXPECT_FALSE(device.status().exit_code);
+}
+
+TEST(StatusDevice, SpawnError_IsRecorded)
+{
+    StatusDevice device({});
+    outl(device, sp::job_spawn_error, static_cast<uint32_t>(sp::SpawnError::NotFound));
+    EXPECT_EQ(device.status().spawn_error, sp::SpawnError::NotFound);
+}
+
+TEST(StatusDevice, ShutdownIntent_IsRecordedAndRepeatable)
+{
+    StatusDevice device({});
+    outl(device, sp::shutdown_intent, sp::shutdown_intent_value);
+    outl(device, sp::shutdown_intent, sp::shutdown_intent_value);
+    EXPECT_TRUE(device.status().shutdown_intent);
+    EXPECT_EQ(device.status().invalid_writes, 0u);
+}
+
+TEST(StatusDevice, FirstJobStatus_Wins)
+{
+    StatusDevice device({});
+    outl(device, sp::job_exit_code, 3);
+    outl(device, sp::job_exit_code, 4);
+    outl(device, sp::job_signal, 9);
+    outl(device, sp::job_spawn_error, static_cast<uint32_t>(sp::SpawnError::Other));
+
+    auto status = device.status();
+    EXPECT_EQ(status.exit_code, 3);
+    EXPECT_FALSE(status.signal);
+    EXPECT_FALSE(status.spawn_error);
+    EXPECT_EQ(status.invalid_writes, 3u);
+}
+
+TEST(StatusDevice, InvalidJobStatus_DoesNotBlockAValidOne)
+{
+    StatusDevice device({});
+    outl(device, sp::job_signal, 0);
+    outl(device, sp::job_signal, 15);
+    EXPECT_EQ(device.status().signal, 15);
+    EXPECT_EQ(device.status().invalid_writes, 1u);
+}
+
+TEST(StatusDevice, EveryInvalidWrite_IsCountedAndIgnored)
+{
+    int calls = 0;
+    StatusDevice device([&calls] { ++calls; });
+    outb(device, sp::boot_marker, sp::boot_marker_value + 1); // wrong value
+    outl(device, sp::boot_marker, sp::boot_marker_value); // wrong width
+    outl(device, sp::job_exit_code, 256); // out of range
+    outl(device, sp::job_exit_code, UINT32_MAX);
+    outb(device, sp::job_exit_code, 1); // wrong width
+    outl(device, sp::job_signal, 0);
+    outl(device, sp::job_signal, 65);
+    outl(device, sp::job_spawn_error, 0); // unknown spawn errors
+    outl(device, sp::job_spawn_error, sp::spawn_error_max + 1);
+    outl(device, sp::shutdown_intent, 1); // wrong magic
+    std::array<uint8_t, 2> half { 0x48, 0x53 };
+    device.write(sp::shutdown_intent, half); // wrong width
+    outl(device, 0x05, 0); // unaligned: unknown offset
+    outl(device, 0x14, 0); // unknown offset
+    outb(device, sp::length - 1, 0);
+    device.write(sp::job_exit_code, std::span<uint8_t const> {}); // empty
+
+    auto status = device.status();
+    EXPECT_EQ(status.invalid_writes, 15u);
+    EXPECT_FALSE(status.boot_marker_time);
+    EXPECT_FALSE(status.exit_code);
+    EXPECT_FALSE(status.signal);
+    EXPECT_FALSE(status.spawn_error);
+    EXPECT_FALSE(status.shutdown_intent);
+    EXPECT_EQ(calls, 0);
+}
+
+TEST(StatusDevice, ManyInvalidWrites_AreAllCounted)
+{
+    StatusDevice device({});
+    for (int i = 0; i < 1000; ++i)
+        outl(device, sp::job_signal, 1000);
+    EXPECT_EQ(device.status().invalid_writes, 1000u);
+}
+
+TEST(StatusDevice, Reads_ReturnZero)
+{
+    StatusDevice device({});
+    outl(device, sp::job_exit_code, 7);
+    std::array<uint8_t, 4> value { 1, 2, 3, 4 };
+    device.read(sp::job_exit_code, value);
+    EXPECT_EQ(value, (std::array<uint8_t, 4> {}));
+}

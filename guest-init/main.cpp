@@ -1,0 +1,144 @@
+// husk-init: PID 1 of a husk guest. Mounts the kernel filesystems, takes the console, runs the one
+// job the kernel command line names (everything after ` -- `), reports its outcome to the host
+// through the status device and resets the machine. It never exits: PID 1 exiting panics the
+// kernel, which the host reads as a guest crash.
+#include "guest-init/console.hpp"
+#include "guest-init/job.hpp"
+#include "guest-init/kernel_cmdline.hpp"
+#include "guest-init/mounts.hpp"
+#include "guest-init/shutdown.hpp"
+#include "guest-init/status_reporter.hpp"
+#include "runtime/base/fd.hpp"
+
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+using namespace husk;
+using namespace husk::init;
+
+namespace {
+
+constexpr char const* hostname = "husk";
+constexpr char const* job_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr char const* job_home = "/root";
+constexpr char const* job_term = "linux";
+constexpr size_t cmdline_size_limit = 64 * 1024;
+
+enum class BootHealth { Ok, Broken };
+
+// Messages from before the console exists wait here; writing to fd 2 then could hit nothing.
+std::vector<std::string> g_early_messages;
+
+void report_failure(std::string message)
+{
+    g_early_messages.push_back(std::move(message));
+}
+
+BootHealth mount_all()
+{
+    auto health = BootHealth::Ok;
+    for (auto const& spec : boot_mounts()) {
+        auto mounted = mount_filesystem(spec);
+        if (mounted)
+            continue;
+        if (spec.need == MountNeed::Optional) {
+            report_failure(mounted.error().message + " (optional, continuing)");
+            continue;
+        }
+        report_failure(mounted.error().message);
+        health = BootHealth::Broken;
+    }
+    return health;
+}
+
+// The job's environment: the kernel gives init HOME=/ and TERM=linux plus any unknown
+// `name=value` boot parameter; those extra variables stay (they are how a cmdline passes env).
+void set_job_environment()
+{
+    setenv("PATH", job_path, 1);
+    setenv("HOME", job_home, 1);
+    setenv("TERM", job_term, 1);
+}
+
+JobOutcome run_job(std::vector<std::string> const& argv)
+{
+    if (argv.empty()) {
+        console_message("no job: nothing after ` -- ` on the kernel command line");
+        return JobOutcome::spawn_failed(SpawnError::Other);
+    }
+    auto pid = spawn_job(argv);
+    if (!pid) {
+        console_message(pid.error().message);
+        return JobOutcome::spawn_failed(spawn_error_from_errno(pid.error().errno_value));
+    }
+    auto outcome = wait_for_job(*pid);
+    if (!outcome) {
+        console_message(outcome.error().message);
+        return JobOutcome::spawn_failed(SpawnError::Other);
+    }
+    return *outcome;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    auto health = BootHealth::Ok;
+    if (auto mounted = mount_filesystem(proc_mount()); !mounted) {
+        report_failure(mounted.error().message);
+        health = BootHealth::Broken;
+    }
+
+    // The host measures boot-to-init by this marker, so it goes out before anything slow.
+    std::optional<StatusReporter> reporter;
+    if (auto created = StatusReporter::create()) {
+        reporter = *created;
+        reporter->report_boot();
+    } else {
+        report_failure(created.error().message + "; the host gets no status");
+    }
+
+    if (mount_all() == BootHealth::Broken)
+        health = BootHealth::Broken;
+    if (auto attached = attach_standard_fds({ console_path, null_device_path }); !attached) {
+        report_failure(attached.error().message);
+        health = BootHealth::Broken;
+    }
+    for (auto const& message : g_early_messages)
+        console_message(message);
+
+    if (sethostname(hostname, std::char_traits<char>::length(hostname)) < 0)
+        console_message(Error::from_errno("sethostname").message);
+    set_job_environment();
+
+    std::optional<KernelCmdline> cmdline;
+    if (auto text = read_file("/proc/cmdline", cmdline_size_limit))
+        cmdline = parse_kernel_cmdline(*text);
+    else
+        console_message(text.error().message + "; using argv as the job");
+
+    // TEST-ONLY HOOK: `husk.test_crash=panic` on the kernel command line makes PID 1 exit right
+    // after boot, so the kernel panics ("Attempted to kill init") and, with panic=-1, resets
+    // without the shutdown intent. The lab tests use it to prove a guest crash ends the VM with a
+    // crash status quickly. Never set it in production.
+    if (cmdline && test_crash_hook(*cmdline) == TestCrashHook::Panic) {
+        console_message("husk.test_crash=panic: exiting PID 1 on purpose (test hook)");
+        return EXIT_FAILURE;
+    }
+
+    JobOutcome outcome = JobOutcome::spawn_failed(SpawnError::Other);
+    if (health == BootHealth::Ok) {
+        std::vector<std::string> arguments(argv, argv + argc);
+        outcome = run_job(job_arguments(arguments, cmdline ? &*cmdline : nullptr));
+    } else {
+        console_message("boot failed; not starting the job");
+    }
+    if (reporter)
+        reporter->report_job(outcome);
+
+    terminate_all_processes(termination_grace);
+    reset_machine(reporter ? &*reporter : nullptr);
+}

@@ -2,6 +2,8 @@
 // command line layer (sizes, counts, the complete kernel command line).
 #pragma once
 
+#include "runtime/kvm/kvm_flavour.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -26,6 +28,8 @@ struct MachineConfig {
     SerialOutput serial;
     std::optional<std::chrono::milliseconds> timeout;
     bool debug { false };
+    // PVM hosts are refused unless HUSK_ALLOW_PVM=1; tests of tiny guests pass Allow.
+    PvmPolicy pvm_policy { PvmPolicy::FromEnvironment };
     // Origin of the setup_us timing; main() sets it as early as it can.
     std::chrono::steady_clock::time_point process_start { std::chrono::steady_clock::now() };
 };

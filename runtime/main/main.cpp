@@ -1,0 +1,99 @@
+// husk-vmm: boots one micro-VM from the command line, runs it to a stop and reports how it
+// ended as one JSON line. Its exit status describes the VM (see exit_status.hpp), never the job.
+#include "runtime/base/fd.hpp"
+#include "runtime/base/log.hpp"
+#include "runtime/main/exit_status.hpp"
+#include "runtime/main/vmm_options.hpp"
+#include "runtime/vmm/machine.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <span>
+#include <unistd.h>
+
+using namespace husk;
+
+namespace {
+int exit_with(VmmExitStatus status) { return static_cast<int>(status); }
+
+// SIGINT/SIGTERM must end the VM with a report, not kill the process: block them from the first
+// instruction on so one arriving during setup is still pending for Machine::run's signalfd.
+// A console reader that went away must not kill us either (SIGPIPE): the serial device sees
+// EPIPE and stops its output instead.
+void prepare_signals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+}
+
+void emit_report(StopReport const& report, std::optional<std::string> const& report_path)
+{
+    std::string json = to_json(report);
+    if (!report_path) {
+        log_info("report " + json);
+        return;
+    }
+    constexpr mode_t report_mode = 0644;
+    int fd = ::open(report_path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, report_mode);
+    if (fd < 0) {
+        log_error(Error::from_errno("cannot write the report to " + *report_path).message);
+        log_info("report " + json);
+        return;
+    }
+    Fd owned(fd);
+    json.push_back('\n');
+    if (auto written = write_all(owned.get(), json.data(), json.size()); !written) {
+        log_error("cannot write the report to " + *report_path + ": " + written.error().message);
+        log_info("report " + to_json(report));
+    }
+}
+} // namespace
+
+int main(int argc, char** argv)
+{
+    auto process_start = std::chrono::steady_clock::now();
+    prepare_signals();
+    set_log_vm_id("vmm-" + std::to_string(::getpid()));
+    set_log_thread_name("main");
+
+    auto options = parse_vmm_options(std::span<char const* const>(argv, static_cast<size_t>(argc)));
+    if (!options) {
+        std::fprintf(stderr, "husk-vmm: %s\n", options.error().message.c_str());
+        return exit_with(VmmExitStatus::Usage);
+    }
+    if (options->help) {
+        std::fputs(vmm_usage().c_str(), stdout);
+        return exit_with(VmmExitStatus::CleanShutdown);
+    }
+    auto cmdline = build_kernel_cmdline(*options);
+    if (!cmdline) {
+        std::fprintf(stderr, "husk-vmm: %s\n", cmdline.error().message.c_str());
+        return exit_with(VmmExitStatus::Usage);
+    }
+    if (options->debug)
+        set_log_level(LogLevel::Debug);
+
+    auto config = machine_config_from(*options, std::move(cmdline).value());
+    config.process_start = process_start;
+    log_debug("kernel command line: " + config.cmdline);
+
+    StopReport report;
+    auto machine = Machine::create(std::move(config));
+    if (!machine) {
+        log_error(machine.error().message);
+        report.reason = StopReason::VmmError;
+        report.detail = machine.error().message;
+        report.timings.total = std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::steady_clock::now() - process_start);
+    } else {
+        report = (*machine)->run();
+    }
+    emit_report(report, options->report_path);
+    return exit_with(vmm_exit_status(report.reason));
+}

@@ -1,0 +1,149 @@
+// Machine assembly: KVM VM, memory, kernel and boot structures, devices, vCPU boot state.
+#include "runtime/vmm/machine.hpp"
+
+#include "guest-init/protocol/status_port.hpp"
+#include "runtime/base/log.hpp"
+#include "runtime/boot/boot_params.hpp"
+#include "runtime/boot/cpu_state.hpp"
+#include "runtime/boot/cpuid.hpp"
+#include "runtime/boot/kernel_loader.hpp"
+#include "runtime/boot/layout.hpp"
+#include "runtime/boot/mptable.hpp"
+#include "runtime/devices/i8042.hpp"
+#include "runtime/vmm/host_files.hpp"
+
+namespace husk {
+
+namespace {
+// A vmlinux carries symbols and sections it never loads; 1 GiB is far beyond any real kernel
+// and keeps a wrong path (a disk image) from being slurped into memory.
+constexpr uint64_t max_kernel_file_size = 1ull << 30;
+} // namespace
+
+Machine::Machine(MachineConfig config, Kvm kvm, Vm vm, GuestMemory memory, StopController stop)
+    : m_config(std::move(config))
+    , m_kvm(std::move(kvm))
+    , m_vm(std::move(vm))
+    , m_memory(std::move(memory))
+    , m_stop(std::move(stop))
+{
+}
+
+Machine::~Machine() = default;
+
+Result<std::unique_ptr<Machine>> Machine::create(MachineConfig config)
+{
+    if (config.vcpus == 0 || config.vcpus > machine_max_vcpus)
+        return fail("a VM needs 1 to " + std::to_string(machine_max_vcpus) + " vCPUs, not " + std::to_string(config.vcpus));
+
+    auto kvm = TRY(Kvm::open(config.pvm_policy));
+    auto vm = TRY(Vm::create(kvm));
+    // Order required by KVM: TSS and identity map, then the irqchip, all before any vCPU.
+    TRY(vm.set_tss_address(kvm_tss_address));
+    TRY(vm.set_identity_map_address(kvm_identity_map_address));
+    TRY(vm.create_irqchip());
+    TRY(vm.create_pit2());
+    auto regions = layout::ram_regions(config.memory_bytes);
+    auto memory = TRY_CONTEXT(GuestMemory::create(regions), "guest memory");
+    TRY(vm.map_memory(memory));
+    auto stop = TRY(StopController::create());
+
+    std::unique_ptr<Machine> machine(
+        new Machine(std::move(config), std::move(kvm), std::move(vm), std::move(memory), std::move(stop)));
+    TRY(machine->load_guest());
+    TRY(machine->create_devices());
+    TRY(machine->create_vcpus());
+    return machine;
+}
+
+Result<void> Machine::load_guest()
+{
+    auto kernel_image = TRY(MappedImage::open(m_config.kernel_path, max_kernel_file_size, "kernel"));
+    auto kernel = TRY_CONTEXT(load_kernel(m_memory, kernel_image.bytes()), "kernel " + m_config.kernel_path);
+    log_debug("kernel loaded: " + std::to_string(kernel_image.bytes().size()) + " bytes");
+    m_kernel_entry = kernel.entry;
+
+    std::optional<InitrdPlacement> initrd;
+    if (m_config.initrd_path) {
+        auto image = TRY(MappedImage::open(*m_config.initrd_path, m_config.memory_bytes, "initrd"));
+        uint64_t initrd_addr_max = kernel.setup_header ? kernel.setup_header->initrd_addr_max
+                                                       : boot_protocol::default_initrd_addr_max;
+        initrd = TRY_CONTEXT(load_initrd(m_memory, image.bytes(), kernel.end, initrd_addr_max), "initrd " + *m_config.initrd_path);
+    }
+    // A bzImage states how much command line it keeps; a longer one would be cut silently.
+    if (kernel.setup_header && kernel.setup_header->cmdline_size != 0
+        && m_config.cmdline.size() > kernel.setup_header->cmdline_size)
+        return fail("the kernel command line has " + std::to_string(m_config.cmdline.size()) + " bytes but this kernel keeps only "
+            + std::to_string(kernel.setup_header->cmdline_size));
+
+    BootParamsConfig boot_params { m_config.cmdline, initrd, kernel.setup_header };
+    TRY_CONTEXT(write_boot_params(m_memory, boot_params), "boot parameters");
+    TRY_CONTEXT(write_mptable(m_memory, m_config.vcpus), "MP table");
+    TRY_CONTEXT(write_gdt_and_page_tables(m_memory), "boot page tables");
+    return {};
+}
+
+Result<void> Machine::create_devices()
+{
+    m_serial_output = TRY(open_serial_output(m_config.serial));
+    m_serial_interrupt = TRY(EventFd::create(EventFd::Mode::NonBlocking));
+    TRY_CONTEXT(m_vm.register_irqfd(*m_serial_interrupt, com1_gsi), "serial interrupt");
+    m_serial = TRY(Serial::create(m_serial_output.get(), &*m_serial_interrupt));
+    TRY(m_pio_bus.insert(m_serial, com1_port, com1_port_count));
+
+    // Devices call back from vCPU threads; the Machine outlives them (it joins every vCPU
+    // thread before it is destroyed), so capturing `this` is safe.
+    auto i8042 = std::make_shared<I8042>([this] { on_guest_reset("i8042 reset"); });
+    TRY(m_pio_bus.insert(i8042, I8042::port_base, I8042::port_length));
+    auto reset_port = std::make_shared<ResetPort>([this] { on_guest_reset("port 0xcf9 reset"); });
+    TRY(m_pio_bus.insert(reset_port, ResetPort::port_base, ResetPort::port_length));
+    m_status = std::make_shared<StatusDevice>([this] { on_boot_marker(); });
+    TRY(m_pio_bus.insert(m_status, status_port::base, status_port::length));
+    return {};
+}
+
+Result<void> Machine::create_vcpus()
+{
+    auto supported_cpuid = TRY(m_kvm.supported_cpuid());
+    auto msrs = boot_msrs();
+    m_vcpus.reserve(m_config.vcpus);
+    for (unsigned index = 0; index < m_config.vcpus; ++index) {
+        std::string context = "vCPU " + std::to_string(index);
+        auto vcpu = TRY(Vcpu::create(m_vm, index));
+        // CPUID first: KVM checks MSRs and features against the CPUID the vCPU has.
+        auto cpuid = cpuid_for_vcpu(supported_cpuid, index, m_config.vcpus);
+        TRY_CONTEXT(vcpu.set_cpuid(cpuid), context);
+        TRY_CONTEXT(vcpu.set_msrs(msrs), context);
+        TRY_CONTEXT(vcpu.set_fpu(initial_fpu()), context);
+        auto lapic = TRY_CONTEXT(vcpu.get_lapic(), context);
+        configure_lapic_lint(lapic);
+        TRY_CONTEXT(vcpu.set_lapic(lapic), context);
+        // Only the BSP starts at the kernel entry. With the in-kernel irqchip the APs sit in
+        // KVM's wait-for-SIPI state and the guest's INIT/SIPI sequence sets their state.
+        if (index == 0) {
+            auto sregs = TRY_CONTEXT(vcpu.get_sregs(), context);
+            TRY_CONTEXT(vcpu.set_sregs(long_mode_sregs(sregs)), context);
+            TRY_CONTEXT(vcpu.set_regs(entry_regs(m_kernel_entry)), context);
+        }
+        m_vcpus.push_back(std::move(vcpu));
+    }
+    return {};
+}
+
+void Machine::on_guest_reset(std::string_view mechanism)
+{
+    auto request = classify_guest_reset(m_status ? m_status->status() : GuestStatus {}, mechanism);
+    m_stop.request(request.reason, std::move(request.detail));
+}
+
+void Machine::on_boot_marker()
+{
+    int64_t first_run = m_first_run_ns.load();
+    if (first_run == 0)
+        return;
+    auto now = std::chrono::steady_clock::now().time_since_epoch();
+    auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(now - std::chrono::nanoseconds(first_run));
+    log_info("guest init started " + std::to_string(elapsed.count()) + " us after the first KVM_RUN");
+}
+
+} // namespace husk

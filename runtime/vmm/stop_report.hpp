@@ -1,0 +1,39 @@
+// StopReport: how a VM run ended, what the guest reported, and how long each phase took;
+// serialised as one JSON line for --report and for supervisors (CLI, SDK).
+#pragma once
+
+#include "runtime/devices/status_device.hpp"
+#include "runtime/vmm/stop_reason.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace husk {
+
+struct StopTimings {
+    std::optional<std::chrono::microseconds> setup;        // process start -> first KVM_RUN
+    std::optional<std::chrono::microseconds> boot_to_init; // first KVM_RUN -> husk-init's boot marker
+    std::chrono::microseconds total { 0 };                 // process start -> VM stopped
+};
+
+struct StopReport {
+    StopReason reason { StopReason::VmmError };
+    std::string detail;
+    GuestStatus guest;
+    StopTimings timings;
+};
+
+// One line, no trailing newline:
+// {"stop_reason":"guest-shutdown","detail":"...","job":{"exit_code":0},"setup_us":1234,
+//  "boot_to_init_us":56789,"total_us":60000,"invalid_status_writes":0}
+// job is {"exit_code":N}, {"signal":N}, {"spawn_error":"not-found"|...} or null; a timing the
+// run never reached is null. Strings are escaped for JSON; invalid UTF-8 becomes U+FFFD.
+std::string to_json(StopReport const& report);
+
+// Appends `text` as a JSON string literal (with the quotes).
+void append_json_string(std::string& out, std::string_view text);
+
+char const* spawn_error_name(status_port::SpawnError error);
+
+} // namespace husk

@@ -1,0 +1,215 @@
+// VcpuRunner: the vCPU thread loop and its exit handling.
+#include "runtime/vmm/vcpu_runner.hpp"
+
+#include "runtime/base/log.hpp"
+#include "runtime/kvm/vcpu_kick.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+#include <linux/kvm.h>
+
+namespace husk {
+
+namespace {
+constexpr uint64_t rflags_interrupt_enable = 1ull << 9;
+// Unmapped accesses are normal (Linux probes legacy ports) but a guest can make millions: log
+// the first few, then only at powers of two.
+constexpr uint64_t unmapped_accesses_logged_in_full = 16;
+
+int64_t steady_now_ns()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+} // namespace
+
+VcpuRunner::VcpuRunner(Vcpu& vcpu, VcpuRunnerShared shared)
+    : m_vcpu(vcpu)
+    , m_shared(std::move(shared))
+{
+}
+
+VcpuRunner::~VcpuRunner()
+{
+    if (m_running) {
+        kick();
+        join();
+    }
+}
+
+Result<void> VcpuRunner::start()
+{
+    int error = ::pthread_create(&m_thread, nullptr, &VcpuRunner::thread_entry, this);
+    if (error != 0)
+        return fail_errno("pthread_create for vCPU " + std::to_string(m_vcpu.index()), error);
+    m_running = true;
+    return {};
+}
+
+void VcpuRunner::kick()
+{
+    if (!m_running)
+        return;
+    if (auto kicked = kick_vcpu(m_vcpu, m_thread); !kicked)
+        log_warn(kicked.error().message);
+}
+
+void VcpuRunner::join()
+{
+    if (!m_running)
+        return;
+    ::pthread_join(m_thread, nullptr);
+    m_running = false;
+}
+
+void VcpuRunner::request_activity()
+{
+    {
+        std::lock_guard lock(m_activity_lock);
+        m_activity.reset();
+    }
+    m_activity_requested.store(true);
+    kick();
+}
+
+std::optional<VcpuActivity> VcpuRunner::wait_activity(std::chrono::steady_clock::time_point deadline)
+{
+    std::unique_lock lock(m_activity_lock);
+    m_activity_ready.wait_until(lock, deadline, [&] { return m_activity.has_value(); });
+    return m_activity;
+}
+
+void* VcpuRunner::thread_entry(void* self)
+{
+    static_cast<VcpuRunner*>(self)->loop();
+    return nullptr;
+}
+
+void VcpuRunner::loop()
+{
+    std::string name = "vcpu" + std::to_string(m_vcpu.index());
+    set_log_thread_name(name);
+    ::pthread_setname_np(::pthread_self(), ("husk-" + name).c_str());
+
+    int64_t unset = 0;
+    m_shared.first_run_ns.compare_exchange_strong(unset, steady_now_ns());
+    for (;;) {
+        // Order matters: a kicker sets its flag, then immediate_exit, then signals; we clear
+        // immediate_exit (after an interrupted run), then read the flags, then run. Whatever the
+        // interleaving, a flag set after we read it leaves immediate_exit set for the next run.
+        if (m_shared.stop.requested())
+            return;
+        if (m_activity_requested.exchange(false))
+            answer_activity_request();
+        auto exit = m_vcpu.run();
+        if (!exit) {
+            stop_with_kvm_error(exit.error().message);
+            return;
+        }
+        if (!handle_exit(*exit))
+            return;
+    }
+}
+
+bool VcpuRunner::handle_exit(VcpuExit& exit)
+{
+    if (auto* io = std::get_if<IoExit>(&exit)) {
+        dispatch_io(*io);
+        return true;
+    }
+    if (auto* mmio = std::get_if<MmioExit>(&exit)) {
+        dispatch_mmio(*mmio);
+        return true;
+    }
+    if (std::holds_alternative<InterruptedExit>(exit)) {
+        m_vcpu.set_immediate_exit(false);
+        return true;
+    }
+    std::string vcpu = "vCPU " + std::to_string(m_vcpu.index());
+    if (std::holds_alternative<ShutdownExit>(exit)) {
+        std::string detail = "triple fault on " + vcpu;
+        if (m_shared.debug == DebugMode::On)
+            detail += "\n" + m_vcpu.register_dump();
+        m_shared.stop.request(StopReason::GuestCrashed, std::move(detail));
+        return false;
+    }
+    if (std::holds_alternative<HltExit>(exit)) {
+        // Only without an in-kernel irqchip does HLT reach user space; nothing here could wake it.
+        m_shared.stop.request(StopReason::GuestHalted, vcpu + " halted (HLT exit to user space)");
+        return false;
+    }
+    if (auto* event = std::get_if<SystemEventExit>(&exit)) {
+        if (event->type == KVM_SYSTEM_EVENT_RESET || event->type == KVM_SYSTEM_EVENT_SHUTDOWN) {
+            m_shared.on_guest_reset(event->type == KVM_SYSTEM_EVENT_RESET ? "KVM reset event" : "KVM shutdown event");
+            return false;
+        }
+        if (event->type == KVM_SYSTEM_EVENT_CRASH) {
+            m_shared.stop.request(StopReason::GuestCrashed, "guest reported a crash (KVM system event) on " + vcpu);
+            return false;
+        }
+    }
+    // Internal error, failed entry, an unknown exit or system event: KVM cannot go on.
+    stop_with_kvm_error(describe_exit(exit) + " on " + vcpu);
+    return false;
+}
+
+void VcpuRunner::stop_with_kvm_error(std::string description)
+{
+    if (m_shared.debug == DebugMode::On)
+        description += "\n" + m_vcpu.register_dump();
+    log_error(description);
+    m_shared.stop.request(StopReason::KvmError, std::move(description));
+}
+
+void VcpuRunner::dispatch_io(IoExit const& exit)
+{
+    // REP INS/OUTS arrive as `count` accesses of `size` bytes each, all at the same port.
+    for (uint32_t i = 0; i < exit.count; ++i) {
+        auto chunk = exit.data.subspan(static_cast<size_t>(i) * exit.size, exit.size);
+        bool handled = exit.direction == AccessDirection::Write ? m_shared.pio_bus.write(exit.port, chunk)
+                                                                : m_shared.pio_bus.read(exit.port, chunk);
+        if (!handled)
+            note_unmapped("port", exit.direction, exit.port, exit.size);
+    }
+}
+
+void VcpuRunner::dispatch_mmio(MmioExit const& exit)
+{
+    bool handled = exit.direction == AccessDirection::Write ? m_shared.mmio_bus.write(exit.address, exit.data)
+                                                            : m_shared.mmio_bus.read(exit.address, exit.data);
+    if (!handled)
+        note_unmapped("MMIO", exit.direction, exit.address, exit.data.size());
+}
+
+void VcpuRunner::note_unmapped(char const* space, AccessDirection direction, uint64_t address, size_t size)
+{
+    // Reads already returned all-ones (Bus::read fills them), writes were dropped.
+    ++m_unmapped_accesses;
+    bool power_of_two = (m_unmapped_accesses & (m_unmapped_accesses - 1)) == 0;
+    if (m_unmapped_accesses > unmapped_accesses_logged_in_full && !power_of_two)
+        return;
+    char line[128];
+    std::snprintf(line, sizeof line, "unmapped %s %s at %#" PRIx64 " (%zu bytes), %" PRIu64 " so far", space,
+        direction == AccessDirection::Write ? "write" : "read", address, size, m_unmapped_accesses);
+    log_debug(line);
+}
+
+void VcpuRunner::answer_activity_request()
+{
+    std::optional<VcpuActivity> activity;
+    auto mp_state = m_vcpu.get_mp_state();
+    auto regs = m_vcpu.get_regs();
+    if (mp_state && regs)
+        activity = VcpuActivity { mp_state->mp_state, (regs->rflags & rflags_interrupt_enable) != 0 };
+    else
+        log_debug("activity sample failed: " + (mp_state ? regs.error().message : mp_state.error().message));
+    {
+        std::lock_guard lock(m_activity_lock);
+        // A failed read answers "unknown": the waiter then times out and counts it as running.
+        if (activity)
+            m_activity = activity;
+    }
+    m_activity_ready.notify_all();
+}
+
+} // namespace husk

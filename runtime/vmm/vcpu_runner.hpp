@@ -1,0 +1,77 @@
+// VcpuRunner: the thread that drives one vCPU. It loops on KVM_RUN, dispatches port I/O and
+// MMIO exits to the buses, turns terminal exits into stop requests, and answers the main
+// thread's activity samples (for halt detection) between two KVM_RUN calls, since vCPU state
+// can only be read while the vCPU is out of KVM_RUN.
+#pragma once
+
+#include "runtime/base/result.hpp"
+#include "runtime/devices/bus.hpp"
+#include "runtime/kvm/vcpu.hpp"
+#include "runtime/vmm/halt_detector.hpp"
+#include "runtime/vmm/stop_controller.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <pthread.h>
+#include <string>
+
+namespace husk {
+
+enum class DebugMode { Off, On };
+
+struct VcpuRunnerShared {
+    Bus const& pio_bus;
+    Bus const& mmio_bus;
+    StopController& stop;
+    // Called on a KVM reset/shutdown system event; the Machine classifies it like an i8042 reset.
+    std::function<void(std::string_view mechanism)> on_guest_reset;
+    // steady_clock nanoseconds of the first KVM_RUN of any vCPU; 0 until then.
+    std::atomic<int64_t>& first_run_ns;
+    DebugMode debug { DebugMode::Off };
+};
+
+class VcpuRunner {
+public:
+    VcpuRunner(Vcpu& vcpu, VcpuRunnerShared shared);
+    VcpuRunner(VcpuRunner const&) = delete;
+    VcpuRunner& operator=(VcpuRunner const&) = delete;
+    ~VcpuRunner(); // joins a thread that is still running
+
+    Result<void> start();
+    // Makes the thread leave KVM_RUN (or not enter it) and look at its flags.
+    void kick();
+    void join();
+
+    // Asks the thread for a fresh activity sample and kicks it; collect with wait_activity().
+    void request_activity();
+    std::optional<VcpuActivity> wait_activity(std::chrono::steady_clock::time_point deadline);
+
+private:
+    static void* thread_entry(void* self);
+    void loop();
+    // false: this vCPU thread is done (a stop was requested).
+    bool handle_exit(VcpuExit& exit);
+    void dispatch_io(IoExit const& exit);
+    void dispatch_mmio(MmioExit const& exit);
+    void note_unmapped(char const* space, AccessDirection direction, uint64_t address, size_t size);
+    void answer_activity_request();
+    void stop_with_kvm_error(std::string description);
+
+    Vcpu& m_vcpu;
+    VcpuRunnerShared m_shared;
+    pthread_t m_thread {};
+    bool m_running { false };
+
+    std::atomic<bool> m_activity_requested { false };
+    std::mutex m_activity_lock;
+    std::condition_variable m_activity_ready;
+    std::optional<VcpuActivity> m_activity;
+
+    uint64_t m_unmapped_accesses { 0 }; // touched by the vCPU thread only
+};
+
+} // namespace husk

@@ -1,0 +1,111 @@
+// Stop report JSON: every stop reason, job variants, null timings and string escaping.
+#include "runtime/vmm/stop_report.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace husk;
+using namespace std::chrono_literals;
+
+namespace {
+StopReport report_with(StopReason reason, std::string detail = "d")
+{
+    StopReport report;
+    report.reason = reason;
+    report.detail = std::move(detail);
+    report.timings.total = 1500us;
+    return report;
+}
+
+std::string escaped(std::string_view text)
+{
+    std::string out;
+    append_json_string(out, text);
+    return out;
+}
+} // namespace
+
+TEST(StopReportJson, EveryReason_HasItsName)
+{
+    std::pair<StopReason, char const*> const cases[] = {
+        { StopReason::GuestShutdown, "guest-shutdown" },
+        { StopReason::GuestCrashed, "guest-crashed" },
+        { StopReason::GuestHalted, "guest-halted" },
+        { StopReason::Timeout, "timeout" },
+        { StopReason::KvmError, "kvm-error" },
+        { StopReason::HostSignal, "host-signal" },
+        { StopReason::VmmError, "vmm-error" },
+    };
+    for (auto const& [reason, name] : cases) {
+        auto json = to_json(report_with(reason));
+        EXPECT_EQ(json.rfind(std::string("{\"stop_reason\":\"") + name + "\",", 0), 0u) << json;
+    }
+}
+
+TEST(StopReportJson, NoGuestStatus_GivesNullJobAndTimings)
+{
+    EXPECT_EQ(to_json(report_with(StopReason::Timeout, "slow")),
+        "{\"stop_reason\":\"timeout\",\"detail\":\"slow\",\"job\":null,\"setup_us\":null,\"boot_to_init_us\":null,"
+        "\"total_us\":1500,\"invalid_status_writes\":0}");
+}
+
+TEST(StopReportJson, FullRun_HasExitCodeAndAllTimings)
+{
+    auto report = report_with(StopReason::GuestShutdown, "ok");
+    report.guest.exit_code = 3;
+    report.guest.invalid_writes = 2;
+    report.timings.setup = 20us;
+    report.timings.boot_to_init = 700us;
+    EXPECT_EQ(to_json(report),
+        "{\"stop_reason\":\"guest-shutdown\",\"detail\":\"ok\",\"job\":{\"exit_code\":3},\"setup_us\":20,"
+        "\"boot_to_init_us\":700,\"total_us\":1500,\"invalid_status_writes\":2}");
+}
+
+TEST(StopReportJson, Signal_IsReported)
+{
+    auto report = report_with(StopReason::GuestShutdown);
+    report.guest.signal = 9;
+    EXPECT_NE(to_json(report).find("\"job\":{\"signal\":9}"), std::string::npos);
+}
+
+TEST(StopReportJson, SpawnErrors_HaveNames)
+{
+    std::pair<status_port::SpawnError, char const*> const cases[] = {
+        { status_port::SpawnError::NotFound, "not-found" },
+        { status_port::SpawnError::PermissionDenied, "permission-denied" },
+        { status_port::SpawnError::NotExecutable, "not-executable" },
+        { status_port::SpawnError::BadWorkingDirectory, "bad-working-directory" },
+        { status_port::SpawnError::Other, "other" },
+    };
+    for (auto const& [error, name] : cases) {
+        auto report = report_with(StopReason::GuestShutdown);
+        report.guest.spawn_error = error;
+        EXPECT_NE(to_json(report).find(std::string("\"job\":{\"spawn_error\":\"") + name + "\"}"), std::string::npos);
+    }
+}
+
+TEST(JsonString, QuotesAndBackslashes_AreEscaped) { EXPECT_EQ(escaped("a\"b\\c"), "\"a\\\"b\\\\c\""); }
+
+TEST(JsonString, ControlCharacters_AreEscaped)
+{
+    EXPECT_EQ(escaped("l1\nl2\r\t"), "\"l1\\nl2\\r\\t\"");
+    EXPECT_EQ(escaped(std::string("\x01\x1f\x7f", 3)), "\"\\u0001\\u001f\\u007f\"");
+    EXPECT_EQ(escaped(std::string("a\0b", 3)), "\"a\\u0000b\"");
+}
+
+TEST(JsonString, ValidUtf8_IsKept) { EXPECT_EQ(escaped("gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80"), "\"gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80\""); }
+
+TEST(JsonString, InvalidUtf8_BecomesReplacementCharacter)
+{
+    EXPECT_EQ(escaped("a\xff"), "\"a\\ufffd\"");
+    EXPECT_EQ(escaped("\xc3"), "\"\\ufffd\"");             // truncated sequence
+    EXPECT_EQ(escaped("\xc0\xaf"), "\"\\ufffd\\ufffd\"");   // overlong '/'
+    EXPECT_EQ(escaped("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\""); // UTF-16 surrogate
+    EXPECT_EQ(escaped("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); // above U+10FFFF
+}
+
+TEST(StopReportJson, DetailWithHostileText_StaysOneLine)
+{
+    auto json = to_json(report_with(StopReason::KvmError, "line1\nline2 \"quoted\" \x1b[31m"));
+    EXPECT_EQ(json.find('\n'), std::string::npos);
+    EXPECT_NE(json.find("line1\\nline2 \\\"quoted\\\" \\u001b[31m"), std::string::npos) << json;
+}

@@ -1,0 +1,93 @@
+// VsockDevice: the virtio socket device (virtio 1.2 §5.10, device type 19). Queues: rx (0, the
+// device fills guest buffers with packets), tx (1, the guest's packets), event (2, unused: husk
+// never migrates a live guest, so it never sends TRANSPORT_RESET). Config space: the guest's CID.
+// The device moves packets between the queues and a VsockMuxer, which talks to a VsockBackend
+// for the host ends of the streams.
+//
+// Threading: the transport calls the VirtioDevice methods under its lock (vCPU threads for MMIO,
+// the event thread for ioeventfd kicks); the backend calls the VsockBackendEvents methods on the
+// event thread without that lock. An internal mutex serialises both. RX is refilled whenever the
+// guest posts buffers (rx kick), the guest sends (tx kick) or the backend has something.
+#pragma once
+
+#include "virtio/core/virtio_device.hpp"
+#include "virtio/vsock/muxer.hpp"
+#include "virtio/vsock/packet.hpp"
+#include "virtio/vsock/vsock_backend.hpp"
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace husk {
+
+struct VsockDeviceStats {
+    uint64_t tx_packets { 0 };
+    uint64_t tx_malformed { 0 };       // could not be parsed (short header, bad length)
+    uint64_t rx_packets { 0 };
+    uint64_t rx_buffers_too_small { 0 }; // writable part shorter than a header: returned empty
+    uint64_t chain_faults { 0 };       // chain-level queue errors, completed with length 0
+};
+
+class VsockDevice final : public VirtioDevice, public VsockBackendEvents {
+public:
+    static constexpr uint16_t rx_queue = 0;
+    static constexpr uint16_t tx_queue = 1;
+    static constexpr uint16_t event_queue = 2;
+    static constexpr uint16_t queue_size = virtio::max_queue_size;
+
+    // `guest_cid` must satisfy vsock::is_valid_guest_cid (check it where the option is parsed).
+    // `backend` must outlive the device; the device registers itself as its event sink.
+    VsockDevice(uint64_t guest_cid, VsockBackend& backend, VsockMuxerLimits limits = {});
+    ~VsockDevice() override;
+    VsockDevice(VsockDevice const&) = delete;
+    VsockDevice& operator=(VsockDevice const&) = delete;
+
+    // VirtioDevice
+    virtio::DeviceType device_type() const override { return virtio::DeviceType::Vsock; }
+    uint64_t features() const override { return 0; } // VERSION_1 only, which the transport adds
+    uint16_t queue_count() const override { return 3; }
+    uint16_t queue_max_size(uint16_t) const override { return queue_size; }
+    void read_config(uint64_t offset, std::span<uint8_t> data) const override;
+    void write_config(uint64_t, std::span<uint8_t const>) override { } // guest_cid is read-only
+    Result<void> activate(GuestMemory& memory, std::span<SplitQueue> queues, VirtioInterrupt& interrupt,
+        uint64_t negotiated_features) override;
+    void reset() override;
+    void queue_notify(uint16_t index) override;
+
+    // VsockBackendEvents
+    std::optional<VsockConnectionKey> on_host_connect(uint32_t guest_port) override;
+    void on_host_connect_result(VsockConnectionKey key, VsockOpenOutcome outcome) override;
+    void on_host_readable(VsockConnectionKey key) override;
+    void on_host_consumed(VsockConnectionKey key, uint32_t bytes) override;
+    void on_host_reset(VsockConnectionKey key) override;
+
+    uint64_t guest_cid() const { return m_guest_cid; }
+    VsockDeviceStats stats() const;
+    VsockMuxerStats muxer_stats() const;
+    size_t connection_count() const;
+
+private:
+    bool is_active() const { return m_memory != nullptr; }
+    void process_tx();
+    void process_rx();
+    // Pops the next RX chain (or takes the held one); nullopt when none is usable right now.
+    std::optional<DescriptorChain> next_rx_chain(bool& completed_any);
+    void complete(SplitQueue& queue, uint16_t head, uint32_t length);
+
+    uint64_t m_guest_cid;
+    VsockBackend& m_backend;
+    mutable std::mutex m_mutex;
+    VsockMuxer m_muxer;
+    GuestMemory* m_memory { nullptr };
+    SplitQueue* m_rx { nullptr };
+    SplitQueue* m_tx { nullptr };
+    VirtioInterrupt* m_interrupt { nullptr };
+    // An RX chain popped when the muxer turned out to have nothing that fits: used first next time.
+    std::optional<DescriptorChain> m_held_rx_chain;
+    VsockDeviceStats m_stats;
+    std::vector<uint8_t> m_tx_payload; // max_packet_payload bytes, on the heap: devices are often stack objects in tests
+};
+
+} // namespace husk

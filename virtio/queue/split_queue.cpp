@@ -4,6 +4,7 @@
 
 #include "virtio/core/virtio_spec.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <limits>
@@ -52,11 +53,16 @@ struct SplitQueue::ChainBuilder {
         total += descriptor.length;
         if (total > std::numeric_limits<uint32_t>::max())
             return QueueErrorKind::LengthSumOverflow;
-        if (!memory.contains(GuestAddress(descriptor.address), descriptor.length))
-            return QueueErrorKind::BufferOutOfMemory;
         buffers.push_back({ GuestAddress(descriptor.address), descriptor.length,
             is_writable ? BufferAccess::DeviceWritable : BufferAccess::DeviceReadable });
         return std::nullopt;
+    }
+
+    // After the walk, so a malformed chain is reported for its structure first.
+    bool all_in_memory() const
+    {
+        return std::all_of(buffers.begin(), buffers.end(),
+            [&](ChainBuffer const& buffer) { return memory.contains(buffer.address, buffer.length); });
     }
 };
 
@@ -182,6 +188,8 @@ PopResult SplitQueue::read_chain(uint16_t head)
                 "descriptor " + std::to_string(index) + " next " + std::to_string(descriptor->next));
         index = descriptor->next;
     }
+    if (!builder.all_in_memory())
+        return chain_error(QueueErrorKind::BufferOutOfMemory);
     return DescriptorChain(head, std::move(builder.buffers));
 }
 

@@ -290,13 +290,21 @@ void VsockMuxer::remove(VsockConnectionKey key)
 
 void VsockMuxer::reset()
 {
+    for (auto key : detach_all())
+        m_backend.close(key);
+}
+
+std::vector<VsockConnectionKey> VsockMuxer::detach_all()
+{
+    std::vector<VsockConnectionKey> open;
     for (auto& [key, connection] : m_connections) {
         if (!connection.backend_closed())
-            m_backend.close(key);
+            open.push_back(key);
     }
     m_connections.clear();
     m_rx_queue.clear();
     m_orphan_resets.clear();
+    return open;
 }
 
 } // namespace husk

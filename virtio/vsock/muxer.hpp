@@ -84,8 +84,11 @@ public:
     // The next packet for the guest, with at most `max_payload` payload bytes.
     std::optional<VsockRxPacket> pop_rx(uint32_t max_payload);
 
-    // Device reset: closes every host end and forgets every connection.
+    // Closes every host end and forgets every connection.
     void reset();
+    // Forgets every connection without calling the backend; returns the keys whose host ends
+    // are still open, for the caller to close on the backend's thread.
+    std::vector<VsockConnectionKey> detach_all();
 
     size_t connection_count() const { return m_connections.size(); }
     VsockConnection const* find(VsockConnectionKey key) const;

@@ -20,6 +20,7 @@ VsockDevice::~VsockDevice()
 {
     m_backend.set_events(nullptr);
     std::lock_guard guard(m_mutex);
+    close_detached_host_ends();
     m_muxer.reset(); // closes every host end still open
 }
 
@@ -45,8 +46,10 @@ Result<void> VsockDevice::activate(GuestMemory& memory, std::span<SplitQueue> qu
 void VsockDevice::reset()
 {
     std::lock_guard guard(m_mutex);
-    // The guest's driver is gone: its sockets are gone too, so every host end is closed.
-    m_muxer.reset();
+    // The guest's driver is gone and its sockets with it, so every host end must close. This runs
+    // on a vCPU thread, where the backend must not be called: the event thread closes them.
+    auto detached = m_muxer.detach_all();
+    m_detached_host_ends.insert(m_detached_host_ends.end(), detached.begin(), detached.end());
     m_held_rx_chain.reset();
     m_memory = nullptr;
     m_rx = nullptr;
@@ -54,14 +57,24 @@ void VsockDevice::reset()
     m_interrupt = nullptr;
 }
 
+void VsockDevice::close_detached_host_ends()
+{
+    for (auto key : m_detached_host_ends)
+        m_backend.close(key);
+    m_detached_host_ends.clear();
+}
+
 void VsockDevice::queue_notify(uint16_t index)
 {
+    if (index == event_queue)
+        return; // its buffers simply stay posted; and this kick may come from any thread
     std::lock_guard guard(m_mutex);
+    close_detached_host_ends();
     if (!is_active())
         return;
     if (index == tx_queue)
         process_tx(); // replies are produced below
-    // rx: new buffers; tx: maybe new replies. The event queue's buffers simply stay posted.
+    // rx: new buffers; tx: maybe new replies.
     if (index == rx_queue || index == tx_queue)
         process_rx();
 }
@@ -185,6 +198,7 @@ void VsockDevice::process_rx()
 std::optional<VsockConnectionKey> VsockDevice::on_host_connect(uint32_t guest_port)
 {
     std::lock_guard guard(m_mutex);
+    close_detached_host_ends();
     if (!is_active())
         return std::nullopt; // no driver to take the connection
     auto key = m_muxer.host_connect(guest_port);
@@ -195,6 +209,7 @@ std::optional<VsockConnectionKey> VsockDevice::on_host_connect(uint32_t guest_po
 void VsockDevice::on_host_connect_result(VsockConnectionKey key, VsockOpenOutcome outcome)
 {
     std::lock_guard guard(m_mutex);
+    close_detached_host_ends();
     if (!is_active())
         return;
     m_muxer.host_connect_result(key, outcome);
@@ -204,6 +219,7 @@ void VsockDevice::on_host_connect_result(VsockConnectionKey key, VsockOpenOutcom
 void VsockDevice::on_host_readable(VsockConnectionKey key)
 {
     std::lock_guard guard(m_mutex);
+    close_detached_host_ends();
     if (!is_active())
         return;
     m_muxer.host_readable(key);
@@ -213,6 +229,7 @@ void VsockDevice::on_host_readable(VsockConnectionKey key)
 void VsockDevice::on_host_consumed(VsockConnectionKey key, uint32_t bytes)
 {
     std::lock_guard guard(m_mutex);
+    close_detached_host_ends();
     if (!is_active())
         return;
     m_muxer.host_consumed(key, bytes);
@@ -222,6 +239,7 @@ void VsockDevice::on_host_consumed(VsockConnectionKey key, uint32_t bytes)
 void VsockDevice::on_host_reset(VsockConnectionKey key)
 {
     std::lock_guard guard(m_mutex);
+    close_detached_host_ends();
     if (!is_active())
         return;
     m_muxer.host_reset(key);

@@ -4,10 +4,17 @@
 // The device moves packets between the queues and a VsockMuxer, which talks to a VsockBackend
 // for the host ends of the streams.
 //
-// Threading: the transport calls the VirtioDevice methods under its lock (vCPU threads for MMIO,
-// the event thread for ioeventfd kicks); the backend calls the VsockBackendEvents methods on the
-// event thread without that lock. An internal mutex serialises both. RX is refilled whenever the
-// guest posts buffers (rx kick), the guest sends (tx kick) or the backend has something.
+// Threading: the transport calls the VirtioDevice methods under its lock, from vCPU threads (MMIO)
+// or the event thread (ioeventfd kicks); the backend calls the VsockBackendEvents methods on the
+// event thread. An internal mutex serialises both. The backend itself must only be called on the
+// event thread, hence two rules:
+// - queue_notify() must come from the event thread: the VMM registers ioeventfds for the rx and
+//   tx queues (a kick of the event queue does nothing, so it may arrive on any thread);
+// - reset(), which a vCPU thread runs when the driver writes Status = 0, does not call the
+//   backend: the host ends of the dropped connections are closed on the next event-thread call
+//   (a kick or a backend event), or at destruction.
+// RX is refilled whenever the guest posts buffers (rx kick), sends (tx kick) or the backend has
+// something.
 #pragma once
 
 #include "virtio/core/virtio_device.hpp"
@@ -70,6 +77,8 @@ public:
 
 private:
     bool is_active() const { return m_memory != nullptr; }
+    // On the event thread: closes the host ends a reset() left open.
+    void close_detached_host_ends();
     void process_tx();
     void process_rx();
     // Pops the next RX chain (or takes the held one); nullopt when none is usable right now.
@@ -86,6 +95,8 @@ private:
     VirtioInterrupt* m_interrupt { nullptr };
     // An RX chain popped when the muxer turned out to have nothing that fits: used first next time.
     std::optional<DescriptorChain> m_held_rx_chain;
+    // Host ends of connections dropped by reset(), waiting for the event thread to close them.
+    std::vector<VsockConnectionKey> m_detached_host_ends;
     VsockDeviceStats m_stats;
     std::vector<uint8_t> m_tx_payload; // max_packet_payload bytes, on the heap: devices are often stack objects in tests
 };

@@ -268,15 +268,28 @@ TEST_F(VsockDeviceTest, TxPayloadBeyondChain_ResetsThatConnection)
     EXPECT_TRUE(backend.written[key].empty());
 }
 
-TEST_F(VsockDeviceTest, DriverReset_ClosesHostEndsAndRefusesHostConnects)
+TEST_F(VsockDeviceTest, DriverReset_HostEndsClosedOnNextEventThreadCall)
 {
     establish();
 
-    driver->reset();
+    driver->reset(); // on a vCPU thread in the VMM: the backend must not be called here
 
-    EXPECT_TRUE(backend.was_closed(key));
+    EXPECT_FALSE(backend.was_closed(key));
     EXPECT_EQ(device.connection_count(), 0u);
-    EXPECT_FALSE(backend.events->on_host_connect(1234));
+    EXPECT_FALSE(backend.events->on_host_connect(1234)); // no driver: refused
+    EXPECT_TRUE(backend.was_closed(key));                // and the leftover host end is closed
+}
+
+TEST_F(VsockDeviceTest, InactiveDevice_RefusesHostConnectsAndDetachesOnDestruction)
+{
+    FakeVsockBackend other_backend;
+    {
+        VsockDevice other(guest_cid, other_backend);
+        ASSERT_EQ(other_backend.events, &other);
+
+        EXPECT_FALSE(other_backend.events->on_host_connect(1)); // no driver yet
+    }
+    EXPECT_EQ(other_backend.events, nullptr);
 }
 
 } // namespace

@@ -12,9 +12,9 @@ namespace husk::init {
 
 namespace {
 
-constexpr std::array standard_fds { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
+    constexpr std::array standard_fds { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
 
-bool is_open(int fd) { return fcntl(fd, F_GETFD) >= 0 || errno != EBADF; }
+    bool is_open(int fd) { return fcntl(fd, F_GETFD) >= 0 || errno != EBADF; }
 
 } // namespace
 

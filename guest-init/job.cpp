@@ -78,27 +78,28 @@ ExecErrorFold::Next ExecErrorFold::record(int error)
 
 namespace {
 
-// Runs in the child: never returns. Reports the exec errno through `report_fd` and exits.
-[[noreturn]] void exec_job(std::vector<std::string> const& candidates, std::vector<char*> const& argv, int report_fd)
-{
-    // A session of its own makes the job its own process group leader as well; a signal aimed
-    // at the job's group then never reaches PID 1.
-    setsid();
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Runs in the child: never returns. Reports the exec errno through `report_fd` and exits.
+    [[noreturn]] void exec_job(
+        std::vector<std::string> const& candidates, std::vector<char*> const& argv, int report_fd)
+    {
+        // A session of its own makes the job its own process group leader as well; a signal aimed
+        // at the job's group then never reaches PID 1.
+        setsid();
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
 
-    ExecErrorFold fold;
-    for (auto const& candidate : candidates) {
-        execve(candidate.c_str(), argv.data(), environ);
-        if (fold.record(errno) == ExecErrorFold::Next::Stop)
-            break;
+        ExecErrorFold fold;
+        for (auto const& candidate : candidates) {
+            execve(candidate.c_str(), argv.data(), environ);
+            if (fold.record(errno) == ExecErrorFold::Next::Stop)
+                break;
+        }
+        int error = candidates.empty() ? ENOENT : fold.result();
+        // Best effort: if this write fails the parent sees EOF and the job's exit status instead.
+        [[maybe_unused]] auto written = write(report_fd, &error, sizeof error);
+        _exit(127);
     }
-    int error = candidates.empty() ? ENOENT : fold.result();
-    // Best effort: if this write fails the parent sees EOF and the job's exit status instead.
-    [[maybe_unused]] auto written = write(report_fd, &error, sizeof error);
-    _exit(127);
-}
 
 } // namespace
 

@@ -9,81 +9,81 @@ namespace husk::init {
 
 namespace {
 
-// The kernel's isspace(): ASCII whitespace plus Latin-1 non-breaking space (its ctype table).
-constexpr unsigned char latin1_nbsp = 0xa0;
-bool kernel_isspace(char c)
-{
-    auto byte = static_cast<unsigned char>(c);
-    return byte == ' ' || (byte >= '\t' && byte <= '\r') || byte == latin1_nbsp;
-}
-
-size_t skip_spaces(std::string const& buffer, size_t at)
-{
-    while (buffer[at] != '\0' && kernel_isspace(buffer[at]))
-        ++at;
-    return at;
-}
-
-// Mirrors next_arg(): splits the word at `at`, writing NULs into `buffer` like the kernel does,
-// and returns the position of the next word.
-size_t next_argument(std::string& buffer, size_t at, KernelArgument& argument)
-{
-    bool in_quote = false;
-    bool quoted = false;
-    if (buffer[at] == '"') {
-        ++at;
-        in_quote = quoted = true;
+    // The kernel's isspace(): ASCII whitespace plus Latin-1 non-breaking space (its ctype table).
+    constexpr unsigned char latin1_nbsp = 0xa0;
+    bool kernel_isspace(char c)
+    {
+        auto byte = static_cast<unsigned char>(c);
+        return byte == ' ' || (byte >= '\t' && byte <= '\r') || byte == latin1_nbsp;
     }
-    size_t i = 0;
-    size_t equals = 0;
-    for (; buffer[at + i] != '\0'; ++i) {
-        if (kernel_isspace(buffer[at + i]) && !in_quote)
-            break;
-        if (equals == 0 && buffer[at + i] == '=')
-            equals = i;
-        if (buffer[at + i] == '"')
-            in_quote = !in_quote;
+
+    size_t skip_spaces(std::string const& buffer, size_t at)
+    {
+        while (buffer[at] != '\0' && kernel_isspace(buffer[at]))
+            ++at;
+        return at;
     }
-    size_t value_at = 0;
-    if (equals != 0) {
-        buffer[at + equals] = '\0';
-        value_at = at + equals + 1;
-        if (buffer[value_at] == '"') {
-            ++value_at;
-            if (buffer[at + i - 1] == '"')
-                buffer[at + i - 1] = '\0';
+
+    // Mirrors next_arg(): splits the word at `at`, writing NULs into `buffer` like the kernel does,
+    // and returns the position of the next word.
+    size_t next_argument(std::string& buffer, size_t at, KernelArgument& argument)
+    {
+        bool in_quote = false;
+        bool quoted = false;
+        if (buffer[at] == '"') {
+            ++at;
+            in_quote = quoted = true;
         }
+        size_t i = 0;
+        size_t equals = 0;
+        for (; buffer[at + i] != '\0'; ++i) {
+            if (kernel_isspace(buffer[at + i]) && !in_quote)
+                break;
+            if (equals == 0 && buffer[at + i] == '=')
+                equals = i;
+            if (buffer[at + i] == '"')
+                in_quote = !in_quote;
+        }
+        size_t value_at = 0;
+        if (equals != 0) {
+            buffer[at + equals] = '\0';
+            value_at = at + equals + 1;
+            if (buffer[value_at] == '"') {
+                ++value_at;
+                if (buffer[at + i - 1] == '"')
+                    buffer[at + i - 1] = '\0';
+            }
+        }
+        if (quoted && i > 0 && buffer[at + i - 1] == '"')
+            buffer[at + i - 1] = '\0';
+
+        size_t next = at + i;
+        if (buffer[next] != '\0') {
+            buffer[next] = '\0';
+            ++next;
+        }
+        argument.name = std::string(buffer.c_str() + at);
+        if (equals != 0)
+            argument.value = std::string(buffer.c_str() + value_at);
+        else
+            argument.value.reset();
+        return skip_spaces(buffer, next);
     }
-    if (quoted && i > 0 && buffer[at + i - 1] == '"')
-        buffer[at + i - 1] = '\0';
 
-    size_t next = at + i;
-    if (buffer[next] != '\0') {
-        buffer[next] = '\0';
-        ++next;
-    }
-    argument.name = std::string(buffer.c_str() + at);
-    if (equals != 0)
-        argument.value = std::string(buffer.c_str() + value_at);
-    else
-        argument.value.reset();
-    return skip_spaces(buffer, next);
-}
+    bool is_separator(KernelArgument const& argument) { return !argument.value && argument.name == "--"; }
 
-bool is_separator(KernelArgument const& argument) { return !argument.value && argument.name == "--"; }
-
-bool parameter_names_equal(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size())
-        return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i] == '-' ? '_' : a[i];
-        char y = b[i] == '-' ? '_' : b[i];
-        if (x != y)
+    bool parameter_names_equal(std::string_view a, std::string_view b)
+    {
+        if (a.size() != b.size())
             return false;
+        for (size_t i = 0; i < a.size(); ++i) {
+            char x = a[i] == '-' ? '_' : a[i];
+            char y = b[i] == '-' ? '_' : b[i];
+            if (x != y)
+                return false;
+        }
+        return true;
     }
-    return true;
-}
 
 } // namespace
 

@@ -32,10 +32,7 @@ enum class BootHealth { Ok, Broken };
 // Messages from before the console exists wait here; writing to fd 2 then could hit nothing.
 std::vector<std::string> g_early_messages;
 
-void report_failure(std::string message)
-{
-    g_early_messages.push_back(std::move(message));
-}
+void report_failure(std::string message) { g_early_messages.push_back(std::move(message)); }
 
 BootHealth mount_all()
 {

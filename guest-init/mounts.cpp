@@ -12,22 +12,22 @@ namespace husk::init {
 
 namespace {
 
-constexpr mode_t directory_mode = 0755;
-constexpr unsigned long kernel_interface_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    constexpr mode_t directory_mode = 0755;
+    constexpr unsigned long kernel_interface_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-constexpr MountSpec proc { "proc", "/proc", "proc", kernel_interface_flags, nullptr, directory_mode,
-    MountNeed::Required };
+    constexpr MountSpec proc { "proc", "/proc", "proc", kernel_interface_flags, nullptr, directory_mode,
+        MountNeed::Required };
 
-constexpr std::array boot_mount_table {
-    MountSpec { "sysfs", "/sys", "sysfs", kernel_interface_flags, nullptr, directory_mode, MountNeed::Required },
-    // Device nodes must work here, so no MS_NODEV.
-    MountSpec { "devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", directory_mode,
-        MountNeed::Required },
-    MountSpec { "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666", directory_mode,
-        MountNeed::Optional },
-    MountSpec { "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", directory_mode, MountNeed::Required },
-    MountSpec { "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", directory_mode, MountNeed::Required },
-};
+    constexpr std::array boot_mount_table {
+        MountSpec { "sysfs", "/sys", "sysfs", kernel_interface_flags, nullptr, directory_mode, MountNeed::Required },
+        // Device nodes must work here, so no MS_NODEV.
+        MountSpec {
+            "devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", directory_mode, MountNeed::Required },
+        MountSpec { "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666", directory_mode,
+            MountNeed::Optional },
+        MountSpec { "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", directory_mode, MountNeed::Required },
+        MountSpec { "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", directory_mode, MountNeed::Required },
+    };
 
 } // namespace
 

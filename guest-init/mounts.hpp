@@ -18,8 +18,8 @@ struct MountSpec {
     char const* target;
     char const* filesystem;
     unsigned long flags; // MS_* flags
-    char const* data;    // filesystem options, nullptr for none
-    mode_t target_mode;  // mode for the mount point when husk-init has to create it
+    char const* data; // filesystem options, nullptr for none
+    mode_t target_mode; // mode for the mount point when husk-init has to create it
     MountNeed need;
 };
 

@@ -15,40 +15,40 @@ namespace husk::init {
 
 namespace {
 
-constexpr std::chrono::milliseconds reap_poll_interval { 5 };
-constexpr std::chrono::milliseconds kill_reap_limit { 1000 };
+    constexpr std::chrono::milliseconds reap_poll_interval { 5 };
+    constexpr std::chrono::milliseconds kill_reap_limit { 1000 };
 
-enum class Reaped { All, SomeLeft };
+    enum class Reaped { All, SomeLeft };
 
-// Reaps children until there are none (ECHILD) or `limit` has passed.
-Reaped reap_all(std::chrono::milliseconds limit)
-{
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-        int status = 0;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid > 0)
-            continue;
-        if (pid < 0 && errno == ECHILD)
-            return Reaped::All;
-        if (pid < 0 && errno == EINTR)
-            continue;
-        if (std::chrono::steady_clock::now() >= deadline)
-            return Reaped::SomeLeft;
-        auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(reap_poll_interval);
-        timespec sleep_for { 0, static_cast<long>(interval.count()) };
-        nanosleep(&sleep_for, nullptr);
+    // Reaps children until there are none (ECHILD) or `limit` has passed.
+    Reaped reap_all(std::chrono::milliseconds limit)
+    {
+        auto deadline = std::chrono::steady_clock::now() + limit;
+        for (;;) {
+            int status = 0;
+            pid_t pid = waitpid(-1, &status, WNOHANG);
+            if (pid > 0)
+                continue;
+            if (pid < 0 && errno == ECHILD)
+                return Reaped::All;
+            if (pid < 0 && errno == EINTR)
+                continue;
+            if (std::chrono::steady_clock::now() >= deadline)
+                return Reaped::SomeLeft;
+            auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(reap_poll_interval);
+            timespec sleep_for { 0, static_cast<long>(interval.count()) };
+            nanosleep(&sleep_for, nullptr);
+        }
     }
-}
 
-// kill(-1) signals every process except PID 1; ESRCH means there was none.
-enum class Signalled { Some, None };
-Signalled signal_everyone(int signal)
-{
-    if (kill(-1, signal) < 0)
-        return errno == ESRCH ? Signalled::None : Signalled::Some;
-    return Signalled::Some;
-}
+    // kill(-1) signals every process except PID 1; ESRCH means there was none.
+    enum class Signalled { Some, None };
+    Signalled signal_everyone(int signal)
+    {
+        if (kill(-1, signal) < 0)
+            return errno == ESRCH ? Signalled::None : Signalled::Some;
+        return Signalled::Some;
+    }
 
 } // namespace
 

@@ -8,12 +8,12 @@ namespace husk::init {
 
 namespace {
 
-using namespace status_port;
+    using namespace status_port;
 
-void write_byte(uint16_t port, uint8_t value) { asm volatile("outb %0, %1" : : "a"(value), "Nd"(port)); }
-void write_word(uint16_t port, uint32_t value) { asm volatile("outl %0, %1" : : "a"(value), "Nd"(port)); }
+    void write_byte(uint16_t port, uint8_t value) { asm volatile("outb %0, %1" : : "a"(value), "Nd"(port)); }
+    void write_word(uint16_t port, uint32_t value) { asm volatile("outl %0, %1" : : "a"(value), "Nd"(port)); }
 
-constexpr uint16_t register_port(uint16_t offset) { return static_cast<uint16_t>(base + offset); }
+    constexpr uint16_t register_port(uint16_t offset) { return static_cast<uint16_t>(base + offset); }
 
 } // namespace
 

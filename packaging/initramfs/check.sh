@@ -20,7 +20,7 @@ owners=$(cpio --quiet -itv < "$archive" | awk '$3 != "root" || $4 != "root" { pr
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-( cd "$scratch" && cpio --quiet -id init < "$archive" ) || die "cannot extract init"
+( cd "$scratch" && cpio --quiet -id init ) < "$archive" || die "cannot extract init"
 [[ $(head -c 4 "$scratch/init" | od -An -c | tr -d ' ') == 177ELF ]] || die "/init is not an ELF file"
 [[ -x $scratch/init ]] || die "/init is not executable"
 if LC_ALL=C readelf -lW "$scratch/init" | grep -q INTERP; then

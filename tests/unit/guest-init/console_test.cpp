@@ -29,7 +29,8 @@ int in_child(Body body)
 
 bool same_file(int fd, char const* path)
 {
-    struct stat by_fd { }, by_path { };
+    struct stat by_fd {
+    }, by_path {};
     return fstat(fd, &by_fd) == 0 && stat(path, &by_path) == 0 && by_fd.st_ino == by_path.st_ino
         && by_fd.st_dev == by_path.st_dev;
 }

@@ -117,10 +117,7 @@ protected:
     std::vector<std::string> m_files;
 };
 
-TEST_F(SpawnJobTest, ProgramExits_ReportsItsCode)
-{
-    EXPECT_EQ(run({ "sh", "-c", "exit 42" }), JobOutcome::exited(42));
-}
+TEST_F(SpawnJobTest, ProgramExits_ReportsItsCode) { EXPECT_EQ(run({ "sh", "-c", "exit 42" }), JobOutcome::exited(42)); }
 
 TEST_F(SpawnJobTest, ProgramKilled_ReportsSignal)
 {

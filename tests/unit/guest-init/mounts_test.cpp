@@ -30,7 +30,8 @@ TEST(MountTable, Proc_IsRequiredAndLockedDown)
     EXPECT_STREQ(proc.target, "/proc");
     EXPECT_STREQ(proc.filesystem, "proc");
     EXPECT_EQ(proc.need, MountNeed::Required);
-    EXPECT_EQ(proc.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC), static_cast<unsigned long>(MS_NOSUID | MS_NODEV | MS_NOEXEC));
+    EXPECT_EQ(
+        proc.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC), static_cast<unsigned long>(MS_NOSUID | MS_NODEV | MS_NOEXEC));
 }
 
 TEST(MountTable, HoldsTheExpectedFilesystems)

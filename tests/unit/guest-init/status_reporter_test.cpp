@@ -11,8 +11,8 @@ using namespace husk::init;
 
 TEST(StatusWriteFor, Exit_GoesToExitCodeRegister)
 {
-    EXPECT_EQ(status_write_for(JobOutcome::exited(3)),
-        (StatusWrite { status_port::base + status_port::job_exit_code, 3 }));
+    EXPECT_EQ(
+        status_write_for(JobOutcome::exited(3)), (StatusWrite { status_port::base + status_port::job_exit_code, 3 }));
     EXPECT_EQ(status_write_for(JobOutcome::exited(256 + 1)).value, 1u);
 }
 
@@ -31,8 +31,8 @@ TEST(StatusWriteFor, SpawnError_GoesToSpawnErrorRegister)
 
 TEST(StatusWriteFor, EveryWrite_StaysInsideTheDeviceRange)
 {
-    for (auto outcome : { JobOutcome::exited(0), JobOutcome::signaled(64),
-             JobOutcome::spawn_failed(status_port::SpawnError::Other) }) {
+    for (auto outcome :
+        { JobOutcome::exited(0), JobOutcome::signaled(64), JobOutcome::spawn_failed(status_port::SpawnError::Other) }) {
         auto write = status_write_for(outcome);
         EXPECT_GE(write.port, status_port::base);
         EXPECT_LE(write.port + sizeof(uint32_t), status_port::base + status_port::length);

@@ -14,8 +14,8 @@ std::string field_error(std::string_view field, std::string const& what) { retur
 Result<std::span<uint8_t const>> ByteReader::take(std::string_view field, size_t size)
 {
     if (size > remaining())
-        return fail(field_error(field,
-            "truncated (needs " + std::to_string(size) + " bytes, " + std::to_string(remaining()) + " left)"));
+        return fail(field_error(
+            field, "truncated (needs " + std::to_string(size) + " bytes, " + std::to_string(remaining()) + " left)"));
     auto bytes = m_bytes.subspan(m_offset, size);
     m_offset += size;
     return bytes;
@@ -25,8 +25,8 @@ Result<std::span<uint8_t const>> ByteReader::take_prefixed(std::string_view fiel
 {
     auto size = TRY(read_u32(field));
     if (size > max_size)
-        return fail(field_error(field,
-            "length " + std::to_string(size) + " exceeds the limit of " + std::to_string(max_size)));
+        return fail(
+            field_error(field, "length " + std::to_string(size) + " exceeds the limit of " + std::to_string(max_size)));
     return take(field, size);
 }
 
@@ -62,13 +62,12 @@ Result<uint32_t> ByteReader::read_count(std::string_view field, size_t max_count
 {
     auto count = TRY(read_u32(field));
     if (count > max_count)
-        return fail(field_error(field,
-            "count " + std::to_string(count) + " exceeds the limit of " + std::to_string(max_count)));
+        return fail(field_error(
+            field, "count " + std::to_string(count) + " exceeds the limit of " + std::to_string(max_count)));
     // 64-bit product of two 32-bit-bounded values cannot overflow.
     if (uint64_t { count } * min_element_size > remaining())
         return fail(field_error(field,
-            "count " + std::to_string(count) + " does not fit in the " + std::to_string(remaining())
-                + " bytes left"));
+            "count " + std::to_string(count) + " does not fit in the " + std::to_string(remaining()) + " bytes left"));
     return count;
 }
 
@@ -80,4 +79,3 @@ Result<void> ByteReader::expect_end() const
 }
 
 } // namespace husk::protocol
-

@@ -39,8 +39,7 @@ Result<void> check_data(std::string_view field, std::vector<uint8_t> const& data
 
 Result<void> check_mode(std::string_view field, uint32_t mode)
 {
-    if (mode > max_file_mode)
-    {
+    if (mode > max_file_mode) {
         char octal[16];
         std::snprintf(octal, sizeof(octal), "%o", mode);
         return fail(std::string(field) + ": mode " + octal + " has bits outside 7777");

@@ -21,8 +21,8 @@ void encode_strings(ByteWriter& writer, std::vector<std::string> const& strings)
         writer.write_string(text);
 }
 
-Result<void> decode_strings(ByteReader& reader, std::string_view field, size_t max_count,
-    std::vector<std::string>& strings)
+Result<void> decode_strings(
+    ByteReader& reader, std::string_view field, size_t max_count, std::vector<std::string>& strings)
 {
     auto count = TRY(reader.read_count(field, max_count, string_prefix_size));
     strings.reserve(count);
@@ -34,8 +34,8 @@ Result<void> decode_strings(ByteReader& reader, std::string_view field, size_t m
 Result<void> check_env(std::vector<std::string> const& env)
 {
     if (env.size() > max_env_count)
-        return fail("env: " + std::to_string(env.size()) + " entries exceeds the limit of "
-            + std::to_string(max_env_count));
+        return fail(
+            "env: " + std::to_string(env.size()) + " entries exceeds the limit of " + std::to_string(max_env_count));
     for (size_t i = 0; i < env.size(); ++i) {
         TRY(check_string(indexed("env", i), env[i], max_string_size, NulBytes::Rejected));
         auto equals = env[i].find('=');

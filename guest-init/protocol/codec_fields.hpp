@@ -16,9 +16,9 @@
 
 namespace husk::protocol::detail {
 
-#define HUSK_PROTOCOL_DECLARE_FIELD_CODEC(Type)                \
-    void encode_fields(ByteWriter& writer, Type const& message); \
-    Result<void> decode_fields(ByteReader& reader, Type& message); \
+#define HUSK_PROTOCOL_DECLARE_FIELD_CODEC(Type)                                                                        \
+    void encode_fields(ByteWriter& writer, Type const& message);                                                       \
+    Result<void> decode_fields(ByteReader& reader, Type& message);                                                     \
     Result<void> check_fields(Type const& message);
 
 HUSK_PROTOCOL_DECLARE_FIELD_CODEC(Hello)

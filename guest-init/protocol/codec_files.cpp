@@ -67,8 +67,8 @@ Result<void> check_fields(FileRead const& message)
 {
     TRY(check_path("path", message.path));
     if (message.max_size == 0 || message.max_size > max_chunk_size)
-        return fail("max_size: " + std::to_string(message.max_size) + " is outside 1.."
-            + std::to_string(max_chunk_size));
+        return fail(
+            "max_size: " + std::to_string(message.max_size) + " is outside 1.." + std::to_string(max_chunk_size));
     return check_offset("offset", message.offset, 0);
 }
 

@@ -21,8 +21,8 @@ Result<void> check_correlation(MessageType type, uint32_t correlation_id)
     switch (correlation_scope(type)) {
     case CorrelationScope::Connection:
         if (correlation_id != 0)
-            return fail(type_name(type) + ": connection message with correlation id "
-                + std::to_string(correlation_id) + ", must be 0");
+            return fail(type_name(type) + ": connection message with correlation id " + std::to_string(correlation_id)
+                + ", must be 0");
         return {};
     case CorrelationScope::Operation:
         if (correlation_id == 0)

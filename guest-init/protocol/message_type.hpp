@@ -38,7 +38,7 @@ enum class MessageType : uint16_t {
 // Which correlation ids a message type may carry.
 enum class CorrelationScope : uint8_t {
     Connection, // must be 0
-    Operation,  // must not be 0: it names the exec or file operation
+    Operation, // must not be 0: it names the exec or file operation
     Any,
 };
 

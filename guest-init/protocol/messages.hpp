@@ -30,8 +30,8 @@ inline constexpr uint32_t max_file_mode = 07777; // permission, setuid/setgid an
 
 enum class OutputStream : uint8_t { Stdout = 1, Stderr = 2 };
 enum class ExitKind : uint8_t {
-    Code = 1,     // value: exit code 0..255
-    Signal = 2,   // value: the signal that killed it, 1..64
+    Code = 1, // value: exit code 0..255
+    Signal = 2, // value: the signal that killed it, 1..64
     TimedOut = 3, // value: the signal the agent killed it with after timeout_ms, 1..64
 };
 // Values 1..5 match status_port::SpawnError, so husk-init can forward them unchanged.
@@ -46,9 +46,22 @@ enum class SpawnError : uint32_t {
 };
 // Linux RLIMIT_* numbers (x86-64 and generic ABI), the same on both ends of the protocol.
 enum class RlimitResource : uint32_t {
-    Cpu = 0, FileSize = 1, Data = 2, Stack = 3, Core = 4, Rss = 5, Nproc = 6, Nofile = 7,
-    Memlock = 8, AddressSpace = 9, Locks = 10, SigPending = 11, MsgQueue = 12, Nice = 13,
-    RtPrio = 14, RtTime = 15,
+    Cpu = 0,
+    FileSize = 1,
+    Data = 2,
+    Stack = 3,
+    Core = 4,
+    Rss = 5,
+    Nproc = 6,
+    Nofile = 7,
+    Memlock = 8,
+    AddressSpace = 9,
+    Locks = 10,
+    SigPending = 11,
+    MsgQueue = 12,
+    Nice = 13,
+    RtPrio = 14,
+    RtTime = 15,
 };
 inline constexpr uint32_t rlimit_resource_count = 16;
 inline constexpr uint64_t rlimit_infinity = ~uint64_t { 0 }; // RLIM_INFINITY
@@ -106,8 +119,8 @@ struct Rlimit {
 struct Exec {
     static constexpr MessageType type = MessageType::Exec;
     std::vector<std::string> argv {}; // non-empty, argv[0] non-empty; no NULs; PATH lookup by agent
-    std::vector<std::string> env {};  // "NAME=value", NAME non-empty; no NULs
-    std::string cwd {};               // absolute, or empty for the agent's default
+    std::vector<std::string> env {}; // "NAME=value", NAME non-empty; no NULs
+    std::string cwd {}; // absolute, or empty for the agent's default
     uint32_t uid { 0 };
     uint32_t gid { 0 };
     bool stdin_open { false }; // false: stdin is /dev/null and Stdin messages are rejected
@@ -159,7 +172,7 @@ struct FileWrite {
     static constexpr MessageType type = MessageType::FileWrite;
     std::string path {};
     uint32_t mode { 0644 }; // <= max_file_mode, used when the file is created
-    uint64_t offset { 0 };  // offset + data size must not overflow
+    uint64_t offset { 0 }; // offset + data size must not overflow
     std::vector<uint8_t> data {}; // <= max_chunk_size
     bool last_chunk { true };
     bool operator==(FileWrite const&) const = default;
@@ -217,8 +230,8 @@ struct ErrorReply {
     bool operator==(ErrorReply const&) const = default;
 };
 
-using Message = std::variant<Hello, HelloReply, Ping, Pong, Shutdown, Exec, Stdin, StdinClose, Output, Signal,
-    Exited, SpawnFailed, FileWrite, FileRead, FileData, Stat, StatReply, Mkdir, Remove, Ack, ErrorReply>;
+using Message = std::variant<Hello, HelloReply, Ping, Pong, Shutdown, Exec, Stdin, StdinClose, Output, Signal, Exited,
+    SpawnFailed, FileWrite, FileRead, FileData, Stat, StatReply, Mkdir, Remove, Ack, ErrorReply>;
 
 MessageType message_type(Message const& message);
 

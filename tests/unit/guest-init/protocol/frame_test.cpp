@@ -29,8 +29,9 @@ bool error_mentions(Result<std::optional<Frame>> const& result, std::string cons
 
 TEST(FrameHeader, WriteThenRead_RoundTripsEveryField)
 {
-    FrameHeader header { .magic = 1, .version = 2, .type = 3, .correlation_id = 4, .flags = 5, .reserved = 6,
-        .payload_size = 7 };
+    FrameHeader header {
+        .magic = 1, .version = 2, .type = 3, .correlation_id = 4, .flags = 5, .reserved = 6, .payload_size = 7
+    };
     auto bytes = header_bytes(header);
     auto read = read_frame_header(std::span<uint8_t const, frame_header_size>(bytes.data(), frame_header_size));
     EXPECT_EQ(read.magic, 1u);
@@ -85,7 +86,8 @@ TEST(FrameDecoder, ByteByByteFeeding_YieldsFrameOnlyAtLastByte)
     ASSERT_TRUE(frame);
     ASSERT_TRUE(frame->has_value());
     EXPECT_EQ((*frame)->correlation_id, 9u);
-    EXPECT_EQ(decode_message(**frame).value(), Message(Output { .stream = OutputStream::Stderr, .data = { 1, 0, 2, 0, 3 } }));
+    EXPECT_EQ(
+        decode_message(**frame).value(), Message(Output { .stream = OutputStream::Stderr, .data = { 1, 0, 2, 0, 3 } }));
 }
 
 TEST(FrameDecoder, TwoFramesInOneFeed_YieldsBothInOrder)

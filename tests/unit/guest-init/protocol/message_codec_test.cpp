@@ -44,7 +44,7 @@ Exec full_exec()
     return Exec {
         .argv = { "/bin/sh", "-c", "echo hi; exit 3", "" },
         .env = { "PATH=/usr/bin:/bin", "EMPTY=", "A==b" },
-        .cwd = "/work dir",
+        .cwd = "/home/user dir",
         .uid = 1000,
         .gid = 100,
         .stdin_open = true,
@@ -142,14 +142,18 @@ TEST(MessageCodec, JobEndMessages_RoundTrip)
 
 TEST(MessageCodec, FileMessages_RoundTrip)
 {
-    expect_round_trip(FileWrite { .path = "/tmp/empty", .mode = 0644, .offset = 0, .data = {}, .last_chunk = true });
-    expect_round_trip(FileWrite { .path = "/bin/tool", .mode = 04755, .offset = 1 << 20,
-        .data = { 0, 0, 'E', 'L', 'F', 0 }, .last_chunk = false });
+    expect_round_trip(FileWrite { .path = "/srv/empty", .mode = 0644, .offset = 0, .data = {}, .last_chunk = true });
+    expect_round_trip(FileWrite { .path = "/bin/tool",
+        .mode = 04755,
+        .offset = 1 << 20,
+        .data = { 0, 0, 'E', 'L', 'F', 0 },
+        .last_chunk = false });
     expect_round_trip(FileRead { .path = "/etc/hostname", .offset = 5, .max_size = 1 });
     expect_round_trip(FileData { .data = {}, .eof = true });
     expect_round_trip(Stat { .path = "/" });
     expect_round_trip(StatReply { .kind = FileKind::Directory, .size = 4096, .mode = 0755, .mtime_ns = -1 });
-    expect_round_trip(StatReply { .kind = FileKind::Symlink, .size = 0, .mode = 07777, .mtime_ns = 1700000000000000000 });
+    expect_round_trip(
+        StatReply { .kind = FileKind::Symlink, .size = 0, .mode = 07777, .mtime_ns = 1700000000000000000 });
     expect_round_trip(Mkdir { .path = "/a/b/c", .mode = 0700, .parents = true });
     expect_round_trip(Remove { .path = "/a", .recursive = true });
 }

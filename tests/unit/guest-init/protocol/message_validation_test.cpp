@@ -28,13 +28,13 @@ std::vector<uint8_t> exec_payload(std::vector<std::string> const& argv, std::vec
     writer.write_count(env.size());
     for (auto const& text : env)
         writer.write_string(text);
-    writer.write_string("");  // cwd
-    writer.write_u32(0);      // uid
-    writer.write_u32(0);      // gid
-    writer.write_u8(0);       // stdin_open
-    writer.write_u32(0);      // timeout_ms
-    writer.write_u64(0);      // output_limit_bytes
-    writer.write_count(0);    // rlimits
+    writer.write_string(""); // cwd
+    writer.write_u32(0); // uid
+    writer.write_u32(0); // gid
+    writer.write_u8(0); // stdin_open
+    writer.write_u32(0); // timeout_ms
+    writer.write_u64(0); // output_limit_bytes
+    writer.write_count(0); // rlimits
     return writer.take();
 }
 
@@ -45,7 +45,7 @@ std::string decode_error(MessageType type, std::vector<uint8_t> payload, uint32_
 
 bool contains(std::string const& text, std::string const& part) { return text.find(part) != std::string::npos; }
 
-#define EXPECT_REJECTED(error_text, expected_part) \
+#define EXPECT_REJECTED(error_text, expected_part)                                                                     \
     EXPECT_TRUE(contains(error_text, expected_part)) << "error was: " << (error_text)
 } // namespace
 
@@ -68,7 +68,9 @@ TEST(MessageValidation, TrailingBytes_AreRejected)
 
 TEST(MessageValidation, TruncatedPayload_IsRejectedAtEveryLength)
 {
-    Exec exec { .argv = { "/bin/echo", "x" }, .env = { "A=b" }, .cwd = "/", .rlimits = { { RlimitResource::Core, 0, 0 } } };
+    Exec exec {
+        .argv = { "/bin/echo", "x" }, .env = { "A=b" }, .cwd = "/", .rlimits = { { RlimitResource::Core, 0, 0 } }
+    };
     auto payload = payload_of(exec);
     for (size_t size = 0; size < payload.size(); ++size) {
         auto error = decode_error(MessageType::Exec, std::vector<uint8_t>(payload.begin(), payload.begin() + size));
@@ -80,7 +82,8 @@ TEST(MessageValidation, StringLongerThanLimit_IsRejected)
 {
     auto error = decode_error(MessageType::Exec, exec_payload({ "sh", std::string(max_string_size + 1, 'a') }));
     EXPECT_REJECTED(error, "argv[1]: length 65537 exceeds the limit of 65536");
-    auto message = payload_of(SpawnFailed { .error = SpawnError::Other, .message = std::string(max_string_size + 1, 'm') });
+    auto message
+        = payload_of(SpawnFailed { .error = SpawnError::Other, .message = std::string(max_string_size + 1, 'm') });
     EXPECT_REJECTED(decode_error(MessageType::SpawnFailed, message), "message: length 65537");
     auto path = payload_of(Stat { .path = "/" + std::string(max_path_size, 'p') });
     EXPECT_REJECTED(decode_error(MessageType::Stat, path), "path: length 4096 exceeds");
@@ -121,10 +124,10 @@ TEST(MessageValidation, NulInCString_IsRejected)
 {
     std::string with_nul("ab\0c", 4);
     EXPECT_REJECTED(decode_error(MessageType::Exec, exec_payload({ "ls", with_nul })), "argv[1]: contains a NUL byte");
-    EXPECT_REJECTED(decode_error(MessageType::Exec, exec_payload({ "ls" }, { "A=" + with_nul })),
-        "env[0]: contains a NUL byte");
-    EXPECT_REJECTED(decode_error(MessageType::Remove, payload_of(Remove { .path = "/x" + with_nul })),
-        "path: contains a NUL byte");
+    EXPECT_REJECTED(
+        decode_error(MessageType::Exec, exec_payload({ "ls" }, { "A=" + with_nul })), "env[0]: contains a NUL byte");
+    EXPECT_REJECTED(
+        decode_error(MessageType::Remove, payload_of(Remove { .path = "/x" + with_nul })), "path: contains a NUL byte");
     EXPECT_REJECTED(decode_error(MessageType::Exec, payload_of(Exec { .argv = { "ls" }, .cwd = "/" + with_nul })),
         "cwd: contains a NUL byte");
 }
@@ -133,8 +136,10 @@ TEST(MessageValidation, ExecSemantics_AreEnforced)
 {
     EXPECT_REJECTED(decode_error(MessageType::Exec, exec_payload({})), "argv: must not be empty");
     EXPECT_REJECTED(decode_error(MessageType::Exec, exec_payload({ "" })), "argv[0]: the program must not be empty");
-    EXPECT_REJECTED(decode_error(MessageType::Exec, exec_payload({ "ls" }, { "NOEQUALS" })), "env[0]: must be NAME=value");
-    EXPECT_REJECTED(decode_error(MessageType::Exec, exec_payload({ "ls" }, { "=value" })), "env[0]: must be NAME=value");
+    EXPECT_REJECTED(
+        decode_error(MessageType::Exec, exec_payload({ "ls" }, { "NOEQUALS" })), "env[0]: must be NAME=value");
+    EXPECT_REJECTED(
+        decode_error(MessageType::Exec, exec_payload({ "ls" }, { "=value" })), "env[0]: must be NAME=value");
     EXPECT_REJECTED(decode_error(MessageType::Exec, payload_of(Exec { .argv = { "ls" }, .cwd = "relative" })),
         "cwd: must be an absolute path");
 }
@@ -162,7 +167,8 @@ TEST(MessageValidation, BadEnumValues_AreRejected)
     EXPECT_REJECTED(decode_error(MessageType::Exited, exited), "kind: unknown exit kind 4");
     exited[0] = 0;
     EXPECT_REJECTED(decode_error(MessageType::Exited, exited), "kind: unknown exit kind 0");
-    EXPECT_REJECTED(decode_error(MessageType::SpawnFailed, payload_of(SpawnFailed { .error = static_cast<SpawnError>(8) })),
+    EXPECT_REJECTED(
+        decode_error(MessageType::SpawnFailed, payload_of(SpawnFailed { .error = static_cast<SpawnError>(8) })),
         "unknown spawn error 8");
     EXPECT_REJECTED(decode_error(MessageType::ErrorReply, payload_of(ErrorReply { .code = static_cast<ErrorCode>(0) })),
         "unknown error code 0");
@@ -180,7 +186,8 @@ TEST(MessageValidation, BooleanOtherThanZeroOrOne_IsRejected)
 TEST(MessageValidation, SignalNumbers_OutsideOneToSixtyFourAreRejected)
 {
     EXPECT_REJECTED(decode_error(MessageType::Signal, payload_of(Signal { .signo = 0 })), "signal 0 is outside 1..64");
-    EXPECT_REJECTED(decode_error(MessageType::Signal, payload_of(Signal { .signo = 65 })), "signal 65 is outside 1..64");
+    EXPECT_REJECTED(
+        decode_error(MessageType::Signal, payload_of(Signal { .signo = 65 })), "signal 65 is outside 1..64");
     EXPECT_REJECTED(decode_error(MessageType::Exited, payload_of(Exited { .kind = ExitKind::Signal, .value = 0 })),
         "value: signal 0");
     EXPECT_REJECTED(decode_error(MessageType::Exited, payload_of(Exited { .kind = ExitKind::Code, .value = 256 })),
@@ -193,30 +200,36 @@ TEST(MessageValidation, FileFieldRanges_AreEnforced)
         "mode: mode 10000 has bits outside 7777");
     EXPECT_REJECTED(decode_error(MessageType::FileRead, payload_of(FileRead { .path = "/f", .max_size = 0 })),
         "max_size: 0 is outside 1..");
-    EXPECT_REJECTED(decode_error(MessageType::FileRead, payload_of(FileRead { .path = "/f", .max_size = max_chunk_size + 1 })),
+    EXPECT_REJECTED(
+        decode_error(MessageType::FileRead, payload_of(FileRead { .path = "/f", .max_size = max_chunk_size + 1 })),
         "max_size");
     EXPECT_REJECTED(decode_error(MessageType::FileWrite,
                         payload_of(FileWrite { .path = "/f", .offset = (uint64_t { 1 } << 63) - 1, .data = { 1, 2 } })),
         "past the largest file offset");
     EXPECT_REJECTED(decode_error(MessageType::Stat, payload_of(Stat { .path = "" })), "path: must be an absolute path");
-    EXPECT_REJECTED(decode_error(MessageType::Stat, payload_of(Stat { .path = "etc/passwd" })), "must be an absolute path");
+    EXPECT_REJECTED(
+        decode_error(MessageType::Stat, payload_of(Stat { .path = "etc/passwd" })), "must be an absolute path");
 }
 
 TEST(MessageValidation, OversizedDataChunk_IsRejected)
 {
-    EXPECT_REJECTED(decode_error(MessageType::Stdin, payload_of(Stdin { .data = std::vector<uint8_t>(max_chunk_size + 1) })),
+    EXPECT_REJECTED(
+        decode_error(MessageType::Stdin, payload_of(Stdin { .data = std::vector<uint8_t>(max_chunk_size + 1) })),
         "data: length 524289 exceeds the limit of 524288");
 }
 
 TEST(MessageValidation, VersionZeroHello_IsRejected)
 {
-    EXPECT_REJECTED(decode_error(MessageType::Hello, payload_of(Hello { .version = 0 }), 0), "version: must be at least 1");
+    EXPECT_REJECTED(
+        decode_error(MessageType::Hello, payload_of(Hello { .version = 0 }), 0), "version: must be at least 1");
 }
 
 TEST(MessageValidation, CorrelationIdOutsideScope_IsRejected)
 {
-    EXPECT_REJECTED(decode_error(MessageType::Ping, payload_of(Ping {}), 5), "connection message with correlation id 5");
-    EXPECT_REJECTED(decode_error(MessageType::Exec, exec_payload({ "ls" }), 0), "operation message with correlation id 0");
+    EXPECT_REJECTED(
+        decode_error(MessageType::Ping, payload_of(Ping {}), 5), "connection message with correlation id 5");
+    EXPECT_REJECTED(
+        decode_error(MessageType::Exec, exec_payload({ "ls" }), 0), "operation message with correlation id 0");
     EXPECT_EQ(decode_error(MessageType::Ack, {}, 0), "(no error)");
     EXPECT_EQ(decode_error(MessageType::Ack, {}, 9), "(no error)");
 }
@@ -245,8 +258,8 @@ TEST(EncodeChecked, InvalidMessage_IsRefusedWithTheDecodersReason)
     ASSERT_FALSE(result);
     EXPECT_REJECTED(result.error().message, "Exec: argv[1]: contains a NUL byte");
     EXPECT_FALSE(encode_message_checked(0, Exec { .argv = { "ls" } })); // operation needs an id
-    EXPECT_FALSE(encode_message_checked(1, Output { .stream = OutputStream::Stdout,
-                                               .data = std::vector<uint8_t>(max_chunk_size + 1) }));
+    EXPECT_FALSE(encode_message_checked(
+        1, Output { .stream = OutputStream::Stdout, .data = std::vector<uint8_t>(max_chunk_size + 1) }));
     EXPECT_TRUE(validate_message(0, Shutdown {}));
     EXPECT_FALSE(validate_message(3, Shutdown {}));
 }

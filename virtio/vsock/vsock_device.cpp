@@ -177,7 +177,15 @@ void VsockDevice::process_rx()
         auto max_payload = static_cast<uint32_t>(std::min<uint64_t>(room, vsock::max_packet_payload));
         auto packet = m_muxer.pop_rx(max_payload);
         if (!packet) {
-            m_held_rx_chain = std::move(chain); // nothing fits now; keep the buffer for later
+            if (max_payload == 0) {
+                // A header-only buffer, and only data is waiting: holding it would block every
+                // larger buffer behind it. Return it empty (Linux drops short RX buffers).
+                ++m_stats.rx_buffers_too_small;
+                complete(*m_rx, chain->head(), 0);
+                completed_any = true;
+                continue;
+            }
+            m_held_rx_chain = std::move(chain); // nothing to send after all; keep it for later
             break;
         }
         auto written = write_rx_packet(*m_memory, *chain, packet->header, packet->payload);

@@ -33,7 +33,7 @@ struct VsockDeviceStats {
     uint64_t tx_packets { 0 };
     uint64_t tx_malformed { 0 };       // could not be parsed (short header, bad length)
     uint64_t rx_packets { 0 };
-    uint64_t rx_buffers_too_small { 0 }; // writable part shorter than a header: returned empty
+    uint64_t rx_buffers_too_small { 0 }; // no room for a header, or header-only while data waits: returned empty
     uint64_t chain_faults { 0 };       // chain-level queue errors, completed with length 0
 };
 
@@ -93,7 +93,7 @@ private:
     SplitQueue* m_rx { nullptr };
     SplitQueue* m_tx { nullptr };
     VirtioInterrupt* m_interrupt { nullptr };
-    // An RX chain popped when the muxer turned out to have nothing that fits: used first next time.
+    // An RX chain popped when the muxer turned out to have nothing to send: used first next time.
     std::optional<DescriptorChain> m_held_rx_chain;
     // Host ends of connections dropped by reset(), waiting for the event thread to close them.
     std::vector<VsockConnectionKey> m_detached_host_ends;

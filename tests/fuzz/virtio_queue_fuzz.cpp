@@ -150,7 +150,8 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
             (void)queue.needs_notification();
             break;
         case 3: { // the guest moves avail->idx
-            check(memory.write_obj(avail_ring.unchecked_add(virtio::ring::avail_idx_offset), input.take<uint16_t>()).has_value());
+            check(memory.write_obj(avail_ring.unchecked_add(virtio::ring::avail_idx_offset), input.take<uint16_t>())
+                      .has_value());
             break;
         }
         case 4: { // the guest rewrites some bytes anywhere in memory

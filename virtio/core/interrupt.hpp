@@ -12,8 +12,8 @@
 namespace husk {
 
 namespace virtio::interrupt_status {
-inline constexpr uint32_t used_buffer = 1;   // a queue has new used entries
-inline constexpr uint32_t config_change = 2; // the config space or the device status changed
+    inline constexpr uint32_t used_buffer = 1; // a queue has new used entries
+    inline constexpr uint32_t config_change = 2; // the config space or the device status changed
 } // namespace virtio::interrupt_status
 
 class InterruptTrigger {

@@ -33,8 +33,8 @@ public:
 
     // The driver set DRIVER_OK. `queues` has queue_count() entries (not-ready ones inert) and,
     // like `memory` and `interrupt`, stays valid until reset(). An error marks NEEDS_RESET.
-    virtual Result<void> activate(GuestMemory& memory, std::span<SplitQueue> queues, VirtioInterrupt& interrupt,
-        uint64_t negotiated_features)
+    virtual Result<void> activate(
+        GuestMemory& memory, std::span<SplitQueue> queues, VirtioInterrupt& interrupt, uint64_t negotiated_features)
         = 0;
     // Drops every reference taken at activation and any request in flight.
     virtual void reset() = 0;

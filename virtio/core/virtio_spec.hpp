@@ -12,19 +12,19 @@ static_assert(std::endian::native == std::endian::little, "virtio structures are
 
 // Device status field (§2.1). The driver sets these bits cumulatively; 0 means reset.
 namespace status {
-inline constexpr uint32_t acknowledge = 1;
-inline constexpr uint32_t driver = 2;
-inline constexpr uint32_t driver_ok = 4;
-inline constexpr uint32_t features_ok = 8;
-inline constexpr uint32_t device_needs_reset = 64;
-inline constexpr uint32_t failed = 128;
+    inline constexpr uint32_t acknowledge = 1;
+    inline constexpr uint32_t driver = 2;
+    inline constexpr uint32_t driver_ok = 4;
+    inline constexpr uint32_t features_ok = 8;
+    inline constexpr uint32_t device_needs_reset = 64;
+    inline constexpr uint32_t failed = 128;
 } // namespace status
 
 // Feature bits, as bit numbers (§6 and §2.7).
 namespace feature {
-inline constexpr unsigned indirect_desc = 28;
-inline constexpr unsigned event_idx = 29;
-inline constexpr unsigned version_1 = 32;
+    inline constexpr unsigned indirect_desc = 28;
+    inline constexpr unsigned event_idx = 29;
+    inline constexpr unsigned version_1 = 32;
 } // namespace feature
 
 constexpr uint64_t feature_mask(unsigned bit) { return uint64_t { 1 } << bit; }

@@ -15,19 +15,21 @@ namespace mmio = virtio::mmio;
 namespace status = virtio::status;
 
 namespace {
-constexpr uint64_t low_half(uint64_t value) { return value & 0xffffffffu; }
-constexpr uint64_t replace_half(uint64_t value, uint32_t half, bool high)
-{
-    return high ? (low_half(value) | (uint64_t { half } << 32)) : ((value & ~uint64_t { 0xffffffffu }) | half);
-}
+    constexpr uint64_t low_half(uint64_t value) { return value & 0xffffffffu; }
+    constexpr uint64_t replace_half(uint64_t value, uint32_t half, bool high)
+    {
+        return high ? (low_half(value) | (uint64_t { half } << 32)) : ((value & ~uint64_t { 0xffffffffu }) | half);
+    }
 } // namespace
 
-Result<std::unique_ptr<MmioTransport>> MmioTransport::create(GuestMemory& memory, VirtioDevice& device, InterruptTrigger& trigger)
+Result<std::unique_ptr<MmioTransport>> MmioTransport::create(
+    GuestMemory& memory, VirtioDevice& device, InterruptTrigger& trigger)
 {
     for (uint16_t index = 0; index < device.queue_count(); ++index) {
         auto size = device.queue_max_size(index);
         if (size == 0 || size > virtio::max_queue_size || !std::has_single_bit(size))
-            return fail("virtio device queue " + std::to_string(index) + " has invalid maximum size " + std::to_string(size));
+            return fail(
+                "virtio device queue " + std::to_string(index) + " has invalid maximum size " + std::to_string(size));
     }
     return std::unique_ptr<MmioTransport>(new MmioTransport(memory, device, trigger));
 }
@@ -199,8 +201,8 @@ void MmioTransport::write_queue_register(uint64_t offset, uint32_t value)
 {
     // Queues are configured between FEATURES_OK and DRIVER_OK (§3.1.1 step 7) and frozen after:
     // the device may be using them from another thread.
-    bool configuring = status_has(status::features_ok)
-        && !(m_status & (status::driver_ok | status::failed)) && !m_interrupt.needs_reset();
+    bool configuring = status_has(status::features_ok) && !(m_status & (status::driver_ok | status::failed))
+        && !m_interrupt.needs_reset();
     if (!configuring || m_queue_select >= m_queue_registers.size()) {
         ++m_stats.ignored_writes;
         return;
@@ -316,9 +318,10 @@ void MmioTransport::activate()
             continue;
         }
         if (registers.size > m_device.queue_max_size(index))
-            return refuse("queue " + std::to_string(index) + " size " + std::to_string(registers.size) + " above maximum");
-        QueueLayout layout { registers.size, GuestAddress(registers.descriptor_table), GuestAddress(registers.avail_ring),
-            GuestAddress(registers.used_ring) };
+            return refuse(
+                "queue " + std::to_string(index) + " size " + std::to_string(registers.size) + " above maximum");
+        QueueLayout layout { registers.size, GuestAddress(registers.descriptor_table),
+            GuestAddress(registers.avail_ring), GuestAddress(registers.used_ring) };
         auto queue = SplitQueue::create(m_memory, layout, m_driver_features);
         if (!queue)
             return refuse("queue " + std::to_string(index) + ": " + queue.error().message);

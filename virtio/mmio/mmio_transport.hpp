@@ -22,9 +22,9 @@ namespace husk {
 
 // Guest accesses the transport refused, for diagnostics and tests.
 struct MmioTransportStats {
-    uint64_t bad_width { 0 };       // register access not 32-bit aligned, config not 1/2/4 bytes
-    uint64_t ignored_writes { 0 };  // read-only/unknown register, or a write the state forbids
-    uint64_t ignored_reads { 0 };   // write-only or unknown register
+    uint64_t bad_width { 0 }; // register access not 32-bit aligned, config not 1/2/4 bytes
+    uint64_t ignored_writes { 0 }; // read-only/unknown register, or a write the state forbids
+    uint64_t ignored_reads { 0 }; // write-only or unknown register
     uint64_t rejected_status { 0 }; // Status writes that are not a valid transition
 };
 
@@ -32,7 +32,8 @@ class MmioTransport {
 public:
     // `memory`, `device` and `trigger` must outlive the transport. Fails if the device describes
     // queues the transport cannot offer.
-    static Result<std::unique_ptr<MmioTransport>> create(GuestMemory& memory, VirtioDevice& device, InterruptTrigger& trigger);
+    static Result<std::unique_ptr<MmioTransport>> create(
+        GuestMemory& memory, VirtioDevice& device, InterruptTrigger& trigger);
     virtual ~MmioTransport();
     MmioTransport(MmioTransport const&) = delete;
     MmioTransport& operator=(MmioTransport const&) = delete;

@@ -60,7 +60,8 @@ Result<void> ChainReader::read(std::span<uint8_t> destination)
 Result<void> ChainReader::skip(uint64_t count)
 {
     if (count > remaining())
-        return fail("cannot skip " + std::to_string(count) + " bytes, " + std::to_string(remaining()) + " readable left");
+        return fail(
+            "cannot skip " + std::to_string(count) + " bytes, " + std::to_string(remaining()) + " readable left");
     while (count > 0) {
         auto segment = m_cursor.current(count);
         if (segment.length == 0)

@@ -11,22 +11,22 @@ namespace husk {
 
 enum class QueueErrorKind {
     // Ring-level: the queue stops.
-    AvailRingUnreadable,   // avail->idx or an avail slot is outside guest memory
+    AvailRingUnreadable, // avail->idx or an avail slot is outside guest memory
     AvailIndexTooFarAhead, // avail->idx claims more than queue-size new entries
-    HeadOutOfRange,        // an avail slot names a descriptor outside the table
+    HeadOutOfRange, // an avail slot names a descriptor outside the table
     // Chain-level: the request at `head` is completed with an error.
-    DescriptorUnreadable,      // the descriptor table or an indirect table is outside guest memory
-    NextOutOfRange,            // a `next` field points outside the table
-    ChainTooLong,              // more descriptors than the table holds: a loop
-    IndirectNotNegotiated,     // INDIRECT flag without VIRTIO_F_INDIRECT_DESC
-    IndirectNotHead,           // INDIRECT flag on a descriptor that is not the chain's head
-    IndirectWithNext,          // INDIRECT together with NEXT
-    IndirectBadLength,         // indirect table length zero or not a multiple of 16
-    IndirectTableTooLarge,     // more entries than husk accepts in one table
-    NestedIndirect,            // an indirect table entry with INDIRECT set
-    ReadableAfterWritable,     // device-readable buffer after a device-writable one
-    LengthSumOverflow,         // readable or writable bytes exceed what a used length can express
-    BufferOutOfMemory,         // a buffer is not inside guest memory
+    DescriptorUnreadable, // the descriptor table or an indirect table is outside guest memory
+    NextOutOfRange, // a `next` field points outside the table
+    ChainTooLong, // more descriptors than the table holds: a loop
+    IndirectNotNegotiated, // INDIRECT flag without VIRTIO_F_INDIRECT_DESC
+    IndirectNotHead, // INDIRECT flag on a descriptor that is not the chain's head
+    IndirectWithNext, // INDIRECT together with NEXT
+    IndirectBadLength, // indirect table length zero or not a multiple of 16
+    IndirectTableTooLarge, // more entries than husk accepts in one table
+    NestedIndirect, // an indirect table entry with INDIRECT set
+    ReadableAfterWritable, // device-readable buffer after a device-writable one
+    LengthSumOverflow, // readable or writable bytes exceed what a used length can express
+    BufferOutOfMemory, // a buffer is not inside guest memory
 };
 
 struct QueueError {

@@ -16,8 +16,8 @@ struct Descriptor {
 };
 static_assert(sizeof(Descriptor) == 16);
 
-inline constexpr uint16_t desc_flag_next = 1;     // the chain continues at `next`
-inline constexpr uint16_t desc_flag_write = 2;    // device writes this buffer (else reads it)
+inline constexpr uint16_t desc_flag_next = 1; // the chain continues at `next`
+inline constexpr uint16_t desc_flag_write = 2; // device writes this buffer (else reads it)
 inline constexpr uint16_t desc_flag_indirect = 4; // buffer is a table of descriptors (§2.7.5.3)
 
 // One entry of the used ring (§2.7.8).
@@ -54,7 +54,10 @@ constexpr uint64_t used_ring_size(uint16_t queue_size)
 }
 constexpr uint64_t avail_entry_offset(uint16_t slot) { return avail_ring_offset + 2 * uint64_t { slot }; }
 constexpr uint64_t used_event_offset(uint16_t queue_size) { return avail_entry_offset(queue_size); }
-constexpr uint64_t used_entry_offset(uint16_t slot) { return used_ring_offset + sizeof(UsedElement) * uint64_t { slot }; }
+constexpr uint64_t used_entry_offset(uint16_t slot)
+{
+    return used_ring_offset + sizeof(UsedElement) * uint64_t { slot };
+}
 constexpr uint64_t avail_event_offset(uint16_t queue_size) { return used_entry_offset(queue_size); }
 
 // The event-index test of §2.7.7.2 / §2.7.10.2: has `new_index` moved past `event` since `old_index`?

@@ -15,23 +15,24 @@ namespace husk {
 namespace ring = virtio::ring;
 
 namespace {
-std::string hex(uint64_t value)
-{
-    char text[24];
-    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-    return text;
-}
+    std::string hex(uint64_t value)
+    {
+        char text[24];
+        std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
+        return text;
+    }
 
-Result<void> check_part(GuestMemory const& memory, char const* name, GuestAddress address, uint64_t size, uint64_t alignment)
-{
-    if (address.value() % alignment != 0)
-        return fail(std::string("virtqueue ") + name + " at " + hex(address.value()) + " is not " + std::to_string(alignment)
-            + "-byte aligned");
-    if (!memory.contains(address, size))
-        return fail(std::string("virtqueue ") + name + " at " + hex(address.value()) + "+" + hex(size)
-            + " is not inside guest memory");
-    return {};
-}
+    Result<void> check_part(
+        GuestMemory const& memory, char const* name, GuestAddress address, uint64_t size, uint64_t alignment)
+    {
+        if (address.value() % alignment != 0)
+            return fail(std::string("virtqueue ") + name + " at " + hex(address.value()) + " is not "
+                + std::to_string(alignment) + "-byte aligned");
+        if (!memory.contains(address, size))
+            return fail(std::string("virtqueue ") + name + " at " + hex(address.value()) + "+" + hex(size)
+                + " is not inside guest memory");
+        return {};
+    }
 } // namespace
 
 // Accumulates one chain's buffers while enforcing the per-buffer rules.
@@ -82,7 +83,8 @@ Result<SplitQueue> SplitQueue::create(GuestMemory& memory, QueueLayout const& la
             + std::to_string(virtio::max_queue_size));
     TRY(check_part(memory, "descriptor table", layout.descriptor_table, ring::descriptor_table_size(size),
         ring::descriptor_table_alignment));
-    TRY(check_part(memory, "available ring", layout.avail_ring, ring::avail_ring_size(size), ring::avail_ring_alignment));
+    TRY(check_part(
+        memory, "available ring", layout.avail_ring, ring::avail_ring_size(size), ring::avail_ring_alignment));
     TRY(check_part(memory, "used ring", layout.used_ring, ring::used_ring_size(size), ring::used_ring_alignment));
     return SplitQueue(memory, layout, features);
 }
@@ -120,7 +122,8 @@ PopResult SplitQueue::pop()
     if (*avail_index == m_next_avail && m_event_idx) {
         // Ask for a kick at the next entry, then look again: the driver may have published one
         // after our read but before seeing avail_event, and would then not kick.
-        auto written = m_memory->write_obj(m_layout.used_ring.unchecked_add(ring::avail_event_offset(m_layout.size)), m_next_avail);
+        auto written = m_memory->write_obj(
+            m_layout.used_ring.unchecked_add(ring::avail_event_offset(m_layout.size)), m_next_avail);
         if (!written)
             return fault(QueueErrorKind::AvailRingUnreadable, "used->avail_event");
         // Full barrier: pairs with the driver's virtio_mb() between storing avail->idx and
@@ -137,8 +140,8 @@ PopResult SplitQueue::pop()
         return {};
     if (pending > m_layout.size)
         return fault(QueueErrorKind::AvailIndexTooFarAhead,
-            "avail->idx " + std::to_string(*avail_index) + ", last seen " + std::to_string(m_next_avail) + ", queue size "
-                + std::to_string(m_layout.size));
+            "avail->idx " + std::to_string(*avail_index) + ", last seen " + std::to_string(m_next_avail)
+                + ", queue size " + std::to_string(m_layout.size));
 
     uint16_t slot = m_next_avail % m_layout.size;
     auto head = m_memory->read_obj<uint16_t>(m_layout.avail_ring.unchecked_add(ring::avail_entry_offset(slot)));
@@ -230,7 +233,8 @@ Result<void> SplitQueue::add_used(uint16_t head, uint32_t length)
     if (!is_ready())
         return fail("virtqueue is not ready");
     if (head >= m_layout.size)
-        return fail("used head " + std::to_string(head) + " out of range for queue size " + std::to_string(m_layout.size));
+        return fail(
+            "used head " + std::to_string(head) + " out of range for queue size " + std::to_string(m_layout.size));
     uint16_t slot = m_next_used % m_layout.size;
     TRY_CONTEXT(m_memory->write_obj(m_layout.used_ring.unchecked_add(ring::used_entry_offset(slot)),
                     ring::UsedElement { head, length }),
@@ -256,7 +260,8 @@ bool SplitQueue::needs_notification()
         auto flags = m_memory->read_obj<uint16_t>(m_layout.avail_ring.unchecked_add(ring::avail_flags_offset));
         return !flags || (*flags & ring::avail_flag_no_interrupt) == 0;
     }
-    auto used_event = m_memory->read_obj<uint16_t>(m_layout.avail_ring.unchecked_add(ring::used_event_offset(m_layout.size)));
+    auto used_event
+        = m_memory->read_obj<uint16_t>(m_layout.avail_ring.unchecked_add(ring::used_event_offset(m_layout.size)));
     // Used entries added since the last decision; the first window starts at used->idx 0.
     uint16_t old_used = m_signalled_used;
     m_signalled_used = m_next_used;

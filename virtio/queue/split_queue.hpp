@@ -22,7 +22,7 @@ struct QueueLayout {
     uint16_t size { 0 };
     GuestAddress descriptor_table;
     GuestAddress avail_ring; // "driver area"
-    GuestAddress used_ring;  // "device area"
+    GuestAddress used_ring; // "device area"
 };
 
 // Most descriptors husk accepts in one indirect table. Linux sizes a table by the request's
@@ -92,7 +92,8 @@ private:
     std::optional<uint16_t> read_avail_index();
     QueueError fault(QueueErrorKind kind, std::string detail);
     PopResult read_chain(uint16_t head);
-    std::optional<QueueErrorKind> read_indirect_table(virtio::ring::Descriptor const& descriptor, ChainBuilder& builder);
+    std::optional<QueueErrorKind> read_indirect_table(
+        virtio::ring::Descriptor const& descriptor, ChainBuilder& builder);
 
     GuestMemory* m_memory { nullptr };
     QueueLayout m_layout;

@@ -13,7 +13,8 @@ uint64_t RngDevice::features() const
     return virtio::feature_mask(virtio::feature::indirect_desc) | virtio::feature_mask(virtio::feature::event_idx);
 }
 
-Result<void> RngDevice::activate(GuestMemory& memory, std::span<SplitQueue> queues, VirtioInterrupt& interrupt, uint64_t)
+Result<void> RngDevice::activate(
+    GuestMemory& memory, std::span<SplitQueue> queues, VirtioInterrupt& interrupt, uint64_t)
 {
     if (queues.size() != 1)
         return fail("virtio-rng expects 1 queue, got " + std::to_string(queues.size()));

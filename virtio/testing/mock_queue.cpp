@@ -9,13 +9,16 @@ namespace husk {
 namespace ring = virtio::ring;
 
 namespace {
-constexpr uint64_t align_up(uint64_t value, uint64_t alignment) { return (value + alignment - 1) / alignment * alignment; }
+    constexpr uint64_t align_up(uint64_t value, uint64_t alignment)
+    {
+        return (value + alignment - 1) / alignment * alignment;
+    }
 
-ring::Descriptor to_descriptor(MockBuffer const& buffer)
-{
-    return { buffer.address.value(), buffer.length,
-        static_cast<uint16_t>(buffer.access == BufferAccess::DeviceWritable ? ring::desc_flag_write : 0), 0 };
-}
+    ring::Descriptor to_descriptor(MockBuffer const& buffer)
+    {
+        return { buffer.address.value(), buffer.length,
+            static_cast<uint16_t>(buffer.access == BufferAccess::DeviceWritable ? ring::desc_flag_write : 0), 0 };
+    }
 } // namespace
 
 uint64_t MockQueue::footprint(uint16_t size)
@@ -44,12 +47,14 @@ uint16_t MockQueue::allocate_descriptors(uint16_t count)
 
 Result<void> MockQueue::write_descriptor(uint16_t index, ring::Descriptor const& descriptor)
 {
-    return m_memory->write_obj(m_layout.descriptor_table.unchecked_add(uint64_t { index } * sizeof(ring::Descriptor)), descriptor);
+    return m_memory->write_obj(
+        m_layout.descriptor_table.unchecked_add(uint64_t { index } * sizeof(ring::Descriptor)), descriptor);
 }
 
 Result<void> MockQueue::write_descriptor_table(GuestAddress table, std::span<ring::Descriptor const> descriptors)
 {
-    return m_memory->write(table, std::span(reinterpret_cast<uint8_t const*>(descriptors.data()), descriptors.size_bytes()));
+    return m_memory->write(
+        table, std::span(reinterpret_cast<uint8_t const*>(descriptors.data()), descriptors.size_bytes()));
 }
 
 Result<uint16_t> MockQueue::add_chain(std::span<MockBuffer const> buffers)
@@ -86,7 +91,8 @@ Result<uint16_t> MockQueue::add_indirect_chain(GuestAddress table, std::span<Moc
     TRY(write_descriptor_table(table, entries));
     uint16_t head = allocate_descriptors(1);
     TRY(write_descriptor(head,
-        { table.value(), static_cast<uint32_t>(entries.size() * sizeof(ring::Descriptor)), ring::desc_flag_indirect, 0 }));
+        { table.value(), static_cast<uint32_t>(entries.size() * sizeof(ring::Descriptor)), ring::desc_flag_indirect,
+            0 }));
     TRY(publish(head));
     return head;
 }
@@ -141,7 +147,8 @@ Result<std::optional<ring::UsedElement>> MockQueue::pop_used()
     // Acquire: pairs with SplitQueue::add_used's release between the entry and used->idx.
     std::atomic_thread_fence(std::memory_order_acquire);
     uint16_t slot = m_last_used % m_layout.size;
-    auto element = TRY(m_memory->read_obj<ring::UsedElement>(m_layout.used_ring.unchecked_add(ring::used_entry_offset(slot))));
+    auto element
+        = TRY(m_memory->read_obj<ring::UsedElement>(m_layout.used_ring.unchecked_add(ring::used_entry_offset(slot))));
     ++m_last_used;
     return std::optional(element);
 }

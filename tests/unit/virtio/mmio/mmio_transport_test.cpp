@@ -35,7 +35,8 @@ public:
         for (size_t i = 0; i < data.size() && offset + i < config.size(); ++i)
             config[offset + i] = data[i];
     }
-    Result<void> activate(GuestMemory&, std::span<SplitQueue> queues, VirtioInterrupt& interrupt, uint64_t features) override
+    Result<void> activate(
+        GuestMemory&, std::span<SplitQueue> queues, VirtioInterrupt& interrupt, uint64_t features) override
     {
         ++activations;
         if (refuse_activation)

@@ -25,8 +25,10 @@ DescriptorChain mixed_chain()
 {
     // 5 + 3 readable bytes, then 4 + 6 writable bytes, with a zero-length buffer in between.
     return DescriptorChain(7,
-        { { GuestAddress(0x100), 5, BufferAccess::DeviceReadable }, { GuestAddress(0x200), 3, BufferAccess::DeviceReadable },
-            { GuestAddress(0x300), 0, BufferAccess::DeviceWritable }, { GuestAddress(0x400), 4, BufferAccess::DeviceWritable },
+        { { GuestAddress(0x100), 5, BufferAccess::DeviceReadable },
+            { GuestAddress(0x200), 3, BufferAccess::DeviceReadable },
+            { GuestAddress(0x300), 0, BufferAccess::DeviceWritable },
+            { GuestAddress(0x400), 4, BufferAccess::DeviceWritable },
             { GuestAddress(0x500), 6, BufferAccess::DeviceWritable } });
 }
 
@@ -111,7 +113,8 @@ TEST_F(ChainIoTest, ChainWriter_BufferOutsideMemory_CountsOnlyBytesReallyWritten
     // Chains from SplitQueue are checked against guest memory; this one is built by hand to show
     // the writer still stops at the fault and reports only what reached the guest.
     DescriptorChain chain(0,
-        { { GuestAddress(0x100), 4, BufferAccess::DeviceWritable }, { GuestAddress(0x20000), 4, BufferAccess::DeviceWritable } });
+        { { GuestAddress(0x100), 4, BufferAccess::DeviceWritable },
+            { GuestAddress(0x20000), 4, BufferAccess::DeviceWritable } });
     ChainWriter writer(*memory, chain);
     std::array<uint8_t, 8> bytes {};
 

@@ -1,56 +1,11 @@
-// SplitQueue: one test per virtqueue rule of DESIGN.md §3, plus layout validation, the used ring
-// and notification suppression with and without VIRTIO_F_EVENT_IDX. Guest side by MockQueue.
-#include "virtio/queue/split_queue.hpp"
-
-#include "virtio/core/virtio_spec.hpp"
-#include "virtio/testing/mock_queue.hpp"
-
-#include <gtest/gtest.h>
+// SplitQueue: layout validation, well-formed traffic and the used ring, and one test per
+// virtqueue rule of DESIGN.md §3 for direct chains. Guest side by MockQueue.
+#include "tests/unit/virtio/queue/split_queue_fixture.hpp"
 
 using namespace husk;
-namespace ring = husk::virtio::ring;
+using namespace husk::split_queue_test;
 
 namespace {
-
-constexpr uint64_t memory_size = 0x100000;
-constexpr GuestAddress queue_base { 0x1000 };
-constexpr GuestAddress data_base { 0x10000 };
-constexpr GuestAddress table_base { 0x20000 };
-constexpr uint16_t queue_size = 16;
-constexpr uint64_t indirect = virtio::feature_mask(virtio::feature::indirect_desc);
-constexpr uint64_t event_idx = virtio::feature_mask(virtio::feature::event_idx);
-
-MockBuffer readable(uint64_t offset, uint32_t length) { return { data_base.unchecked_add(offset), length, BufferAccess::DeviceReadable }; }
-MockBuffer writable(uint64_t offset, uint32_t length) { return { data_base.unchecked_add(offset), length, BufferAccess::DeviceWritable }; }
-ring::Descriptor descriptor(uint64_t address, uint32_t length, uint16_t flags, uint16_t next = 0) { return { address, length, flags, next }; }
-
-class SplitQueueTest : public ::testing::Test {
-protected:
-    void SetUp() override { start(0); }
-    void start(uint64_t features, uint16_t size = queue_size)
-    {
-        auto created_memory = GuestMemory::create({ { GuestAddress(0), memory_size } });
-        ASSERT_TRUE(created_memory);
-        memory.emplace(std::move(created_memory).value());
-        auto created_driver = MockQueue::create(*memory, queue_base, size);
-        ASSERT_TRUE(created_driver);
-        driver.emplace(std::move(created_driver).value());
-        auto created_queue = SplitQueue::create(*memory, driver->layout(), features);
-        ASSERT_TRUE(created_queue) << created_queue.error().message;
-        queue = std::move(created_queue).value();
-    }
-    // Pops expecting a guest fault and returns it.
-    QueueError pop_error()
-    {
-        auto popped = queue.pop();
-        EXPECT_TRUE(popped.has_error());
-        return popped.has_error() ? popped.error() : QueueError { QueueErrorKind::AvailRingUnreadable, std::nullopt, "no error" };
-    }
-
-    std::optional<GuestMemory> memory;
-    std::optional<MockQueue> driver;
-    SplitQueue queue;
-};
 
 // --- layout validation ---
 
@@ -192,7 +147,8 @@ TEST_F(SplitQueueTest, SplitQueue_ChainLongerThanQueue_IsRejected)
 {
     // 16 descriptors chained in order, the last pointing back into the chain: 17th step.
     for (uint16_t i = 0; i < queue_size; ++i)
-        ASSERT_TRUE(driver->write_descriptor(i, descriptor(data_base.value(), 1, ring::desc_flag_next, (i + 1) % queue_size)));
+        ASSERT_TRUE(
+            driver->write_descriptor(i, descriptor(data_base.value(), 1, ring::desc_flag_next, (i + 1) % queue_size)));
     ASSERT_TRUE(driver->publish(0));
     EXPECT_EQ(pop_error().kind, QueueErrorKind::ChainTooLong);
 }
@@ -278,7 +234,8 @@ TEST_F(SplitQueueTest, SplitQueue_LengthSumOverflow_IsRejected)
     // Two writable descriptors of 3 GiB: the sum needs 33 bits, more than a used length holds.
     // Checked before the buffers' placement, so 1 MiB of guest memory is enough to test it.
     // Also shows the sum is not done in 32 bits, where it would wrap to 2 GiB and pass.
-    ASSERT_TRUE(driver->write_descriptor(0, descriptor(data_base.value(), 0xc0000000, ring::desc_flag_next | ring::desc_flag_write, 1)));
+    ASSERT_TRUE(driver->write_descriptor(
+        0, descriptor(data_base.value(), 0xc0000000, ring::desc_flag_next | ring::desc_flag_write, 1)));
     ASSERT_TRUE(driver->write_descriptor(1, descriptor(data_base.value(), 0xc0000000, ring::desc_flag_write)));
     ASSERT_TRUE(driver->publish(0));
     EXPECT_EQ(pop_error().kind, QueueErrorKind::LengthSumOverflow);
@@ -303,7 +260,8 @@ TEST_F(SplitQueueTest, SplitQueue_DescriptorReadOnce_LaterTableChangesDoNotAffec
     ASSERT_TRUE(popped.has_chain());
 
     // The guest rewrites the descriptors after the device copied them (a double-fetch attack).
-    ASSERT_TRUE(driver->write_descriptor(head, descriptor(0, 0xffff, ring::desc_flag_write | ring::desc_flag_next, head)));
+    ASSERT_TRUE(
+        driver->write_descriptor(head, descriptor(0, 0xffff, ring::desc_flag_write | ring::desc_flag_next, head)));
     ASSERT_TRUE(driver->write_descriptor((head + 1) % queue_size, descriptor(memory_size - 1, 0xffffffff, 0)));
 
     auto& chain = popped.chain();
@@ -326,239 +284,6 @@ TEST_F(SplitQueueTest, SplitQueue_ChainError_ConsumesOnlyThatRequest)
     EXPECT_FALSE(pop_error().is_fatal());
     EXPECT_TRUE(queue.pop().has_chain());
     EXPECT_FALSE(queue.is_broken());
-}
-
-// --- indirect tables ---
-
-TEST_F(SplitQueueTest, SplitQueue_IndirectChain_YieldsTableBuffers)
-{
-    start(indirect);
-    MockBuffer buffers[] = { readable(0, 16), writable(0x100, 64), writable(0x200, 64) };
-    auto head = driver->add_indirect_chain(table_base, buffers);
-    ASSERT_TRUE(head);
-
-    auto popped = queue.pop();
-
-    ASSERT_TRUE(popped.has_chain());
-    EXPECT_EQ(popped.chain().head(), *head);
-    ASSERT_EQ(popped.chain().buffers().size(), 3u);
-    EXPECT_EQ(popped.chain().readable_length(), 16u);
-    EXPECT_EQ(popped.chain().writable_length(), 128u);
-}
-
-TEST_F(SplitQueueTest, SplitQueue_IndirectNotNegotiated_IsRejected)
-{
-    MockBuffer buffers[] = { writable(0, 8) };
-    ASSERT_TRUE(driver->add_indirect_chain(table_base, buffers));
-    EXPECT_EQ(pop_error().kind, QueueErrorKind::IndirectNotNegotiated);
-}
-
-TEST_F(SplitQueueTest, SplitQueue_NestedIndirect_IsRejected)
-{
-    start(indirect);
-    ring::Descriptor table[] = { descriptor(table_base.value() + 0x100, 16, ring::desc_flag_indirect) };
-    ASSERT_TRUE(driver->write_descriptor_table(table_base, table));
-    ASSERT_TRUE(driver->write_descriptor(0, descriptor(table_base.value(), sizeof table, ring::desc_flag_indirect)));
-    ASSERT_TRUE(driver->publish(0));
-    EXPECT_EQ(pop_error().kind, QueueErrorKind::NestedIndirect);
-}
-
-TEST_F(SplitQueueTest, SplitQueue_IndirectWithNext_IsRejected)
-{
-    start(indirect);
-    ring::Descriptor table[] = { descriptor(data_base.value(), 8, ring::desc_flag_write) };
-    ASSERT_TRUE(driver->write_descriptor_table(table_base, table));
-    ASSERT_TRUE(driver->write_descriptor(0, descriptor(table_base.value(), 16, ring::desc_flag_indirect | ring::desc_flag_next, 1)));
-    ASSERT_TRUE(driver->write_descriptor(1, descriptor(data_base.value(), 8, ring::desc_flag_write)));
-    ASSERT_TRUE(driver->publish(0));
-    EXPECT_EQ(pop_error().kind, QueueErrorKind::IndirectWithNext);
-}
-
-TEST_F(SplitQueueTest, SplitQueue_IndirectNotAtHead_IsRejected)
-{
-    start(indirect);
-    ASSERT_TRUE(driver->write_descriptor(0, descriptor(data_base.value(), 8, ring::desc_flag_next, 1)));
-    ASSERT_TRUE(driver->write_descriptor(1, descriptor(table_base.value(), 16, ring::desc_flag_indirect)));
-    ASSERT_TRUE(driver->publish(0));
-    EXPECT_EQ(pop_error().kind, QueueErrorKind::IndirectNotHead);
-}
-
-TEST_F(SplitQueueTest, SplitQueue_IndirectLengthNotMultipleOf16_IsRejected)
-{
-    start(indirect);
-    ASSERT_TRUE(driver->write_descriptor(0, descriptor(table_base.value(), 24, ring::desc_flag_indirect)));
-    ASSERT_TRUE(driver->publish(0));
-    EXPECT_EQ(pop_error().kind, QueueErrorKind::IndirectBadLength);
-}
-
-TEST_F(SplitQueueTest, SplitQueue_IndirectZeroLength_IsRejected)
-{
-    start(indirect);
-    ASSERT_TRUE(driver->write_descriptor(0, descriptor(table_base.value(), 0, ring::desc_flag_indirect)));
-    ASSERT_TRUE(driver->publish(0));
-    EXPECT_EQ(pop_error().kind, QueueErrorKind::IndirectBadLength);
-}
-
-TEST_F(SplitQueueTest, SplitQueue_IndirectTableTooLarge_IsRejected)
-{
-    start(indirect);
-    uint32_t length = (max_indirect_descriptors + 1) * sizeof(ring::Descriptor);
-    ASSERT_TRUE(driver->write_descriptor(0, descriptor(table_base.value(), length, ring::desc_flag_indirect)));
-    ASSERT_TRUE(driver->publish(0));
-    EXPECT_EQ(pop_error().kind, QueueErrorKind::IndirectTableTooLarge);
-}
-
-TEST_F(SplitQueueTest, SplitQueue_IndirectTableOutsideMemory_IsRejected)
-{
-    start(indirect);
-    ASSERT_TRUE(driver->write_descriptor(0, descriptor(memory_size - 16, 32, ring::desc_flag_indirect)));
-    ASSERT_TRUE(driver->publish(0));
-    EXPECT_EQ(pop_error().kind, QueueErrorKind::DescriptorUnreadable);
-}
-
-TEST_F(SplitQueueTest, SplitQueue_IndirectLoop_IsRejected)
-{
-    start(indirect);
-    ring::Descriptor table[] = { descriptor(data_base.value(), 8, ring::desc_flag_next, 1),
-        descriptor(data_base.value(), 8, ring::desc_flag_next, 0) };
-    ASSERT_TRUE(driver->write_descriptor_table(table_base, table));
-    ASSERT_TRUE(driver->write_descriptor(0, descriptor(table_base.value(), sizeof table, ring::desc_flag_indirect)));
-    ASSERT_TRUE(driver->publish(0));
-    EXPECT_EQ(pop_error().kind, QueueErrorKind::ChainTooLong);
-}
-
-TEST_F(SplitQueueTest, SplitQueue_IndirectNextOutOfRange_IsRejected)
-{
-    start(indirect);
-    ring::Descriptor table[] = { descriptor(data_base.value(), 8, ring::desc_flag_next, 2),
-        descriptor(data_base.value(), 8, 0) };
-    ASSERT_TRUE(driver->write_descriptor_table(table_base, table));
-    ASSERT_TRUE(driver->write_descriptor(0, descriptor(table_base.value(), sizeof table, ring::desc_flag_indirect)));
-    ASSERT_TRUE(driver->publish(0));
-    EXPECT_EQ(pop_error().kind, QueueErrorKind::NextOutOfRange);
-}
-
-TEST_F(SplitQueueTest, SplitQueue_IndirectReadableAfterWritable_IsRejected)
-{
-    start(indirect);
-    MockBuffer buffers[] = { writable(0, 8), readable(0x100, 8) };
-    ASSERT_TRUE(driver->add_indirect_chain(table_base, buffers));
-    EXPECT_EQ(pop_error().kind, QueueErrorKind::ReadableAfterWritable);
-}
-
-TEST_F(SplitQueueTest, SplitQueue_IndirectTableReadOnce_LaterTableChangesDoNotAffectChain)
-{
-    start(indirect);
-    MockBuffer buffers[] = { writable(0, 8), writable(0x100, 8) };
-    ASSERT_TRUE(driver->add_indirect_chain(table_base, buffers));
-    auto popped = queue.pop();
-    ASSERT_TRUE(popped.has_chain());
-
-    ring::Descriptor evil[] = { descriptor(0, 0xffffffff, ring::desc_flag_write | ring::desc_flag_next, 0) };
-    ASSERT_TRUE(driver->write_descriptor_table(table_base, evil));
-
-    EXPECT_EQ(popped.chain().writable_length(), 16u);
-    EXPECT_EQ(popped.chain().buffers()[0].address, data_base);
-}
-
-// --- notification suppression ---
-
-TEST_F(SplitQueueTest, SplitQueue_NoInterruptFlagClear_NeedsNotification)
-{
-    MockBuffer buffer[] = { writable(0, 4) };
-    auto head = *driver->add_chain(buffer);
-    ASSERT_TRUE(queue.pop().has_chain());
-    ASSERT_TRUE(queue.add_used(head, 4));
-    EXPECT_TRUE(queue.needs_notification());
-}
-
-TEST_F(SplitQueueTest, SplitQueue_NoInterruptFlagSet_SuppressesNotification)
-{
-    ASSERT_TRUE(driver->set_avail_flags(ring::avail_flag_no_interrupt));
-    MockBuffer buffer[] = { writable(0, 4) };
-    auto head = *driver->add_chain(buffer);
-    ASSERT_TRUE(queue.pop().has_chain());
-    ASSERT_TRUE(queue.add_used(head, 4));
-    EXPECT_FALSE(queue.needs_notification());
-}
-
-TEST_F(SplitQueueTest, SplitQueue_EventIdxUsedEvent_SuppressesInterruptsUntilPassed)
-{
-    start(event_idx);
-    // The driver wants an interrupt once the used entry with index 2 is written (used->idx 3).
-    ASSERT_TRUE(driver->set_used_event(2));
-    MockBuffer buffer[] = { writable(0, 4) };
-    std::vector<bool> notified;
-    for (int i = 0; i < 4; ++i) {
-        auto head = *driver->add_chain(buffer);
-        ASSERT_TRUE(queue.pop().has_chain());
-        ASSERT_TRUE(queue.add_used(head, 4));
-        notified.push_back(queue.needs_notification());
-    }
-    EXPECT_EQ(notified, (std::vector<bool> { false, false, true, false }));
-}
-
-TEST_F(SplitQueueTest, SplitQueue_EventIdxBatch_NotifiesOnceWhenUsedEventInsideBatch)
-{
-    start(event_idx);
-    ASSERT_TRUE(driver->set_used_event(1));
-    MockBuffer buffer[] = { writable(0, 4) };
-    for (int i = 0; i < 3; ++i) {
-        auto head = *driver->add_chain(buffer);
-        ASSERT_TRUE(queue.pop().has_chain());
-        ASSERT_TRUE(queue.add_used(head, 4));
-    }
-    EXPECT_TRUE(queue.needs_notification());
-    EXPECT_FALSE(queue.needs_notification()); // nothing new since
-}
-
-TEST_F(SplitQueueTest, SplitQueue_EventIdx_IgnoresNoInterruptFlag)
-{
-    start(event_idx);
-    ASSERT_TRUE(driver->set_avail_flags(ring::avail_flag_no_interrupt));
-    ASSERT_TRUE(driver->set_used_event(0));
-    MockBuffer buffer[] = { writable(0, 4) };
-    auto head = *driver->add_chain(buffer);
-    ASSERT_TRUE(queue.pop().has_chain());
-    ASSERT_TRUE(queue.add_used(head, 4));
-    EXPECT_TRUE(queue.needs_notification());
-}
-
-TEST_F(SplitQueueTest, SplitQueue_EventIdxEmptyPop_PublishesAvailEventForNextEntry)
-{
-    start(event_idx);
-    MockBuffer buffer[] = { writable(0, 4) };
-    ASSERT_TRUE(driver->add_chain(buffer));
-    ASSERT_TRUE(driver->add_chain(buffer));
-    ASSERT_TRUE(queue.pop().has_chain());
-    ASSERT_TRUE(queue.pop().has_chain());
-
-    EXPECT_TRUE(queue.pop().is_empty());
-
-    // The device asks to be kicked when entry 2 is made available: a driver publishing one more
-    // entry (idx 2 -> 3) must kick, by the same event-index test the driver uses.
-    auto avail_event = driver->avail_event();
-    ASSERT_TRUE(avail_event);
-    EXPECT_EQ(*avail_event, 2);
-    EXPECT_TRUE(ring::need_event(*avail_event, 3, 2));
-}
-
-TEST_F(SplitQueueTest, SplitQueue_EventIdxBusyDevice_DoesNotRequestKicks)
-{
-    start(event_idx);
-    MockBuffer buffer[] = { writable(0, 4) };
-    ASSERT_TRUE(driver->add_chain(buffer));
-    ASSERT_TRUE(queue.pop().is_empty() == false);
-    // avail_event stays at 0 while the device has not drained the ring: a driver adding entry 1
-    // (idx 1 -> 2) need not kick, the device will look again before sleeping.
-    EXPECT_FALSE(ring::need_event(*driver->avail_event(), 2, 1));
-}
-
-TEST_F(SplitQueueTest, SplitQueue_WithoutEventIdx_LeavesAvailEventAlone)
-{
-    EXPECT_TRUE(queue.pop().is_empty());
-    EXPECT_EQ(*driver->avail_event(), 0);
-    EXPECT_EQ(*driver->used_flags(), 0); // the device never suppresses kicks
 }
 
 } // namespace

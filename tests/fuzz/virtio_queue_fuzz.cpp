@@ -93,7 +93,7 @@ uint32_t serve(GuestMemory& memory, DescriptorChain const& chain, Input& input)
         to_write -= count;
     }
     check(writer.bytes_written() <= chain.writable_length());
-    return writer.bytes_written();
+    return static_cast<uint32_t>(writer.bytes_written()); // ≤ writable_length() ≤ UINT32_MAX
 }
 
 } // namespace

@@ -78,7 +78,7 @@ public:
 
     uint64_t remaining() const { return m_cursor.remaining(); }
     // Bytes that reached guest memory: the used length to report for this chain.
-    uint32_t bytes_written() const { return m_bytes_written; }
+    uint64_t bytes_written() const { return m_bytes_written; }
 
     // Writes all of `source`, or fails without writing when it does not fit.
     Result<void> write(std::span<uint8_t const> source);
@@ -93,8 +93,9 @@ public:
 private:
     GuestMemory& m_memory;
     ChainCursor m_cursor;
-    // A chain's writable total is at most UINT32_MAX (SplitQueue rejects larger), so this fits.
-    uint32_t m_bytes_written { 0 };
+    // At most UINT32_MAX for chains from SplitQueue, which rejects larger writable totals, so it
+    // fits a used length; 64 bits keeps hand-built chains from wrapping it.
+    uint64_t m_bytes_written { 0 };
 };
 
 } // namespace husk

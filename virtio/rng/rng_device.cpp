@@ -48,7 +48,7 @@ uint32_t RngDevice::fill_chain(DescriptorChain const& chain)
         if (!writer.write(chunk))
             break; // unreachable: the chain's buffers were checked against guest memory at pop
     }
-    return writer.bytes_written();
+    return static_cast<uint32_t>(writer.bytes_written()); // at most max_bytes_per_request
 }
 
 void RngDevice::queue_notify(uint16_t index)

@@ -1,0 +1,39 @@
+// Loads a Linux x86-64 kernel image into guest memory: an uncompressed ELF vmlinux (the fast
+// path, no decompressor) or a bzImage (64-bit boot protocol entry). Images are untrusted input:
+// every header field is checked before anything is copied, and errors name the problem.
+#pragma once
+
+#include "runtime/base/result.hpp"
+#include "runtime/boot/boot_params.hpp"
+#include "runtime/memory/guest_memory.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+namespace husk {
+
+enum class KernelFormat { Elf, BzImage };
+
+struct LoadedKernel {
+    KernelFormat format { KernelFormat::Elf };
+    GuestAddress entry; // 64-bit entry point (guest-physical), for kvm_regs.rip
+    // First byte after the kernel: the end of the highest segment (memsz) for a vmlinux; for a
+    // bzImage the end of load address + max(image, init_size), the room it decompresses into.
+    GuestAddress end;
+    std::optional<SetupHeader> setup_header; // bzImage only: goes into the zero page
+};
+
+// Detects the format by its magic: "\x7fELF" at 0 or "HdrS" at 0x202.
+Result<LoadedKernel> load_kernel(GuestMemory& memory, std::span<uint8_t const> image);
+
+// ELF64 x86-64 executable: each PT_LOAD copied to its p_paddr (zero-filled up to p_memsz), all at
+// or above layout::high_memory_start; entry = e_entry, which in a vmlinux is the physical
+// address of startup_64 (the linker script sets ENTRY(phys_startup_64)).
+Result<LoadedKernel> load_elf_kernel(GuestMemory& memory, std::span<uint8_t const> image);
+
+// bzImage with boot protocol >= 2.06 and XLF_KERNEL_64: the protected-mode part goes to
+// layout::high_memory_start, entry = that + 0x200.
+Result<LoadedKernel> load_bzimage(GuestMemory& memory, std::span<uint8_t const> image);
+
+} // namespace husk

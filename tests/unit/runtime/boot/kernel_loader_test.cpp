@@ -1,0 +1,204 @@
+// bzImage loader and format detection: header checks (magic, protocol version, 64-bit entry,
+// init_size), where the protected-mode kernel lands and what setup header is kept.
+#include "runtime/boot/kernel_loader.hpp"
+#include "runtime/boot/layout.hpp"
+
+#include <cstring>
+#include <gtest/gtest.h>
+#include <string>
+#include <vector>
+
+using namespace husk;
+
+namespace {
+
+constexpr uint64_t ram_size = 64ull << 20;
+constexpr uint8_t setup_sects = 2;
+constexpr uint64_t setup_bytes = (setup_sects + 1) * 512;
+constexpr uint8_t short_jump_opcode = 0xeb;
+
+struct BzImage {
+    SetupHeader header {};
+    uint8_t header_end_displacement = 0x26c - 0x202; // a full 2.15 header
+    std::vector<uint8_t> kernel;
+
+    BzImage()
+    {
+        header.setup_sects = setup_sects;
+        header.boot_flag = boot_protocol::boot_flag_magic;
+        header.header = boot_protocol::header_magic;
+        header.version = 0x020f;
+        header.loadflags = boot_protocol::loadflag_loaded_high;
+        header.xloadflags = boot_protocol::xloadflag_kernel_64;
+        header.cmdline_size = 2047;
+        header.init_size = 0x10000;
+        header.kernel_alignment = 0x200000;
+        for (unsigned i = 0; i < 0x1000; ++i)
+            kernel.push_back(static_cast<uint8_t>(i * 7));
+    }
+
+    std::vector<uint8_t> bytes()
+    {
+        std::vector<uint8_t> file(setup_bytes + kernel.size());
+        std::memcpy(file.data() + boot_protocol::setup_header_offset, &header, sizeof header);
+        file[0x200] = short_jump_opcode;
+        file[0x201] = header_end_displacement;
+        std::memcpy(file.data() + setup_bytes, kernel.data(), kernel.size());
+        return file;
+    }
+};
+
+GuestMemory make_memory()
+{
+    auto memory = GuestMemory::create(layout::ram_regions(ram_size));
+    EXPECT_TRUE(memory.has_value());
+    return std::move(memory).value();
+}
+
+void expect_rejected(std::vector<uint8_t> const& image, std::string const& expected)
+{
+    auto memory = make_memory();
+    auto result = load_bzimage(memory, image);
+    ASSERT_FALSE(result.has_value()) << "expected an error containing: " << expected;
+    EXPECT_NE(result.error().message.find(expected), std::string::npos) << result.error().message;
+}
+
+} // namespace
+
+TEST(BzImageLoader, ValidImage_LoadsProtectedModeKernelAtOneMegabyte)
+{
+    auto memory = make_memory();
+    BzImage bz;
+
+    auto kernel = load_bzimage(memory, bz.bytes());
+
+    ASSERT_TRUE(kernel.has_value()) << kernel.error().message;
+    EXPECT_EQ(kernel->format, KernelFormat::BzImage);
+    EXPECT_EQ(kernel->entry, GuestAddress(0x100200)); // 64-bit entry: load address + 0x200
+    EXPECT_EQ(kernel->end, GuestAddress(0x100000 + 0x10000)); // init_size exceeds the image
+    std::vector<uint8_t> loaded(bz.kernel.size());
+    ASSERT_TRUE(memory.read(layout::high_memory_start, loaded));
+    EXPECT_EQ(loaded, bz.kernel);
+    ASSERT_TRUE(kernel->setup_header.has_value());
+    uint32_t cmdline_size = kernel->setup_header->cmdline_size;
+    EXPECT_EQ(cmdline_size, 2047u);
+}
+
+TEST(BzImageLoader, InitSizeSmallerThanImage_EndIsImageEnd)
+{
+    auto memory = make_memory();
+    BzImage bz;
+    bz.header.init_size = 0x100;
+    auto kernel = load_bzimage(memory, bz.bytes());
+    ASSERT_TRUE(kernel.has_value()) << kernel.error().message;
+    EXPECT_EQ(kernel->end, GuestAddress(0x100000 + bz.kernel.size()));
+}
+
+TEST(BzImageLoader, SetupSectsZero_MeansFour)
+{
+    auto memory = make_memory();
+    BzImage bz;
+    bz.header.setup_sects = 0;
+    auto image = bz.bytes();
+    // Kernel then starts at 5 * 512; put a marker there.
+    image.insert(image.begin() + setup_bytes, 2 * 512, 0);
+    image[5 * 512] = 0x5a;
+    auto kernel = load_bzimage(memory, image);
+    ASSERT_TRUE(kernel.has_value()) << kernel.error().message;
+    EXPECT_EQ(*memory.read_obj<uint8_t>(layout::high_memory_start), 0x5a);
+}
+
+TEST(BzImageLoader, ShorterHeader_FieldsPastItsEndAreZeroed)
+{
+    auto memory = make_memory();
+    BzImage bz;
+    bz.header.kernel_info_offset = 0xdeadbeef; // setup code bytes in a 2.10 kernel
+    bz.header_end_displacement = 0x268 - 0x202;
+    auto kernel = load_bzimage(memory, bz.bytes());
+    ASSERT_TRUE(kernel.has_value()) << kernel.error().message;
+    uint32_t kernel_info_offset = kernel->setup_header->kernel_info_offset;
+    uint32_t init_size = kernel->setup_header->init_size;
+    EXPECT_EQ(kernel_info_offset, 0u);
+    EXPECT_EQ(init_size, 0x10000u);
+}
+
+TEST(BzImageLoader, BadMagic_IsRejected)
+{
+    BzImage bz;
+    bz.header.header = 0x12345678;
+    expect_rejected(bz.bytes(), "HdrS");
+}
+
+TEST(BzImageLoader, OldProtocolVersion_IsRejected)
+{
+    BzImage bz;
+    bz.header.version = 0x0205;
+    expect_rejected(bz.bytes(), "older than the required 2.06");
+}
+
+TEST(BzImageLoader, NoKernel64Flag_IsRejected)
+{
+    BzImage bz;
+    bz.header.xloadflags = 0;
+    expect_rejected(bz.bytes(), "XLF_KERNEL_64");
+}
+
+TEST(BzImageLoader, BadBootFlag_IsRejected)
+{
+    BzImage bz;
+    bz.header.boot_flag = 0;
+    expect_rejected(bz.bytes(), "boot flag");
+}
+
+TEST(BzImageLoader, NotLoadedHigh_IsRejected)
+{
+    BzImage bz;
+    bz.header.loadflags = 0;
+    expect_rejected(bz.bytes(), "LOADED_HIGH");
+}
+
+TEST(BzImageLoader, HeaderEndingBeforeXloadflags_IsRejected)
+{
+    BzImage bz;
+    bz.header_end_displacement = 0x10;
+    expect_rejected(bz.bytes(), "before its xloadflags");
+}
+
+TEST(BzImageLoader, InitSizeBeyondRam_IsRejected)
+{
+    BzImage bz;
+    bz.header.init_size = static_cast<uint32_t>(ram_size);
+    expect_rejected(bz.bytes(), "init_size");
+}
+
+TEST(BzImageLoader, NothingAfterSetupCode_IsRejected)
+{
+    BzImage bz;
+    bz.kernel.clear();
+    expect_rejected(bz.bytes(), "no protected-mode kernel");
+}
+
+TEST(BzImageLoader, TooShortForHeader_IsRejected) { expect_rejected(std::vector<uint8_t>(0x200, 0), "too short"); }
+
+TEST(KernelLoader, BzImageMagic_IsDetected)
+{
+    auto memory = make_memory();
+    BzImage bz;
+    auto kernel = load_kernel(memory, bz.bytes());
+    ASSERT_TRUE(kernel.has_value()) << kernel.error().message;
+    EXPECT_EQ(kernel->format, KernelFormat::BzImage);
+}
+
+TEST(KernelLoader, UnknownFormat_IsRejected)
+{
+    auto memory = make_memory();
+    auto result = load_kernel(memory, std::vector<uint8_t>(0x1000, 0x90));
+    ASSERT_FALSE(result.has_value());
+    EXPECT_NE(result.error().message.find("neither an ELF vmlinux nor a bzImage"), std::string::npos);
+}
+
+TEST(KernelLoader, EmptyImage_IsRejected)
+{
+    auto memory = make_memory();
+    EXPECT_FALSE(load_kernel(memory, {}).has_value());
+}

@@ -107,6 +107,7 @@ MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline
     config.serial = options.serial;
     config.timeout = options.timeout;
     config.debug = options.debug;
+    config.stop_at_boot_marker = options.exit_at_boot_marker;
     return config;
 }
 

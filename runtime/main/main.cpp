@@ -91,6 +91,10 @@ int main(int argc, char** argv)
         report.detail = machine.error().message;
         report.timings.total = std::chrono::duration_cast<std::chrono::microseconds>(
             std::chrono::steady_clock::now() - process_start);
+    } else if (options->exit_before_run) {
+        auto setup = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - process_start);
+        log_info("VM built in " + std::to_string(setup.count()) + " us; exiting before it runs (--exit-before-run)");
+        return exit_with(VmmExitStatus::CleanShutdown);
     } else {
         report = (*machine)->run();
     }

@@ -8,7 +8,21 @@ namespace husk {
 
 namespace {
 // Numbered densely from 0: used as an index for duplicate detection.
-enum class Option { Kernel, Initrd, Cmdline, Memory, Vcpus, Serial, Timeout, Report, Debug, Help, Count };
+enum class Option {
+    Kernel,
+    Initrd,
+    Cmdline,
+    Memory,
+    Vcpus,
+    Serial,
+    Timeout,
+    Report,
+    Debug,
+    ExitAtBootMarker,
+    ExitBeforeRun,
+    Help,
+    Count,
+};
 enum class TakesValue { No, Yes };
 
 struct OptionSpec {
@@ -27,6 +41,8 @@ constexpr OptionSpec option_specs[] = {
     { "--timeout", Option::Timeout, TakesValue::Yes },
     { "--report", Option::Report, TakesValue::Yes },
     { "--debug", Option::Debug, TakesValue::No },
+    { "--exit-at-boot-marker", Option::ExitAtBootMarker, TakesValue::No },
+    { "--exit-before-run", Option::ExitBeforeRun, TakesValue::No },
     { "--help", Option::Help, TakesValue::No },
     { "-h", Option::Help, TakesValue::No },
 };
@@ -95,6 +111,8 @@ Result<void> apply(VmmOptions& options, Option option, std::string_view name, st
         return {};
     }
     case Option::Debug: options.debug = true; return {};
+    case Option::ExitAtBootMarker: options.exit_at_boot_marker = true; return {};
+    case Option::ExitBeforeRun: options.exit_before_run = true; return {};
     case Option::Help: options.help = true; return {};
     case Option::Count: break;
     }
@@ -168,6 +186,8 @@ std::string vmm_usage()
            "  --timeout TIME     stop the VM after TIME: 500ms, 30s, 2m, 1h (bare number: seconds)\n"
            "  --report FILE      write the JSON stop report to FILE (default: log it on stderr)\n"
            "  --debug            debug logging, kernel messages on the console, register dumps\n"
+           "  --exit-at-boot-marker  stop cleanly as soon as husk-init has started (benchmarks)\n"
+           "  --exit-before-run  build the VM, then exit before it runs (benchmarks)\n"
            "  --help             this text\n"
            "\n"
            "Exit status: 0 guest shut down cleanly, 1 VMM/KVM error, 2 usage error,\n"

@@ -24,6 +24,10 @@ struct VmmOptions {
     std::optional<std::chrono::milliseconds> timeout;
     std::optional<std::string> report_path;
     bool debug { false };
+    // For bench/boot: stop cleanly when husk-init writes its boot marker, or exit once the VM is
+    // fully built, before the first KVM_RUN (host-side setup time).
+    bool exit_at_boot_marker { false };
+    bool exit_before_run { false };
     bool help { false }; // --help seen: print usage, exit 0, nothing else is checked
     std::vector<std::string> job_argv; // everything after `--`
 };

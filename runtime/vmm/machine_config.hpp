@@ -28,6 +28,8 @@ struct MachineConfig {
     SerialOutput serial;
     std::optional<std::chrono::milliseconds> timeout;
     bool debug { false };
+    // Stop as GuestShutdown when husk-init writes its boot marker (boot-time benchmarks).
+    bool stop_at_boot_marker { false };
     // PVM hosts are refused unless HUSK_ALLOW_PVM=1; tests of tiny guests pass Allow.
     PvmPolicy pvm_policy { PvmPolicy::FromEnvironment };
     // Origin of the setup_us timing; main() sets it as early as it can.

@@ -56,6 +56,16 @@ TEST(ParseVmmOptions, EveryOption_IsParsed)
     EXPECT_EQ(options->job_argv, (std::vector<std::string> { "/bin/echo", "a b", "--x" }));
 }
 
+TEST(ParseVmmOptions, BenchmarkFlags_AreParsedAndCarriedIntoConfig)
+{
+    auto options = parse({ "--kernel", "k", "--exit-at-boot-marker", "--exit-before-run" });
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_TRUE(options->exit_at_boot_marker);
+    EXPECT_TRUE(options->exit_before_run);
+    EXPECT_TRUE(machine_config_from(*options, "").stop_at_boot_marker);
+    EXPECT_FALSE(machine_config_from(*parse({ "--kernel", "k" }), "").stop_at_boot_marker);
+}
+
 TEST(ParseVmmOptions, EqualsForm_IsAccepted)
 {
     auto options = parse({ "--kernel=k", "--memory=64M", "--cmdline=a=b" });

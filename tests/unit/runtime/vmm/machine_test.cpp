@@ -201,6 +201,16 @@ TEST_F(MachineTest, ResetAfterShutdownIntent_IsGuestShutdownWithJobStatus)
     EXPECT_GE(report.timings.total, *report.timings.setup);
 }
 
+TEST_F(MachineTest, StopAtBootMarker_EndsCleanlyAtTheMarker)
+{
+    auto config = config_for(GuestProgram().boot_marker().spin());
+    config.stop_at_boot_marker = true;
+    auto report = run(std::move(config));
+    EXPECT_EQ(report.reason, StopReason::GuestShutdown) << report.detail;
+    EXPECT_NE(report.detail.find("boot marker"), std::string::npos);
+    EXPECT_TRUE(report.timings.boot_to_init);
+}
+
 TEST_F(MachineTest, ResetWithoutIntent_IsGuestCrashed)
 {
     auto report = run(config_for(GuestProgram().exit_code(1).i8042_reset()));

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 namespace husk {
@@ -18,6 +19,7 @@ namespace {
     constexpr uint64_t header_end_base = 0x202;
     constexpr uint64_t jump_displacement_offset = 0x201;
     constexpr uint64_t entry_64_offset = 0x200; // startup_64 of the decompressor, from the load address
+    constexpr uint16_t pref_address_version = 0x020a; // pref_address exists from protocol 2.10
 
     bool has_elf_magic(std::span<uint8_t const> image)
     {
@@ -32,6 +34,20 @@ namespace {
             return false;
         std::memcpy(&magic, image.data() + offset, sizeof magic);
         return magic == boot_protocol::header_magic;
+    }
+
+    // Where the decompressor will put and run the kernel, as arch/x86/boot/compressed/head_64.S
+    // computes it: a relocatable kernel runs at its load address rounded up to kernel_alignment but
+    // never below its preferred address (LOAD_PHYSICAL_ADDR); any other kernel at that address.
+    Result<uint64_t> decompression_address(SetupHeader const& header, uint64_t load)
+    {
+        uint64_t preferred = header.version >= pref_address_version ? header.pref_address : 0;
+        if (!header.relocatable_kernel)
+            return std::max(load, preferred);
+        uint64_t alignment = header.kernel_alignment;
+        if (!std::has_single_bit(alignment))
+            return fail("bzImage kernel_alignment " + hex(alignment) + " is not a power of two");
+        return std::max((load + alignment - 1) & ~(alignment - 1), preferred);
     }
 
 } // namespace
@@ -79,17 +95,22 @@ Result<LoadedKernel> load_bzimage(GuestMemory& memory, std::span<uint8_t const> 
     auto kernel = image.subspan(setup_size);
 
     GuestAddress load = layout::high_memory_start;
-    // The kernel decompresses itself within init_size bytes of its load address: reserve all of it.
-    uint64_t footprint = std::max<uint64_t>(kernel.size(), header.init_size);
-    if (!memory.contains(load, footprint))
-        return fail("bzImage needs " + std::to_string(footprint) + " bytes from " + hex(load.value()) + " (init_size "
-            + hex(header.init_size) + "), more than guest RAM holds there");
+    uint64_t run_address = TRY(decompression_address(header, load.value()));
+    // The decompressor needs init_size bytes from where the kernel will run; the image itself
+    // sits at the load address. Both must be RAM, and nothing else may go there.
+    uint64_t end = load.value() + kernel.size();
+    if (header.init_size > UINT64_MAX - run_address)
+        return fail("bzImage init_size " + hex(header.init_size) + " overflows from " + hex(run_address));
+    end = std::max(end, run_address + header.init_size);
+    if (!memory.contains(load, end - load.value()))
+        return fail("bzImage needs guest RAM from " + hex(load.value()) + " to " + hex(end) + " (init_size "
+            + hex(header.init_size) + " from " + hex(run_address) + "), more than guest RAM holds there");
     TRY_CONTEXT(memory.write(load, kernel), "cannot copy the bzImage into guest memory");
 
     return LoadedKernel {
         KernelFormat::BzImage,
         load.unchecked_add(entry_64_offset),
-        load.unchecked_add(footprint),
+        GuestAddress(end),
         header,
     };
 }

@@ -1,6 +1,8 @@
 // Zero page, e820 map and initrd placement, checked by reading guest memory back.
 #include "runtime/boot/boot_params.hpp"
+#include "runtime/boot/cpu_state.hpp"
 #include "runtime/boot/layout.hpp"
+#include "runtime/boot/mptable.hpp"
 
 #include <gtest/gtest.h>
 #include <string>
@@ -270,4 +272,24 @@ TEST(BootParams, CmdlineWithNul_IsRejected)
     auto result = write_boot_params(memory, { std::string("a\0b", 3), std::nullopt, std::nullopt });
     ASSERT_FALSE(result.has_value());
     EXPECT_NE(result.error().message.find("NUL"), std::string::npos);
+}
+
+TEST(BootParams, AllBootStructuresInAnyOrder_DoNotClobberEachOther)
+{
+    auto memory = make_memory(128 * mib);
+    std::string const cmdline(layout::cmdline_max_size - 1, 'c'); // the whole buffer
+
+    ASSERT_TRUE(write_boot_params(memory, { cmdline, std::nullopt, std::nullopt }));
+    ASSERT_TRUE(write_mptable(memory, mptable::max_vcpus));
+    ASSERT_TRUE(write_gdt_and_page_tables(memory));
+
+    EXPECT_EQ(read_cmdline(memory), cmdline);
+    auto params = memory.read_obj<BootParams>(layout::zero_page_address);
+    ASSERT_TRUE(params.has_value());
+    uint32_t magic = params->hdr.header;
+    EXPECT_EQ(magic, boot_protocol::header_magic);
+    EXPECT_EQ(params->e820_entries, 3);
+    auto pointer = memory.read_obj<mptable::FloatingPointer>(layout::ebda_start);
+    ASSERT_TRUE(pointer.has_value());
+    EXPECT_EQ(std::string(pointer->signature, 4), "_MP_");
 }

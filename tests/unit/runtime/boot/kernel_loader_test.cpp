@@ -1,8 +1,11 @@
 // bzImage loader and format detection: header checks (magic, protocol version, 64-bit entry,
 // init_size), where the protected-mode kernel lands and what setup header is kept.
+#include "runtime/base/fd.hpp"
 #include "runtime/boot/kernel_loader.hpp"
 #include "runtime/boot/layout.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <gtest/gtest.h>
 #include <string>
@@ -92,6 +95,44 @@ TEST(BzImageLoader, InitSizeSmallerThanImage_EndIsImageEnd)
     auto kernel = load_bzimage(memory, bz.bytes());
     ASSERT_TRUE(kernel.has_value()) << kernel.error().message;
     EXPECT_EQ(kernel->end, GuestAddress(0x100000 + bz.kernel.size()));
+}
+
+TEST(BzImageLoader, PreferredAddress_EndIsPrefAddressPlusInitSize)
+{
+    auto memory = make_memory();
+    BzImage bz;
+    bz.header.pref_address = 0x1000000; // non-relocatable: decompresses at LOAD_PHYSICAL_ADDR
+    auto kernel = load_bzimage(memory, bz.bytes());
+    ASSERT_TRUE(kernel.has_value()) << kernel.error().message;
+    EXPECT_EQ(kernel->end, GuestAddress(0x1000000 + 0x10000));
+    EXPECT_EQ(kernel->entry, GuestAddress(0x100200));
+}
+
+TEST(BzImageLoader, Relocatable_EndIsAlignedLoadAddressPlusInitSize)
+{
+    auto memory = make_memory();
+    BzImage bz;
+    bz.header.relocatable_kernel = 1;
+    bz.header.kernel_alignment = 0x400000; // 1 MiB rounds up to 4 MiB, above pref_address 2 MiB
+    bz.header.pref_address = 0x200000;
+    auto kernel = load_bzimage(memory, bz.bytes());
+    ASSERT_TRUE(kernel.has_value()) << kernel.error().message;
+    EXPECT_EQ(kernel->end, GuestAddress(0x400000 + 0x10000));
+}
+
+TEST(BzImageLoader, RelocatableWithBadAlignment_IsRejected)
+{
+    BzImage bz;
+    bz.header.relocatable_kernel = 1;
+    bz.header.kernel_alignment = 0x300000;
+    expect_rejected(bz.bytes(), "not a power of two");
+}
+
+TEST(BzImageLoader, HostilePreferredAddress_IsRejected)
+{
+    BzImage bz;
+    bz.header.pref_address = UINT64_MAX - 0x100;
+    expect_rejected(bz.bytes(), "init_size");
 }
 
 TEST(BzImageLoader, SetupSectsZero_MeansFour)
@@ -201,4 +242,73 @@ TEST(KernelLoader, EmptyImage_IsRejected)
 {
     auto memory = make_memory();
     EXPECT_FALSE(load_kernel(memory, {}).has_value());
+}
+
+// A real kernel built by packaging/kernel, when the environment names one: HUSK_TEST_VMLINUX
+// (ELF vmlinux) or HUSK_TEST_BZIMAGE. Skipped otherwise, with the reason.
+namespace {
+
+constexpr uint64_t real_kernel_ram_size = 512ull << 20;
+constexpr size_t max_kernel_size = 512u << 20;
+
+std::vector<uint8_t> read_kernel(char const* path)
+{
+    auto text = read_file(path, max_kernel_size);
+    EXPECT_TRUE(text.has_value()) << text.error().message;
+    if (!text)
+        return {};
+    return std::vector<uint8_t>(text->begin(), text->end());
+}
+
+} // namespace
+
+TEST(RealKernel, Vmlinux_LoadsWithEntryInsideTheImage)
+{
+    char const* path = std::getenv("HUSK_TEST_VMLINUX");
+    if (!path || !*path)
+        GTEST_SKIP() << "set HUSK_TEST_VMLINUX to a vmlinux built by packaging/kernel to run this test";
+    auto image = read_kernel(path);
+    ASSERT_FALSE(image.empty());
+    auto memory = GuestMemory::create(layout::ram_regions(real_kernel_ram_size));
+    ASSERT_TRUE(memory.has_value());
+
+    auto kernel = load_kernel(*memory, image);
+
+    ASSERT_TRUE(kernel.has_value()) << kernel.error().message;
+    EXPECT_EQ(kernel->format, KernelFormat::Elf);
+    // e_entry of a vmlinux is the physical address of startup_64, at or above 1 MiB and inside
+    // what was loaded.
+    EXPECT_GE(kernel->entry, layout::high_memory_start);
+    EXPECT_LT(kernel->entry, kernel->end);
+    auto initrd = load_initrd(*memory, std::vector<uint8_t>(1 << 20, 0x5a), kernel->end);
+    ASSERT_TRUE(initrd.has_value()) << initrd.error().message;
+    EXPECT_GE(initrd->address, kernel->end);
+}
+
+TEST(RealKernel, BzImage_LoadsWith64BitEntry)
+{
+    char const* path = std::getenv("HUSK_TEST_BZIMAGE");
+    if (!path || !*path)
+        GTEST_SKIP() << "set HUSK_TEST_BZIMAGE to a bzImage built by packaging/kernel to run this test";
+    auto image = read_kernel(path);
+    ASSERT_FALSE(image.empty());
+    auto memory = GuestMemory::create(layout::ram_regions(real_kernel_ram_size));
+    ASSERT_TRUE(memory.has_value());
+
+    auto kernel = load_kernel(*memory, image);
+
+    ASSERT_TRUE(kernel.has_value()) << kernel.error().message;
+    EXPECT_EQ(kernel->format, KernelFormat::BzImage);
+    EXPECT_EQ(kernel->entry, GuestAddress(0x100200));
+    ASSERT_TRUE(kernel->setup_header.has_value());
+    uint16_t version = kernel->setup_header->version;
+    EXPECT_GE(version, 0x0206);
+    uint32_t init_size = kernel->setup_header->init_size;
+    uint64_t pref_address = kernel->setup_header->pref_address;
+    EXPECT_GE(kernel->end, GuestAddress(std::max<uint64_t>(0x100000, pref_address) + init_size));
+    auto initrd
+        = load_initrd(*memory, std::vector<uint8_t>(1 << 20, 0x5a), kernel->end, kernel->setup_header->initrd_addr_max);
+    ASSERT_TRUE(initrd.has_value()) << initrd.error().message;
+    EXPECT_GE(initrd->address, kernel->end);
+    ASSERT_TRUE(write_boot_params(*memory, { "console=ttyS0", initrd.value(), kernel->setup_header }));
 }

@@ -82,8 +82,8 @@ class SpawnJobTest : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        char pattern[] = "/tmp/husk-init-job-test-XXXXXX";
-        ASSERT_NE(mkdtemp(pattern), nullptr);
+        std::string pattern = ::testing::TempDir() + "husk-init-job-test-XXXXXX";
+        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
         m_directory = pattern;
     }
     void TearDown() override

@@ -7,13 +7,16 @@
 //
 // Lifetime rules:
 // - Submissions are batched: an operation is queued when its method returns and reaches the
-//   kernel at the next run_once() (or register/unregister call), never later.
+//   kernel at the next run_once() at the latest (earlier when the submission queue is full or a
+//   file is unregistered).
 // - Buffers, iovec arrays and the descriptors behind registered files belong to the caller and
 //   must stay valid until the operation's completion has run; the loop owns none of them.
 // - A Completion runs on the loop thread inside run_once(): exactly once for a one-shot
 //   operation; for a multishot poll once per readiness event (result >= 0) and a last time with
-//   a negative result (-ECANCELED after cancel(), or the kernel's error). Completions may submit,
-//   cancel and (un)register, but must not call run_once()/run() or destroy the loop.
+//   a negative result (-ECANCELED after cancel(), or the kernel's error); polls the kernel ends
+//   on its own (full completion queue, kernels without multishot poll) are re-armed unseen.
+//   Completions may submit, cancel and (un)register, but must not call run_once()/run() or
+//   destroy the loop.
 // - cancel() makes the completion run exactly once more, then never again. Polls and timers
 //   report -ECANCELED. A transfer (read, write, recv, send, accept) that the kernel had already
 //   finished reports its real result instead, so finished I/O (or an accepted fd) is never lost.
@@ -60,13 +63,18 @@ struct EventLoopConfig {
     std::vector<IoOpcode> opcodes;
     uint32_t fixed_file_count { 64 }; // files the caller can register at once
     uint32_t queue_depth { 256 }; // submission queue entries
+    // Kernel io-wq threads for requests that must block: bounded (regular files, the block
+    // image) and unbounded (everything else). Small on purpose, see ring.cpp.
     uint32_t max_bounded_workers { 2 };
     uint32_t max_unbounded_workers { 2 };
 };
 
 class EventLoop {
 public:
+    // Fails with one sentence naming the cause when the host refuses io_uring (sysctl
+    // kernel.io_uring_disabled, seccomp) or the kernel is too old, so callers can report it.
     static Result<EventLoop> create(EventLoopConfig const& config);
+    // A moved-from loop may only be destroyed or assigned to.
     EventLoop(EventLoop&&) noexcept;
     EventLoop& operator=(EventLoop&&) noexcept;
     EventLoop(EventLoop const&) = delete;

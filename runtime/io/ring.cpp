@@ -21,6 +21,9 @@ namespace {
         if (config.fixed_file_count == 0 || config.fixed_file_count > max_fixed_files)
             return fail("io_uring fixed-file table size " + std::to_string(config.fixed_file_count) + " is outside 1.."
                 + std::to_string(max_fixed_files));
+        // 0 would mean "leave the kernel default" to io_uring_register_iowq_max_workers.
+        if (config.max_bounded_workers == 0 || config.max_unbounded_workers == 0)
+            return fail("io_uring worker limits must be at least 1");
         if (config.allowed_kernel_opcodes.empty())
             return fail("the io_uring opcode allow-list is empty");
         for (uint8_t opcode : config.allowed_kernel_opcodes) {
@@ -124,7 +127,8 @@ Result<Ring> Ring::create(RingConfig const& config)
     // image, mostly) on kernel worker threads of this process, and by default spawns up to
     // RLIMIT_NPROC of them. A guest that floods its queues would then multiply the VMM's threads
     // and CPU share; a small bound keeps the VMM's footprint what its cgroup was sized for, at
-    // the price of queueing inside the kernel under load.
+    // the price of queueing inside the kernel under load. Sockets, pipes and eventfds are
+    // pollable, so their waits never hold a worker and the small "unbounded" class suffices.
     unsigned workers[2] = { config.max_bounded_workers, config.max_unbounded_workers };
     rc = io_uring_register_iowq_max_workers(ring.get(), workers);
     if (rc < 0)

@@ -145,21 +145,6 @@ TEST(EventLoopRestrictions, UnregisteredFile_OperationsAndUnregisterFail)
     EXPECT_EQ(loop.pending_operations(), 0u);
 }
 
-TEST(EventLoopRestrictions, InvalidConfig_CreateFailsWithReason)
-{
-    EventLoopConfig no_files = all_opcodes_config(0);
-    EventLoopConfig no_queue = all_opcodes_config();
-    no_queue.queue_depth = 0;
-
-    auto without_files = EventLoop::create(no_files);
-    auto without_queue = EventLoop::create(no_queue);
-
-    ASSERT_FALSE(without_files.has_value());
-    EXPECT_NE(without_files.error().message.find("fixed_file_count"), std::string::npos);
-    ASSERT_FALSE(without_queue.has_value());
-    EXPECT_NE(without_queue.error().message.find("queue depth"), std::string::npos) << without_queue.error().message;
-}
-
 TEST(EventLoopRestrictions, NegativeTimeout_IsRefused)
 {
     HUSK_CREATE_LOOP_OR_SKIP(loop, all_opcodes_config());

@@ -242,3 +242,39 @@ TEST(EventLoop, RunOnceFromACompletion_IsRefused)
     ASSERT_FALSE(nested->has_value());
     EXPECT_NE(nested->error().message.find("completion"), std::string::npos);
 }
+
+TEST(EventLoop, MultishotPollEndedByFullCompletionQueue_KeepsDeliveringEvents)
+{
+    // A two-entry completion queue filled by two other polls makes the kernel end the multishot
+    // poll instead of posting its next event; the loop must re-arm it without the caller noticing.
+    EventLoopConfig config = all_opcodes_config();
+    config.queue_depth = 1;
+    HUSK_CREATE_LOOP_OR_SKIP(loop, config);
+    auto watched = EventFd::create();
+    auto filler_a = EventFd::create();
+    auto filler_b = EventFd::create();
+    ASSERT_TRUE(watched.has_value() && filler_a.has_value() && filler_b.has_value());
+    auto watched_file = loop.register_file(watched->fd());
+    auto file_a = loop.register_file(filler_a->fd());
+    auto file_b = loop.register_file(filler_b->fd());
+    ASSERT_TRUE(watched_file.has_value() && file_a.has_value() && file_b.has_value());
+    int events = 0;
+    int fillers = 0;
+    ASSERT_TRUE(loop.poll(*watched_file, POLLIN, Multishot::Yes, [&](int r) {
+        if (r >= 0)
+            ++events;
+        (void)watched->consume();
+    }));
+    ASSERT_TRUE(loop.poll(*file_a, POLLIN, Multishot::No, [&](int) { ++fillers; }));
+    ASSERT_TRUE(loop.poll(*file_b, POLLIN, Multishot::No, [&](int) { ++fillers; }));
+    settle(loop); // all three polls armed in the kernel
+
+    ASSERT_TRUE(filler_a->signal());
+    ASSERT_TRUE(filler_b->signal());
+    ASSERT_TRUE(watched->signal()); // the completion queue is full now
+    ASSERT_TRUE(run_until(loop, [&] { return events == 1 && fillers == 2; }));
+    ASSERT_TRUE(watched->signal());
+    ASSERT_TRUE(run_until(loop, [&] { return events == 2; }));
+
+    EXPECT_EQ(loop.pending_operations(), 1u);
+}

@@ -1,7 +1,9 @@
 // husk-init: PID 1 of a husk guest. Mounts the kernel filesystems, takes the console, runs the one
 // job the kernel command line names (everything after ` -- `), reports its outcome to the host
-// through the status device and resets the machine. It never exits: PID 1 exiting panics the
-// kernel, which the host reads as a guest crash.
+// through the status device and resets the machine. With no job there it serves the job protocol
+// over vsock instead (agent mode, guest-init/agent/) until a host sends Shutdown, then reports
+// exit code 0. It never exits: PID 1 exiting panics the kernel, which the host reads as a crash.
+#include "guest-init/agent/agent_mode.hpp"
 #include "guest-init/console.hpp"
 #include "guest-init/job.hpp"
 #include "guest-init/kernel_cmdline.hpp"
@@ -79,6 +81,17 @@ JobOutcome run_job(std::vector<std::string> const& argv)
     return *outcome;
 }
 
+// Agent mode. A failure to serve at all (no vsock) ends the guest at once with a spawn error, so
+// the host is not left waiting on a silent VM.
+JobOutcome serve_agent_mode()
+{
+    if (auto served = agent::serve_agent(); !served) {
+        console_message(served.error().message);
+        return JobOutcome::spawn_failed(SpawnError::Other);
+    }
+    return JobOutcome::exited(0);
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -129,7 +142,8 @@ int main(int argc, char** argv)
     JobOutcome outcome = JobOutcome::spawn_failed(SpawnError::Other);
     if (health == BootHealth::Ok) {
         std::vector<std::string> arguments(argv, argv + argc);
-        outcome = run_job(job_arguments(arguments, cmdline ? &*cmdline : nullptr));
+        auto job = job_arguments(arguments, cmdline ? &*cmdline : nullptr);
+        outcome = job.empty() ? serve_agent_mode() : run_job(job);
     } else {
         console_message("boot failed; not starting the job");
     }

@@ -4,8 +4,8 @@
 namespace husk {
 
 namespace {
-constexpr std::string_view connect_prefix = "CONNECT ";
-constexpr size_t max_port_digits = 10; // 4294967295
+    constexpr std::string_view connect_prefix = "CONNECT ";
+    constexpr size_t max_port_digits = 10; // 4294967295
 } // namespace
 
 Result<uint32_t> parse_connect_line(std::string_view line)

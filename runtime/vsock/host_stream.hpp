@@ -23,9 +23,9 @@ inline constexpr size_t host_stream_receive_buffer = 64 * 1024;
 
 struct HostStream {
     enum class Phase : uint8_t {
-        Handshake,     // host-initiated: reading the CONNECT line
+        Handshake, // host-initiated: reading the CONNECT line
         AwaitingGuest, // host-initiated: the guest has been asked and has not answered yet
-        Open,          // forwarding both ways
+        Open, // forwarding both ways
     };
 
     UnixVsockBackend* owner { nullptr }; // nullptr once the backend let go of the stream

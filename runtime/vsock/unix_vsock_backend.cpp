@@ -12,11 +12,11 @@
 namespace husk {
 
 namespace {
-// How long to wait before accepting again after the process ran out of descriptors or memory,
-// so a full fd table does not turn the accept loop into a busy loop.
-constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
-// "_4294967295": the longest suffix a guest-initiated connect appends to uds_path.
-constexpr size_t port_suffix_length = 11;
+    // How long to wait before accepting again after the process ran out of descriptors or memory,
+    // so a full fd table does not turn the accept loop into a busy loop.
+    constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
+    // "_4294967295": the longest suffix a guest-initiated connect appends to uds_path.
+    constexpr size_t port_suffix_length = 11;
 } // namespace
 
 std::vector<IoOpcode> UnixVsockBackend::required_opcodes()
@@ -24,8 +24,8 @@ std::vector<IoOpcode> UnixVsockBackend::required_opcodes()
     return { IoOpcode::Accept, IoOpcode::Recv, IoOpcode::Send, IoOpcode::Timeout, IoOpcode::Cancel };
 }
 
-Result<std::unique_ptr<UnixVsockBackend>> UnixVsockBackend::create(EventLoop& loop, std::string uds_path,
-    UnixVsockBackendLimits limits)
+Result<std::unique_ptr<UnixVsockBackend>> UnixVsockBackend::create(
+    EventLoop& loop, std::string uds_path, UnixVsockBackendLimits limits)
 {
     if (uds_path.size() + port_suffix_length > max_unix_socket_path())
         return fail("vsock uds_path \"" + uds_path + "\" is too long: `<uds_path>_<port>` must fit in "
@@ -37,8 +37,8 @@ Result<std::unique_ptr<UnixVsockBackend>> UnixVsockBackend::create(EventLoop& lo
     return backend;
 }
 
-UnixVsockBackend::UnixVsockBackend(EventLoop& loop, std::string path, UnixVsockBackendLimits limits,
-    UnixListener listener)
+UnixVsockBackend::UnixVsockBackend(
+    EventLoop& loop, std::string path, UnixVsockBackendLimits limits, UnixListener listener)
     : m_loop(loop)
     , m_path(std::move(path))
     , m_limits(limits)
@@ -147,7 +147,8 @@ Result<UnixVsockBackend::StreamPointer> UnixVsockBackend::adopt_socket(Fd fd, Ho
     stream->fd = std::move(fd);
     stream->file = file;
     stream->phase = phase;
-    stream->receive_buffer.resize(phase == HostStream::Phase::Handshake ? max_connect_line : host_stream_receive_buffer);
+    stream->receive_buffer.resize(
+        phase == HostStream::Phase::Handshake ? max_connect_line : host_stream_receive_buffer);
     return stream;
 }
 
@@ -181,8 +182,8 @@ void UnixVsockBackend::on_handshake_receive(StreamPointer const& stream, int res
         return;
     }
     if (stream->receive_end >= max_connect_line) {
-        log_info("vsock backend: refusing a host client: no newline in its first "
-            + std::to_string(max_connect_line) + " bytes");
+        log_info("vsock backend: refusing a host client: no newline in its first " + std::to_string(max_connect_line)
+            + " bytes");
         drop(stream);
         return;
     }

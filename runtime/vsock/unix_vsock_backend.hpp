@@ -40,8 +40,8 @@ class UnixVsockBackend final : public VsockBackend {
 public:
     // Listens at `uds_path` (created 0600; a stale socket there is replaced, anything else is
     // refused) and starts accepting on `loop`.
-    static Result<std::unique_ptr<UnixVsockBackend>> create(EventLoop& loop, std::string uds_path,
-        UnixVsockBackendLimits limits = {});
+    static Result<std::unique_ptr<UnixVsockBackend>> create(
+        EventLoop& loop, std::string uds_path, UnixVsockBackendLimits limits = {});
     // Opcodes the loop's EventLoopConfig must allow for this backend.
     static std::vector<IoOpcode> required_opcodes();
 

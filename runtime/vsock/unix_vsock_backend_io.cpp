@@ -90,8 +90,8 @@ VsockReadResult UnixVsockBackend::read(VsockConnectionKey key, std::span<uint8_t
     if (!stream || stream->phase != HostStream::Phase::Open)
         return {};
     size_t count = std::min(destination.size(), stream->buffered_for_guest());
-    std::copy_n(stream->receive_buffer.begin() + static_cast<ptrdiff_t>(stream->receive_begin), count,
-        destination.begin());
+    std::copy_n(
+        stream->receive_buffer.begin() + static_cast<ptrdiff_t>(stream->receive_begin), count, destination.begin());
     stream->receive_begin += count;
     if (stream->buffered_for_guest() == 0) {
         stream->receive_begin = stream->receive_end = 0;

@@ -26,9 +26,9 @@ inline constexpr uint32_t vsock_credit_update_threshold = vsock_buffer_size / 4;
 
 enum class VsockConnectionState : uint8_t {
     ConnectingToGuest, // host initiated: REQUEST queued or sent, waiting for the guest's RESPONSE
-    ConnectingToHost,  // guest initiated: the backend is opening the host end
-    Established,       // data may flow; either side may have half-closed (see the shutdown flags)
-    Closing,           // RST queued for the guest; the connection is dropped once it is sent
+    ConnectingToHost, // guest initiated: the backend is opening the host end
+    Established, // data may flow; either side may have half-closed (see the shutdown flags)
+    Closing, // RST queued for the guest; the connection is dropped once it is sent
 };
 
 char const* to_string(VsockConnectionState state);
@@ -36,11 +36,11 @@ char const* to_string(VsockConnectionState state);
 // Control packets a connection owes the guest. Flags rather than a queue: a guest repeating
 // CREDIT_REQUEST a thousand times still costs one pending reply.
 namespace vsock::pending {
-inline constexpr uint8_t request = 1;
-inline constexpr uint8_t response = 2;
-inline constexpr uint8_t credit_update = 4;
-inline constexpr uint8_t credit_request = 8;
-inline constexpr uint8_t shutdown_send = 16;
+    inline constexpr uint8_t request = 1;
+    inline constexpr uint8_t response = 2;
+    inline constexpr uint8_t credit_update = 4;
+    inline constexpr uint8_t credit_request = 8;
+    inline constexpr uint8_t shutdown_send = 16;
 } // namespace vsock::pending
 
 class VsockConnection {
@@ -111,8 +111,8 @@ private:
     VsockConnectionKey m_key;
     VsockConnectionState m_state;
 
-    uint32_t m_rx_count { 0 };             // bytes received from the guest
-    uint32_t m_fwd_count { 0 };            // of those, consumed by the host end
+    uint32_t m_rx_count { 0 }; // bytes received from the guest
+    uint32_t m_fwd_count { 0 }; // of those, consumed by the host end
     uint32_t m_advertised_fwd_count { 0 }; // fwd_cnt in the last packet we sent
 
     uint32_t m_tx_count { 0 }; // bytes sent to the guest
@@ -121,7 +121,7 @@ private:
     bool m_credit_requested { false }; // CREDIT_REQUEST sent since the guest last raised our credit
 
     uint32_t m_guest_shutdown { 0 }; // SHUTDOWN flags the guest sent
-    uint32_t m_host_shutdown { 0 };  // SHUTDOWN flags we sent
+    uint32_t m_host_shutdown { 0 }; // SHUTDOWN flags we sent
 
     bool m_host_readable { false };
     bool m_host_eof { false };

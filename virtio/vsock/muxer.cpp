@@ -87,8 +87,8 @@ void VsockMuxer::open_guest_connection(VsockConnectionKey key, VsockPacketHeader
     }
 }
 
-void VsockMuxer::handle_connection_packet(VsockConnection& connection, vsock::Op op, VsockPacketHeader const& header,
-    std::span<uint8_t const> payload)
+void VsockMuxer::handle_connection_packet(
+    VsockConnection& connection, vsock::Op op, VsockPacketHeader const& header, std::span<uint8_t const> payload)
 {
     if (op == vsock::Op::Rst) {
         if (!connection.backend_closed())

@@ -40,9 +40,9 @@ inline constexpr uint32_t vsock_first_ephemeral_host_port = 1u << 30;
 struct VsockMuxerStats {
     uint64_t packets_from_guest { 0 };
     uint64_t packets_to_guest { 0 };
-    uint64_t rejected_packets { 0 };   // failed validate_guest_header
+    uint64_t rejected_packets { 0 }; // failed validate_guest_header
     uint64_t protocol_violations { 0 }; // out-of-state packets, payload beyond our credit
-    uint64_t credit_violations { 0 };   // of those, payload beyond our credit
+    uint64_t credit_violations { 0 }; // of those, payload beyond our credit
     uint64_t connections_refused { 0 }; // table full
     uint64_t resets_sent { 0 };
     uint64_t resets_dropped { 0 }; // orphan RST queue full
@@ -97,8 +97,8 @@ public:
 private:
     VsockConnection* find_mutable(VsockConnectionKey key);
     void open_guest_connection(VsockConnectionKey key, VsockPacketHeader const& header);
-    void handle_connection_packet(VsockConnection& connection, vsock::Op op, VsockPacketHeader const& header,
-        std::span<uint8_t const> payload);
+    void handle_connection_packet(
+        VsockConnection& connection, vsock::Op op, VsockPacketHeader const& header, std::span<uint8_t const> payload);
     void handle_shutdown(VsockConnection& connection, uint32_t flags);
     void handle_data(VsockConnection& connection, std::span<uint8_t const> payload);
     // Protocol error or host failure: drop the host end, queue RST.

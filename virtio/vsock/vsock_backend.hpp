@@ -35,9 +35,9 @@ struct VsockConnectionKeyHash {
 };
 
 enum class VsockOpenOutcome : uint8_t {
-    Connected,  // the host endpoint accepted the stream
+    Connected, // the host endpoint accepted the stream
     InProgress, // the outcome comes later through on_host_connect_result
-    Refused,    // nothing listens there (or it refused): the guest gets RST
+    Refused, // nothing listens there (or it refused): the guest gets RST
 };
 
 struct VsockReadResult {

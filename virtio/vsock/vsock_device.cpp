@@ -30,8 +30,8 @@ void VsockDevice::read_config(uint64_t offset, std::span<uint8_t> data) const
     copy_config(std::span(reinterpret_cast<uint8_t const*>(&config), sizeof config), offset, data);
 }
 
-Result<void> VsockDevice::activate(GuestMemory& memory, std::span<SplitQueue> queues, VirtioInterrupt& interrupt,
-    uint64_t)
+Result<void> VsockDevice::activate(
+    GuestMemory& memory, std::span<SplitQueue> queues, VirtioInterrupt& interrupt, uint64_t)
 {
     if (queues.size() != queue_count())
         return fail("virtio-vsock expects 3 queues, got " + std::to_string(queues.size()));

@@ -31,10 +31,10 @@ namespace husk {
 
 struct VsockDeviceStats {
     uint64_t tx_packets { 0 };
-    uint64_t tx_malformed { 0 };       // could not be parsed (short header, bad length)
+    uint64_t tx_malformed { 0 }; // could not be parsed (short header, bad length)
     uint64_t rx_packets { 0 };
     uint64_t rx_buffers_too_small { 0 }; // no room for a header, or header-only while data waits: returned empty
-    uint64_t chain_faults { 0 };       // chain-level queue errors, completed with length 0
+    uint64_t chain_faults { 0 }; // chain-level queue errors, completed with length 0
 };
 
 class VsockDevice final : public VirtioDevice, public VsockBackendEvents {
@@ -98,7 +98,8 @@ private:
     // Host ends of connections dropped by reset(), waiting for the event thread to close them.
     std::vector<VsockConnectionKey> m_detached_host_ends;
     VsockDeviceStats m_stats;
-    std::vector<uint8_t> m_tx_payload; // max_packet_payload bytes, on the heap: devices are often stack objects in tests
+    std::vector<uint8_t>
+        m_tx_payload; // max_packet_payload bytes, on the heap: devices are often stack objects in tests
 };
 
 } // namespace husk

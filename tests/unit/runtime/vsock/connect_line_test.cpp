@@ -14,9 +14,9 @@ TEST(ConnectLine, ParseConnectLine_WellFormedLines_YieldPort)
         std::string line;
         uint32_t port;
     };
-    for (auto const& [line, port] : { Case { "CONNECT 0\n", 0 }, Case { "CONNECT 1\n", 1 },
-             Case { "CONNECT 1234\n", 1234 }, Case { "CONNECT 1073741824\n", 1073741824 },
-             Case { "CONNECT 4294967295\n", 4294967295u } }) {
+    for (auto const& [line, port] :
+        { Case { "CONNECT 0\n", 0 }, Case { "CONNECT 1\n", 1 }, Case { "CONNECT 1234\n", 1234 },
+            Case { "CONNECT 1073741824\n", 1073741824 }, Case { "CONNECT 4294967295\n", 4294967295u } }) {
         auto parsed = parse_connect_line(line);
         ASSERT_TRUE(parsed) << line << ": " << parsed.error().message;
         EXPECT_EQ(*parsed, port) << line;
@@ -26,31 +26,29 @@ TEST(ConnectLine, ParseConnectLine_WellFormedLines_YieldPort)
 TEST(ConnectLine, ParseConnectLine_MalformedLines_AreRejected)
 {
     std::string const rejected[] = {
-        "",
-        "\n",
-        "CONNECT\n",
-        "CONNECT \n",
-        "CONNECT 1234",          // no newline
-        "CONNECT 1234\r\n",      // CR
-        "CONNECT  1234\n",       // two spaces
-        "CONNECT 1234 \n",       // trailing space
-        " CONNECT 1234\n",       // leading space
-        "CONNECT\t1234\n",       // tab
-        "connect 1234\n",        // lower case
+        "", "\n", "CONNECT\n", "CONNECT \n",
+        "CONNECT 1234", // no newline
+        "CONNECT 1234\r\n", // CR
+        "CONNECT  1234\n", // two spaces
+        "CONNECT 1234 \n", // trailing space
+        " CONNECT 1234\n", // leading space
+        "CONNECT\t1234\n", // tab
+        "connect 1234\n", // lower case
         "CONNECTX 1234\n",
-        "CONNECT +1234\n",       // sign
+        "CONNECT +1234\n", // sign
         "CONNECT -1\n",
-        "CONNECT 01234\n",       // leading zero
+        "CONNECT 01234\n", // leading zero
         "CONNECT 00\n",
-        "CONNECT 0x10\n",        // hex
+        "CONNECT 0x10\n", // hex
         "CONNECT 12a4\n",
-        "CONNECT 4294967296\n",  // 2^32
+        "CONNECT 4294967296\n", // 2^32
         "CONNECT 99999999999\n", // 11 digits
-        "CONNECT 1234\nextra",   // bytes after the newline
+        "CONNECT 1234\nextra", // bytes after the newline
         "CONNECT 1234\n\n",
-        std::string("CONNECT 12\0" "34\n", 13), // NUL inside
-        "OK 1234\n",
-        std::string("CONNECT ") + std::string(24, '1') + "\n", // over 32 bytes
+        std::string("CONNECT 12\0"
+                    "34\n",
+            13), // NUL inside
+        "OK 1234\n", std::string("CONNECT ") + std::string(24, '1') + "\n", // over 32 bytes
     };
     for (auto const& line : rejected)
         EXPECT_FALSE(parse_connect_line(line)) << "accepted: \"" << line << "\"";

@@ -110,8 +110,8 @@ protected:
         ASSERT_TRUE(memory->write_obj(*address, header));
         ASSERT_TRUE(memory->write(address->unchecked_add(vsock_header_size),
             std::span(reinterpret_cast<uint8_t const*>(payload.data()), payload.size())));
-        MockBuffer buffers[] = { { *address, static_cast<uint32_t>(vsock_header_size + payload.size()),
-            BufferAccess::DeviceReadable } };
+        MockBuffer buffers[]
+            = { { *address, static_cast<uint32_t>(vsock_header_size + payload.size()), BufferAccess::DeviceReadable } };
         ASSERT_TRUE(driver->queue(VsockDevice::tx_queue).add_chain(buffers));
         driver->kick(VsockDevice::tx_queue);
     }

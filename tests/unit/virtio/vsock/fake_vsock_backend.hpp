@@ -42,7 +42,10 @@ public:
     void shutdown_write(VsockConnectionKey key) override { write_shutdowns.push_back(key); }
     void close(VsockConnectionKey key) override { closed.push_back(key); }
 
-    bool was_closed(VsockConnectionKey key) const { return std::find(closed.begin(), closed.end(), key) != closed.end(); }
+    bool was_closed(VsockConnectionKey key) const
+    {
+        return std::find(closed.begin(), closed.end(), key) != closed.end();
+    }
 
     VsockBackendEvents* events { nullptr };
     VsockOpenOutcome open_outcome { VsockOpenOutcome::Connected };
@@ -53,7 +56,7 @@ public:
     std::vector<VsockConnectionKey> closed;
     std::map<VsockConnectionKey, std::string> written;
     std::map<VsockConnectionKey, std::string> host_data; // what read() hands out
-    std::set<VsockConnectionKey> host_eof;               // read() reports end of stream once drained
+    std::set<VsockConnectionKey> host_eof; // read() reports end of stream once drained
     size_t reads { 0 };
 };
 

@@ -117,7 +117,8 @@ TEST_F(VsockPacketTest, ReadTxPacket_LenOverMaximum_ReportsPayloadTooLarge)
 TEST_F(VsockPacketTest, ReadTxPacket_LenAtMaximum_IsAccepted)
 {
     uint32_t length = vsock::max_packet_payload;
-    auto chain = readable_chain(bytes_of(stream_header(vsock::Op::Rw, length), std::string(length, 'y')), { 44, length });
+    auto chain
+        = readable_chain(bytes_of(stream_header(vsock::Op::Rw, length), std::string(length, 'y')), { 44, length });
 
     auto packet = read_tx_packet(*memory, chain, payload_buffer);
 
@@ -183,12 +184,14 @@ TEST_F(VsockPacketTest, ValidateGuestHeader_InvalidOrUnknownOp_ReportsUnknownOp)
 
 TEST_F(VsockPacketTest, WriteRxPacket_SplitWritableChain_WritesHeaderThenPayload)
 {
-    DescriptorChain chain(7, { { GuestAddress(0x1000), 30, BufferAccess::DeviceWritable },
-                                 { GuestAddress(0x3000), 4096, BufferAccess::DeviceWritable } });
+    DescriptorChain chain(7,
+        { { GuestAddress(0x1000), 30, BufferAccess::DeviceWritable },
+            { GuestAddress(0x3000), 4096, BufferAccess::DeviceWritable } });
     auto header = stream_header(vsock::Op::Rw, 3);
     std::string payload = "xyz";
 
-    auto written = write_rx_packet(*memory, chain, header, std::span(reinterpret_cast<uint8_t const*>(payload.data()), 3));
+    auto written
+        = write_rx_packet(*memory, chain, header, std::span(reinterpret_cast<uint8_t const*>(payload.data()), 3));
 
     ASSERT_TRUE(written) << written.error().message;
     EXPECT_EQ(*written, 47u);

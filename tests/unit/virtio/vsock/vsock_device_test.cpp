@@ -62,8 +62,10 @@ protected:
         if (!payload.empty()) {
             auto payload_address = driver->allocate(payload.size());
             ASSERT_TRUE(payload_address);
-            ASSERT_TRUE(memory->write(*payload_address, std::span(reinterpret_cast<uint8_t const*>(payload.data()), payload.size())));
-            buffers.push_back({ *payload_address, static_cast<uint32_t>(payload.size()), BufferAccess::DeviceReadable });
+            ASSERT_TRUE(memory->write(
+                *payload_address, std::span(reinterpret_cast<uint8_t const*>(payload.data()), payload.size())));
+            buffers.push_back(
+                { *payload_address, static_cast<uint32_t>(payload.size()), BufferAccess::DeviceReadable });
         }
         ASSERT_TRUE(driver->queue(VsockDevice::tx_queue).add_chain(buffers));
         driver->kick(VsockDevice::tx_queue);
@@ -291,7 +293,7 @@ TEST_F(VsockDeviceTest, DriverReset_HostEndsClosedOnNextEventThreadCall)
     EXPECT_FALSE(backend.was_closed(key));
     EXPECT_EQ(device.connection_count(), 0u);
     EXPECT_FALSE(backend.events->on_host_connect(1234)); // no driver: refused
-    EXPECT_TRUE(backend.was_closed(key));                // and the leftover host end is closed
+    EXPECT_TRUE(backend.was_closed(key)); // and the leftover host end is closed
 }
 
 TEST_F(VsockDeviceTest, InactiveDevice_RefusesHostConnectsAndDetachesOnDestruction)

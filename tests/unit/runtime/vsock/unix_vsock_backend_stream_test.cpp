@@ -1,0 +1,151 @@
+// UnixVsockBackend stream I/O with real sockets: data both ways with consumption reports,
+// half-closes in each direction, close and peer loss, and guest-initiated connects to
+// `<uds>_<port>` (listening, missing, stale), plus the per-stream buffer bound.
+#include "tests/unit/runtime/vsock/unix_vsock_backend_test_fixture.hpp"
+
+#include <gtest/gtest.h>
+#include <string>
+#include <sys/socket.h>
+
+using namespace husk;
+using namespace husk::testing;
+
+namespace {
+
+// --- host-initiated streams ---
+
+TEST_F(UnixVsockBackendTest, HostConnect_DataBothWays_FlowsAndIsCounted)
+{
+    start();
+    Fd client;
+    auto key = connected_host_client(client);
+
+    send_text(client, "hello guest");
+    ASSERT_TRUE(run_until([&] { return events.readable[key] > 0; }));
+    EXPECT_EQ(read_from_backend(key), "hello guest");
+
+    ASSERT_TRUE(backend->write(key, bytes("hello host")));
+    EXPECT_EQ(receive_on(client, 10), "hello host");
+    ASSERT_TRUE(run_until([&] { return events.consumed[key] == 10; }));
+}
+
+TEST_F(UnixVsockBackendTest, HostClientHalfCloses_ReadReportsEndOfStream)
+{
+    start();
+    Fd client;
+    auto key = connected_host_client(client);
+
+    send_text(client, "bye");
+    ASSERT_EQ(::shutdown(client.get(), SHUT_WR), 0);
+    ASSERT_TRUE(run_until([&] { return events.readable[key] > 0; }));
+    std::string received;
+    bool end = false;
+    ASSERT_TRUE(run_until([&] {
+        received += read_from_backend(key, &end);
+        return end;
+    }));
+
+    EXPECT_EQ(received, "bye");
+    ASSERT_TRUE(backend->write(key, bytes("still open the other way")));
+    EXPECT_EQ(receive_on(client, 24), "still open the other way");
+}
+
+TEST_F(UnixVsockBackendTest, ShutdownWrite_ClientSeesDataThenEof)
+{
+    start();
+    Fd client;
+    auto key = connected_host_client(client);
+
+    ASSERT_TRUE(backend->write(key, bytes("final")));
+    backend->shutdown_write(key);
+
+    bool eof = false;
+    EXPECT_EQ(receive_on(client, SIZE_MAX, &eof), "final");
+    EXPECT_TRUE(eof);
+    EXPECT_FALSE(backend->write(key, bytes("more")));
+}
+
+TEST_F(UnixVsockBackendTest, Close_ClientSeesEof)
+{
+    start();
+    Fd client;
+    auto key = connected_host_client(client);
+
+    backend->close(key);
+
+    EXPECT_TRUE(closed_by_peer(client));
+    EXPECT_EQ(backend->stream_count(), 0u);
+    EXPECT_FALSE(backend->write(key, bytes("gone")));
+}
+
+TEST_F(UnixVsockBackendTest, HostClientGone_WriteEndsInReset)
+{
+    start();
+    Fd client;
+    auto key = connected_host_client(client);
+
+    client.reset();
+    ASSERT_TRUE(run_until([&] { return events.readable[key] > 0; })); // EOF arrives first
+    (void)backend->write(key, bytes("into the void"));
+
+    ASSERT_TRUE(run_until([&] { return !events.resets.empty(); }));
+    EXPECT_EQ(events.resets[0], key);
+    EXPECT_EQ(backend->stream_count(), 0u);
+}
+
+// --- guest-initiated streams ---
+
+TEST_F(UnixVsockBackendTest, GuestConnect_ListenerAtPortPath_IsReachedAndCarriesData)
+{
+    start();
+    auto listener = listen_at(uds + "_5000");
+    VsockConnectionKey key { 77, 5000 };
+
+    ASSERT_EQ(backend->open_stream(key), VsockOpenOutcome::Connected);
+
+    Fd peer(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    ASSERT_TRUE(peer.is_valid());
+    ASSERT_TRUE(backend->write(key, bytes("from guest")));
+    EXPECT_EQ(receive_on(peer, 10), "from guest");
+    send_text(peer, "from host");
+    ASSERT_TRUE(run_until([&] { return events.readable[key] > 0; }));
+    EXPECT_EQ(read_from_backend(key), "from host");
+}
+
+TEST_F(UnixVsockBackendTest, GuestConnect_NothingListening_IsRefused)
+{
+    start();
+
+    EXPECT_EQ(backend->open_stream({ 77, 5001 }), VsockOpenOutcome::Refused);
+    EXPECT_EQ(backend->stream_count(), 0u);
+}
+
+TEST_F(UnixVsockBackendTest, GuestConnect_StaleSocketFile_IsRefused)
+{
+    start();
+    {
+        auto stale = unix_socket();
+        auto address = address_of(uds + "_5002");
+        ASSERT_EQ(::bind(stale.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    }
+
+    EXPECT_EQ(backend->open_stream({ 77, 5002 }), VsockOpenOutcome::Refused);
+}
+
+TEST_F(UnixVsockBackendTest, Write_BeyondBufferBound_Fails)
+{
+    start();
+    auto listener = listen_at(uds + "_5003");
+    VsockConnectionKey key { 1, 5003 };
+    ASSERT_EQ(backend->open_stream(key), VsockOpenOutcome::Connected);
+    Fd peer(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC)); // never reads
+
+    std::string chunk(vsock::max_packet_payload, 'z');
+    bool refused = false;
+    for (int i = 0; i < 64 && !refused; ++i)
+        refused = !backend->write(key, bytes(chunk));
+
+    EXPECT_TRUE(refused);
+}
+
+} // namespace

@@ -16,8 +16,8 @@ using namespace protocol;
 
 namespace {
 
-    // Large enough that a maximal frame arrives in a few reads, small enough to stay fair.
-    constexpr size_t request_read_size = 256 * 1024;
+    // Per read: on the stack, and small enough that one busy connection stays fair to others.
+    constexpr size_t request_read_size = 64 * 1024;
     // Always reported by epoll; asking for them keeps a socket registered (to notice a hangup)
     // while neither reading nor writing, without the level-triggered spin of EPOLLIN/EPOLLRDHUP.
     constexpr uint32_t hangup_events = EPOLLERR | EPOLLHUP;
@@ -84,8 +84,8 @@ void AgentSession::on_socket(uint32_t events)
 
 void AgentSession::read_requests(uint32_t events)
 {
-    std::vector<uint8_t> buffer(request_read_size);
-    ssize_t got = read(m_fd.get(), buffer.data(), buffer.size());
+    uint8_t buffer[request_read_size];
+    ssize_t got = read(m_fd.get(), buffer, sizeof buffer);
     if (got < 0) {
         if (errno != EAGAIN && errno != EINTR)
             close_now(); // ECONNRESET and the like: the host is gone
@@ -100,7 +100,7 @@ void AgentSession::read_requests(uint32_t events)
             on_peer_half_close();
         return;
     }
-    m_decoder.feed(std::span<uint8_t const>(buffer.data(), static_cast<size_t>(got)));
+    m_decoder.feed(std::span<uint8_t const>(buffer, static_cast<size_t>(got)));
     m_decoder_drained = false;
     process_frames();
 }

@@ -34,8 +34,10 @@ Result<std::unique_ptr<ExecJob>> ExecJob::start(
     job->m_pid = process.pid;
     job->m_started = std::chrono::steady_clock::now();
     if (auto watched = job->watch_fds(process, std::chrono::milliseconds(exec.timeout_ms)); !watched) {
-        // The child runs but cannot be supervised: stop it; the caller gets the pid reaped.
+        // The child runs but cannot be supervised. SIGKILL ends it promptly, so waiting here
+        // is short, and no zombie is left for a reaper that never learns its pid.
         job->kill_group();
+        while (waitpid(job->m_pid, nullptr, 0) < 0 && errno == EINTR) { }
         return unexpected(std::move(watched).error());
     }
     return job;

@@ -188,6 +188,26 @@ namespace {
         EXPECT_EQ(result.out, "64\n");
     }
 
+    TEST_F(AgentExec, OtherUser_RunsAsThatUserOrIsBadUserWithoutPrivilege)
+    {
+        auto& client = connect();
+        start();
+        constexpr uint32_t nobody = 65534;
+
+        auto exec = shell("id -u; id -g; id -G");
+        exec.uid = nobody;
+        exec.gid = nobody;
+        client.send(1, exec);
+        auto result = collect_exec(client, 1);
+
+        if (geteuid() == 0) {
+            EXPECT_EQ(result.out, "65534\n65534\n65534\n"); // root's groups were dropped
+        } else {
+            ASSERT_TRUE(result.spawn_failed);
+            EXPECT_EQ(result.spawn_failed->error, SpawnError::BadUser);
+        }
+    }
+
     TEST_F(AgentExec, JobIgnoringSigterm_IsKilledAtItsTimeout)
     {
         auto& client = connect();

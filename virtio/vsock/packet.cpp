@@ -77,7 +77,8 @@ Result<uint32_t> write_rx_packet(GuestMemory& memory, DescriptorChain const& cha
             + std::to_string(vsock_header_size + payload.size()) + "-byte packet");
     TRY(writer.write_obj(header));
     TRY(writer.write(payload));
-    return writer.bytes_written();
+    // At most a header plus max_packet_payload: fits the 32-bit used length.
+    return static_cast<uint32_t>(writer.bytes_written());
 }
 
 vsock::Op packet_op(VsockPacketHeader const& header)

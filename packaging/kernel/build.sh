@@ -17,8 +17,20 @@ tarball=/usr/src/linux-source-6.1.tar.xz
 [[ -f $tarball ]] || { echo "build.sh: $tarball missing; run packaging/setup.sh" >&2; exit 1; }
 source_version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 cache=${HUSK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/husk}
-hash=$( { echo "$source_version"; cat "${fragments[@]}" "$0"; } | sha256sum | cut -c1-16)
+# Bump when a change to this script changes what it produces.
+recipe_version=1
+hash=$( { echo "$source_version recipe $recipe_version"; cat "${fragments[@]}"; } | sha256sum | cut -c1-16)
 out=$cache/kernel/$flavour-$hash
+if [[ -f $out/vmlinux && -f $out/bzImage ]]; then echo "$out"; exit 0; fi
+
+# One build per flavour and hash at a time: a second caller waits for the first and then finds
+# the result in the cache.
+mkdir -p "$cache/kernel"
+exec {lock}>"$cache/kernel/.$flavour-$hash.lock"
+if ! flock -n "$lock"; then
+  echo ">> waiting for another build of the $flavour kernel to finish" >&2
+  flock "$lock"
+fi
 if [[ -f $out/vmlinux && -f $out/bzImage ]]; then echo "$out"; exit 0; fi
 
 src=$cache/src/linux-$source_version

@@ -52,7 +52,7 @@ struct VsockMuxerStats {
 
 // A packet for the guest's RX queue. `payload` views the muxer's buffer until the next pop_rx().
 struct VsockRxPacket {
-    VsockPacketHeader header {};
+    alignas(8) VsockPacketHeader header {}; // see VsockTxPacket::header
     std::span<uint8_t const> payload;
 };
 

@@ -96,7 +96,9 @@ char const* to_string(VsockPacketError error);
 // A TX packet read out of guest memory. `payload` views the caller's buffer.
 struct VsockTxPacket {
     VsockPacketError error { VsockPacketError::None };
-    VsockPacketHeader header {};
+    // Packed, but stored 8-aligned so every field sits at its natural alignment and may be
+    // bound to a reference.
+    alignas(8) VsockPacketHeader header {};
     std::span<uint8_t const> payload;
 
     bool ok() const { return error == VsockPacketError::None; }

@@ -83,7 +83,7 @@ protected:
     }
     struct Received {
         ring::UsedElement used;
-        VsockPacketHeader header;
+        alignas(8) VsockPacketHeader header; // fields naturally aligned: gtest binds references
         std::string payload;
     };
     std::optional<Received> receive(GuestAddress buffer)

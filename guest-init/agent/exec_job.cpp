@@ -68,7 +68,7 @@ void ExecJob::on_reaped(int wait_status)
     m_wait_status = wait_status;
     m_ended = std::chrono::steady_clock::now();
     if (m_report.status == ReportStatus::Pending)
-        m_report = read_spawn_report(m_report_fd.get(), m_plan, ChildState::Reaped);
+        settle_report(ChildState::Reaped);
     // The timer now measures the drain grace. If arming fails the pipes close at once rather
     // than risk waiting forever on a grandchild.
     if (!outputs_open() || !m_timer->arm(m_host.drain_grace()))
@@ -208,14 +208,25 @@ bool ExecJob::outputs_open() const { return m_outputs[0].fd.is_valid() || m_outp
 
 void ExecJob::on_report()
 {
-    m_report = read_spawn_report(m_report_fd.get(), m_plan, ChildState::MayBeRunning);
-    if (m_report.status != ReportStatus::Pending)
+    if (m_report.status == ReportStatus::Pending)
+        settle_report(ChildState::MayBeRunning);
+}
+
+void ExecJob::settle_report(ChildState state)
+{
+    m_report = read_spawn_report(m_report_fd.get(), m_plan, state);
+    // Once settled, the pipe (now at EOF) must not be read again: a readiness event still queued
+    // in this batch would find EOF and turn a failure into success.
+    if (m_report.status != ReportStatus::Pending) {
         m_report_watch.reset();
+        m_report_fd.reset();
+    }
 }
 
 void ExecJob::on_timer()
 {
-    m_timer->consume();
+    if (!m_timer->consume())
+        return; // re-armed (the job was reaped) since this event was queued
     if (!is_reaped()) {
         m_timed_out = true;
         kill_group(); // SIGKILL cannot be caught or ignored: the Exited follows promptly

@@ -87,6 +87,7 @@ private:
     void forward(OutputPipe& pipe, uint8_t const* data, size_t size);
     bool over_cap(OutputPipe const& pipe) const;
     void on_report();
+    void settle_report(ChildState state);
     void on_timer();
     void on_stdin_writable();
     void flush_stdin();

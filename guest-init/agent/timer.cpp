@@ -43,11 +43,11 @@ Result<void> Timer::disarm()
     return {};
 }
 
-void Timer::consume()
+bool Timer::consume()
 {
     uint64_t expirations = 0;
-    // EAGAIN (nothing expired yet) is the only expected failure and needs no handling.
-    [[maybe_unused]] auto got = read(m_fd.get(), &expirations, sizeof expirations);
+    // EAGAIN: not expired since the last arming (timerfd_settime resets the count).
+    return read(m_fd.get(), &expirations, sizeof expirations) == sizeof expirations && expirations > 0;
 }
 
 } // namespace husk::agent

@@ -17,8 +17,9 @@ public:
     // Fires once after `delay` (a zero delay fires at once); replaces any earlier arming.
     Result<void> arm(std::chrono::milliseconds delay);
     Result<void> disarm();
-    // Clears the readable state after an expiry.
-    void consume();
+    // Clears the readable state; false when the timer had not expired (a readiness event that
+    // went stale because the timer was re-armed or disarmed meanwhile).
+    bool consume();
 
 private:
     explicit Timer(Fd fd)

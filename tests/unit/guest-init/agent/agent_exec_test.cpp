@@ -96,10 +96,10 @@ namespace {
         auto by_name = collect_exec(client, 1);
         auto by_path = collect_exec(client, 2);
 
-        ASSERT_TRUE(by_name.spawn_failed);
+        ASSERT_TRUE(by_name.spawn_failed) << describe(by_name);
         EXPECT_EQ(by_name.spawn_failed->error, SpawnError::NotFound);
         EXPECT_NE(by_name.spawn_failed->message.find("husk-no-such-program"), std::string::npos);
-        ASSERT_TRUE(by_path.spawn_failed);
+        ASSERT_TRUE(by_path.spawn_failed) << describe(by_path);
         EXPECT_EQ(by_path.spawn_failed->error, SpawnError::NotFound);
     }
 

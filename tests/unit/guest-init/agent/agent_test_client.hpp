@@ -144,6 +144,21 @@ struct ExecResult {
     size_t output_frames { 0 };
 };
 
+// For failure messages: how an exec ended.
+inline std::string describe(ExecResult const& result)
+{
+    std::string text = "stdout '" + result.out + "' stderr '" + result.err + "'";
+    if (result.exited)
+        text += " exited kind " + std::to_string(static_cast<int>(result.exited->kind)) + " value "
+            + std::to_string(result.exited->value);
+    if (result.spawn_failed)
+        text += " spawn failed " + std::to_string(static_cast<int>(result.spawn_failed->error)) + ": "
+            + result.spawn_failed->message;
+    if (result.error)
+        text += " error " + std::to_string(static_cast<int>(result.error->code)) + ": " + result.error->message;
+    return text;
+}
+
 // Reads the frames of exec `id` until its final message (Exited, SpawnFailed or ErrorReply).
 inline ExecResult collect_exec(TestClient& client, uint32_t id, std::chrono::milliseconds timeout = receive_timeout)
 {

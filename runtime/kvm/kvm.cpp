@@ -9,28 +9,29 @@
 namespace husk {
 
 namespace {
-constexpr char const* kvm_device_path = "/dev/kvm";
-constexpr char const* sysfs_root = "/sys";
-// KVM never reports more CPUID entries than this (KVM_MAX_CPUID_ENTRIES); we start there and
-// still grow on E2BIG in case a future kernel raises it.
-constexpr size_t initial_cpuid_capacity = 256;
-constexpr size_t maximum_cpuid_capacity = 4096;
+    constexpr char const* kvm_device_path = "/dev/kvm";
+    constexpr char const* sysfs_root = "/sys";
+    // KVM never reports more CPUID entries than this (KVM_MAX_CPUID_ENTRIES); we start there and
+    // still grow on E2BIG in case a future kernel raises it.
+    constexpr size_t initial_cpuid_capacity = 256;
+    constexpr size_t maximum_cpuid_capacity = 4096;
 
-struct RequiredCapability {
-    int capability;
-    char const* why;
-};
+    struct RequiredCapability {
+        int capability;
+        char const* why;
+    };
 
-constexpr RequiredCapability required_capabilities[] = {
-    { KVM_CAP_IRQCHIP, "KVM lacks an in-kernel interrupt controller (KVM_CAP_IRQCHIP)" },
-    { KVM_CAP_USER_MEMORY, "KVM cannot map guest memory from user space (KVM_CAP_USER_MEMORY)" },
-    { KVM_CAP_IOEVENTFD, "KVM lacks ioeventfd support needed by virtio devices (KVM_CAP_IOEVENTFD)" },
-    { KVM_CAP_IRQFD, "KVM lacks irqfd support needed to inject device interrupts (KVM_CAP_IRQFD)" },
-    { KVM_CAP_PIT2, "KVM lacks the in-kernel PIT timer (KVM_CAP_PIT2)" },
-    { KVM_CAP_SET_TSS_ADDR, "KVM cannot place the real-mode TSS (KVM_CAP_SET_TSS_ADDR)" },
-    { KVM_CAP_IMMEDIATE_EXIT, "KVM lacks immediate_exit, needed to stop vCPUs without races (KVM_CAP_IMMEDIATE_EXIT)" },
-    { KVM_CAP_EXT_CPUID, "KVM cannot report supported CPUID leaves (KVM_CAP_EXT_CPUID)" },
-};
+    constexpr RequiredCapability required_capabilities[] = {
+        { KVM_CAP_IRQCHIP, "KVM lacks an in-kernel interrupt controller (KVM_CAP_IRQCHIP)" },
+        { KVM_CAP_USER_MEMORY, "KVM cannot map guest memory from user space (KVM_CAP_USER_MEMORY)" },
+        { KVM_CAP_IOEVENTFD, "KVM lacks ioeventfd support needed by virtio devices (KVM_CAP_IOEVENTFD)" },
+        { KVM_CAP_IRQFD, "KVM lacks irqfd support needed to inject device interrupts (KVM_CAP_IRQFD)" },
+        { KVM_CAP_PIT2, "KVM lacks the in-kernel PIT timer (KVM_CAP_PIT2)" },
+        { KVM_CAP_SET_TSS_ADDR, "KVM cannot place the real-mode TSS (KVM_CAP_SET_TSS_ADDR)" },
+        { KVM_CAP_IMMEDIATE_EXIT,
+            "KVM lacks immediate_exit, needed to stop vCPUs without races (KVM_CAP_IMMEDIATE_EXIT)" },
+        { KVM_CAP_EXT_CPUID, "KVM cannot report supported CPUID leaves (KVM_CAP_EXT_CPUID)" },
+    };
 } // namespace
 
 Result<Kvm> Kvm::open(PvmPolicy policy)

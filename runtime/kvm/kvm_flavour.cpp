@@ -7,11 +7,11 @@
 namespace husk {
 
 namespace {
-bool is_directory(std::string const& path)
-{
-    struct stat status {};
-    return ::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode);
-}
+    bool is_directory(std::string const& path)
+    {
+        struct stat status { };
+        return ::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode);
+    }
 } // namespace
 
 KvmFlavour detect_kvm_flavour(std::string const& sysfs_root)
@@ -29,9 +29,12 @@ KvmFlavour detect_kvm_flavour(std::string const& sysfs_root)
 char const* kvm_flavour_name(KvmFlavour flavour)
 {
     switch (flavour) {
-    case KvmFlavour::Hardware: return "hardware";
-    case KvmFlavour::Pvm: return "pvm";
-    case KvmFlavour::Unknown: return "unknown";
+    case KvmFlavour::Hardware:
+        return "hardware";
+    case KvmFlavour::Pvm:
+        return "pvm";
+    case KvmFlavour::Unknown:
+        return "unknown";
     }
     return "?";
 }

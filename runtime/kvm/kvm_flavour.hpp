@@ -10,8 +10,8 @@ namespace husk {
 
 enum class KvmFlavour {
     Hardware, // kvm_intel or kvm_amd: VMX/SVM, boots Linux
-    Pvm,      // kvm_pvm alone: paravirtual KVM, unmodified Linux dies early (XRSTOR, INT3)
-    Unknown,  // no module directory found (no KVM at all, or a kernel that hides it)
+    Pvm, // kvm_pvm alone: paravirtual KVM, unmodified Linux dies early (XRSTOR, INT3)
+    Unknown, // no module directory found (no KVM at all, or a kernel that hides it)
 };
 
 enum class PvmPolicy {

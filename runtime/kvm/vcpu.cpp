@@ -12,34 +12,34 @@
 namespace husk {
 
 namespace {
-template<typename T>
-Result<T> get_state(int fd, unsigned long request, char const* name)
-{
-    T state {};
-    if (::ioctl(fd, request, &state) < 0)
-        return fail_errno(name);
-    return state;
-}
+    template<typename T>
+    Result<T> get_state(int fd, unsigned long request, char const* name)
+    {
+        T state {};
+        if (::ioctl(fd, request, &state) < 0)
+            return fail_errno(name);
+        return state;
+    }
 
-template<typename T>
-Result<void> set_state(int fd, unsigned long request, T const& state, char const* name)
-{
-    if (::ioctl(fd, request, &state) < 0)
-        return fail_errno(name);
-    return {};
-}
+    template<typename T>
+    Result<void> set_state(int fd, unsigned long request, T const& state, char const* name)
+    {
+        if (::ioctl(fd, request, &state) < 0)
+            return fail_errno(name);
+        return {};
+    }
 
-// Storage for a kvm_abi header followed by its entries, 8-byte aligned.
-template<typename Header, typename Entry>
-std::vector<uint64_t> flexible_storage(size_t count)
-{
-    size_t bytes = sizeof(Header) + count * sizeof(Entry);
-    return std::vector<uint64_t>((bytes + sizeof(uint64_t) - 1) / sizeof(uint64_t), 0);
-}
+    // Storage for a kvm_abi header followed by its entries, 8-byte aligned.
+    template<typename Header, typename Entry>
+    std::vector<uint64_t> flexible_storage(size_t count)
+    {
+        size_t bytes = sizeof(Header) + count * sizeof(Entry);
+        return std::vector<uint64_t>((bytes + sizeof(uint64_t) - 1) / sizeof(uint64_t), 0);
+    }
 
-// More entries than KVM itself accepts in one call (KVM_MAX_MSR_ENTRIES, KVM_MAX_CPUID_ENTRIES):
-// a bigger request can only be a caller bug.
-constexpr size_t max_entries_per_call = 256;
+    // More entries than KVM itself accepts in one call (KVM_MAX_MSR_ENTRIES, KVM_MAX_CPUID_ENTRIES):
+    // a bigger request can only be a caller bug.
+    constexpr size_t max_entries_per_call = 256;
 } // namespace
 
 Result<Vcpu> Vcpu::create(Vm const& vm, unsigned index)
@@ -87,14 +87,20 @@ void Vcpu::unmap()
 Result<kvm_regs> Vcpu::get_regs() const { return get_state<kvm_regs>(m_fd.get(), KVM_GET_REGS, "KVM_GET_REGS"); }
 Result<void> Vcpu::set_regs(kvm_regs const& regs) { return set_state(m_fd.get(), KVM_SET_REGS, regs, "KVM_SET_REGS"); }
 Result<kvm_sregs> Vcpu::get_sregs() const { return get_state<kvm_sregs>(m_fd.get(), KVM_GET_SREGS, "KVM_GET_SREGS"); }
-Result<void> Vcpu::set_sregs(kvm_sregs const& sregs) { return set_state(m_fd.get(), KVM_SET_SREGS, sregs, "KVM_SET_SREGS"); }
+Result<void> Vcpu::set_sregs(kvm_sregs const& sregs)
+{
+    return set_state(m_fd.get(), KVM_SET_SREGS, sregs, "KVM_SET_SREGS");
+}
 Result<kvm_fpu> Vcpu::get_fpu() const { return get_state<kvm_fpu>(m_fd.get(), KVM_GET_FPU, "KVM_GET_FPU"); }
 Result<void> Vcpu::set_fpu(kvm_fpu const& fpu) { return set_state(m_fd.get(), KVM_SET_FPU, fpu, "KVM_SET_FPU"); }
 Result<kvm_lapic_state> Vcpu::get_lapic() const
 {
     return get_state<kvm_lapic_state>(m_fd.get(), KVM_GET_LAPIC, "KVM_GET_LAPIC");
 }
-Result<void> Vcpu::set_lapic(kvm_lapic_state const& lapic) { return set_state(m_fd.get(), KVM_SET_LAPIC, lapic, "KVM_SET_LAPIC"); }
+Result<void> Vcpu::set_lapic(kvm_lapic_state const& lapic)
+{
+    return set_state(m_fd.get(), KVM_SET_LAPIC, lapic, "KVM_SET_LAPIC");
+}
 Result<kvm_mp_state> Vcpu::get_mp_state() const
 {
     return get_state<kvm_mp_state>(m_fd.get(), KVM_GET_MP_STATE, "KVM_GET_MP_STATE");
@@ -120,8 +126,8 @@ Result<void> Vcpu::set_msrs(std::span<kvm_msr_entry const> entries)
     if (static_cast<size_t>(written) != entries.size()) {
         char index[16];
         std::snprintf(index, sizeof index, "%#x", entries[static_cast<size_t>(written)].index);
-        return fail("KVM_SET_MSRS: KVM refused MSR " + std::string(index) + " (set " + std::to_string(written)
-            + " of " + std::to_string(entries.size()) + ")");
+        return fail("KVM_SET_MSRS: KVM refused MSR " + std::string(index) + " (set " + std::to_string(written) + " of "
+            + std::to_string(entries.size()) + ")");
     }
     return {};
 }
@@ -209,9 +215,12 @@ Result<VcpuExit> Vcpu::decode_exit()
         exit.data = std::span(run.mmio.data, run.mmio.len);
         return VcpuExit { exit };
     }
-    case KVM_EXIT_HLT: return VcpuExit { HltExit {} };
-    case KVM_EXIT_SHUTDOWN: return VcpuExit { ShutdownExit {} };
-    case KVM_EXIT_INTR: return VcpuExit { InterruptedExit {} };
+    case KVM_EXIT_HLT:
+        return VcpuExit { HltExit {} };
+    case KVM_EXIT_SHUTDOWN:
+        return VcpuExit { ShutdownExit {} };
+    case KVM_EXIT_INTR:
+        return VcpuExit { InterruptedExit {} };
     case KVM_EXIT_SYSTEM_EVENT: {
         SystemEventExit exit;
         exit.type = run.system_event.type;
@@ -221,8 +230,9 @@ Result<VcpuExit> Vcpu::decode_exit()
     case KVM_EXIT_INTERNAL_ERROR: {
         InternalErrorExit exit;
         exit.suberror = run.internal.suberror;
-        exit.data_count = run.internal.ndata < InternalErrorExit::max_data ? run.internal.ndata
-                                                                           : static_cast<uint32_t>(InternalErrorExit::max_data);
+        exit.data_count = run.internal.ndata < InternalErrorExit::max_data
+            ? run.internal.ndata
+            : static_cast<uint32_t>(InternalErrorExit::max_data);
         for (uint32_t i = 0; i < exit.data_count; ++i)
             exit.data[i] = run.internal.data[i];
         return VcpuExit { exit };
@@ -233,7 +243,8 @@ Result<VcpuExit> Vcpu::decode_exit()
         exit.cpu = run.fail_entry.cpu;
         return VcpuExit { exit };
     }
-    default: return VcpuExit { UnknownExit { run.exit_reason } };
+    default:
+        return VcpuExit { UnknownExit { run.exit_reason } };
     }
 }
 

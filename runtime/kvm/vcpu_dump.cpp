@@ -7,40 +7,49 @@
 namespace husk {
 
 namespace {
-void append_format(std::string& out, char const* format, auto... values)
-{
-    char line[160];
-    int length = std::snprintf(line, sizeof line, format, values...);
-    if (length > 0)
-        out.append(line, static_cast<size_t>(length) < sizeof line ? static_cast<size_t>(length) : sizeof line - 1);
-}
-
-void append_segment(std::string& out, char const* name, kvm_segment const& segment)
-{
-    append_format(out, "%s=%04x base=%016" PRIx64 " limit=%08x type=%x l=%u db=%u\n", name, segment.selector,
-        static_cast<uint64_t>(segment.base), segment.limit, segment.type, segment.l, segment.db);
-}
-
-char const* internal_error_name(uint32_t suberror)
-{
-    switch (suberror) {
-    case KVM_INTERNAL_ERROR_EMULATION: return "emulation failure";
-    case KVM_INTERNAL_ERROR_SIMUL_EX: return "exception while delivering an exception";
-    case KVM_INTERNAL_ERROR_DELIVERY_EV: return "exit while delivering an event";
-    case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON: return "unexpected exit reason";
-    default: return "unknown suberror";
+    void append_format(std::string& out, char const* format, auto... values)
+    {
+        char line[160];
+        int length = std::snprintf(line, sizeof line, format, values...);
+        if (length > 0)
+            out.append(line, static_cast<size_t>(length) < sizeof line ? static_cast<size_t>(length) : sizeof line - 1);
     }
-}
 
-char const* system_event_name(uint32_t type)
-{
-    switch (type) {
-    case KVM_SYSTEM_EVENT_SHUTDOWN: return "shutdown";
-    case KVM_SYSTEM_EVENT_RESET: return "reset";
-    case KVM_SYSTEM_EVENT_CRASH: return "crash";
-    default: return "other";
+    void append_segment(std::string& out, char const* name, kvm_segment const& segment)
+    {
+        append_format(out, "%s=%04x base=%016" PRIx64 " limit=%08x type=%x l=%u db=%u\n", name, segment.selector,
+            static_cast<uint64_t>(segment.base), segment.limit, segment.type, segment.l, segment.db);
     }
-}
+
+    char const* internal_error_name(uint32_t suberror)
+    {
+        switch (suberror) {
+        case KVM_INTERNAL_ERROR_EMULATION:
+            return "emulation failure";
+        case KVM_INTERNAL_ERROR_SIMUL_EX:
+            return "exception while delivering an exception";
+        case KVM_INTERNAL_ERROR_DELIVERY_EV:
+            return "exit while delivering an event";
+        case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON:
+            return "unexpected exit reason";
+        default:
+            return "unknown suberror";
+        }
+    }
+
+    char const* system_event_name(uint32_t type)
+    {
+        switch (type) {
+        case KVM_SYSTEM_EVENT_SHUTDOWN:
+            return "shutdown";
+        case KVM_SYSTEM_EVENT_RESET:
+            return "reset";
+        case KVM_SYSTEM_EVENT_CRASH:
+            return "crash";
+        default:
+            return "other";
+        }
+    }
 } // namespace
 
 std::string Vcpu::register_dump() const
@@ -85,8 +94,8 @@ std::string describe_exit(VcpuExit const& exit)
         append_format(out, "port %s %#x, %u x %u bytes", io->direction == AccessDirection::Write ? "write" : "read",
             io->port, io->count, io->size);
     } else if (auto const* mmio = std::get_if<MmioExit>(&exit)) {
-        append_format(out, "MMIO %s %#" PRIx64 ", %zu bytes", mmio->direction == AccessDirection::Write ? "write" : "read",
-            mmio->address, mmio->data.size());
+        append_format(out, "MMIO %s %#" PRIx64 ", %zu bytes",
+            mmio->direction == AccessDirection::Write ? "write" : "read", mmio->address, mmio->data.size());
     } else if (std::holds_alternative<HltExit>(exit)) {
         out = "HLT";
     } else if (std::holds_alternative<ShutdownExit>(exit)) {
@@ -94,13 +103,13 @@ std::string describe_exit(VcpuExit const& exit)
     } else if (auto const* event = std::get_if<SystemEventExit>(&exit)) {
         append_format(out, "system event %u (%s)", event->type, system_event_name(event->type));
     } else if (auto const* internal = std::get_if<InternalErrorExit>(&exit)) {
-        append_format(out, "KVM internal error, suberror %u (%s)", internal->suberror,
-            internal_error_name(internal->suberror));
+        append_format(
+            out, "KVM internal error, suberror %u (%s)", internal->suberror, internal_error_name(internal->suberror));
         for (uint32_t i = 0; i < internal->data_count; ++i)
             append_format(out, "%s%#" PRIx64, i == 0 ? ", data " : " ", internal->data[i]);
     } else if (auto const* entry = std::get_if<FailEntryExit>(&exit)) {
-        append_format(out, "KVM entry failure, hardware reason %#" PRIx64 " on host CPU %u", entry->hardware_reason,
-            entry->cpu);
+        append_format(
+            out, "KVM entry failure, hardware reason %#" PRIx64 " on host CPU %u", entry->hardware_reason, entry->cpu);
     } else if (std::holds_alternative<InterruptedExit>(exit)) {
         out = "interrupted";
     } else if (auto const* unknown = std::get_if<UnknownExit>(&exit)) {

@@ -16,7 +16,7 @@ enum class AccessDirection { Read, Write }; // port IN = Read, port OUT = Write
 struct IoExit {
     uint16_t port { 0 };
     AccessDirection direction { AccessDirection::Read };
-    uint8_t size { 0 };   // bytes per access: 1, 2 or 4
+    uint8_t size { 0 }; // bytes per access: 1, 2 or 4
     uint32_t count { 0 }; // accesses (>1 for REP INS/OUTS); data holds size * count bytes
     std::span<uint8_t> data;
 };

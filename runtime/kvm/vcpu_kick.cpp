@@ -7,7 +7,7 @@
 namespace husk {
 
 namespace {
-void ignore_kick(int) { }
+    void ignore_kick(int) { }
 } // namespace
 
 int vcpu_kick_signal() { return SIGRTMIN; }
@@ -19,7 +19,7 @@ Result<void> install_vcpu_kick_handler()
     std::lock_guard lock(mutex);
     if (installed)
         return {};
-    struct sigaction action {};
+    struct sigaction action { };
     action.sa_handler = ignore_kick;
     sigemptyset(&action.sa_mask);
     action.sa_flags = 0; // no SA_RESTART: KVM_RUN must come back with EINTR

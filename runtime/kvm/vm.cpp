@@ -6,12 +6,12 @@
 namespace husk {
 
 namespace {
-Result<void> vm_ioctl(int fd, unsigned long request, void const* argument, char const* name)
-{
-    if (::ioctl(fd, request, argument) < 0)
-        return fail_errno(name);
-    return {};
-}
+    Result<void> vm_ioctl(int fd, unsigned long request, void const* argument, char const* name)
+    {
+        if (::ioctl(fd, request, argument) < 0)
+            return fail_errno(name);
+        return {};
+    }
 } // namespace
 
 Result<Vm> Vm::create(Kvm const& kvm)

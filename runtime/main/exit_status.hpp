@@ -18,13 +18,18 @@ enum class VmmExitStatus : int {
 constexpr VmmExitStatus vmm_exit_status(StopReason reason)
 {
     switch (reason) {
-    case StopReason::GuestShutdown: return VmmExitStatus::CleanShutdown;
+    case StopReason::GuestShutdown:
+        return VmmExitStatus::CleanShutdown;
     case StopReason::GuestCrashed:
-    case StopReason::GuestHalted: return VmmExitStatus::GuestFailed;
-    case StopReason::Timeout: return VmmExitStatus::Timeout;
-    case StopReason::HostSignal: return VmmExitStatus::HostSignal;
+    case StopReason::GuestHalted:
+        return VmmExitStatus::GuestFailed;
+    case StopReason::Timeout:
+        return VmmExitStatus::Timeout;
+    case StopReason::HostSignal:
+        return VmmExitStatus::HostSignal;
     case StopReason::KvmError:
-    case StopReason::VmmError: return VmmExitStatus::VmmError;
+    case StopReason::VmmError:
+        return VmmExitStatus::VmmError;
     }
     return VmmExitStatus::VmmError;
 }

@@ -6,49 +6,49 @@
 namespace husk {
 
 namespace {
-// Fast, quiet boot for a micro-VM: reboot through the keyboard controller (husk's i8042 turns
-// that into a VM stop), reboot at once on panic, no PCI, no i8042 probing beyond what husk
-// emulates, trust the TSC (KVM's is stable). `nomodule` is left out on purpose: husk's guest
-// kernel has CONFIG_MODULES=n, and there an unknown flag without '=' or '.' is handed to init as
-// an extra argv entry before the job's own arguments.
-constexpr std::string_view default_arguments = "reboot=k panic=-1 pci=off i8042.noaux i8042.nomux i8042.dumbkbd "
-                                               "tsc=reliable";
-constexpr std::string_view serial_on_arguments = "console=ttyS0 8250.nr_uarts=1";
-constexpr std::string_view serial_off_arguments = "8250.nr_uarts=0";
-constexpr std::string_view quiet_argument = "quiet";
-constexpr std::string_view init_arguments_separator = "--";
+    // Fast, quiet boot for a micro-VM: reboot through the keyboard controller (husk's i8042 turns
+    // that into a VM stop), reboot at once on panic, no PCI, no i8042 probing beyond what husk
+    // emulates, trust the TSC (KVM's is stable). `nomodule` is left out on purpose: husk's guest
+    // kernel has CONFIG_MODULES=n, and there an unknown flag without '=' or '.' is handed to init as
+    // an extra argv entry before the job's own arguments.
+    constexpr std::string_view default_arguments = "reboot=k panic=-1 pci=off i8042.noaux i8042.nomux i8042.dumbkbd "
+                                                   "tsc=reliable";
+    constexpr std::string_view serial_on_arguments = "console=ttyS0 8250.nr_uarts=1";
+    constexpr std::string_view serial_off_arguments = "8250.nr_uarts=0";
+    constexpr std::string_view quiet_argument = "quiet";
+    constexpr std::string_view init_arguments_separator = "--";
 
-bool has_standalone_separator(std::string_view text)
-{
-    size_t position = 0;
-    while (position < text.size()) {
-        while (position < text.size() && text[position] == ' ')
-            ++position;
-        size_t end = text.find(' ', position);
-        if (end == std::string_view::npos)
-            end = text.size();
-        if (text.substr(position, end - position) == init_arguments_separator)
-            return true;
-        position = end;
+    bool has_standalone_separator(std::string_view text)
+    {
+        size_t position = 0;
+        while (position < text.size()) {
+            while (position < text.size() && text[position] == ' ')
+                ++position;
+            size_t end = text.find(' ', position);
+            if (end == std::string_view::npos)
+                end = text.size();
+            if (text.substr(position, end - position) == init_arguments_separator)
+                return true;
+            position = end;
+        }
+        return false;
     }
-    return false;
-}
 
-Result<void> check_job_argument(std::string const& argument, size_t index)
-{
-    std::string where = "job argument " + std::to_string(index);
-    if (argument.find('"') != std::string::npos)
-        return fail(where + " contains a double quote, which the Linux command line cannot carry");
-    if (argument.find('\0') != std::string::npos)
-        return fail(where + " contains a NUL byte, which the Linux command line cannot carry");
-    if (argument.find('\n') != std::string::npos)
-        return fail(where + " contains a newline, which the Linux command line cannot carry");
-    // The kernel stops handing arguments to init at a second "--" (kernel/params.c parse_args),
-    // quoted or not, so everything from there on would be lost.
-    if (argument == init_arguments_separator)
-        return fail(where + " is \"--\", which the Linux command line cannot pass to init");
-    return {};
-}
+    Result<void> check_job_argument(std::string const& argument, size_t index)
+    {
+        std::string where = "job argument " + std::to_string(index);
+        if (argument.find('"') != std::string::npos)
+            return fail(where + " contains a double quote, which the Linux command line cannot carry");
+        if (argument.find('\0') != std::string::npos)
+            return fail(where + " contains a NUL byte, which the Linux command line cannot carry");
+        if (argument.find('\n') != std::string::npos)
+            return fail(where + " contains a newline, which the Linux command line cannot carry");
+        // The kernel stops handing arguments to init at a second "--" (kernel/params.c parse_args),
+        // quoted or not, so everything from there on would be lost.
+        if (argument == init_arguments_separator)
+            return fail(where + " is \"--\", which the Linux command line cannot pass to init");
+        return {};
+    }
 } // namespace
 
 Result<std::string> build_kernel_cmdline(VmmOptions const& options)

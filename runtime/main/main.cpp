@@ -89,10 +89,11 @@ int main(int argc, char** argv)
         log_error(machine.error().message);
         report.reason = StopReason::VmmError;
         report.detail = machine.error().message;
-        report.timings.total = std::chrono::duration_cast<std::chrono::microseconds>(
-            std::chrono::steady_clock::now() - process_start);
+        report.timings.total
+            = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - process_start);
     } else if (options->exit_before_run) {
-        auto setup = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - process_start);
+        auto setup
+            = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - process_start);
         log_info("VM built in " + std::to_string(setup.count()) + " us; exiting before it runs (--exit-before-run)");
         return exit_with(VmmExitStatus::CleanShutdown);
     } else {

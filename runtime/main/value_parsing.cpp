@@ -6,33 +6,33 @@
 namespace husk {
 
 namespace {
-constexpr uint64_t page_size = 4096;
+    constexpr uint64_t page_size = 4096;
 
-struct Number {
-    uint64_t value { 0 };
-    std::string_view rest; // what follows the digits
-};
+    struct Number {
+        uint64_t value { 0 };
+        std::string_view rest; // what follows the digits
+    };
 
-// Leading decimal digits, overflow-checked. Errors name the whole original text.
-Result<Number> leading_number(std::string_view text, char const* what)
-{
-    if (text.empty())
-        return fail(std::string("empty ") + what);
-    size_t digits = 0;
-    uint64_t value = 0;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
-        uint64_t digit = static_cast<uint64_t>(text[digits] - '0');
-        if (value > (UINT64_MAX - digit) / 10)
-            return fail(std::string(what) + " '" + std::string(text) + "' is too large");
-        value = value * 10 + digit;
-        ++digits;
+    // Leading decimal digits, overflow-checked. Errors name the whole original text.
+    Result<Number> leading_number(std::string_view text, char const* what)
+    {
+        if (text.empty())
+            return fail(std::string("empty ") + what);
+        size_t digits = 0;
+        uint64_t value = 0;
+        while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+            uint64_t digit = static_cast<uint64_t>(text[digits] - '0');
+            if (value > (UINT64_MAX - digit) / 10)
+                return fail(std::string(what) + " '" + std::string(text) + "' is too large");
+            value = value * 10 + digit;
+            ++digits;
+        }
+        if (digits == 0)
+            return fail(std::string(what) + " '" + std::string(text) + "' does not start with a decimal number");
+        return Number { value, text.substr(digits) };
     }
-    if (digits == 0)
-        return fail(std::string(what) + " '" + std::string(text) + "' does not start with a decimal number");
-    return Number { value, text.substr(digits) };
-}
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+    char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 } // namespace
 
 Result<uint64_t> parse_size(std::string_view text)
@@ -43,11 +43,20 @@ Result<uint64_t> parse_size(std::string_view text)
         return fail("size '" + std::string(text) + "' has an unknown suffix (use K, M, G or T)");
     if (number.rest.size() == 1) {
         switch (lower(number.rest[0])) {
-        case 'k': shift = 10; break;
-        case 'm': shift = 20; break;
-        case 'g': shift = 30; break;
-        case 't': shift = 40; break;
-        default: return fail("size '" + std::string(text) + "' has an unknown suffix (use K, M, G or T)");
+        case 'k':
+            shift = 10;
+            break;
+        case 'm':
+            shift = 20;
+            break;
+        case 'g':
+            shift = 30;
+            break;
+        case 't':
+            shift = 40;
+            break;
+        default:
+            return fail("size '" + std::string(text) + "' has an unknown suffix (use K, M, G or T)");
         }
     }
     if (number.value == 0)
@@ -98,8 +107,8 @@ Result<uint64_t> parse_bounded_integer(std::string_view text, uint64_t minimum, 
     if (!number.rest.empty())
         return fail("'" + std::string(text) + "' is not a decimal number");
     if (number.value < minimum || number.value > maximum)
-        return fail("'" + std::string(text) + "' is out of range " + std::to_string(minimum) + ".."
-            + std::to_string(maximum));
+        return fail(
+            "'" + std::string(text) + "' is out of range " + std::to_string(minimum) + ".." + std::to_string(maximum));
     return number.value;
 }
 

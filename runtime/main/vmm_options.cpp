@@ -7,117 +7,128 @@
 namespace husk {
 
 namespace {
-// Numbered densely from 0: used as an index for duplicate detection.
-enum class Option {
-    Kernel,
-    Initrd,
-    Cmdline,
-    Memory,
-    Vcpus,
-    Serial,
-    Timeout,
-    Report,
-    Debug,
-    ExitAtBootMarker,
-    ExitBeforeRun,
-    Help,
-    Count,
-};
-enum class TakesValue { No, Yes };
+    // Numbered densely from 0: used as an index for duplicate detection.
+    enum class Option {
+        Kernel,
+        Initrd,
+        Cmdline,
+        Memory,
+        Vcpus,
+        Serial,
+        Timeout,
+        Report,
+        Debug,
+        ExitAtBootMarker,
+        ExitBeforeRun,
+        Help,
+        Count,
+    };
+    enum class TakesValue { No, Yes };
 
-struct OptionSpec {
-    std::string_view name;
-    Option option;
-    TakesValue takes_value;
-};
+    struct OptionSpec {
+        std::string_view name;
+        Option option;
+        TakesValue takes_value;
+    };
 
-constexpr OptionSpec option_specs[] = {
-    { "--kernel", Option::Kernel, TakesValue::Yes },
-    { "--initrd", Option::Initrd, TakesValue::Yes },
-    { "--cmdline", Option::Cmdline, TakesValue::Yes },
-    { "--memory", Option::Memory, TakesValue::Yes },
-    { "--vcpus", Option::Vcpus, TakesValue::Yes },
-    { "--serial", Option::Serial, TakesValue::Yes },
-    { "--timeout", Option::Timeout, TakesValue::Yes },
-    { "--report", Option::Report, TakesValue::Yes },
-    { "--debug", Option::Debug, TakesValue::No },
-    { "--exit-at-boot-marker", Option::ExitAtBootMarker, TakesValue::No },
-    { "--exit-before-run", Option::ExitBeforeRun, TakesValue::No },
-    { "--help", Option::Help, TakesValue::No },
-    { "-h", Option::Help, TakesValue::No },
-};
+    constexpr OptionSpec option_specs[] = {
+        { "--kernel", Option::Kernel, TakesValue::Yes },
+        { "--initrd", Option::Initrd, TakesValue::Yes },
+        { "--cmdline", Option::Cmdline, TakesValue::Yes },
+        { "--memory", Option::Memory, TakesValue::Yes },
+        { "--vcpus", Option::Vcpus, TakesValue::Yes },
+        { "--serial", Option::Serial, TakesValue::Yes },
+        { "--timeout", Option::Timeout, TakesValue::Yes },
+        { "--report", Option::Report, TakesValue::Yes },
+        { "--debug", Option::Debug, TakesValue::No },
+        { "--exit-at-boot-marker", Option::ExitAtBootMarker, TakesValue::No },
+        { "--exit-before-run", Option::ExitBeforeRun, TakesValue::No },
+        { "--help", Option::Help, TakesValue::No },
+        { "-h", Option::Help, TakesValue::No },
+    };
 
-OptionSpec const* find_option(std::string_view name)
-{
-    for (auto const& spec : option_specs) {
-        if (spec.name == name)
-            return &spec;
+    OptionSpec const* find_option(std::string_view name)
+    {
+        for (auto const& spec : option_specs) {
+            if (spec.name == name)
+                return &spec;
+        }
+        return nullptr;
     }
-    return nullptr;
-}
 
-SerialOutput parse_serial(std::string_view value)
-{
-    if (value == "none")
-        return { SerialOutput::Kind::None, {} };
-    if (value == "stdout")
-        return { SerialOutput::Kind::Stdout, {} };
-    if (value == "stderr")
-        return { SerialOutput::Kind::Stderr, {} };
-    return { SerialOutput::Kind::File, std::string(value) };
-}
+    SerialOutput parse_serial(std::string_view value)
+    {
+        if (value == "none")
+            return { SerialOutput::Kind::None, {} };
+        if (value == "stdout")
+            return { SerialOutput::Kind::Stdout, {} };
+        if (value == "stderr")
+            return { SerialOutput::Kind::Stderr, {} };
+        return { SerialOutput::Kind::File, std::string(value) };
+    }
 
-Result<void> apply(VmmOptions& options, Option option, std::string_view name, std::string_view value)
-{
-    auto with_name = [&](Error error) { return fail(std::string(name) + ": " + error.message); };
-    switch (option) {
-    case Option::Kernel:
-    case Option::Initrd:
-    case Option::Report:
-        if (value.empty())
-            return fail(std::string(name) + ": empty path");
-        if (option == Option::Kernel)
-            options.kernel_path = value;
-        else if (option == Option::Initrd)
-            options.initrd_path = std::string(value);
-        else
-            options.report_path = std::string(value);
-        return {};
-    case Option::Cmdline: options.extra_cmdline = value; return {};
-    case Option::Memory: {
-        auto bytes = parse_memory_size(value);
-        if (!bytes)
-            return with_name(bytes.error());
-        options.memory_bytes = *bytes;
+    Result<void> apply(VmmOptions& options, Option option, std::string_view name, std::string_view value)
+    {
+        auto with_name = [&](Error error) { return fail(std::string(name) + ": " + error.message); };
+        switch (option) {
+        case Option::Kernel:
+        case Option::Initrd:
+        case Option::Report:
+            if (value.empty())
+                return fail(std::string(name) + ": empty path");
+            if (option == Option::Kernel)
+                options.kernel_path = value;
+            else if (option == Option::Initrd)
+                options.initrd_path = std::string(value);
+            else
+                options.report_path = std::string(value);
+            return {};
+        case Option::Cmdline:
+            options.extra_cmdline = value;
+            return {};
+        case Option::Memory: {
+            auto bytes = parse_memory_size(value);
+            if (!bytes)
+                return with_name(bytes.error());
+            options.memory_bytes = *bytes;
+            return {};
+        }
+        case Option::Vcpus: {
+            auto count = parse_bounded_integer(value, 1, max_vcpus);
+            if (!count)
+                return with_name(count.error());
+            options.vcpus = static_cast<unsigned>(*count);
+            return {};
+        }
+        case Option::Serial:
+            if (value.empty())
+                return fail(std::string(name) + ": empty value (none, stdout, stderr or a file path)");
+            options.serial = parse_serial(value);
+            return {};
+        case Option::Timeout: {
+            auto duration = parse_duration(value);
+            if (!duration)
+                return with_name(duration.error());
+            options.timeout = *duration;
+            return {};
+        }
+        case Option::Debug:
+            options.debug = true;
+            return {};
+        case Option::ExitAtBootMarker:
+            options.exit_at_boot_marker = true;
+            return {};
+        case Option::ExitBeforeRun:
+            options.exit_before_run = true;
+            return {};
+        case Option::Help:
+            options.help = true;
+            return {};
+        case Option::Count:
+            break;
+        }
         return {};
     }
-    case Option::Vcpus: {
-        auto count = parse_bounded_integer(value, 1, max_vcpus);
-        if (!count)
-            return with_name(count.error());
-        options.vcpus = static_cast<unsigned>(*count);
-        return {};
-    }
-    case Option::Serial:
-        if (value.empty())
-            return fail(std::string(name) + ": empty value (none, stdout, stderr or a file path)");
-        options.serial = parse_serial(value);
-        return {};
-    case Option::Timeout: {
-        auto duration = parse_duration(value);
-        if (!duration)
-            return with_name(duration.error());
-        options.timeout = *duration;
-        return {};
-    }
-    case Option::Debug: options.debug = true; return {};
-    case Option::ExitAtBootMarker: options.exit_at_boot_marker = true; return {};
-    case Option::ExitBeforeRun: options.exit_before_run = true; return {};
-    case Option::Help: options.help = true; return {};
-    case Option::Count: break;
-    }
-    return {};
-}
 } // namespace
 
 Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)

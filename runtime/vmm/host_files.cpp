@@ -16,7 +16,7 @@ Result<MappedImage> MappedImage::open(std::string const& path, uint64_t max_size
     if (raw < 0)
         return fail_errno(prefix);
     Fd fd(raw);
-    struct stat status {};
+    struct stat status { };
     if (::fstat(fd.get(), &status) < 0)
         return fail_errno(prefix + ": fstat");
     if (!S_ISREG(status.st_mode))
@@ -48,36 +48,40 @@ MappedImage::~MappedImage()
 }
 
 namespace {
-Result<Fd> share_standard_stream(int fd, char const* name)
-{
-    struct stat status {};
-    if (::fstat(fd, &status) < 0)
-        return fail_errno(std::string("serial output to ") + name);
-    if (S_ISFIFO(status.st_mode) || S_ISCHR(status.st_mode)) {
-        std::string self = "/proc/self/fd/" + std::to_string(fd);
-        int reopened = ::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (reopened >= 0)
-            return Fd(reopened);
-        // No /proc or a pipe we may not reopen: fall back to a blocking duplicate.
+    Result<Fd> share_standard_stream(int fd, char const* name)
+    {
+        struct stat status { };
+        if (::fstat(fd, &status) < 0)
+            return fail_errno(std::string("serial output to ") + name);
+        if (S_ISFIFO(status.st_mode) || S_ISCHR(status.st_mode)) {
+            std::string self = "/proc/self/fd/" + std::to_string(fd);
+            int reopened = ::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+            if (reopened >= 0)
+                return Fd(reopened);
+            // No /proc or a pipe we may not reopen: fall back to a blocking duplicate.
+        }
+        int duplicate = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (duplicate < 0)
+            return fail_errno(std::string("serial output to ") + name + ": dup");
+        return Fd(duplicate);
     }
-    int duplicate = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (duplicate < 0)
-        return fail_errno(std::string("serial output to ") + name + ": dup");
-    return Fd(duplicate);
-}
 } // namespace
 
 Result<Fd> open_serial_output(SerialOutput const& output)
 {
     switch (output.kind) {
-    case SerialOutput::Kind::None: return Fd();
-    case SerialOutput::Kind::Stdout: return share_standard_stream(STDOUT_FILENO, "stdout");
-    case SerialOutput::Kind::Stderr: return share_standard_stream(STDERR_FILENO, "stderr");
+    case SerialOutput::Kind::None:
+        return Fd();
+    case SerialOutput::Kind::Stdout:
+        return share_standard_stream(STDOUT_FILENO, "stdout");
+    case SerialOutput::Kind::Stderr:
+        return share_standard_stream(STDERR_FILENO, "stderr");
     case SerialOutput::Kind::File: {
         if (output.path.empty())
             return fail("serial output: empty file path");
         constexpr mode_t file_mode = 0644;
-        int fd = ::open(output.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, file_mode);
+        int fd
+            = ::open(output.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, file_mode);
         if (fd < 0)
             return fail_errno("serial output file " + output.path);
         return Fd(fd);

@@ -15,9 +15,9 @@
 namespace husk {
 
 namespace {
-// A vmlinux carries symbols and sections it never loads; 1 GiB is far beyond any real kernel
-// and keeps a wrong path (a disk image) from being slurped into memory.
-constexpr uint64_t max_kernel_file_size = 1ull << 30;
+    // A vmlinux carries symbols and sections it never loads; 1 GiB is far beyond any real kernel
+    // and keeps a wrong path (a disk image) from being slurped into memory.
+    constexpr uint64_t max_kernel_file_size = 1ull << 30;
 } // namespace
 
 Machine::Machine(MachineConfig config, Kvm kvm, Vm vm, GuestMemory memory, StopController stop)
@@ -34,7 +34,8 @@ Machine::~Machine() = default;
 Result<std::unique_ptr<Machine>> Machine::create(MachineConfig config)
 {
     if (config.vcpus == 0 || config.vcpus > machine_max_vcpus)
-        return fail("a VM needs 1 to " + std::to_string(machine_max_vcpus) + " vCPUs, not " + std::to_string(config.vcpus));
+        return fail(
+            "a VM needs 1 to " + std::to_string(machine_max_vcpus) + " vCPUs, not " + std::to_string(config.vcpus));
 
     auto kvm = TRY(Kvm::open(config.pvm_policy));
     auto vm = TRY(Vm::create(kvm));
@@ -66,15 +67,16 @@ Result<void> Machine::load_guest()
     std::optional<InitrdPlacement> initrd;
     if (m_config.initrd_path) {
         auto image = TRY(MappedImage::open(*m_config.initrd_path, m_config.memory_bytes, "initrd"));
-        uint64_t initrd_addr_max = kernel.setup_header ? kernel.setup_header->initrd_addr_max
-                                                       : boot_protocol::default_initrd_addr_max;
-        initrd = TRY_CONTEXT(load_initrd(m_memory, image.bytes(), kernel.end, initrd_addr_max), "initrd " + *m_config.initrd_path);
+        uint64_t initrd_addr_max
+            = kernel.setup_header ? kernel.setup_header->initrd_addr_max : boot_protocol::default_initrd_addr_max;
+        initrd = TRY_CONTEXT(
+            load_initrd(m_memory, image.bytes(), kernel.end, initrd_addr_max), "initrd " + *m_config.initrd_path);
     }
     // A bzImage states how much command line it keeps; a longer one would be cut silently.
     if (kernel.setup_header && kernel.setup_header->cmdline_size != 0
         && m_config.cmdline.size() > kernel.setup_header->cmdline_size)
-        return fail("the kernel command line has " + std::to_string(m_config.cmdline.size()) + " bytes but this kernel keeps only "
-            + std::to_string(kernel.setup_header->cmdline_size));
+        return fail("the kernel command line has " + std::to_string(m_config.cmdline.size())
+            + " bytes but this kernel keeps only " + std::to_string(kernel.setup_header->cmdline_size));
 
     BootParamsConfig boot_params { m_config.cmdline, initrd, kernel.setup_header };
     TRY_CONTEXT(write_boot_params(m_memory, boot_params), "boot parameters");

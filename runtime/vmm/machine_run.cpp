@@ -15,59 +15,59 @@
 namespace husk {
 
 namespace {
-using Clock = std::chrono::steady_clock;
-using namespace std::chrono_literals;
+    using Clock = std::chrono::steady_clock;
+    using namespace std::chrono_literals;
 
-// How often the main thread samples vCPU activity for halt detection, and how long it waits
-// for each vCPU thread to answer (a thread busy in a slow device counts as running).
-constexpr auto halt_check_interval = 500ms;
-constexpr auto activity_answer_timeout = 100ms;
+    // How often the main thread samples vCPU activity for halt detection, and how long it waits
+    // for each vCPU thread to answer (a thread busy in a slow device counts as running).
+    constexpr auto halt_check_interval = 500ms;
+    constexpr auto activity_answer_timeout = 100ms;
 
-// SIGINT and SIGTERM become a readable fd instead of killing the process.
-class HostSignals {
-public:
-    static Result<HostSignals> create()
+    // SIGINT and SIGTERM become a readable fd instead of killing the process.
+    class HostSignals {
+    public:
+        static Result<HostSignals> create()
+        {
+            sigset_t set;
+            sigemptyset(&set);
+            sigaddset(&set, SIGINT);
+            sigaddset(&set, SIGTERM);
+            if (int error = ::pthread_sigmask(SIG_BLOCK, &set, nullptr); error != 0)
+                return fail_errno("pthread_sigmask", error);
+            int fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+            if (fd < 0)
+                return fail_errno("signalfd");
+            return HostSignals(Fd(fd));
+        }
+        int fd() const { return m_fd.get(); }
+        // The number of the first pending signal, if any.
+        std::optional<int> take()
+        {
+            signalfd_siginfo info {};
+            auto got = ::read(m_fd.get(), &info, sizeof info);
+            if (got != static_cast<ssize_t>(sizeof info))
+                return std::nullopt;
+            return static_cast<int>(info.ssi_signo);
+        }
+
+    private:
+        explicit HostSignals(Fd fd)
+            : m_fd(std::move(fd))
+        {
+        }
+        Fd m_fd;
+    };
+
+    std::chrono::microseconds since(Clock::time_point from, Clock::time_point to)
     {
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGTERM);
-        if (int error = ::pthread_sigmask(SIG_BLOCK, &set, nullptr); error != 0)
-            return fail_errno("pthread_sigmask", error);
-        int fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-        if (fd < 0)
-            return fail_errno("signalfd");
-        return HostSignals(Fd(fd));
+        return std::chrono::duration_cast<std::chrono::microseconds>(to - from);
     }
-    int fd() const { return m_fd.get(); }
-    // The number of the first pending signal, if any.
-    std::optional<int> take()
+
+    int poll_timeout_ms(Clock::time_point until)
     {
-        signalfd_siginfo info {};
-        auto got = ::read(m_fd.get(), &info, sizeof info);
-        if (got != static_cast<ssize_t>(sizeof info))
-            return std::nullopt;
-        return static_cast<int>(info.ssi_signo);
+        auto remaining = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
+        return static_cast<int>(std::clamp<int64_t>(remaining, 0, INT32_MAX));
     }
-
-private:
-    explicit HostSignals(Fd fd)
-        : m_fd(std::move(fd))
-    {
-    }
-    Fd m_fd;
-};
-
-std::chrono::microseconds since(Clock::time_point from, Clock::time_point to)
-{
-    return std::chrono::duration_cast<std::chrono::microseconds>(to - from);
-}
-
-int poll_timeout_ms(Clock::time_point until)
-{
-    auto remaining = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
-    return static_cast<int>(std::clamp<int64_t>(remaining, 0, INT32_MAX));
-}
 } // namespace
 
 StopReport Machine::run()
@@ -115,7 +115,8 @@ StopReport Machine::run()
         auto now = Clock::now();
         if (deadline && now >= *deadline) {
             m_stop.request(StopReason::Timeout,
-                "the guest was still running after the timeout of " + std::to_string(m_config.timeout->count()) + " ms");
+                "the guest was still running after the timeout of " + std::to_string(m_config.timeout->count())
+                    + " ms");
             break;
         }
         if (now >= next_halt_check) {
@@ -167,7 +168,8 @@ StopReport Machine::build_report(Clock::time_point stopped_at) const
     int64_t first_run_ns = m_first_run_ns.load();
     std::optional<Clock::time_point> first_run;
     if (first_run_ns != 0)
-        first_run = Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(first_run_ns)));
+        first_run
+            = Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(first_run_ns)));
     if (first_run) {
         report.timings.setup = since(m_config.process_start, *first_run);
         if (report.guest.boot_marker_time)

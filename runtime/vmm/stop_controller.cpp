@@ -43,7 +43,8 @@ std::optional<StopRequest> StopController::decision() const
 StopRequest classify_guest_reset(GuestStatus const& status, std::string_view mechanism)
 {
     if (status.shutdown_intent)
-        return { StopReason::GuestShutdown, "guest shut down (" + std::string(mechanism) + " after husk-init's shutdown notice)" };
+        return { StopReason::GuestShutdown,
+            "guest shut down (" + std::string(mechanism) + " after husk-init's shutdown notice)" };
     return { StopReason::GuestCrashed,
         "guest reset itself without a shutdown notice (" + std::string(mechanism)
             + "): a kernel panic or the end of init" };

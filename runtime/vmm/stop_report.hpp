@@ -12,9 +12,9 @@
 namespace husk {
 
 struct StopTimings {
-    std::optional<std::chrono::microseconds> setup;        // process start -> first KVM_RUN
+    std::optional<std::chrono::microseconds> setup; // process start -> first KVM_RUN
     std::optional<std::chrono::microseconds> boot_to_init; // first KVM_RUN -> husk-init's boot marker
-    std::chrono::microseconds total { 0 };                 // process start -> VM stopped
+    std::chrono::microseconds total { 0 }; // process start -> VM stopped
 };
 
 struct StopReport {

@@ -11,16 +11,16 @@
 namespace husk {
 
 namespace {
-constexpr uint64_t rflags_interrupt_enable = 1ull << 9;
-// Unmapped accesses are normal (Linux probes legacy ports) but a guest can make millions: log
-// the first few, then only at powers of two.
-constexpr uint64_t unmapped_accesses_logged_in_full = 16;
+    constexpr uint64_t rflags_interrupt_enable = 1ull << 9;
+    // Unmapped accesses are normal (Linux probes legacy ports) but a guest can make millions: log
+    // the first few, then only at powers of two.
+    constexpr uint64_t unmapped_accesses_logged_in_full = 16;
 
-int64_t steady_now_ns()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
+    int64_t steady_now_ns()
+    {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    }
 } // namespace
 
 VcpuRunner::VcpuRunner(Vcpu& vcpu, VcpuRunnerShared shared)
@@ -93,6 +93,14 @@ void VcpuRunner::loop()
 
     int64_t unset = 0;
     m_shared.first_run_ns.compare_exchange_strong(unset, steady_now_ns());
+    run_until_stopped();
+    log_debug(name + " ended after " + std::to_string(m_runs) + " runs: " + std::to_string(m_io_exits) + " port I/O, "
+        + std::to_string(m_mmio_exits) + " MMIO, " + std::to_string(m_interrupted_exits) + " interrupted, "
+        + std::to_string(m_unmapped_accesses) + " unmapped accesses");
+}
+
+void VcpuRunner::run_until_stopped()
+{
     for (;;) {
         // Order matters: a kicker sets its flag, then immediate_exit, then signals; we clear
         // immediate_exit (after an interrupted run), then read the flags, then run. Whatever the
@@ -101,6 +109,7 @@ void VcpuRunner::loop()
             return;
         if (m_activity_requested.exchange(false))
             answer_activity_request();
+        ++m_runs;
         auto exit = m_vcpu.run();
         if (!exit) {
             stop_with_kvm_error(exit.error().message);
@@ -114,14 +123,17 @@ void VcpuRunner::loop()
 bool VcpuRunner::handle_exit(VcpuExit& exit)
 {
     if (auto* io = std::get_if<IoExit>(&exit)) {
+        ++m_io_exits;
         dispatch_io(*io);
         return true;
     }
     if (auto* mmio = std::get_if<MmioExit>(&exit)) {
+        ++m_mmio_exits;
         dispatch_mmio(*mmio);
         return true;
     }
     if (std::holds_alternative<InterruptedExit>(exit)) {
+        ++m_interrupted_exits;
         m_vcpu.set_immediate_exit(false);
         return true;
     }

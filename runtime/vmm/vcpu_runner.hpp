@@ -53,6 +53,7 @@ public:
 private:
     static void* thread_entry(void* self);
     void loop();
+    void run_until_stopped();
     // false: this vCPU thread is done (a stop was requested).
     bool handle_exit(VcpuExit& exit);
     void dispatch_io(IoExit const& exit);
@@ -71,7 +72,12 @@ private:
     std::condition_variable m_activity_ready;
     std::optional<VcpuActivity> m_activity;
 
-    uint64_t m_unmapped_accesses { 0 }; // touched by the vCPU thread only
+    // Touched by the vCPU thread only; summarised in a debug line when the thread ends.
+    uint64_t m_unmapped_accesses { 0 };
+    uint64_t m_runs { 0 };
+    uint64_t m_io_exits { 0 };
+    uint64_t m_mmio_exits { 0 };
+    uint64_t m_interrupted_exits { 0 };
 };
 
 } // namespace husk

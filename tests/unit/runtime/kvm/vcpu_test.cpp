@@ -61,15 +61,16 @@ std::optional<TinyGuest> make_tiny_guest(std::span<uint8_t const> code, std::str
     regs.rip = code_address.value();
     regs.rflags = 0x2; // bit 1 is reserved and must be set
     EXPECT_TRUE(vcpu->set_regs(regs));
-    return TinyGuest { std::move(kvm).value(), std::move(vm).value(), std::move(memory).value(), std::move(vcpu).value() };
+    return TinyGuest { std::move(kvm).value(), std::move(vm).value(), std::move(memory).value(),
+        std::move(vcpu).value() };
 }
 
-#define MAKE_TINY_GUEST_OR_SKIP(name, ...)                         \
-    static constexpr uint8_t name##_code[] = { __VA_ARGS__ };      \
-    std::string skip_reason;                                       \
-    auto name = make_tiny_guest(name##_code, skip_reason);         \
-    if (!skip_reason.empty())                                      \
-        GTEST_SKIP() << skip_reason;                               \
+#define MAKE_TINY_GUEST_OR_SKIP(name, ...)                                                                             \
+    static constexpr uint8_t name##_code[] = { __VA_ARGS__ };                                                          \
+    std::string skip_reason;                                                                                           \
+    auto name = make_tiny_guest(name##_code, skip_reason);                                                             \
+    if (!skip_reason.empty())                                                                                          \
+        GTEST_SKIP() << skip_reason;                                                                                   \
     ASSERT_TRUE(name.has_value())
 } // namespace
 

@@ -27,8 +27,8 @@ TEST(BuildKernelCmdline, SerialOff_IsQuietWithoutUarts)
 {
     auto cmdline = build_kernel_cmdline(options_with_job({}));
     ASSERT_TRUE(cmdline);
-    EXPECT_EQ(*cmdline,
-        "reboot=k panic=-1 pci=off i8042.noaux i8042.nomux i8042.dumbkbd tsc=reliable 8250.nr_uarts=0 quiet");
+    EXPECT_EQ(
+        *cmdline, "reboot=k panic=-1 pci=off i8042.noaux i8042.nomux i8042.dumbkbd tsc=reliable 8250.nr_uarts=0 quiet");
 }
 
 TEST(BuildKernelCmdline, SerialOn_AddsConsoleAndQuiet)
@@ -66,13 +66,19 @@ TEST(BuildKernelCmdline, DefaultsNeverIncludeNomodule)
     EXPECT_EQ(build_kernel_cmdline(options_with_job({}))->find("nomodule"), std::string::npos);
 }
 
-TEST(BuildKernelCmdline, ArgumentWithQuote_IsRejected) { expect_rejected(options_with_job({ "say \"hi\"" }), "double quote"); }
+TEST(BuildKernelCmdline, ArgumentWithQuote_IsRejected)
+{
+    expect_rejected(options_with_job({ "say \"hi\"" }), "double quote");
+}
 TEST(BuildKernelCmdline, ArgumentWithNul_IsRejected)
 {
     expect_rejected(options_with_job({ std::string("a\0b", 3) }), "NUL");
 }
 TEST(BuildKernelCmdline, ArgumentWithNewline_IsRejected) { expect_rejected(options_with_job({ "a\nb" }), "newline"); }
-TEST(BuildKernelCmdline, DoubleDashArgument_IsRejected) { expect_rejected(options_with_job({ "git", "--" }), "\"--\""); }
+TEST(BuildKernelCmdline, DoubleDashArgument_IsRejected)
+{
+    expect_rejected(options_with_job({ "git", "--" }), "\"--\"");
+}
 
 TEST(BuildKernelCmdline, ExtraWithNewline_IsRejected)
 {

@@ -93,22 +93,43 @@ TEST(ParseVmmOptions, Help_StopsParsing)
 }
 
 TEST(ParseVmmOptions, MissingKernel_IsRejected) { expect_rejected({ "--vcpus", "2" }, "--kernel"); }
-TEST(ParseVmmOptions, UnknownOption_IsRejected) { expect_rejected({ "--kernel", "k", "--fast" }, "unknown option '--fast'"); }
-TEST(ParseVmmOptions, UnknownEqualsOption_IsRejected) { expect_rejected({ "--kernel", "k", "--fast=1" }, "unknown option '--fast'"); }
+TEST(ParseVmmOptions, UnknownOption_IsRejected)
+{
+    expect_rejected({ "--kernel", "k", "--fast" }, "unknown option '--fast'");
+}
+TEST(ParseVmmOptions, UnknownEqualsOption_IsRejected)
+{
+    expect_rejected({ "--kernel", "k", "--fast=1" }, "unknown option '--fast'");
+}
 TEST(ParseVmmOptions, StrayArgument_IsRejected) { expect_rejected({ "--kernel", "k", "ls" }, "after --"); }
 TEST(ParseVmmOptions, MissingValueAtEnd_IsRejected) { expect_rejected({ "--kernel" }, "needs a value"); }
-TEST(ParseVmmOptions, DuplicateOption_IsRejected) { expect_rejected({ "--kernel", "a", "--kernel", "b" }, "more than once"); }
-TEST(ParseVmmOptions, DuplicateFlag_IsRejected) { expect_rejected({ "--kernel", "a", "--debug", "--debug" }, "more than once"); }
+TEST(ParseVmmOptions, DuplicateOption_IsRejected)
+{
+    expect_rejected({ "--kernel", "a", "--kernel", "b" }, "more than once");
+}
+TEST(ParseVmmOptions, DuplicateFlag_IsRejected)
+{
+    expect_rejected({ "--kernel", "a", "--debug", "--debug" }, "more than once");
+}
 TEST(ParseVmmOptions, ValueOnFlag_IsRejected) { expect_rejected({ "--kernel", "a", "--debug=yes" }, "takes no value"); }
 TEST(ParseVmmOptions, EmptyKernelPath_IsRejected) { expect_rejected({ "--kernel", "" }, "empty path"); }
 TEST(ParseVmmOptions, EmptyInitrdPath_IsRejected) { expect_rejected({ "--kernel", "k", "--initrd=" }, "empty path"); }
-TEST(ParseVmmOptions, EmptyReportPath_IsRejected) { expect_rejected({ "--kernel", "k", "--report", "" }, "empty path"); }
+TEST(ParseVmmOptions, EmptyReportPath_IsRejected)
+{
+    expect_rejected({ "--kernel", "k", "--report", "" }, "empty path");
+}
 TEST(ParseVmmOptions, EmptySerial_IsRejected) { expect_rejected({ "--kernel", "k", "--serial", "" }, "--serial"); }
 TEST(ParseVmmOptions, BadMemory_IsRejected) { expect_rejected({ "--kernel", "k", "--memory", "12Q" }, "--memory"); }
 TEST(ParseVmmOptions, MemoryTooSmall_IsRejected) { expect_rejected({ "--kernel", "k", "--memory", "16M" }, "minimum"); }
-TEST(ParseVmmOptions, MemoryTooLarge_IsRejected) { expect_rejected({ "--kernel", "k", "--memory", "128G" }, "maximum"); }
+TEST(ParseVmmOptions, MemoryTooLarge_IsRejected)
+{
+    expect_rejected({ "--kernel", "k", "--memory", "128G" }, "maximum");
+}
 TEST(ParseVmmOptions, ZeroVcpus_IsRejected) { expect_rejected({ "--kernel", "k", "--vcpus", "0" }, "--vcpus"); }
-TEST(ParseVmmOptions, TooManyVcpus_IsRejected) { expect_rejected({ "--kernel", "k", "--vcpus", "33" }, "out of range"); }
+TEST(ParseVmmOptions, TooManyVcpus_IsRejected)
+{
+    expect_rejected({ "--kernel", "k", "--vcpus", "33" }, "out of range");
+}
 TEST(ParseVmmOptions, NonNumericVcpus_IsRejected) { expect_rejected({ "--kernel", "k", "--vcpus", "two" }, "--vcpus"); }
 TEST(ParseVmmOptions, BadTimeout_IsRejected) { expect_rejected({ "--kernel", "k", "--timeout", "soon" }, "--timeout"); }
 

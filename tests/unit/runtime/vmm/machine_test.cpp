@@ -48,7 +48,10 @@ public:
             out8(serial_port, static_cast<uint8_t>(c));
         return *this;
     }
-    GuestProgram& boot_marker() { return out8(status_port::base + status_port::boot_marker, status_port::boot_marker_value); }
+    GuestProgram& boot_marker()
+    {
+        return out8(status_port::base + status_port::boot_marker, status_port::boot_marker_value);
+    }
     GuestProgram& exit_code(uint32_t code) { return out32(status_port::base + status_port::job_exit_code, code); }
     GuestProgram& shutdown_intent()
     {
@@ -190,8 +193,8 @@ protected:
 
 TEST_F(MachineTest, ResetAfterShutdownIntent_IsGuestShutdownWithJobStatus)
 {
-    auto report = run(config_for(
-        GuestProgram().print("hi").boot_marker().exit_code(7).shutdown_intent().i8042_reset()));
+    auto report
+        = run(config_for(GuestProgram().print("hi").boot_marker().exit_code(7).shutdown_intent().i8042_reset()));
     EXPECT_EQ(report.reason, StopReason::GuestShutdown) << report.detail;
     ASSERT_TRUE(report.guest.exit_code);
     EXPECT_EQ(*report.guest.exit_code, 7);
@@ -300,7 +303,8 @@ TEST_F(MachineTest, CorruptKernel_IsRefusedWithLoaderMessage)
     std::ofstream(config.kernel_path, std::ios::binary) << std::string(4096, 'x');
     auto machine = Machine::create(config);
     ASSERT_FALSE(machine);
-    EXPECT_NE(machine.error().message.find("kernel " + config.kernel_path), std::string::npos) << machine.error().message;
+    EXPECT_NE(machine.error().message.find("kernel " + config.kernel_path), std::string::npos)
+        << machine.error().message;
 }
 
 TEST_F(MachineTest, MissingInitrd_IsRefused)

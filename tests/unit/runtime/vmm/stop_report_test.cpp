@@ -92,13 +92,17 @@ TEST(JsonString, ControlCharacters_AreEscaped)
     EXPECT_EQ(escaped(std::string("a\0b", 3)), "\"a\\u0000b\"");
 }
 
-TEST(JsonString, ValidUtf8_IsKept) { EXPECT_EQ(escaped("gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80"), "\"gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80\""); }
+TEST(JsonString, ValidUtf8_IsKept)
+{
+    EXPECT_EQ(escaped("gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80"),
+        "\"gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80\"");
+}
 
 TEST(JsonString, InvalidUtf8_BecomesReplacementCharacter)
 {
     EXPECT_EQ(escaped("a\xff"), "\"a\\ufffd\"");
-    EXPECT_EQ(escaped("\xc3"), "\"\\ufffd\"");             // truncated sequence
-    EXPECT_EQ(escaped("\xc0\xaf"), "\"\\ufffd\\ufffd\"");   // overlong '/'
+    EXPECT_EQ(escaped("\xc3"), "\"\\ufffd\""); // truncated sequence
+    EXPECT_EQ(escaped("\xc0\xaf"), "\"\\ufffd\\ufffd\""); // overlong '/'
     EXPECT_EQ(escaped("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\""); // UTF-16 surrogate
     EXPECT_EQ(escaped("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); // above U+10FFFF
 }

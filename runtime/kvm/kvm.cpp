@@ -34,22 +34,27 @@ namespace {
     };
 } // namespace
 
+Error kvm_open_error(int error)
+{
+    if (error == ENOENT || error == ENODEV || error == ENXIO)
+        return Error { "this host has no KVM (/dev/kvm is missing): load kvm_intel or kvm_amd, or run inside the "
+                       "lab with `tests/lab/run -- <command>`",
+            error };
+    if (error == EACCES || error == EPERM)
+        return Error { "permission denied opening /dev/kvm: add this user to the kvm group "
+                       "(`sudo usermod -aG kvm $USER`, then log in again)",
+            error };
+    return Error::from_errno("open /dev/kvm", error);
+}
+
 Result<Kvm> Kvm::open(PvmPolicy policy)
 {
     KvmFlavour flavour = detect_kvm_flavour(sysfs_root);
     TRY(check_kvm_flavour(flavour, policy, std::getenv("HUSK_ALLOW_PVM")));
 
     int fd = ::open(kvm_device_path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        int error = errno;
-        if (error == ENOENT || error == ENODEV || error == ENXIO)
-            return fail("this host has no KVM (/dev/kvm is missing): load kvm_intel or kvm_amd, or run "
-                        "inside the lab with `tests/lab/run -- <command>`");
-        if (error == EACCES || error == EPERM)
-            return fail("permission denied opening /dev/kvm: add this user to the kvm group "
-                        "(`sudo usermod -aG kvm $USER`, then log in again)");
-        return fail_errno("open /dev/kvm", error);
-    }
+    if (fd < 0)
+        return unexpected(kvm_open_error(errno));
     Kvm kvm(Fd(fd), flavour);
 
     int version = ::ioctl(kvm.fd(), KVM_GET_API_VERSION, 0);

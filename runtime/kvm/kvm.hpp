@@ -13,6 +13,9 @@
 
 namespace husk {
 
+// The error for a failed open of /dev/kvm with `error` (an errno): says what to do about it.
+Error kvm_open_error(int error);
+
 class Kvm {
 public:
     static constexpr int expected_api_version = 12; // KVM_API_VERSION, stable since 2.6.22

@@ -69,7 +69,8 @@ Result<void> Vm::register_irqfd(EventFd const& event, uint32_t gsi)
     return vm_ioctl(m_fd.get(), KVM_IRQFD, &irqfd, "KVM_IRQFD");
 }
 
-Result<void> Vm::register_ioeventfd(EventFd const& event, uint64_t address, uint32_t length, IoSpace space)
+Result<void> Vm::register_ioeventfd(
+    EventFd const& event, uint64_t address, uint32_t length, IoSpace space, std::optional<uint64_t> datamatch)
 {
     if (length != 1 && length != 2 && length != 4 && length != 8)
         return fail("ioeventfd length must be 1, 2, 4 or 8 bytes, got " + std::to_string(length));
@@ -78,6 +79,10 @@ Result<void> Vm::register_ioeventfd(EventFd const& event, uint64_t address, uint
     ioeventfd.len = length;
     ioeventfd.fd = event.fd();
     ioeventfd.flags = space == IoSpace::Pio ? KVM_IOEVENTFD_FLAG_PIO : 0;
+    if (datamatch) {
+        ioeventfd.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+        ioeventfd.datamatch = *datamatch;
+    }
     return vm_ioctl(m_fd.get(), KVM_IOEVENTFD, &ioeventfd, "KVM_IOEVENTFD");
 }
 

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace husk {
 
@@ -38,8 +39,10 @@ public:
     // Writing `event` injects an edge on `gsi`.
     Result<void> register_irqfd(EventFd const& event, uint32_t gsi);
     // A guest write of `length` bytes (1, 2, 4 or 8) at `address` signals `event` instead of
-    // exiting to user space.
-    Result<void> register_ioeventfd(EventFd const& event, uint64_t address, uint32_t length, IoSpace space);
+    // exiting to user space; with `datamatch`, only a write of that value does (virtio-mmio
+    // QueueNotify: one eventfd per queue index).
+    Result<void> register_ioeventfd(EventFd const& event, uint64_t address, uint32_t length, IoSpace space,
+        std::optional<uint64_t> datamatch = std::nullopt);
     Result<void> set_irq_line(uint32_t irq, IrqLevel level);
 
     int fd() const { return m_fd.get(); }

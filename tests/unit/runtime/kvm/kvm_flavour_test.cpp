@@ -1,4 +1,5 @@
 // KVM flavour detection against a fake sysfs tree, and the PVM refusal policy.
+#include "runtime/kvm/kvm.hpp"
 #include "runtime/kvm/kvm_flavour.hpp"
 
 #include <cstdlib>
@@ -100,4 +101,24 @@ TEST(CheckKvmFlavour, HardwareAndUnknown_AreAccepted)
 {
     EXPECT_TRUE(check_kvm_flavour(KvmFlavour::Hardware, PvmPolicy::Refuse, nullptr));
     EXPECT_TRUE(check_kvm_flavour(KvmFlavour::Unknown, PvmPolicy::Refuse, nullptr));
+}
+
+TEST(KvmOpenError, MissingDevice_PointsToModulesAndLab)
+{
+    auto error = kvm_open_error(ENOENT);
+    EXPECT_NE(error.message.find("no KVM"), std::string::npos);
+    EXPECT_NE(error.message.find("kvm_intel or kvm_amd"), std::string::npos);
+    EXPECT_NE(error.message.find("tests/lab/run"), std::string::npos);
+}
+
+TEST(KvmOpenError, PermissionDenied_PointsToKvmGroup)
+{
+    auto error = kvm_open_error(EACCES);
+    EXPECT_NE(error.message.find("kvm group"), std::string::npos);
+    EXPECT_EQ(error.errno_value, EACCES);
+}
+
+TEST(KvmOpenError, OtherErrno_NamesTheSystemError)
+{
+    EXPECT_NE(kvm_open_error(EBUSY).message.find("open /dev/kvm"), std::string::npos);
 }

@@ -209,6 +209,9 @@ TEST(Vm, IrqchipPitAndTss_AreAccepted)
     EXPECT_TRUE(vm->register_irqfd(*event, 4));
     EXPECT_TRUE(vm->register_ioeventfd(*event, 0xd000'0050, 4, IoSpace::Mmio));
     EXPECT_FALSE(vm->register_ioeventfd(*event, 0xd000'0050, 3, IoSpace::Mmio));
+    auto second_queue = EventFd::create();
+    ASSERT_TRUE(second_queue);
+    EXPECT_TRUE(vm->register_ioeventfd(*second_queue, 0xd000'1050, 4, IoSpace::Mmio, 1));
     EXPECT_TRUE(vm->set_irq_line(4, IrqLevel::High));
     EXPECT_TRUE(vm->set_irq_line(4, IrqLevel::Low));
     auto cpuid = kvm->supported_cpuid();

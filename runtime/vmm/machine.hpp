@@ -44,7 +44,8 @@ public:
     // signal cannot kill the process before the report is written.
     StopReport run();
 
-    // Devices and the bus are exposed for the control plane and virtio devices joining later.
+    // For virtio-mmio devices and the control plane joining later. Buses are not locked: add
+    // devices (and ioeventfds/irqfds) only before run().
     Bus& mmio_bus() { return m_mmio_bus; }
     Vm& vm() { return m_vm; }
     GuestMemory& memory() { return m_memory; }

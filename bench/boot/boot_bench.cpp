@@ -59,7 +59,9 @@ std::vector<std::string> husk_command(Options const& options, std::vector<std::s
     return argv;
 }
 
-std::vector<std::string> qemu_command(Options const& options, std::vector<std::string> extra_cmdline)
+enum class ExitAtBootMarker { Yes, No };
+
+std::vector<std::string> qemu_command(Options const& options, ExitAtBootMarker exit_at_marker, std::vector<std::string> extra_cmdline)
 {
     // Same kernel command line husk-vmm builds with the serial port off; isa-debug-exit sits on
     // the husk status port so the boot marker write ends QEMU.
@@ -67,10 +69,12 @@ std::vector<std::string> qemu_command(Options const& options, std::vector<std::s
                           "8250.nr_uarts=0 quiet";
     for (auto& part : extra_cmdline)
         cmdline += " " + part;
-    return { options.qemu, "-M", "microvm,x-option-roms=off,rtc=off,isa-serial=off", "-accel", "kvm", "-cpu", "host", "-m",
-        std::to_string(options.memory_mib), "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
-        "-no-reboot", "-kernel", options.kernel, "-initrd", options.initrd, "-device",
-        "isa-debug-exit,iobase=0xf10,iosize=0x1", "-append", cmdline };
+    std::vector<std::string> argv { options.qemu, "-M", "microvm,x-option-roms=off,rtc=off,isa-serial=off", "-accel", "kvm",
+        "-cpu", "host", "-m", std::to_string(options.memory_mib), "-smp", "1", "-nodefaults", "-no-user-config", "-display",
+        "none", "-no-reboot", "-kernel", options.kernel, "-initrd", options.initrd, "-append", cmdline };
+    if (exit_at_marker == ExitAtBootMarker::Yes)
+        argv.insert(argv.end(), { "-device", "isa-debug-exit,iobase=0xf10,iosize=0x1" });
+    return argv;
 }
 
 std::optional<double> time_to_exit_ms(std::vector<std::string> argv)
@@ -114,7 +118,7 @@ std::optional<uint64_t> idle_rss_kib(std::vector<std::string> argv, uint64_t gue
     if (pid < 0)
         return std::nullopt;
     // Under the lab's TCG the guest reaches init in a few seconds; sample once it idles.
-    std::this_thread::sleep_for(std::chrono::seconds(8));
+    std::this_thread::sleep_for(std::chrono::seconds(15));
     auto rss = rss_excluding_guest_kib(pid, guest_bytes);
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
@@ -163,7 +167,7 @@ int main(int argc, char** argv)
         // Alternate the two so drift in the machine affects both alike.
         if (auto ms = time_to_exit_ms(husk_command(options, { "--exit-at-boot-marker", "--", "true" })))
             husk_boot.push_back(*ms);
-        if (auto ms = time_to_exit_ms(qemu_command(options, { "--", "true" })))
+        if (auto ms = time_to_exit_ms(qemu_command(options, ExitAtBootMarker::Yes, { "--", "true" })))
             qemu_boot.push_back(*ms);
         if (auto ms = time_to_exit_ms(husk_command(options, { "--exit-before-run", "--", "true" })))
             husk_setup.push_back(*ms);
@@ -177,7 +181,7 @@ int main(int argc, char** argv)
     auto husk = summarize(husk_boot), qemu = summarize(qemu_boot), setup = summarize(husk_setup);
     uint64_t guest_bytes = options.memory_mib << 20;
     auto husk_rss = idle_rss_kib(husk_command(options, { "--", "sleep", "60" }), guest_bytes);
-    auto qemu_rss = idle_rss_kib(qemu_command(options, { "--", "sleep", "60" }), guest_bytes);
+    auto qemu_rss = idle_rss_kib(qemu_command(options, ExitAtBootMarker::No, { "--", "sleep", "60" }), guest_bytes);
 
     std::printf("boot-to-init (exec -> init's boot marker), %d runs, %llu MiB guest\n", options.runs,
         static_cast<unsigned long long>(options.memory_mib));
@@ -186,7 +190,7 @@ int main(int argc, char** argv)
     std::printf("  ratio husk/qemu        median %8.2f       p99 %8.2f\n", husk.median / qemu.median, husk.p99 / qemu.p99);
     std::printf("husk-vmm host-side setup (exec -> first KVM_RUN): median %.1f ms  p99 %.1f ms\n", setup.median, setup.p99);
     std::printf("VMM resident memory excluding guest RAM (guest idle at init):\n");
-    std::printf("  husk-vmm %6.1f MiB   qemu %6.1f MiB\n", husk_rss ? *husk_rss / 1024.0 : -1.0,
-        qemu_rss ? *qemu_rss / 1024.0 : -1.0);
+    auto mib = [](std::optional<uint64_t> kib) { return kib && *kib > 0 ? std::to_string(*kib / 1024.0).substr(0, 5) + " MiB" : std::string("not measured"); };
+    std::printf("  husk-vmm %s   qemu %s\n", mib(husk_rss).c_str(), mib(qemu_rss).c_str());
     return 0;
 }

@@ -13,20 +13,65 @@ I8042::I8042(std::function<void()> on_reset)
 
 void I8042::read(uint64_t offset, std::span<uint8_t> data)
 {
-    // Byte by byte, as the PC bus splits wide accesses to this 8-bit device. The data port and
-    // the unmodelled ports in between (0x61 system control included) read as 0.
-    for (size_t i = 0; i < data.size(); ++i)
-        data[i] = offset + i == command_offset ? idle_status : 0;
+    // Byte by byte, as the PC bus splits wide accesses to this 8-bit device. The unmodelled
+    // ports in between (0x61 system control included) read as 0.
+    std::lock_guard lock(m_mutex);
+    for (size_t i = 0; i < data.size(); ++i) {
+        if (offset + i == command_offset) {
+            data[i] = idle_status | (m_output ? status_output_full : 0);
+        } else if (offset + i == data_offset) {
+            data[i] = m_output.value_or(0);
+            m_output.reset();
+        } else {
+            data[i] = 0;
+        }
+    }
 }
 
 void I8042::write(uint64_t offset, std::span<uint8_t const> data)
 {
+    bool reset = false;
+    {
+        std::lock_guard lock(m_mutex);
+        for (size_t i = 0; i < data.size(); ++i) {
+            if (offset + i == data_offset && m_expect_ctr) {
+                m_ctr = data[i];
+                m_expect_ctr = false;
+            } else if (offset + i == command_offset) {
+                reset |= handle_command(data[i]);
+            }
+            // Other data bytes (keyboard commands) are accepted and ignored: there is no keyboard.
+        }
+    }
     // A write reaches the command port at most once, so this fires at most once per write.
-    if (command_offset < offset || command_offset - offset >= data.size())
-        return;
-    if (data[command_offset - offset] == command_pulse_reset && m_on_reset)
+    if (reset && m_on_reset)
         m_on_reset();
-    // Every other command (and every data byte) is accepted and ignored.
+}
+
+bool I8042::handle_command(uint8_t command)
+{
+    switch (command) {
+    case command_pulse_reset:
+        return true;
+    case command_read_ctr:
+        m_output = m_ctr;
+        break;
+    case command_write_ctr:
+        m_expect_ctr = true;
+        break;
+    case command_self_test:
+        m_output = self_test_passed;
+        break;
+    case command_disable_kbd:
+        m_ctr |= ctr_kbd_disabled;
+        break;
+    case command_enable_kbd:
+        m_ctr &= static_cast<uint8_t>(~ctr_kbd_disabled);
+        break;
+    default:
+        break; // accepted and ignored
+    }
+    return false;
 }
 
 ResetPort::ResetPort(std::function<void()> on_reset)

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
+#include <optional>
 
 namespace husk {
 
@@ -20,8 +22,17 @@ public:
     static constexpr uint64_t command_offset = 4; // port 0x64: write command, read status
 
     static constexpr uint8_t command_pulse_reset = 0xfe; // pulse output line 0 (CPU reset) low
-    // Status: self-test passed (system flag), input and output buffers empty, so the guest's
-    // kb_wait() loop ends at once and a probing driver sees nothing to read.
+    static constexpr uint8_t command_read_ctr = 0x20;    // answer: the controller configuration byte
+    static constexpr uint8_t command_write_ctr = 0x60;   // the next data byte is the new CTR
+    static constexpr uint8_t command_self_test = 0xaa;   // answer: self_test_passed
+    static constexpr uint8_t command_disable_kbd = 0xad;
+    static constexpr uint8_t command_enable_kbd = 0xae;
+    static constexpr uint8_t self_test_passed = 0x55;
+    static constexpr uint8_t ctr_kbd_disabled = 0x10;
+    static constexpr uint8_t initial_ctr = 0x01; // keyboard interrupt on, as firmware leaves it
+    // Status: self-test passed (system flag), input buffer always empty (commands complete at
+    // once, so kb_wait() ends at once), output buffer full only while an answer waits.
+    static constexpr uint8_t status_output_full = 0x01;
     static constexpr uint8_t status_system_flag = 0x04;
     static constexpr uint8_t idle_status = status_system_flag;
 
@@ -33,7 +44,15 @@ public:
     void write(uint64_t offset, std::span<uint8_t const> data) override;
 
 private:
+    // Runs a controller command under m_mutex; true when it asks for a CPU reset.
+    bool handle_command(uint8_t command);
+
     std::function<void()> const m_on_reset; // never changes, so no lock is needed
+    // Answers the commands Linux's i8042 probe sends; without them it waits ~2 s for a CTR.
+    std::mutex m_mutex;
+    uint8_t m_ctr { initial_ctr };
+    std::optional<uint8_t> m_output;
+    bool m_expect_ctr { false };
 };
 
 // The reset control register at port 0xcf9 (Intel PCH/PIIX). Bit 2 starts the reset; bit 1

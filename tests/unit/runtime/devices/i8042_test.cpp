@@ -96,3 +96,47 @@ TEST(ResetPort, WriteWithoutResetBit_DoesNothing)
     }
     EXPECT_EQ(resets, 0);
 }
+
+namespace {
+uint8_t read_port(husk::I8042& device, uint64_t offset)
+{
+    uint8_t value = 0xee;
+    device.read(offset, std::span(&value, 1));
+    return value;
+}
+void write_port(husk::I8042& device, uint64_t offset, uint8_t value) { device.write(offset, std::span(&value, 1)); }
+} // namespace
+
+TEST(I8042Controller, ReadCtr_AnswersThroughTheOutputBuffer)
+{
+    husk::I8042 device({});
+    write_port(device, husk::I8042::command_offset, husk::I8042::command_read_ctr);
+    EXPECT_TRUE(read_port(device, husk::I8042::command_offset) & husk::I8042::status_output_full);
+    EXPECT_EQ(read_port(device, husk::I8042::data_offset), husk::I8042::initial_ctr);
+    EXPECT_FALSE(read_port(device, husk::I8042::command_offset) & husk::I8042::status_output_full);
+}
+
+TEST(I8042Controller, WriteCtrThenRead_ReturnsTheWrittenValue)
+{
+    husk::I8042 device({});
+    write_port(device, husk::I8042::command_offset, husk::I8042::command_write_ctr);
+    write_port(device, husk::I8042::data_offset, 0x45);
+    write_port(device, husk::I8042::command_offset, husk::I8042::command_read_ctr);
+    EXPECT_EQ(read_port(device, husk::I8042::data_offset), 0x45);
+}
+
+TEST(I8042Controller, SelfTest_Answers0x55AndNoReset)
+{
+    int resets = 0;
+    husk::I8042 device([&] { ++resets; });
+    write_port(device, husk::I8042::command_offset, husk::I8042::command_self_test);
+    EXPECT_EQ(read_port(device, husk::I8042::data_offset), husk::I8042::self_test_passed);
+    EXPECT_EQ(resets, 0);
+}
+
+TEST(I8042Controller, DataPortWithoutAnswer_ReadsZeroAndStatusIdle)
+{
+    husk::I8042 device({});
+    EXPECT_EQ(read_port(device, husk::I8042::data_offset), 0);
+    EXPECT_EQ(read_port(device, husk::I8042::command_offset), husk::I8042::idle_status);
+}

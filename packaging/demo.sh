@@ -10,7 +10,9 @@ build=$repo/build
 
 [[ ${1:-} == -- ]] && shift
 if [[ $# -eq 0 ]]; then
-  set -- sh -c 'echo "6*7 = $((6*7)), computed by $(uname -sr) on $(nproc) vCPU inside a husk VM"'
+  # No double quotes: the job travels on the kernel command line, which cannot carry them.
+  set -- sh -c 'echo 6x7 = $((6*7)), computed by $(uname -sr) on $(nproc) vCPU inside a husk VM'
 fi
-exec "$repo/tests/lab/run" -- "$build/runtime/main/husk-vmm" \
+# The guest console goes to a pipe (cat) rather than straight into the lab's results file.
+exec "$repo/tests/lab/run" -- bash -o pipefail -c '"$@" | cat' husk-demo "$build/runtime/main/husk-vmm" \
   --kernel "$build/assets/vmlinux" --initrd "$build/assets/initramfs.cpio" --serial stdout -- "$@"

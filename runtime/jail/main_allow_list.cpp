@@ -1,0 +1,36 @@
+// The main thread after setup: the supervisor loop (stop requests, host signals, timeout, halt
+// sampling), joining the other threads, tearing the machine down and writing the stop report to
+// a file opened before the filter. Installed once every other thread has started.
+#include "runtime/jail/allow_lists.hpp"
+#include "runtime/jail/allow_lists_detail.hpp"
+
+#include <csignal>
+#include <linux/kvm.h>
+#include <unistd.h>
+
+namespace husk {
+
+std::vector<SyscallRule> main_thread_allow_list()
+{
+    std::vector<SyscallRule> rules {
+        { "poll", "the supervisor waits on the stop eventfd and the signalfd", {} },
+        { "ppoll", "poll() where glibc implements it with ppoll", {} },
+        { "read", "drain the signalfd and the stop eventfd", {} },
+        { "write", "log lines, the stop eventfd, the stop report", {} },
+        { "futex", "condition variables (vCPU activity answers) and pthread_join", {} },
+        { "getpid", "pthread_kill names our own process to tgkill", {} },
+        // The kick signal is SIGRTMIN (runtime/kvm/vcpu_kick.cpp).
+        { "tgkill", "kick vCPU threads of this process out of KVM_RUN, with the kick signal only", {},
+            { arg_equals_32(0, static_cast<uint64_t>(::getpid())),
+                arg_equals_32(2, static_cast<uint64_t>(SIGRTMIN)) } },
+        { "ioctl", "debug register dumps of stopped vCPUs (KVM_GET_REGS, KVM_GET_SREGS)",
+            { arg_equals_32(1, KVM_GET_REGS), arg_equals_32(1, KVM_GET_SREGS) } },
+        { "clock_gettime", "timeouts, halt-check intervals and log times when the vDSO cannot answer", {} },
+        { "close", "tear-down: vCPU, VM, eventfd and signalfd descriptors", {} },
+        { "exit_group", "husk-vmm exits with the status that describes the stop", {} },
+    };
+    append_memory_rules(rules);
+    return rules;
+}
+
+} // namespace husk

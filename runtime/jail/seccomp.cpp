@@ -1,0 +1,47 @@
+// install_seccomp and the test-only forbidden-syscall hook.
+#include "runtime/jail/seccomp.hpp"
+
+#include "runtime/base/log.hpp"
+#include "runtime/jail/allow_lists.hpp"
+#include "runtime/jail/seccomp_filter.hpp"
+
+#include <cstdlib>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace husk {
+
+Result<void> install_seccomp(ThreadKind kind)
+{
+    auto rules = allow_list_for(kind);
+    auto filter = TRY_CONTEXT(SeccompFilter::create(rules),
+        "building the seccomp filter of the " + std::string(thread_kind_name(kind)) + " thread");
+    TRY_CONTEXT(
+        filter.load(), "installing the seccomp filter of the " + std::string(thread_kind_name(kind)) + " thread");
+    return {};
+}
+
+#ifdef HUSK_TEST_HOOKS
+bool test_hooks_compiled_in() { return true; }
+
+void forbidden_syscall_test_hook(ThreadKind kind)
+{
+    char const* wanted = std::getenv("HUSK_TEST_FORBIDDEN_SYSCALL");
+    if (wanted == nullptr || thread_kind_name(kind) != wanted)
+        return;
+    log_warn("test hook: the " + std::string(thread_kind_name(kind))
+        + " thread attempts socket(AF_INET); seccomp should kill the VMM now");
+    // Raw syscall: the point is the kernel's answer, not glibc's.
+    long fd = ::syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+    log_error("test hook: socket(AF_INET) returned " + std::to_string(fd) + " on the "
+        + std::string(thread_kind_name(kind)) + " thread: no seccomp filter stopped it");
+    if (fd >= 0)
+        ::close(static_cast<int>(fd));
+}
+#else
+bool test_hooks_compiled_in() { return false; }
+void forbidden_syscall_test_hook(ThreadKind) { }
+#endif
+
+} // namespace husk

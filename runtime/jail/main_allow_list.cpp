@@ -19,6 +19,7 @@ std::vector<SyscallRule> main_thread_allow_list()
         { "write", "log lines, the stop eventfd, the stop report", {} },
         { "futex", "condition variables (vCPU activity answers) and pthread_join", {} },
         { "getpid", "pthread_kill names our own process to tgkill", {} },
+        { "rt_sigprocmask", "pthread_kill blocks signals around its tgkill", {} },
         // The kick signal is SIGRTMIN (runtime/kvm/vcpu_kick.cpp).
         { "tgkill", "kick vCPU threads of this process out of KVM_RUN, with the kick signal only", {},
             { arg_equals_32(0, static_cast<uint64_t>(::getpid())),

@@ -16,6 +16,7 @@ std::vector<SyscallRule> vcpu_thread_allow_list()
         { "futex", "activity answers (mutex, condition variable) and the stop controller", {} },
         { "rt_sigreturn", "return from the kick signal handler that breaks KVM_RUN", {} },
         { "clock_gettime", "log timestamps and the first-run time when the vDSO cannot answer", {} },
+        { "rt_sigprocmask", "glibc blocks signals while the thread exits", {} },
         { "exit", "the thread ends after the VM stops", {} },
     };
     append_memory_rules(rules);

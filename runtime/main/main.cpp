@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
+#include <optional>
 #include <span>
 #include <unistd.h>
 
@@ -32,24 +33,31 @@ void prepare_signals()
     ::signal(SIGPIPE, SIG_IGN);
 }
 
-void emit_report(StopReport const& report, std::optional<std::string> const& report_path)
+// The report file is opened (and truncated) before the VM runs: once the main thread's seccomp
+// filter is on it may write but not open files.
+std::optional<Fd> open_report(std::optional<std::string> const& report_path)
 {
-    std::string json = to_json(report);
-    if (!report_path) {
-        log_info("report " + json);
-        return;
-    }
+    if (!report_path)
+        return std::nullopt;
     constexpr mode_t report_mode = 0644;
     int fd = ::open(report_path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, report_mode);
     if (fd < 0) {
         log_error(Error::from_errno("cannot write the report to " + *report_path).message);
+        return std::nullopt;
+    }
+    return Fd(fd);
+}
+
+void emit_report(StopReport const& report, std::optional<Fd> const& report_file)
+{
+    std::string json = to_json(report);
+    if (!report_file) {
         log_info("report " + json);
         return;
     }
-    Fd owned(fd);
     json.push_back('\n');
-    if (auto written = write_all(owned.get(), json.data(), json.size()); !written) {
-        log_error("cannot write the report to " + *report_path + ": " + written.error().message);
+    if (auto written = write_all(report_file->get(), json.data(), json.size()); !written) {
+        log_error("cannot write the report: " + written.error().message);
         log_info("report " + to_json(report));
     }
 }
@@ -83,6 +91,10 @@ int main(int argc, char** argv)
     config.process_start = process_start;
     log_debug("kernel command line: " + config.cmdline);
 
+    if (config.seccomp == SeccompMode::Off)
+        log_warn("--no-seccomp: the VMM threads run without seccomp filters (debugging only)");
+    auto report_file = open_report(options->report_path);
+
     StopReport report;
     auto machine = Machine::create(std::move(config));
     if (!machine) {
@@ -99,6 +111,6 @@ int main(int argc, char** argv)
     } else {
         report = (*machine)->run();
     }
-    emit_report(report, options->report_path);
+    emit_report(report, report_file);
     return exit_with(vmm_exit_status(report.reason));
 }

@@ -20,6 +20,7 @@ namespace {
         Debug,
         ExitAtBootMarker,
         ExitBeforeRun,
+        NoSeccomp,
         Help,
         Count,
     };
@@ -43,6 +44,7 @@ namespace {
         { "--debug", Option::Debug, TakesValue::No },
         { "--exit-at-boot-marker", Option::ExitAtBootMarker, TakesValue::No },
         { "--exit-before-run", Option::ExitBeforeRun, TakesValue::No },
+        { "--no-seccomp", Option::NoSeccomp, TakesValue::No },
         { "--help", Option::Help, TakesValue::No },
         { "-h", Option::Help, TakesValue::No },
     };
@@ -120,6 +122,9 @@ namespace {
             return {};
         case Option::ExitBeforeRun:
             options.exit_before_run = true;
+            return {};
+        case Option::NoSeccomp:
+            options.no_seccomp = true;
             return {};
         case Option::Help:
             options.help = true;
@@ -199,6 +204,7 @@ std::string vmm_usage()
            "  --debug            debug logging, kernel messages on the console, register dumps\n"
            "  --exit-at-boot-marker  stop cleanly as soon as husk-init has started (benchmarks)\n"
            "  --exit-before-run  build the VM, then exit before it runs (benchmarks)\n"
+           "  --no-seccomp       DEBUGGING ONLY: run without the per-thread seccomp filters\n"
            "  --help             this text\n"
            "\n"
            "Exit status: 0 guest shut down cleanly, 1 VMM/KVM error, 2 usage error,\n"

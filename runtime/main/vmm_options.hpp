@@ -28,6 +28,8 @@ struct VmmOptions {
     // fully built, before the first KVM_RUN (host-side setup time).
     bool exit_at_boot_marker { false };
     bool exit_before_run { false };
+    // Debugging opt-out of the per-thread seccomp filters (they are on by default).
+    bool no_seccomp { false };
     bool help { false }; // --help seen: print usage, exit 0, nothing else is checked
     std::vector<std::string> job_argv; // everything after `--`
 };

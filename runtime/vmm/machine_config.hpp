@@ -17,6 +17,11 @@ struct SerialOutput {
     std::string path; // Kind::File only; created or truncated
 };
 
+// Which threads install their seccomp filter (runtime/jail/). AllThreads is husk-vmm's mode.
+// WorkerThreads leaves the thread that calls Machine::run unfiltered: for tests that run a
+// Machine inside a test process, which must go on working afterwards.
+enum class SeccompMode { Off, WorkerThreads, AllThreads };
+
 inline constexpr uint64_t default_memory_bytes = 128ull << 20;
 
 struct MachineConfig {
@@ -32,6 +37,7 @@ struct MachineConfig {
     bool stop_at_boot_marker { false };
     // PVM hosts are refused unless HUSK_ALLOW_PVM=1; tests of tiny guests pass Allow.
     PvmPolicy pvm_policy { PvmPolicy::FromEnvironment };
+    SeccompMode seccomp { SeccompMode::AllThreads };
     // Origin of the setup_us timing; main() sets it as early as it can.
     std::chrono::steady_clock::time_point process_start { std::chrono::steady_clock::now() };
 };

@@ -1,6 +1,7 @@
 // Machine::run: vCPU threads, the main thread's wait loop (stop requests, host signals,
 // timeout, halt detection) and the stop report.
 #include "runtime/base/log.hpp"
+#include "runtime/jail/seccomp.hpp"
 #include "runtime/kvm/vcpu_kick.hpp"
 #include "runtime/vmm/halt_detector.hpp"
 #include "runtime/vmm/machine.hpp"
@@ -92,7 +93,7 @@ StopReport Machine::run()
 
     VcpuRunnerShared shared { m_pio_bus, m_mmio_bus, m_stop,
         [this](std::string_view mechanism) { on_guest_reset(mechanism); }, m_first_run_ns,
-        m_config.debug ? DebugMode::On : DebugMode::Off };
+        m_config.debug ? DebugMode::On : DebugMode::Off, m_config.seccomp };
     std::vector<std::unique_ptr<VcpuRunner>> runners;
     auto started_at = Clock::now();
     for (auto& vcpu : m_vcpus) {
@@ -103,6 +104,16 @@ StopReport Machine::run()
         }
         runners.push_back(std::move(runner));
     }
+
+    // The main thread filters itself only now: a filter is inherited by threads created later, and
+    // the main list has no KVM_RUN (nor clone). Each vCPU thread installs its own list.
+    if (m_config.seccomp == SeccompMode::AllThreads) {
+        if (auto installed = install_seccomp(ThreadKind::Main); !installed) {
+            log_error(installed.error().message);
+            m_stop.request(StopReason::VmmError, installed.error().message);
+        }
+    }
+    forbidden_syscall_test_hook(ThreadKind::Main);
 
     std::optional<Clock::time_point> deadline;
     if (m_config.timeout)

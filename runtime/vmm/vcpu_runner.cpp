@@ -2,6 +2,7 @@
 #include "runtime/vmm/vcpu_runner.hpp"
 
 #include "runtime/base/log.hpp"
+#include "runtime/jail/seccomp.hpp"
 #include "runtime/kvm/vcpu_kick.hpp"
 
 #include <cinttypes>
@@ -90,6 +91,17 @@ void VcpuRunner::loop()
     std::string name = "vcpu" + std::to_string(m_vcpu.index());
     set_log_thread_name(name);
     ::pthread_setname_np(::pthread_self(), ("husk-" + name).c_str());
+
+    // The filter goes on before the first guest instruction: from here on an escaped guest finds
+    // a thread that can only run KVM_RUN and answer exits.
+    if (m_shared.seccomp != SeccompMode::Off) {
+        if (auto installed = install_seccomp(ThreadKind::Vcpu); !installed) {
+            log_error(installed.error().message);
+            m_shared.stop.request(StopReason::VmmError, installed.error().message);
+            return;
+        }
+    }
+    forbidden_syscall_test_hook(ThreadKind::Vcpu);
 
     int64_t unset = 0;
     m_shared.first_run_ns.compare_exchange_strong(unset, steady_now_ns());

@@ -8,6 +8,7 @@
 #include "runtime/devices/bus.hpp"
 #include "runtime/kvm/vcpu.hpp"
 #include "runtime/vmm/halt_detector.hpp"
+#include "runtime/vmm/machine_config.hpp"
 #include "runtime/vmm/stop_controller.hpp"
 
 #include <atomic>
@@ -32,6 +33,8 @@ struct VcpuRunnerShared {
     // steady_clock nanoseconds of the first KVM_RUN of any vCPU; 0 until then.
     std::atomic<int64_t>& first_run_ns;
     DebugMode debug { DebugMode::Off };
+    // Off: the thread runs unfiltered (--no-seccomp); otherwise it installs the vCPU filter.
+    SeccompMode seccomp { SeccompMode::AllThreads };
 };
 
 class VcpuRunner {

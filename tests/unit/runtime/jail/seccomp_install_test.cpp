@@ -2,6 +2,8 @@
 // works, and what an escaped guest would try first kills the process with SIGSYS.
 #include "tests/unit/runtime/jail/seccomp_child.hpp"
 
+#include "runtime/base/log.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -212,4 +214,25 @@ TEST(SeccompMain, KvmRunIoctl_KillsWithSigsys)
     auto end = run_filtered(ThreadKind::Main, [] { return ran(::syscall(SYS_ioctl, 0, KVM_RUN, 0)); });
 
     EXPECT_TRUE(end.killed_by(SIGSYS)) << end.describe();
+}
+
+TEST_P(SeccompEveryKind, LogLineAfterInstall_IsWritten)
+{
+    // The first time conversion makes glibc read /etc/localtime; install_seccomp does it first.
+    static int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+
+    auto end = run_filtered(GetParam(), [] {
+        set_log_fd(pipe_fds[1]);
+        log_info("filtered thread logging");
+        return 0;
+    });
+    char buffer[512] {};
+    auto got = ::read(pipe_fds[0], buffer, sizeof buffer - 1);
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+
+    EXPECT_TRUE(end.exited_with(0)) << end.describe();
+    EXPECT_GT(got, 0);
+    EXPECT_NE(std::string(buffer).find("filtered thread logging"), std::string::npos) << buffer;
 }

@@ -162,4 +162,15 @@ TEST(MachineConfigFrom, CopiesEveryField)
     EXPECT_EQ(*config.timeout, 3s);
     EXPECT_EQ(config.serial.kind, SerialOutput::Kind::Stderr);
     EXPECT_TRUE(config.debug);
+    EXPECT_EQ(config.seccomp, SeccompMode::AllThreads);
+}
+
+TEST(MachineConfigFrom, NoSeccompOption_TurnsEveryFilterOff)
+{
+    auto options = parse({ "--kernel", "k", "--no-seccomp" });
+    ASSERT_TRUE(options);
+
+    auto config = machine_config_from(*options, "console=ttyS0");
+
+    EXPECT_EQ(config.seccomp, SeccompMode::Off);
 }

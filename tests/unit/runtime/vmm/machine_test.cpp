@@ -170,6 +170,8 @@ protected:
         config.serial = { SerialOutput::Kind::File, console_path() };
         config.timeout = 10s; // a safety net; every test stops far earlier
         config.pvm_policy = PvmPolicy::Allow;
+        // vCPU threads are filtered as in husk-vmm; this test process itself must stay unfiltered.
+        config.seccomp = SeccompMode::WorkerThreads;
         return config;
     }
     StopReport run(MachineConfig config)

@@ -24,7 +24,8 @@ std::string assets_dir()
 std::string guest_kernel() { return assets_dir() + "/vmlinux"; }
 std::string guest_initramfs() { return assets_dir() + "/initramfs.cpio"; }
 
-VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds limit, bool with_defaults)
+VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds limit, bool with_defaults,
+    RunningProbe const* probe)
 {
     VmmRun run;
     char report_template[] = "/tmp/husk-lab-report.XXXXXX";
@@ -89,6 +90,10 @@ VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds l
             ssize_t got = read(fds[i].fd, buffer, sizeof buffer);
             if (got > 0) {
                 sinks[i]->append(buffer, static_cast<size_t>(got));
+                if (probe && run.err.find(probe->marker) != std::string::npos) {
+                    probe->inspect(pid);
+                    probe = nullptr;
+                }
             } else if (got == 0 || errno != EINTR) {
                 close(fds[i].fd);
                 fds[i].fd = -1;
@@ -103,6 +108,7 @@ VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds l
     waitpid(pid, &status, 0);
     run.wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     run.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     auto report = read_file(report_path, 1 << 20);
     if (report)
         run.report = *report;

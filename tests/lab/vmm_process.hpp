@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,11 +11,12 @@
 namespace husk::lab {
 
 struct VmmRun {
-    int exit_status { -1 };   // husk-vmm's own exit status; -1 if it was killed
+    int exit_status { -1 }; // husk-vmm's own exit status; -1 if it was killed
+    int term_signal { 0 }; // the signal that killed it, 0 if it exited
     bool killed_by_test { false };
     std::string out;
     std::string err;
-    std::string report;       // the JSON line, empty if none was written
+    std::string report; // the JSON line, empty if none was written
     std::chrono::milliseconds wall {};
 };
 
@@ -22,10 +24,17 @@ std::string assets_dir();
 std::string guest_kernel();
 std::string guest_initramfs();
 
+// Looks at a running VMM: `inspect` is called once with its pid, as soon as its stderr contains
+// `marker` (while the VMM still runs, as long as the guest job outlasts the inspection).
+struct RunningProbe {
+    std::string marker;
+    std::function<void(int pid)> inspect;
+};
+
 // Runs husk-vmm with the given arguments (kernel and initrd added unless `with_defaults` is
 // false) and waits at most `limit`.
 VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds limit = std::chrono::seconds(120),
-    bool with_defaults = true);
+    bool with_defaults = true, RunningProbe const* probe = nullptr);
 
 // Extracts a top-level or nested JSON value by key from the report ("stop_reason", "exit_code").
 // Good enough for the flat reports husk-vmm writes; returns nullopt when absent.

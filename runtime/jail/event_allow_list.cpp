@@ -29,6 +29,7 @@ std::vector<SyscallRule> event_thread_allow_list()
         { "unlink", "remove our vsock listening socket at tear-down", {} },
         { "futex", "locks shared with vCPU threads (device state, stop controller)", {} },
         { "clock_gettime", "timers and log times when the vDSO cannot answer", {} },
+        { "rt_sigprocmask", "glibc blocks signals while the thread exits", {} },
         { "exit", "the thread ends after the VM stops", {} },
     };
     append_memory_rules(rules);

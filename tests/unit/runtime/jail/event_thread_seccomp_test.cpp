@@ -20,8 +20,8 @@ namespace {
 EventLoopConfig event_config()
 {
     EventLoopConfig config;
-    config.opcodes = { IoOpcode::Poll, IoOpcode::Read, IoOpcode::Write, IoOpcode::Accept, IoOpcode::Timeout,
-        IoOpcode::Cancel };
+    config.opcodes
+        = { IoOpcode::Poll, IoOpcode::Read, IoOpcode::Write, IoOpcode::Accept, IoOpcode::Timeout, IoOpcode::Cancel };
     config.fixed_file_count = 8;
     config.queue_depth = 16;
     return config;

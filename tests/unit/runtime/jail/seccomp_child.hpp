@@ -39,6 +39,24 @@ struct ChildEnd {
     }
 };
 
+// Runs `action` in a forked child and returns how the child ended; the action's return value
+// becomes the exit code. For jail steps that must never touch the test process.
+inline ChildEnd run_in_child(std::function<int()> const& action)
+{
+    pid_t pid = ::fork();
+    if (pid == 0)
+        ::_exit(action());
+    ChildEnd end;
+    if (pid < 0)
+        return end;
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) { }
+    end.exited = WIFEXITED(status);
+    end.exit_code = end.exited ? WEXITSTATUS(status) : -1;
+    end.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    return end;
+}
+
 // `prepare` runs in the child before install_seccomp(kind), `action` after it; the action's
 // return value becomes the exit code.
 inline ChildEnd run_filtered(

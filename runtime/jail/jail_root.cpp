@@ -117,6 +117,7 @@ Result<void> JailRoot::pivot()
         return fail_errno("detaching the host root");
     if (::chdir("/") != 0)
         return fail_errno("chdir to the new root");
+    m_root.reset(); // nothing needs the old handle, and it should not outlive the pivot
     return {};
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <optional>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -32,12 +33,21 @@ Result<void> install_seccomp(ThreadKind kind)
 }
 
 #ifdef HUSK_TEST_HOOKS
+namespace {
+    std::optional<ThreadKind> g_forbidden_syscall_kind;
+}
+
 bool test_hooks_compiled_in() { return true; }
+
+void capture_test_hooks()
+{
+    if (char const* wanted = std::getenv("HUSK_TEST_FORBIDDEN_SYSCALL"))
+        g_forbidden_syscall_kind = parse_thread_kind(wanted);
+}
 
 void forbidden_syscall_test_hook(ThreadKind kind)
 {
-    char const* wanted = std::getenv("HUSK_TEST_FORBIDDEN_SYSCALL");
-    if (wanted == nullptr || thread_kind_name(kind) != wanted)
+    if (g_forbidden_syscall_kind != kind)
         return;
     log_warn("test hook: the " + std::string(thread_kind_name(kind))
         + " thread attempts socket(AF_INET); seccomp should kill the VMM now");
@@ -50,6 +60,7 @@ void forbidden_syscall_test_hook(ThreadKind kind)
 }
 #else
 bool test_hooks_compiled_in() { return false; }
+void capture_test_hooks() { }
 void forbidden_syscall_test_hook(ThreadKind) { }
 #endif
 

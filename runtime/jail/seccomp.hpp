@@ -12,9 +12,12 @@ namespace husk {
 Result<void> install_seccomp(ThreadKind kind);
 
 // TEST ONLY. When husk is built with HUSK_TEST_HOOKS and the environment variable
-// HUSK_TEST_FORBIDDEN_SYSCALL names `kind` ("main", "event", "vcpu"), makes a syscall no list
-// allows (socket(AF_INET)) so lab tests can prove that thread's filter kills the VMM. Without
-// HUSK_TEST_HOOKS it does nothing. Call right after install_seccomp().
+// HUSK_TEST_FORBIDDEN_SYSCALL named `kind` ("main", "event", "vcpu") when capture_test_hooks()
+// ran, makes a syscall no list allows (socket(AF_INET)) so lab tests can prove that thread's
+// filter kills the VMM. Without HUSK_TEST_HOOKS both do nothing. Call right after
+// install_seccomp(); call capture_test_hooks() first thing in main() (the jail clears the
+// environment).
+void capture_test_hooks();
 void forbidden_syscall_test_hook(ThreadKind kind);
 
 // True when this build honours HUSK_TEST_FORBIDDEN_SYSCALL.

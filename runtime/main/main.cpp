@@ -2,7 +2,9 @@
 // ended as one JSON line. Its exit status describes the VM (see exit_status.hpp), never the job.
 #include "runtime/base/fd.hpp"
 #include "runtime/base/log.hpp"
+#include "runtime/jail/seccomp.hpp"
 #include "runtime/main/exit_status.hpp"
+#include "runtime/main/jailed_launch.hpp"
 #include "runtime/main/vmm_options.hpp"
 #include "runtime/vmm/machine.hpp"
 
@@ -10,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
+#include <functional>
 #include <optional>
 #include <span>
 #include <unistd.h>
@@ -61,12 +64,60 @@ void emit_report(StopReport const& report, std::optional<Fd> const& report_file)
         log_info("report " + to_json(report));
     }
 }
+
+// Builds the machine, enters the jail when there is one (after setup: the machine's host files
+// are descriptors by then), runs the VM and reports how it ended.
+int run_vm(VmmOptions const& options, MachineConfig config, std::optional<Fd> const& report_file,
+    std::function<Result<void>()> const& enter_jail)
+{
+    auto process_start = config.process_start;
+    StopReport report;
+    auto machine = Machine::create(std::move(config));
+    if (machine && enter_jail) {
+        if (auto jailed = enter_jail(); !jailed)
+            machine = unexpected(Error { "jail: " + jailed.error().message, 0 });
+    }
+    if (!machine) {
+        log_error(machine.error().message);
+        report.reason = StopReason::VmmError;
+        report.detail = machine.error().message;
+        report.timings.total
+            = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - process_start);
+    } else if (options.exit_before_run) {
+        auto setup
+            = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - process_start);
+        log_info("VM built in " + std::to_string(setup.count()) + " us; exiting before it runs (--exit-before-run)");
+        return exit_with(VmmExitStatus::CleanShutdown);
+    } else {
+        report = (*machine)->run();
+    }
+    emit_report(report, report_file);
+    return exit_with(vmm_exit_status(report.reason));
+}
+
+JailSettings jail_settings_from(VmmOptions const& options, std::optional<Fd> const& report_file)
+{
+    constexpr uint64_t vmm_memory_overhead = 256ull << 20; // page tables, heap, rings, stacks
+    constexpr uint64_t vmm_tasks = 32; // main, event and io_uring worker threads, with margin
+    JailSettings settings;
+    settings.directory = *options.jail_directory;
+    settings.id = options.jail_id.value_or("vmm-" + std::to_string(::getpid()));
+    settings.identity = { *options.jail_uid, *options.jail_gid };
+    settings.cgroup_limits.memory_bytes = options.memory_bytes + vmm_memory_overhead;
+    settings.cgroup_limits.max_tasks = options.vcpus + vmm_tasks;
+    settings.cgroup_limits.cpu_millis = (options.vcpus + 1) * 1000ull;
+    settings.resource_limits.processes = options.vcpus + vmm_tasks;
+    if (report_file)
+        settings.keep_fds.push_back(report_file->get());
+    return settings;
+}
 } // namespace
 
 int main(int argc, char** argv)
 {
     auto process_start = std::chrono::steady_clock::now();
     prepare_signals();
+    capture_test_hooks();
     set_log_vm_id("vmm-" + std::to_string(::getpid()));
     set_log_thread_name("main");
 
@@ -90,27 +141,15 @@ int main(int argc, char** argv)
     auto config = machine_config_from(*options, std::move(cmdline).value());
     config.process_start = process_start;
     log_debug("kernel command line: " + config.cmdline);
-
     if (config.seccomp == SeccompMode::Off)
         log_warn("--no-seccomp: the VMM threads run without seccomp filters (debugging only)");
     auto report_file = open_report(options->report_path);
 
-    StopReport report;
-    auto machine = Machine::create(std::move(config));
-    if (!machine) {
-        log_error(machine.error().message);
-        report.reason = StopReason::VmmError;
-        report.detail = machine.error().message;
-        report.timings.total
-            = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - process_start);
-    } else if (options->exit_before_run) {
-        auto setup
-            = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - process_start);
-        log_info("VM built in " + std::to_string(setup.count()) + " us; exiting before it runs (--exit-before-run)");
-        return exit_with(VmmExitStatus::CleanShutdown);
-    } else {
-        report = (*machine)->run();
+    if (options->jail_directory) {
+        auto settings = jail_settings_from(*options, report_file);
+        return run_jailed(settings, [&](std::function<Result<void>()> const& enter_jail) {
+            return run_vm(*options, std::move(config), report_file, enter_jail);
+        });
     }
-    emit_report(report, report_file);
-    return exit_with(vmm_exit_status(report.reason));
+    return run_vm(*options, std::move(config), report_file, nullptr);
 }

@@ -1,5 +1,7 @@
 // husk-vmm option parsing: a small table-driven parser without exceptions.
 #include "runtime/main/vmm_options.hpp"
+
+#include "runtime/jail/jail_path.hpp"
 #include "runtime/main/value_parsing.hpp"
 
 #include <string_view>
@@ -21,6 +23,10 @@ namespace {
         ExitAtBootMarker,
         ExitBeforeRun,
         NoSeccomp,
+        Jail,
+        JailId,
+        JailUid,
+        JailGid,
         Help,
         Count,
     };
@@ -45,6 +51,10 @@ namespace {
         { "--exit-at-boot-marker", Option::ExitAtBootMarker, TakesValue::No },
         { "--exit-before-run", Option::ExitBeforeRun, TakesValue::No },
         { "--no-seccomp", Option::NoSeccomp, TakesValue::No },
+        { "--jail", Option::Jail, TakesValue::Yes },
+        { "--jail-id", Option::JailId, TakesValue::Yes },
+        { "--jail-uid", Option::JailUid, TakesValue::Yes },
+        { "--jail-gid", Option::JailGid, TakesValue::Yes },
         { "--help", Option::Help, TakesValue::No },
         { "-h", Option::Help, TakesValue::No },
     };
@@ -126,6 +136,25 @@ namespace {
         case Option::NoSeccomp:
             options.no_seccomp = true;
             return {};
+        case Option::Jail:
+            if (value.empty() || value.front() != '/')
+                return fail(std::string(name) + ": needs an absolute directory");
+            options.jail_directory = std::string(value);
+            return {};
+        case Option::JailId:
+            if (auto valid = validate_vm_id(value); !valid)
+                return with_name(valid.error());
+            options.jail_id = std::string(value);
+            return {};
+        case Option::JailUid:
+        case Option::JailGid: {
+            // Never 0: the point is to leave root.
+            auto id = parse_bounded_integer(value, 1, 0xffff'fffe);
+            if (!id)
+                return with_name(id.error());
+            (option == Option::JailUid ? options.jail_uid : options.jail_gid) = static_cast<uint32_t>(*id);
+            return {};
+        }
         case Option::Help:
             options.help = true;
             return {};
@@ -185,6 +214,11 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
     }
     if (options.kernel_path.empty())
         return fail("missing --kernel PATH (see --help)");
+    bool jail_detail = options.jail_id || options.jail_uid || options.jail_gid;
+    if (!options.jail_directory && jail_detail)
+        return fail("--jail-id, --jail-uid and --jail-gid only apply with --jail DIR");
+    if (options.jail_directory && (!options.jail_uid || !options.jail_gid))
+        return fail("--jail needs --jail-uid and --jail-gid (the ids the VMM drops to)");
     return options;
 }
 
@@ -205,6 +239,9 @@ std::string vmm_usage()
            "  --exit-at-boot-marker  stop cleanly as soon as husk-init has started (benchmarks)\n"
            "  --exit-before-run  build the VM, then exit before it runs (benchmarks)\n"
            "  --no-seccomp       DEBUGGING ONLY: run without the per-thread seccomp filters\n"
+           "  --jail DIR         run jailed (needs root): namespaces, cgroup, root DIR/ID, uid drop\n"
+           "  --jail-id ID       the jail's name: letters, digits, _ and - (default vmm-PID)\n"
+           "  --jail-uid N, --jail-gid N  the ids the jailed VMM runs as (required with --jail)\n"
            "  --help             this text\n"
            "\n"
            "Exit status: 0 guest shut down cleanly, 1 VMM/KVM error, 2 usage error,\n"

@@ -30,6 +30,11 @@ struct VmmOptions {
     bool exit_before_run { false };
     // Debugging opt-out of the per-thread seccomp filters (they are on by default).
     bool no_seccomp { false };
+    // --jail DIR: run the VM jailed (runtime/main/jailed_launch.hpp) with its root in DIR/<id>.
+    std::optional<std::string> jail_directory;
+    std::optional<std::string> jail_id; // default: vmm-<pid>
+    std::optional<uint32_t> jail_uid;
+    std::optional<uint32_t> jail_gid;
     bool help { false }; // --help seen: print usage, exit 0, nothing else is checked
     std::vector<std::string> job_argv; // everything after `--`
 };

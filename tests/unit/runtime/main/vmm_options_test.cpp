@@ -174,3 +174,35 @@ TEST(MachineConfigFrom, NoSeccompOption_TurnsEveryFilterOff)
 
     EXPECT_EQ(config.seccomp, SeccompMode::Off);
 }
+
+TEST(VmmOptionsJail, AllJailOptions_Parsed)
+{
+    auto options = parse({ "--kernel", "k", "--jail", "/run/husk/jail", "--jail-id", "vm-1", "--jail-uid", "40100",
+        "--jail-gid", "40101" });
+
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_EQ(options->jail_directory, "/run/husk/jail");
+    EXPECT_EQ(options->jail_id, "vm-1");
+    EXPECT_EQ(options->jail_uid, 40100u);
+    EXPECT_EQ(options->jail_gid, 40101u);
+}
+
+TEST(VmmOptionsJail, JailWithoutIds_Refused)
+{
+    auto options = parse({ "--kernel", "k", "--jail", "/run/husk/jail", "--jail-uid", "40100" });
+
+    ASSERT_FALSE(options);
+    EXPECT_NE(options.error().message.find("--jail-gid"), std::string::npos) << options.error().message;
+}
+
+TEST(VmmOptionsJail, RootIdOrRelativeDirOrBadId_Refused)
+{
+    EXPECT_FALSE(parse({ "--kernel", "k", "--jail", "/j", "--jail-uid", "0", "--jail-gid", "1" }));
+    EXPECT_FALSE(parse({ "--kernel", "k", "--jail", "relative", "--jail-uid", "1", "--jail-gid", "1" }));
+    EXPECT_FALSE(parse({ "--kernel", "k", "--jail", "/j", "--jail-id", "../x", "--jail-uid", "1", "--jail-gid", "1" }));
+}
+
+TEST(VmmOptionsJail, JailDetailsWithoutJail_Refused)
+{
+    EXPECT_FALSE(parse({ "--kernel", "k", "--jail-uid", "40100" }));
+}

@@ -28,6 +28,7 @@ std::vector<SyscallRule> event_thread_allow_list()
         { "newfstatat", "lstat of our own vsock socket path before removing it", {} },
         { "unlink", "remove our vsock listening socket at tear-down", {} },
         { "futex", "locks shared with vCPU threads (device state, stop controller)", {} },
+        { "getrandom", "virtio-rng fills the guest's buffers from the host CSPRNG", {} },
         { "clock_gettime", "timers and log times when the vDSO cannot answer", {} },
         { "rt_sigprocmask", "glibc blocks signals while the thread exits", {} },
         { "exit", "the thread ends after the VM stops", {} },

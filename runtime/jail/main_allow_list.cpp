@@ -5,6 +5,7 @@
 #include "runtime/jail/allow_lists_detail.hpp"
 
 #include <csignal>
+#include <linux/io_uring.h>
 #include <linux/kvm.h>
 #include <unistd.h>
 
@@ -28,6 +29,11 @@ std::vector<SyscallRule> main_thread_allow_list()
             { arg_equals_32(1, KVM_GET_REGS), arg_equals_32(1, KVM_GET_SREGS) } },
         { "clock_gettime", "timeouts, halt-check intervals and log times when the vDSO cannot answer", {} },
         { "close", "tear-down: vCPU, VM, eventfd and signalfd descriptors", {} },
+        { "io_uring_enter", "tear-down: the event loop cancels what is pending and waits for the kernel", {} },
+        { "io_uring_register", "tear-down: backends unregister their fixed files (file-table updates only)",
+            { arg_equals_32(1, IORING_REGISTER_FILES_UPDATE) } },
+        { "newfstatat", "tear-down: lstat of our own vsock socket before removing it", {} },
+        { "unlink", "tear-down: remove our vsock listening socket", {} },
         { "exit_group", "husk-vmm exits with the status that describes the stop", {} },
     };
     append_memory_rules(rules);

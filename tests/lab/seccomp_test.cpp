@@ -91,7 +91,7 @@ TEST(LabSeccomp, RunningVmm_EveryThreadFilteredWithNoNewPrivs)
     ASSERT_EQ(run.exit_status, 0) << describe(run);
     EXPECT_EQ(process_seccomp, "2") << describe(run);
     EXPECT_EQ(process_nnp, "1") << describe(run);
-    ASSERT_GE(threads.size(), 3u) << "main and two vCPU threads expected\n" << describe(run);
+    ASSERT_GE(threads.size(), 4u) << "main, event and two vCPU threads expected\n" << describe(run);
     for (auto const& thread : threads) {
         EXPECT_EQ(thread.seccomp, "2") << thread.name;
         EXPECT_EQ(thread.no_new_privs, "1") << thread.name;
@@ -159,5 +159,5 @@ TEST_P(LabSeccompHook, ForbiddenSyscallOnThreadKind_KillsVmmWithSigsys)
         << describe(run);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Kinds, LabSeccompHook, ::testing::Values("main", "vcpu"), [](auto const& info) { return std::string(info.param); });
+INSTANTIATE_TEST_SUITE_P(Kinds, LabSeccompHook, ::testing::Values("main", "event", "vcpu"),
+    [](auto const& info) { return std::string(info.param); });

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <linux/close_range.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -44,6 +45,10 @@ Result<void> close_inherited_fds(std::span<int const> keep)
 
 Result<void> clear_environment()
 {
+    // clearenv() only drops the pointers: the strings stay in memory, and the ones the process
+    // started with stay readable in /proc/<pid>/environ. Wipe them first.
+    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry)
+        std::memset(*entry, 0, std::strlen(*entry));
     if (::clearenv() != 0)
         return fail("clearenv failed");
     return {};

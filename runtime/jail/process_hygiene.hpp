@@ -12,7 +12,8 @@ namespace husk {
 // Needs close_range(2) (Linux 5.9).
 Result<void> close_inherited_fds(std::span<int const> keep);
 
-// Empties the environment. Read whatever is needed from it first.
+// Empties the environment and wipes its strings (so /proc/<pid>/environ shows nothing). Read
+// whatever is needed from it first.
 Result<void> clear_environment();
 
 } // namespace husk

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace husk;
 using namespace husk::lab;
@@ -141,6 +143,35 @@ TEST(LabSeccomp, HostSigterm_StopsWithReportNoViolation)
 
     EXPECT_EQ(run.term_signal, 0) << describe(run);
     EXPECT_EQ(json_field(run.report, "stop_reason"), "host-signal") << describe(run);
+}
+
+TEST(LabSeccomp, AgentJobsOverVsockThenShutdown_NoViolation)
+{
+    // The job protocol path: host streams through the event thread's vsock backend, two jobs,
+    // then a shutdown request, and the tear-down of the loop and socket by the main thread.
+    std::string socket_path = "/tmp/husk-lab-seccomp-" + std::to_string(::getpid()) + ".sock";
+    std::string probe = HUSK_AGENT_PROBE_PATH;
+    int first_job = -1, second_job = -1, shutdown = -1;
+    RunningProbe running { guest_running_marker,
+        [&](int) {
+            for (int attempt = 0; attempt < 60 && first_job != 0; ++attempt) {
+                first_job = std::system(
+                    (probe + " --timeout-ms 2000 " + socket_path + " -- uname -r >/dev/null 2>&1").c_str());
+                if (first_job != 0)
+                    ::sleep(1);
+            }
+            second_job = std::system((probe + " " + socket_path + " -- sh -c 'exit 3' >/dev/null 2>&1").c_str());
+            shutdown = std::system((probe + " --shutdown " + socket_path + " -- true >/dev/null 2>&1").c_str());
+        } };
+
+    auto run = run_vmm({ "--vsock", socket_path, "--timeout", "120s" }, 180s, true, &running);
+
+    EXPECT_EQ(first_job, 0) << describe(run);
+    EXPECT_EQ(WEXITSTATUS(second_job), 3) << describe(run);
+    EXPECT_EQ(shutdown, 0) << describe(run);
+    EXPECT_EQ(run.term_signal, 0) << describe(run);
+    EXPECT_EQ(run.exit_status, 0) << describe(run);
+    EXPECT_EQ(json_field(run.report, "stop_reason"), "guest-shutdown") << describe(run);
 }
 
 class LabSeccompHook : public ::testing::TestWithParam<char const*> { };

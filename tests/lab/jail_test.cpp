@@ -1,0 +1,187 @@
+// Lab: husk-vmm --jail. The jailed VMM runs as the jail uid/gid with no groups, as PID 1 of its
+// own PID namespace, in an empty root, with only loopback networking, in its cgroup, with its
+// rlimits and an empty environment; the guest still boots and its job runs; the jail directory
+// and cgroup are gone afterwards, also when the VMM was killed with SIGKILL; a seccomp violation
+// in the jailed VMM still ends it (and the launcher) with SIGSYS.
+#include "runtime/base/fd.hpp"
+#include "tests/lab/vmm_process.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <dirent.h>
+#include <filesystem>
+#include <gtest/gtest.h>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+
+using namespace husk;
+using namespace husk::lab;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr char const* jail_parent = "/tmp/husk-lab-jails";
+constexpr char const* jail_uid = "40200";
+constexpr char const* guest_running_marker = "guest init started";
+
+std::string describe(VmmRun const& run)
+{
+    return "exit " + std::to_string(run.exit_status) + " signal " + std::to_string(run.term_signal)
+        + "\nreport: " + run.report + "\nstdout:\n" + run.out + "\nstderr:\n" + run.err;
+}
+
+std::string field(std::string const& path, std::string const& key)
+{
+    auto text = read_file(path, 1 << 16).value_or("");
+    auto at = text.find("\n" + key + ":");
+    if (at == std::string::npos)
+        return "";
+    at = text.find_first_not_of(" \t", at + key.size() + 2);
+    return text.substr(at, text.find('\n', at) - at);
+}
+
+// The launcher's only child: the jailed VMM.
+int vmm_of(int launcher)
+{
+    DIR* proc = ::opendir("/proc");
+    int found = -1;
+    while (auto* entry = proc ? ::readdir(proc) : nullptr) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+            continue;
+        std::string status = std::string("/proc/") + entry->d_name + "/status";
+        if (field(status, "PPid") == std::to_string(launcher))
+            found = std::atoi(entry->d_name);
+    }
+    if (proc)
+        ::closedir(proc);
+    return found;
+}
+
+std::set<std::string> entries(std::string const& path)
+{
+    std::set<std::string> names;
+    std::error_code error;
+    for (auto const& entry : std::filesystem::directory_iterator(path, error))
+        names.insert(entry.path().filename().string());
+    return names;
+}
+
+std::vector<std::string> interfaces(int pid)
+{
+    std::vector<std::string> names;
+    std::istringstream lines(read_file("/proc/" + std::to_string(pid) + "/net/dev", 1 << 16).value_or(""));
+    std::string line;
+    for (int number = 0; std::getline(lines, line); ++number) {
+        if (number < 2)
+            continue; // headers
+        auto colon = line.find(':');
+        auto start = line.find_first_not_of(' ');
+        if (colon != std::string::npos)
+            names.push_back(line.substr(start, colon - start));
+    }
+    return names;
+}
+
+std::vector<std::string> jail_arguments(std::string const& id)
+{
+    std::filesystem::create_directories(jail_parent);
+    return { "--jail", jail_parent, "--jail-id", id, "--jail-uid", jail_uid, "--jail-gid", jail_uid };
+}
+
+std::vector<std::string> operator+(std::vector<std::string> left, std::vector<std::string> const& right)
+{
+    left.insert(left.end(), right.begin(), right.end());
+    return left;
+}
+
+bool cgroup_exists(std::string const& id)
+{
+    return std::filesystem::exists("/sys/fs/cgroup/husk/" + id)
+        || std::filesystem::exists("/sys/fs/cgroup/memory/husk/" + id);
+}
+
+struct Seen {
+    int vmm { -1 };
+    std::string uid, gid, groups, nspid, seccomp, no_new_privs, cgroup, environment;
+    std::set<std::string> root;
+    std::vector<std::string> network;
+};
+} // namespace
+
+TEST(LabJail, JailedVmm_RunsConfinedAndLeavesNothingBehind)
+{
+    Seen seen;
+    RunningProbe probe { guest_running_marker, [&](int launcher) {
+                            seen.vmm = vmm_of(launcher);
+                            std::string proc = "/proc/" + std::to_string(seen.vmm);
+                            seen.uid = field(proc + "/status", "Uid");
+                            seen.gid = field(proc + "/status", "Gid");
+                            seen.groups = field(proc + "/status", "Groups");
+                            seen.nspid = field(proc + "/status", "NSpid");
+                            seen.seccomp = field(proc + "/status", "Seccomp");
+                            seen.no_new_privs = field(proc + "/status", "NoNewPrivs");
+                            seen.cgroup = read_file(proc + "/cgroup", 4096).value_or("");
+                            seen.environment = read_file(proc + "/environ", 4096).value_or("?");
+                            seen.root = entries(proc + "/root/");
+                            seen.network = interfaces(seen.vmm);
+                        } };
+
+    auto run
+        = run_vmm(jail_arguments("lab-confined") + std::vector<std::string> { "--", "sh", "-c", "sleep 3; exit 7" },
+            120s, true, &probe);
+
+    ASSERT_EQ(run.exit_status, 0) << describe(run);
+    EXPECT_EQ(json_number(run.report, "exit_code"), 7) << describe(run);
+    ASSERT_GT(seen.vmm, 0) << describe(run);
+    EXPECT_EQ(seen.uid, "40200\t40200\t40200\t40200");
+    EXPECT_EQ(seen.gid, "40200\t40200\t40200\t40200");
+    EXPECT_EQ(seen.groups, "");
+    EXPECT_EQ(seen.nspid, std::to_string(seen.vmm) + "\t1"); // PID 1 of its own namespace
+    EXPECT_EQ(seen.seccomp, "2");
+    EXPECT_EQ(seen.no_new_privs, "1");
+    EXPECT_NE(seen.cgroup.find("husk/lab-confined"), std::string::npos) << seen.cgroup;
+    EXPECT_EQ(seen.environment.find_first_not_of('\0'), std::string::npos) << "environment visible in the jail";
+    EXPECT_TRUE(seen.root.empty()) << "the jail root holds " << seen.root.size() << " entries";
+    for (auto const& name : seen.network)
+        EXPECT_TRUE(name == "lo" || name == "sit0") << "host interface visible in the jail: " << name;
+    EXPECT_FALSE(std::filesystem::exists(std::string(jail_parent) + "/lab-confined"));
+    EXPECT_FALSE(cgroup_exists("lab-confined"));
+}
+
+TEST(LabJail, JailedVmmKilledWithSigkill_LauncherCleansUp)
+{
+    RunningProbe probe { guest_running_marker, [&](int launcher) { ::kill(vmm_of(launcher), SIGKILL); } };
+
+    auto run
+        = run_vmm(jail_arguments("lab-killed") + std::vector<std::string> { "--", "sleep", "60" }, 120s, true, &probe);
+
+    EXPECT_EQ(run.term_signal, SIGKILL) << describe(run);
+    EXPECT_FALSE(std::filesystem::exists(std::string(jail_parent) + "/lab-killed"));
+    EXPECT_FALSE(cgroup_exists("lab-killed"));
+}
+
+TEST(LabJail, SigtermToLauncher_ReachesTheVmm)
+{
+    RunningProbe probe { guest_running_marker, [&](int launcher) { ::kill(launcher, SIGTERM); } };
+
+    auto run
+        = run_vmm(jail_arguments("lab-sigterm") + std::vector<std::string> { "--", "sleep", "60" }, 120s, true, &probe);
+
+    EXPECT_EQ(run.exit_status, 5) << describe(run);
+    EXPECT_EQ(json_field(run.report, "stop_reason"), "host-signal") << describe(run);
+    EXPECT_FALSE(std::filesystem::exists(std::string(jail_parent) + "/lab-sigterm"));
+}
+
+TEST(LabJail, ForbiddenSyscallInJailedVmm_EndsWithSigsys)
+{
+#ifndef HUSK_TEST_HOOKS
+    GTEST_SKIP() << "husk-vmm was built without HUSK_TEST_HOOKS";
+#endif
+    ::setenv("HUSK_TEST_FORBIDDEN_SYSCALL", "vcpu", 1);
+    auto run = run_vmm(jail_arguments("lab-sigsys") + std::vector<std::string> { "--", "true" }, 90s);
+    ::unsetenv("HUSK_TEST_FORBIDDEN_SYSCALL");
+
+    EXPECT_EQ(run.term_signal, SIGSYS) << describe(run);
+    EXPECT_FALSE(std::filesystem::exists(std::string(jail_parent) + "/lab-sigsys"));
+    EXPECT_FALSE(cgroup_exists("lab-sigsys"));
+}

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+#include <utility>
 
 namespace husk {
 
@@ -75,6 +76,23 @@ namespace {
         return {};
     }
 
+    // One controller's <root>/<controller>/<parent>/<vm-id>, with its limits written.
+    Result<std::pair<Fd, std::string>> create_v1(std::string const& root, char const* controller,
+        std::string const& parent, std::string const& vm_id, CgroupLimits const& limits)
+    {
+        std::string hierarchy = root + "/" + controller;
+        // The controller mount may be a link such as cpu -> cpu,cpuacct: the root is trusted.
+        auto hierarchy_fd = TRY_CONTEXT(Fd::open(hierarchy, O_PATH | O_DIRECTORY | O_CLOEXEC), "cgroup v1 hierarchy");
+        auto parent_fd = TRY(make_directory(hierarchy_fd.get(), parent, hierarchy + "/" + parent, false));
+        std::string path = hierarchy + "/" + parent + "/" + vm_id;
+        auto directory = TRY(make_directory(parent_fd.get(), vm_id, path, true));
+        if (auto written = write_v1_limits(controller, directory.get(), limits, path); !written) {
+            ::rmdir(path.c_str());
+            return unexpected(std::move(written).error());
+        }
+        return std::pair<Fd, std::string>(std::move(directory), std::move(path));
+    }
+
     Result<void> check_names(std::string const& parent, std::string const& vm_id)
     {
         TRY_CONTEXT(validate_vm_id(parent), "cgroup parent name");
@@ -115,21 +133,23 @@ Result<VmCgroup> VmCgroup::create(
         TRY(write_file(parent_fd.get(), "cgroup.subtree_control", "+memory +pids +cpu", parent_path));
         std::string path = parent_path + "/" + vm_id;
         auto directory = TRY(make_directory(parent_fd.get(), vm_id, path, true));
-        TRY(write_v2_limits(directory.get(), limits, path));
+        if (auto written = write_v2_limits(directory.get(), limits, path); !written) {
+            ::rmdir(path.c_str());
+            return unexpected(std::move(written).error());
+        }
         directories.push_back(std::move(directory));
         paths.push_back(path);
     } else {
         for (auto const* controller : v1_controllers) {
-            std::string hierarchy = root + "/" + controller;
-            // The controller mount may be a link such as cpu -> cpu,cpuacct: the root is trusted.
-            auto hierarchy_fd
-                = TRY_CONTEXT(Fd::open(hierarchy, O_PATH | O_DIRECTORY | O_CLOEXEC), "cgroup v1 hierarchy");
-            auto parent_fd = TRY(make_directory(hierarchy_fd.get(), parent, hierarchy + "/" + parent, false));
-            std::string path = hierarchy + "/" + parent + "/" + vm_id;
-            auto directory = TRY(make_directory(parent_fd.get(), vm_id, path, true));
-            TRY(write_v1_limits(controller, directory.get(), limits, path));
-            directories.push_back(std::move(directory));
-            paths.push_back(path);
+            auto created = create_v1(root, controller, parent, vm_id, limits);
+            if (!created) {
+                // Do not leave the controllers already done behind a failed creation.
+                for (auto const& path : paths)
+                    ::rmdir(path.c_str());
+                return unexpected(std::move(created).error());
+            }
+            paths.push_back(created->second);
+            directories.push_back(std::move(created->first));
         }
     }
     return VmCgroup(version, std::move(directories), std::move(paths));

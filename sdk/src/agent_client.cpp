@@ -4,6 +4,7 @@
 #include "guest-init/protocol/frame.hpp"
 #include "guest-init/protocol/message_codec.hpp"
 
+#include <csignal>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -82,6 +83,10 @@ void AgentClient::fail_all(Error error)
 
 void AgentClient::read_loop()
 {
+    // A library thread: the application's signals (SIGINT, SIGCHLD, ...) are for its own threads.
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
     FrameDecoder decoder;
     std::vector<uint8_t> buffer(read_chunk_size);
     for (;;) {

@@ -2,6 +2,7 @@
 // purpose: destroying them at exit would race with the thread, and the process is ending anyway.
 #include "sdk/src/spawner.hpp"
 
+#include <csignal>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -35,6 +36,11 @@ namespace {
     private:
         void serve()
         {
+            // Signals meant for the application must not land on this thread (children get a
+            // clean mask before exec).
+            sigset_t all;
+            sigfillset(&all);
+            pthread_sigmask(SIG_BLOCK, &all, nullptr);
             std::unique_lock lock(m_mutex);
             for (;;) {
                 m_changed.wait(lock, [&] { return !m_queue.empty(); });

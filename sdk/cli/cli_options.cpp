@@ -56,14 +56,14 @@ namespace {
         if (command.argv.empty())
             return fail(ErrorKind::BadConfig, "husk run: no command given (husk run [OPTIONS] -- CMD ARGS...)");
         command.sandbox.vcpus = raw.vcpus;
-        command.sandbox.memory_bytes = TRY_CONTEXT(parse_size(raw.memory), "--memory");
-        command.sandbox.boot_timeout = TRY_CONTEXT(parse_duration(raw.boot_timeout), "--boot-timeout");
+        command.sandbox.memory_bytes = TRY_CONTEXT(units::parse_size(raw.memory), "--memory");
+        command.sandbox.boot_timeout = TRY_CONTEXT(units::parse_duration(raw.boot_timeout), "--boot-timeout");
         command.sandbox.rootfs_path = raw.rootfs;
         command.sandbox.kernel_path = raw.kernel;
         command.sandbox.initrd_path = raw.initrd;
         command.sandbox.vmm_path = raw.vmm;
         if (!raw.timeout.empty()) {
-            auto timeout = TRY_CONTEXT(parse_duration(raw.timeout), "--timeout");
+            auto timeout = TRY_CONTEXT(units::parse_duration(raw.timeout), "--timeout");
             if (timeout.count() == 0)
                 return fail(ErrorKind::BadConfig, "--timeout: must be more than 0");
             command.job.timeout = timeout;
@@ -127,6 +127,9 @@ Result<Command> parse_command_line(std::vector<std::string> const& argv)
         auto remaining = run->remaining();
         if (in_job && !remaining.empty())
             return fail(ErrorKind::BadConfig, "husk run: unexpected '" + remaining.front() + "' before --");
+        // CLI11 stops at the first word it does not know; an unknown option is a mistake, not a job.
+        if (!remaining.empty() && remaining.front().starts_with("-"))
+            return fail(ErrorKind::BadConfig, "husk run: unknown option '" + remaining.front() + "' (see husk run --help)");
         remaining.insert(remaining.end(), job.begin(), job.end());
         command.kind = CommandKind::Run;
         command.run = TRY(finish_run(std::move(raw), std::move(remaining)));

@@ -22,6 +22,7 @@ namespace {
 
     constexpr int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
     constexpr size_t stdin_chunk = 256 * 1024;
+    constexpr std::chrono::seconds host_timeout_grace { 10 };
 
     void say(bool quiet, std::string const& line)
     {
@@ -57,21 +58,31 @@ namespace {
         return fd;
     }
 
-    // Pumps stdin and forwards signals until the job ends (`done` fires).
-    void supervise(Process& process, int signal_fd, int done_fd, bool quiet)
+    // A wedged guest ignores forwarded signals; this many interrupts make husk give up on it.
+    constexpr int interrupts_to_abandon = 3;
+
+    enum class Ending { JobEnded, Abandoned };
+
+    // Pumps stdin and forwards signals until the job ends (`done` fires) or the user insists.
+    Ending supervise(Process& process, int signal_fd, int done_fd, bool quiet)
     {
+        int interrupts = 0;
         bool stdin_open = true;
         std::vector<uint8_t> buffer(stdin_chunk);
         for (;;) {
             pollfd fds[3] = { { done_fd, POLLIN, 0 }, { signal_fd, POLLIN, 0 }, { stdin_open ? STDIN_FILENO : -1, POLLIN, 0 } };
             if (poll(fds, 3, -1) < 0 && errno != EINTR)
-                return;
+                return Ending::JobEnded;
             if (fds[0].revents)
-                return;
+                return Ending::JobEnded;
             if (fds[1].revents) {
                 signalfd_siginfo info {};
                 while (read(signal_fd, &info, sizeof info) == sizeof info) {
                     auto signo = static_cast<int>(info.ssi_signo);
+                    if (signo == SIGINT && ++interrupts >= interrupts_to_abandon) {
+                        say(false, "interrupted " + std::to_string(interrupts) + " times: stopping the VM");
+                        return Ending::Abandoned;
+                    }
                     say(quiet, std::string("forwarding SIG") + sigabbrev_np(signo) + " to the job");
                     (void)process.signal(signo);
                 }
@@ -125,13 +136,22 @@ int run_command(RunCommand command)
     if (!process)
         return fail_run(command, process.error());
 
+    // The agent ends a job at its timeout; if it does not (a wedged guest), the host gives up a
+    // little later rather than waiting forever.
+    std::optional<std::chrono::milliseconds> limit;
+    if (command.job.timeout)
+        limit = *command.job.timeout + host_timeout_grace;
     std::optional<Result<RunResult>> outcome;
     std::thread waiter([&] {
-        outcome.emplace(process->wait());
+        outcome.emplace(process->wait(limit));
         (void)done->signal();
     });
-    supervise(*process, signal_fd->get(), done->fd(), command.quiet);
+    auto ending = supervise(*process, signal_fd->get(), done->fd(), command.quiet);
+    if (ending == Ending::Abandoned)
+        (void)sandbox->shutdown(); // fails the wait, so the waiter returns
     waiter.join();
+    if (ending == Ending::Abandoned)
+        return exit_status_signal_base + SIGINT;
 
     if (!*outcome)
         return fail_run(command, outcome->error());

@@ -29,7 +29,7 @@ namespace {
             return fail(ErrorKind::BadConfig,
                 "vcpus must be 1.." + std::to_string(max_vcpus) + ", not " + std::to_string(options.vcpus));
         if (options.memory_bytes < min_memory || options.memory_bytes > max_memory)
-            return fail(ErrorKind::BadConfig, "memory must be 32 MiB..64 GiB, not " + format_size(options.memory_bytes));
+            return fail(ErrorKind::BadConfig, "memory must be 32 MiB..64 GiB, not " + units::format_size(options.memory_bytes));
         if (options.memory_bytes % page_size != 0)
             return fail(ErrorKind::BadConfig, "memory must be a multiple of 4 KiB");
         if (options.boot_timeout <= 0ms)

@@ -68,14 +68,15 @@ Result<void> SandboxState::stop()
     if (stopped)
         return {};
     stopped = true;
-    Result<void> outcome;
+    Result<void> outcome = fail(ErrorKind::AgentDisconnected, "the agent was not connected");
     if (client) {
-        if (!client->failure())
-            outcome = client->shutdown(std::chrono::steady_clock::now() + shutdown_ack_timeout);
+        outcome = client->failure() ? Result<void>(unexpected(*client->failure()))
+                                    : client->shutdown(std::chrono::steady_clock::now() + shutdown_ack_timeout);
         client->close(Error { "the sandbox was shut down", 0, ErrorKind::AgentDisconnected });
     }
     if (vmm) {
-        if (!vmm->wait_exit(vmm_exit_timeout))
+        // An acknowledged Shutdown powers the guest off; otherwise nothing will stop the VMM.
+        if (!outcome || !vmm->wait_exit(vmm_exit_timeout))
             vmm->kill();
         vmm->reap();
     }

@@ -8,7 +8,7 @@
 #include <limits>
 #include <utility>
 
-namespace husk {
+namespace husk::units {
 
 namespace {
 
@@ -116,4 +116,4 @@ std::string format_size(uint64_t bytes)
     return buffer;
 }
 
-} // namespace husk
+} // namespace husk::units

@@ -9,7 +9,9 @@
 #include <string>
 #include <string_view>
 
-namespace husk {
+// In a namespace of their own: husk-vmm has same-named parsers (runtime/main/value_parsing.hpp)
+// with its own bounds, and a test binary links both.
+namespace husk::units {
 
 /// Parses a byte count: digits, then an optional binary unit, case-insensitive: B, K/KB/KiB,
 /// M/MB/MiB, G/GB/GiB, T/TB/TiB (all powers of 1024, as docker --memory). "256M" = 256 MiB.
@@ -23,4 +25,4 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 /// "256 MiB", "1.5 GiB", "512 B": for messages.
 std::string format_size(uint64_t bytes);
 
-} // namespace husk
+} // namespace husk::units

@@ -28,7 +28,7 @@ struct SocketPair {
     }
 };
 
-// Bytes of a well-formed Hello and Ping exchange, so a fake can let SandboxAccess::attach through.
+// Well-formed replies to Hello, Ping and Shutdown, so a fake lets a Sandbox attach and close.
 inline std::vector<uint8_t> greet_reply(Frame const& frame)
 {
     auto message = decode_message(frame, Peer::Host);
@@ -38,6 +38,8 @@ inline std::vector<uint8_t> greet_reply(Frame const& frame)
         return encode_message(0, HelloReply { 1, 0 });
     if (auto* ping = std::get_if<Ping>(&*message))
         return encode_message(0, Pong { ping->nonce });
+    if (std::holds_alternative<Shutdown>(*message))
+        return encode_message(0, Ack {});
     return {};
 }
 

@@ -6,28 +6,28 @@
 namespace husk::cli {
 namespace {
 
-    TEST(JsonString, EscapesQuotesControlsAndBackslashes)
+    TEST(CliJsonString, EscapesQuotesControlsAndBackslashes)
     {
         bool valid;
         EXPECT_EQ(json_string("a\"b\\c\nd\x01", valid), "\"a\\\"b\\\\c\\nd\\u0001\"");
         EXPECT_TRUE(valid);
     }
 
-    TEST(JsonString, ValidUtf8_PassesThrough)
+    TEST(CliJsonString, ValidUtf8_PassesThrough)
     {
         bool valid;
         EXPECT_EQ(json_string("h\xc3\xa9llo", valid), "\"h\xc3\xa9llo\"");
         EXPECT_TRUE(valid);
     }
 
-    TEST(JsonString, InvalidUtf8_IsEscapedPerByte)
+    TEST(CliJsonString, InvalidUtf8_IsEscapedPerByte)
     {
         bool valid;
         EXPECT_EQ(json_string("\xff\xc3", valid), "\"\\u00ff\\u00c3\"");
         EXPECT_FALSE(valid);
     }
 
-    TEST(ResultJson, Exited_HasStatusCodeAndOutput)
+    TEST(CliResultJson, Exited_HasStatusCodeAndOutput)
     {
         RunResult result;
         result.status = RunStatus::Exited;
@@ -43,7 +43,7 @@ namespace {
         EXPECT_NE(json.find("\"boot_ms\":40"), std::string::npos) << json;
     }
 
-    TEST(ErrorJson, CarriesKindAndMessage)
+    TEST(CliErrorJson, CarriesKindAndMessage)
     {
         auto json = error_json(Error { "no \"kvm\"", 0, ErrorKind::VmmStartFailed }, 125);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): sets up a fresh Debian machine, builds the kernels,
-# images and husk, then runs the unit tests and packaging checks, and the lab tests on real KVM
+# images and husk, then runs the unit tests and packaging checks, a short run of every fuzz
+# target, and the lab tests on real KVM
 # (through the lab when this host has no hardware virtualization): the KVM unit tests (wrappers,
 # vCPU threads, Machine with tiny guests) and the Linux boot tests (husk-vmm boots our kernel to
 # husk-init and the job's status comes back).
@@ -15,6 +16,9 @@ start=$(date +%s)
 
 echo ">> unit tests and packaging checks" >&2
 ctest --test-dir "$build" --output-on-failure --label-exclude 'lab' -j"$(nproc)"
+
+echo ">> fuzz: a short run of every libFuzzer target" >&2
+"$repo/tests/fuzz/run-short" "$build-fuzz" 20
 
 echo ">> lab: boots and has a hardware-flavour /dev/kvm" >&2
 "$repo/tests/lab/run" --timeout 300 -- "$repo/tests/lab/check-lab"

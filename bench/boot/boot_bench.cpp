@@ -5,16 +5,15 @@
 // where each exits when husk-init writes its boot marker (husk-vmm --exit-at-boot-marker; QEMU
 // with an isa-debug-exit device on the husk status port). Memory overhead is the VMM's
 // resident set minus the guest-RAM mapping, sampled while the guest idles in a `sleep`.
+#include "bench/common/peer_vm.hpp"
 #include "runtime/base/fd.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fcntl.h>
 #include <optional>
 #include <signal.h>
-#include <spawn.h>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -22,69 +21,22 @@
 #include <unistd.h>
 #include <vector>
 
-extern char** environ;
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using namespace husk::bench;
 
 struct Options {
-    std::string vmm, kernel, initrd, qemu = "qemu-system-x86_64";
+    VmImages images;
     int runs = 20;
-    uint64_t memory_mib = 128;
 };
-
-pid_t spawn(std::vector<std::string> argv, std::string const& output)
-{
-    std::vector<char*> pointers;
-    for (auto& argument : argv)
-        pointers.push_back(argument.data());
-    pointers.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    pid_t pid = -1;
-    int error = posix_spawnp(&pid, pointers[0], &actions, nullptr, pointers.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    return error == 0 ? pid : -1;
-}
-
-std::vector<std::string> husk_command(Options const& options, std::vector<std::string> extra)
-{
-    std::vector<std::string> argv { options.vmm, "--kernel", options.kernel, "--initrd", options.initrd, "--memory",
-        std::to_string(options.memory_mib) + "M" };
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return argv;
-}
-
-enum class ExitAtBootMarker { Yes, No };
-
-std::vector<std::string> qemu_command(Options const& options, ExitAtBootMarker exit_at_marker, std::vector<std::string> extra_cmdline)
-{
-    // Same kernel command line husk-vmm builds with the serial port off; isa-debug-exit sits on
-    // the husk status port so the boot marker write ends QEMU.
-    std::string cmdline = "reboot=k panic=-1 pci=off nomodule i8042.noaux i8042.nomux i8042.dumbkbd tsc=reliable "
-                          "8250.nr_uarts=0 quiet";
-    for (auto& part : extra_cmdline)
-        cmdline += " " + part;
-    std::vector<std::string> argv { options.qemu, "-M", "microvm,x-option-roms=off,rtc=off,isa-serial=off", "-accel", "kvm",
-        "-cpu", "host", "-m", std::to_string(options.memory_mib), "-smp", "1", "-nodefaults", "-no-user-config", "-display",
-        "none", "-no-reboot", "-kernel", options.kernel, "-initrd", options.initrd, "-append", cmdline };
-    if (exit_at_marker == ExitAtBootMarker::Yes)
-        argv.insert(argv.end(), { "-device", "isa-debug-exit,iobase=0xf10,iosize=0x1" });
-    return argv;
-}
 
 std::optional<double> time_to_exit_ms(std::vector<std::string> argv)
 {
     auto start = Clock::now();
-    pid_t pid = spawn(std::move(argv), "/dev/null");
-    if (pid < 0)
+    pid_t pid = spawn_process(std::move(argv), "/dev/null");
+    if (pid < 0 || !wait_process(pid))
         return std::nullopt;
-    int status = 0;
-    waitpid(pid, &status, 0);
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
@@ -114,7 +66,7 @@ std::optional<uint64_t> rss_excluding_guest_kib(pid_t pid, uint64_t guest_bytes)
 
 std::optional<uint64_t> idle_rss_kib(std::vector<std::string> argv, uint64_t guest_bytes)
 {
-    pid_t pid = spawn(std::move(argv), "/dev/null");
+    pid_t pid = spawn_process(std::move(argv), "/dev/null");
     if (pid < 0)
         return std::nullopt;
     // Under the lab's TCG the guest reaches init in a few seconds; sample once it idles.
@@ -123,17 +75,6 @@ std::optional<uint64_t> idle_rss_kib(std::vector<std::string> argv, uint64_t gue
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
     return rss;
-}
-
-struct Summary {
-    double median, p99;
-};
-
-Summary summarize(std::vector<double> samples)
-{
-    std::sort(samples.begin(), samples.end());
-    auto at = [&](double q) { return samples[std::min(samples.size() - 1, static_cast<size_t>(q * (samples.size() - 1) + 0.5))]; };
-    return { at(0.5), at(0.99) };
 }
 
 int usage()
@@ -152,24 +93,24 @@ int main(int argc, char** argv)
         if (i + 1 >= argc)
             return usage();
         std::string value = argv[++i];
-        if (flag == "--vmm") options.vmm = value;
-        else if (flag == "--kernel") options.kernel = value;
-        else if (flag == "--initrd") options.initrd = value;
-        else if (flag == "--qemu") options.qemu = value;
+        if (flag == "--vmm") options.images.vmm = value;
+        else if (flag == "--kernel") options.images.kernel = value;
+        else if (flag == "--initrd") options.images.initrd = value;
+        else if (flag == "--qemu") options.images.qemu = value;
         else if (flag == "--runs") options.runs = std::max(1, std::atoi(value.c_str()));
         else return usage();
     }
-    if (options.vmm.empty() || options.kernel.empty() || options.initrd.empty())
+    if (options.images.vmm.empty() || options.images.kernel.empty() || options.images.initrd.empty())
         return usage();
 
     std::vector<double> husk_boot, qemu_boot, husk_setup;
     for (int run = 0; run < options.runs; ++run) {
         // Alternate the two so drift in the machine affects both alike.
-        if (auto ms = time_to_exit_ms(husk_command(options, { "--exit-at-boot-marker", "--", "true" })))
+        if (auto ms = time_to_exit_ms(husk_command(options.images, { "--exit-at-boot-marker", "--", "true" })))
             husk_boot.push_back(*ms);
-        if (auto ms = time_to_exit_ms(qemu_command(options, ExitAtBootMarker::Yes, { "--", "true" })))
+        if (auto ms = time_to_exit_ms(qemu_command(options.images, { .exit_at_boot_marker = true, .vsock_cid = std::nullopt }, { "true" })))
             qemu_boot.push_back(*ms);
-        if (auto ms = time_to_exit_ms(husk_command(options, { "--exit-before-run", "--", "true" })))
+        if (auto ms = time_to_exit_ms(husk_command(options.images, { "--exit-before-run", "--", "true" })))
             husk_setup.push_back(*ms);
         std::fprintf(stderr, "\rrun %d/%d", run + 1, options.runs);
     }
@@ -179,12 +120,12 @@ int main(int argc, char** argv)
         return 1;
     }
     auto husk = summarize(husk_boot), qemu = summarize(qemu_boot), setup = summarize(husk_setup);
-    uint64_t guest_bytes = options.memory_mib << 20;
-    auto husk_rss = idle_rss_kib(husk_command(options, { "--", "sleep", "60" }), guest_bytes);
-    auto qemu_rss = idle_rss_kib(qemu_command(options, ExitAtBootMarker::No, { "--", "sleep", "60" }), guest_bytes);
+    uint64_t guest_bytes = options.images.memory_mib << 20;
+    auto husk_rss = idle_rss_kib(husk_command(options.images, { "--", "sleep", "60" }), guest_bytes);
+    auto qemu_rss = idle_rss_kib(qemu_command(options.images, {}, { "sleep", "60" }), guest_bytes);
 
     std::printf("boot-to-init (exec -> init's boot marker), %d runs, %llu MiB guest\n", options.runs,
-        static_cast<unsigned long long>(options.memory_mib));
+        static_cast<unsigned long long>(options.images.memory_mib));
     std::printf("  %-22s median %8.1f ms   p99 %8.1f ms\n", "husk-vmm", husk.median, husk.p99);
     std::printf("  %-22s median %8.1f ms   p99 %8.1f ms\n", "qemu -M microvm", qemu.median, qemu.p99);
     std::printf("  ratio husk/qemu        median %8.2f       p99 %8.2f\n", husk.median / qemu.median, husk.p99 / qemu.p99);

@@ -3,6 +3,7 @@
 #include "husk/husk.hpp"
 
 #include <atomic>
+#include <mutex>
 #include <csignal>
 #include <cstdio>
 #include <dirent.h>
@@ -147,27 +148,37 @@ TEST(SdkLab, VmmKilledMidRun_PendingRunFailsWithinOneSecond)
 
 TEST(SdkLab, FourSandboxesConcurrently_EachRunsItsJobs)
 {
-    std::atomic<int> failures { 0 };
+    std::mutex mutex;
+    std::vector<std::string> failures;
+    auto failed = [&](std::string what) {
+        std::lock_guard lock(mutex);
+        failures.push_back(std::move(what));
+    };
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&, t] {
-            auto sandbox = husk::Sandbox::create(lab_options());
+            auto options = lab_options();
+            options.boot_timeout = 180s; // four TCG-nested boots share the lab's two CPUs
+            auto sandbox = husk::Sandbox::create(options);
             if (!sandbox) {
-                ++failures;
+                failed("create " + std::to_string(t) + ": " + sandbox.error().message);
                 return;
             }
             for (int i = 0; i < 3; ++i) {
                 auto tag = std::to_string(t) + "." + std::to_string(i);
                 auto result = sandbox->run({ "echo", tag });
-                if (!result || result->stdout_data != tag + "\n")
-                    ++failures;
+                if (!result)
+                    failed("run " + tag + ": " + result.error().message);
+                else if (result->stdout_data != tag + "\n")
+                    failed("run " + tag + ": stdout '" + result->stdout_data + "'");
             }
         });
     }
     for (auto& thread : threads)
         thread.join();
 
-    EXPECT_EQ(failures.load(), 0);
+    for (auto const& failure : failures)
+        ADD_FAILURE() << failure;
 }
 
 class CliExitStatus : public testing::TestWithParam<std::pair<char const*, int>> { };

@@ -38,7 +38,8 @@ namespace {
         run.add_option("--env,-e", raw.env, "Set NAME=value in the job (NAME alone: copy from here); repeatable");
         run.add_option("--workdir,-w", raw.workdir, "Working directory of the job (absolute)");
         run.add_option("--timeout,-t", raw.timeout, "Kill the job after this long, e.g. 30s, 500ms, 2m");
-        run.add_option("--boot-timeout", raw.boot_timeout, "How long to wait for the VM to come up")->default_val("30s");
+        run.add_option("--boot-timeout", raw.boot_timeout, "How long to wait for the VM to come up")
+            ->default_val("30s");
         run.add_option("--rootfs", raw.rootfs, "Root filesystem image (not supported yet)");
         run.add_option("--kernel", raw.kernel, "Guest kernel (default: the built or installed one)");
         run.add_option("--initrd", raw.initrd, "Guest initramfs (default: the built or installed one)");
@@ -129,7 +130,8 @@ Result<Command> parse_command_line(std::vector<std::string> const& argv)
             return fail(ErrorKind::BadConfig, "husk run: unexpected '" + remaining.front() + "' before --");
         // CLI11 stops at the first word it does not know; an unknown option is a mistake, not a job.
         if (!remaining.empty() && remaining.front().starts_with("-"))
-            return fail(ErrorKind::BadConfig, "husk run: unknown option '" + remaining.front() + "' (see husk run --help)");
+            return fail(
+                ErrorKind::BadConfig, "husk run: unknown option '" + remaining.front() + "' (see husk run --help)");
         remaining.insert(remaining.end(), job.begin(), job.end());
         command.kind = CommandKind::Run;
         command.run = TRY(finish_run(std::move(raw), std::move(remaining)));

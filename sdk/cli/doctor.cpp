@@ -18,7 +18,7 @@ namespace {
 
     bool exists(std::string const& path)
     {
-        struct stat info {};
+        struct stat info { };
         return stat(path.c_str(), &info) == 0;
     }
 
@@ -30,7 +30,8 @@ namespace {
             return { Verdict::Ok, "/dev/kvm", "readable and writable" };
         }
         if (errno == ENOENT)
-            return { Verdict::Fail, "/dev/kvm", "missing: load kvm_intel or kvm_amd (modprobe), or enable virtualization in the firmware" };
+            return { Verdict::Fail, "/dev/kvm",
+                "missing: load kvm_intel or kvm_amd (modprobe), or enable virtualization in the firmware" };
         if (errno == EACCES)
             return { Verdict::Fail, "/dev/kvm",
                 "permission denied: add this user to the kvm group (usermod -aG kvm $USER) and log in again" };
@@ -42,7 +43,8 @@ namespace {
         auto assets = detail::resolve_assets({});
         if (!assets)
             return { Verdict::Fail, "assets", assets.error().message };
-        return { Verdict::Ok, "assets", "husk-vmm " + assets->vmm + ", kernel " + assets->kernel + ", initramfs " + assets->initrd };
+        return { Verdict::Ok, "assets",
+            "husk-vmm " + assets->vmm + ", kernel " + assets->kernel + ", initramfs " + assets->initrd };
     }
 
     Finding check_io_uring()
@@ -56,8 +58,10 @@ namespace {
         if (errno == ENOSYS)
             return { Verdict::Fail, "io_uring", "not in this kernel (needs CONFIG_IO_URING, Linux 5.10 or later)" };
         if (errno == EPERM)
-            return { Verdict::Fail, "io_uring", "disabled: set sysctl kernel.io_uring_disabled=0 (or allow this user's group)" };
-        return { Verdict::Fail, "io_uring", Error::from_errno("io_uring_setup").message + " (a container's seccomp profile may block it)" };
+            return { Verdict::Fail, "io_uring",
+                "disabled: set sysctl kernel.io_uring_disabled=0 (or allow this user's group)" };
+        return { Verdict::Fail, "io_uring",
+            Error::from_errno("io_uring_setup").message + " (a container's seccomp profile may block it)" };
     }
 
     Finding check_seccomp()
@@ -66,7 +70,8 @@ namespace {
             return { Verdict::Fail, "seccomp", "not available: the kernel needs CONFIG_SECCOMP_FILTER" };
         auto actions = read_file("/proc/sys/kernel/seccomp/actions_avail", 4096);
         if (actions && actions->find("kill_process") == std::string::npos)
-            return { Verdict::Warn, "seccomp", "no kill_process action: the VMM's filter falls back to killing one thread" };
+            return { Verdict::Warn, "seccomp",
+                "no kill_process action: the VMM's filter falls back to killing one thread" };
         return { Verdict::Ok, "seccomp", "filters available" };
     }
 
@@ -74,13 +79,15 @@ namespace {
     {
         auto controllers = read_file("/sys/fs/cgroup/cgroup.controllers", 4096);
         if (!controllers)
-            return { Verdict::Warn, "cgroups", "no cgroup v2 hierarchy at /sys/fs/cgroup: VMs run without resource limits" };
+            return { Verdict::Warn, "cgroups",
+                "no cgroup v2 hierarchy at /sys/fs/cgroup: VMs run without resource limits" };
         std::string list = *controllers;
         while (!list.empty() && list.back() == '\n')
             list.pop_back();
         if (access("/sys/fs/cgroup", W_OK) != 0)
             return { Verdict::Warn, "cgroups",
-                "cgroup v2 (" + list + ") but not writable here: delegate a subtree (systemd Delegate=yes) for limits" };
+                "cgroup v2 (" + list
+                    + ") but not writable here: delegate a subtree (systemd Delegate=yes) for limits" };
         return { Verdict::Ok, "cgroups", "cgroup v2, controllers: " + list };
     }
 

@@ -12,7 +12,11 @@ namespace {
         size_t i = 0;
         while (i < text.size()) {
             auto byte = static_cast<unsigned char>(text[i]);
-            size_t length = byte < 0x80 ? 1 : (byte >> 5) == 0x6 ? 2 : (byte >> 4) == 0xe ? 3 : (byte >> 3) == 0x1e ? 4 : 0;
+            size_t length = byte < 0x80 ? 1
+                : (byte >> 5) == 0x6    ? 2
+                : (byte >> 4) == 0xe    ? 3
+                : (byte >> 3) == 0x1e   ? 4
+                                        : 0;
             if (length == 0 || i + length > text.size())
                 return false;
             for (size_t k = 1; k < length; ++k) {
@@ -87,8 +91,8 @@ std::string json_string(std::string_view bytes, bool& was_valid_utf8)
 
 std::string result_json(RunResult const& result, int exit_status, std::chrono::milliseconds boot_time)
 {
-    std::string json = "{\"exit_status\":" + std::to_string(exit_status) + ",\"status\":\"" + status_name(result.status)
-        + "\"";
+    std::string json
+        = "{\"exit_status\":" + std::to_string(exit_status) + ",\"status\":\"" + status_name(result.status) + "\"";
     if (result.status == RunStatus::Exited)
         json += ",\"exit_code\":" + std::to_string(result.exit_code);
     if (result.signal != 0)

@@ -70,7 +70,8 @@ namespace {
         bool stdin_open = true;
         std::vector<uint8_t> buffer(stdin_chunk);
         for (;;) {
-            pollfd fds[3] = { { done_fd, POLLIN, 0 }, { signal_fd, POLLIN, 0 }, { stdin_open ? STDIN_FILENO : -1, POLLIN, 0 } };
+            pollfd fds[3]
+                = { { done_fd, POLLIN, 0 }, { signal_fd, POLLIN, 0 }, { stdin_open ? STDIN_FILENO : -1, POLLIN, 0 } };
             if (poll(fds, 3, -1) < 0 && errno != EINTR)
                 return Ending::JobEnded;
             if (fds[0].revents)

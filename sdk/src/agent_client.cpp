@@ -29,7 +29,8 @@ Result<std::unique_ptr<AgentClient>> AgentClient::create(Fd stream, int watch_fd
     auto wake = TRY(EventFd::create());
     if (!explain)
         explain = [](Error reason) { return reason; };
-    auto client = std::unique_ptr<AgentClient>(new AgentClient(std::move(stream), watch_fd, std::move(explain), std::move(wake)));
+    auto client = std::unique_ptr<AgentClient>(
+        new AgentClient(std::move(stream), watch_fd, std::move(explain), std::move(wake)));
     client->m_reader = std::thread([raw = client.get()] { raw->read_loop(); });
     return client;
 }
@@ -248,8 +249,8 @@ static Result<T> expect(Result<Message> reply, char const* request)
         return *typed;
     if (auto* error = std::get_if<ErrorReply>(&*reply))
         return fail(ErrorKind::Guest, std::string(request) + " refused by the agent: " + error->message);
-    return fail(ErrorKind::AgentDisconnected,
-        std::string("the agent answered ") + request + " with " + name_of(*reply));
+    return fail(
+        ErrorKind::AgentDisconnected, std::string("the agent answered ") + request + " with " + name_of(*reply));
 }
 
 Result<HelloReply> AgentClient::hello(Deadline deadline)

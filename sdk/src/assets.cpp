@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #ifndef HUSK_BUILD_ASSETS_DIR
-#    define HUSK_BUILD_ASSETS_DIR ""
+#define HUSK_BUILD_ASSETS_DIR ""
 #endif
 #ifndef HUSK_BUILD_VMM_PATH
-#    define HUSK_BUILD_VMM_PATH ""
+#define HUSK_BUILD_VMM_PATH ""
 #endif
 
 namespace husk::detail {
@@ -18,7 +18,7 @@ namespace {
 
     bool is_regular_file(std::string const& path)
     {
-        struct stat info {};
+        struct stat info { };
         return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
     }
 
@@ -60,8 +60,8 @@ namespace {
 std::vector<std::string> asset_directories()
 {
     std::vector<std::string> directories;
-    for (auto const& directory : { environment("HUSK_ASSETS_DIR"), std::string(HUSK_BUILD_ASSETS_DIR),
-             std::string(installed_dir) }) {
+    for (auto const& directory :
+        { environment("HUSK_ASSETS_DIR"), std::string(HUSK_BUILD_ASSETS_DIR), std::string(installed_dir) }) {
         if (!directory.empty())
             directories.push_back(directory);
     }
@@ -71,8 +71,8 @@ std::vector<std::string> asset_directories()
 std::vector<std::string> vmm_candidates()
 {
     std::vector<std::string> candidates;
-    for (auto const& path : { environment("HUSK_VMM"), std::string(HUSK_BUILD_VMM_PATH),
-             std::string(installed_dir) + "/husk-vmm" }) {
+    for (auto const& path :
+        { environment("HUSK_VMM"), std::string(HUSK_BUILD_VMM_PATH), std::string(installed_dir) + "/husk-vmm" }) {
         if (!path.empty())
             candidates.push_back(path);
     }

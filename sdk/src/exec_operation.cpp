@@ -53,8 +53,8 @@ void ExecOperation::take_output(Output const& output)
     std::lock_guard lock(m_mutex);
     auto& kept = is_stdout ? m_result.stdout_data : m_result.stderr_data;
     auto& truncated = is_stdout ? m_result.stdout_truncated : m_result.stderr_truncated;
-    uint64_t room = m_output_limit == 0 ? output.data.size()
-                                        : (kept.size() >= m_output_limit ? 0 : m_output_limit - kept.size());
+    uint64_t room
+        = m_output_limit == 0 ? output.data.size() : (kept.size() >= m_output_limit ? 0 : m_output_limit - kept.size());
     size_t taken = static_cast<size_t>(std::min<uint64_t>(room, output.data.size()));
     kept.append(output.data.begin(), output.data.begin() + static_cast<std::ptrdiff_t>(taken));
     if (taken < output.data.size())

@@ -11,7 +11,7 @@ int docker_exit_status(RunResult const& result)
     case RunStatus::Signaled:
     case RunStatus::TimedOut:
         return result.signal > 0 && result.signal < 128 ? exit_status_signal_base + result.signal
-                                                          : exit_status_runtime_error;
+                                                        : exit_status_runtime_error;
     case RunStatus::SpawnFailed:
         switch (result.spawn_error) {
         case SpawnErrorKind::NotFound:

@@ -22,7 +22,8 @@ Result<uint32_t> parse_connect_reply(std::string_view line)
     if (line.size() > max_connect_reply_size)
         return fail(ErrorKind::AgentDisconnected, "hybrid-vsock reply too long: " + shown());
     if (line.size() < 5 || line.substr(0, 3) != "OK " || line.back() != '\n')
-        return fail(ErrorKind::AgentDisconnected, "unexpected hybrid-vsock reply " + shown() + " (expected 'OK <port>')");
+        return fail(
+            ErrorKind::AgentDisconnected, "unexpected hybrid-vsock reply " + shown() + " (expected 'OK <port>')");
     auto digits = line.substr(3, line.size() - 4);
     uint64_t port = 0;
     for (char c : digits) {
@@ -45,8 +46,8 @@ namespace {
 
 } // namespace
 
-Result<Fd> connect_hybrid_vsock(std::string const& socket_path, uint32_t port,
-    std::chrono::steady_clock::time_point deadline, ConnectStage& stage)
+Result<Fd> connect_hybrid_vsock(
+    std::string const& socket_path, uint32_t port, std::chrono::steady_clock::time_point deadline, ConnectStage& stage)
 {
     stage = ConnectStage::Failed;
     sockaddr_un address {};
@@ -81,8 +82,8 @@ Result<Fd> connect_hybrid_vsock(std::string const& socket_path, uint32_t port,
             continue;
         if (got <= 0) {
             stage = ConnectStage::NoListener;
-            return fail(ErrorKind::GuestNotReady, "the VMM closed the connection: nothing listens on guest port "
-                    + std::to_string(port) + " yet");
+            return fail(ErrorKind::GuestNotReady,
+                "the VMM closed the connection: nothing listens on guest port " + std::to_string(port) + " yet");
         }
         reply.push_back(byte);
     }

@@ -25,7 +25,8 @@ enum class ConnectStage : uint8_t {
     Failed, // anything else
 };
 
-// One attempt, bounded by `deadline`; on failure `stage_on_failure` says whether to retry. The returned stream is blocking, close-on-exec.
+// One attempt, bounded by `deadline`; on failure `stage_on_failure` says whether to retry. The returned stream is
+// blocking, close-on-exec.
 Result<Fd> connect_hybrid_vsock(std::string const& socket_path, uint32_t port,
     std::chrono::steady_clock::time_point deadline, ConnectStage& stage_on_failure);
 

@@ -29,7 +29,8 @@ namespace {
             return fail(ErrorKind::BadConfig,
                 "vcpus must be 1.." + std::to_string(max_vcpus) + ", not " + std::to_string(options.vcpus));
         if (options.memory_bytes < min_memory || options.memory_bytes > max_memory)
-            return fail(ErrorKind::BadConfig, "memory must be 32 MiB..64 GiB, not " + units::format_size(options.memory_bytes));
+            return fail(
+                ErrorKind::BadConfig, "memory must be 32 MiB..64 GiB, not " + units::format_size(options.memory_bytes));
         if (options.memory_bytes % page_size != 0)
             return fail(ErrorKind::BadConfig, "memory must be a multiple of 4 KiB");
         if (options.boot_timeout <= 0ms)
@@ -44,7 +45,8 @@ namespace {
         }
         if (!options.rootfs_path.empty())
             return fail(ErrorKind::BadConfig,
-                "rootfs images are not supported yet: husk-vmm has no disk option so far (" + options.rootfs_path + ")");
+                "rootfs images are not supported yet: husk-vmm has no disk option so far (" + options.rootfs_path
+                    + ")");
         return {};
     }
 
@@ -62,8 +64,8 @@ namespace {
     }
 
     // Connects through the VMM's socket, retrying while the VMM or the agent is still starting.
-    Result<Fd> wait_for_agent(SandboxState const& state, std::string const& socket_path,
-        std::chrono::steady_clock::time_point deadline)
+    Result<Fd> wait_for_agent(
+        SandboxState const& state, std::string const& socket_path, std::chrono::steady_clock::time_point deadline)
     {
         Error last { "nothing tried", 0, ErrorKind::GuestNotReady };
         while (std::chrono::steady_clock::now() < deadline) {
@@ -112,8 +114,8 @@ Result<Sandbox> Sandbox::create(SandboxOptions options)
     auto socket_path = *state->temp_dir / "vsock.sock";
     state->log_path = *state->temp_dir / "vmm.log";
     state->report_path = *state->temp_dir / "report.json";
-    state->vmm.emplace(TRY(detail::VmmChild::spawn(
-        vmm_argv(assets, state->options, socket_path, state->report_path), state->log_path)));
+    state->vmm.emplace(TRY(
+        detail::VmmChild::spawn(vmm_argv(assets, state->options, socket_path, state->report_path), state->log_path)));
 
     auto stream = TRY(wait_for_agent(*state, socket_path, deadline));
     auto* raw_state = state.get();

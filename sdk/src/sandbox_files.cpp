@@ -42,7 +42,8 @@ namespace {
     // Runs one request: registers a reply queue, sends `first`, then `more` (further chunks).
     struct Request {
         std::shared_ptr<detail::AgentClient> client;
-        std::shared_ptr<detail::ReplyOperation> operation { std::make_shared<detail::ReplyOperation>(detail::is_final_reply) };
+        std::shared_ptr<detail::ReplyOperation> operation { std::make_shared<detail::ReplyOperation>(
+            detail::is_final_reply) };
         uint32_t id { 0 };
 
         Result<void> begin(Message const& first)
@@ -118,7 +119,8 @@ Result<std::string> Sandbox::read_file(std::string const& path, uint64_t max_siz
         contents.append(chunk.begin(), chunk.end());
     }));
     if (too_big)
-        return fail(ErrorKind::BadConfig, "read " + path + ": larger than the " + std::to_string(max_size) + "-byte limit");
+        return fail(
+            ErrorKind::BadConfig, "read " + path + ": larger than the " + std::to_string(max_size) + "-byte limit");
     return contents;
 }
 
@@ -133,8 +135,8 @@ Result<FileInfo> Sandbox::stat(std::string const& path)
     auto* info = std::get_if<StatReply>(&reply);
     if (!info)
         return fail(ErrorKind::AgentDisconnected, "stat " + path + ": unexpected reply from the agent");
-    static constexpr FileType types[] = { FileType::Other, FileType::Regular, FileType::Directory, FileType::Symlink,
-        FileType::Other };
+    static constexpr FileType types[]
+        = { FileType::Other, FileType::Regular, FileType::Directory, FileType::Symlink, FileType::Other };
     auto kind = static_cast<size_t>(info->kind);
     return FileInfo { kind < std::size(types) ? types[kind] : FileType::Other, info->size, info->mode,
         std::chrono::nanoseconds(info->mtime_ns) };

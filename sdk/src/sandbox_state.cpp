@@ -57,7 +57,8 @@ Error SandboxState::explain(Error reason) const
     if (!exit && reason.kind != ErrorKind::GuestNotReady && vmm->wait_exit(death_grace))
         exit = vmm->peek_exit();
     if (exit)
-        return vm_died_error(*exit, reason.kind == ErrorKind::GuestNotReady ? "during boot" : "while the sandbox was in use");
+        return vm_died_error(
+            *exit, reason.kind == ErrorKind::GuestNotReady ? "during boot" : "while the sandbox was in use");
     if (reason.kind == ErrorKind::GuestNotReady)
         reason.message = with_log(std::move(reason.message), log_path, options.log_lines_in_errors);
     return reason;

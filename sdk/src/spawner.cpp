@@ -2,8 +2,8 @@
 // purpose: destroying them at exit would race with the thread, and the process is ending anyway.
 #include "sdk/src/spawner.hpp"
 
-#include <csignal>
 #include <condition_variable>
+#include <csignal>
 #include <deque>
 #include <mutex>
 #include <thread>

@@ -40,7 +40,8 @@ namespace {
         auto unit = text.substr(digits);
         if (!unit.empty() && (unit[0] == '.' || unit[0] == ','))
             return fail(ErrorKind::BadConfig,
-                std::string("invalid ") + what + " '" + std::string(text) + "': whole numbers only (use a smaller unit)");
+                std::string("invalid ") + what + " '" + std::string(text)
+                    + "': whole numbers only (use a smaller unit)");
         return std::pair { value, unit };
     }
 
@@ -70,7 +71,8 @@ Result<uint64_t> parse_size(std::string_view text)
             return scale(value, candidate.factor, text, "size");
     }
     return fail(ErrorKind::BadConfig,
-        "invalid size '" + std::string(text) + "': unknown unit '" + std::string(unit_text) + "' (use B, K, M, G or T)");
+        "invalid size '" + std::string(text) + "': unknown unit '" + std::string(unit_text)
+            + "' (use B, K, M, G or T)");
 }
 
 Result<std::chrono::milliseconds> parse_duration(std::string_view text)

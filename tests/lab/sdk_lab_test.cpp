@@ -3,13 +3,13 @@
 #include "husk/husk.hpp"
 
 #include <atomic>
-#include <mutex>
 #include <csignal>
 #include <cstdio>
 #include <dirent.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <mutex>
 #include <random>
 #include <sys/wait.h>
 #include <thread>

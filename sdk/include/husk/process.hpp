@@ -15,7 +15,7 @@
 namespace husk {
 
 namespace detail {
-class ExecOperation;
+    class ExecOperation;
 }
 
 class Process {

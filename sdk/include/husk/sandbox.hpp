@@ -24,8 +24,8 @@
 namespace husk {
 
 namespace detail {
-struct SandboxState;
-struct SandboxAccess;
+    struct SandboxState;
+    struct SandboxAccess;
 }
 
 enum class FileType : uint8_t { Regular, Directory, Symlink, Other };
@@ -45,6 +45,7 @@ public:
     /// Boots a VM and waits for its agent. Errors: BadConfig, VmmStartFailed, GuestNotReady.
     static Result<Sandbox> create(SandboxOptions options = {});
 
+    /// A moved-from Sandbox may only be destroyed or assigned to.
     Sandbox(Sandbox&&) noexcept;
     Sandbox& operator=(Sandbox&&) noexcept;
     Sandbox(Sandbox const&) = delete;

@@ -137,8 +137,9 @@ namespace {
     TEST(AgentClient, ConnectionLevelErrorReply_FailsTheConnection)
     {
         SocketPair pair;
-        FakeAgent agent(std::move(pair.agent),
-            [](Frame const&) { return encode_message(0, ErrorReply { ErrorCode::Protocol, "you broke it" }); });
+        FakeAgent agent(std::move(pair.agent), [](Frame const&) {
+            return encode_message(0, ErrorReply { ErrorCode::Protocol, "you broke it" });
+        });
         auto client = client_for(std::move(pair.host));
 
         auto ping = client->ping(soon());
@@ -172,8 +173,9 @@ namespace {
         FakeAgent agent(std::move(pair.agent), [](Frame const&) { return std::vector<uint8_t> {}; });
         auto vmm_died = EventFd::create();
         ASSERT_TRUE(vmm_died);
-        auto client = client_for(std::move(pair.host), vmm_died->fd(),
-            [](Error reason) { return Error { "VM gone: " + reason.message, 0, reason.kind }; });
+        auto client = client_for(std::move(pair.host), vmm_died->fd(), [](Error reason) {
+            return Error { "VM gone: " + reason.message, 0, reason.kind };
+        });
         std::thread killer([&] {
             std::this_thread::sleep_for(50ms);
             (void)vmm_died->signal();

@@ -79,8 +79,8 @@ namespace {
 
     TEST(CliOptions, ErrorMessages_AreOneLine)
     {
-        for (auto const& message : { error_of({ "run", "--memory", "x", "--", "true" }), error_of({ "run" }),
-                 error_of({ "run", "--bogus" }) })
+        for (auto const& message :
+            { error_of({ "run", "--memory", "x", "--", "true" }), error_of({ "run" }), error_of({ "run", "--bogus" }) })
             EXPECT_EQ(message.find('\n'), std::string::npos) << message;
     }
 

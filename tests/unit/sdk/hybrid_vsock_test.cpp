@@ -100,7 +100,8 @@ namespace {
     TEST(ConnectHybridVsock, NoSocket_IsNoSocket)
     {
         ConnectStage stage;
-        auto stream = connect_hybrid_vsock("/nonexistent/husk.sock", 1024, std::chrono::steady_clock::now() + 1s, stage);
+        auto stream
+            = connect_hybrid_vsock("/nonexistent/husk.sock", 1024, std::chrono::steady_clock::now() + 1s, stage);
 
         ASSERT_FALSE(stream);
         EXPECT_EQ(stage, ConnectStage::NoSocket);

@@ -47,7 +47,8 @@ namespace {
     {
         auto json = error_json(Error { "no \"kvm\"", 0, ErrorKind::VmmStartFailed }, 125);
 
-        EXPECT_EQ(json, "{\"exit_status\":125,\"error\":{\"kind\":\"vmm-start-failed\",\"message\":\"no \\\"kvm\\\"\"}}");
+        EXPECT_EQ(
+            json, "{\"exit_status\":125,\"error\":{\"kind\":\"vmm-start-failed\",\"message\":\"no \\\"kvm\\\"\"}}");
     }
 
 } // namespace

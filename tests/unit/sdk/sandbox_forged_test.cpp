@@ -40,7 +40,8 @@ namespace {
         auto sandbox = hostile(agent, [](uint32_t id) {
             std::vector<uint8_t> bytes;
             for (int i = 0; i < 20; ++i)
-                bytes = concat(std::move(bytes), encode_message(id, Output { OutputStream::Stdout, std::vector<uint8_t>(4096, 'a') }));
+                bytes = concat(std::move(bytes),
+                    encode_message(id, Output { OutputStream::Stdout, std::vector<uint8_t>(4096, 'a') }));
             // Exited claims nothing was truncated: the host knows better.
             return concat(std::move(bytes), encode_message(id, Exited { ExitKind::Code, 0, false, false, 5 }));
         });
@@ -58,8 +59,9 @@ namespace {
     TEST(SandboxForged, ErrorReplyToExec_IsAGuestError)
     {
         std::optional<FakeAgent> agent;
-        auto sandbox = hostile(
-            agent, [](uint32_t id) { return encode_message(id, ErrorReply { ErrorCode::NoSpace, "too many jobs" }); });
+        auto sandbox = hostile(agent, [](uint32_t id) {
+            return encode_message(id, ErrorReply { ErrorCode::NoSpace, "too many jobs" });
+        });
         ASSERT_TRUE(sandbox);
 
         auto result = sandbox->run({ "true" });
@@ -89,7 +91,9 @@ namespace {
     TEST(SandboxForged, WrongStatKind_MapsToOther)
     {
         std::optional<FakeAgent> agent;
-        auto sandbox = hostile(agent, [](uint32_t id) { return encode_message(id, StatReply { FileKind::Other, 1, 0, 0 }); });
+        auto sandbox = hostile(agent, [](uint32_t id) {
+            return encode_message(id, StatReply { FileKind::Other, 1, 0, 0 });
+        });
         ASSERT_TRUE(sandbox);
 
         auto info = sandbox->stat("/x");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <type_traits>
@@ -12,9 +13,24 @@
 
 namespace husk {
 
+// What kind of failure an Error is, for callers that react differently to each (the SDK's
+// users: retry when the guest was not ready, recreate the sandbox when its VM died). Runtime code
+// leaves Other; the SDK sets the rest (sdk/include/husk/error.hpp names them).
+enum class ErrorKind : uint8_t {
+    Other = 0,
+    BadConfig, // invalid options, missing assets: fix the call, retrying will not help
+    VmmStartFailed, // husk-vmm could not be started or exited before the guest was up
+    GuestNotReady, // the agent did not answer before the boot deadline
+    AgentDisconnected, // the agent connection closed or broke the protocol
+    VmDied, // the VMM exited (guest panic, killed, out of memory) while in use
+    Timeout, // a host-side deadline passed
+    Guest, // the agent refused the request (file not found, bad argument, ...)
+};
+
 struct Error {
     std::string message;
     int errno_value { 0 }; // 0 when the error did not come from a system call
+    ErrorKind kind { ErrorKind::Other };
 
     static Error from_errno(std::string what, int err = errno)
     {
@@ -38,6 +54,10 @@ private:
 
 inline Unexpected<Error> unexpected(Error error) { return Unexpected<Error>(std::move(error)); }
 inline Unexpected<Error> fail(std::string message) { return unexpected(Error { std::move(message), 0 }); }
+inline Unexpected<Error> fail(ErrorKind kind, std::string message)
+{
+    return unexpected(Error { std::move(message), 0, kind });
+}
 inline Unexpected<Error> fail_errno(std::string what, int err = errno)
 {
     return unexpected(Error::from_errno(std::move(what), err));

@@ -1,0 +1,145 @@
+// The C ABI over the C++ SDK: handles are heap objects holding the C++ values.
+#include "sdk/c/husk.h"
+
+#include "husk/exit_status.hpp"
+#include "husk/sandbox.hpp"
+#include "husk/version.hpp"
+
+#include <new>
+#include <string>
+
+struct husk_sandbox {
+    husk::Sandbox sandbox;
+};
+struct husk_result {
+    husk::RunResult result;
+};
+struct husk_error {
+    husk::Error error;
+};
+
+namespace {
+
+int report(husk::Error error, husk_error** out)
+{
+    if (out)
+        *out = new (std::nothrow) husk_error { std::move(error) };
+    return -1;
+}
+
+std::string text(char const* value) { return value ? value : ""; }
+
+// Fields beyond what the caller's struct version has are read as zero.
+template<typename Config, typename Field>
+bool has_field(Config const* config, Field Config::*field)
+{
+    auto offset = reinterpret_cast<size_t>(&(static_cast<Config const*>(nullptr)->*field));
+    return config && config->size >= offset + sizeof(Field);
+}
+
+} // namespace
+
+extern "C" {
+
+int husk_sandbox_create(husk_sandbox_config const* config, husk_sandbox** sandbox, husk_error** error)
+{
+    if (!sandbox)
+        return report({ "husk_sandbox_create: sandbox is NULL", 0, husk::ErrorKind::BadConfig }, error);
+    husk::SandboxOptions options;
+    if (has_field(config, &husk_sandbox_config::vmm_path))
+        options.vmm_path = text(config->vmm_path);
+    if (has_field(config, &husk_sandbox_config::kernel_path))
+        options.kernel_path = text(config->kernel_path);
+    if (has_field(config, &husk_sandbox_config::initrd_path))
+        options.initrd_path = text(config->initrd_path);
+    if (has_field(config, &husk_sandbox_config::vcpus) && config->vcpus)
+        options.vcpus = config->vcpus;
+    if (has_field(config, &husk_sandbox_config::memory_bytes) && config->memory_bytes)
+        options.memory_bytes = config->memory_bytes;
+    if (has_field(config, &husk_sandbox_config::boot_timeout_ms) && config->boot_timeout_ms)
+        options.boot_timeout = std::chrono::milliseconds(config->boot_timeout_ms);
+    auto created = husk::Sandbox::create(std::move(options));
+    if (!created)
+        return report(std::move(created).error(), error);
+    *sandbox = new (std::nothrow) husk_sandbox { std::move(*created) };
+    return *sandbox ? 0 : report({ "out of memory" }, error);
+}
+
+int husk_sandbox_run(husk_sandbox* sandbox, char const* const* argv, size_t argc, husk_run_config const* config,
+    husk_result** result, husk_error** error)
+{
+    if (!sandbox || !result || (!argv && argc))
+        return report({ "husk_sandbox_run: NULL argument", 0, husk::ErrorKind::BadConfig }, error);
+    std::vector<std::string> arguments;
+    for (size_t i = 0; i < argc; ++i)
+        arguments.push_back(text(argv[i]));
+    husk::RunOptions options;
+    if (has_field(config, &husk_run_config::env_count) && config->env) {
+        for (size_t i = 0; i < config->env_count; ++i)
+            options.env.push_back(text(config->env[i]));
+    }
+    if (has_field(config, &husk_run_config::workdir))
+        options.workdir = text(config->workdir);
+    if (has_field(config, &husk_run_config::timeout_ms) && config->timeout_ms)
+        options.timeout = std::chrono::milliseconds(config->timeout_ms);
+    if (has_field(config, &husk_run_config::stdin_size) && config->stdin_data)
+        options.stdin_data.assign(static_cast<char const*>(config->stdin_data), config->stdin_size);
+    auto ran = sandbox->sandbox.run(std::move(arguments), options);
+    if (!ran)
+        return report(std::move(ran).error(), error);
+    *result = new (std::nothrow) husk_result { std::move(*ran) };
+    return *result ? 0 : report({ "out of memory" }, error);
+}
+
+int husk_sandbox_write_file(
+    husk_sandbox* sandbox, char const* path, void const* data, size_t size, uint32_t mode, husk_error** error)
+{
+    if (!sandbox || !path || (!data && size))
+        return report({ "husk_sandbox_write_file: NULL argument", 0, husk::ErrorKind::BadConfig }, error);
+    auto written = sandbox->sandbox.write_file(path, std::string_view(static_cast<char const*>(data), size), mode);
+    return written ? 0 : report(std::move(written).error(), error);
+}
+
+void husk_sandbox_destroy(husk_sandbox* sandbox) { delete sandbox; }
+
+husk_run_status husk_result_status(husk_result const* result)
+{
+    return static_cast<husk_run_status>(static_cast<int>(result->result.status));
+}
+int husk_result_exit_code(husk_result const* result) { return result->result.exit_code; }
+int husk_result_signal(husk_result const* result) { return result->result.signal; }
+int husk_result_exit_status(husk_result const* result) { return husk::docker_exit_status(result->result); }
+char const* husk_result_stdout(husk_result const* result, size_t* size)
+{
+    if (size)
+        *size = result->result.stdout_data.size();
+    return result->result.stdout_data.c_str();
+}
+char const* husk_result_stderr(husk_result const* result, size_t* size)
+{
+    if (size)
+        *size = result->result.stderr_data.size();
+    return result->result.stderr_data.c_str();
+}
+int husk_result_stdout_truncated(husk_result const* result) { return result->result.stdout_truncated; }
+int husk_result_stderr_truncated(husk_result const* result) { return result->result.stderr_truncated; }
+uint64_t husk_result_duration_us(husk_result const* result)
+{
+    return static_cast<uint64_t>(result->result.guest_duration.count());
+}
+void husk_result_free(husk_result* result) { delete result; }
+
+enum husk_error_kind husk_error_kind(husk_error const* error)
+{
+    return static_cast<enum husk_error_kind>(static_cast<int>(error->error.kind));
+}
+char const* husk_error_message(husk_error const* error) { return error->error.message.c_str(); }
+void husk_error_free(husk_error* error) { delete error; }
+
+char const* husk_version(void)
+{
+    static std::string const version(husk::version());
+    return version.c_str();
+}
+
+} // extern "C"

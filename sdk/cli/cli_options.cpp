@@ -1,0 +1,148 @@
+// CLI11 definitions of the husk commands. CLI11 reports problems by exception; they are caught
+// here and turned into Results, so nothing else in the CLI deals with exceptions.
+#include "sdk/cli/cli_options.hpp"
+
+#include "husk/units.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+
+namespace husk::cli {
+
+namespace {
+
+    constexpr char const* run_description = "Run a command in a fresh micro-VM and remove the VM afterwards. "
+                                            "stdin, stdout and stderr pass through; the exit status is the "
+                                            "command's (125 husk failed, 126 cannot execute, 127 not found, "
+                                            "128+N killed by signal N).";
+
+    struct RawRun {
+        unsigned vcpus { 1 };
+        std::string memory { "256M" };
+        std::vector<std::string> env;
+        std::string workdir;
+        std::string timeout;
+        std::string boot_timeout { "30s" };
+        std::string rootfs;
+        std::string kernel;
+        std::string initrd;
+        std::string vmm;
+        bool json { false };
+        bool quiet { false };
+    };
+
+    void define_run(CLI::App& run, RawRun& raw)
+    {
+        run.add_option("--vcpus", raw.vcpus, "Virtual CPUs (1-32)")->default_val(1)->check(CLI::Range(1, 32));
+        run.add_option("--memory,-m", raw.memory, "Guest memory, e.g. 256M, 1G")->default_val("256M");
+        run.add_option("--env,-e", raw.env, "Set NAME=value in the job (NAME alone: copy from here); repeatable");
+        run.add_option("--workdir,-w", raw.workdir, "Working directory of the job (absolute)");
+        run.add_option("--timeout,-t", raw.timeout, "Kill the job after this long, e.g. 30s, 500ms, 2m");
+        run.add_option("--boot-timeout", raw.boot_timeout, "How long to wait for the VM to come up")
+            ->default_val("30s");
+        run.add_option("--rootfs", raw.rootfs, "Root filesystem image (not supported yet)");
+        run.add_option("--kernel", raw.kernel, "Guest kernel (default: the built or installed one)");
+        run.add_option("--initrd", raw.initrd, "Guest initramfs (default: the built or installed one)");
+        run.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");
+        run.add_flag("--json", raw.json, "Print one JSON result object instead of streaming the output");
+        run.add_flag("--quiet,-q", raw.quiet, "No husk messages on stderr, only the job's output");
+        run.prefix_command(); // the first non-option starts the job's argv
+        run.footer("Example: husk run --memory 512M -e NAME=world -- sh -c 'echo hello $NAME'");
+    }
+
+    Result<RunCommand> finish_run(RawRun raw, std::vector<std::string> argv)
+    {
+        RunCommand command;
+        command.argv = std::move(argv);
+        if (command.argv.empty())
+            return fail(ErrorKind::BadConfig, "husk run: no command given (husk run [OPTIONS] -- CMD ARGS...)");
+        command.sandbox.vcpus = raw.vcpus;
+        command.sandbox.memory_bytes = TRY_CONTEXT(units::parse_size(raw.memory), "--memory");
+        command.sandbox.boot_timeout = TRY_CONTEXT(units::parse_duration(raw.boot_timeout), "--boot-timeout");
+        command.sandbox.rootfs_path = raw.rootfs;
+        command.sandbox.kernel_path = raw.kernel;
+        command.sandbox.initrd_path = raw.initrd;
+        command.sandbox.vmm_path = raw.vmm;
+        if (!raw.timeout.empty()) {
+            auto timeout = TRY_CONTEXT(units::parse_duration(raw.timeout), "--timeout");
+            if (timeout.count() == 0)
+                return fail(ErrorKind::BadConfig, "--timeout: must be more than 0");
+            command.job.timeout = timeout;
+        }
+        for (auto const& entry : raw.env) {
+            if (entry.empty() || entry[0] == '=')
+                return fail(ErrorKind::BadConfig, "--env: expected NAME=value, got '" + entry + "'");
+            if (entry.find('=') != std::string::npos) {
+                command.job.env.push_back(entry);
+            } else if (char const* value = std::getenv(entry.c_str())) {
+                command.job.env.push_back(entry + "=" + value);
+            }
+        }
+        if (!raw.workdir.empty() && raw.workdir[0] != '/')
+            return fail(ErrorKind::BadConfig, "--workdir: must be an absolute path, got '" + raw.workdir + "'");
+        command.job.workdir = raw.workdir;
+        command.json = raw.json;
+        command.quiet = raw.quiet;
+        return command;
+    }
+
+} // namespace
+
+Result<Command> parse_command_line(std::vector<std::string> const& argv)
+{
+    // The job's argv starts after the first `--`; CLI11 sees only what comes before.
+    std::vector<std::string> options;
+    std::vector<std::string> job;
+    bool in_job = false;
+    for (size_t i = 1; i < argv.size(); ++i) {
+        if (!in_job && argv[i] == "--")
+            in_job = true;
+        else
+            (in_job ? job : options).push_back(argv[i]);
+    }
+
+    CLI::App app { "husk: run untrusted code in micro-VMs", "husk" };
+    app.require_subcommand(0, 1);
+    RawRun raw;
+    auto* run = app.add_subcommand("run", run_description);
+    define_run(*run, raw);
+    auto* doctor = app.add_subcommand("doctor", "Check that this host can run husk and say how to fix what is missing");
+    auto* version = app.add_subcommand("version", "Print the husk version");
+
+    Command command;
+    try {
+        std::vector<std::string> reversed(options.rbegin(), options.rend()); // CLI11 pops from the back
+        app.parse(reversed);
+    } catch (CLI::CallForHelp const&) {
+        auto* shown = run->parsed() ? run : (doctor->parsed() ? doctor : &app);
+        command.help_text = shown->help();
+        return command;
+    } catch (CLI::CallForAllHelp const&) {
+        command.help_text = app.help("", CLI::AppFormatMode::All);
+        return command;
+    } catch (CLI::ParseError const& error) {
+        return fail(ErrorKind::BadConfig, error.what());
+    }
+
+    if (run->parsed()) {
+        auto remaining = run->remaining();
+        if (in_job && !remaining.empty())
+            return fail(ErrorKind::BadConfig, "husk run: unexpected '" + remaining.front() + "' before --");
+        // CLI11 stops at the first word it does not know; an unknown option is a mistake, not a job.
+        if (!remaining.empty() && remaining.front().starts_with("-"))
+            return fail(
+                ErrorKind::BadConfig, "husk run: unknown option '" + remaining.front() + "' (see husk run --help)");
+        remaining.insert(remaining.end(), job.begin(), job.end());
+        command.kind = CommandKind::Run;
+        command.run = TRY(finish_run(std::move(raw), std::move(remaining)));
+    } else if (doctor->parsed()) {
+        command.kind = CommandKind::Doctor;
+    } else if (version->parsed()) {
+        command.kind = CommandKind::Version;
+    } else {
+        command.help_text = app.help();
+    }
+    return command;
+}
+
+} // namespace husk::cli

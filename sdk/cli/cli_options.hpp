@@ -1,0 +1,33 @@
+// The husk command line: `husk run`, `husk doctor`, `husk version`, parsed with CLI11 into plain
+// structs. Parsing is a pure function of argv (plus the host environment for `--env NAME`), so
+// every accepted and rejected form is unit-tested.
+#pragma once
+
+#include "husk/options.hpp"
+#include "runtime/base/result.hpp"
+
+#include <string>
+#include <vector>
+
+namespace husk::cli {
+
+struct RunCommand {
+    SandboxOptions sandbox;
+    StartOptions job; // env, workdir, timeout
+    std::vector<std::string> argv;
+    bool json { false };
+    bool quiet { false };
+};
+
+enum class CommandKind { Run, Doctor, Version, Help };
+
+struct Command {
+    CommandKind kind { CommandKind::Help };
+    RunCommand run;
+    std::string help_text; // for Help: what to print on stdout
+};
+
+// argv as main() gets it. Errors are one line for humans (kind BadConfig).
+Result<Command> parse_command_line(std::vector<std::string> const& argv);
+
+} // namespace husk::cli

@@ -1,0 +1,28 @@
+// `husk doctor`: checks what husk needs from this host and says how to fix what is missing.
+// The checks read the host (sysfs, /dev/kvm, syscalls); their verdicts are plain data so the
+// wording of each finding is unit-tested through kvm_flavour_finding().
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace husk::cli {
+
+enum class Verdict { Ok, Warn, Fail };
+
+struct Finding {
+    Verdict verdict;
+    std::string check; // "kvm", "assets", ...
+    std::string detail; // what was found, and for Warn/Fail how to fix it
+};
+
+// Which KVM this is, from the module directories present under /sys/module.
+enum class KvmFlavour { Hardware, Pvm, None };
+KvmFlavour kvm_flavour(std::string const& sys_module_dir = "/sys/module");
+Finding kvm_flavour_finding(KvmFlavour flavour, std::string const& module_name);
+
+std::vector<Finding> run_doctor_checks();
+// Prints the findings; 0 when none failed, 1 otherwise.
+int doctor_command();
+
+} // namespace husk::cli

@@ -1,0 +1,75 @@
+// Options of a sandbox and of the jobs run in it. Plain structs with working defaults: a
+// default-constructed SandboxOptions boots the built or installed kernel and initramfs.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace husk {
+
+struct SandboxOptions {
+    /// husk-vmm, kernel and initramfs. Empty: looked up (see sdk/src/assets.hpp): the HUSK_VMM
+    /// and HUSK_ASSETS_DIR environment variables, then the build tree, then /usr/lib/husk/.
+    std::string vmm_path;
+    std::string kernel_path;
+    std::string initrd_path;
+    /// A root filesystem image (ext4). Not supported yet: husk-vmm has no disk option so far,
+    /// and create() says so rather than ignoring it.
+    std::string rootfs_path;
+
+    unsigned vcpus { 1 }; ///< 1..32
+    uint64_t memory_bytes { 256ull << 20 }; ///< guest RAM, at least 32 MiB
+
+    /// "NAME=value" entries every job gets (a job's own env entries come after and win).
+    std::vector<std::string> env;
+    /// Default working directory of jobs (absolute); empty: the agent's default, "/".
+    std::string workdir;
+
+    /// How long create() waits for the guest agent to answer, boot included.
+    std::chrono::milliseconds boot_timeout { std::chrono::seconds(30) };
+    /// The VM's whole lifetime: husk-vmm stops it after this long. Empty: no limit.
+    std::optional<std::chrono::milliseconds> lifetime;
+    /// Free-form tags for the caller's bookkeeping; husk keeps them and does nothing else.
+    std::map<std::string, std::string> labels;
+    /// How many of husk-vmm's last log lines an error message carries.
+    size_t log_lines_in_errors { 12 };
+};
+
+/// What every job takes, whether run() or start()ed.
+struct JobOptions {
+    std::vector<std::string> env; ///< "NAME=value", after SandboxOptions::env
+    std::string workdir; ///< absolute; empty: SandboxOptions::workdir
+    /// The agent kills the job (SIGKILL) after this long; the result says TimedOut.
+    std::optional<std::chrono::milliseconds> timeout;
+    uint32_t uid { 0 };
+    uint32_t gid { 0 };
+};
+
+struct RunOptions : JobOptions {
+    /// Written to the job's stdin, which is then closed. Empty: stdin is empty.
+    std::string stdin_data;
+    /// Per stream: output beyond it is dropped and the result says truncated.
+    uint64_t output_limit_bytes { 64ull << 20 };
+};
+
+/// Raw output chunks as they arrive. Called on the sandbox's reader thread: return quickly and
+/// do not call back into the same Process's wait() from it.
+using OutputCallback = std::function<void(std::span<uint8_t const> chunk)>;
+
+struct StartOptions : JobOptions {
+    /// true: write_stdin()/close_stdin() feed the job. false: its stdin is /dev/null.
+    bool stdin_open { true };
+    /// When set, output goes to the callback and is not kept in the RunResult.
+    OutputCallback on_stdout;
+    OutputCallback on_stderr;
+    /// Per stream, for output kept in the RunResult (0: no limit when callbacks take it).
+    uint64_t output_limit_bytes { 64ull << 20 };
+};
+
+} // namespace husk

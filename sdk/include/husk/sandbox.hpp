@@ -1,0 +1,91 @@
+// Sandbox: one micro-VM with the husk agent, owned by the host application. create() starts
+// husk-vmm as a supervised child (it dies with the application), waits for the agent and returns
+// a handle; jobs and file operations then go over one agent connection, concurrently from any
+// thread. Destroying the Sandbox shuts the VM down and removes everything it created.
+//
+//   auto sandbox = TRY(husk::Sandbox::create({}));
+//   auto result = TRY(sandbox.run({ "echo", "hi" }));   // result.stdout_data == "hi\n"
+#pragma once
+
+#include "husk/error.hpp"
+#include "husk/options.hpp"
+#include "husk/process.hpp"
+#include "husk/run_result.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+namespace husk {
+
+namespace detail {
+    struct SandboxState;
+    struct SandboxAccess;
+}
+
+enum class FileType : uint8_t { Regular, Directory, Symlink, Other };
+
+struct FileInfo {
+    FileType type { FileType::Regular };
+    uint64_t size { 0 };
+    uint32_t mode { 0 }; ///< permission bits
+    std::chrono::nanoseconds mtime {}; ///< since the Unix epoch
+};
+
+enum class Parents : uint8_t { Fail, Create }; ///< mkdir: like `mkdir` or `mkdir -p`
+enum class Recursive : uint8_t { No, Yes }; ///< remove: like `rm`/`rmdir` or `rm -r`
+
+class Sandbox {
+public:
+    /// Boots a VM and waits for its agent. Errors: BadConfig, VmmStartFailed, GuestNotReady.
+    static Result<Sandbox> create(SandboxOptions options = {});
+
+    /// A moved-from Sandbox may only be destroyed or assigned to.
+    Sandbox(Sandbox&&) noexcept;
+    Sandbox& operator=(Sandbox&&) noexcept;
+    Sandbox(Sandbox const&) = delete;
+    Sandbox& operator=(Sandbox const&) = delete;
+    /// Sends Shutdown, waits briefly for the VMM to exit, kills it otherwise, removes the
+    /// sandbox's temporary directory. Jobs still running are killed with the VM.
+    ~Sandbox();
+
+    /// Runs argv[0] (PATH lookup in the guest) to completion.
+    Result<RunResult> run(std::vector<std::string> argv, RunOptions const& options = {});
+    /// Runs `/bin/sh -c script`.
+    Result<RunResult> run_shell(std::string script, RunOptions const& options = {});
+    /// Starts a job and returns at once; see Process.
+    Result<Process> start(std::vector<std::string> argv, StartOptions options = {});
+
+    /// Writes a whole file (created with `mode`, truncated if it exists).
+    Result<void> write_file(std::string const& path, std::span<uint8_t const> data, uint32_t mode = 0644);
+    Result<void> write_file(std::string const& path, std::string_view data, uint32_t mode = 0644);
+    /// Reads a whole file; fails with BadConfig beyond `max_size`.
+    Result<std::string> read_file(std::string const& path, uint64_t max_size = 256ull << 20);
+    /// Streams a file: `sink` gets each chunk in order, on the sandbox's reader thread.
+    Result<void> read_file(std::string const& path, std::function<void(std::span<uint8_t const>)> sink);
+    Result<FileInfo> stat(std::string const& path);
+    Result<void> mkdir(std::string const& path, Parents parents = Parents::Fail, uint32_t mode = 0755);
+    Result<void> remove(std::string const& path, Recursive recursive = Recursive::No);
+
+    /// A round trip to the agent: is the sandbox still alive?
+    Result<void> ping(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+    /// Stops the VM now (as the destructor does) and reports how it went; later calls fail.
+    Result<void> shutdown();
+
+    SandboxOptions const& options() const;
+    /// husk-vmm's process id; 0 for a sandbox attached to an existing stream.
+    pid_t vmm_pid() const;
+
+private:
+    friend struct detail::SandboxAccess;
+    explicit Sandbox(std::unique_ptr<detail::SandboxState> state);
+    std::unique_ptr<detail::SandboxState> m_state;
+};
+
+} // namespace husk

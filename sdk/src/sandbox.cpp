@@ -1,0 +1,153 @@
+// Sandbox lifecycle: option checks, starting husk-vmm, waiting for the agent, teardown.
+#include "husk/sandbox.hpp"
+
+#include "guest-init/protocol/agent_port.hpp"
+#include "husk/units.hpp"
+#include "runtime/base/fd.hpp"
+#include "sdk/src/assets.hpp"
+#include "sdk/src/hybrid_vsock.hpp"
+#include "sdk/src/sandbox_state.hpp"
+
+#include <thread>
+
+namespace husk {
+
+using namespace std::chrono_literals;
+using detail::SandboxState;
+
+namespace {
+
+    constexpr unsigned max_vcpus = 32;
+    constexpr uint64_t min_memory = 32ull << 20;
+    constexpr uint64_t max_memory = 64ull << 30;
+    constexpr uint64_t page_size = 4096;
+    constexpr auto connect_retry_pause = 10ms;
+
+    Result<void> check_options(SandboxOptions const& options)
+    {
+        if (options.vcpus < 1 || options.vcpus > max_vcpus)
+            return fail(ErrorKind::BadConfig,
+                "vcpus must be 1.." + std::to_string(max_vcpus) + ", not " + std::to_string(options.vcpus));
+        if (options.memory_bytes < min_memory || options.memory_bytes > max_memory)
+            return fail(
+                ErrorKind::BadConfig, "memory must be 32 MiB..64 GiB, not " + units::format_size(options.memory_bytes));
+        if (options.memory_bytes % page_size != 0)
+            return fail(ErrorKind::BadConfig, "memory must be a multiple of 4 KiB");
+        if (options.boot_timeout <= 0ms)
+            return fail(ErrorKind::BadConfig, "boot_timeout must be positive");
+        if (options.lifetime && *options.lifetime <= 0ms)
+            return fail(ErrorKind::BadConfig, "lifetime must be positive");
+        if (!options.workdir.empty() && options.workdir[0] != '/')
+            return fail(ErrorKind::BadConfig, "workdir must be absolute: " + options.workdir);
+        for (auto const& entry : options.env) {
+            if (entry.find('=') == std::string::npos || entry[0] == '=')
+                return fail(ErrorKind::BadConfig, "env entries must be NAME=value: '" + entry + "'");
+        }
+        if (!options.rootfs_path.empty())
+            return fail(ErrorKind::BadConfig,
+                "rootfs images are not supported yet: husk-vmm has no disk option so far (" + options.rootfs_path
+                    + ")");
+        return {};
+    }
+
+    std::vector<std::string> vmm_argv(detail::Assets const& assets, SandboxOptions const& options,
+        std::string const& socket_path, std::string const& report_path)
+    {
+        std::vector<std::string> argv { assets.vmm, "--kernel", assets.kernel, "--initrd", assets.initrd, "--memory",
+            std::to_string(options.memory_bytes), "--vcpus", std::to_string(options.vcpus), "--serial", "none",
+            "--vsock", socket_path, "--report", report_path };
+        if (options.lifetime) {
+            argv.push_back("--timeout");
+            argv.push_back(std::to_string(options.lifetime->count()) + "ms");
+        }
+        return argv;
+    }
+
+    // Connects through the VMM's socket, retrying while the VMM or the agent is still starting.
+    Result<Fd> wait_for_agent(
+        SandboxState const& state, std::string const& socket_path, std::chrono::steady_clock::time_point deadline)
+    {
+        Error last { "nothing tried", 0, ErrorKind::GuestNotReady };
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (auto exit = state.vmm->peek_exit())
+                return unexpected(state.vm_died_error(*exit, "during boot"));
+            detail::ConnectStage stage;
+            auto stream = detail::connect_hybrid_vsock(socket_path, protocol::agent_port, deadline, stage);
+            if (stream)
+                return stream;
+            last = std::move(stream).error();
+            if (stage == detail::ConnectStage::Failed && last.kind != ErrorKind::GuestNotReady)
+                return unexpected(std::move(last));
+            std::this_thread::sleep_for(connect_retry_pause);
+        }
+        auto error = state.explain(Error { "the guest agent did not answer within "
+                + std::to_string(state.options.boot_timeout.count()) + " ms (last: " + last.message + ")",
+            0, ErrorKind::GuestNotReady });
+        return unexpected(std::move(error));
+    }
+
+    Result<void> greet(detail::AgentClient& client, std::chrono::steady_clock::time_point deadline)
+    {
+        TRY(client.hello(deadline));
+        TRY(client.ping(deadline));
+        return {};
+    }
+
+} // namespace
+
+Sandbox::Sandbox(std::unique_ptr<SandboxState> state)
+    : m_state(std::move(state))
+{
+}
+Sandbox::Sandbox(Sandbox&&) noexcept = default;
+Sandbox& Sandbox::operator=(Sandbox&&) noexcept = default;
+Sandbox::~Sandbox() = default;
+
+Result<Sandbox> Sandbox::create(SandboxOptions options)
+{
+    TRY(check_options(options));
+    auto assets = TRY(detail::resolve_assets(options));
+    auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
+    auto state = std::make_unique<SandboxState>();
+    state->options = std::move(options);
+    state->temp_dir.emplace(TRY_CONTEXT(detail::TempDir::create(), "sandbox directory"));
+    auto socket_path = *state->temp_dir / "vsock.sock";
+    state->log_path = *state->temp_dir / "vmm.log";
+    state->report_path = *state->temp_dir / "report.json";
+    state->vmm.emplace(TRY(
+        detail::VmmChild::spawn(vmm_argv(assets, state->options, socket_path, state->report_path), state->log_path)));
+
+    auto stream = TRY(wait_for_agent(*state, socket_path, deadline));
+    auto* raw_state = state.get();
+    state->client = TRY(detail::AgentClient::create(
+        std::move(stream), state->vmm->pidfd(), [raw_state](Error reason) { return raw_state->explain(reason); }));
+    if (auto greeted = greet(*state->client, deadline); !greeted) {
+        auto error = std::move(greeted).error();
+        if (error.kind == ErrorKind::Timeout)
+            error.kind = ErrorKind::GuestNotReady;
+        return unexpected(std::move(error));
+    }
+    return Sandbox(std::move(state));
+}
+
+Result<Sandbox> detail::SandboxAccess::attach(Fd stream, SandboxOptions options)
+{
+    auto state = std::make_unique<SandboxState>();
+    state->options = std::move(options);
+    state->client = TRY(AgentClient::create(std::move(stream)));
+    TRY(greet(*state->client, std::chrono::steady_clock::now() + state->options.boot_timeout));
+    return Sandbox(std::move(state));
+}
+
+Result<void> Sandbox::ping(std::chrono::milliseconds timeout)
+{
+    return m_state->client->ping(std::chrono::steady_clock::now() + timeout);
+}
+
+Result<void> Sandbox::shutdown() { return m_state->stop(); }
+
+SandboxOptions const& Sandbox::options() const { return m_state->options; }
+
+pid_t Sandbox::vmm_pid() const { return m_state->vmm ? m_state->vmm->pid() : 0; }
+
+} // namespace husk

@@ -1,0 +1,88 @@
+// SandboxState: teardown, and turning a VMM's death into an error that says what happened.
+#include "sdk/src/sandbox_state.hpp"
+
+#include "runtime/base/fd.hpp"
+
+namespace husk::detail {
+
+namespace {
+
+    // The "stop_reason" string of husk-vmm's JSON report, if the report has one.
+    std::string stop_reason(std::string const& report_path)
+    {
+        auto report = read_file(report_path, 64 * 1024);
+        if (!report)
+            return {};
+        static constexpr std::string_view key = "\"stop_reason\":";
+        auto at = report->find(key);
+        if (at == std::string::npos)
+            return {};
+        auto start = report->find('"', at + key.size());
+        auto end = start == std::string::npos ? start : report->find('"', start + 1);
+        if (end == std::string::npos)
+            return {};
+        return report->substr(start + 1, end - start - 1);
+    }
+
+    std::string with_log(std::string message, std::string const& log_path, size_t lines)
+    {
+        auto tail = last_lines(log_path, lines);
+        if (tail.empty())
+            return message + " (husk-vmm logged nothing)";
+        message += "; husk-vmm's last log lines:";
+        for (auto const& line : tail)
+            message += "\n  " + line;
+        return message;
+    }
+
+} // namespace
+
+Error SandboxState::vm_died_error(ChildExit exit, char const* when) const
+{
+    std::string message = "husk-vmm " + describe_vmm_exit(exit) + " " + when;
+    if (auto reason = stop_reason(report_path); !reason.empty())
+        message += " (stop reason: " + reason + ")";
+    bool booting = std::string_view(when) == "during boot";
+    return Error { with_log(std::move(message), log_path, options.log_lines_in_errors), 0,
+        booting ? ErrorKind::VmmStartFailed : ErrorKind::VmDied };
+}
+
+Error SandboxState::explain(Error reason) const
+{
+    if (!vmm)
+        return reason;
+    auto exit = vmm->peek_exit();
+    // A connection that breaks usually means the VMM is going down: give it a moment to exit so
+    // the caller learns why, not just that the stream ended.
+    if (!exit && reason.kind != ErrorKind::GuestNotReady && vmm->wait_exit(death_grace))
+        exit = vmm->peek_exit();
+    if (exit)
+        return vm_died_error(
+            *exit, reason.kind == ErrorKind::GuestNotReady ? "during boot" : "while the sandbox was in use");
+    if (reason.kind == ErrorKind::GuestNotReady)
+        reason.message = with_log(std::move(reason.message), log_path, options.log_lines_in_errors);
+    return reason;
+}
+
+Result<void> SandboxState::stop()
+{
+    if (stopped)
+        return {};
+    stopped = true;
+    Result<void> outcome = fail(ErrorKind::AgentDisconnected, "the agent was not connected");
+    if (client) {
+        outcome = client->failure() ? Result<void>(unexpected(*client->failure()))
+                                    : client->shutdown(std::chrono::steady_clock::now() + shutdown_ack_timeout);
+        client->close(Error { "the sandbox was shut down", 0, ErrorKind::AgentDisconnected });
+    }
+    if (vmm) {
+        // An acknowledged Shutdown powers the guest off; otherwise nothing will stop the VMM.
+        if (!outcome || !vmm->wait_exit(vmm_exit_timeout))
+            vmm->kill();
+        vmm->reap();
+    }
+    temp_dir.reset();
+    return outcome;
+}
+
+} // namespace husk::detail

@@ -1,0 +1,53 @@
+// What a Sandbox owns, in destruction order: the agent connection (shared with live Process
+// handles, which fail cleanly once it is closed), the supervised VMM, and the temporary directory.
+// SandboxAccess builds Sandboxes from parts, also for the unit tests, which attach to an agent
+// served over a socketpair instead of booting a VM.
+#pragma once
+
+#include "husk/sandbox.hpp"
+#include "runtime/base/fd.hpp"
+#include "sdk/src/agent_client.hpp"
+#include "sdk/src/temp_dir.hpp"
+#include "sdk/src/vmm_child.hpp"
+
+#include <memory>
+#include <optional>
+
+namespace husk::detail {
+
+// How long the agent gets to acknowledge Shutdown, and the VMM to exit after it, on teardown.
+inline constexpr std::chrono::milliseconds shutdown_ack_timeout { 1000 };
+inline constexpr std::chrono::milliseconds vmm_exit_timeout { 2000 };
+// How long a broken connection waits for the VMM's exit to explain it.
+inline constexpr std::chrono::milliseconds death_grace { 300 };
+
+struct SandboxState {
+    SandboxOptions options;
+    std::optional<TempDir> temp_dir;
+    std::optional<VmmChild> vmm;
+    std::string log_path;
+    std::string report_path;
+    std::shared_ptr<AgentClient> client;
+    bool stopped { false };
+
+    ~SandboxState() { (void)stop(); }
+    // Shutdown, close, wait for or kill the VMM, remove the directory. Idempotent.
+    Result<void> stop();
+    // The error for a VMM that has exited: its exit, stop reason and last log lines.
+    Error vm_died_error(ChildExit exit, char const* when) const;
+    // The error a broken connection turns into (VmDied when the VMM has exited).
+    Error explain(Error reason) const;
+};
+
+struct SandboxAccess {
+    static Sandbox make(std::unique_ptr<SandboxState> state) { return Sandbox(std::move(state)); }
+    static SandboxState& state(Sandbox& sandbox) { return *sandbox.m_state; }
+    // A sandbox over an already-connected agent stream (no VMM): Hello and Ping, then ready.
+    static Result<Sandbox> attach(Fd stream, SandboxOptions options);
+};
+
+// The agent's Exec for a job, SandboxOptions defaults merged in.
+protocol::Exec make_exec(SandboxOptions const& sandbox, std::vector<std::string> argv, JobOptions const& job,
+    bool stdin_open, uint64_t output_limit_bytes);
+
+} // namespace husk::detail

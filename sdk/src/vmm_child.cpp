@@ -1,0 +1,195 @@
+// VmmChild: fork/exec with a parent-death signal, exec errors reported through a close-on-exec
+// pipe, and exit observation through a pidfd.
+#include "sdk/src/vmm_child.hpp"
+
+#include "sdk/src/spawner.hpp"
+
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace husk::detail {
+
+namespace {
+
+    // Only async-signal-safe calls between fork and exec: the parent has other threads.
+    [[noreturn]] void exec_child(char* const* argv, int log_fd, int null_fd, int error_fd, pid_t parent)
+    {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) // the parent died before the death signal was armed
+            _exit(127);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        for (int signo : { SIGPIPE, SIGINT, SIGTERM, SIGHUP })
+            signal(signo, SIG_DFL);
+        dup2(null_fd, STDIN_FILENO);
+        dup2(log_fd, STDOUT_FILENO);
+        dup2(log_fd, STDERR_FILENO);
+        if (error_fd != 3) {
+            dup2(error_fd, 3);
+            fcntl(3, F_SETFD, FD_CLOEXEC);
+        }
+        syscall(SYS_close_range, 4u, ~0u, 0u);
+        execv(argv[0], argv);
+        int error = errno;
+        (void)!write(3, &error, sizeof error);
+        _exit(127);
+    }
+
+} // namespace
+
+Result<VmmChild> VmmChild::spawn(std::vector<std::string> const& argv, std::string const& log_path)
+{
+    if (argv.empty() || argv[0].find('/') == std::string::npos)
+        return fail(ErrorKind::BadConfig, "husk-vmm must be given as a path");
+    auto log = Fd::open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (!log)
+        return fail(ErrorKind::VmmStartFailed, log.error().message);
+    auto null = Fd::open("/dev/null", O_RDWR);
+    if (!null)
+        return fail(ErrorKind::VmmStartFailed, null.error().message);
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) < 0)
+        return fail_errno("pipe2");
+    Fd error_read(pipe_fds[0]);
+    Fd error_write(pipe_fds[1]);
+
+    std::vector<char*> raw_argv;
+    for (auto const& argument : argv)
+        raw_argv.push_back(const_cast<char*>(argument.c_str()));
+    raw_argv.push_back(nullptr);
+
+    pid_t pid = -1;
+    int fork_errno = 0;
+    pid_t parent = getpid();
+    run_on_spawner_thread([&] {
+        pid = fork();
+        if (pid == 0)
+            exec_child(raw_argv.data(), log->get(), null->get(), error_write.get(), parent);
+        fork_errno = errno;
+    });
+    if (pid < 0)
+        return fail(ErrorKind::VmmStartFailed, Error::from_errno("fork", fork_errno).message);
+    error_write.reset();
+
+    int exec_errno = 0;
+    ssize_t got;
+    do
+        got = read(error_read.get(), &exec_errno, sizeof exec_errno);
+    while (got < 0 && errno == EINTR);
+    if (got == sizeof exec_errno) {
+        waitpid(pid, nullptr, 0);
+        return fail(ErrorKind::VmmStartFailed, "cannot execute " + argv[0] + ": " + std::strerror(exec_errno));
+    }
+    Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd.is_valid()) {
+        int error = errno;
+        ::kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+        return fail(ErrorKind::VmmStartFailed, Error::from_errno("pidfd_open", error).message);
+    }
+    return VmmChild(pid, std::move(pidfd));
+}
+
+VmmChild::VmmChild(VmmChild&& other) noexcept
+    : m_pid(other.m_pid)
+    , m_pidfd(std::move(other.m_pidfd))
+{
+    other.m_pid = -1;
+}
+
+VmmChild::~VmmChild() { reap(); }
+
+std::optional<ChildExit> VmmChild::peek_exit() const
+{
+    if (m_pid <= 0)
+        return std::nullopt;
+    siginfo_t info {};
+    if (waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0)
+        return std::nullopt;
+    return ChildExit { info.si_code != CLD_EXITED, info.si_status };
+}
+
+bool VmmChild::wait_exit(std::chrono::milliseconds timeout) const
+{
+    if (m_pid <= 0)
+        return true;
+    pollfd fd { m_pidfd.get(), POLLIN, 0 };
+    int ready;
+    do
+        ready = poll(&fd, 1, static_cast<int>(timeout.count()));
+    while (ready < 0 && errno == EINTR);
+    return ready > 0;
+}
+
+void VmmChild::kill() const
+{
+    if (m_pid > 0)
+        syscall(SYS_pidfd_send_signal, m_pidfd.get(), SIGKILL, nullptr, 0);
+}
+
+void VmmChild::reap()
+{
+    if (m_pid <= 0)
+        return;
+    if (!peek_exit())
+        kill();
+    while (waitpid(m_pid, nullptr, 0) < 0 && errno == EINTR) { }
+    m_pid = -1;
+    m_pidfd.reset();
+}
+
+std::string describe_vmm_exit(ChildExit exit)
+{
+    if (exit.signaled) {
+        std::string text = "was killed by signal " + std::to_string(exit.value);
+        if (exit.value == SIGKILL)
+            text += " (SIGKILL: kill -9 or the out-of-memory killer)";
+        else if (char const* name = sigabbrev_np(exit.value))
+            text += std::string(" (SIG") + name + ")";
+        return text;
+    }
+    static constexpr char const* meanings[] = { "clean shutdown", "VMM error", "usage error",
+        "the guest crashed or halted", "its time limit expired", "stopped by a host signal" };
+    std::string text = "exited with status " + std::to_string(exit.value);
+    if (exit.value >= 0 && exit.value < static_cast<int>(std::size(meanings)))
+        text += std::string(" (") + meanings[exit.value] + ")";
+    return text;
+}
+
+std::vector<std::string> last_lines(std::string const& path, size_t count)
+{
+    constexpr off_t max_tail = 64 * 1024;
+    std::vector<std::string> lines;
+    auto fd = Fd::open(path, O_RDONLY);
+    if (!fd || count == 0)
+        return lines;
+    off_t size = lseek(fd->get(), 0, SEEK_END);
+    off_t start = size > max_tail ? size - max_tail : 0;
+    std::string text(static_cast<size_t>(size - start), '\0');
+    ssize_t got = pread(fd->get(), text.data(), text.size(), start);
+    if (got <= 0)
+        return lines;
+    text.resize(static_cast<size_t>(got));
+    size_t position = 0;
+    while (position < text.size()) {
+        size_t end = text.find('\n', position);
+        if (end == std::string::npos)
+            end = text.size();
+        if (end > position)
+            lines.push_back(text.substr(position, end - position));
+        position = end + 1;
+    }
+    if (lines.size() > count)
+        lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(count));
+    return lines;
+}
+
+} // namespace husk::detail

@@ -1,0 +1,206 @@
+// AgentClient against a scripted agent: good exchanges, forged and malformed replies (clear
+// errors, no crash, nothing left waiting), hang-ups and the VMM-death watch.
+#include "sdk/src/agent_client.hpp"
+#include "tests/unit/sdk/fake_agent.hpp"
+
+#include "runtime/base/event_fd.hpp"
+
+namespace husk::sdk_testing {
+namespace {
+
+    using namespace std::chrono_literals;
+    using detail::AgentClient;
+
+    auto soon() { return std::chrono::steady_clock::now() + 5s; }
+
+    std::unique_ptr<AgentClient> client_for(Fd fd, int watch_fd = -1, AgentClient::Explain explain = {})
+    {
+        auto client = AgentClient::create(std::move(fd), watch_fd, std::move(explain));
+        EXPECT_TRUE(client);
+        return std::move(*client);
+    }
+
+    TEST(AgentClient, HelloAndPing_WellFormedReplies_Succeed)
+    {
+        SocketPair pair;
+        FakeAgent agent(std::move(pair.agent), greet_reply);
+        auto client = client_for(std::move(pair.host));
+
+        auto hello = client->hello(soon());
+        auto ping = client->ping(soon());
+
+        ASSERT_TRUE(hello) << hello.error().message;
+        EXPECT_EQ(hello->version, 1u);
+        EXPECT_TRUE(ping) << ping.error().message;
+    }
+
+    TEST(AgentClient, PongWithWrongNonce_IsAgentDisconnected)
+    {
+        SocketPair pair;
+        FakeAgent agent(std::move(pair.agent), [](Frame const&) { return encode_message(0, Pong { 12345 }); });
+        auto client = client_for(std::move(pair.host));
+
+        auto ping = client->ping(soon());
+
+        ASSERT_FALSE(ping);
+        EXPECT_EQ(ping.error().kind, ErrorKind::AgentDisconnected);
+        EXPECT_NE(ping.error().message.find("nonce"), std::string::npos);
+    }
+
+    TEST(AgentClient, HelloAnsweredWithPong_NamesTheUnexpectedReply)
+    {
+        SocketPair pair;
+        FakeAgent agent(std::move(pair.agent), [](Frame const&) { return encode_message(0, Pong { 1 }); });
+        auto client = client_for(std::move(pair.host));
+
+        auto hello = client->hello(soon());
+
+        ASSERT_FALSE(hello);
+        EXPECT_NE(hello.error().message.find("answered Hello with Pong"), std::string::npos) << hello.error().message;
+    }
+
+    TEST(AgentClient, NewerProtocolVersion_IsRejected)
+    {
+        SocketPair pair;
+        FakeAgent agent(std::move(pair.agent), [](Frame const&) { return encode_message(0, HelloReply { 9, 0 }); });
+        auto client = client_for(std::move(pair.host));
+
+        auto hello = client->hello(soon());
+
+        ASSERT_FALSE(hello);
+        EXPECT_NE(hello.error().message.find("version 9"), std::string::npos);
+    }
+
+    TEST(AgentClient, GarbageBytes_FailThePendingCallAndEveryLaterOne)
+    {
+        SocketPair pair;
+        FakeAgent agent(std::move(pair.agent), [](Frame const&) { return std::vector<uint8_t>(64, 0x5a); });
+        auto client = client_for(std::move(pair.host));
+
+        auto hello = client->hello(soon());
+        auto started = std::chrono::steady_clock::now();
+        auto ping = client->ping(soon());
+
+        ASSERT_FALSE(hello);
+        EXPECT_EQ(hello.error().kind, ErrorKind::AgentDisconnected);
+        EXPECT_NE(hello.error().message.find("framing"), std::string::npos) << hello.error().message;
+        ASSERT_FALSE(ping);
+        EXPECT_LT(std::chrono::steady_clock::now() - started, 100ms);
+        EXPECT_TRUE(client->failure());
+    }
+
+    TEST(AgentClient, HostOnlyMessageFromTheGuest_IsRejected)
+    {
+        SocketPair pair;
+        FakeAgent agent(std::move(pair.agent), [](Frame const&) {
+            Exec exec;
+            exec.argv = { "sh" };
+            return encode_message(1, exec);
+        });
+        auto client = client_for(std::move(pair.host));
+
+        auto hello = client->hello(soon());
+
+        ASSERT_FALSE(hello);
+        EXPECT_NE(hello.error().message.find("invalid message"), std::string::npos) << hello.error().message;
+    }
+
+    TEST(AgentClient, UndecodablePayload_IsRejected)
+    {
+        SocketPair pair;
+        // A Pong frame whose payload is one byte short.
+        FakeAgent agent(std::move(pair.agent),
+            [](Frame const&) { return encode_frame(MessageType::Pong, 0, std::vector<uint8_t>(7, 0)); });
+        auto client = client_for(std::move(pair.host));
+
+        auto ping = client->ping(soon());
+
+        ASSERT_FALSE(ping);
+        EXPECT_EQ(ping.error().kind, ErrorKind::AgentDisconnected);
+    }
+
+    TEST(AgentClient, RepliesForUnknownIds_AreIgnored)
+    {
+        SocketPair pair;
+        FakeAgent agent(std::move(pair.agent), [](Frame const& frame) {
+            auto noise = concat(encode_message(99, Output { OutputStream::Stdout, { 'x' } }),
+                encode_message(7, Exited { ExitKind::Code, 0, false, false, 1 }));
+            return concat(noise, greet_reply(frame));
+        });
+        auto client = client_for(std::move(pair.host));
+
+        auto ping = client->ping(soon());
+
+        EXPECT_TRUE(ping) << ping.error().message;
+    }
+
+    TEST(AgentClient, ConnectionLevelErrorReply_FailsTheConnection)
+    {
+        SocketPair pair;
+        FakeAgent agent(std::move(pair.agent), [](Frame const&) {
+            return encode_message(0, ErrorReply { ErrorCode::Protocol, "you broke it" });
+        });
+        auto client = client_for(std::move(pair.host));
+
+        auto ping = client->ping(soon());
+
+        ASSERT_FALSE(ping);
+        EXPECT_NE(ping.error().message.find("you broke it"), std::string::npos);
+    }
+
+    TEST(AgentClient, AgentHangsUp_PendingCallFailsAtOnce)
+    {
+        SocketPair pair;
+        FakeAgent agent(std::move(pair.agent), [](Frame const&) { return std::vector<uint8_t> {}; });
+        auto client = client_for(std::move(pair.host));
+        std::thread hang_up([&] {
+            std::this_thread::sleep_for(50ms);
+            agent.hang_up();
+        });
+        auto started = std::chrono::steady_clock::now();
+
+        auto ping = client->ping(std::chrono::steady_clock::now() + 10s);
+        hang_up.join();
+
+        ASSERT_FALSE(ping);
+        EXPECT_EQ(ping.error().kind, ErrorKind::AgentDisconnected);
+        EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
+    }
+
+    TEST(AgentClient, WatchFdFires_EverythingFailsWithTheExplainedError)
+    {
+        SocketPair pair;
+        FakeAgent agent(std::move(pair.agent), [](Frame const&) { return std::vector<uint8_t> {}; });
+        auto vmm_died = EventFd::create();
+        ASSERT_TRUE(vmm_died);
+        auto client = client_for(std::move(pair.host), vmm_died->fd(), [](Error reason) {
+            return Error { "VM gone: " + reason.message, 0, reason.kind };
+        });
+        std::thread killer([&] {
+            std::this_thread::sleep_for(50ms);
+            (void)vmm_died->signal();
+        });
+
+        auto ping = client->ping(std::chrono::steady_clock::now() + 10s);
+        killer.join();
+
+        ASSERT_FALSE(ping);
+        EXPECT_EQ(ping.error().kind, ErrorKind::VmDied);
+        EXPECT_NE(ping.error().message.find("VM gone"), std::string::npos);
+    }
+
+    TEST(AgentClient, SilentAgent_TimesOut)
+    {
+        SocketPair pair;
+        FakeAgent agent(std::move(pair.agent), [](Frame const&) { return std::vector<uint8_t> {}; });
+        auto client = client_for(std::move(pair.host));
+
+        auto ping = client->ping(std::chrono::steady_clock::now() + 100ms);
+
+        ASSERT_FALSE(ping);
+        EXPECT_EQ(ping.error().kind, ErrorKind::Timeout);
+        EXPECT_FALSE(client->failure()); // a slow reply is not a broken connection
+    }
+
+} // namespace
+} // namespace husk::sdk_testing

@@ -1,0 +1,55 @@
+// The C ABI without a VM: error handles carry the kind and message; NULL arguments are refused.
+#include "husk.h"
+
+#include <gtest/gtest.h>
+#include <string>
+
+namespace {
+
+TEST(CAbi, CreateWithMissingKernel_IsBadConfigWithAMessage)
+{
+    husk_sandbox_config config {};
+    config.size = sizeof config;
+    config.kernel_path = "/no/such/vmlinux";
+    config.vmm_path = "/bin/true";
+    husk_sandbox* sandbox = nullptr;
+    husk_error* error = nullptr;
+
+    int status = husk_sandbox_create(&config, &sandbox, &error);
+
+    EXPECT_EQ(status, -1);
+    EXPECT_EQ(sandbox, nullptr);
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(husk_error_kind(error), HUSK_ERROR_BAD_CONFIG);
+    EXPECT_NE(std::string(husk_error_message(error)).find("/no/such/vmlinux"), std::string::npos);
+    husk_error_free(error);
+}
+
+TEST(CAbi, ShortConfigStruct_ReadsOnlyItsFields)
+{
+    husk_sandbox_config config {};
+    config.size = offsetof(husk_sandbox_config, kernel_path); // an older caller: vmm_path only
+    config.vmm_path = "/no/such/husk-vmm";
+    config.kernel_path = "ignored";
+    husk_error* error = nullptr;
+    husk_sandbox* sandbox = nullptr;
+
+    EXPECT_EQ(husk_sandbox_create(&config, &sandbox, &error), -1);
+    ASSERT_NE(error, nullptr);
+    EXPECT_NE(std::string(husk_error_message(error)).find("husk-vmm"), std::string::npos);
+    husk_error_free(error);
+}
+
+TEST(CAbi, NullArguments_AreRefusedNotCrashed)
+{
+    husk_error* error = nullptr;
+
+    EXPECT_EQ(husk_sandbox_create(nullptr, nullptr, &error), -1);
+    ASSERT_NE(error, nullptr);
+    husk_error_free(error);
+    EXPECT_EQ(husk_sandbox_run(nullptr, nullptr, 0, nullptr, nullptr, nullptr), -1);
+    husk_sandbox_destroy(nullptr);
+    EXPECT_STRNE(husk_version(), "");
+}
+
+} // namespace

@@ -1,0 +1,110 @@
+// husk command-line parsing: accepted forms, defaults, and one clear line for each mistake.
+#include "sdk/cli/cli_options.hpp"
+
+#include <cstdlib>
+#include <gtest/gtest.h>
+
+namespace husk::cli {
+namespace {
+
+    using namespace std::chrono_literals;
+
+    Result<Command> parse(std::vector<std::string> arguments)
+    {
+        arguments.insert(arguments.begin(), "husk");
+        return parse_command_line(arguments);
+    }
+
+    std::string error_of(std::vector<std::string> arguments)
+    {
+        auto parsed = parse(std::move(arguments));
+        EXPECT_FALSE(parsed);
+        return parsed ? "" : parsed.error().message;
+    }
+
+    TEST(CliOptions, RunWithEverything_FillsTheOptions)
+    {
+        setenv("HUSK_TEST_COPIED", "from-host", 1);
+        auto parsed = parse({ "run", "--vcpus", "2", "--memory", "1G", "-e", "A=1", "--env", "HUSK_TEST_COPIED",
+            "--workdir", "/tmp", "--timeout", "1500ms", "--json", "-q", "--", "sh", "-c", "echo -- $A" });
+
+        ASSERT_TRUE(parsed) << parsed.error().message;
+        ASSERT_EQ(parsed->kind, CommandKind::Run);
+        auto const& run = parsed->run;
+        EXPECT_EQ(run.sandbox.vcpus, 2u);
+        EXPECT_EQ(run.sandbox.memory_bytes, 1ull << 30);
+        EXPECT_EQ(run.job.env, (std::vector<std::string> { "A=1", "HUSK_TEST_COPIED=from-host" }));
+        EXPECT_EQ(run.job.workdir, "/tmp");
+        EXPECT_EQ(run.job.timeout, 1500ms);
+        EXPECT_TRUE(run.json);
+        EXPECT_TRUE(run.quiet);
+        EXPECT_EQ(run.argv, (std::vector<std::string> { "sh", "-c", "echo -- $A" }));
+    }
+
+    TEST(CliOptions, RunWithoutDashDash_StartsTheJobAtTheFirstWord)
+    {
+        auto parsed = parse({ "run", "-m", "512M", "ls", "-l", "/" });
+
+        ASSERT_TRUE(parsed) << parsed.error().message;
+        EXPECT_EQ(parsed->run.argv, (std::vector<std::string> { "ls", "-l", "/" }));
+        EXPECT_EQ(parsed->run.sandbox.memory_bytes, 512ull << 20);
+    }
+
+    TEST(CliOptions, RunDefaults_AreOneVcpu256MNoTimeout)
+    {
+        auto parsed = parse({ "run", "--", "true" });
+
+        ASSERT_TRUE(parsed);
+        EXPECT_EQ(parsed->run.sandbox.vcpus, 1u);
+        EXPECT_EQ(parsed->run.sandbox.memory_bytes, 256ull << 20);
+        EXPECT_FALSE(parsed->run.job.timeout);
+        EXPECT_FALSE(parsed->run.json);
+    }
+
+    TEST(CliOptions, BadValues_SayWhichOptionAndWhy)
+    {
+        EXPECT_NE(error_of({ "run", "--memory", "lots", "--", "true" }).find("--memory"), std::string::npos);
+        EXPECT_NE(error_of({ "run", "--memory", "1.5G", "--", "true" }).find("whole numbers"), std::string::npos);
+        EXPECT_NE(error_of({ "run", "--timeout", "10x", "--", "true" }).find("--timeout"), std::string::npos);
+        EXPECT_NE(error_of({ "run", "--timeout", "0", "--", "true" }).find("more than 0"), std::string::npos);
+        EXPECT_NE(error_of({ "run", "--vcpus", "0", "--", "true" }).find("vcpus"), std::string::npos);
+        EXPECT_NE(error_of({ "run", "--vcpus", "two", "--", "true" }).find("vcpus"), std::string::npos);
+        EXPECT_NE(error_of({ "run", "--workdir", "rel", "--", "true" }).find("absolute"), std::string::npos);
+        EXPECT_NE(error_of({ "run", "--env", "=x", "--", "true" }).find("NAME=value"), std::string::npos);
+        EXPECT_NE(error_of({ "run" }).find("no command"), std::string::npos);
+        EXPECT_NE(error_of({ "run", "--" }).find("no command"), std::string::npos);
+        EXPECT_NE(error_of({ "run", "--bogus", "--", "true" }).find("bogus"), std::string::npos);
+        EXPECT_NE(error_of({ "frobnicate" }).find("frobnicate"), std::string::npos);
+    }
+
+    TEST(CliOptions, ErrorMessages_AreOneLine)
+    {
+        for (auto const& message :
+            { error_of({ "run", "--memory", "x", "--", "true" }), error_of({ "run" }), error_of({ "run", "--bogus" }) })
+            EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    }
+
+    TEST(CliOptions, DoctorVersionAndHelp_AreRecognized)
+    {
+        EXPECT_EQ(parse({ "doctor" })->kind, CommandKind::Doctor);
+        EXPECT_EQ(parse({ "version" })->kind, CommandKind::Version);
+        auto help = parse({ "--help" });
+        ASSERT_TRUE(help);
+        EXPECT_EQ(help->kind, CommandKind::Help);
+        EXPECT_NE(help->help_text.find("run"), std::string::npos);
+        auto run_help = parse({ "run", "--help" });
+        ASSERT_TRUE(run_help);
+        EXPECT_NE(run_help->help_text.find("--memory"), std::string::npos);
+        EXPECT_EQ(parse({})->kind, CommandKind::Help);
+    }
+
+    TEST(CliOptions, RootfsIsParsed_AndLeftToTheSandboxToRefuse)
+    {
+        auto parsed = parse({ "run", "--rootfs", "/img.ext4", "--", "true" });
+
+        ASSERT_TRUE(parsed);
+        EXPECT_EQ(parsed->run.sandbox.rootfs_path, "/img.ext4");
+    }
+
+} // namespace
+} // namespace husk::cli

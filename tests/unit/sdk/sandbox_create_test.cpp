@@ -1,0 +1,149 @@
+// Sandbox::create without a VM: option checks, a husk-vmm that fails or never answers (scripts
+// standing in for it), and cleanup of the child and its directory.
+#include "husk/sandbox.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+namespace husk {
+namespace {
+
+    using namespace std::chrono_literals;
+
+    class SandboxCreate : public ::testing::Test {
+    protected:
+        void SetUp() override
+        {
+            char pattern[] = "/tmp/husk-create-test-XXXXXX";
+            ASSERT_NE(mkdtemp(pattern), nullptr);
+            dir = pattern;
+            options.kernel_path = file("vmlinux", "kernel");
+            options.initrd_path = file("initramfs.cpio", "initrd");
+        }
+        void TearDown() override
+        {
+            std::error_code ignored;
+            std::filesystem::remove_all(dir, ignored);
+        }
+
+        std::string file(std::string const& name, std::string const& contents, mode_t mode = 0644)
+        {
+            auto path = dir + "/" + name;
+            std::ofstream(path) << contents;
+            chmod(path.c_str(), mode);
+            return path;
+        }
+        std::string script(std::string const& body) { return file("fake-vmm", "#!/bin/sh\n" + body + "\n", 0755); }
+
+        std::string dir;
+        SandboxOptions options;
+    };
+
+    TEST_F(SandboxCreate, BadOptions_AreBadConfig)
+    {
+        options.vmm_path = script("exit 0");
+        auto with = [&](auto change) {
+            auto changed = options;
+            change(changed);
+            auto created = Sandbox::create(changed);
+            EXPECT_FALSE(created);
+            return created ? ErrorKind::Other : created.error().kind;
+        };
+
+        EXPECT_EQ(with([](SandboxOptions& o) { o.vcpus = 0; }), ErrorKind::BadConfig);
+        EXPECT_EQ(with([](SandboxOptions& o) { o.vcpus = 33; }), ErrorKind::BadConfig);
+        EXPECT_EQ(with([](SandboxOptions& o) { o.memory_bytes = 1 << 20; }), ErrorKind::BadConfig);
+        EXPECT_EQ(with([](SandboxOptions& o) { o.memory_bytes = (256 << 20) + 1; }), ErrorKind::BadConfig);
+        EXPECT_EQ(with([](SandboxOptions& o) { o.workdir = "relative"; }), ErrorKind::BadConfig);
+        EXPECT_EQ(with([](SandboxOptions& o) { o.env = { "=x" }; }), ErrorKind::BadConfig);
+        EXPECT_EQ(with([](SandboxOptions& o) { o.kernel_path = "/no/kernel"; }), ErrorKind::BadConfig);
+        EXPECT_EQ(with([](SandboxOptions& o) { o.vmm_path = "/no/husk-vmm"; }), ErrorKind::BadConfig);
+        EXPECT_EQ(with([](SandboxOptions& o) { o.boot_timeout = 0ms; }), ErrorKind::BadConfig);
+    }
+
+    TEST_F(SandboxCreate, Rootfs_SaysNotYetSupported)
+    {
+        options.vmm_path = script("exit 0");
+        options.rootfs_path = file("root.ext4", "");
+
+        auto created = Sandbox::create(options);
+
+        ASSERT_FALSE(created);
+        EXPECT_EQ(created.error().kind, ErrorKind::BadConfig);
+        EXPECT_NE(created.error().message.find("not supported yet"), std::string::npos);
+    }
+
+    TEST_F(SandboxCreate, VmmExitsAtOnce_IsVmmStartFailedWithItsLog)
+    {
+        options.vmm_path = script("echo 'husk-vmm: cannot open /dev/kvm: permission denied' >&2; exit 1");
+
+        auto created = Sandbox::create(options);
+
+        ASSERT_FALSE(created);
+        EXPECT_EQ(created.error().kind, ErrorKind::VmmStartFailed);
+        EXPECT_NE(created.error().message.find("status 1 (VMM error)"), std::string::npos) << created.error().message;
+        EXPECT_NE(created.error().message.find("cannot open /dev/kvm"), std::string::npos) << created.error().message;
+    }
+
+    TEST_F(SandboxCreate, VmmGetsTheSandboxOptions)
+    {
+        auto seen = dir + "/argv";
+        options.vmm_path = script("echo \"$@\" > " + seen + "; exit 1");
+        options.vcpus = 2;
+        options.memory_bytes = 64 << 20;
+        options.lifetime = 90s;
+
+        (void)Sandbox::create(options);
+        std::ifstream in(seen);
+        std::string argv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+        EXPECT_NE(argv.find("--kernel " + options.kernel_path), std::string::npos) << argv;
+        EXPECT_NE(argv.find("--initrd " + options.initrd_path), std::string::npos) << argv;
+        EXPECT_NE(argv.find("--vcpus 2"), std::string::npos) << argv;
+        EXPECT_NE(argv.find("--memory 67108864"), std::string::npos) << argv;
+        EXPECT_NE(argv.find("--timeout 90000ms"), std::string::npos) << argv;
+        EXPECT_NE(argv.find("--vsock /"), std::string::npos) << argv;
+        EXPECT_NE(argv.find("--serial none"), std::string::npos) << argv;
+    }
+
+    TEST_F(SandboxCreate, SilentVmm_IsGuestNotReadyAndIsKilledWithItsDirectory)
+    {
+        auto pid_file = dir + "/pid";
+        auto args_file = dir + "/args";
+        options.vmm_path = script("echo $$ > " + pid_file + "; echo \"$@\" > " + args_file + "; exec sleep 60");
+        options.boot_timeout = 300ms;
+        auto started = std::chrono::steady_clock::now();
+
+        auto created = Sandbox::create(options);
+        auto elapsed = std::chrono::steady_clock::now() - started;
+
+        ASSERT_FALSE(created);
+        EXPECT_EQ(created.error().kind, ErrorKind::GuestNotReady);
+        EXPECT_LT(elapsed, 4s);
+        pid_t pid = 0;
+        std::ifstream(pid_file) >> pid;
+        ASSERT_GT(pid, 0);
+        EXPECT_NE(kill(pid, 0), 0) << "the fake husk-vmm is still running";
+        std::string args;
+        std::getline(std::ifstream(args_file), args);
+        auto at = args.find("--vsock ");
+        ASSERT_NE(at, std::string::npos);
+        auto socket = args.substr(at + 8, args.find(' ', at + 8) - at - 8);
+        EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(socket).parent_path())) << socket;
+    }
+
+    TEST_F(SandboxCreate, NotExecutableVmm_IsBadConfig)
+    {
+        options.vmm_path = file("vmm-data", "x", 0644);
+
+        auto created = Sandbox::create(options);
+
+        ASSERT_FALSE(created);
+        EXPECT_EQ(created.error().kind, ErrorKind::BadConfig);
+    }
+
+} // namespace
+} // namespace husk

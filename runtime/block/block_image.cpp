@@ -15,7 +15,7 @@ Result<BlockImage> BlockImage::create(std::string const& path, BlockAccess acces
     // named by mistake from hanging the open; fstat refuses it right after.
     int flags = (access == BlockAccess::ReadOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK;
     auto fd = TRY_CONTEXT(Fd::open(path, flags), "disk image " + path);
-    struct stat info {};
+    struct stat info { };
     if (::fstat(fd.get(), &info) != 0)
         return fail_errno("disk image " + path + ": fstat");
     if (!S_ISREG(info.st_mode))

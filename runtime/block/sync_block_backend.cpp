@@ -43,8 +43,8 @@ Result<std::optional<BlockResult>> SyncBlockBackend::submit(uint64_t, BlockIo co
         return std::optional<BlockResult>(::fdatasync(m_image.fd()) == 0 ? 0 : -errno);
     case BlockOperation::Discard:
     case BlockOperation::WriteZeroes: {
-        int result = ::fallocate(m_image.fd(), block_fallocate_mode(io), static_cast<off_t>(io.offset),
-            static_cast<off_t>(io.length));
+        int result = ::fallocate(
+            m_image.fd(), block_fallocate_mode(io), static_cast<off_t>(io.offset), static_cast<off_t>(io.length));
         return std::optional<BlockResult>(result == 0 ? 0 : -errno);
     }
     }

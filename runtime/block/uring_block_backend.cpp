@@ -86,7 +86,8 @@ void UringBlockBackend::on_completion(uint64_t tag, int result)
     if (found == m_operations.end())
         return;
     auto& operation = found->second;
-    bool is_transfer = operation.io.operation == BlockOperation::Read || operation.io.operation == BlockOperation::Write;
+    bool is_transfer
+        = operation.io.operation == BlockOperation::Read || operation.io.operation == BlockOperation::Write;
     if (is_transfer && result > 0) {
         operation.done += static_cast<uint64_t>(result);
         if (operation.done < operation.io.length) {

@@ -99,8 +99,7 @@ public:
     enum class Sync { Data, All };
     Result<OperationId> fsync(FixedFile file, Sync sync, Completion completion);
     // fallocate(2) with `mode` (FALLOC_FL_*) on [offset, offset + length); result 0 or -errno.
-    Result<OperationId> fallocate(
-        FixedFile file, int mode, uint64_t offset, uint64_t length, Completion completion);
+    Result<OperationId> fallocate(FixedFile file, int mode, uint64_t offset, uint64_t length, Completion completion);
     // The accepted socket is a plain close-on-exec fd (register it to use it with the loop).
     Result<OperationId> accept(FixedFile listener, Completion completion);
     Result<OperationId> timeout(std::chrono::nanoseconds duration, Completion completion);

@@ -112,9 +112,8 @@ Result<OperationId> EventLoop::send(
 Result<OperationId> EventLoop::fsync(FixedFile file, Sync sync, Completion completion)
 {
     unsigned flags = sync == Sync::Data ? IORING_FSYNC_DATASYNC : 0;
-    return m_state->submit_transfer(IoOpcode::Fsync, file, std::move(completion), [=](io_uring_sqe* sqe, Operation&) {
-        io_uring_prep_fsync(sqe, static_cast<int>(file.index), flags);
-    });
+    return m_state->submit_transfer(IoOpcode::Fsync, file, std::move(completion),
+        [=](io_uring_sqe* sqe, Operation&) { io_uring_prep_fsync(sqe, static_cast<int>(file.index), flags); });
 }
 
 Result<OperationId> EventLoop::fallocate(
@@ -126,8 +125,8 @@ Result<OperationId> EventLoop::fallocate(
     return m_state->submit_transfer(
         IoOpcode::Fallocate, file, std::move(completion), [=](io_uring_sqe* sqe, Operation&) {
             // liburing's helper takes the length as an off_t-sized integer; it travels in sqe->addr.
-            io_uring_prep_fallocate(sqe, static_cast<int>(file.index), mode, static_cast<off_t>(offset),
-                static_cast<off_t>(length));
+            io_uring_prep_fallocate(
+                sqe, static_cast<int>(file.index), mode, static_cast<off_t>(offset), static_cast<off_t>(length));
         });
 }
 

@@ -45,7 +45,8 @@ uint64_t BlockDevice::features() const
 {
     using virtio::feature_mask;
     uint64_t features = feature_mask(virtio::feature::indirect_desc) | feature_mask(virtio::feature::event_idx)
-        | feature_mask(blk::feature::seg_max) | feature_mask(blk::feature::blk_size) | feature_mask(blk::feature::flush);
+        | feature_mask(blk::feature::seg_max) | feature_mask(blk::feature::blk_size)
+        | feature_mask(blk::feature::flush);
     if (m_backend.is_read_only())
         features |= feature_mask(blk::feature::read_only);
     else if (m_backend.supports_discard())

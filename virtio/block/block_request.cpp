@@ -45,8 +45,8 @@ namespace {
     }
 
     // IN/OUT: the data must be whole sectors inside the disk.
-    void parse_transfer(ParsedBlockRequest& parsed, DescriptorChain const& chain,
-        blk::RequestHeader const& header, BlockDiskLimits const& limits)
+    void parse_transfer(ParsedBlockRequest& parsed, DescriptorChain const& chain, blk::RequestHeader const& header,
+        BlockDiskLimits const& limits)
     {
         bool is_read = header.type == blk::request_type::in;
         uint64_t extra_readable = chain.readable_length() - sizeof header;
@@ -72,10 +72,10 @@ namespace {
         BlockDiskLimits const& limits)
     {
         bool is_discard = header.type == blk::request_type::discard;
-        if (is_discard ? !limits.discard : !limits.write_zeroes)
-            return reject(parsed, blk::status::unsupported, "discard or write-zeroes not negotiated");
         if (limits.read_only)
             return reject(parsed, blk::status::io_error, "discard or write-zeroes on a read-only disk");
+        if (is_discard ? !limits.discard : !limits.write_zeroes)
+            return reject(parsed, blk::status::unsupported, "discard or write-zeroes not negotiated");
         if (reader.remaining() != sizeof(blk::DiscardSegment))
             return reject(parsed, blk::status::io_error, "discard or write-zeroes without exactly one segment");
         auto segment = reader.read_obj<blk::DiscardSegment>();
@@ -112,8 +112,7 @@ ParsedBlockRequest parse_block_request(
 
     ChainReader reader(memory, chain);
     auto header = reader.read_obj<blk::RequestHeader>();
-    if (!header)
-        {
+    if (!header) {
         reject(parsed, blk::status::io_error, "request header shorter than 16 bytes");
         return parsed;
     }

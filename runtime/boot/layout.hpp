@@ -4,7 +4,9 @@
 
 #include "runtime/memory/guest_memory.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <vector>
 
 namespace husk::layout {
@@ -23,6 +25,9 @@ inline constexpr GuestAddress pd_address { 0xb000 }; // 4 pages: one page direct
 inline constexpr uint64_t pd_count = 4;
 inline constexpr GuestAddress cmdline_address { 0x20000 };
 inline constexpr uint64_t cmdline_max_size = 4096; // including the terminating NUL
+// Linux/x86 keeps at most COMMAND_LINE_SIZE - 1 = 2047 bytes of the command line (6.1,
+// arch/x86/include/asm/setup.h) and silently drops the rest, so husk refuses longer lines.
+inline constexpr size_t linux_cmdline_max_length = 2047;
 
 // Linux scans the last KiB of base memory (639 KiB) for the MP floating pointer when the BIOS
 // data area names no EBDA, which is our case: nothing writes the BDA.
@@ -34,6 +39,11 @@ inline constexpr GuestAddress mmio_hole_start { 0xc000'0000 };
 inline constexpr GuestAddress mmio_hole_end { 1ull << 32 };
 inline constexpr GuestAddress virtio_mmio_base { 0xd000'0000 };
 inline constexpr uint64_t virtio_mmio_slot_size = 0x1000;
+// IO-APIC pins for virtio-mmio devices, one per device, in slot order. The legacy pins the guest
+// may still claim are left out: 0 (PIT), 1 (i8042 keyboard), 2 (cascade), 3 and 4 (COM2/COM1),
+// 8 (RTC) and 12 (i8042 aux).
+inline constexpr uint32_t virtio_mmio_irqs[] = { 5, 6, 7, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23 };
+inline constexpr size_t virtio_mmio_max_slots = std::size(virtio_mmio_irqs);
 inline constexpr GuestAddress ioapic_address { 0xfec0'0000 };
 inline constexpr GuestAddress lapic_address { 0xfee0'0000 };
 

@@ -2,6 +2,7 @@
 // before the vCPUs start; vCPU threads then dispatch their PIO/MMIO exits through it concurrently.
 #pragma once
 
+#include "runtime/base/bus_device.hpp"
 #include "runtime/base/result.hpp"
 
 #include <cstdint>
@@ -10,16 +11,6 @@
 #include <vector>
 
 namespace husk {
-
-// A device on a bus. Called from any vCPU thread, possibly concurrently: implementations lock
-// internally. Offsets are relative to the device's base; the bus only forwards accesses that lie
-// entirely inside the device's range, so offset + data.size() <= length always holds.
-class BusDevice {
-public:
-    virtual ~BusDevice() = default;
-    virtual void read(uint64_t offset, std::span<uint8_t> data) = 0;
-    virtual void write(uint64_t offset, std::span<uint8_t const> data) = 0;
-};
 
 class Bus {
 public:

@@ -105,6 +105,8 @@ MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline
     config.memory_bytes = options.memory_bytes;
     config.vcpus = options.vcpus;
     config.serial = options.serial;
+    if (options.vsock_path)
+        config.vsock = VsockConfig { *options.vsock_path, options.vsock_cid };
     config.timeout = options.timeout;
     config.debug = options.debug;
     config.stop_at_boot_marker = options.exit_at_boot_marker;

@@ -1,6 +1,7 @@
 // husk-vmm option parsing: a small table-driven parser without exceptions.
 #include "runtime/main/vmm_options.hpp"
 #include "runtime/main/value_parsing.hpp"
+#include "virtio/vsock/packet.hpp"
 
 #include <string_view>
 
@@ -17,6 +18,8 @@ namespace {
         Serial,
         Timeout,
         Report,
+        Vsock,
+        VsockCid,
         Debug,
         ExitAtBootMarker,
         ExitBeforeRun,
@@ -40,6 +43,8 @@ namespace {
         { "--serial", Option::Serial, TakesValue::Yes },
         { "--timeout", Option::Timeout, TakesValue::Yes },
         { "--report", Option::Report, TakesValue::Yes },
+        { "--vsock", Option::Vsock, TakesValue::Yes },
+        { "--vsock-cid", Option::VsockCid, TakesValue::Yes },
         { "--debug", Option::Debug, TakesValue::No },
         { "--exit-at-boot-marker", Option::ExitAtBootMarker, TakesValue::No },
         { "--exit-before-run", Option::ExitBeforeRun, TakesValue::No },
@@ -74,12 +79,15 @@ namespace {
         case Option::Kernel:
         case Option::Initrd:
         case Option::Report:
+        case Option::Vsock:
             if (value.empty())
                 return fail(std::string(name) + ": empty path");
             if (option == Option::Kernel)
                 options.kernel_path = value;
             else if (option == Option::Initrd)
                 options.initrd_path = std::string(value);
+            else if (option == Option::Vsock)
+                options.vsock_path = std::string(value);
             else
                 options.report_path = std::string(value);
             return {};
@@ -98,6 +106,13 @@ namespace {
             if (!count)
                 return with_name(count.error());
             options.vcpus = static_cast<unsigned>(*count);
+            return {};
+        }
+        case Option::VsockCid: {
+            auto cid = parse_bounded_integer(value, vsock::first_guest_cid, vsock::last_guest_cid);
+            if (!cid)
+                return with_name(cid.error());
+            options.vsock_cid = *cid;
             return {};
         }
         case Option::Serial:
@@ -180,6 +195,8 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
     }
     if (options.kernel_path.empty())
         return fail("missing --kernel PATH (see --help)");
+    if (seen[static_cast<size_t>(Option::VsockCid)] && !options.vsock_path)
+        return fail("--vsock-cid needs --vsock PATH");
     return options;
 }
 
@@ -196,6 +213,11 @@ std::string vmm_usage()
            "  --serial WHERE     guest console: none (default), stdout, stderr or a file path\n"
            "  --timeout TIME     stop the VM after TIME: 500ms, 30s, 2m, 1h (bare number: seconds)\n"
            "  --report FILE      write the JSON stop report to FILE (default: log it on stderr)\n"
+           "  --vsock PATH       virtio-vsock device; host side at the unix socket PATH: connect and\n"
+           "                     send `CONNECT <port>\\n` to reach a guest port; guest connections\n"
+           "                     to host port P reach PATH_P. Without a job, husk-init serves its\n"
+           "                     agent on vsock port 1024\n"
+           "  --vsock-cid N      the guest's vsock CID, 3..4294967294 (default 3)\n"
            "  --debug            debug logging, kernel messages on the console, register dumps\n"
            "  --exit-at-boot-marker  stop cleanly as soon as husk-init has started (benchmarks)\n"
            "  --exit-before-run  build the VM, then exit before it runs (benchmarks)\n"

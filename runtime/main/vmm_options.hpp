@@ -3,6 +3,7 @@
 #pragma once
 
 #include "runtime/base/result.hpp"
+#include "runtime/boot/layout.hpp"
 #include "runtime/vmm/machine_config.hpp"
 
 #include <chrono>
@@ -23,6 +24,8 @@ struct VmmOptions {
     SerialOutput serial; // off by default: fast boot, `quiet`
     std::optional<std::chrono::milliseconds> timeout;
     std::optional<std::string> report_path;
+    std::optional<std::string> vsock_path; // --vsock: the hybrid-vsock unix socket
+    uint64_t vsock_cid { default_guest_cid };
     bool debug { false };
     // For bench/boot: stop cleanly when husk-init writes its boot marker, or exit once the VM is
     // fully built, before the first KVM_RUN (host-side setup time).
@@ -40,10 +43,9 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv);
 
 std::string vmm_usage();
 
-// Linux/x86 keeps at most COMMAND_LINE_SIZE - 1 = 2047 bytes of the command line (6.1,
-// arch/x86/include/asm/setup.h) and silently drops the rest, which would lose job arguments;
-// so husk refuses longer lines up front.
-inline constexpr size_t kernel_cmdline_max_length = 2047;
+// Refused up front rather than losing job arguments. Machine adds its virtio-mmio device
+// arguments and checks the limit again.
+inline constexpr size_t kernel_cmdline_max_length = layout::linux_cmdline_max_length;
 // The kernel hands at most CONFIG_INIT_ENV_ARG_LIMIT (32) arguments to init, argv[0] included,
 // and panics ("Too many boot init vars") beyond that.
 inline constexpr size_t max_job_arguments = 31;

@@ -51,8 +51,10 @@ Result<std::unique_ptr<Machine>> Machine::create(MachineConfig config)
 
     std::unique_ptr<Machine> machine(
         new Machine(std::move(config), std::move(kvm), std::move(vm), std::move(memory), std::move(stop)));
-    TRY(machine->load_guest());
+    // Devices first: the virtio slots add their arguments to the kernel command line.
     TRY(machine->create_devices());
+    TRY(machine->create_virtio_devices());
+    TRY(machine->load_guest());
     TRY(machine->create_vcpus());
     return machine;
 }
@@ -101,6 +103,19 @@ Result<void> Machine::create_devices()
     TRY(m_pio_bus.insert(reset_port, ResetPort::port_base, ResetPort::port_length));
     m_status = std::make_shared<StatusDevice>([this] { on_boot_marker(); });
     TRY(m_pio_bus.insert(m_status, status_port::base, status_port::length));
+    return {};
+}
+
+Result<void> Machine::create_virtio_devices()
+{
+    m_virtio = TRY(VirtioDevices::create(m_config, m_vm, m_memory, m_mmio_bus));
+    // In front of everything else: after ` -- ` the kernel would hand them to init as job
+    // arguments.
+    m_config.cmdline = m_virtio->kernel_arguments() + ' ' + m_config.cmdline;
+    if (m_config.cmdline.size() > layout::linux_cmdline_max_length)
+        return fail("with the virtio-mmio device arguments the kernel command line has "
+            + std::to_string(m_config.cmdline.size()) + " bytes; Linux keeps at most "
+            + std::to_string(layout::linux_cmdline_max_length) + " (shorten the job's arguments)");
     return {};
 }
 

@@ -16,6 +16,7 @@
 #include "runtime/vmm/machine_config.hpp"
 #include "runtime/vmm/stop_controller.hpp"
 #include "runtime/vmm/stop_report.hpp"
+#include "runtime/vmm/virtio_devices.hpp"
 
 #include <atomic>
 #include <memory>
@@ -44,8 +45,8 @@ public:
     // signal cannot kill the process before the report is written.
     StopReport run();
 
-    // For virtio-mmio devices and the control plane joining later. Buses are not locked: add
-    // devices (and ioeventfds/irqfds) only before run().
+    // For tests and the control plane joining later. Buses are not locked: add devices (and
+    // ioeventfds/irqfds) only before run().
     Bus& mmio_bus() { return m_mmio_bus; }
     Vm& vm() { return m_vm; }
     GuestMemory& memory() { return m_memory; }
@@ -54,6 +55,7 @@ private:
     Machine(MachineConfig config, Kvm kvm, Vm vm, GuestMemory memory, StopController stop);
     Result<void> load_guest();
     Result<void> create_devices();
+    Result<void> create_virtio_devices();
     Result<void> create_vcpus();
     void on_guest_reset(std::string_view mechanism);
     void on_boot_marker();
@@ -70,8 +72,11 @@ private:
     std::optional<EventFd> m_serial_interrupt; // irqfd on com1_gsi; outlives m_serial
     std::shared_ptr<Serial> m_serial;
     std::shared_ptr<StatusDevice> m_status;
+    // Before the buses: the MMIO bus shares the virtio transports, which must be destroyed
+    // before the devices they drive, so the bus has to go first.
+    std::unique_ptr<VirtioDevices> m_virtio;
     Bus m_pio_bus;
-    Bus m_mmio_bus; // empty until virtio-mmio devices join
+    Bus m_mmio_bus;
 
     std::vector<Vcpu> m_vcpus;
     std::atomic<int64_t> m_first_run_ns { 0 }; // steady_clock ns of the first KVM_RUN

@@ -18,6 +18,13 @@ struct SerialOutput {
 };
 
 inline constexpr uint64_t default_memory_bytes = 128ull << 20;
+inline constexpr uint64_t default_guest_cid = 3; // the first CID a guest may have
+
+// The virtio-vsock device and its hybrid-vsock unix socket (Firecracker convention).
+struct VsockConfig {
+    std::string uds_path;
+    uint64_t guest_cid { default_guest_cid }; // checked with vsock::is_valid_guest_cid
+};
 
 struct MachineConfig {
     std::string kernel_path;
@@ -26,6 +33,7 @@ struct MachineConfig {
     uint64_t memory_bytes { default_memory_bytes };
     unsigned vcpus { 1 };
     SerialOutput serial;
+    std::optional<VsockConfig> vsock;
     std::optional<std::chrono::milliseconds> timeout;
     bool debug { false };
     // Stop as GuestShutdown when husk-init writes its boot marker (boot-time benchmarks).

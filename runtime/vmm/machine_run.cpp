@@ -93,6 +93,9 @@ StopReport Machine::run()
     VcpuRunnerShared shared { m_pio_bus, m_mmio_bus, m_stop,
         [this](std::string_view mechanism) { on_guest_reset(mechanism); }, m_first_run_ns,
         m_config.debug ? DebugMode::On : DebugMode::Off };
+    if (auto started = m_virtio->start([this](std::string why) { m_stop.request(StopReason::VmmError, std::move(why)); });
+        !started)
+        return fail_report(started.error().message);
     std::vector<std::unique_ptr<VcpuRunner>> runners;
     auto started_at = Clock::now();
     for (auto& vcpu : m_vcpus) {
@@ -147,6 +150,7 @@ StopReport Machine::run()
         runner->kick();
     for (auto& runner : runners)
         runner->join();
+    m_virtio->stop();
     auto stopped_at = Clock::now();
     // Every vCPU is out of KVM_RUN now, so their state can be read from this thread.
     if (m_config.debug && m_stop.decision()->reason != StopReason::GuestShutdown) {

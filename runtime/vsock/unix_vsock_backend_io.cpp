@@ -233,6 +233,11 @@ void UnixVsockBackend::drop(StreamPointer const& stream)
         if (*operation)
             (void)m_loop.cancel(**operation);
     }
+    // Closing our fd is not enough for the peer to see the end: io_uring releases an unregistered
+    // file only once every request submitted before the unregistration has finished (6.1
+    // io_rsrc_node_ref_zero recycles nodes in order), and the loop keeps long-lived ones (the
+    // accept, queue-kick polls). shutdown() acts on the socket itself, at once.
+    (void)::shutdown(stream->fd.get(), SHUT_RDWR);
     auto unregistered = m_loop.unregister_file(stream->file);
     if (!unregistered)
         log_warn("vsock backend: " + unregistered.error().message);

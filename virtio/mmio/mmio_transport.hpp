@@ -1,11 +1,11 @@
 // MmioTransport: the virtio-mmio version 2 transport for one VirtioDevice. The VMM's MMIO bus
-// forwards guest accesses in the device's window to read()/write() (the same signatures as
-// runtime/devices BusDevice, which this class will derive from once wired in); ioeventfd kicks
-// arrive through notify_queue(). It runs the device status state machine, feature negotiation
+// forwards guest accesses in the device's window to read()/write() (it is a BusDevice); ioeventfd
+// kicks arrive through notify_queue(). It runs the device status state machine, feature negotiation
 // and queue setup, and keeps the guest from touching anything it must not: unknown offsets, bad
 // access widths, queue changes after DRIVER_OK and unoffered features are ignored and counted.
 #pragma once
 
+#include "runtime/base/bus_device.hpp"
 #include "runtime/base/result.hpp"
 #include "runtime/memory/guest_memory.hpp"
 #include "virtio/core/interrupt.hpp"
@@ -28,19 +28,19 @@ struct MmioTransportStats {
     uint64_t rejected_status { 0 }; // Status writes that are not a valid transition
 };
 
-class MmioTransport {
+class MmioTransport final : public BusDevice {
 public:
     // `memory`, `device` and `trigger` must outlive the transport. Fails if the device describes
     // queues the transport cannot offer.
     static Result<std::unique_ptr<MmioTransport>> create(
         GuestMemory& memory, VirtioDevice& device, InterruptTrigger& trigger);
-    virtual ~MmioTransport();
+    ~MmioTransport() override;
     MmioTransport(MmioTransport const&) = delete;
     MmioTransport& operator=(MmioTransport const&) = delete;
 
     // Guest access at `offset` in the device window; data.size() is the access width.
-    virtual void read(uint64_t offset, std::span<uint8_t> data);
-    virtual void write(uint64_t offset, std::span<uint8_t const> data);
+    void read(uint64_t offset, std::span<uint8_t> data) override;
+    void write(uint64_t offset, std::span<uint8_t const> data) override;
 
     // A kick of queue `index` that bypassed MMIO (ioeventfd). Same effect as a QueueNotify write.
     void notify_queue(uint32_t index);

@@ -163,3 +163,37 @@ TEST(MachineConfigFrom, CopiesEveryField)
     EXPECT_EQ(config.serial.kind, SerialOutput::Kind::Stderr);
     EXPECT_TRUE(config.debug);
 }
+
+TEST(ParseVmmOptions, Vsock_GivesDeviceWithDefaultCidInConfig)
+{
+    auto options = parse({ "--kernel", "vmlinux", "--vsock", "/run/vm.sock" });
+    ASSERT_TRUE(options.has_value()) << options.error().message;
+    auto config = machine_config_from(*options, "cmdline");
+    ASSERT_TRUE(config.vsock.has_value());
+    EXPECT_EQ(config.vsock->uds_path, "/run/vm.sock");
+    EXPECT_EQ(config.vsock->guest_cid, default_guest_cid);
+}
+
+TEST(ParseVmmOptions, VsockCid_IsCarriedIntoConfig)
+{
+    auto options = parse({ "--kernel", "vmlinux", "--vsock=v.sock", "--vsock-cid", "42" });
+    ASSERT_TRUE(options.has_value()) << options.error().message;
+    EXPECT_EQ(machine_config_from(*options, "").vsock->guest_cid, 42u);
+}
+
+TEST(ParseVmmOptions, NoVsock_GivesNoDevice)
+{
+    auto options = parse({ "--kernel", "vmlinux" });
+    ASSERT_TRUE(options.has_value());
+    EXPECT_FALSE(machine_config_from(*options, "").vsock.has_value());
+}
+
+TEST(ParseVmmOptions, BadVsockValues_AreRejected)
+{
+    expect_rejected({ "--kernel", "k", "--vsock", "" }, "empty path");
+    expect_rejected({ "--kernel", "k", "--vsock", "a", "--vsock-cid", "2" }, "--vsock-cid");
+    expect_rejected({ "--kernel", "k", "--vsock", "a", "--vsock-cid", "4294967295" }, "--vsock-cid");
+    expect_rejected({ "--kernel", "k", "--vsock", "a", "--vsock-cid", "x" }, "--vsock-cid");
+    expect_rejected({ "--kernel", "k", "--vsock-cid", "3" }, "--vsock-cid needs --vsock");
+    expect_rejected({ "--kernel", "k", "--vsock", "a", "--vsock", "b" }, "more than once");
+}

@@ -23,7 +23,11 @@ constexpr uint16_t serial_port = 0x3f8;
 constexpr uint8_t i8042_command_port = 0x64;
 constexpr uint8_t i8042_pulse_reset = 0xfe;
 constexpr uint8_t unmapped_port = 0x80;
-constexpr uint32_t unmapped_mmio_address = 0xd000'0000;
+// In the MMIO hole, above the virtio-mmio slots, below the IO-APIC: nothing answers there.
+constexpr uint32_t unmapped_mmio_address = 0xe000'0000;
+// Slot 0 holds virtio-rng in every VM; its MagicValue register reads "virt" (0x74726976).
+constexpr uint32_t first_virtio_slot_address = 0xd000'0000;
+constexpr uint8_t virtio_magic_first_byte = 'v';
 
 // x86-64 machine code for the few things the test guests do.
 class GuestProgram {
@@ -83,13 +87,18 @@ public:
         emit({ 0xe4, unmapped_port, 0x0f, 0xb6, 0xc0 }); // in al, 0x80 ; movzx eax, al
         return out_eax_to_exit_code();
     }
-    // Reads one byte of unmapped MMIO (identity-mapped by the boot page tables) likewise.
-    GuestProgram& unmapped_mmio_read_as_exit_code()
+    // Reads MMIO (identity-mapped by the boot page tables) likewise; the exit code is the low
+    // byte of what the read returns.
+    enum class Width { Byte, Dword };
+    GuestProgram& mmio_read_as_exit_code(uint32_t address, Width width)
     {
-        // A disp32 operand would be sign-extended to 0xffffffffd0000000, so go through rax.
+        // A disp32 operand would be sign-extended to 0xffffffff........, so go through rax.
         emit({ 0xb8 }); // mov eax, imm32 (zero-extends into rax)
-        emit32(unmapped_mmio_address);
-        emit({ 0x0f, 0xb6, 0x00 }); // movzx eax, byte [rax]
+        emit32(address);
+        if (width == Width::Byte)
+            emit({ 0x0f, 0xb6, 0x00 }); // movzx eax, byte [rax]
+        else
+            emit({ 0x8b, 0x00, 0x0f, 0xb6, 0xc0 }); // mov eax, dword [rax] ; movzx eax, al
         return out_eax_to_exit_code();
     }
     std::vector<uint8_t> const& bytes() const { return m_bytes; }
@@ -272,10 +281,23 @@ TEST_F(MachineTest, UnmappedPortRead_ReturnsAllOnes)
 
 TEST_F(MachineTest, UnmappedMmioRead_ReturnsAllOnes)
 {
-    auto report = run(config_for(GuestProgram().unmapped_mmio_read_as_exit_code().shutdown_intent().i8042_reset()));
+    auto report = run(config_for(
+        GuestProgram().mmio_read_as_exit_code(unmapped_mmio_address, GuestProgram::Width::Byte).shutdown_intent().i8042_reset()));
     EXPECT_EQ(report.reason, StopReason::GuestShutdown) << report.detail;
     ASSERT_TRUE(report.guest.exit_code);
     EXPECT_EQ(*report.guest.exit_code, 0xff);
+}
+
+TEST_F(MachineTest, FirstVirtioSlot_AnswersWithTheVirtioMagic)
+{
+    auto report = run(config_for(
+        GuestProgram()
+            .mmio_read_as_exit_code(first_virtio_slot_address, GuestProgram::Width::Dword)
+            .shutdown_intent()
+            .i8042_reset()));
+    EXPECT_EQ(report.reason, StopReason::GuestShutdown) << report.detail;
+    ASSERT_TRUE(report.guest.exit_code);
+    EXPECT_EQ(*report.guest.exit_code, virtio_magic_first_byte);
 }
 
 TEST_F(MachineTest, HostSigterm_IsHostSignal)

@@ -1,0 +1,89 @@
+// VirtioDevices: device list, event loop configuration and the event thread.
+#include "runtime/vmm/virtio_devices.hpp"
+
+#include "runtime/base/log.hpp"
+#include "runtime/boot/layout.hpp"
+#include "virtio/rng/rng_device.hpp"
+#include "virtio/vsock/vsock_device.hpp"
+
+#include <algorithm>
+
+namespace husk {
+
+namespace {
+    // Host sockets the vsock backend keeps at once. Each is also an fd and a fixed-file slot;
+    // 512 stays well inside the usual RLIMIT_NOFILE soft limit of 1024.
+    constexpr size_t max_vsock_streams = 512;
+    // Fixed files besides vsock streams: the backend's listener and one eventfd per queue.
+    constexpr uint32_t other_fixed_files = 64;
+
+    EventLoopConfig event_loop_config(MachineConfig const& config)
+    {
+        EventLoopConfig loop_config;
+        if (config.vsock)
+            loop_config.opcodes = UnixVsockBackend::required_opcodes();
+        loop_config.fixed_file_count = other_fixed_files + (config.vsock ? max_vsock_streams : 0);
+        return loop_config;
+    }
+} // namespace
+
+VirtioDevices::~VirtioDevices() { stop(); }
+
+Result<std::unique_ptr<VirtioDevices>> VirtioDevices::create(
+    MachineConfig const& config, Vm& vm, GuestMemory& memory, Bus& mmio_bus)
+{
+    std::unique_ptr<VirtioDevices> devices(new VirtioDevices());
+    devices->m_loop.emplace(TRY_CONTEXT(EventLoop::create(event_loop_config(config)), "event loop"));
+
+    TRY(devices->add(std::make_unique<RngDevice>(devices->m_entropy), vm, memory, mmio_bus));
+    if (config.vsock) {
+        UnixVsockBackendLimits limits;
+        limits.max_streams = max_vsock_streams;
+        devices->m_vsock_backend = TRY(UnixVsockBackend::create(*devices->m_loop, config.vsock->uds_path, limits));
+        TRY(devices->add(std::make_unique<VsockDevice>(config.vsock->guest_cid, *devices->m_vsock_backend), vm,
+            memory, mmio_bus));
+    }
+    return devices;
+}
+
+Result<void> VirtioDevices::add(std::unique_ptr<VirtioDevice> device, Vm& vm, GuestMemory& memory, Bus& mmio_bus)
+{
+    if (m_slots.size() == layout::virtio_mmio_max_slots)
+        return fail("too many virtio devices: a VM has " + std::to_string(layout::virtio_mmio_max_slots) + " slots");
+    auto placement = virtio_mmio_placement(m_slots.size());
+    m_slots.push_back(TRY(VirtioMmioSlot::create(std::move(device), placement, vm, memory, mmio_bus, *m_loop)));
+    return {};
+}
+
+std::string VirtioDevices::kernel_arguments() const
+{
+    std::string arguments;
+    for (auto const& slot : m_slots) {
+        if (!arguments.empty())
+            arguments += ' ';
+        arguments += virtio_mmio_kernel_argument(slot->placement());
+    }
+    return arguments;
+}
+
+Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
+{
+    if (m_event_thread.joinable())
+        return fail("the event thread is already running");
+    m_event_thread = std::thread([this, on_failure = std::move(on_failure)] {
+        set_log_thread_name("event");
+        if (auto ran = m_loop->run(); !ran)
+            on_failure("the event loop failed: " + ran.error().message);
+    });
+    return {};
+}
+
+void VirtioDevices::stop()
+{
+    if (!m_event_thread.joinable())
+        return;
+    m_loop->stop();
+    m_event_thread.join();
+}
+
+} // namespace husk

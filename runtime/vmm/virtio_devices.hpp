@@ -1,0 +1,59 @@
+// VirtioDevices: the VM's virtio-mmio devices and the event thread that serves them. The event
+// thread runs the io_uring EventLoop that every device backend and every queue kick goes
+// through (DESIGN.md §1); vCPU threads only touch the transports' registers.
+// Devices, in slot order: virtio-rng (always: the guest's crng is ready at boot instead of
+// waiting for entropy), virtio-vsock (with MachineConfig::vsock).
+#pragma once
+
+#include "runtime/base/result.hpp"
+#include "runtime/devices/bus.hpp"
+#include "runtime/io/event_loop.hpp"
+#include "runtime/kvm/vm.hpp"
+#include "runtime/memory/guest_memory.hpp"
+#include "runtime/vmm/machine_config.hpp"
+#include "runtime/vmm/virtio_mmio_slot.hpp"
+#include "runtime/vsock/unix_vsock_backend.hpp"
+#include "virtio/rng/entropy_source.hpp"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace husk {
+
+class VirtioDevices {
+public:
+    // Builds every device `config` asks for and plugs it into `vm` and `mmio_bus`; all three
+    // arguments must outlive the result, and the Machine destroys `mmio_bus` first (the bus
+    // shares the transports, which must go before their devices).
+    static Result<std::unique_ptr<VirtioDevices>> create(
+        MachineConfig const& config, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
+    VirtioDevices(VirtioDevices const&) = delete;
+    VirtioDevices& operator=(VirtioDevices const&) = delete;
+    ~VirtioDevices();
+
+    // The `virtio_mmio.device=` arguments announcing every slot, space-separated.
+    std::string kernel_arguments() const;
+
+    // Starts the event thread; `on_failure` is called on it if the loop fails (the VM cannot
+    // go on without its devices).
+    Result<void> start(std::function<void(std::string)> on_failure);
+    // Stops and joins the event thread. Idempotent.
+    void stop();
+
+private:
+    VirtioDevices() = default;
+    Result<void> add(std::unique_ptr<VirtioDevice> device, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
+
+    // Destruction runs bottom-up: thread (joined), slots, backends, entropy, then the loop.
+    std::optional<EventLoop> m_loop;
+    GetrandomEntropySource m_entropy;
+    std::unique_ptr<UnixVsockBackend> m_vsock_backend;
+    std::vector<std::unique_ptr<VirtioMmioSlot>> m_slots;
+    std::thread m_event_thread;
+};
+
+} // namespace husk

@@ -4,6 +4,7 @@
 
 #include "runtime/base/result.hpp"
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 

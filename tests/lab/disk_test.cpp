@@ -1,7 +1,8 @@
 // Lab: virtio-blk in husk-vmm on real KVM. python3 runs from the debian-python disk root and its
 // exit code comes back; a read-only disk refuses writes; 64 MiB copied disk to disk inside the
 // guest arrive intact (sha256 on both sides); two guests on one base image never see each
-// other's writes.
+// other's writes, including a lower directory removed and created again (an opaque overlay
+// directory, which needs xattrs on the tmpfs upper layer).
 #include "tests/lab/vmm_process.hpp"
 
 #include <cstdio>
@@ -138,14 +139,18 @@ TEST(LabDisk, TwoGuestsOnOneBaseImage_NeverSeeEachOthersWrites)
         "--cmdline", "husk.root=/dev/vda", "--" };
     auto first_arguments = common;
     first_arguments.insert(first_arguments.end(),
-        { "sh", "-c", "echo secret > /etc/first && rm -rf /usr/share/doc && ls /etc/first && echo wrote" });
+        { "sh", "-c",
+            "echo secret > /etc/first && rm -rf /usr/share/doc && rm -rf /etc/apt && mkdir /etc/apt && "
+            "touch /etc/apt/new && ls /etc/first /etc/apt/new && echo wrote" });
     auto first = run_vmm(first_arguments, 240s);
     ASSERT_EQ(first.exit_status, 0) << describe(first);
     EXPECT_NE(first.out.find("wrote"), std::string::npos) << describe(first);
 
     auto second_arguments = common;
     second_arguments.insert(second_arguments.end(),
-        { "sh", "-c", "test -e /etc/first && echo leaked || echo clean; test -d /usr/share/doc && echo base-intact" });
+        { "sh", "-c",
+            "test -e /etc/first -o -e /etc/apt/new && echo leaked || echo clean; test -d /usr/share/doc -a -d "
+            "/etc/apt/apt.conf.d && echo base-intact" });
     auto second = run_vmm(second_arguments, 240s);
     ASSERT_EQ(second.exit_status, 0) << describe(second);
     EXPECT_NE(second.out.find("clean"), std::string::npos) << describe(second);

@@ -8,6 +8,7 @@
 #include "guest-init/job.hpp"
 #include "guest-init/kernel_cmdline.hpp"
 #include "guest-init/mounts.hpp"
+#include "guest-init/root_switch.hpp"
 #include "guest-init/shutdown.hpp"
 #include "guest-init/status_reporter.hpp"
 #include "runtime/base/fd.hpp"
@@ -92,6 +93,23 @@ JobOutcome serve_agent_mode()
     return JobOutcome::exited(0);
 }
 
+// husk.root=/dev/vdX: leave the initramfs for the disk (see root_switch.hpp).
+BootHealth enter_disk_root(KernelCmdline const& cmdline)
+{
+    auto config = root_config(cmdline);
+    if (!config) {
+        console_message(config.error().message);
+        return BootHealth::Broken;
+    }
+    if (!*config)
+        return BootHealth::Ok;
+    if (auto switched = switch_to_disk_root(**config); !switched) {
+        console_message("disk root " + (*config)->device + ": " + switched.error().message);
+        return BootHealth::Broken;
+    }
+    return BootHealth::Ok;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -129,6 +147,9 @@ int main(int argc, char** argv)
         cmdline = parse_kernel_cmdline(*text);
     else
         console_message(text.error().message + "; using argv as the job");
+
+    if (cmdline && health == BootHealth::Ok && enter_disk_root(*cmdline) == BootHealth::Broken)
+        health = BootHealth::Broken;
 
     // TEST-ONLY HOOK: `husk.test_crash=panic` on the kernel command line makes PID 1 exit right
     // after boot, so the kernel panics ("Attempted to kill init") and, with panic=-1, resets

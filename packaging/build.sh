@@ -12,6 +12,16 @@ build=${1:-$repo/build}
 guest_kernel=$("$repo/packaging/kernel/build.sh" guest)
 lab_kernel=$("$repo/packaging/kernel/build.sh" lab-host)
 
+# The Debian root filesystem the disk lab tests boot (cached by recipe; needs root and the
+# network the first time). Without it those tests skip, so a failure here is only a warning.
+mkdir -p "$build/assets"
+if [[ $(id -u) -eq 0 ]]; then
+  "$repo/packaging/rootfs/build.sh" debian-python "$build/assets" >/dev/null ||
+    echo ">> warning: the debian-python image could not be built; disk lab tests will skip" >&2
+else
+  echo ">> skipping the debian-python image (packaging/rootfs/build.sh needs root)" >&2
+fi
+
 echo ">> configuring husk in $build" >&2
 cmake -S "$repo" -B "$build" -G Ninja -DHUSK_WERROR=ON >/dev/null
 mkdir -p "$build/assets"

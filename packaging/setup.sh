@@ -10,6 +10,8 @@ packages=(
   libseccomp-dev liburing-dev libcli11-dev googletest libgtest-dev libgmock-dev
   # guest kernel and images
   linux-source-6.1 flex bison bc libelf-dev libssl-dev xz-utils busybox-static cpio
+  # Debian root filesystem images (packaging/rootfs/)
+  debootstrap e2fsprogs
   # the lab and the QEMU peer in benchmarks
   qemu-system-x86 iproute2 file
 )

@@ -95,6 +95,11 @@ public:
     Result<OperationId> writev(FixedFile file, std::span<iovec const> buffers, uint64_t offset, Completion completion);
     Result<OperationId> recv(FixedFile file, std::span<uint8_t> buffer, int msg_flags, Completion completion);
     Result<OperationId> send(FixedFile file, std::span<uint8_t const> buffer, int msg_flags, Completion completion);
+    // fdatasync (Sync::Data) or fsync (Sync::All) of a registered file; result 0 or -errno.
+    enum class Sync { Data, All };
+    Result<OperationId> fsync(FixedFile file, Sync sync, Completion completion);
+    // fallocate(2) with `mode` (FALLOC_FL_*) on [offset, offset + length); result 0 or -errno.
+    Result<OperationId> fallocate(FixedFile file, int mode, uint64_t offset, uint64_t length, Completion completion);
     // The accepted socket is a plain close-on-exec fd (register it to use it with the loop).
     Result<OperationId> accept(FixedFile listener, Completion completion);
     Result<OperationId> timeout(std::chrono::nanoseconds duration, Completion completion);

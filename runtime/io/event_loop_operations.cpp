@@ -109,6 +109,27 @@ Result<OperationId> EventLoop::send(
     });
 }
 
+Result<OperationId> EventLoop::fsync(FixedFile file, Sync sync, Completion completion)
+{
+    unsigned flags = sync == Sync::Data ? IORING_FSYNC_DATASYNC : 0;
+    return m_state->submit_transfer(IoOpcode::Fsync, file, std::move(completion),
+        [=](io_uring_sqe* sqe, Operation&) { io_uring_prep_fsync(sqe, static_cast<int>(file.index), flags); });
+}
+
+Result<OperationId> EventLoop::fallocate(
+    FixedFile file, int mode, uint64_t offset, uint64_t length, Completion completion)
+{
+    if (offset > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+        || length > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) - offset)
+        return fail("fallocate range " + std::to_string(offset) + "+" + std::to_string(length) + " overflows off_t");
+    return m_state->submit_transfer(
+        IoOpcode::Fallocate, file, std::move(completion), [=](io_uring_sqe* sqe, Operation&) {
+            // liburing's helper takes the length as an off_t-sized integer; it travels in sqe->addr.
+            io_uring_prep_fallocate(
+                sqe, static_cast<int>(file.index), mode, static_cast<off_t>(offset), static_cast<off_t>(length));
+        });
+}
+
 Result<OperationId> EventLoop::accept(FixedFile listener, Completion completion)
 {
     return m_state->submit_transfer(

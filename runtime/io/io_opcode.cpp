@@ -24,6 +24,10 @@ uint8_t kernel_opcode(IoOpcode opcode)
         return IORING_OP_SEND;
     case IoOpcode::Accept:
         return IORING_OP_ACCEPT;
+    case IoOpcode::Fsync:
+        return IORING_OP_FSYNC;
+    case IoOpcode::Fallocate:
+        return IORING_OP_FALLOCATE;
     case IoOpcode::Timeout:
         return IORING_OP_TIMEOUT;
     case IoOpcode::Cancel:
@@ -51,6 +55,10 @@ std::string_view io_opcode_name(IoOpcode opcode)
         return "send";
     case IoOpcode::Accept:
         return "accept";
+    case IoOpcode::Fsync:
+        return "fsync";
+    case IoOpcode::Fallocate:
+        return "fallocate";
     case IoOpcode::Timeout:
         return "timeout";
     case IoOpcode::Cancel:

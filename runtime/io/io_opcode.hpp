@@ -18,6 +18,8 @@ enum class IoOpcode : uint8_t {
     Recv,
     Send,
     Accept,
+    Fsync, // fdatasync of a block image
+    Fallocate, // hole punching and zeroing for discard / write-zeroes
     Timeout,
     Cancel,
 };

@@ -107,6 +107,8 @@ MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline
     config.serial = options.serial;
     if (options.vsock_path)
         config.vsock = VsockConfig { *options.vsock_path, options.vsock_cid };
+    for (auto const& disk : options.disks)
+        config.disks.push_back(DiskConfig { disk.path, disk.read_only });
     config.timeout = options.timeout;
     config.debug = options.debug;
     config.stop_at_boot_marker = options.exit_at_boot_marker;

@@ -2,6 +2,7 @@
 #include "runtime/main/vmm_options.hpp"
 
 #include "runtime/jail/jail_path.hpp"
+#include "runtime/main/disk_option.hpp"
 #include "runtime/main/value_parsing.hpp"
 #include "virtio/vsock/packet.hpp"
 
@@ -22,6 +23,7 @@ namespace {
         Report,
         Vsock,
         VsockCid,
+        Disk,
         Debug,
         ExitAtBootMarker,
         ExitBeforeRun,
@@ -52,6 +54,7 @@ namespace {
         { "--report", Option::Report, TakesValue::Yes },
         { "--vsock", Option::Vsock, TakesValue::Yes },
         { "--vsock-cid", Option::VsockCid, TakesValue::Yes },
+        { "--disk", Option::Disk, TakesValue::Yes },
         { "--debug", Option::Debug, TakesValue::No },
         { "--exit-at-boot-marker", Option::ExitAtBootMarker, TakesValue::No },
         { "--exit-before-run", Option::ExitBeforeRun, TakesValue::No },
@@ -118,6 +121,12 @@ namespace {
             if (!count)
                 return with_name(count.error());
             options.vcpus = static_cast<unsigned>(*count);
+            return {};
+        }
+        case Option::Disk: {
+            if (options.disks.size() == max_disks)
+                return fail(std::string(name) + ": at most " + std::to_string(max_disks) + " disks");
+            options.disks.push_back(TRY(parse_disk_option(value)));
             return {};
         }
         case Option::VsockCid: {
@@ -207,7 +216,7 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         }
         // -h and --help share a slot, so "-h --help" counts as a duplicate like any other.
         size_t slot = static_cast<size_t>(spec->option);
-        if (seen[slot])
+        if (seen[slot] && spec->option != Option::Disk) // --disk is repeatable
             return fail("option " + std::string(spec->name) + " given more than once");
         seen[slot] = true;
 
@@ -257,6 +266,10 @@ std::string vmm_usage()
            "                     to host port P reach PATH_P. Without a job, husk-init serves its\n"
            "                     agent on vsock port 1024\n"
            "  --vsock-cid N      the guest's vsock CID, 3..4294967294 (default 3)\n"
+           "  --disk PATH[,ro]   a virtio-blk disk on the raw image PATH (repeatable, at most 8:\n"
+           "                     /dev/vda, /dev/vdb, ...); ,ro opens it read-only. With\n"
+           "                     --cmdline husk.root=/dev/vda husk-init runs the job on that disk\n"
+           "                     (read-only, with a RAM overlay for writes)\n"
            "  --debug            debug logging, kernel messages on the console, register dumps\n"
            "  --exit-at-boot-marker  stop cleanly as soon as husk-init has started (benchmarks)\n"
            "  --exit-before-run  build the VM, then exit before it runs (benchmarks)\n"

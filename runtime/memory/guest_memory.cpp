@@ -112,6 +112,12 @@ bool GuestMemory::contains(GuestAddress address, uint64_t size) const
     return translate(address, size).has_value();
 }
 
+Result<iovec> GuestMemory::io_vector(GuestAddress address, uint64_t size) const
+{
+    auto* host = TRY(translate(address, size));
+    return iovec { host, size };
+}
+
 Result<void> GuestMemory::read(GuestAddress address, std::span<uint8_t> destination) const
 {
     auto* host = TRY(translate(address, destination.size()));

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <span>
+#include <sys/uio.h>
 #include <type_traits>
 #include <vector>
 
@@ -44,6 +45,11 @@ public:
     Result<void> read(GuestAddress address, std::span<uint8_t> destination) const;
     Result<void> write(GuestAddress address, std::span<uint8_t const> source);
     Result<void> fill(GuestAddress address, uint8_t value, uint64_t size);
+
+    // The one way a host pointer leaves memory/: [address, address + size), checked like read and
+    // write, as an iovec to hand straight to a vectored I/O system call (block images through
+    // io_uring or preadv/pwritev without a bounce buffer). Callers must not dereference it.
+    Result<iovec> io_vector(GuestAddress address, uint64_t size) const;
 
     template<typename T>
     Result<T> read_obj(GuestAddress address) const

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace husk {
 
@@ -31,6 +32,12 @@ struct VsockConfig {
     uint64_t guest_cid { default_guest_cid }; // checked with vsock::is_valid_guest_cid
 };
 
+// A virtio-blk disk on a raw image file.
+struct DiskConfig {
+    std::string path;
+    bool read_only { false };
+};
+
 struct MachineConfig {
     std::string kernel_path;
     std::optional<std::string> initrd_path;
@@ -39,6 +46,7 @@ struct MachineConfig {
     unsigned vcpus { 1 };
     SerialOutput serial;
     std::optional<VsockConfig> vsock;
+    std::vector<DiskConfig> disks; // /dev/vda, /dev/vdb, ... in this order
     std::optional<std::chrono::milliseconds> timeout;
     bool debug { false };
     // Stop as GuestShutdown when husk-init writes its boot marker (boot-time benchmarks).

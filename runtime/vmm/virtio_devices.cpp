@@ -2,8 +2,11 @@
 #include "runtime/vmm/virtio_devices.hpp"
 
 #include "runtime/base/log.hpp"
+#include "runtime/block/block_backend_factory.hpp"
+#include "runtime/block/uring_block_backend.hpp"
 #include "runtime/boot/layout.hpp"
 #include "runtime/jail/seccomp.hpp"
+#include "virtio/block/block_device.hpp"
 #include "virtio/rng/rng_device.hpp"
 #include "virtio/vsock/vsock_device.hpp"
 
@@ -15,7 +18,8 @@ namespace {
     // Host sockets the vsock backend keeps at once. Each is also an fd and a fixed-file slot;
     // 512 stays well inside the usual RLIMIT_NOFILE soft limit of 1024.
     constexpr size_t max_vsock_streams = 512;
-    // Fixed files besides vsock streams: the backend's listener and one eventfd per queue.
+    // Fixed files besides vsock streams: the backend's listener, one eventfd per queue and one
+    // image file per disk.
     constexpr uint32_t other_fixed_files = 64;
 
     EventLoopConfig event_loop_config(MachineConfig const& config)
@@ -23,6 +27,10 @@ namespace {
         EventLoopConfig loop_config;
         if (config.vsock)
             loop_config.opcodes = UnixVsockBackend::required_opcodes();
+        if (!config.disks.empty()) {
+            auto block = block_backend_opcodes();
+            loop_config.opcodes.insert(loop_config.opcodes.end(), block.begin(), block.end());
+        }
         loop_config.fixed_file_count = other_fixed_files + (config.vsock ? max_vsock_streams : 0);
         return loop_config;
     }
@@ -45,6 +53,8 @@ Result<std::unique_ptr<VirtioDevices>> VirtioDevices::create(
         TRY(devices->add(
             std::make_unique<VsockDevice>(config.vsock->guest_cid, *devices->m_vsock_backend), vm, memory, mmio_bus));
     }
+    for (size_t index = 0; index < config.disks.size(); ++index)
+        TRY(devices->add_disk(config.disks[index], index, vm, memory, mmio_bus));
     return devices;
 }
 
@@ -55,6 +65,19 @@ Result<void> VirtioDevices::add(std::unique_ptr<VirtioDevice> device, Vm& vm, Gu
     auto placement = virtio_mmio_placement(m_slots.size());
     m_slots.push_back(TRY(VirtioMmioSlot::create(std::move(device), placement, vm, memory, mmio_bus, *m_loop)));
     return {};
+}
+
+Result<void> VirtioDevices::add_disk(DiskConfig const& disk, size_t index, Vm& vm, GuestMemory& memory, Bus& mmio_bus)
+{
+    auto image = TRY(BlockImage::create(disk.path, disk.read_only ? BlockAccess::ReadOnly : BlockAccess::ReadWrite));
+    std::string name = std::string("vd") + static_cast<char>('a' + index) + " (" + disk.path + ")";
+    auto choice = create_block_backend(std::move(image), &*m_loop, name);
+    if (!choice.backend)
+        return fail("virtio-blk " + name + ": no backend could be created");
+    log_debug("virtio-blk " + name + ": " + (choice.kind == BlockBackendKind::IoUring ? "io_uring" : "synchronous I/O")
+        + (disk.read_only ? ", read-only" : ""));
+    m_block_backends.push_back(std::move(choice.backend));
+    return add(std::make_unique<BlockDevice>(*m_block_backends.back()), vm, memory, mmio_bus);
 }
 
 std::string VirtioDevices::kernel_arguments() const

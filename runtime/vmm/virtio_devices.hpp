@@ -2,7 +2,8 @@
 // thread runs the io_uring EventLoop that every device backend and every queue kick goes
 // through (DESIGN.md §1); vCPU threads only touch the transports' registers.
 // Devices, in slot order: virtio-rng (always: the guest's crng is ready at boot instead of
-// waiting for entropy), virtio-vsock (with MachineConfig::vsock).
+// waiting for entropy), virtio-vsock (with MachineConfig::vsock), then one virtio-blk per
+// MachineConfig::disks entry, so the guest names them /dev/vda, /dev/vdb, ... in that order.
 #pragma once
 
 #include "runtime/base/result.hpp"
@@ -13,6 +14,7 @@
 #include "runtime/vmm/machine_config.hpp"
 #include "runtime/vmm/virtio_mmio_slot.hpp"
 #include "runtime/vsock/unix_vsock_backend.hpp"
+#include "virtio/block/block_backend.hpp"
 #include "virtio/rng/entropy_source.hpp"
 
 #include <functional>
@@ -47,11 +49,13 @@ public:
 private:
     VirtioDevices() = default;
     Result<void> add(std::unique_ptr<VirtioDevice> device, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
+    Result<void> add_disk(DiskConfig const& disk, size_t index, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
 
     // Destruction runs bottom-up: thread (joined), slots, backends, entropy, then the loop.
     std::optional<EventLoop> m_loop;
     GetrandomEntropySource m_entropy;
     std::unique_ptr<UnixVsockBackend> m_vsock_backend;
+    std::vector<std::unique_ptr<BlockBackend>> m_block_backends; // outlive their devices in m_slots
     std::vector<std::unique_ptr<VirtioMmioSlot>> m_slots;
     SeccompMode m_seccomp { SeccompMode::AllThreads };
     std::thread m_event_thread;

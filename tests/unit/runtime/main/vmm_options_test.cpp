@@ -240,3 +240,33 @@ TEST(ParseVmmOptions, BadVsockValues_AreRejected)
     expect_rejected({ "--kernel", "k", "--vsock-cid", "3" }, "--vsock-cid needs --vsock");
     expect_rejected({ "--kernel", "k", "--vsock", "a", "--vsock", "b" }, "more than once");
 }
+
+TEST(ParseVmmOptions, Disks_AreRepeatableInOrderAndReachTheConfig)
+{
+    auto options = parse({ "--kernel", "k", "--disk", "/img/root.ext4,ro", "--disk=/img/data.img" });
+    ASSERT_TRUE(options) << options.error().message;
+    ASSERT_EQ(options->disks.size(), 2u);
+    EXPECT_EQ(options->disks[0], (DiskOption { "/img/root.ext4", true }));
+    EXPECT_EQ(options->disks[1], (DiskOption { "/img/data.img", false }));
+    auto config = machine_config_from(*options, "");
+    ASSERT_EQ(config.disks.size(), 2u);
+    EXPECT_EQ(config.disks[0].path, "/img/root.ext4");
+    EXPECT_TRUE(config.disks[0].read_only);
+    EXPECT_FALSE(config.disks[1].read_only);
+}
+
+TEST(ParseVmmOptions, NineDisks_AreRefused)
+{
+    std::vector<char const*> argv { "husk-vmm", "--kernel", "k" };
+    for (int i = 0; i < 9; ++i)
+        argv.insert(argv.end(), { "--disk", "/img/d" });
+    auto options = parse_vmm_options(argv);
+    ASSERT_FALSE(options);
+    EXPECT_NE(options.error().message.find("at most 8"), std::string::npos);
+}
+
+TEST(ParseVmmOptions, DiskWithBadFlag_IsRefused)
+{
+    EXPECT_FALSE(parse({ "--kernel", "k", "--disk", "/img/d,rox" }));
+    EXPECT_FALSE(parse({ "--kernel", "k", "--disk", "" }));
+}

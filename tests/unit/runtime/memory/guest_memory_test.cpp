@@ -2,6 +2,7 @@
 #include "runtime/memory/guest_memory.hpp"
 
 #include <array>
+#include <cstring>
 #include <gtest/gtest.h>
 
 using namespace husk;
@@ -85,4 +86,24 @@ TEST(GuestMemory, Fill_ChecksBounds)
     EXPECT_TRUE(memory.fill(GuestAddress(0x100000), 0xab, 0x10000));
     EXPECT_EQ(*memory.read_obj<uint8_t>(GuestAddress(0x10ffff)), 0xab);
     EXPECT_FALSE(memory.fill(GuestAddress(0x100000), 0xab, 0x10001));
+}
+
+TEST(GuestMemory, IoVector_InsideRegion_DescribesTheSameBytes)
+{
+    auto memory = two_regions();
+    ASSERT_TRUE(memory.write_obj(GuestAddress(0x100020), uint32_t { 0xcafef00d }));
+    auto vector = memory.io_vector(GuestAddress(0x100020), 4);
+    ASSERT_TRUE(vector);
+    EXPECT_EQ(vector->iov_len, 4u);
+    uint32_t seen = 0;
+    std::memcpy(&seen, vector->iov_base, sizeof seen);
+    EXPECT_EQ(seen, 0xcafef00du);
+}
+
+TEST(GuestMemory, IoVector_CrossingRegionOrOverflowing_IsRejected)
+{
+    auto memory = two_regions();
+    EXPECT_FALSE(memory.io_vector(GuestAddress(0xfff0), 0x20));
+    EXPECT_FALSE(memory.io_vector(GuestAddress(0x20000), 1));
+    EXPECT_FALSE(memory.io_vector(GuestAddress(~uint64_t { 0 } - 4), 16));
 }

@@ -1,0 +1,54 @@
+// SyncBlockBackend: each operation as one blocking system call (short transfers continued).
+#include "runtime/block/sync_block_backend.hpp"
+
+#include "runtime/block/block_io_helpers.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace husk {
+
+BlockResult SyncBlockBackend::transfer(BlockIo const& io)
+{
+    uint64_t done = 0;
+    std::vector<iovec> rest(io.buffers.begin(), io.buffers.end());
+    while (done < io.length) {
+        // At most seg_max (128) buffers per request: below IOV_MAX.
+        auto offset = static_cast<off_t>(io.offset + done);
+        auto count = static_cast<int>(rest.size());
+        ssize_t moved = io.operation == BlockOperation::Read ? ::preadv(m_image.fd(), rest.data(), count, offset)
+                                                             : ::pwritev(m_image.fd(), rest.data(), count, offset);
+        if (moved < 0 && errno == EINTR)
+            continue;
+        if (moved < 0)
+            return -errno;
+        if (moved == 0)
+            break; // end of file: the image shrank under us; the device reports the short count
+        done += static_cast<uint64_t>(moved);
+        rest = iovec_tail(io.buffers, done);
+    }
+    return static_cast<BlockResult>(done);
+}
+
+Result<std::optional<BlockResult>> SyncBlockBackend::submit(uint64_t, BlockIo const& io)
+{
+    if (m_image.is_read_only() && io.operation != BlockOperation::Read && io.operation != BlockOperation::Flush)
+        return std::optional<BlockResult>(-EBADF); // the device refuses these first; the fd is O_RDONLY anyway
+    switch (io.operation) {
+    case BlockOperation::Read:
+    case BlockOperation::Write:
+        return std::optional<BlockResult>(transfer(io));
+    case BlockOperation::Flush:
+        return std::optional<BlockResult>(::fdatasync(m_image.fd()) == 0 ? 0 : -errno);
+    case BlockOperation::Discard:
+    case BlockOperation::WriteZeroes: {
+        int result = ::fallocate(
+            m_image.fd(), block_fallocate_mode(io), static_cast<off_t>(io.offset), static_cast<off_t>(io.length));
+        return std::optional<BlockResult>(result == 0 ? 0 : -errno);
+    }
+    }
+    return std::optional<BlockResult>(-EINVAL);
+}
+
+} // namespace husk

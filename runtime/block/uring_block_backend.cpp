@@ -1,0 +1,108 @@
+// UringBlockBackend: block operations as io_uring submissions on the event loop.
+#include "runtime/block/uring_block_backend.hpp"
+
+#include "runtime/base/log.hpp"
+#include "runtime/block/block_io_helpers.hpp"
+
+#include <cerrno>
+
+namespace husk {
+
+std::vector<IoOpcode> block_backend_opcodes()
+{
+    return { IoOpcode::ReadV, IoOpcode::WriteV, IoOpcode::Fsync, IoOpcode::Fallocate };
+}
+
+Result<std::unique_ptr<UringBlockBackend>> UringBlockBackend::create(EventLoop& loop, BlockImage&& image)
+{
+    auto file = TRY_CONTEXT(loop.register_file(image.fd()), "disk image");
+    return std::unique_ptr<UringBlockBackend>(new UringBlockBackend(loop, std::move(image), file));
+}
+
+UringBlockBackend::UringBlockBackend(EventLoop& loop, BlockImage image, FixedFile file)
+    : m_loop(loop)
+    , m_image(std::move(image))
+    , m_file(file)
+    , m_self(std::make_shared<UringBlockBackend*>(this))
+{
+}
+
+UringBlockBackend::~UringBlockBackend()
+{
+    // Operations already in the kernel hold their own reference to the file; their completions
+    // find m_self expired. Their iovecs point into guest memory, which outlives the devices.
+    m_self.reset();
+    if (auto unregistered = m_loop.unregister_file(m_file); !unregistered)
+        log_warn("virtio-blk: " + unregistered.error().message);
+}
+
+Result<void> UringBlockBackend::start(uint64_t tag, Operation& operation)
+{
+    std::weak_ptr<UringBlockBackend*> weak = m_self;
+    Completion completion = [weak, tag](int result) {
+        if (auto self = weak.lock())
+            (*self)->on_completion(tag, result);
+    };
+    auto const& io = operation.io;
+    switch (io.operation) {
+    case BlockOperation::Read:
+        TRY(m_loop.readv(m_file, operation.rest, io.offset + operation.done, std::move(completion)));
+        break;
+    case BlockOperation::Write:
+        TRY(m_loop.writev(m_file, operation.rest, io.offset + operation.done, std::move(completion)));
+        break;
+    case BlockOperation::Flush:
+        TRY(m_loop.fsync(m_file, EventLoop::Sync::Data, std::move(completion)));
+        break;
+    case BlockOperation::Discard:
+    case BlockOperation::WriteZeroes:
+        TRY(m_loop.fallocate(m_file, block_fallocate_mode(io), io.offset, io.length, std::move(completion)));
+        break;
+    }
+    return {};
+}
+
+Result<std::optional<BlockResult>> UringBlockBackend::submit(uint64_t tag, BlockIo const& io)
+{
+    if (m_image.is_read_only() && io.operation != BlockOperation::Read && io.operation != BlockOperation::Flush)
+        return std::optional<BlockResult>(-EBADF); // the device refuses these first; the fd is O_RDONLY anyway
+    auto [position, inserted] = m_operations.try_emplace(tag);
+    if (!inserted)
+        return fail("block operation tag " + std::to_string(tag) + " is already in flight");
+    auto& operation = position->second;
+    operation.io = io;
+    operation.rest.assign(io.buffers.begin(), io.buffers.end());
+    operation.io.buffers = {}; // the device's array is not needed past this call
+    if (auto started = start(tag, operation); !started) {
+        m_operations.erase(position);
+        return unexpected(std::move(started).error());
+    }
+    return std::optional<BlockResult>();
+}
+
+void UringBlockBackend::on_completion(uint64_t tag, int result)
+{
+    auto found = m_operations.find(tag);
+    if (found == m_operations.end())
+        return;
+    auto& operation = found->second;
+    bool is_transfer
+        = operation.io.operation == BlockOperation::Read || operation.io.operation == BlockOperation::Write;
+    if (is_transfer && result > 0) {
+        operation.done += static_cast<uint64_t>(result);
+        if (operation.done < operation.io.length) {
+            // Short transfer: go on with the rest (the kernel copied the old iovec array at submit).
+            auto rest = iovec_tail(operation.rest, static_cast<uint64_t>(result));
+            operation.rest = std::move(rest);
+            if (start(tag, operation))
+                return;
+            result = -EIO;
+        }
+    }
+    BlockResult reported = result < 0 ? BlockResult { result } : static_cast<BlockResult>(operation.done);
+    m_operations.erase(found);
+    if (m_events)
+        m_events->on_block_complete(tag, reported);
+}
+
+} // namespace husk

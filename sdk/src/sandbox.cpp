@@ -21,7 +21,10 @@ namespace {
     constexpr uint64_t min_memory = 32ull << 20;
     constexpr uint64_t max_memory = 64ull << 30;
     constexpr uint64_t page_size = 4096;
-    constexpr auto connect_retry_pause = 10ms;
+    // Every refused CONNECT costs the booting guest a vsock request and reset, which is not free
+    // under nested emulation: retry soon at first, then back off to a bounded pause.
+    constexpr auto first_connect_pause = 2ms;
+    constexpr auto max_connect_pause = 20ms;
 
     Result<void> check_options(SandboxOptions const& options)
     {
@@ -68,6 +71,7 @@ namespace {
         SandboxState const& state, std::string const& socket_path, std::chrono::steady_clock::time_point deadline)
     {
         Error last { "nothing tried", 0, ErrorKind::GuestNotReady };
+        std::chrono::milliseconds pause = first_connect_pause;
         while (std::chrono::steady_clock::now() < deadline) {
             if (auto exit = state.vmm->peek_exit())
                 return unexpected(state.vm_died_error(*exit, "during boot"));
@@ -78,7 +82,8 @@ namespace {
             last = std::move(stream).error();
             if (stage == detail::ConnectStage::Failed && last.kind != ErrorKind::GuestNotReady)
                 return unexpected(std::move(last));
-            std::this_thread::sleep_for(connect_retry_pause);
+            std::this_thread::sleep_for(pause);
+            pause = std::min(pause * 2, std::chrono::milliseconds(max_connect_pause));
         }
         auto error = state.explain(Error { "the guest agent did not answer within "
                 + std::to_string(state.options.boot_timeout.count()) + " ms (last: " + last.message + ")",

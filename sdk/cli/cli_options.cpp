@@ -40,7 +40,7 @@ namespace {
         run.add_option("--timeout,-t", raw.timeout, "Kill the job after this long, e.g. 30s, 500ms, 2m");
         run.add_option("--boot-timeout", raw.boot_timeout, "How long to wait for the VM to come up")
             ->default_val("30s");
-        run.add_option("--rootfs", raw.rootfs, "Root filesystem image (not supported yet)");
+        run.add_option("--rootfs", raw.rootfs, "Root filesystem: an ext4 image path, or an image name from the assets (debian-python)");
         run.add_option("--kernel", raw.kernel, "Guest kernel (default: the built or installed one)");
         run.add_option("--initrd", raw.initrd, "Guest initramfs (default: the built or installed one)");
         run.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");

@@ -108,6 +108,13 @@ Result<Assets> resolve_assets(SandboxOptions const& options)
     }
     assets.kernel = TRY(find_asset(options.kernel_path, kernel_file_name, "kernel"));
     assets.initrd = TRY(find_asset(options.initrd_path, initrd_file_name, "initrd"));
+    if (!options.rootfs_path.empty()) {
+        // A bare name is an image from the assets; anything with a slash is a path.
+        if (options.rootfs_path.find('/') == std::string::npos)
+            assets.rootfs = TRY(find_asset({}, (options.rootfs_path + rootfs_suffix).c_str(), "rootfs"));
+        else
+            assets.rootfs = TRY(find_asset(options.rootfs_path, "root filesystem", "rootfs"));
+    }
     return assets;
 }
 

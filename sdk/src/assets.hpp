@@ -6,6 +6,7 @@
 #include "husk/options.hpp"
 #include "runtime/base/result.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,10 +16,13 @@ inline constexpr char const* kernel_file_name = "vmlinux";
 inline constexpr char const* initrd_file_name = "initramfs.cpio";
 inline constexpr char const* installed_dir = "/usr/lib/husk";
 
+inline constexpr char const* rootfs_suffix = ".ext4";
+
 struct Assets {
     std::string vmm;
     std::string kernel;
     std::string initrd;
+    std::optional<std::string> rootfs; // SandboxOptions::rootfs_path resolved
 };
 
 // Errors are BadConfig and list every place looked at.

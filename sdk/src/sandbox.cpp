@@ -46,10 +46,9 @@ namespace {
             if (entry.find('=') == std::string::npos || entry[0] == '=')
                 return fail(ErrorKind::BadConfig, "env entries must be NAME=value: '" + entry + "'");
         }
-        if (!options.rootfs_path.empty())
-            return fail(ErrorKind::BadConfig,
-                "rootfs images are not supported yet: husk-vmm has no disk option so far (" + options.rootfs_path
-                    + ")");
+        // The path becomes part of husk-vmm's `--disk PATH,ro` value.
+        if (options.rootfs_path.find(',') != std::string::npos)
+            return fail(ErrorKind::BadConfig, "rootfs paths cannot contain a comma: " + options.rootfs_path);
         return {};
     }
 
@@ -59,6 +58,11 @@ namespace {
         std::vector<std::string> argv { assets.vmm, "--kernel", assets.kernel, "--initrd", assets.initrd, "--memory",
             std::to_string(options.memory_bytes), "--vcpus", std::to_string(options.vcpus), "--serial", "none",
             "--vsock", socket_path, "--report", report_path };
+        if (assets.rootfs) {
+            // Read-only: husk-init puts a tmpfs overlay over it (guest-init/root_switch.cpp), so the
+            // image is shared safely. It is the VM's first disk, hence /dev/vda.
+            argv.insert(argv.end(), { "--disk", *assets.rootfs + ",ro", "--cmdline", "husk.root=/dev/vda" });
+        }
         if (options.lifetime) {
             argv.push_back("--timeout");
             argv.push_back(std::to_string(options.lifetime->count()) + "ms");

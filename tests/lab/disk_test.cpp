@@ -77,7 +77,7 @@ void fill_random(std::string const& path, uint64_t length)
 TEST(LabDisk, PythonOnDebianRoot_Prints42)
 {
     if (!have_debian_image())
-        GTEST_SKIP() << "SKIPPING: " << debian_image() << " missing (packaging/rootfs/build.sh debian-python)";
+        FAIL() << debian_image() << " missing: build it with packaging/rootfs/build.sh debian-python (as root)";
     auto run = run_vmm({ "--serial", "stdout", "--memory", "256M", "--disk", debian_image() + ",ro", "--cmdline",
                            "husk.root=/dev/vda", "--", "python3", "-c", "print(6*7)" },
         240s);
@@ -89,7 +89,7 @@ TEST(LabDisk, PythonOnDebianRoot_Prints42)
 TEST(LabDisk, PythonExitCode_ReachesHost)
 {
     if (!have_debian_image())
-        GTEST_SKIP() << "SKIPPING: " << debian_image() << " missing";
+        FAIL() << debian_image() << " missing: build it with packaging/rootfs/build.sh debian-python (as root)";
     auto run = run_vmm({ "--memory", "256M", "--disk", debian_image() + ",ro", "--cmdline", "husk.root=/dev/vda", "--",
                            "python3", "-c", "import sys; sys.exit(7)" },
         240s);
@@ -133,7 +133,7 @@ TEST(LabDisk, SixtyFourMebibytes_CopiedDiskToDisk_MatchOnBothSides)
 TEST(LabDisk, TwoGuestsOnOneBaseImage_NeverSeeEachOthersWrites)
 {
     if (!have_debian_image())
-        GTEST_SKIP() << "SKIPPING: " << debian_image() << " missing";
+        FAIL() << debian_image() << " missing: build it with packaging/rootfs/build.sh debian-python (as root)";
     auto before = sha256_of(debian_image(), 1ull << 40);
     std::vector<std::string> common { "--serial", "stdout", "--memory", "256M", "--disk", debian_image() + ",ro",
         "--cmdline", "husk.root=/dev/vda", "--" };

@@ -19,8 +19,10 @@ struct SandboxOptions {
     std::string vmm_path;
     std::string kernel_path;
     std::string initrd_path;
-    /// A root filesystem image (ext4). Not supported yet: husk-vmm has no disk option so far,
-    /// and create() says so rather than ignoring it.
+    /// A root filesystem image instead of the built-in initramfs: a path to an ext4 image, or the
+    /// name of one built into the assets (`debian-python` → `<assets>/debian-python.ext4`). It is
+    /// attached read-only and the guest works on a private overlay in its RAM, so any number of
+    /// sandboxes share one image and none sees another's writes.
     std::string rootfs_path;
 
     unsigned vcpus { 1 }; ///< 1..32

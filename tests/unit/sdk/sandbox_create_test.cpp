@@ -64,16 +64,53 @@ namespace {
         EXPECT_EQ(with([](SandboxOptions& o) { o.boot_timeout = 0ms; }), ErrorKind::BadConfig);
     }
 
-    TEST_F(SandboxCreate, Rootfs_SaysNotYetSupported)
+    TEST_F(SandboxCreate, MissingRootfs_IsBadConfigNamingIt)
     {
         options.vmm_path = script("exit 0");
-        options.rootfs_path = file("root.ext4", "");
+        options.rootfs_path = "/no/such/root.ext4";
 
         auto created = Sandbox::create(options);
 
         ASSERT_FALSE(created);
         EXPECT_EQ(created.error().kind, ErrorKind::BadConfig);
-        EXPECT_NE(created.error().message.find("not supported yet"), std::string::npos);
+        EXPECT_NE(created.error().message.find("/no/such/root.ext4"), std::string::npos);
+    }
+
+    TEST_F(SandboxCreate, RootfsNameNotInTheAssets_IsBadConfigNamingTheLookup)
+    {
+        options.vmm_path = script("exit 0");
+        options.rootfs_path = "no-such-image";
+
+        auto created = Sandbox::create(options);
+
+        ASSERT_FALSE(created);
+        EXPECT_EQ(created.error().kind, ErrorKind::BadConfig);
+        EXPECT_NE(created.error().message.find("no-such-image.ext4"), std::string::npos) << created.error().message;
+    }
+
+    TEST_F(SandboxCreate, RootfsWithComma_IsBadConfig)
+    {
+        options.vmm_path = script("exit 0");
+        options.rootfs_path = file("a,b.ext4", "");
+
+        auto created = Sandbox::create(options);
+
+        ASSERT_FALSE(created);
+        EXPECT_EQ(created.error().kind, ErrorKind::BadConfig);
+    }
+
+    TEST_F(SandboxCreate, Rootfs_IsPassedToTheVmmAsAReadOnlyFirstDisk)
+    {
+        auto seen = file("argv", "");
+        options.vmm_path = script("printf '%s\\n' \"$@\" > " + seen + "; exit 0");
+        options.rootfs_path = file("root.ext4", "");
+
+        (void)Sandbox::create(options);
+
+        std::ifstream in(seen);
+        std::string argv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        EXPECT_NE(argv.find("--disk\n" + options.rootfs_path + ",ro\n"), std::string::npos) << argv;
+        EXPECT_NE(argv.find("--cmdline\nhusk.root=/dev/vda\n"), std::string::npos) << argv;
     }
 
     TEST_F(SandboxCreate, VmmExitsAtOnce_IsVmmStartFailedWithItsLog)

@@ -47,8 +47,10 @@ std::vector<std::string> husk_command(VmImages const& images, std::vector<std::s
 std::vector<std::string> qemu_command(
     VmImages const& images, QemuDevices const& devices, std::vector<std::string> const& init_arguments)
 {
-    // husk-vmm's own defaults with the serial port off (runtime/main/kernel_cmdline.cpp); QEMU
-    // microvm adds the virtio_mmio.device= arguments for its transports itself.
+    // husk-vmm's own defaults with the serial port off (runtime/main/kernel_cmdline.cpp). With
+    // acpi=off QEMU microvm announces its virtio-mmio transports by appending virtio_mmio.device=
+    // arguments (our guest kernel has no ACPI); it appends them after ` -- `, so with init
+    // arguments they reach the job instead and the guest sees no virtio device.
     std::string cmdline = "reboot=k panic=-1 pci=off i8042.noaux i8042.nomux i8042.dumbkbd tsc=reliable "
                           "8250.nr_uarts=0 quiet";
     if (!init_arguments.empty()) {
@@ -56,7 +58,7 @@ std::vector<std::string> qemu_command(
         for (auto const& argument : init_arguments)
             cmdline += " " + argument;
     }
-    std::vector<std::string> argv { images.qemu, "-M", "microvm,x-option-roms=off,rtc=off,isa-serial=off", "-accel",
+    std::vector<std::string> argv { images.qemu, "-M", "microvm,x-option-roms=off,rtc=off,isa-serial=off,acpi=off", "-accel",
         "kvm", "-cpu", "host", "-m", std::to_string(images.memory_mib), "-smp", "1", "-nodefaults", "-no-user-config",
         "-display", "none", "-no-reboot", "-kernel", images.kernel, "-initrd", images.initrd, "-append", cmdline,
         "-device", "virtio-rng-device" };

@@ -93,14 +93,11 @@ int main(int argc, char** argv)
         if (i + 1 >= argc)
             return usage();
         std::string value = argv[++i];
-        if (flag == "--vmm") options.images.vmm = value;
-        else if (flag == "--kernel") options.images.kernel = value;
-        else if (flag == "--initrd") options.images.initrd = value;
-        else if (flag == "--qemu") options.images.qemu = value;
+        if (take_image_flag(options.images, flag, value)) continue;
         else if (flag == "--runs") options.runs = std::max(1, std::atoi(value.c_str()));
         else return usage();
     }
-    if (options.images.vmm.empty() || options.images.kernel.empty() || options.images.initrd.empty())
+    if (!has_images(options.images))
         return usage();
 
     std::vector<double> husk_boot, qemu_boot, husk_setup;

@@ -171,15 +171,12 @@ int main(int argc, char** argv)
         if (i + 1 >= argc)
             return usage();
         std::string value = argv[++i];
-        if (flag == "--vmm") options.images.vmm = value;
-        else if (flag == "--kernel") options.images.kernel = value;
-        else if (flag == "--initrd") options.images.initrd = value;
-        else if (flag == "--qemu") options.images.qemu = value;
+        if (take_image_flag(options.images, flag, value)) continue;
         else if (flag == "--rounds") options.rounds = std::max(1, std::atoi(value.c_str()));
         else if (flag == "--mib") options.bytes = static_cast<uint64_t>(std::max(1, std::atoi(value.c_str()))) << 20;
         else return usage();
     }
-    if (options.images.vmm.empty() || options.images.kernel.empty() || options.images.initrd.empty())
+    if (!has_images(options.images))
         return usage();
     options.images.memory_mib = 256; // the agent buffers a little of each stream
 

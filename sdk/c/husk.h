@@ -65,6 +65,15 @@ int husk_sandbox_run(husk_sandbox* sandbox, const char* const* argv, size_t argc
     husk_result** result, husk_error** error);
 int husk_sandbox_write_file(husk_sandbox* sandbox, const char* path, const void* data, size_t size, uint32_t mode,
     husk_error** error);
+/** Lets the VM run on without the handle (see husk::Sandbox::detach): on success the handle is
+ * freed and the sandbox's directory, for husk_sandbox_connect, is written to `directory`
+ * (NUL-terminated), which must hold at least HUSK_DIRECTORY_MAX bytes. */
+#define HUSK_DIRECTORY_MAX 4096
+int husk_sandbox_detach(husk_sandbox* sandbox, char* directory, size_t directory_size, husk_error** error);
+/** Takes over a detached sandbox (see husk::Sandbox::connect); `config` may be NULL (only its
+ * boot_timeout_ms is used). */
+int husk_sandbox_connect(const char* directory, const husk_sandbox_config* config, husk_sandbox** sandbox,
+    husk_error** error);
 /** Stops the VM and frees the handle; NULL is ignored. */
 void husk_sandbox_destroy(husk_sandbox* sandbox);
 

@@ -5,6 +5,7 @@
 #include "husk/sandbox.hpp"
 #include "husk/version.hpp"
 
+#include <cstdio>
 #include <new>
 #include <string>
 
@@ -98,6 +99,35 @@ int husk_sandbox_write_file(
         return report({ "husk_sandbox_write_file: NULL argument", 0, husk::ErrorKind::BadConfig }, error);
     auto written = sandbox->sandbox.write_file(path, std::string_view(static_cast<char const*>(data), size), mode);
     return written ? 0 : report(std::move(written).error(), error);
+}
+
+int husk_sandbox_detach(husk_sandbox* sandbox, char* directory, size_t directory_size, husk_error** error)
+{
+    if (!sandbox || !directory || directory_size < HUSK_DIRECTORY_MAX)
+        return report({ "husk_sandbox_detach: NULL handle or a directory buffer under HUSK_DIRECTORY_MAX bytes", 0,
+                          husk::ErrorKind::BadConfig },
+            error);
+    auto detached = sandbox->sandbox.detach();
+    if (!detached)
+        return report(std::move(detached).error(), error);
+    std::snprintf(directory, directory_size, "%s", detached->directory.c_str());
+    delete sandbox;
+    return 0;
+}
+
+int husk_sandbox_connect(
+    char const* directory, husk_sandbox_config const* config, husk_sandbox** sandbox, husk_error** error)
+{
+    if (!directory || !sandbox)
+        return report({ "husk_sandbox_connect: directory or sandbox is NULL", 0, husk::ErrorKind::BadConfig }, error);
+    husk::SandboxOptions options;
+    if (has_field(config, &husk_sandbox_config::boot_timeout_ms) && config->boot_timeout_ms)
+        options.boot_timeout = std::chrono::milliseconds(config->boot_timeout_ms);
+    auto connected = husk::Sandbox::connect(directory, std::move(options));
+    if (!connected)
+        return report(std::move(connected).error(), error);
+    *sandbox = new (std::nothrow) husk_sandbox { std::move(*connected) };
+    return *sandbox ? 0 : report({ "out of memory" }, error);
 }
 
 void husk_sandbox_destroy(husk_sandbox* sandbox) { delete sandbox; }

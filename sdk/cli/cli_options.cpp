@@ -29,6 +29,7 @@ namespace {
         std::string vmm;
         bool json { false };
         bool quiet { false };
+        bool verbose { false };
     };
 
     void define_run(CLI::App& run, RawRun& raw)
@@ -46,6 +47,7 @@ namespace {
         run.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");
         run.add_flag("--json", raw.json, "Print one JSON result object instead of streaming the output");
         run.add_flag("--quiet,-q", raw.quiet, "No husk messages on stderr, only the job's output");
+        run.add_flag("--verbose,-v", raw.verbose, "Boot progress even when stderr is not a terminal, and husk-vmm's log in errors");
         run.prefix_command(); // the first non-option starts the job's argv
         run.footer("Example: husk run --memory 512M -e NAME=world -- sh -c 'echo hello $NAME'");
     }
@@ -83,6 +85,9 @@ namespace {
         command.job.workdir = raw.workdir;
         command.json = raw.json;
         command.quiet = raw.quiet;
+        command.verbose = raw.verbose;
+        if (command.quiet && command.verbose)
+            return fail(ErrorKind::BadConfig, "husk run: --quiet and --verbose cannot go together");
         return command;
     }
 

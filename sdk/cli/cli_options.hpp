@@ -17,6 +17,7 @@ struct RunCommand {
     std::vector<std::string> argv;
     bool json { false };
     bool quiet { false };
+    bool verbose { false }; // progress lines even off a terminal; errors with husk-vmm's log
 };
 
 enum class CommandKind { Run, Doctor, Version, Help };

@@ -7,6 +7,9 @@
 #include "husk/sandbox.hpp"
 #include "runtime/base/event_fd.hpp"
 #include "runtime/base/fd.hpp"
+#include "husk/units.hpp"
+#include "sdk/cli/boot_progress.hpp"
+#include "sdk/cli/error_line.hpp"
 #include "sdk/cli/json_result.hpp"
 
 #include <csignal>
@@ -35,7 +38,7 @@ namespace {
         if (command.json)
             std::printf("%s\n", error_json(error, exit_status_runtime_error).c_str());
         // Errors are printed even with -q: the exit status alone cannot say what went wrong.
-        std::fprintf(stderr, "husk: %s\n", error.message.c_str());
+        std::fprintf(stderr, "husk: %s\n", (command.verbose ? error.message : one_line(error.message)).c_str());
         return exit_status_runtime_error;
     }
 
@@ -101,6 +104,15 @@ namespace {
         }
     }
 
+    std::string describe_vm(SandboxOptions const& options)
+    {
+        std::string text = std::to_string(options.vcpus) + (options.vcpus == 1 ? " vCPU, " : " vCPUs, ")
+            + units::format_size(options.memory_bytes);
+        if (!options.rootfs_path.empty())
+            text += ", root " + options.rootfs_path;
+        return text;
+    }
+
     void explain_end(RunResult const& result, RunCommand const& command)
     {
         if (result.status == RunStatus::SpawnFailed)
@@ -123,7 +135,9 @@ int run_command(RunCommand command)
         return fail_run(command, done.error());
 
     auto boot_started = std::chrono::steady_clock::now();
+    BootProgress progress(progress_wanted(command.quiet || command.json, command.verbose), describe_vm(command.sandbox));
     auto sandbox = Sandbox::create(command.sandbox);
+    progress.finish();
     if (!sandbox)
         return fail_run(command, sandbox.error());
     auto boot_time

@@ -26,32 +26,6 @@ namespace {
     constexpr auto first_connect_pause = 2ms;
     constexpr auto max_connect_pause = 20ms;
 
-    Result<void> check_options(SandboxOptions const& options)
-    {
-        if (options.vcpus < 1 || options.vcpus > max_vcpus)
-            return fail(ErrorKind::BadConfig,
-                "vcpus must be 1.." + std::to_string(max_vcpus) + ", not " + std::to_string(options.vcpus));
-        if (options.memory_bytes < min_memory || options.memory_bytes > max_memory)
-            return fail(
-                ErrorKind::BadConfig, "memory must be 32 MiB..64 GiB, not " + units::format_size(options.memory_bytes));
-        if (options.memory_bytes % page_size != 0)
-            return fail(ErrorKind::BadConfig, "memory must be a multiple of 4 KiB");
-        if (options.boot_timeout <= 0ms)
-            return fail(ErrorKind::BadConfig, "boot_timeout must be positive");
-        if (options.lifetime && *options.lifetime <= 0ms)
-            return fail(ErrorKind::BadConfig, "lifetime must be positive");
-        if (!options.workdir.empty() && options.workdir[0] != '/')
-            return fail(ErrorKind::BadConfig, "workdir must be absolute: " + options.workdir);
-        for (auto const& entry : options.env) {
-            if (entry.find('=') == std::string::npos || entry[0] == '=')
-                return fail(ErrorKind::BadConfig, "env entries must be NAME=value: '" + entry + "'");
-        }
-        // The path becomes part of husk-vmm's `--disk PATH,ro` value.
-        if (options.rootfs_path.find(',') != std::string::npos)
-            return fail(ErrorKind::BadConfig, "rootfs paths cannot contain a comma: " + options.rootfs_path);
-        return {};
-    }
-
     std::vector<std::string> vmm_argv(detail::Assets const& assets, SandboxOptions const& options,
         std::string const& socket_path, std::string const& report_path)
     {
@@ -70,39 +44,78 @@ namespace {
         return argv;
     }
 
-    // Connects through the VMM's socket, retrying while the VMM or the agent is still starting.
-    Result<Fd> wait_for_agent(
-        SandboxState const& state, std::string const& socket_path, std::chrono::steady_clock::time_point deadline)
-    {
-        Error last { "nothing tried", 0, ErrorKind::GuestNotReady };
-        std::chrono::milliseconds pause = first_connect_pause;
-        while (std::chrono::steady_clock::now() < deadline) {
-            if (auto exit = state.vmm->peek_exit())
-                return unexpected(state.vm_died_error(*exit, "during boot"));
-            detail::ConnectStage stage;
-            auto stream = detail::connect_hybrid_vsock(socket_path, protocol::agent_port, deadline, stage);
-            if (stream)
-                return stream;
-            last = std::move(stream).error();
-            if (stage == detail::ConnectStage::Failed && last.kind != ErrorKind::GuestNotReady)
-                return unexpected(std::move(last));
-            std::this_thread::sleep_for(pause);
-            pause = std::min(pause * 2, std::chrono::milliseconds(max_connect_pause));
-        }
-        auto error = state.explain(Error { "the guest agent did not answer within "
-                + std::to_string(state.options.boot_timeout.count()) + " ms (last: " + last.message + ")",
-            0, ErrorKind::GuestNotReady });
+} // namespace
+
+Result<void> detail::check_options(SandboxOptions const& options)
+{
+    if (options.vcpus < 1 || options.vcpus > max_vcpus)
+        return fail(ErrorKind::BadConfig,
+            "vcpus must be 1.." + std::to_string(max_vcpus) + ", not " + std::to_string(options.vcpus));
+    if (options.memory_bytes < min_memory || options.memory_bytes > max_memory)
+        return fail(
+            ErrorKind::BadConfig, "memory must be 32 MiB..64 GiB, not " + units::format_size(options.memory_bytes));
+    if (options.memory_bytes % page_size != 0)
+        return fail(ErrorKind::BadConfig, "memory must be a multiple of 4 KiB");
+    if (options.boot_timeout <= 0ms)
+        return fail(ErrorKind::BadConfig, "boot_timeout must be positive");
+    if (options.lifetime && *options.lifetime <= 0ms)
+        return fail(ErrorKind::BadConfig, "lifetime must be positive");
+    if (!options.workdir.empty() && options.workdir[0] != '/')
+        return fail(ErrorKind::BadConfig, "workdir must be absolute: " + options.workdir);
+    for (auto const& entry : options.env) {
+        if (entry.find('=') == std::string::npos || entry[0] == '=')
+            return fail(ErrorKind::BadConfig, "env entries must be NAME=value: '" + entry + "'");
+    }
+    // The path becomes part of husk-vmm's `--disk PATH,ro` value.
+    if (options.rootfs_path.find(',') != std::string::npos)
+        return fail(ErrorKind::BadConfig, "rootfs paths cannot contain a comma: " + options.rootfs_path);
+    return {};
+}
+
+Result<Fd> detail::wait_for_agent(
+    SandboxState const& state, std::string const& socket_path, std::chrono::steady_clock::time_point deadline)
+{
+    Error last { "nothing tried", 0, ErrorKind::GuestNotReady };
+    std::chrono::milliseconds pause = first_connect_pause;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (auto exit = state.vmm->peek_exit())
+            return unexpected(state.vm_died_error(*exit, "during boot"));
+        detail::ConnectStage stage;
+        auto stream = detail::connect_hybrid_vsock(socket_path, protocol::agent_port, deadline, stage);
+        if (stream)
+            return stream;
+        last = std::move(stream).error();
+        if (stage == detail::ConnectStage::Failed && last.kind != ErrorKind::GuestNotReady)
+            return unexpected(std::move(last));
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(max_connect_pause));
+    }
+    auto error = state.explain(Error { "the guest agent did not answer within "
+            + std::to_string(state.options.boot_timeout.count()) + " ms (last: " + last.message + ")",
+        0, ErrorKind::GuestNotReady });
+    return unexpected(std::move(error));
+}
+
+Result<void> detail::greet(detail::AgentClient& client, std::chrono::steady_clock::time_point deadline)
+{
+    TRY(client.hello(deadline));
+    TRY(client.ping(deadline));
+    return {};
+}
+
+Result<void> detail::open_agent(SandboxState& state, Fd stream, std::chrono::steady_clock::time_point deadline)
+{
+    auto* raw_state = &state;
+    state.client = TRY(detail::AgentClient::create(
+        std::move(stream), state.vmm->pidfd(), [raw_state](Error reason) { return raw_state->explain(reason); }));
+    if (auto greeted = detail::greet(*state.client, deadline); !greeted) {
+        auto error = std::move(greeted).error();
+        if (error.kind == ErrorKind::Timeout)
+            error.kind = ErrorKind::GuestNotReady;
         return unexpected(std::move(error));
     }
-
-    Result<void> greet(detail::AgentClient& client, std::chrono::steady_clock::time_point deadline)
-    {
-        TRY(client.hello(deadline));
-        TRY(client.ping(deadline));
-        return {};
-    }
-
-} // namespace
+    return {};
+}
 
 Sandbox::Sandbox(std::unique_ptr<SandboxState> state)
     : m_state(std::move(state))
@@ -114,28 +127,20 @@ Sandbox::~Sandbox() = default;
 
 Result<Sandbox> Sandbox::create(SandboxOptions options)
 {
-    TRY(check_options(options));
+    TRY(detail::check_options(options));
     auto assets = TRY(detail::resolve_assets(options));
     auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
     auto state = std::make_unique<SandboxState>();
     state->options = std::move(options);
     state->temp_dir.emplace(TRY_CONTEXT(detail::TempDir::create(), "sandbox directory"));
-    auto socket_path = *state->temp_dir / "vsock.sock";
-    state->log_path = *state->temp_dir / "vmm.log";
-    state->report_path = *state->temp_dir / "report.json";
+    auto socket_path = *state->temp_dir / detail::socket_file;
+    state->log_path = *state->temp_dir / detail::log_file;
+    state->report_path = *state->temp_dir / detail::report_file;
     state->vmm.emplace(TRY(
         detail::VmmChild::spawn(vmm_argv(assets, state->options, socket_path, state->report_path), state->log_path)));
 
-    auto stream = TRY(wait_for_agent(*state, socket_path, deadline));
-    auto* raw_state = state.get();
-    state->client = TRY(detail::AgentClient::create(
-        std::move(stream), state->vmm->pidfd(), [raw_state](Error reason) { return raw_state->explain(reason); }));
-    if (auto greeted = greet(*state->client, deadline); !greeted) {
-        auto error = std::move(greeted).error();
-        if (error.kind == ErrorKind::Timeout)
-            error.kind = ErrorKind::GuestNotReady;
-        return unexpected(std::move(error));
-    }
+    auto stream = TRY(detail::wait_for_agent(*state, socket_path, deadline));
+    TRY(detail::open_agent(*state, std::move(stream), deadline));
     return Sandbox(std::move(state));
 }
 
@@ -144,7 +149,7 @@ Result<Sandbox> detail::SandboxAccess::attach(Fd stream, SandboxOptions options)
     auto state = std::make_unique<SandboxState>();
     state->options = std::move(options);
     state->client = TRY(AgentClient::create(std::move(stream)));
-    TRY(greet(*state->client, std::chrono::steady_clock::now() + state->options.boot_timeout));
+    TRY(detail::greet(*state->client, std::chrono::steady_clock::now() + state->options.boot_timeout));
     return Sandbox(std::move(state));
 }
 

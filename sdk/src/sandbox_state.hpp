@@ -46,6 +46,23 @@ struct SandboxAccess {
     static Result<Sandbox> attach(Fd stream, SandboxOptions options);
 };
 
+// BadConfig, with one sentence, for options create() cannot honour.
+Result<void> check_options(SandboxOptions const& options);
+// Connects through the VMM's socket, retrying while the VMM or the agent is still starting.
+Result<Fd> wait_for_agent(
+    SandboxState const& state, std::string const& socket_path, std::chrono::steady_clock::time_point deadline);
+// Hello and Ping: the agent speaks our protocol and answers.
+Result<void> greet(AgentClient& client, std::chrono::steady_clock::time_point deadline);
+// Makes `stream` the state's agent connection (watching its VMM) and greets the agent; a
+// timeout there means the guest was not ready.
+Result<void> open_agent(SandboxState& state, Fd stream, std::chrono::steady_clock::time_point deadline);
+
+// The names of a sandbox directory's entries.
+inline constexpr char const* socket_file = "vsock.sock";
+inline constexpr char const* log_file = "vmm.log";
+inline constexpr char const* report_file = "report.json";
+inline constexpr char const* pid_file = "vmm.pid"; // written when the sandbox is detached
+
 // The agent's Exec for a job, SandboxOptions defaults merged in.
 protocol::Exec make_exec(SandboxOptions const& sandbox, std::vector<std::string> argv, JobOptions const& job,
     bool stdin_open, uint64_t output_limit_bytes);

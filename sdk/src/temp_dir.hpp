@@ -6,12 +6,15 @@
 #include "runtime/base/result.hpp"
 
 #include <string>
+#include <utility>
 
 namespace husk::detail {
 
 class TempDir {
 public:
     static Result<TempDir> create();
+    // Takes over an existing directory (a detached sandbox's): it is removed with this object.
+    static TempDir adopt(std::string path) { return TempDir(std::move(path)); }
     TempDir(TempDir&& other) noexcept
         : m_path(std::move(other.m_path))
     {
@@ -22,6 +25,8 @@ public:
     ~TempDir();
 
     std::string const& path() const { return m_path; }
+    // Keeps the directory: it is no longer removed with this object.
+    std::string release() { return std::exchange(m_path, {}); }
     std::string operator/(std::string const& name) const { return m_path + "/" + name; }
 
 private:

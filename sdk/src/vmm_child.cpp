@@ -11,11 +11,15 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace husk::detail {
 
 namespace {
+
+    // SIGKILL takes effect at once; this only bounds the wait for a process stuck in the kernel.
+    constexpr std::chrono::milliseconds adopted_exit_wait { 2000 };
 
     // Only async-signal-safe calls between fork and exec: the parent has other threads.
     [[noreturn]] void exec_child(char* const* argv, int log_fd, int null_fd, int error_fd, pid_t parent)
@@ -95,12 +99,23 @@ Result<VmmChild> VmmChild::spawn(std::vector<std::string> const& argv, std::stri
         waitpid(pid, nullptr, 0);
         return fail(ErrorKind::VmmStartFailed, Error::from_errno("pidfd_open", error).message);
     }
-    return VmmChild(pid, std::move(pidfd));
+    return VmmChild(pid, std::move(pidfd), true);
+}
+
+Result<VmmChild> VmmChild::adopt(pid_t pid)
+{
+    if (pid <= 0)
+        return fail(ErrorKind::BadConfig, "not a process id: " + std::to_string(pid));
+    Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd.is_valid())
+        return fail(ErrorKind::VmDied, Error::from_errno("husk-vmm (pid " + std::to_string(pid) + ")").message);
+    return VmmChild(pid, std::move(pidfd), false);
 }
 
 VmmChild::VmmChild(VmmChild&& other) noexcept
     : m_pid(other.m_pid)
     , m_pidfd(std::move(other.m_pidfd))
+    , m_is_child(other.m_is_child)
 {
     other.m_pid = -1;
 }
@@ -111,6 +126,8 @@ std::optional<ChildExit> VmmChild::peek_exit() const
 {
     if (m_pid <= 0)
         return std::nullopt;
+    if (!m_is_child)
+        return wait_exit(std::chrono::milliseconds(0)) ? std::optional(ChildExit { false, 0, false }) : std::nullopt;
     siginfo_t info {};
     if (waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0)
         return std::nullopt;
@@ -141,13 +158,34 @@ void VmmChild::reap()
         return;
     if (!peek_exit())
         kill();
-    while (waitpid(m_pid, nullptr, 0) < 0 && errno == EINTR) { }
+    if (m_is_child) {
+        while (waitpid(m_pid, nullptr, 0) < 0 && errno == EINTR) { }
+    } else {
+        (void)wait_exit(adopted_exit_wait);
+    }
     m_pid = -1;
     m_pidfd.reset();
 }
 
+void VmmChild::release(std::function<void()> after_exit)
+{
+    if (m_pid <= 0)
+        return;
+    std::thread([pid = m_pid, is_child = m_is_child, pidfd = std::move(m_pidfd), after_exit = std::move(after_exit)] {
+        pollfd fd { pidfd.get(), POLLIN, 0 };
+        while (poll(&fd, 1, -1) < 0 && errno == EINTR) { }
+        if (is_child)
+            while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) { }
+        if (after_exit)
+            after_exit();
+    }).detach();
+    m_pid = -1;
+}
+
 std::string describe_vmm_exit(ChildExit exit)
 {
+    if (!exit.known)
+        return "has exited";
     if (exit.signaled) {
         std::string text = "was killed by signal " + std::to_string(exit.value);
         if (exit.value == SIGKILL)

@@ -2,6 +2,7 @@
 // Each test boots at least one VM, so counts stay modest under the lab's TCG.
 #include "husk/husk.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -105,7 +106,7 @@ TEST(SdkLab, FilesAndJobs_ShareTheGuest)
     EXPECT_EQ(info->size, 14u);
 }
 
-TEST(SdkLab, CreateRunDestroy20Times_LeaksNothing)
+TEST(SdkLab, CreateRunDestroy50Times_LeaksNothing)
 {
     { // warm-up: the spawner thread and lazily opened descriptors exist from here on
         auto sandbox = create_sandbox();
@@ -115,7 +116,7 @@ TEST(SdkLab, CreateRunDestroy20Times_LeaksNothing)
     auto children = child_count();
     auto dirs = count_entries(temp_base(), "husk-");
 
-    for (int i = 0; i < 20; ++i) {
+    for (int i = 0; i < 50; ++i) {
         auto sandbox = create_sandbox();
         auto result = sandbox.run({ "true" });
         ASSERT_TRUE(result && result->ok()) << "round " << i;
@@ -228,4 +229,32 @@ TEST(SdkLab, CliJson_PrintsOneResultObject)
     EXPECT_EQ(status, 4);
     EXPECT_NE(out.find("\"exit_status\":4"), std::string::npos) << out;
     EXPECT_NE(out.find("\"stdout\":\"out\\n\""), std::string::npos) << out;
+}
+
+TEST(SdkLab, CliVerbose_ReportsTheBootOnStderr)
+{
+    // A nested-emulation boot takes more than the one quiet second, so the progress lines show.
+    auto [status, err] = shell(std::string(HUSK_CLI_PATH) + " run -v -- true 2>&1 >/dev/null");
+
+    EXPECT_EQ(status, 0);
+    EXPECT_NE(err.find("husk: booting the VM (1 vCPU, 256 MiB)...\n"), std::string::npos) << err;
+    EXPECT_NE(err.find("husk: the VM was up after "), std::string::npos) << err;
+}
+
+TEST(SdkLab, CliVmmFailing_IsOneLineWithoutVerbose)
+{
+    // A guest kernel that is not a kernel: husk-vmm exits during boot with its reason logged.
+    auto bogus = temp_base() + "/husk-lab-bogus-kernel";
+    std::ofstream(bogus) << "not a kernel";
+
+    auto [status, err] = shell(std::string(HUSK_CLI_PATH) + " run --kernel " + bogus + " -- true 2>&1 >/dev/null");
+    auto [verbose_status, verbose_err]
+        = shell(std::string(HUSK_CLI_PATH) + " run -v --kernel " + bogus + " -- true 2>&1 >/dev/null");
+    std::filesystem::remove(bogus);
+
+    EXPECT_EQ(status, 125);
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_NE(err.find("(-v shows more)"), std::string::npos) << err;
+    EXPECT_EQ(verbose_status, 125);
+    EXPECT_GT(std::count(verbose_err.begin(), verbose_err.end(), '\n'), 1) << verbose_err;
 }

@@ -37,6 +37,12 @@ struct FileInfo {
     std::chrono::nanoseconds mtime {}; ///< since the Unix epoch
 };
 
+/// What detach() hands back: what connect() needs to take the VM over again.
+struct DetachedSandbox {
+    std::string directory; ///< the sandbox's private directory: agent socket, VMM log, report
+    pid_t vmm_pid { 0 };
+};
+
 enum class Parents : uint8_t { Fail, Create }; ///< mkdir: like `mkdir` or `mkdir -p`
 enum class Recursive : uint8_t { No, Yes }; ///< remove: like `rm`/`rmdir` or `rm -r`
 
@@ -45,7 +51,14 @@ public:
     /// Boots a VM and waits for its agent. Errors: BadConfig, VmmStartFailed, GuestNotReady.
     static Result<Sandbox> create(SandboxOptions options = {});
 
-    /// A moved-from Sandbox may only be destroyed or assigned to.
+    /// Takes over a VM that detach() let go, from this process or another one of the same user
+    /// (while the detaching process lives); the new Sandbox owns it and stops it when destroyed.
+    /// `options` give the job defaults and timeouts (boot_timeout bounds the connection); how the
+    /// VM was booted does not change. Errors: BadConfig (not a detached sandbox's directory),
+    /// VmDied (its husk-vmm has exited), GuestNotReady (the agent did not answer in time).
+    static Result<Sandbox> connect(std::string const& directory, SandboxOptions options = {});
+
+    /// A moved-from (or detached) Sandbox may only be destroyed or assigned to.
     Sandbox(Sandbox&&) noexcept;
     Sandbox& operator=(Sandbox&&) noexcept;
     Sandbox(Sandbox const&) = delete;
@@ -77,6 +90,14 @@ public:
 
     /// Stops the VM now (as the destructor does) and reports how it went; later calls fail.
     Result<void> shutdown();
+
+    /// Lets the VM run on without this handle, which is left empty (as if moved from). Jobs still
+    /// running on this handle are killed (nobody could read their output); the guest's files and
+    /// processes it started in the background stay. The VM runs until connect()ed to and stopped,
+    /// until its SandboxOptions::lifetime ends or its guest powers off — or until this process
+    /// exits: husk-vmm stays a child that dies with its parent, as a detached std::thread dies
+    /// with its process. Errors: BadConfig for a sandbox without its own VMM.
+    Result<DetachedSandbox> detach();
 
     SandboxOptions const& options() const;
     /// husk-vmm's process id; 0 for a sandbox attached to an existing stream.

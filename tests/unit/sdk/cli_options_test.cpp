@@ -41,6 +41,15 @@ namespace {
         EXPECT_EQ(run.argv, (std::vector<std::string> { "sh", "-c", "echo -- $A" }));
     }
 
+    TEST(CliOptions, Verbose_IsParsedAndRefusedWithQuiet)
+    {
+        auto parsed = parse({ "run", "-v", "--", "true" });
+        ASSERT_TRUE(parsed) << parsed.error().message;
+        EXPECT_TRUE(parsed->run.verbose);
+        EXPECT_FALSE(parse({ "run", "--", "true" })->run.verbose);
+        EXPECT_NE(error_of({ "run", "-q", "--verbose", "--", "true" }).find("cannot go together"), std::string::npos);
+    }
+
     TEST(CliOptions, RunWithoutDashDash_StartsTheJobAtTheFirstWord)
     {
         auto parsed = parse({ "run", "-m", "512M", "ls", "-l", "/" });

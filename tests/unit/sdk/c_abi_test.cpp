@@ -53,3 +53,26 @@ TEST(CAbi, NullArguments_AreRefusedNotCrashed)
 }
 
 } // namespace
+
+namespace {
+
+TEST(CAbi, DetachAndConnectWithBadArguments_AreRefusedNotCrashed)
+{
+    husk_error* error = nullptr;
+    char small[16];
+    EXPECT_EQ(husk_sandbox_detach(nullptr, small, sizeof small, &error), -1);
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(husk_error_kind(error), HUSK_ERROR_BAD_CONFIG);
+    husk_error_free(error);
+
+    husk_sandbox* sandbox = nullptr;
+    EXPECT_EQ(husk_sandbox_connect(nullptr, nullptr, &sandbox, nullptr), -1);
+    error = nullptr;
+    EXPECT_EQ(husk_sandbox_connect("/no/such/sandbox", nullptr, &sandbox, &error), -1);
+    EXPECT_EQ(sandbox, nullptr);
+    ASSERT_NE(error, nullptr);
+    EXPECT_NE(std::string(husk_error_message(error)).find("not a detached sandbox"), std::string::npos);
+    husk_error_free(error);
+}
+
+} // namespace

@@ -1,4 +1,5 @@
 // AgentClient: reader thread, dispatch by correlation id, serialized sends, fail-everything.
+// The connection-level exchanges (Hello, Ping, Shutdown) are in agent_client_exchanges.cpp.
 #include "sdk/src/agent_client.hpp"
 
 #include "guest-init/protocol/frame.hpp"
@@ -220,65 +221,6 @@ void AgentClient::forget(uint32_t id)
 {
     std::lock_guard lock(m_mutex);
     m_operations.erase(id);
-}
-
-Result<Message> AgentClient::exchange(Message const& request, Deadline deadline)
-{
-    std::lock_guard exchange_lock(m_exchange_mutex);
-    auto operation = std::make_shared<ReplyOperation>(is_final_reply);
-    {
-        std::lock_guard lock(m_mutex);
-        if (m_failure)
-            return unexpected(*m_failure);
-        m_connection_operation = operation;
-    }
-    auto sent = send(0, request);
-    auto reply = sent ? operation->next(deadline) : Result<Message>(unexpected(std::move(sent).error()));
-    std::lock_guard lock(m_mutex);
-    if (m_connection_operation == operation)
-        m_connection_operation.reset();
-    return reply;
-}
-
-template<typename T>
-static Result<T> expect(Result<Message> reply, char const* request)
-{
-    if (!reply)
-        return unexpected(std::move(reply).error());
-    if (auto* typed = std::get_if<T>(&*reply))
-        return *typed;
-    if (auto* error = std::get_if<ErrorReply>(&*reply))
-        return fail(ErrorKind::Guest, std::string(request) + " refused by the agent: " + error->message);
-    return fail(
-        ErrorKind::AgentDisconnected, std::string("the agent answered ") + request + " with " + name_of(*reply));
-}
-
-Result<HelloReply> AgentClient::hello(Deadline deadline)
-{
-    auto reply = TRY(expect<HelloReply>(exchange(Hello { protocol_version, 0 }, deadline), "Hello"));
-    if (reply.version > protocol_version)
-        return fail(ErrorKind::AgentDisconnected,
-            "the agent chose protocol version " + std::to_string(reply.version) + ", newer than ours");
-    return reply;
-}
-
-Result<void> AgentClient::ping(Deadline deadline)
-{
-    uint64_t nonce;
-    {
-        std::lock_guard lock(m_mutex);
-        nonce = m_next_nonce++;
-    }
-    auto pong = TRY(expect<Pong>(exchange(Ping { nonce }, deadline), "Ping"));
-    if (pong.nonce != nonce)
-        return fail(ErrorKind::AgentDisconnected, "the agent answered Ping with the wrong nonce");
-    return {};
-}
-
-Result<void> AgentClient::shutdown(Deadline deadline)
-{
-    TRY(expect<Ack>(exchange(Shutdown {}, deadline), "Shutdown"));
-    return {};
 }
 
 } // namespace husk::detail

@@ -1,0 +1,76 @@
+// AgentClient's connection-level exchanges (correlation id 0, one at a time): Hello, Ping and
+// Shutdown, each expecting one reply of one type.
+#include "sdk/src/agent_client.hpp"
+
+#include "guest-init/protocol/message_codec.hpp"
+
+namespace husk::detail {
+
+using namespace husk::protocol;
+
+namespace {
+
+    std::string name_of(Message const& message) { return std::string(message_type_name(message_type(message))); }
+
+    template<typename T>
+    Result<T> expect(Result<Message> reply, char const* request)
+    {
+        if (!reply)
+            return unexpected(std::move(reply).error());
+        if (auto* typed = std::get_if<T>(&*reply))
+            return *typed;
+        if (auto* error = std::get_if<ErrorReply>(&*reply))
+            return fail(ErrorKind::Guest, std::string(request) + " refused by the agent: " + error->message);
+        return fail(
+            ErrorKind::AgentDisconnected, std::string("the agent answered ") + request + " with " + name_of(*reply));
+    }
+
+} // namespace
+
+Result<Message> AgentClient::exchange(Message const& request, Deadline deadline)
+{
+    std::lock_guard exchange_lock(m_exchange_mutex);
+    auto operation = std::make_shared<ReplyOperation>(is_final_reply);
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_failure)
+            return unexpected(*m_failure);
+        m_connection_operation = operation;
+    }
+    auto sent = send(0, request);
+    auto reply = sent ? operation->next(deadline) : Result<Message>(unexpected(std::move(sent).error()));
+    std::lock_guard lock(m_mutex);
+    if (m_connection_operation == operation)
+        m_connection_operation.reset();
+    return reply;
+}
+
+Result<HelloReply> AgentClient::hello(Deadline deadline)
+{
+    auto reply = TRY(expect<HelloReply>(exchange(Hello { protocol_version, 0 }, deadline), "Hello"));
+    if (reply.version > protocol_version)
+        return fail(ErrorKind::AgentDisconnected,
+            "the agent chose protocol version " + std::to_string(reply.version) + ", newer than ours");
+    return reply;
+}
+
+Result<void> AgentClient::ping(Deadline deadline)
+{
+    uint64_t nonce;
+    {
+        std::lock_guard lock(m_mutex);
+        nonce = m_next_nonce++;
+    }
+    auto pong = TRY(expect<Pong>(exchange(Ping { nonce }, deadline), "Ping"));
+    if (pong.nonce != nonce)
+        return fail(ErrorKind::AgentDisconnected, "the agent answered Ping with the wrong nonce");
+    return {};
+}
+
+Result<void> AgentClient::shutdown(Deadline deadline)
+{
+    TRY(expect<Ack>(exchange(Shutdown {}, deadline), "Shutdown"));
+    return {};
+}
+
+} // namespace husk::detail

@@ -86,6 +86,41 @@ Result<void> Sandbox::write_file(std::string const& path, std::string_view data,
     return write_file(path, std::span<uint8_t const>(reinterpret_cast<uint8_t const*>(data.data()), data.size()), mode);
 }
 
+Result<void> Sandbox::write_file(std::string const& path, FileSource const& source, uint32_t mode)
+{
+    TRY(check_path(path));
+    if (mode > max_file_mode)
+        return fail(ErrorKind::BadConfig, "invalid file mode");
+    Request request { m_state->client };
+    std::vector<uint8_t> buffer(max_chunk_size);
+    uint64_t offset = 0;
+    // Each chunk goes out as soon as it is read; the end is an empty last chunk, as the source
+    // cannot say in advance which chunk is its last.
+    for (bool last = false; !last;) {
+        auto filled = source(std::span<uint8_t>(buffer));
+        if (filled && *filled > buffer.size())
+            filled = fail(ErrorKind::BadConfig, "the source said it filled more than its buffer");
+        if (!filled) {
+            if (request.id != 0) { // the agent holds the file open: end it, then take it away
+                (void)m_state->client->send(request.id, FileWrite { path, mode, offset, {}, true });
+                (void)request.next();
+                (void)remove(path);
+            }
+            return unexpected(Error { "write " + path + ": " + filled.error().message, filled.error().errno_value,
+                filled.error().kind });
+        }
+        size_t size = *filled;
+        last = size == 0;
+        FileWrite write { path, mode, offset, std::vector<uint8_t>(buffer.begin(), buffer.begin() + size), last };
+        if (request.id == 0)
+            TRY(request.begin(write));
+        else
+            TRY(m_state->client->send(request.id, write));
+        offset += size;
+    }
+    return expect_ack(request.next(), "write " + path);
+}
+
 Result<void> Sandbox::read_file(std::string const& path, std::function<void(std::span<uint8_t const>)> sink)
 {
     TRY(check_path(path));

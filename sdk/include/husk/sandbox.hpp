@@ -77,6 +77,11 @@ public:
     /// Writes a whole file (created with `mode`, truncated if it exists).
     Result<void> write_file(std::string const& path, std::span<uint8_t const> data, uint32_t mode = 0644);
     Result<void> write_file(std::string const& path, std::string_view data, uint32_t mode = 0644);
+    /// Writes a file from a stream: `source` fills the buffer it is given and returns how many
+    /// bytes it put there, 0 at the end; an error from it stops the write and the half-written
+    /// file is removed. Memory use stays at one chunk, whatever the file's size.
+    using FileSource = std::function<Result<size_t>(std::span<uint8_t> buffer)>;
+    Result<void> write_file(std::string const& path, FileSource const& source, uint32_t mode = 0644);
     /// Reads a whole file; fails with BadConfig beyond `max_size`.
     Result<std::string> read_file(std::string const& path, uint64_t max_size = 256ull << 20);
     /// Streams a file: `sink` gets each chunk in order, on the sandbox's reader thread.

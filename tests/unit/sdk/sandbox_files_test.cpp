@@ -1,6 +1,9 @@
 // Sandbox file operations against the real agent: round trips, large files, errors as Guest.
 #include "tests/unit/sdk/sandbox_test_support.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace husk::sdk_testing {
 namespace {
 
@@ -88,6 +91,79 @@ namespace {
         EXPECT_EQ(sandbox->write_file("relative", "x").error().kind, ErrorKind::BadConfig);
         EXPECT_EQ(sandbox->stat("").error().kind, ErrorKind::BadConfig);
         EXPECT_EQ(sandbox->mkdir("a/b").error().kind, ErrorKind::BadConfig);
+    }
+
+} // namespace
+} // namespace husk::sdk_testing
+
+namespace husk::sdk_testing {
+namespace {
+
+    using SandboxStreamedWrite = RealAgentSandbox;
+
+    // Hands out `data` in pieces of `piece` bytes (at most the buffer's size).
+    Sandbox::FileSource source_of(std::string const& data, size_t piece, size_t fail_after = SIZE_MAX)
+    {
+        auto position = std::make_shared<size_t>(0);
+        auto calls = std::make_shared<size_t>(0);
+        return [=, &data](std::span<uint8_t> buffer) -> Result<size_t> {
+            if ((*calls)++ >= fail_after)
+                return fail("the source broke");
+            size_t size = std::min({ piece, buffer.size(), data.size() - *position });
+            std::memcpy(buffer.data(), data.data() + *position, size);
+            *position += size;
+            return size;
+        };
+    }
+
+    TEST_F(SandboxStreamedWrite, ManyOddSizedPieces_ArriveWhole)
+    {
+        std::string data(2'000'017, '\0');
+        for (size_t i = 0; i < data.size(); ++i)
+            data[i] = static_cast<char>(i * 13 + 5);
+        auto path = scratch + "/streamed";
+
+        auto wrote = sandbox->write_file(path, source_of(data, 300'001), 0600);
+        auto back = sandbox->read_file(path);
+
+        ASSERT_TRUE(wrote) << wrote.error().message;
+        ASSERT_TRUE(back) << back.error().message;
+        EXPECT_EQ(*back, data);
+        EXPECT_EQ(sandbox->stat(path)->mode, 0600u);
+    }
+
+    TEST_F(SandboxStreamedWrite, EmptySource_MakesAnEmptyFile)
+    {
+        auto path = scratch + "/empty-streamed";
+        std::string const empty;
+
+        ASSERT_TRUE(sandbox->write_file(path, source_of(empty, 10)));
+
+        EXPECT_EQ(*sandbox->read_file(path), "");
+    }
+
+    TEST_F(SandboxStreamedWrite, SourceFailingMidway_FailsAndLeavesNoFile)
+    {
+        std::string data(500'000, 'x');
+        auto path = scratch + "/broken";
+
+        auto wrote = sandbox->write_file(path, source_of(data, 100'000, 2));
+
+        ASSERT_FALSE(wrote);
+        EXPECT_NE(wrote.error().message.find("the source broke"), std::string::npos) << wrote.error().message;
+        EXPECT_FALSE(std::filesystem::exists(path));
+        EXPECT_TRUE(sandbox->ping()) << "the sandbox stays usable";
+    }
+
+    TEST_F(SandboxStreamedWrite, SourceClaimingMoreThanItsBuffer_IsRefused)
+    {
+        auto path = scratch + "/liar";
+
+        auto wrote = sandbox->write_file(path, [](std::span<uint8_t> buffer) -> Result<size_t> { return buffer.size() + 1; });
+
+        ASSERT_FALSE(wrote);
+        EXPECT_EQ(wrote.error().kind, ErrorKind::BadConfig);
+        EXPECT_FALSE(std::filesystem::exists(path));
     }
 
 } // namespace

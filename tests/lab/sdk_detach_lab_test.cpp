@@ -2,6 +2,7 @@
 // state, is taken over in this process and from another one (husk-lab-connect-probe), only once
 // at a time, and leaves nothing behind when it ends while nobody holds it.
 #include "husk/husk.hpp"
+#include "tests/lab/sdk_lab_support.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -13,13 +14,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-husk::SandboxOptions lab_options()
-{
-    husk::SandboxOptions options;
-    options.memory_bytes = 128ull << 20;
-    options.boot_timeout = 60s; // TCG-nested boots are slow
-    return options;
-}
+using husk_lab::lab_options;
+using husk_lab::shell;
 
 bool process_exists(pid_t pid) { return std::filesystem::exists("/proc/" + std::to_string(pid)); }
 
@@ -56,15 +52,7 @@ husk::DetachedSandbox detached_with_marker(husk::SandboxOptions options = lab_op
 
 std::pair<int, std::string> run_probe(std::string const& directory, std::string const& then)
 {
-    std::string command = std::string(HUSK_CONNECT_PROBE_PATH) + " " + directory + " " + then + " -- cat /tmp/marker";
-    std::string out;
-    FILE* pipe = popen(command.c_str(), "r");
-    char buffer[4096];
-    size_t got;
-    while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0)
-        out.append(buffer, got);
-    int status = pclose(pipe);
-    return { WIFEXITED(status) ? WEXITSTATUS(status) : -1, out };
+    return shell(std::string(HUSK_CONNECT_PROBE_PATH) + " " + directory + " " + then + " -- cat /tmp/marker");
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // Lab: libhusk and the husk CLI against real VMs (husk-vmm, hybrid vsock, husk-init's agent).
 // Each test boots at least one VM, so counts stay modest under the lab's TCG.
 #include "husk/husk.hpp"
+#include "tests/lab/sdk_lab_support.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -19,13 +20,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-husk::SandboxOptions lab_options()
-{
-    husk::SandboxOptions options;
-    options.memory_bytes = 128ull << 20;
-    options.boot_timeout = 60s; // TCG-nested boots are slow
-    return options;
-}
+using husk_lab::lab_options;
+using husk_lab::shell;
 
 husk::Sandbox create_sandbox()
 {
@@ -35,19 +31,6 @@ husk::Sandbox create_sandbox()
         std::abort();
     }
     return std::move(*sandbox);
-}
-
-// Exit status and stdout of a shell command line.
-std::pair<int, std::string> shell(std::string const& command)
-{
-    std::string out;
-    FILE* pipe = popen(command.c_str(), "r");
-    char buffer[4096];
-    size_t got;
-    while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0)
-        out.append(buffer, got);
-    int status = pclose(pipe);
-    return { WIFEXITED(status) ? WEXITSTATUS(status) : -1, out };
 }
 
 size_t count_entries(std::string const& directory, std::string const& prefix = "")

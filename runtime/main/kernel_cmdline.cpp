@@ -106,7 +106,7 @@ MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline
     config.vcpus = options.vcpus;
     config.serial = options.serial;
     if (options.vsock_path)
-        config.vsock = VsockConfig { *options.vsock_path, options.vsock_cid };
+        config.vsock = VsockConfig { *options.vsock_path, options.vsock_cid, std::nullopt };
     for (auto const& disk : options.disks)
         config.disks.push_back(DiskConfig { disk.path, disk.read_only });
     config.timeout = options.timeout;

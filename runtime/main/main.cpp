@@ -111,6 +111,19 @@ JailSettings jail_settings_from(VmmOptions const& options, std::optional<Fd> con
         settings.keep_fds.push_back(report_file->get());
     return settings;
 }
+
+// After pivot_root the VMM sees only the jail root: a socket inside it keeps working for guest
+// connections under its path from there; one outside cannot be reached (nor would its
+// `_<port>` peers be), so guest connections are refused and the user is told why.
+std::string vsock_base_in_jail(std::string const& uds_path, JailSettings const& settings)
+{
+    auto root = settings.directory + "/" + settings.id + "/";
+    if (uds_path.starts_with(root) && uds_path.find("/../") == std::string::npos)
+        return uds_path.substr(root.size() - 1);
+    log_warn("--vsock " + uds_path + " is outside the jail root " + root
+        + ": guest-initiated vsock connections will be refused (put the socket inside the root to allow them)");
+    return {};
+}
 } // namespace
 
 int main(int argc, char** argv)
@@ -147,6 +160,8 @@ int main(int argc, char** argv)
 
     if (options->jail_directory) {
         auto settings = jail_settings_from(*options, report_file);
+        if (config.vsock)
+            config.vsock->guest_connect_base = vsock_base_in_jail(config.vsock->uds_path, settings);
         return run_jailed(settings, [&](std::function<Result<void>()> const& enter_jail) {
             return run_vm(*options, std::move(config), report_file, enter_jail);
         });

@@ -30,6 +30,9 @@ inline constexpr uint64_t default_guest_cid = 3; // the first CID a guest may ha
 struct VsockConfig {
     std::string uds_path;
     uint64_t guest_cid { default_guest_cid }; // checked with vsock::is_valid_guest_cid
+    // Where a guest connection to host port P goes: `<base>_<P>`. Unset: uds_path. The jail sets
+    // it to uds_path as seen from inside its root, or to "" (refuse them) when uds_path is outside.
+    std::optional<std::string> guest_connect_base;
 };
 
 // A virtio-blk disk on a raw image file.

@@ -49,7 +49,8 @@ Result<std::unique_ptr<VirtioDevices>> VirtioDevices::create(
     if (config.vsock) {
         UnixVsockBackendLimits limits;
         limits.max_streams = max_vsock_streams;
-        devices->m_vsock_backend = TRY(UnixVsockBackend::create(*devices->m_loop, config.vsock->uds_path, limits));
+        devices->m_vsock_backend = TRY(UnixVsockBackend::create(
+            *devices->m_loop, config.vsock->uds_path, limits, config.vsock->guest_connect_base));
         TRY(devices->add(
             std::make_unique<VsockDevice>(config.vsock->guest_cid, *devices->m_vsock_backend), vm, memory, mmio_bus));
     }

@@ -25,14 +25,17 @@ std::vector<IoOpcode> UnixVsockBackend::required_opcodes()
 }
 
 Result<std::unique_ptr<UnixVsockBackend>> UnixVsockBackend::create(
-    EventLoop& loop, std::string uds_path, UnixVsockBackendLimits limits)
+    EventLoop& loop, std::string uds_path, UnixVsockBackendLimits limits, std::optional<std::string> connect_base)
 {
+    if (connect_base && connect_base->size() + port_suffix_length > max_unix_socket_path())
+        return fail("vsock guest connect path \"" + *connect_base + "\" is too long");
     if (uds_path.size() + port_suffix_length > max_unix_socket_path())
         return fail("vsock uds_path \"" + uds_path + "\" is too long: `<uds_path>_<port>` must fit in "
             + std::to_string(max_unix_socket_path()) + " bytes");
     auto listener = TRY_CONTEXT(listen_unix_socket(uds_path, limits.listen_backlog), "vsock backend");
     std::unique_ptr<UnixVsockBackend> backend(
         new UnixVsockBackend(loop, std::move(uds_path), limits, std::move(listener)));
+    backend->m_connect_base = connect_base.value_or(backend->m_path);
     TRY_CONTEXT(backend->start_accepting(), "vsock backend"); // on failure the destructor cleans up
     return backend;
 }

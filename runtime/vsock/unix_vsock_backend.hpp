@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -40,8 +41,10 @@ class UnixVsockBackend final : public VsockBackend {
 public:
     // Listens at `uds_path` (created 0600; a stale socket there is replaced, anything else is
     // refused) and starts accepting on `loop`.
-    static Result<std::unique_ptr<UnixVsockBackend>> create(
-        EventLoop& loop, std::string uds_path, UnixVsockBackendLimits limits = {});
+    // Guest connections to host port P go to `<connect_base>_<P>`: `uds_path` unless the VMM will
+    // run in a root where that path means something else (the jail); "" refuses them.
+    static Result<std::unique_ptr<UnixVsockBackend>> create(EventLoop& loop, std::string uds_path,
+        UnixVsockBackendLimits limits = {}, std::optional<std::string> connect_base = std::nullopt);
     // Opcodes the loop's EventLoopConfig must allow for this backend.
     static std::vector<IoOpcode> required_opcodes();
 
@@ -92,6 +95,7 @@ private:
 
     EventLoop& m_loop;
     std::string m_path;
+    std::string m_connect_base; // empty: guest-initiated connections are refused
     UnixVsockBackendLimits m_limits;
     UnixListener m_listener;
     FixedFile m_listener_file {};

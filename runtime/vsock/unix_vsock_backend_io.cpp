@@ -23,7 +23,12 @@ VsockOpenOutcome UnixVsockBackend::open_stream(VsockConnectionKey key)
 {
     if (stream_count() >= m_limits.max_streams || m_streams.contains(key))
         return VsockOpenOutcome::Refused;
-    auto path = m_path + "_" + std::to_string(key.host_port);
+    if (m_connect_base.empty()) {
+        log_debug("vsock backend: guest connect to host port " + std::to_string(key.host_port)
+            + " refused: no host path for guest connections (the socket is outside the jail)");
+        return VsockOpenOutcome::Refused;
+    }
+    auto path = m_connect_base + "_" + std::to_string(key.host_port);
     auto socket = connect_unix_socket(path);
     if (!socket) {
         log_debug("vsock backend: guest connect to host port " + std::to_string(key.host_port) + ": "

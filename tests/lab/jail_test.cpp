@@ -13,7 +13,11 @@
 #include <gtest/gtest.h>
 #include <set>
 #include <sstream>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <thread>
 
 using namespace husk;
 using namespace husk::lab;
@@ -92,6 +96,20 @@ std::vector<std::string> operator+(std::vector<std::string> left, std::vector<st
 {
     left.insert(left.end(), right.begin(), right.end());
     return left;
+}
+
+// A listening AF_UNIX stream socket at `path`; invalid on failure.
+Fd listen_unix(std::string const& path)
+{
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un address {};
+    address.sun_family = AF_UNIX;
+    if (!fd.is_valid() || path.size() >= sizeof address.sun_path)
+        return Fd();
+    path.copy(address.sun_path, path.size());
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) < 0 || ::listen(fd.get(), 4) < 0)
+        return Fd();
+    return fd;
 }
 
 bool cgroup_exists(std::string const& id)
@@ -184,4 +202,48 @@ TEST(LabJail, ForbiddenSyscallInJailedVmm_EndsWithSigsys)
     EXPECT_EQ(run.term_signal, SIGSYS) << describe(run);
     EXPECT_FALSE(std::filesystem::exists(std::string(jail_parent) + "/lab-sigsys"));
     EXPECT_FALSE(cgroup_exists("lab-sigsys"));
+}
+
+// With the vsock socket inside the jail root, a guest's connection to a host port reaches the
+// `_<port>` socket beside it there (the VMM, pivoted, sees the root as "/"); the disk image and
+// the listener were opened before the pivot. The guest is python3 on the debian-python disk.
+TEST(LabJail, GuestVsockConnectFromJailedVmm_ReachesTheSocketInTheRoot)
+{
+    std::string const image = std::string(HUSK_ASSETS_DIR) + "/debian-python.ext4";
+    if (::access(image.c_str(), R_OK) != 0)
+        FAIL() << image << " missing: build it with packaging/rootfs/build.sh debian-python (as root)";
+    auto root = std::string(jail_parent) + "/lab-vsock";
+    std::string received;
+    std::thread host([&] {
+        // The launcher makes the root; then the host side's listener goes in, open to the jail uid.
+        for (int i = 0; i < 600 && !std::filesystem::exists(root); ++i)
+            std::this_thread::sleep_for(50ms);
+        auto listener = listen_unix(root + "/vsock.sock_5000");
+        if (!listener.is_valid())
+            return;
+        ::chmod((root + "/vsock.sock_5000").c_str(), 0666);
+        pollfd ready { listener.get(), POLLIN, 0 };
+        if (::poll(&ready, 1, 90'000) != 1)
+            return;
+        Fd peer(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        char buffer[64];
+        ssize_t got;
+        while ((got = ::read(peer.get(), buffer, sizeof buffer)) > 0)
+            received.append(buffer, static_cast<size_t>(got));
+    });
+    // One line: the kernel command line that carries the job cannot hold a newline.
+    std::string const guest = "import socket,time;s=None;exec('for attempt in range(300):\\n try:\\n  "
+                              "s=socket.socket(socket.AF_VSOCK,socket.SOCK_STREAM);s.connect((2,5000));break\\n "
+                              "except OSError:time.sleep(0.1)');s.sendall(b'hello from the guest');s.close()";
+
+    auto run = run_vmm(jail_arguments("lab-vsock")
+            + std::vector<std::string> { "--memory", "256M", "--vsock", root + "/vsock.sock", "--disk", image + ",ro",
+                "--cmdline", "husk.root=/dev/vda", "--", "python3", "-c", guest },
+        180s);
+    host.join();
+
+    EXPECT_EQ(run.exit_status, 0) << describe(run);
+    EXPECT_EQ(json_number(run.report, "exit_code"), 0) << describe(run);
+    EXPECT_EQ(received, "hello from the guest") << describe(run);
+    EXPECT_FALSE(std::filesystem::exists(root)) << "the socket files go with the jail root";
 }

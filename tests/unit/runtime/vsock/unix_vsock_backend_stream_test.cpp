@@ -4,6 +4,7 @@
 #include "tests/unit/runtime/vsock/unix_vsock_backend_test_fixture.hpp"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <string>
 #include <sys/socket.h>
 
@@ -117,6 +118,31 @@ TEST_F(UnixVsockBackendTest, GuestConnect_NothingListening_IsRefused)
     start();
 
     EXPECT_EQ(backend->open_stream({ 77, 5001 }), VsockOpenOutcome::Refused);
+    EXPECT_EQ(backend->stream_count(), 0u);
+}
+
+TEST_F(UnixVsockBackendTest, GuestConnect_OtherBase_GoesThereNotBesideTheListener)
+{
+    // As in the jail: the listener was made at its host path, guest connections use the path
+    // the VMM sees from its root.
+    start({}, directory + "/elsewhere");
+    auto listener = listen_at(directory + "/elsewhere_5003");
+    auto beside = listen_at(uds + "_5003");
+
+    ASSERT_EQ(backend->open_stream({ 77, 5003 }), VsockOpenOutcome::Connected);
+
+    pollfd pending[2] = { { listener.get(), POLLIN, 0 }, { beside.get(), POLLIN, 0 } };
+    ASSERT_GE(::poll(pending, 2, 0), 0);
+    EXPECT_TRUE(pending[0].revents & POLLIN);
+    EXPECT_FALSE(pending[1].revents & POLLIN);
+}
+
+TEST_F(UnixVsockBackendTest, GuestConnect_EmptyBase_IsRefusedEvenWithAListener)
+{
+    start({}, std::string());
+    auto listener = listen_at(uds + "_5004");
+
+    EXPECT_EQ(backend->open_stream({ 77, 5004 }), VsockOpenOutcome::Refused);
     EXPECT_EQ(backend->stream_count(), 0u);
 }
 

@@ -114,9 +114,9 @@ protected:
         std::filesystem::remove_all(directory, ignored);
     }
 
-    void start(UnixVsockBackendLimits limits = {})
+    void start(UnixVsockBackendLimits limits = {}, std::optional<std::string> connect_base = std::nullopt)
     {
-        auto created = UnixVsockBackend::create(*loop, uds, limits);
+        auto created = UnixVsockBackend::create(*loop, uds, limits, std::move(connect_base));
         ASSERT_TRUE(created) << created.error().message;
         backend = std::move(created).value();
         backend->set_events(&events);

@@ -40,8 +40,8 @@ Result<void> AioContext::submit_all(std::span<iocb*> iocbs)
 Result<size_t> AioContext::wait(size_t minimum, std::span<io_event> events)
 {
     for (;;) {
-        long got = ::syscall(SYS_io_getevents, m_context, static_cast<long>(minimum),
-            static_cast<long>(events.size()), events.data(), nullptr);
+        long got = ::syscall(SYS_io_getevents, m_context, static_cast<long>(minimum), static_cast<long>(events.size()),
+            events.data(), nullptr);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)

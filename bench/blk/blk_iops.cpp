@@ -55,8 +55,8 @@ int main(int argc, char** argv)
         ReadPlan plan { fd->get(), *size / read_size, depth, options->count, options->seconds, options->seed };
         auto figures = run_random_reads(plan);
         if (!figures)
-            return fail_with(exit_failure, options->device + " qd=" + std::to_string(depth) + ": "
-                + figures.error().message);
+            return fail_with(
+                exit_failure, options->device + " qd=" + std::to_string(depth) + ": " + figures.error().message);
         double iops = figures->seconds > 0 ? static_cast<double>(figures->ops) / figures->seconds : 0;
         std::printf("iops qd=%u ops=%llu seconds=%.3f iops=%.0f\n", depth,
             static_cast<unsigned long long>(figures->ops), figures->seconds, iops);

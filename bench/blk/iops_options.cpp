@@ -9,15 +9,15 @@ namespace husk::bench {
 
 namespace {
 
-template<typename Number>
-Result<Number> parse_number(std::string_view flag, std::string_view text)
-{
-    Number value {};
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size())
-        return fail(std::string(flag) + ": '" + std::string(text) + "' is not a number");
-    return value;
-}
+    template<typename Number>
+    Result<Number> parse_number(std::string_view flag, std::string_view text)
+    {
+        Number value {};
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || error != std::errc() || end != text.data() + text.size())
+            return fail(std::string(flag) + ": '" + std::string(text) + "' is not a number");
+        return value;
+    }
 
 } // namespace
 

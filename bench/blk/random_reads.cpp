@@ -17,104 +17,104 @@ namespace husk::bench {
 
 namespace {
 
-double now_seconds()
-{
-    timespec now {};
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
-}
-
-struct FreeBuffer {
-    void operator()(void* buffer) const { std::free(buffer); }
-};
-using AlignedBuffer = std::unique_ptr<uint8_t, FreeBuffer>;
-
-Result<AlignedBuffer> allocate_buffer(size_t size)
-{
-    void* buffer = std::aligned_alloc(read_size, size);
-    if (!buffer)
-        return fail("cannot allocate " + std::to_string(size) + " bytes of read buffers");
-    return AlignedBuffer(static_cast<uint8_t*>(buffer));
-}
-
-Unexpected<Error> read_failed(uint64_t offset, long result)
-{
-    if (result < 0)
-        return fail_errno("read at offset " + std::to_string(offset), static_cast<int>(-result));
-    return fail("short read at offset " + std::to_string(offset) + ": " + std::to_string(result) + " of "
-        + std::to_string(read_size) + " bytes");
-}
-
-// Queue depth one: one pread at a time.
-Result<ReadFigures> run_sync(ReadPlan const& plan, RandomBlocks& blocks)
-{
-    auto buffer = TRY(allocate_buffer(read_size));
-    ReadFigures figures;
-    double start = now_seconds();
-    double now = start;
-    while (plan.count ? figures.ops < *plan.count : now - start < plan.seconds) {
-        uint64_t offset = blocks.next_offset();
-        ssize_t got = ::pread(plan.fd, buffer.get(), read_size, static_cast<off_t>(offset));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got != static_cast<ssize_t>(read_size))
-            return read_failed(offset, got < 0 ? -errno : got);
-        ++figures.ops;
-        now = now_seconds();
+    double now_seconds()
+    {
+        timespec now {};
+        ::clock_gettime(CLOCK_MONOTONIC, &now);
+        return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
     }
-    figures.seconds = now - start;
-    return figures;
-}
 
-// Deeper queues: keep `depth` reads in flight, refilling each slot as its read completes.
-Result<ReadFigures> run_aio(ReadPlan const& plan, RandomBlocks& blocks)
-{
-    auto buffers = TRY(allocate_buffer(read_size * plan.depth));
-    std::vector<iocb> slots(plan.depth);
-    std::vector<iocb*> ready;
-    std::vector<io_event> events(plan.depth);
-    // Declared after the buffers: destroyed first, and io_destroy waits for reads in flight.
-    auto context = TRY(AioContext::create(plan.depth));
-
-    uint64_t submitted = 0;
-    auto want_more = [&](double elapsed) { return plan.count ? submitted < *plan.count : elapsed < plan.seconds; };
-    auto prepare = [&](size_t slot) {
-        slots[slot] = iocb {};
-        slots[slot].aio_data = slot;
-        slots[slot].aio_lio_opcode = IOCB_CMD_PREAD;
-        slots[slot].aio_fildes = static_cast<uint32_t>(plan.fd);
-        slots[slot].aio_buf = reinterpret_cast<uintptr_t>(buffers.get() + slot * read_size);
-        slots[slot].aio_nbytes = read_size;
-        slots[slot].aio_offset = static_cast<int64_t>(blocks.next_offset());
-        ready.push_back(&slots[slot]);
-        ++submitted;
+    struct FreeBuffer {
+        void operator()(void* buffer) const { std::free(buffer); }
     };
+    using AlignedBuffer = std::unique_ptr<uint8_t, FreeBuffer>;
 
-    ReadFigures figures;
-    double start = now_seconds();
-    double now = start;
-    for (size_t slot = 0; slot < plan.depth && want_more(0); ++slot)
-        prepare(slot);
-    uint64_t in_flight = 0;
-    while (!ready.empty() || in_flight > 0) {
-        TRY(context.submit_all(ready));
-        in_flight += ready.size();
-        ready.clear();
-        size_t got = TRY(context.wait(1, events));
-        now = now_seconds();
-        for (size_t i = 0; i < got; ++i) {
-            auto slot = static_cast<size_t>(events[i].data);
-            --in_flight;
-            if (events[i].res != static_cast<int64_t>(read_size))
-                return read_failed(static_cast<uint64_t>(slots[slot].aio_offset), static_cast<long>(events[i].res));
-            ++figures.ops;
-            if (want_more(now - start))
-                prepare(slot);
-        }
+    Result<AlignedBuffer> allocate_buffer(size_t size)
+    {
+        void* buffer = std::aligned_alloc(read_size, size);
+        if (!buffer)
+            return fail("cannot allocate " + std::to_string(size) + " bytes of read buffers");
+        return AlignedBuffer(static_cast<uint8_t*>(buffer));
     }
-    figures.seconds = now - start;
-    return figures;
-}
+
+    Unexpected<Error> read_failed(uint64_t offset, long result)
+    {
+        if (result < 0)
+            return fail_errno("read at offset " + std::to_string(offset), static_cast<int>(-result));
+        return fail("short read at offset " + std::to_string(offset) + ": " + std::to_string(result) + " of "
+            + std::to_string(read_size) + " bytes");
+    }
+
+    // Queue depth one: one pread at a time.
+    Result<ReadFigures> run_sync(ReadPlan const& plan, RandomBlocks& blocks)
+    {
+        auto buffer = TRY(allocate_buffer(read_size));
+        ReadFigures figures;
+        double start = now_seconds();
+        double now = start;
+        while (plan.count ? figures.ops < *plan.count : now - start < plan.seconds) {
+            uint64_t offset = blocks.next_offset();
+            ssize_t got = ::pread(plan.fd, buffer.get(), read_size, static_cast<off_t>(offset));
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got != static_cast<ssize_t>(read_size))
+                return read_failed(offset, got < 0 ? -errno : got);
+            ++figures.ops;
+            now = now_seconds();
+        }
+        figures.seconds = now - start;
+        return figures;
+    }
+
+    // Deeper queues: keep `depth` reads in flight, refilling each slot as its read completes.
+    Result<ReadFigures> run_aio(ReadPlan const& plan, RandomBlocks& blocks)
+    {
+        auto buffers = TRY(allocate_buffer(read_size * plan.depth));
+        std::vector<iocb> slots(plan.depth);
+        std::vector<iocb*> ready;
+        std::vector<io_event> events(plan.depth);
+        // Declared after the buffers: destroyed first, and io_destroy waits for reads in flight.
+        auto context = TRY(AioContext::create(plan.depth));
+
+        uint64_t submitted = 0;
+        auto want_more = [&](double elapsed) { return plan.count ? submitted < *plan.count : elapsed < plan.seconds; };
+        auto prepare = [&](size_t slot) {
+            slots[slot] = iocb {};
+            slots[slot].aio_data = slot;
+            slots[slot].aio_lio_opcode = IOCB_CMD_PREAD;
+            slots[slot].aio_fildes = static_cast<uint32_t>(plan.fd);
+            slots[slot].aio_buf = reinterpret_cast<uintptr_t>(buffers.get() + slot * read_size);
+            slots[slot].aio_nbytes = read_size;
+            slots[slot].aio_offset = static_cast<int64_t>(blocks.next_offset());
+            ready.push_back(&slots[slot]);
+            ++submitted;
+        };
+
+        ReadFigures figures;
+        double start = now_seconds();
+        double now = start;
+        for (size_t slot = 0; slot < plan.depth && want_more(0); ++slot)
+            prepare(slot);
+        uint64_t in_flight = 0;
+        while (!ready.empty() || in_flight > 0) {
+            TRY(context.submit_all(ready));
+            in_flight += ready.size();
+            ready.clear();
+            size_t got = TRY(context.wait(1, events));
+            now = now_seconds();
+            for (size_t i = 0; i < got; ++i) {
+                auto slot = static_cast<size_t>(events[i].data);
+                --in_flight;
+                if (events[i].res != static_cast<int64_t>(read_size))
+                    return read_failed(static_cast<uint64_t>(slots[slot].aio_offset), static_cast<long>(events[i].res));
+                ++figures.ops;
+                if (want_more(now - start))
+                    prepare(slot);
+            }
+        }
+        figures.seconds = now - start;
+        return figures;
+    }
 
 } // namespace
 
@@ -138,7 +138,7 @@ Result<ReadFigures> run_random_reads(ReadPlan const& plan)
 
 Result<uint64_t> device_size_bytes(int fd)
 {
-    struct stat status {};
+    struct stat status { };
     if (::fstat(fd, &status) < 0)
         return fail_errno("fstat");
     if (S_ISREG(status.st_mode))

@@ -71,7 +71,8 @@ TEST(IopsOptions, MalformedArguments_AreRefused)
         for (auto argument : arguments)
             joined += std::string(argument) + " ";
         EXPECT_FALSE(options) << "accepted: " << joined;
-        if (!options)
+        if (!options) {
             EXPECT_FALSE(options.error().message.empty());
+        }
     }
 }

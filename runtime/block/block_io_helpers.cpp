@@ -1,6 +1,7 @@
 // Shared helpers of the image backends.
 #include "runtime/block/block_io_helpers.hpp"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <linux/falloc.h>
 
@@ -13,6 +14,14 @@ int block_fallocate_mode(BlockIo const& io)
     if (io.operation == BlockOperation::Discard || io.unmap)
         return FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
     return FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+}
+
+iovec zero_write_buffer(uint64_t remaining)
+{
+    // Not const: a zero-initialised writable array lives in .bss, so the megabyte costs no file
+    // size and only the pages the kernel reads. Only ever the source of writes.
+    alignas(4096) static uint8_t zeros[zero_write_max_bytes] {};
+    return { zeros, static_cast<size_t>(std::min(remaining, zero_write_max_bytes)) };
 }
 
 std::vector<iovec> iovec_tail(std::span<iovec const> buffers, uint64_t done)

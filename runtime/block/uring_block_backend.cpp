@@ -54,8 +54,15 @@ Result<void> UringBlockBackend::start(uint64_t tag, Operation& operation)
     case BlockOperation::Flush:
         TRY(m_loop.fsync(m_file, EventLoop::Sync::Data, std::move(completion)));
         break;
-    case BlockOperation::Discard:
     case BlockOperation::WriteZeroes:
+        if (operation.zero_phase == ZeroPhase::Writes) {
+            // The one-entry iovec lives in the operation until the write completes.
+            operation.rest.assign(1, zero_write_buffer(io.length - operation.done));
+            TRY(m_loop.writev(m_file, operation.rest, io.offset + operation.done, std::move(completion)));
+            break;
+        }
+        [[fallthrough]];
+    case BlockOperation::Discard:
         TRY(m_loop.fallocate(m_file, block_fallocate_mode(io), io.offset, io.length, std::move(completion)));
         break;
     }
@@ -73,11 +80,42 @@ Result<std::optional<BlockResult>> UringBlockBackend::submit(uint64_t tag, Block
     operation.io = io;
     operation.rest.assign(io.buffers.begin(), io.buffers.end());
     operation.io.buffers = {}; // the device's array is not needed past this call
+    if (io.operation == BlockOperation::WriteZeroes && m_zero_fill == ZeroFill::WritesOnly) {
+        operation.zero_phase = ZeroPhase::Writes;
+        if (io.length == 0) {
+            m_operations.erase(position);
+            return std::optional<BlockResult>(0);
+        }
+    }
     if (auto started = start(tag, operation); !started) {
         m_operations.erase(position);
         return unexpected(std::move(started).error());
     }
     return std::optional<BlockResult>();
+}
+
+bool UringBlockBackend::continue_write_zeroes(uint64_t tag, Operation& operation, int& result)
+{
+    if (operation.zero_phase == ZeroPhase::Fallocate) {
+        if (result != -EOPNOTSUPP || operation.io.length == 0)
+            return false;
+        operation.zero_phase = ZeroPhase::Writes; // this filesystem has no ZERO_RANGE: write them
+    } else if (result < 0) {
+        return false;
+    } else if (result == 0) {
+        result = -EIO; // no progress: give up rather than resubmit forever
+        return false;
+    } else {
+        operation.done += static_cast<uint64_t>(result);
+        if (operation.done >= operation.io.length) {
+            result = 0;
+            return false;
+        }
+    }
+    if (start(tag, operation))
+        return true;
+    result = -EIO;
+    return false;
 }
 
 void UringBlockBackend::on_completion(uint64_t tag, int result)
@@ -86,6 +124,14 @@ void UringBlockBackend::on_completion(uint64_t tag, int result)
     if (found == m_operations.end())
         return;
     auto& operation = found->second;
+    if (operation.io.operation == BlockOperation::WriteZeroes) {
+        if (continue_write_zeroes(tag, operation, result))
+            return;
+        m_operations.erase(found);
+        if (m_events)
+            m_events->on_block_complete(tag, result < 0 ? BlockResult { result } : 0);
+        return;
+    }
     bool is_transfer
         = operation.io.operation == BlockOperation::Read || operation.io.operation == BlockOperation::Write;
     if (is_transfer && result > 0) {

@@ -1,6 +1,8 @@
 // UringBlockBackend: a BlockBackend on the VMM's io_uring EventLoop. The image is a fixed file of
 // the loop; reads and writes are readv/writev straight into guest memory, flush is fdatasync and
-// discard / write-zeroes are fallocate. Every operation completes later through
+// discard / write-zeroes are fallocate; where the filesystem has no FALLOC_FL_ZERO_RANGE
+// (EOPNOTSUPP) write-zeroes goes on as a chain of bounded zero writes, the next submitted as the
+// previous completes (see ZeroFill). Every operation completes later through
 // BlockBackendEvents, in the order the kernel finishes them. A short transfer is continued with
 // the rest of the buffers before it is reported.
 //
@@ -9,6 +11,7 @@
 #pragma once
 
 #include "runtime/block/block_image.hpp"
+#include "runtime/block/block_io_helpers.hpp"
 #include "runtime/io/event_loop.hpp"
 #include "virtio/block/block_backend.hpp"
 
@@ -38,22 +41,30 @@ public:
     Result<std::optional<BlockResult>> submit(uint64_t tag, BlockIo const& io) override;
 
     size_t operations_in_flight() const { return m_operations.size(); }
+    void set_zero_fill(ZeroFill mode) { m_zero_fill = mode; }
 
 private:
+    // Write-zeroes: fallocate first, or already writing zeroes.
+    enum class ZeroPhase : uint8_t { Fallocate, Writes };
+
     struct Operation {
         BlockIo io;
         std::vector<iovec> rest; // the buffers not transferred yet
         uint64_t done { 0 };
+        ZeroPhase zero_phase { ZeroPhase::Fallocate };
     };
 
     UringBlockBackend(EventLoop& loop, BlockImage image, FixedFile file);
     Result<void> start(uint64_t tag, Operation& operation);
     void on_completion(uint64_t tag, int result);
+    // A write-zeroes step finished: true when the next one is submitted, else `result` is final.
+    bool continue_write_zeroes(uint64_t tag, Operation& operation, int& result);
 
     EventLoop& m_loop;
     BlockImage m_image;
     FixedFile m_file;
     BlockBackendEvents* m_events { nullptr };
+    ZeroFill m_zero_fill { ZeroFill::FallocateFirst };
     std::unordered_map<uint64_t, Operation> m_operations; // nodes are stable: iovecs live here
     // Completions hold a weak reference: the loop may run them after the backend is gone.
     std::shared_ptr<UringBlockBackend*> m_self;

@@ -1,6 +1,7 @@
 // The image backends on a real temporary file: io_uring on an EventLoop and the synchronous
 // fallback, through the same cases: vectored write and read back, flush, discard, write-zeroes,
-// read-only refusal, and the factory's choice.
+// read-only refusal, the write-zeroes fallback (forced, and on a tmpfs without ZERO_RANGE), and
+// the factory's choice.
 #include "runtime/block/block_backend_factory.hpp"
 #include "runtime/block/sync_block_backend.hpp"
 #include "runtime/block/uring_block_backend.hpp"
@@ -18,13 +19,13 @@ using husk::testing_io::run_until;
 
 namespace {
 
-constexpr uint64_t image_size = 1 << 20;
+constexpr uint64_t image_size = 4 << 20; // room for a write-zeroes fallback of several chunks
 
 struct TempImage {
-    TempImage()
+    explicit TempImage(std::string directory = "/tmp")
     {
-        char name[] = "/tmp/husk-block-backend-XXXXXX";
-        int fd = ::mkstemp(name);
+        std::string name = directory + "/husk-block-backend-XXXXXX";
+        int fd = ::mkstemp(name.data());
         EXPECT_GE(fd, 0);
         EXPECT_EQ(::ftruncate(fd, image_size), 0);
         ::close(fd);
@@ -71,17 +72,20 @@ protected:
         }
         open(BlockAccess::ReadWrite);
     }
-    void open(BlockAccess access)
+    void open(BlockAccess access, ZeroFill zero_fill = ZeroFill::FallocateFirst, TempImage const* file = nullptr)
     {
         m_backend.reset();
-        auto image = BlockImage::create(m_file.path, access);
+        auto image = BlockImage::create(file ? file->path : m_file.path, access);
         ASSERT_TRUE(image) << image.error().message;
         if (m_loop) {
             auto backend = UringBlockBackend::create(*m_loop, std::move(*image));
             ASSERT_TRUE(backend) << backend.error().message;
+            (*backend)->set_zero_fill(zero_fill);
             m_backend = std::move(backend).value();
         } else {
-            m_backend = std::make_unique<SyncBlockBackend>(std::move(*image));
+            auto backend = std::make_unique<SyncBlockBackend>(std::move(*image));
+            backend->set_zero_fill(zero_fill);
+            m_backend = std::move(backend);
         }
         m_backend->set_events(&m_recorder);
     }
@@ -158,6 +162,46 @@ TEST_P(BlockBackendTest, BlockBackend_DiscardAndWriteZeroes_ReadBackAsZeroes)
     EXPECT_EQ(on_disk[20480], data[20480]);
 }
 
+// The forced fallback: one range of several chunks (the last partial, not 4 KiB-aligned), one
+// unmapping range of one sector; every byte is checked, zeroes inside, the pattern elsewhere.
+TEST_P(BlockBackendTest, BlockBackend_WriteZeroesByWrites_ZeroesRangesAndNothingElse)
+{
+    open(BlockAccess::ReadWrite, ZeroFill::WritesOnly);
+    auto data = pattern(image_size, 11);
+    iovec out[] = { { data.data(), data.size() } };
+    ASSERT_EQ(run({ BlockOperation::Write, 0, data.size(), out }), static_cast<BlockResult>(image_size));
+    uint64_t const first_at = 4096 + 512, first_length = 2 * zero_write_max_bytes + 1536;
+    uint64_t const second_at = 3 * zero_write_max_bytes, second_length = 512;
+
+    EXPECT_EQ(run({ BlockOperation::WriteZeroes, first_at, first_length, {}, false }), 0);
+    EXPECT_EQ(run({ BlockOperation::WriteZeroes, second_at, second_length, {}, true }), 0);
+    EXPECT_EQ(run({ BlockOperation::WriteZeroes, 0, 0, {}, false }), 0); // empty range: nothing to do
+
+    auto expected = data;
+    std::fill_n(expected.begin() + first_at, first_length, 0);
+    std::fill_n(expected.begin() + second_at, second_length, 0);
+    EXPECT_TRUE(m_file.contents() == expected);
+}
+
+TEST_P(BlockBackendTest, BlockBackend_WriteZeroesOnTmpfs_FallsBackToWrites)
+{
+    // tmpfs has punch-hole but no FALLOC_FL_ZERO_RANGE: the plain write-zeroes gets EOPNOTSUPP.
+    if (::access("/dev/shm", W_OK) != 0)
+        GTEST_SKIP() << "SKIPPING: no writable /dev/shm (tmpfs) here";
+    TempImage shm_file("/dev/shm");
+    open(BlockAccess::ReadWrite, ZeroFill::FallocateFirst, &shm_file);
+    auto data = pattern(image_size, 23);
+    iovec out[] = { { data.data(), data.size() } };
+    ASSERT_EQ(run({ BlockOperation::Write, 0, data.size(), out }), static_cast<BlockResult>(image_size));
+
+    EXPECT_EQ(run({ BlockOperation::WriteZeroes, 8192, zero_write_max_bytes + 4096, {}, false }), 0);
+
+    auto expected = data;
+    std::fill_n(expected.begin() + 8192, zero_write_max_bytes + 4096, 0);
+    EXPECT_TRUE(shm_file.contents() == expected);
+    m_backend.reset(); // closes the image before shm_file unlinks it
+}
+
 TEST_P(BlockBackendTest, BlockBackend_ReadOnlyImage_RefusesWritesAndStillReads)
 {
     open(BlockAccess::ReadOnly);
@@ -165,6 +209,8 @@ TEST_P(BlockBackendTest, BlockBackend_ReadOnlyImage_RefusesWritesAndStillReads)
     iovec out[] = { { data.data(), data.size() } };
     EXPECT_LT(run({ BlockOperation::Write, 0, 512, out }), 0);
     EXPECT_LT(run({ BlockOperation::Discard, 0, 4096, {} }), 0);
+    open(BlockAccess::ReadOnly, ZeroFill::WritesOnly);
+    EXPECT_LT(run({ BlockOperation::WriteZeroes, 0, 4096, {} }), 0);
     std::vector<uint8_t> back(512, 0xff);
     iovec in[] = { { back.data(), back.size() } };
     EXPECT_EQ(run({ BlockOperation::Read, 0, 512, in }), 512);

@@ -73,7 +73,9 @@ Result<std::optional<BlockResult>> SyncBlockBackend::submit(uint64_t, BlockIo co
     case BlockOperation::Discard: {
         int result = ::fallocate(
             m_image.fd(), block_fallocate_mode(io), static_cast<off_t>(io.offset), static_cast<off_t>(io.length));
-        return std::optional<BlockResult>(result == 0 ? 0 : -errno);
+        // A discard only gives space back (QEMU can be told to ignore them all): where the host
+        // filesystem cannot punch holes it succeeds without doing anything.
+        return std::optional<BlockResult>(result == 0 || errno == EOPNOTSUPP ? 0 : -errno);
     }
     }
     return std::optional<BlockResult>(-EINVAL);

@@ -132,6 +132,10 @@ void UringBlockBackend::on_completion(uint64_t tag, int result)
             m_events->on_block_complete(tag, result < 0 ? BlockResult { result } : 0);
         return;
     }
+    // A discard only gives space back (QEMU can be told to ignore them all): where the host
+    // filesystem cannot punch holes it succeeds without doing anything.
+    if (operation.io.operation == BlockOperation::Discard && result == -EOPNOTSUPP)
+        result = 0;
     bool is_transfer
         = operation.io.operation == BlockOperation::Read || operation.io.operation == BlockOperation::Write;
     if (is_transfer && result > 0) {

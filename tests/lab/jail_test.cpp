@@ -2,7 +2,8 @@
 // own PID namespace, in an empty root, with only loopback networking, in its cgroup, with its
 // rlimits and an empty environment; the guest still boots and its job runs; the jail directory
 // and cgroup are gone afterwards, also when the VMM was killed with SIGKILL; a seccomp violation
-// in the jailed VMM still ends it (and the launcher) with SIGSYS.
+// in the jailed VMM still ends it (and the launcher) with SIGSYS; a guest that needs more memory
+// than its cgroup allows kills only its own VMM while a neighbour VM runs on.
 #include "runtime/base/fd.hpp"
 #include "tests/lab/vmm_process.hpp"
 
@@ -14,6 +15,7 @@
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
+#include <thread>
 
 using namespace husk;
 using namespace husk::lab;
@@ -184,4 +186,28 @@ TEST(LabJail, ForbiddenSyscallInJailedVmm_EndsWithSigsys)
     EXPECT_EQ(run.term_signal, SIGSYS) << describe(run);
     EXPECT_FALSE(std::filesystem::exists(std::string(jail_parent) + "/lab-sigsys"));
     EXPECT_FALSE(cgroup_exists("lab-sigsys"));
+}
+
+TEST(LabJail, GuestOverItsCgroupMemoryLimit_OnlyThatVmDies)
+{
+    VmmRun neighbour;
+    std::thread other([&] {
+        neighbour = run_vmm(jail_arguments("lab-neighbour")
+                + std::vector<std::string> { "--memory", "128M", "--", "sh", "-c", "sleep 30; exit 0" },
+            240s);
+    });
+    // The guest fills its RAM-backed root with 400 MiB; its VMM may hold 192 MiB in all.
+    auto hungry = run_vmm(jail_arguments("lab-hungry")
+            + std::vector<std::string> { "--memory", "512M", "--jail-memory-limit", "192M", "--", "sh", "-c",
+                "dd if=/dev/zero of=/fill bs=1M count=400; exit 0" },
+        240s);
+    other.join();
+
+    EXPECT_EQ(hungry.term_signal, SIGKILL) << describe(hungry);
+    EXPECT_EQ(neighbour.exit_status, 0) << describe(neighbour);
+    EXPECT_EQ(json_number(neighbour.report, "exit_code"), 0) << describe(neighbour);
+    for (char const* id : { "lab-hungry", "lab-neighbour" }) {
+        EXPECT_FALSE(std::filesystem::exists(std::string(jail_parent) + "/" + id)) << id;
+        EXPECT_FALSE(cgroup_exists(id)) << id;
+    }
 }

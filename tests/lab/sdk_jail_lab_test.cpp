@@ -34,22 +34,35 @@ std::string field(pid_t pid, std::string const& key)
     std::string line;
     while (std::getline(status, line)) {
         if (line.starts_with(key + ":")) {
-            auto value = line.substr(key.size() + 1);
-            return value.substr(value.find_first_not_of(" \t"));
+            auto start = line.find_first_not_of(" \t", key.size() + 1);
+            return start == std::string::npos ? "" : line.substr(start);
         }
     }
     return "";
 }
 
-// The launcher's children, from /proc/<launcher>/task/*/children: the jailed VMM alone.
+// The launcher's children: the jailed VMM alone. From /proc/<launcher>/task/*/children where
+// the kernel has it (CONFIG_PROC_CHILDREN), else by the PPid of every process.
 std::vector<pid_t> children_of(pid_t launcher)
 {
     std::vector<pid_t> children;
     std::error_code error;
+    bool listed = false;
     for (auto const& task : std::filesystem::directory_iterator("/proc/" + std::to_string(launcher) + "/task", error)) {
         std::ifstream list(task.path() / "children");
+        listed = listed || list.is_open();
         pid_t pid = 0;
         while (list >> pid)
+            children.push_back(pid);
+    }
+    if (listed)
+        return children;
+    for (auto const& process : std::filesystem::directory_iterator("/proc", error)) {
+        auto name = process.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        pid_t pid = std::stoi(name);
+        if (field(pid, "PPid") == std::to_string(launcher))
             children.push_back(pid);
     }
     return children;

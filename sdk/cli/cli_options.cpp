@@ -46,10 +46,10 @@ namespace {
         run.add_option("--kernel", raw.kernel, "Guest kernel (default: the built or installed one)");
         run.add_option("--initrd", raw.initrd, "Guest initramfs (default: the built or installed one)");
         run.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");
-        auto* no_jail = run.add_flag("--no-jail", raw.no_jail,
-            "Run husk-vmm unjailed even as root (seccomp stays on); for debugging");
+        auto* no_jail = run.add_flag(
+            "--no-jail", raw.no_jail, "Run husk-vmm unjailed even as root (seccomp stays on); for debugging");
         run.add_flag("--require-jail", raw.require_jail,
-                "Fail unless the VM runs jailed (own uid, namespaces, cgroup); the jail needs root")
+               "Fail unless the VM runs jailed (own uid, namespaces, cgroup); the jail needs root")
             ->excludes(no_jail);
         run.add_flag("--json", raw.json, "Print one JSON result object instead of streaming the output");
         run.add_flag("--quiet,-q", raw.quiet, "No husk messages on stderr, only the job's output");

@@ -19,12 +19,12 @@ std::vector<std::string> jail_vmm_arguments(std::string const& directory, std::s
 
 Result<SandboxJail> SandboxJail::create(JailLayout layout)
 {
-    auto ids = TRY_CONTEXT(open_private_directory(layout.state_base, layout.ids_directory, state_mode),
-        "the jail id directory");
+    auto ids = TRY_CONTEXT(
+        open_private_directory(layout.state_base, layout.ids_directory, state_mode), "the jail id directory");
     // Checked here and then handed to husk-vmm by name: it is root's and nobody else can write to
     // it or to anything on the way from state_base, so the name keeps meaning this directory.
-    TRY_CONTEXT(open_private_directory(layout.state_base, layout.jail_directory, state_mode),
-        "the jail parent directory");
+    TRY_CONTEXT(
+        open_private_directory(layout.state_base, layout.jail_directory, state_mode), "the jail parent directory");
     auto lease = TRY(allocate_jail_id(ids, layout.ids));
     std::string directory = layout.state_base + "/" + layout.jail_directory;
     std::string id = "husk-" + std::to_string(lease.id());

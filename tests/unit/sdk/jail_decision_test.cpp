@@ -32,8 +32,7 @@ namespace {
 
         ASSERT_FALSE(decision);
         EXPECT_EQ(decision.error().kind, ErrorKind::BadConfig);
-        EXPECT_NE(decision.error().message.find("not root (uid 1000)"), std::string::npos)
-            << decision.error().message;
+        EXPECT_NE(decision.error().message.find("not root (uid 1000)"), std::string::npos) << decision.error().message;
     }
 
     TEST(JailDecision, RequiredAsRoot_IsJailed)

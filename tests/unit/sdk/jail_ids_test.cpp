@@ -193,8 +193,7 @@ namespace {
         auto directory = open_private_directory(base, "husk/ids", 0700);
 
         ASSERT_FALSE(directory);
-        EXPECT_NE(directory.error().message.find("owned by uid 12345"), std::string::npos)
-            << directory.error().message;
+        EXPECT_NE(directory.error().message.find("owned by uid 12345"), std::string::npos) << directory.error().message;
     }
 
     TEST_F(JailIdsTest, MissingDirectories_AreCreatedPrivate)

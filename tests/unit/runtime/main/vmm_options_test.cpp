@@ -209,8 +209,8 @@ TEST(VmmOptionsJail, JailDetailsWithoutJail_Refused)
 
 TEST(VmmOptionsJail, MemoryLimit_Parsed)
 {
-    auto options = parse({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1",
-        "--jail-memory-limit", "96M" });
+    auto options = parse(
+        { "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--jail-memory-limit", "96M" });
 
     ASSERT_TRUE(options) << options.error().message;
     EXPECT_EQ(options->jail_memory_limit, 96ull << 20);
@@ -227,8 +227,8 @@ TEST(VmmOptionsJail, MemoryLimitUnset_IsEmpty)
 TEST(VmmOptionsJail, BadMemoryLimit_Refused)
 {
     for (char const* bad : { "", "0", "lots", "-1M", "4097" }) {
-        auto options = parse({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1",
-            "--jail-memory-limit", bad });
+        auto options = parse(
+            { "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--jail-memory-limit", bad });
         ASSERT_FALSE(options) << bad;
         EXPECT_NE(options.error().message.find("--jail-memory-limit"), std::string::npos) << options.error().message;
     }

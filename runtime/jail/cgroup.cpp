@@ -5,9 +5,7 @@
 
 #include <array>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 #include <utility>
 
@@ -100,19 +98,6 @@ namespace {
         return {};
     }
 } // namespace
-
-Result<CgroupVersion> detect_cgroup_version(std::string const& root)
-{
-    struct statfs info { };
-    if (::statfs(root.c_str(), &info) != 0)
-        return fail_errno("statfs of the cgroup root \"" + root + "\"");
-    if (info.f_type == CGROUP2_SUPER_MAGIC)
-        return CgroupVersion::V2;
-    struct statfs memory { };
-    if (::statfs((root + "/memory").c_str(), &memory) == 0 && memory.f_type == CGROUP_SUPER_MAGIC)
-        return CgroupVersion::V1;
-    return fail("\"" + root + "\" is neither a cgroup2 mount nor holds a cgroup v1 memory hierarchy");
-}
 
 Result<VmCgroup> VmCgroup::create(
     std::string const& root, std::string const& parent, std::string const& vm_id, CgroupLimits const& limits)

@@ -103,7 +103,8 @@ JailSettings jail_settings_from(VmmOptions const& options, std::optional<Fd> con
     settings.directory = *options.jail_directory;
     settings.id = options.jail_id.value_or("vmm-" + std::to_string(::getpid()));
     settings.identity = { *options.jail_uid, *options.jail_gid };
-    settings.cgroup_limits.memory_bytes = options.memory_bytes + vmm_memory_overhead;
+    settings.cgroup_limits.memory_bytes
+        = options.jail_memory_limit.value_or(options.memory_bytes + vmm_memory_overhead);
     settings.cgroup_limits.max_tasks = options.vcpus + vmm_tasks;
     settings.cgroup_limits.cpu_millis = (options.vcpus + 1) * 1000ull;
     settings.resource_limits.processes = options.vcpus + vmm_tasks;

@@ -32,6 +32,7 @@ namespace {
         JailId,
         JailUid,
         JailGid,
+        JailMemoryLimit,
         Help,
         Count,
     };
@@ -63,6 +64,7 @@ namespace {
         { "--jail-id", Option::JailId, TakesValue::Yes },
         { "--jail-uid", Option::JailUid, TakesValue::Yes },
         { "--jail-gid", Option::JailGid, TakesValue::Yes },
+        { "--jail-memory-limit", Option::JailMemoryLimit, TakesValue::Yes },
         { "--help", Option::Help, TakesValue::No },
         { "-h", Option::Help, TakesValue::No },
     };
@@ -170,6 +172,13 @@ namespace {
                 return with_name(valid.error());
             options.jail_id = std::string(value);
             return {};
+        case Option::JailMemoryLimit: {
+            auto bytes = parse_size(value);
+            if (!bytes)
+                return with_name(bytes.error());
+            options.jail_memory_limit = *bytes;
+            return {};
+        }
         case Option::JailUid:
         case Option::JailGid: {
             // Never 0: the point is to leave root.
@@ -240,9 +249,9 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         return fail("missing --kernel PATH (see --help)");
     if (seen[static_cast<size_t>(Option::VsockCid)] && !options.vsock_path)
         return fail("--vsock-cid needs --vsock PATH");
-    bool jail_detail = options.jail_id || options.jail_uid || options.jail_gid;
+    bool jail_detail = options.jail_id || options.jail_uid || options.jail_gid || options.jail_memory_limit;
     if (!options.jail_directory && jail_detail)
-        return fail("--jail-id, --jail-uid and --jail-gid only apply with --jail DIR");
+        return fail("--jail-id, --jail-uid, --jail-gid and --jail-memory-limit only apply with --jail DIR");
     if (options.jail_directory && (!options.jail_uid || !options.jail_gid))
         return fail("--jail needs --jail-uid and --jail-gid (the ids the VMM drops to)");
     return options;
@@ -277,6 +286,8 @@ std::string vmm_usage()
            "  --jail DIR         run jailed (needs root): namespaces, cgroup, root DIR/ID, uid drop\n"
            "  --jail-id ID       the jail's name: letters, digits, _ and - (default vmm-PID)\n"
            "  --jail-uid N, --jail-gid N  the ids the jailed VMM runs as (required with --jail)\n"
+           "  --jail-memory-limit SIZE  the VM cgroup's memory limit (default guest RAM + 256M);\n"
+           "                     the VMM is killed when it needs more\n"
            "  --help             this text\n"
            "\n"
            "Exit status: 0 guest shut down cleanly, 1 VMM/KVM error, 2 usage error,\n"

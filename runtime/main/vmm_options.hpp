@@ -40,6 +40,8 @@ struct VmmOptions {
     std::optional<std::string> jail_id; // default: vmm-<pid>
     std::optional<uint32_t> jail_uid;
     std::optional<uint32_t> jail_gid;
+    // --jail-memory-limit: the cgroup's memory limit; default guest RAM + the VMM's own overhead.
+    std::optional<uint64_t> jail_memory_limit;
     bool help { false }; // --help seen: print usage, exit 0, nothing else is checked
     std::vector<std::string> job_argv; // everything after `--`
 };

@@ -30,6 +30,8 @@ namespace {
         bool json { false };
         bool quiet { false };
         bool verbose { false };
+        bool no_jail { false };
+        bool require_jail { false };
     };
 
     void define_run(CLI::App& run, RawRun& raw)
@@ -45,6 +47,11 @@ namespace {
         run.add_option("--kernel", raw.kernel, "Guest kernel (default: the built or installed one)");
         run.add_option("--initrd", raw.initrd, "Guest initramfs (default: the built or installed one)");
         run.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");
+        auto* no_jail = run.add_flag(
+            "--no-jail", raw.no_jail, "Run husk-vmm unjailed even as root (seccomp stays on); for debugging");
+        run.add_flag("--require-jail", raw.require_jail,
+               "Fail unless the VM runs jailed (own uid, namespaces, cgroup); the jail needs root")
+            ->excludes(no_jail);
         run.add_flag("--json", raw.json, "Print one JSON result object instead of streaming the output");
         run.add_flag("--quiet,-q", raw.quiet, "No husk messages on stderr, only the job's output");
         run.add_flag("--verbose,-v", raw.verbose, "Boot progress even when stderr is not a terminal, and husk-vmm's log in errors");
@@ -65,6 +72,11 @@ namespace {
         command.sandbox.kernel_path = raw.kernel;
         command.sandbox.initrd_path = raw.initrd;
         command.sandbox.vmm_path = raw.vmm;
+        // Without either flag: jailed when root (JailMode::Auto).
+        if (raw.no_jail)
+            command.sandbox.jail = JailMode::Off;
+        else if (raw.require_jail)
+            command.sandbox.jail = JailMode::Required;
         if (!raw.timeout.empty()) {
             auto timeout = TRY_CONTEXT(units::parse_duration(raw.timeout), "--timeout");
             if (timeout.count() == 0)

@@ -3,6 +3,7 @@
 
 #include "runtime/base/fd.hpp"
 #include "sdk/src/assets.hpp"
+#include "sdk/src/jail_decision.hpp"
 
 #include <cstdio>
 #include <fcntl.h>
@@ -78,9 +79,14 @@ namespace {
     Finding check_cgroups()
     {
         auto controllers = read_file("/sys/fs/cgroup/cgroup.controllers", 4096);
-        if (!controllers)
+        if (!controllers) {
+            // A v1/v2 hybrid: the jail uses the v1 memory, pids and cpu hierarchies.
+            if (exists("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+                return { Verdict::Ok, "cgroups", "cgroup v1 (memory, pids, cpu hierarchies)" };
             return { Verdict::Warn, "cgroups",
-                "no cgroup v2 hierarchy at /sys/fs/cgroup: VMs run without resource limits" };
+                "no cgroup v2 or v1 memory hierarchy at /sys/fs/cgroup: the jail (which puts each VM in a "
+                "cgroup) cannot start VMs; mount cgroups or use husk run --no-jail" };
+        }
         std::string list = *controllers;
         while (!list.empty() && list.back() == '\n')
             list.pop_back();
@@ -92,6 +98,19 @@ namespace {
     }
 
 } // namespace
+
+Finding jail_finding(uid_t effective_uid)
+{
+    auto decision = detail::decide_jail(JailMode::Auto, effective_uid);
+    if (!decision)
+        return { Verdict::Fail, "jail", decision.error().message };
+    if (!decision->jailed)
+        return { Verdict::Warn, "jail",
+            "VMs will run unjailed: " + decision->reason + ". Run as root for the jail (own uid, namespaces, cgroup)" };
+    return { Verdict::Ok, "jail",
+        "VMs will be jailed (" + decision->reason + "): own uid/gid, namespaces, cgroup, empty root; "
+            + "husk run --no-jail turns it off for debugging" };
+}
 
 KvmFlavour kvm_flavour(std::string const& sys_module_dir)
 {
@@ -122,7 +141,7 @@ std::vector<Finding> run_doctor_checks()
     auto flavour = kvm_flavour();
     std::string module = exists("/sys/module/kvm_intel") ? "kvm_intel" : "kvm_amd";
     return { kvm_flavour_finding(flavour, module), check_dev_kvm(), check_assets(), check_io_uring(), check_seccomp(),
-        check_cgroups() };
+        check_cgroups(), jail_finding(geteuid()) };
 }
 
 int doctor_command()

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace husk::cli {
@@ -20,6 +21,9 @@ struct Finding {
 enum class KvmFlavour { Hardware, Pvm, None };
 KvmFlavour kvm_flavour(std::string const& sys_module_dir = "/sys/module");
 Finding kvm_flavour_finding(KvmFlavour flavour, std::string const& module_name);
+
+// Whether `husk run` (JailMode::Auto) will jail its VMs for a process with this effective uid.
+Finding jail_finding(uid_t effective_uid);
 
 std::vector<Finding> run_doctor_checks();
 // Prints the findings; 0 when none failed, 1 otherwise.

@@ -6,9 +6,11 @@
 #include "runtime/base/fd.hpp"
 #include "sdk/src/assets.hpp"
 #include "sdk/src/hybrid_vsock.hpp"
+#include "sdk/src/jail_decision.hpp"
 #include "sdk/src/sandbox_state.hpp"
 
 #include <thread>
+#include <unistd.h>
 
 namespace husk {
 
@@ -42,6 +44,15 @@ namespace {
             argv.push_back(std::to_string(options.lifetime->count()) + "ms");
         }
         return argv;
+    }
+
+    // A jail that cannot be set up is a host problem retrying will not fix, unless ids ran out.
+    Error jail_error(Error error)
+    {
+        if (error.kind == ErrorKind::Other)
+            error.kind = ErrorKind::BadConfig;
+        error.message = "cannot jail the VM: " + error.message;
+        return error;
     }
 
 } // namespace
@@ -128,6 +139,7 @@ Sandbox::~Sandbox() = default;
 Result<Sandbox> Sandbox::create(SandboxOptions options)
 {
     TRY(detail::check_options(options));
+    auto jail = TRY(detail::decide_jail(options.jail, ::geteuid()));
     auto assets = TRY(detail::resolve_assets(options));
     auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
     auto state = std::make_unique<SandboxState>();
@@ -136,8 +148,17 @@ Result<Sandbox> Sandbox::create(SandboxOptions options)
     auto socket_path = *state->temp_dir / detail::socket_file;
     state->log_path = *state->temp_dir / detail::log_file;
     state->report_path = *state->temp_dir / detail::report_file;
-    state->vmm.emplace(TRY(
-        detail::VmmChild::spawn(vmm_argv(assets, state->options, socket_path, state->report_path), state->log_path)));
+    auto argv = vmm_argv(assets, state->options, socket_path, state->report_path);
+    if (jail.jailed) {
+        auto prepared = detail::SandboxJail::create();
+        if (!prepared)
+            return unexpected(jail_error(std::move(prepared).error()));
+        state->jail.emplace(std::move(*prepared));
+        state->jail_uid = state->jail->uid();
+        auto arguments = state->jail->vmm_arguments();
+        argv.insert(argv.end(), arguments.begin(), arguments.end());
+    }
+    state->vmm.emplace(TRY(detail::VmmChild::spawn(argv, state->log_path)));
 
     auto stream = TRY(detail::wait_for_agent(*state, socket_path, deadline));
     TRY(detail::open_agent(*state, std::move(stream), deadline));
@@ -163,5 +184,9 @@ Result<void> Sandbox::shutdown() { return m_state->stop(); }
 SandboxOptions const& Sandbox::options() const { return m_state->options; }
 
 pid_t Sandbox::vmm_pid() const { return m_state->vmm ? m_state->vmm->pid() : 0; }
+
+bool Sandbox::jailed() const { return m_state->jail_uid != 0; }
+
+uint32_t Sandbox::jail_uid() const { return m_state->jail_uid; }
 
 } // namespace husk

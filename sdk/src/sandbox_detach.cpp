@@ -9,6 +9,7 @@
 #include "sdk/src/sandbox_state.hpp"
 
 #include <charconv>
+#include <memory>
 #include <cstdio>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -113,8 +114,15 @@ Result<DetachedSandbox> Sandbox::detach()
     DetachedSandbox detached { state.temp_dir->path(), state.vmm->pid() };
     TRY_CONTEXT(write_pid_file(detached.directory, detached.vmm_pid), "detach");
     state.client->close(Error { "the sandbox was detached", 0, ErrorKind::AgentDisconnected });
-    // Once the VM has ended nobody can connect to it any more: its directory goes with it.
-    state.vmm->release([directory = state.temp_dir->release()] { detail::TempDir::adopt(directory); });
+    // Once the VM has ended nobody can connect to it any more: its jail leftovers and directory
+    // go, and only then its jail id is free for another VM (std::function needs a copyable
+    // callable, hence the shared jail).
+    auto jail = std::make_shared<std::optional<detail::SandboxJail>>(std::move(state.jail));
+    state.jail.reset();
+    state.vmm->release([directory = state.temp_dir->release(), jail] {
+        jail->reset(); // cleans up and releases the id
+        detail::TempDir::adopt(directory);
+    });
     state.stopped = true;
     m_state.reset();
     return detached;

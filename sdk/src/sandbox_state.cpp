@@ -81,6 +81,12 @@ Result<void> SandboxState::stop()
             vmm->kill();
         vmm->reap();
     }
+    if (jail) {
+        // The launcher normally removed the jail root and cgroup itself; not when it was killed.
+        if (auto cleaned = jail->clean_up(); !cleaned && outcome)
+            outcome = unexpected(std::move(cleaned).error());
+        jail.reset();
+    }
     temp_dir.reset();
     return outcome;
 }

@@ -1,5 +1,6 @@
 // What a Sandbox owns, in destruction order: the agent connection (shared with live Process
-// handles, which fail cleanly once it is closed), the supervised VMM, and the temporary directory.
+// handles, which fail cleanly once it is closed), the supervised VMM, the jail's id and leftovers
+// (when jailed), and the temporary directory.
 // SandboxAccess builds Sandboxes from parts, also for the unit tests, which attach to an agent
 // served over a socketpair instead of booting a VM.
 #pragma once
@@ -7,6 +8,7 @@
 #include "husk/sandbox.hpp"
 #include "runtime/base/fd.hpp"
 #include "sdk/src/agent_client.hpp"
+#include "sdk/src/sandbox_jail.hpp"
 #include "sdk/src/temp_dir.hpp"
 #include "sdk/src/vmm_child.hpp"
 
@@ -24,6 +26,8 @@ inline constexpr std::chrono::milliseconds death_grace { 300 };
 struct SandboxState {
     SandboxOptions options;
     std::optional<TempDir> temp_dir;
+    std::optional<SandboxJail> jail; // reset (cleaned up, id released) once the VMM has exited
+    uint32_t jail_uid { 0 }; // 0: not jailed
     std::optional<VmmChild> vmm;
     std::string log_path;
     std::string report_path;
@@ -31,7 +35,8 @@ struct SandboxState {
     bool stopped { false };
 
     ~SandboxState() { (void)stop(); }
-    // Shutdown, close, wait for or kill the VMM, remove the directory. Idempotent.
+    // Shutdown, close, wait for or kill the VMM, clean up its jail, remove the directory.
+    // Idempotent.
     Result<void> stop();
     // The error for a VMM that has exited: its exit, stop reason and last log lines.
     Error vm_died_error(ChildExit exit, char const* when) const;

@@ -2,7 +2,8 @@
 // own PID namespace, in an empty root, with only loopback networking, in its cgroup, with its
 // rlimits and an empty environment; the guest still boots and its job runs; the jail directory
 // and cgroup are gone afterwards, also when the VMM was killed with SIGKILL; a seccomp violation
-// in the jailed VMM still ends it (and the launcher) with SIGSYS.
+// in the jailed VMM still ends it (and the launcher) with SIGSYS; a guest that needs more memory
+// than its cgroup allows kills only its own VMM while a neighbour VM runs on.
 #include "runtime/base/fd.hpp"
 #include "tests/lab/vmm_process.hpp"
 
@@ -11,9 +12,9 @@
 #include <dirent.h>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <set>
 #include <sstream>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -246,4 +247,28 @@ TEST(LabJail, GuestVsockConnectFromJailedVmm_ReachesTheSocketInTheRoot)
     EXPECT_EQ(json_number(run.report, "exit_code"), 0) << describe(run);
     EXPECT_EQ(received, "hello from the guest") << describe(run);
     EXPECT_FALSE(std::filesystem::exists(root)) << "the socket files go with the jail root";
+}
+
+TEST(LabJail, GuestOverItsCgroupMemoryLimit_OnlyThatVmDies)
+{
+    VmmRun neighbour;
+    std::thread other([&] {
+        neighbour = run_vmm(jail_arguments("lab-neighbour")
+                + std::vector<std::string> { "--memory", "128M", "--", "sh", "-c", "sleep 30; exit 0" },
+            240s);
+    });
+    // The guest fills its RAM-backed root with 400 MiB; its VMM may hold 192 MiB in all.
+    auto hungry = run_vmm(jail_arguments("lab-hungry")
+            + std::vector<std::string> { "--memory", "512M", "--jail-memory-limit", "192M", "--", "sh", "-c",
+                "dd if=/dev/zero of=/fill bs=1M count=400; exit 0" },
+        240s);
+    other.join();
+
+    EXPECT_EQ(hungry.term_signal, SIGKILL) << describe(hungry);
+    EXPECT_EQ(neighbour.exit_status, 0) << describe(neighbour);
+    EXPECT_EQ(json_number(neighbour.report, "exit_code"), 0) << describe(neighbour);
+    for (char const* id : { "lab-hungry", "lab-neighbour" }) {
+        EXPECT_FALSE(std::filesystem::exists(std::string(jail_parent) + "/" + id)) << id;
+        EXPECT_FALSE(cgroup_exists(id)) << id;
+    }
 }

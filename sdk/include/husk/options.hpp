@@ -13,6 +13,20 @@
 
 namespace husk {
 
+/// Whether husk-vmm runs jailed: as a launcher that puts the VMM in its own cgroup and PID, mount,
+/// IPC, UTS and network namespaces, pivots it into an empty per-VM root and drops it to a uid/gid
+/// of its own (sdk/src/jail_ids.hpp). Seccomp is on in every mode. The jail needs root, like
+/// Firecracker's jailer.
+enum class JailMode {
+    /// Jailed when this process is root (effective uid 0); otherwise unjailed, seccomp still on.
+    Auto,
+    /// Jailed, or Sandbox::create() fails with BadConfig saying why it cannot jail.
+    Required,
+    /// Never jailed (seccomp still on). For debugging only: a guest that escaped into husk-vmm
+    /// would run with this process's uid and see its files, processes and network.
+    Off,
+};
+
 struct SandboxOptions {
     /// husk-vmm, kernel and initramfs. Empty: looked up (see sdk/src/assets.hpp): the HUSK_VMM
     /// and HUSK_ASSETS_DIR environment variables, then the build tree, then /usr/lib/husk/.
@@ -41,6 +55,8 @@ struct SandboxOptions {
     std::map<std::string, std::string> labels;
     /// How many of husk-vmm's last log lines an error message carries.
     size_t log_lines_in_errors { 12 };
+    /// The jail: on by default whenever it can be (see JailMode).
+    JailMode jail { JailMode::Auto };
 };
 
 /// What every job takes, whether run() or start()ed.

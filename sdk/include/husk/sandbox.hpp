@@ -105,8 +105,13 @@ public:
     Result<DetachedSandbox> detach();
 
     SandboxOptions const& options() const;
-    /// husk-vmm's process id; 0 for a sandbox attached to an existing stream.
+    /// husk-vmm's process id; 0 for a sandbox attached to an existing stream. When jailed, this
+    /// is the jail launcher; the VMM itself is its only child.
     pid_t vmm_pid() const;
+    /// Whether husk-vmm runs jailed (see JailMode), with its own uid/gid, namespaces and cgroup.
+    bool jailed() const;
+    /// The uid (and gid) the jailed VMM runs as; 0 when not jailed.
+    uint32_t jail_uid() const;
 
 private:
     friend struct detail::SandboxAccess;

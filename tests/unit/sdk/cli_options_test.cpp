@@ -115,5 +115,46 @@ namespace {
         EXPECT_EQ(parsed->run.sandbox.rootfs_path, "/img.ext4");
     }
 
+    TEST(CliOptions, NoJailFlags_LeaveTheJailOnAuto)
+    {
+        auto parsed = parse({ "run", "--", "true" });
+
+        ASSERT_TRUE(parsed);
+        EXPECT_EQ(parsed->run.sandbox.jail, JailMode::Auto);
+    }
+
+    TEST(CliOptions, NoJail_TurnsTheJailOff)
+    {
+        auto parsed = parse({ "run", "--no-jail", "--", "true" });
+
+        ASSERT_TRUE(parsed) << parsed.error().message;
+        EXPECT_EQ(parsed->run.sandbox.jail, JailMode::Off);
+    }
+
+    TEST(CliOptions, RequireJail_RequiresIt)
+    {
+        auto parsed = parse({ "run", "--require-jail", "--", "true" });
+
+        ASSERT_TRUE(parsed) << parsed.error().message;
+        EXPECT_EQ(parsed->run.sandbox.jail, JailMode::Required);
+    }
+
+    TEST(CliOptions, NoJailWithRequireJail_IsRefused)
+    {
+        auto message = error_of({ "run", "--no-jail", "--require-jail", "--", "true" });
+
+        EXPECT_NE(message.find("excludes"), std::string::npos) << message;
+    }
+
+    TEST(CliOptions, RunHelp_CallsNoJailADebuggingAid)
+    {
+        auto help = parse({ "run", "--help" });
+
+        ASSERT_TRUE(help);
+        EXPECT_NE(help->help_text.find("--no-jail"), std::string::npos);
+        EXPECT_NE(help->help_text.find("for debugging"), std::string::npos);
+        EXPECT_NE(help->help_text.find("--require-jail"), std::string::npos);
+    }
+
 } // namespace
 } // namespace husk::cli

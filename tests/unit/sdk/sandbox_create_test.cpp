@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace husk {
 namespace {
@@ -22,6 +23,9 @@ namespace {
             dir = pattern;
             options.kernel_path = file("vmlinux", "kernel");
             options.initrd_path = file("initramfs.cpio", "initrd");
+            // The fake husk-vmm scripts cannot jail; jailed creation runs in the lab
+            // (tests/lab/sdk_jail_lab_test.cpp), never against this host's /run and cgroups.
+            options.jail = JailMode::Off;
         }
         void TearDown() override
         {
@@ -97,6 +101,35 @@ namespace {
 
         ASSERT_FALSE(created);
         EXPECT_EQ(created.error().kind, ErrorKind::BadConfig);
+    }
+
+    TEST_F(SandboxCreate, RequiredJailWithoutRoot_FailsWithBadConfigBeforeStarting)
+    {
+        if (geteuid() == 0)
+            GTEST_SKIP() << "as root the jail is possible";
+        auto started = file("started", "");
+        options.vmm_path = script("echo yes > " + started + "; exit 0");
+        options.jail = JailMode::Required;
+
+        auto created = Sandbox::create(options);
+
+        ASSERT_FALSE(created);
+        EXPECT_EQ(created.error().kind, ErrorKind::BadConfig);
+        EXPECT_NE(created.error().message.find("the jail is required"), std::string::npos) << created.error().message;
+        EXPECT_EQ(std::filesystem::file_size(started), 0u) << "husk-vmm was started anyway";
+    }
+
+    TEST_F(SandboxCreate, JailOff_PassesNoJailArguments)
+    {
+        auto seen = file("argv", "");
+        options.vmm_path = script("printf '%s\\n' \"$@\" > " + seen + "; exit 0");
+
+        (void)Sandbox::create(options);
+
+        std::ifstream in(seen);
+        std::string argv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        EXPECT_NE(argv.find("--vsock\n"), std::string::npos) << argv;
+        EXPECT_EQ(argv.find("--jail"), std::string::npos) << argv;
     }
 
     TEST_F(SandboxCreate, Rootfs_IsPassedToTheVmmAsAReadOnlyFirstDisk)

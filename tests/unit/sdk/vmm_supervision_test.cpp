@@ -38,8 +38,8 @@ TEST(VmmSupervision, ApplicationKilled_VmmDiesWithIt)
     chmod(vmm.c_str(), 0755);
     std::ofstream(dir + "/vmlinux") << "k";
     std::ofstream(dir + "/initrd") << "i";
-    std::vector<std::string> arguments { HUSK_CLI_PATH, "run", "-q", "--boot-timeout", "60s", "--vmm", vmm, "--kernel",
-        dir + "/vmlinux", "--initrd", dir + "/initrd", "--", "true" };
+    std::vector<std::string> arguments { HUSK_CLI_PATH, "run", "-q", "--no-jail", "--boot-timeout", "60s", "--vmm", vmm,
+        "--kernel", dir + "/vmlinux", "--initrd", dir + "/initrd", "--", "true" };
     std::vector<char*> argv;
     for (auto& argument : arguments)
         argv.push_back(argument.data());

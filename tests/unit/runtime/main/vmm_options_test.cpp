@@ -207,6 +207,41 @@ TEST(VmmOptionsJail, JailDetailsWithoutJail_Refused)
     EXPECT_FALSE(parse({ "--kernel", "k", "--jail-uid", "40100" }));
 }
 
+TEST(VmmOptionsJail, MemoryLimit_Parsed)
+{
+    auto options = parse(
+        { "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--jail-memory-limit", "96M" });
+
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_EQ(options->jail_memory_limit, 96ull << 20);
+}
+
+TEST(VmmOptionsJail, MemoryLimitUnset_IsEmpty)
+{
+    auto options = parse({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1" });
+
+    ASSERT_TRUE(options);
+    EXPECT_FALSE(options->jail_memory_limit);
+}
+
+TEST(VmmOptionsJail, BadMemoryLimit_Refused)
+{
+    for (char const* bad : { "", "0", "lots", "-1M", "4097" }) {
+        auto options = parse(
+            { "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--jail-memory-limit", bad });
+        ASSERT_FALSE(options) << bad;
+        EXPECT_NE(options.error().message.find("--jail-memory-limit"), std::string::npos) << options.error().message;
+    }
+}
+
+TEST(VmmOptionsJail, MemoryLimitWithoutJail_Refused)
+{
+    auto options = parse({ "--kernel", "k", "--jail-memory-limit", "96M" });
+
+    ASSERT_FALSE(options);
+    EXPECT_NE(options.error().message.find("only apply with --jail"), std::string::npos) << options.error().message;
+}
+
 TEST(ParseVmmOptions, Vsock_GivesDeviceWithDefaultCidInConfig)
 {
     auto options = parse({ "--kernel", "vmlinux", "--vsock", "/run/vm.sock" });

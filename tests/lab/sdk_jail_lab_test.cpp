@@ -3,6 +3,7 @@
 // empty root; two sandboxes get different uids; nothing (jail root, cgroup, id lock file) is left
 // after destroy, also after the launcher was killed with -9 mid-run.
 #include "husk/husk.hpp"
+#include "tests/lab/sdk_lab_support.hpp"
 
 #include <csignal>
 #include <fcntl.h>
@@ -20,53 +21,9 @@ namespace {
 constexpr char const* jail_parent = "/run/husk/jail";
 constexpr char const* id_directory = "/run/husk/ids";
 
-husk::SandboxOptions lab_options()
-{
-    husk::SandboxOptions options;
-    options.memory_bytes = 128ull << 20;
-    options.boot_timeout = 60s; // TCG-nested boots are slow
-    return options;
-}
-
-std::string field(pid_t pid, std::string const& key)
-{
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.starts_with(key + ":")) {
-            auto start = line.find_first_not_of(" \t", key.size() + 1);
-            return start == std::string::npos ? "" : line.substr(start);
-        }
-    }
-    return "";
-}
-
-// The launcher's children: the jailed VMM alone. From /proc/<launcher>/task/*/children where
-// the kernel has it (CONFIG_PROC_CHILDREN), else by the PPid of every process.
-std::vector<pid_t> children_of(pid_t launcher)
-{
-    std::vector<pid_t> children;
-    std::error_code error;
-    bool listed = false;
-    for (auto const& task : std::filesystem::directory_iterator("/proc/" + std::to_string(launcher) + "/task", error)) {
-        std::ifstream list(task.path() / "children");
-        listed = listed || list.is_open();
-        pid_t pid = 0;
-        while (list >> pid)
-            children.push_back(pid);
-    }
-    if (listed)
-        return children;
-    for (auto const& process : std::filesystem::directory_iterator("/proc", error)) {
-        auto name = process.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos)
-            continue;
-        pid_t pid = std::stoi(name);
-        if (field(pid, "PPid") == std::to_string(launcher))
-            children.push_back(pid);
-    }
-    return children;
-}
+using husk_lab::children_of;
+using husk_lab::lab_options;
+using husk_lab::field;
 
 std::set<std::string> entries(std::string const& path)
 {

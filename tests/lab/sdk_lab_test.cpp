@@ -41,17 +41,7 @@ size_t count_entries(std::string const& directory, std::string const& prefix = "
     return count;
 }
 
-size_t child_count()
-{
-    size_t count = 0;
-    for (auto const& task : std::filesystem::directory_iterator("/proc/self/task")) {
-        std::ifstream children(task.path() / "children");
-        std::string pid;
-        while (children >> pid)
-            ++count;
-    }
-    return count;
-}
+size_t child_count() { return husk_lab::children_of(getpid()).size(); }
 
 std::string temp_base()
 {

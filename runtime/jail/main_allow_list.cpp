@@ -34,6 +34,7 @@ std::vector<SyscallRule> main_thread_allow_list()
             { arg_equals_32(1, IORING_REGISTER_FILES_UPDATE) } },
         { "newfstatat", "tear-down: lstat of our own vsock socket before removing it", {} },
         { "unlink", "tear-down: remove our vsock listening socket", {} },
+        { "shutdown", "tear-down: vsock streams still open are shut down so their peers see EOF at once", {} },
         { "exit_group", "husk-vmm exits with the status that describes the stop", {} },
     };
     append_memory_rules(rules);

@@ -31,6 +31,7 @@ namespace {
         bool quiet { false };
         bool verbose { false };
         bool no_jail { false };
+        bool jail { false };
         bool require_jail { false };
     };
 
@@ -47,8 +48,8 @@ namespace {
         run.add_option("--kernel", raw.kernel, "Guest kernel (default: the built or installed one)");
         run.add_option("--initrd", raw.initrd, "Guest initramfs (default: the built or installed one)");
         run.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");
-        auto* no_jail = run.add_flag(
-            "--no-jail", raw.no_jail, "Run husk-vmm unjailed even as root (seccomp stays on); for debugging");
+        auto* no_jail = run.add_flag("--no-jail", raw.no_jail, "Run husk-vmm unjailed (the default for now; seccomp stays on)");
+        run.add_flag("--jail", raw.jail, "Jail husk-vmm when running as root (own uid, namespaces, cgroup)")->excludes(no_jail);
         run.add_flag("--require-jail", raw.require_jail,
                "Fail unless the VM runs jailed (own uid, namespaces, cgroup); the jail needs root")
             ->excludes(no_jail);
@@ -72,11 +73,13 @@ namespace {
         command.sandbox.kernel_path = raw.kernel;
         command.sandbox.initrd_path = raw.initrd;
         command.sandbox.vmm_path = raw.vmm;
-        // Without either flag: jailed when root (JailMode::Auto).
+        // Without a flag: the SDK's default (JailMode::Off for now).
         if (raw.no_jail)
             command.sandbox.jail = JailMode::Off;
         else if (raw.require_jail)
             command.sandbox.jail = JailMode::Required;
+        else if (raw.jail)
+            command.sandbox.jail = JailMode::Auto;
         if (!raw.timeout.empty()) {
             auto timeout = TRY_CONTEXT(units::parse_duration(raw.timeout), "--timeout");
             if (timeout.count() == 0)

@@ -115,12 +115,21 @@ namespace {
         EXPECT_EQ(parsed->run.sandbox.rootfs_path, "/img.ext4");
     }
 
-    TEST(CliOptions, NoJailFlags_LeaveTheJailOnAuto)
+    TEST(CliOptions, NoJailFlags_LeaveTheSdkDefaultOff)
     {
         auto parsed = parse({ "run", "--", "true" });
 
         ASSERT_TRUE(parsed);
+        EXPECT_EQ(parsed->run.sandbox.jail, JailMode::Off);
+    }
+
+    TEST(CliOptions, Jail_JailsWhenRoot)
+    {
+        auto parsed = parse({ "run", "--jail", "--", "true" });
+
+        ASSERT_TRUE(parsed) << parsed.error().message;
         EXPECT_EQ(parsed->run.sandbox.jail, JailMode::Auto);
+        EXPECT_FALSE(parse({ "run", "--jail", "--no-jail", "--", "true" }));
     }
 
     TEST(CliOptions, NoJail_TurnsTheJailOff)
@@ -146,13 +155,14 @@ namespace {
         EXPECT_NE(message.find("excludes"), std::string::npos) << message;
     }
 
-    TEST(CliOptions, RunHelp_CallsNoJailADebuggingAid)
+    TEST(CliOptions, RunHelp_NamesTheJailFlagsAndTheDefault)
     {
         auto help = parse({ "run", "--help" });
 
         ASSERT_TRUE(help);
         EXPECT_NE(help->help_text.find("--no-jail"), std::string::npos);
-        EXPECT_NE(help->help_text.find("for debugging"), std::string::npos);
+        EXPECT_NE(help->help_text.find("the default for now"), std::string::npos);
+        EXPECT_NE(help->help_text.find("--jail"), std::string::npos);
         EXPECT_NE(help->help_text.find("--require-jail"), std::string::npos);
     }
 

@@ -11,6 +11,14 @@ namespace husk {
 // only. From then on any syscall outside the list kills the whole process with SIGSYS.
 Result<void> install_seccomp(ThreadKind kind);
 
+// Call first thing in main(), before any thread starts: keeps glibc's allocator inside every
+// thread's allow-list. glibc gives threads heaps of their own ("arenas"), and the first time one
+// of them shrinks it opens /proc/sys/vm/overcommit_memory; under a filter that open killed
+// husk-vmm with SIGSYS a few seconds into heavy vsock traffic (the lab kernel's audit log
+// showed openat on the event thread). With a single arena every thread allocates from the brk
+// heap, which shrinks with brk and madvise alone.
+void prepare_allocator_for_seccomp();
+
 // TEST ONLY. When husk is built with HUSK_TEST_HOOKS and the environment variable
 // HUSK_TEST_FORBIDDEN_SYSCALL named `kind` ("main", "event", "vcpu") when capture_test_hooks()
 // ran, makes a syscall no list allows (socket(AF_INET)) so lab tests can prove that thread's

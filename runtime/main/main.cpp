@@ -130,6 +130,7 @@ std::string vsock_base_in_jail(std::string const& uds_path, JailSettings const& 
 int main(int argc, char** argv)
 {
     auto process_start = std::chrono::steady_clock::now();
+    prepare_allocator_for_seccomp();
     prepare_signals();
     capture_test_hooks();
     set_log_vm_id("vmm-" + std::to_string(::getpid()));

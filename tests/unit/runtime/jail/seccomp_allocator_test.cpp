@@ -1,0 +1,90 @@
+// glibc's allocator under the filters. A thread of husk-vmm allocates from its own arena unless
+// prepare_allocator_for_seccomp() ran first, and the first time such an arena shrinks glibc
+// opens /proc/sys/vm/overcommit_memory: under a filter that killed husk-vmm with SIGSYS mid-run.
+// These tests grow and shrink a filtered thread's heap in a forked child, as husk-vmm's event
+// and vCPU threads do under heavy vsock traffic.
+#include "tests/unit/runtime/jail/seccomp_child.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <gtest/gtest.h>
+#include <thread>
+#include <vector>
+
+using namespace husk;
+using namespace husk::testing_jail;
+
+namespace {
+// Blocks below glibc's mmap threshold (128 KiB), so they come from the thread's heap; 32 MiB in
+// all fits a 64 MiB per-thread heap. Freed last-first, they leave one large free chunk on top,
+// which glibc trims by shrinking the heap.
+constexpr size_t block_size = 64 << 10;
+constexpr size_t block_count = 512;
+
+int grow_and_shrink_heap()
+{
+    std::vector<void*> blocks(block_count);
+    for (auto& block : blocks) {
+        block = std::malloc(block_size);
+        if (block == nullptr)
+            return 2;
+        std::memset(block, 0x5a, block_size);
+    }
+    for (auto it = blocks.rbegin(); it != blocks.rend(); ++it)
+        std::free(*it);
+    return 0;
+}
+
+// In a forked child: a new thread (with an arena of its own unless the allocator was prepared)
+// installs `kind`'s filter, then churns its heap. The exit code is the thread's result.
+ChildEnd churn_heap_on_filtered_thread(ThreadKind kind, bool prepare_allocator)
+{
+    return run_in_child([=] {
+        if (prepare_allocator)
+            prepare_allocator_for_seccomp();
+        int result = 1;
+        std::thread worker([&] {
+            if (!install_seccomp(kind)) {
+                result = install_failed_code;
+                return;
+            }
+            result = grow_and_shrink_heap();
+        });
+        worker.join();
+        return result;
+    });
+}
+} // namespace
+
+// Only kinds whose threads end with exit(): the main thread's list ends the process instead.
+class SeccompAllocator : public ::testing::TestWithParam<ThreadKind> { };
+
+TEST_P(SeccompAllocator, HeapGrowingAndShrinkingOnAFilteredThread_StaysWithinTheFilter)
+{
+    auto end = churn_heap_on_filtered_thread(GetParam(), true);
+
+    EXPECT_TRUE(end.exited_with(0)) << end.describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, SeccompAllocator, ::testing::Values(ThreadKind::Event, ThreadKind::Vcpu),
+    [](auto const& info) { return std::string(thread_kind_name(info.param)); });
+
+// The reason for prepare_allocator_for_seccomp(): without it the same churn makes glibc open a
+// file, which the filter answers with SIGSYS. glibc looks at that file once per process, so this
+// runs in a freshly executed copy of the test binary (gtest's "threadsafe" death-test style) in
+// which no other test has shrunk a thread heap yet.
+TEST(SeccompAllocatorDeathTest, WithoutPreparing_ShrinkingAThreadHeapOpensAFileAndIsKilled)
+{
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+
+    EXPECT_EXIT(
+        {
+            std::thread worker([] {
+                if (install_seccomp(ThreadKind::Event))
+                    grow_and_shrink_heap();
+            });
+            worker.join();
+            std::_Exit(0);
+        },
+        ::testing::KilledBySignal(SIGSYS), "");
+}

@@ -48,8 +48,8 @@ namespace {
         run.add_option("--kernel", raw.kernel, "Guest kernel (default: the built or installed one)");
         run.add_option("--initrd", raw.initrd, "Guest initramfs (default: the built or installed one)");
         run.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");
-        auto* no_jail = run.add_flag("--no-jail", raw.no_jail, "Run husk-vmm unjailed (the default for now; seccomp stays on)");
-        run.add_flag("--jail", raw.jail, "Jail husk-vmm when running as root (own uid, namespaces, cgroup)")->excludes(no_jail);
+        auto* no_jail = run.add_flag("--no-jail", raw.no_jail, "Run husk-vmm unjailed even as root (seccomp stays on); for debugging");
+        run.add_flag("--jail", raw.jail, "Jail husk-vmm when running as root (the default: own uid, namespaces, cgroup)")->excludes(no_jail);
         run.add_flag("--require-jail", raw.require_jail,
                "Fail unless the VM runs jailed (own uid, namespaces, cgroup); the jail needs root")
             ->excludes(no_jail);
@@ -73,7 +73,7 @@ namespace {
         command.sandbox.kernel_path = raw.kernel;
         command.sandbox.initrd_path = raw.initrd;
         command.sandbox.vmm_path = raw.vmm;
-        // Without a flag: the SDK's default (JailMode::Off for now).
+        // Without a flag (or with --jail): the SDK's default, jailed when root (JailMode::Auto).
         if (raw.no_jail)
             command.sandbox.jail = JailMode::Off;
         else if (raw.require_jail)

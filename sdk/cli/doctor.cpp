@@ -106,10 +106,10 @@ Finding jail_finding(uid_t effective_uid)
         return { Verdict::Fail, "jail", decision.error().message };
     if (!decision->jailed)
         return { Verdict::Warn, "jail",
-            "VMs cannot be jailed: " + decision->reason + ". Run as root for the jail (own uid, namespaces, cgroup)" };
+            "VMs will run unjailed: " + decision->reason + ". Run as root for the jail (own uid, namespaces, cgroup)" };
     return { Verdict::Ok, "jail",
-        "VMs can be jailed (" + decision->reason + "): own uid/gid, namespaces, cgroup, empty root; off by default "
-            + "for now, husk run --jail or --require-jail turns it on" };
+        "VMs will be jailed (" + decision->reason + "): own uid/gid, namespaces, cgroup, empty root; "
+            + "husk run --no-jail turns it off for debugging" };
 }
 
 KvmFlavour kvm_flavour(std::string const& sys_module_dir)

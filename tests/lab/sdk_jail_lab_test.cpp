@@ -1,4 +1,4 @@
-// Lab: libhusk jails its VMs with JailMode::Auto when root (the lab runs as root). The VMM (the
+// Lab: libhusk jails its VMs by default when root (the lab runs as root). The VMM (the
 // launcher's only child) runs as the sandbox's own uid/gid with seccomp and no_new_privs in an
 // empty root; two sandboxes get different uids; nothing (jail root, cgroup, id lock file) is left
 // after destroy, also after the launcher was killed with -9 mid-run.
@@ -62,15 +62,7 @@ void expect_nothing_left(uint32_t uid)
     EXPECT_FALSE(id_locked(uid)) << "id still locked";
 }
 
-// The jail is off by default for now (see SandboxOptions::jail): these tests ask for Auto.
-husk::SandboxOptions jailed_options()
-{
-    auto options = lab_options();
-    options.jail = husk::JailMode::Auto;
-    return options;
-}
-
-husk::Sandbox create_sandbox(husk::SandboxOptions options = jailed_options())
+husk::Sandbox create_sandbox(husk::SandboxOptions options = lab_options())
 {
     auto sandbox = husk::Sandbox::create(options);
     if (!sandbox) {
@@ -82,7 +74,7 @@ husk::Sandbox create_sandbox(husk::SandboxOptions options = jailed_options())
 
 } // namespace
 
-TEST(SdkJailLab, AutoSandboxAsRoot_RunsJailedAndLeavesNothing)
+TEST(SdkJailLab, DefaultSandboxAsRoot_RunsJailedAndLeavesNothing)
 {
     uint32_t uid = 0;
     {

@@ -55,10 +55,8 @@ struct SandboxOptions {
     std::map<std::string, std::string> labels;
     /// How many of husk-vmm's last log lines an error message carries.
     size_t log_lines_in_errors { 12 };
-    /// The jail. Off by default for now: jailed VMMs were seen to die of SIGSYS (a seccomp
-    /// violation on the event thread) under heavy vsock traffic in the lab, not yet explained;
-    /// Auto or Required turn it on.
-    JailMode jail { JailMode::Off };
+    /// The jail: on by default whenever it can be (see JailMode).
+    JailMode jail { JailMode::Auto };
 };
 
 /// What every job takes, whether run() or start()ed.

@@ -115,12 +115,12 @@ namespace {
         EXPECT_EQ(parsed->run.sandbox.rootfs_path, "/img.ext4");
     }
 
-    TEST(CliOptions, NoJailFlags_LeaveTheSdkDefaultOff)
+    TEST(CliOptions, NoJailFlags_LeaveTheJailOnAuto)
     {
         auto parsed = parse({ "run", "--", "true" });
 
         ASSERT_TRUE(parsed);
-        EXPECT_EQ(parsed->run.sandbox.jail, JailMode::Off);
+        EXPECT_EQ(parsed->run.sandbox.jail, JailMode::Auto);
     }
 
     TEST(CliOptions, Jail_JailsWhenRoot)
@@ -155,13 +155,13 @@ namespace {
         EXPECT_NE(message.find("excludes"), std::string::npos) << message;
     }
 
-    TEST(CliOptions, RunHelp_NamesTheJailFlagsAndTheDefault)
+    TEST(CliOptions, RunHelp_CallsNoJailADebuggingAid)
     {
         auto help = parse({ "run", "--help" });
 
         ASSERT_TRUE(help);
         EXPECT_NE(help->help_text.find("--no-jail"), std::string::npos);
-        EXPECT_NE(help->help_text.find("the default for now"), std::string::npos);
+        EXPECT_NE(help->help_text.find("for debugging"), std::string::npos);
         EXPECT_NE(help->help_text.find("--jail"), std::string::npos);
         EXPECT_NE(help->help_text.find("--require-jail"), std::string::npos);
     }

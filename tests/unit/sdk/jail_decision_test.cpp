@@ -52,11 +52,11 @@ namespace {
         EXPECT_NE(decision->reason.find("debugging"), std::string::npos);
     }
 
-    TEST(JailDecision, DefaultOptions_AreOffForNow)
+    TEST(JailDecision, DefaultOptions_AreAuto)
     {
         SandboxOptions options;
 
-        EXPECT_EQ(options.jail, JailMode::Off);
+        EXPECT_EQ(options.jail, JailMode::Auto);
     }
 
     TEST(JailVmmArguments, Jail_MapsToHuskVmmFlags)
@@ -75,12 +75,12 @@ namespace {
         EXPECT_LE(uint64_t(jail_id_range.first) + jail_id_range.count - 1, 2147352575u);
     }
 
-    TEST(JailFinding, Root_SaysItCanJail)
+    TEST(JailFinding, Root_SaysJailed)
     {
         auto finding = cli::jail_finding(0);
 
         EXPECT_EQ(finding.verdict, cli::Verdict::Ok);
-        EXPECT_NE(finding.detail.find("VMs can be jailed"), std::string::npos) << finding.detail;
+        EXPECT_NE(finding.detail.find("VMs will be jailed"), std::string::npos) << finding.detail;
     }
 
     TEST(JailFinding, User_WarnsAndSaysWhyNot)
@@ -88,7 +88,7 @@ namespace {
         auto finding = cli::jail_finding(1000);
 
         EXPECT_EQ(finding.verdict, cli::Verdict::Warn);
-        EXPECT_NE(finding.detail.find("VMs cannot be jailed: not running as root"), std::string::npos)
+        EXPECT_NE(finding.detail.find("VMs will run unjailed: not running as root"), std::string::npos)
             << finding.detail;
     }
 

@@ -62,22 +62,12 @@ inline ChildEnd run_in_child(std::function<int()> const& action)
 inline ChildEnd run_filtered(
     ThreadKind kind, std::function<int()> const& action, std::function<void()> const& prepare = [] {})
 {
-    pid_t pid = ::fork();
-    if (pid == 0) {
+    return run_in_child([&]() -> int {
         prepare();
         if (!install_seccomp(kind))
-            ::_exit(install_failed_code);
+            return install_failed_code;
         end_child(kind, action());
-    }
-    ChildEnd end;
-    if (pid < 0)
-        return end;
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) { }
-    end.exited = WIFEXITED(status);
-    end.exit_code = end.exited ? WEXITSTATUS(status) : -1;
-    end.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    return end;
+    });
 }
 
 } // namespace husk::testing_jail

@@ -36,6 +36,13 @@ enum husk_run_status {
     HUSK_RUN_SPAWN_FAILED = 3,
 };
 
+/** The jail, the same as husk::JailMode; zero is the default. */
+enum husk_jail_mode {
+    HUSK_JAIL_AUTO = 0, /**< jailed when the process is root, unjailed (seccomp on) otherwise */
+    HUSK_JAIL_REQUIRED = 1, /**< creating fails with HUSK_ERROR_BAD_CONFIG unless it can jail */
+    HUSK_JAIL_OFF = 2, /**< never jailed: for debugging */
+};
+
 /** Sandbox settings. Zero or NULL fields take the defaults; set `size` to sizeof the struct so
  * later versions can add fields. */
 typedef struct husk_sandbox_config {
@@ -46,6 +53,8 @@ typedef struct husk_sandbox_config {
     uint32_t vcpus;
     uint64_t memory_bytes;
     uint32_t boot_timeout_ms;
+    const char* rootfs_path; /**< a root filesystem image (ext4) on a read-only disk; NULL: the initramfs */
+    int32_t jail; /**< an enum husk_jail_mode */
 } husk_sandbox_config;
 
 /** Job settings; NULL for defaults. */
@@ -74,6 +83,8 @@ int husk_sandbox_detach(husk_sandbox* sandbox, char* directory, size_t directory
  * boot_timeout_ms is used). */
 int husk_sandbox_connect(const char* directory, const husk_sandbox_config* config, husk_sandbox** sandbox,
     husk_error** error);
+/** 1 when the sandbox's VMM runs jailed (own uid, namespaces, cgroup), 0 otherwise or for NULL. */
+int husk_sandbox_jailed(const husk_sandbox* sandbox);
 /** Stops the VM and frees the handle; NULL is ignored. */
 void husk_sandbox_destroy(husk_sandbox* sandbox);
 

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <new>
+#include <optional>
 #include <string>
 
 struct husk_sandbox {
@@ -38,6 +39,19 @@ bool has_field(Config const* config, Field Config::*field)
     return config && config->size >= offset + sizeof(Field);
 }
 
+std::optional<husk::JailMode> jail_mode_from(int32_t value)
+{
+    switch (value) {
+    case HUSK_JAIL_AUTO:
+        return husk::JailMode::Auto;
+    case HUSK_JAIL_REQUIRED:
+        return husk::JailMode::Required;
+    case HUSK_JAIL_OFF:
+        return husk::JailMode::Off;
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 extern "C" {
@@ -59,6 +73,17 @@ int husk_sandbox_create(husk_sandbox_config const* config, husk_sandbox** sandbo
         options.memory_bytes = config->memory_bytes;
     if (has_field(config, &husk_sandbox_config::boot_timeout_ms) && config->boot_timeout_ms)
         options.boot_timeout = std::chrono::milliseconds(config->boot_timeout_ms);
+    if (has_field(config, &husk_sandbox_config::rootfs_path))
+        options.rootfs_path = text(config->rootfs_path);
+    if (has_field(config, &husk_sandbox_config::jail)) {
+        auto jail = jail_mode_from(config->jail);
+        if (!jail)
+            return report({ "husk_sandbox_config.jail is " + std::to_string(config->jail)
+                                  + ": not a husk_jail_mode (HUSK_JAIL_AUTO, HUSK_JAIL_REQUIRED or HUSK_JAIL_OFF)",
+                              0, husk::ErrorKind::BadConfig },
+                error);
+        options.jail = *jail;
+    }
     auto created = husk::Sandbox::create(std::move(options));
     if (!created)
         return report(std::move(created).error(), error);
@@ -129,6 +154,8 @@ int husk_sandbox_connect(
     *sandbox = new (std::nothrow) husk_sandbox { std::move(*connected) };
     return *sandbox ? 0 : report({ "out of memory" }, error);
 }
+
+int husk_sandbox_jailed(husk_sandbox const* sandbox) { return sandbox && sandbox->sandbox.jailed() ? 1 : 0; }
 
 void husk_sandbox_destroy(husk_sandbox* sandbox) { delete sandbox; }
 

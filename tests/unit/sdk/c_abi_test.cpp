@@ -76,3 +76,40 @@ TEST(CAbi, DetachAndConnectWithBadArguments_AreRefusedNotCrashed)
 }
 
 } // namespace
+
+namespace {
+
+TEST(CAbi, UnknownJailMode_IsBadConfigNamingTheValue)
+{
+    husk_sandbox_config config {};
+    config.size = sizeof config;
+    config.jail = 7;
+    husk_sandbox* sandbox = nullptr;
+    husk_error* error = nullptr;
+
+    EXPECT_EQ(husk_sandbox_create(&config, &sandbox, &error), -1);
+    EXPECT_EQ(sandbox, nullptr);
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(husk_error_kind(error), HUSK_ERROR_BAD_CONFIG);
+    EXPECT_NE(std::string(husk_error_message(error)).find("jail is 7"), std::string::npos)
+        << husk_error_message(error);
+    husk_error_free(error);
+    EXPECT_EQ(husk_sandbox_jailed(nullptr), 0);
+}
+
+TEST(CAbi, ConfigWithoutTheJailField_IgnoresWhatFollowsIt)
+{
+    husk_sandbox_config config {};
+    config.size = offsetof(husk_sandbox_config, jail); // a caller built before the field existed
+    config.jail = 7;
+    config.vmm_path = "/no/such/husk-vmm";
+    husk_sandbox* sandbox = nullptr;
+    husk_error* error = nullptr;
+
+    EXPECT_EQ(husk_sandbox_create(&config, &sandbox, &error), -1);
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(std::string(husk_error_message(error)).find("jail is"), std::string::npos) << husk_error_message(error);
+    husk_error_free(error);
+}
+
+} // namespace

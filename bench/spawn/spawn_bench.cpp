@@ -23,7 +23,7 @@ double millis_since(Clock::time_point start)
 
 int usage()
 {
-    std::fprintf(stderr, "usage: husk_bench_spawn --vmm PATH --kernel VMLINUX --initrd CPIO [--runs N]\n");
+    std::fprintf(stderr, "usage: husk_bench_spawn --vmm PATH --kernel VMLINUX --initrd CPIO [--runs N] [--no-jail]\n");
     return 2;
 }
 
@@ -33,8 +33,16 @@ int main(int argc, char** argv)
 {
     VmImages images;
     int runs = 20;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    bool jail = true; // the SDK's default: jailed when root, as in the lab
+    for (int i = 1; i < argc; i += 2) {
         std::string option = argv[i];
+        if (option == "--no-jail") {
+            jail = false;
+            --i; // a flag: no value follows
+            continue;
+        }
+        if (i + 1 >= argc)
+            return usage();
         if (option == "--vmm")
             images.vmm = argv[i + 1];
         else if (option == "--kernel")
@@ -55,8 +63,11 @@ int main(int argc, char** argv)
     options.initrd_path = images.initrd;
     options.memory_bytes = images.memory_mib << 20;
     options.boot_timeout = std::chrono::minutes(2);
+    if (!jail)
+        options.jail = husk::JailMode::Off;
 
     std::vector<double> husk_ms, teardown_ms, qemu_ms;
+    bool jailed = false;
     for (int run = 0; run < runs; ++run) {
         auto start = Clock::now();
         auto sandbox = husk::Sandbox::create(options);
@@ -64,6 +75,7 @@ int main(int argc, char** argv)
             std::fprintf(stderr, "husk: %s\n", sandbox.error().message.c_str());
             return 1;
         }
+        jailed = sandbox->jailed();
         auto result = sandbox->run({ "true" });
         if (!result || !result->ok()) {
             std::fprintf(stderr, "husk: run true failed\n");
@@ -88,8 +100,8 @@ int main(int argc, char** argv)
     auto husk = summarize(husk_ms);
     auto teardown = summarize(teardown_ms);
     auto qemu = summarize(qemu_ms);
-    std::printf("spawn-to-result for `true`, %d runs, %llu MiB guest\n", runs,
-        static_cast<unsigned long long>(images.memory_mib));
+    std::printf("spawn-to-result for `true`, %d runs, %llu MiB guest, husk-vmm %s\n", runs,
+        static_cast<unsigned long long>(images.memory_mib), jailed ? "jailed" : "not jailed (seccomp only)");
     std::printf("  husk (create + run)     median %9.1f ms  p99 %9.1f ms\n", husk.median, husk.p99);
     std::printf("  husk teardown           median %9.1f ms  p99 %9.1f ms\n", teardown.median, teardown.p99);
     std::printf("  qemu microvm to init    median %9.1f ms  p99 %9.1f ms\n", qemu.median, qemu.p99);

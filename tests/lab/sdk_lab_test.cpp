@@ -195,6 +195,17 @@ TEST(SdkLab, CliCat20MiB_OutputMatchesInput)
     EXPECT_EQ(through.substr(0, 64), direct.substr(0, 64));
 }
 
+TEST(SdkLab, CliRootfsDebianPython_ComputesInPython)
+{
+    // The README's main job. The lab runs as root, so the VM is jailed (the default; SdkJailLab
+    // checks what that means), with the Debian image bind-mounted read-only into its jail root.
+    auto [status, out] = shell(std::string(HUSK_CLI_PATH)
+        + " run -q --rootfs debian-python -- python3 -c 'import os; print(6*7, os.path.exists(\"/usr/bin/python3\"))'");
+
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(out, "42 True\n");
+}
+
 TEST(SdkLab, CliJson_PrintsOneResultObject)
 {
     auto [status, out] = shell(std::string(HUSK_CLI_PATH) + " run --json -- sh -c 'echo out; exit 4'");

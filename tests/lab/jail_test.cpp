@@ -5,6 +5,7 @@
 // in the jailed VMM still ends it (and the launcher) with SIGSYS; a guest that needs more memory
 // than its cgroup allows kills only its own VMM while a neighbour VM runs on.
 #include "runtime/base/fd.hpp"
+#include "tests/lab/directory_entries.hpp"
 #include "tests/lab/vmm_process.hpp"
 
 #include <csignal>
@@ -12,6 +13,7 @@
 #include <dirent.h>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <optional>
 #include <poll.h>
 #include <set>
 #include <sstream>
@@ -60,15 +62,6 @@ int vmm_of(int launcher)
     if (proc)
         ::closedir(proc);
     return found;
-}
-
-std::set<std::string> entries(std::string const& path)
-{
-    std::set<std::string> names;
-    std::error_code error;
-    for (auto const& entry : std::filesystem::directory_iterator(path, error))
-        names.insert(entry.path().filename().string());
-    return names;
 }
 
 std::vector<std::string> interfaces(int pid)
@@ -122,7 +115,7 @@ bool cgroup_exists(std::string const& id)
 struct Seen {
     int vmm { -1 };
     std::string uid, gid, groups, nspid, seccomp, no_new_privs, cgroup, environment;
-    std::set<std::string> root;
+    std::optional<std::set<std::string>> root; // nothing: could not be listed
     std::vector<std::string> network;
 };
 } // namespace
@@ -141,7 +134,7 @@ TEST(LabJail, JailedVmm_RunsConfinedAndLeavesNothingBehind)
                             seen.no_new_privs = field(proc + "/status", "NoNewPrivs");
                             seen.cgroup = read_file(proc + "/cgroup", 4096).value_or("");
                             seen.environment = read_file(proc + "/environ", 4096).value_or("?");
-                            seen.root = entries(proc + "/root/");
+                            seen.root = husk_lab::directory_entries(proc + "/root/");
                             seen.network = interfaces(seen.vmm);
                         } };
 
@@ -160,7 +153,8 @@ TEST(LabJail, JailedVmm_RunsConfinedAndLeavesNothingBehind)
     EXPECT_EQ(seen.no_new_privs, "1");
     EXPECT_NE(seen.cgroup.find("husk/lab-confined"), std::string::npos) << seen.cgroup;
     EXPECT_EQ(seen.environment.find_first_not_of('\0'), std::string::npos) << "environment visible in the jail";
-    EXPECT_TRUE(seen.root.empty()) << "the jail root holds " << seen.root.size() << " entries";
+    ASSERT_TRUE(seen.root) << "the jail root could not be listed through /proc";
+    EXPECT_TRUE(seen.root->empty()) << "the jail root holds " << seen.root->size() << " entries";
     for (auto const& name : seen.network)
         EXPECT_TRUE(name == "lo" || name == "sit0") << "host interface visible in the jail: " << name;
     EXPECT_FALSE(std::filesystem::exists(std::string(jail_parent) + "/lab-confined"));

@@ -3,6 +3,7 @@
 // empty root; two sandboxes get different uids; nothing (jail root, cgroup, id lock file) is left
 // after destroy, also after the launcher was killed with -9 mid-run.
 #include "husk/husk.hpp"
+#include "tests/lab/directory_entries.hpp"
 #include "tests/lab/sdk_lab_support.hpp"
 
 #include <csignal>
@@ -10,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
-#include <set>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -24,15 +24,6 @@ constexpr char const* id_directory = "/run/husk/ids";
 using husk_lab::children_of;
 using husk_lab::lab_options;
 using husk_lab::field;
-
-std::set<std::string> entries(std::string const& path)
-{
-    std::set<std::string> names;
-    std::error_code error;
-    for (auto const& entry : std::filesystem::directory_iterator(path, error))
-        names.insert(entry.path().filename().string());
-    return names;
-}
 
 std::string jail_id(uint32_t uid) { return "husk-" + std::to_string(uid); }
 
@@ -95,7 +86,9 @@ TEST(SdkJailLab, DefaultSandboxAsRoot_RunsJailedAndLeavesNothing)
         EXPECT_EQ(field(vmm, "Groups"), "");
         EXPECT_EQ(field(vmm, "Seccomp"), "2");
         EXPECT_EQ(field(vmm, "NoNewPrivs"), "1");
-        EXPECT_TRUE(entries("/proc/" + std::to_string(vmm) + "/root/").empty()) << "the jail root is not empty";
+        auto root = husk_lab::directory_entries("/proc/" + std::to_string(vmm) + "/root/");
+        ASSERT_TRUE(root) << "the jail root could not be listed through /proc";
+        EXPECT_TRUE(root->empty()) << "the jail root holds " << root->size() << " entries";
         EXPECT_TRUE(std::filesystem::exists(std::string(jail_parent) + "/" + jail_id(uid)));
         EXPECT_TRUE(cgroup_exists(uid));
         EXPECT_TRUE(id_locked(uid));

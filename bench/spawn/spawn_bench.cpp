@@ -87,9 +87,8 @@ int main(int argc, char** argv)
         teardown_ms.push_back(millis_since(stopping));
 
         start = Clock::now();
-        pid_t pid = spawn_process(qemu_command(images, { .exit_at_boot_marker = true, .vsock_cid = std::nullopt },
-                                      { "true" }),
-            "/dev/null");
+        pid_t pid = spawn_process(
+            qemu_command(images, { .exit_at_boot_marker = true, .vsock_cid = std::nullopt }, { "true" }), "/dev/null");
         if (pid < 0 || !wait_process(pid)) {
             std::fprintf(stderr, "qemu: failed to run\n");
             return 1;

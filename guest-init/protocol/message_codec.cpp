@@ -70,6 +70,8 @@ MessageType message_type(Message const& message)
     return std::visit([](auto const& typed) { return std::decay_t<decltype(typed)>::type; }, message);
 }
 
+std::string_view message_name(Message const& message) { return message_type_name(message_type(message)); }
+
 Result<Message> decode_message(Frame const& frame)
 {
     // The frame may not come from FrameDecoder (built by hand, or by a fuzzer): check it again.

@@ -234,5 +234,6 @@ using Message = std::variant<Hello, HelloReply, Ping, Pong, Shutdown, Exec, Stdi
     SpawnFailed, FileWrite, FileRead, FileData, Stat, StatReply, Mkdir, Remove, Ack, ErrorReply>;
 
 MessageType message_type(Message const& message);
+std::string_view message_name(Message const& message); // "Exec", as message_type_name() says it
 
 } // namespace husk::protocol

@@ -21,8 +21,6 @@ namespace {
 
     Error disconnected(std::string message) { return Error { std::move(message), 0, ErrorKind::AgentDisconnected }; }
 
-    std::string name_of(Message const& message) { return std::string(message_type_name(message_type(message))); }
-
 } // namespace
 
 Result<std::unique_ptr<AgentClient>> AgentClient::create(Fd stream, int watch_fd, Explain explain)
@@ -194,7 +192,8 @@ Result<void> AgentClient::send(uint32_t id, Message const& message)
         return unexpected(*failure());
     auto bytes = encode_message_checked(id, message);
     if (!bytes)
-        return fail(ErrorKind::BadConfig, "invalid " + name_of(message) + " request: " + bytes.error().message);
+        return fail(ErrorKind::BadConfig,
+            "invalid " + std::string(message_name(message)) + " request: " + bytes.error().message);
     return send_bytes(*bytes);
 }
 

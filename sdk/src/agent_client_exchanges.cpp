@@ -10,8 +10,6 @@ using namespace husk::protocol;
 
 namespace {
 
-    std::string name_of(Message const& message) { return std::string(message_type_name(message_type(message))); }
-
     template<typename T>
     Result<T> expect(Result<Message> reply, char const* request)
     {
@@ -21,8 +19,8 @@ namespace {
             return *typed;
         if (auto* error = std::get_if<ErrorReply>(&*reply))
             return fail(ErrorKind::Guest, std::string(request) + " refused by the agent: " + error->message);
-        return fail(
-            ErrorKind::AgentDisconnected, std::string("the agent answered ") + request + " with " + name_of(*reply));
+        return fail(ErrorKind::AgentDisconnected,
+            std::string("the agent answered ") + request + " with " + std::string(message_name(*reply)));
     }
 
 } // namespace

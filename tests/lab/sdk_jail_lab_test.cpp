@@ -22,8 +22,8 @@ constexpr char const* jail_parent = "/run/husk/jail";
 constexpr char const* id_directory = "/run/husk/ids";
 
 using husk_lab::children_of;
-using husk_lab::lab_options;
 using husk_lab::field;
+using husk_lab::lab_options;
 
 std::string jail_id(uint32_t uid) { return "husk-" + std::to_string(uid); }
 

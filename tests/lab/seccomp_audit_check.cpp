@@ -40,12 +40,14 @@ public:
     {
         // Only the lab is ours to read: elsewhere the kernel log is the host's.
         if (std::getenv("HUSK_IN_LAB") == nullptr) {
-            std::fprintf(stderr, "NOTE: not in the lab: the kernel log was not checked for seccomp kills of husk-vmm\n");
+            std::fprintf(
+                stderr, "NOTE: not in the lab: the kernel log was not checked for seccomp kills of husk-vmm\n");
             return;
         }
         auto log = read_kernel_log();
         if (!log.has_audit)
-            std::fprintf(stderr, "NOTE: the lab kernel has no audit (HUSK_LAB_KERNEL?): seccomp kills leave no record\n");
+            std::fprintf(
+                stderr, "NOTE: the lab kernel has no audit (HUSK_LAB_KERNEL?): seccomp kills leave no record\n");
         for (auto const& record : log.vmm_seccomp_records)
             ADD_FAILURE() << "seccomp killed husk-vmm during these tests: " << record;
     }

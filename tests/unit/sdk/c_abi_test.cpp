@@ -91,8 +91,7 @@ TEST(CAbi, UnknownJailMode_IsBadConfigNamingTheValue)
     EXPECT_EQ(sandbox, nullptr);
     ASSERT_NE(error, nullptr);
     EXPECT_EQ(husk_error_kind(error), HUSK_ERROR_BAD_CONFIG);
-    EXPECT_NE(std::string(husk_error_message(error)).find("jail is 7"), std::string::npos)
-        << husk_error_message(error);
+    EXPECT_NE(std::string(husk_error_message(error)).find("jail is 7"), std::string::npos) << husk_error_message(error);
     husk_error_free(error);
     EXPECT_EQ(husk_sandbox_jailed(nullptr), 0);
 }

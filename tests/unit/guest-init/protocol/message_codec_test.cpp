@@ -173,6 +173,7 @@ TEST(MessageCodec, MessageType_MatchesAlternative)
     EXPECT_EQ(message_type(Message(ErrorReply {})), MessageType::ErrorReply);
     EXPECT_EQ(message_type_name(MessageType::FileWrite), "FileWrite");
     EXPECT_EQ(message_type_name(static_cast<MessageType>(999)), "unknown");
+    EXPECT_EQ(message_name(Message(StatReply {})), "StatReply");
 }
 
 TEST(MessageCodec, EveryKnownType_HasADecoder)

@@ -8,16 +8,6 @@
 
 namespace {
 
-husk_sandbox_config lab_config(int32_t jail)
-{
-    husk_sandbox_config config {};
-    config.size = sizeof config;
-    config.memory_bytes = 128ull << 20;
-    config.boot_timeout_ms = 60'000; // TCG-nested boots are slow
-    config.jail = jail;
-    return config;
-}
-
 std::string output_of(husk_result const* result)
 {
     size_t size = 0;
@@ -27,7 +17,11 @@ std::string output_of(husk_result const* result)
 
 husk_sandbox* create(int32_t jail)
 {
-    auto config = lab_config(jail);
+    husk_sandbox_config config {};
+    config.size = sizeof config;
+    config.memory_bytes = 128ull << 20;
+    config.boot_timeout_ms = 60'000; // TCG-nested boots are slow
+    config.jail = jail;
     husk_sandbox* sandbox = nullptr;
     husk_error* error = nullptr;
     if (husk_sandbox_create(&config, &sandbox, &error) != 0) {

@@ -35,24 +35,20 @@ int grow_and_shrink_heap()
     return 0;
 }
 
-// In a forked child: a new thread (with an arena of its own unless the allocator was prepared)
-// installs `kind`'s filter, then churns its heap. The exit code is the thread's result.
-ChildEnd churn_heap_on_filtered_thread(ThreadKind kind, bool prepare_allocator)
+// Starts a thread (with an arena of its own unless the allocator was prepared) that installs
+// `kind`'s filter, then churns its heap; returns the thread's result.
+int churn_heap_on_new_filtered_thread(ThreadKind kind)
 {
-    return run_in_child([=] {
-        if (prepare_allocator)
-            prepare_allocator_for_seccomp();
-        int result = 1;
-        std::thread worker([&] {
-            if (!install_seccomp(kind)) {
-                result = install_failed_code;
-                return;
-            }
-            result = grow_and_shrink_heap();
-        });
-        worker.join();
-        return result;
+    int result = 1;
+    std::thread worker([&] {
+        if (!install_seccomp(kind)) {
+            result = install_failed_code;
+            return;
+        }
+        result = grow_and_shrink_heap();
     });
+    worker.join();
+    return result;
 }
 } // namespace
 
@@ -61,7 +57,10 @@ class SeccompAllocator : public ::testing::TestWithParam<ThreadKind> { };
 
 TEST_P(SeccompAllocator, HeapGrowingAndShrinkingOnAFilteredThread_StaysWithinTheFilter)
 {
-    auto end = churn_heap_on_filtered_thread(GetParam(), true);
+    auto end = run_in_child([kind = GetParam()] {
+        prepare_allocator_for_seccomp();
+        return churn_heap_on_new_filtered_thread(kind);
+    });
 
     EXPECT_TRUE(end.exited_with(0)) << end.describe();
 }
@@ -79,11 +78,7 @@ TEST(SeccompAllocatorDeathTest, WithoutPreparing_ShrinkingAThreadHeapOpensAFileA
 
     EXPECT_EXIT(
         {
-            std::thread worker([] {
-                if (install_seccomp(ThreadKind::Event))
-                    grow_and_shrink_heap();
-            });
-            worker.join();
+            churn_heap_on_new_filtered_thread(ThreadKind::Event);
             std::_Exit(0);
         },
         ::testing::KilledBySignal(SIGSYS), "");

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): sets up a fresh Debian machine, builds the kernels,
 # images and husk, then runs the unit tests and packaging checks, a short run of every fuzz
-# target, and the lab tests on real KVM
-# (through the lab when this host has no hardware virtualization): the KVM unit tests (wrappers,
-# vCPU threads, Machine with tiny guests) and the Linux boot tests (husk-vmm boots our kernel to
-# husk-init and the job's status comes back).
+# target, and the lab tests on real KVM (through the lab when this host has no hardware
+# virtualization): the KVM unit tests (wrappers, vCPU threads, Machine with tiny guests), the
+# jail's cgroup tests, and the Linux boot and SDK tests (husk-vmm boots our kernel to husk-init).
+# Prints how long each phase took at the end, also when a phase failed.
 # Usage: tests/run.sh [build-dir]
 set -euo pipefail
 
@@ -12,18 +12,42 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$repo/build}
 start=$(date +%s)
 
+phases=()
+phase_name='' phase_start=0
+begin_phase() {
+  end_phase
+  phase_name=$1 phase_start=$(date +%s)
+  echo ">> $phase_name" >&2
+}
+end_phase() {
+  [[ -n $phase_name ]] && phases+=("$(printf '%5ds  %s' $(( $(date +%s) - phase_start )) "$phase_name")")
+  phase_name=''
+}
+report_phases() {
+  local status=$?
+  end_phase
+  echo ">> phase durations:" >&2
+  printf '   %s\n' "${phases[@]}" >&2
+  printf '%5ds  total\n' $(( $(date +%s) - start )) | sed 's/^/   /' >&2
+  return $status
+}
+trap report_phases EXIT
+
+begin_phase "set-up, kernels, images and build"
 "$repo/packaging/build.sh" "$build"
 
-echo ">> unit tests and packaging checks" >&2
+begin_phase "unit tests and packaging checks"
 ctest --test-dir "$build" --output-on-failure --label-exclude 'lab' -j"$(nproc)"
 
-echo ">> fuzz: a short run of every libFuzzer target" >&2
+begin_phase "fuzz: a short run of every libFuzzer target"
 "$repo/tests/fuzz/run-short" "$build-fuzz" 20
 
-echo ">> lab: boots and has a hardware-flavour /dev/kvm" >&2
+begin_phase "lab: boots and has a hardware-flavour /dev/kvm"
 "$repo/tests/lab/run" --timeout 300 -- "$repo/tests/lab/check-lab"
 
-echo ">> lab tests on real KVM" >&2
-ctest --test-dir "$build" --output-on-failure --label-regex 'lab'
+# Each lab suite boots a lab of its own: two at a time keep both host cores busy.
+begin_phase "lab tests on real KVM"
+ctest --test-dir "$build" --output-on-failure --label-regex 'lab' -j2
 
+end_phase
 echo ">> all tests passed in $(( $(date +%s) - start ))s" >&2

@@ -24,8 +24,9 @@ struct AgentOptions {
     std::chrono::milliseconds drain_grace { 2000 };
     // How long a connection that broke the protocol gets to take its ErrorReply before the close.
     std::chrono::milliseconds failure_flush_limit { 2000 };
-    // How long Shutdown waits for its Ack to be sent before the agent returns.
-    std::chrono::milliseconds shutdown_flush_limit { 1000 };
+    // How long Shutdown waits, after queueing its Ack, for the host to close the connection (the
+    // sign that the Ack arrived) before the agent returns anyway.
+    std::chrono::milliseconds shutdown_close_limit { 1000 };
     std::string default_path { default_job_path };
     std::string default_cwd { "/" };
     size_t max_connections { 64 };

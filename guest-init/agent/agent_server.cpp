@@ -15,7 +15,7 @@ namespace husk::agent {
 namespace {
 
     constexpr size_t accepts_per_event = 16;
-    // Poll interval while Shutdown waits for its Ack to leave.
+    // Poll interval while Shutdown waits for the host to close the connection.
     constexpr int shutdown_poll_ms = 5;
 
     void kill_and_reap(pid_t pid)
@@ -82,14 +82,15 @@ void AgentServer::request_shutdown(AgentSession const& requester)
         return;
     m_shutdown_requested = true;
     m_shutdown_requester = &requester;
-    m_shutdown_deadline = std::chrono::steady_clock::now() + m_options.shutdown_flush_limit;
+    m_shutdown_deadline = std::chrono::steady_clock::now() + m_options.shutdown_close_limit;
 }
 
-bool AgentServer::shutdown_flushed() const
+bool AgentServer::shutdown_handshake_done() const
 {
-    if (!m_shutdown_requester || std::chrono::steady_clock::now() >= m_shutdown_deadline)
-        return true;
-    return !m_shutdown_requester->has_queued_output();
+    // Writing the Ack into the socket is not delivery: the guest kernel's vsock transport sends it
+    // later, and a power-off in between loses it. The host closing its end after reading the Ack
+    // is the proof; the session is destroyed (requester cleared) once that close is seen.
+    return !m_shutdown_requester || std::chrono::steady_clock::now() >= m_shutdown_deadline;
 }
 
 Result<StopReason> AgentServer::run()
@@ -97,7 +98,7 @@ Result<StopReason> AgentServer::run()
     for (;;) {
         if (m_stop_requested)
             return StopReason::Stopped;
-        if (m_shutdown_requested && shutdown_flushed())
+        if (m_shutdown_requested && shutdown_handshake_done())
             return StopReason::ShutdownRequested;
         TRY(m_poller->dispatch(m_shutdown_requested ? shutdown_poll_ms : -1));
         after_events();

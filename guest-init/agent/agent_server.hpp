@@ -22,7 +22,7 @@
 namespace husk::agent {
 
 enum class StopReason {
-    ShutdownRequested, // a host sent Shutdown (and its Ack was flushed, within a limit)
+    ShutdownRequested, // a host sent Shutdown, got the Ack and closed (or the limit passed)
     Stopped, // stop() was called
 };
 
@@ -64,7 +64,7 @@ private:
     void dispatch_exit(pid_t pid, int wait_status);
     void on_accept();
     void after_events();
-    bool shutdown_flushed() const;
+    bool shutdown_handshake_done() const;
 
     AgentOptions m_options;
     // Declared first so it is destroyed last: every Watch below and in the sessions refers to it.

@@ -94,7 +94,8 @@ StopReport Machine::run()
     VcpuRunnerShared shared { m_pio_bus, m_mmio_bus, m_stop,
         [this](std::string_view mechanism) { on_guest_reset(mechanism); }, m_first_run_ns,
         m_config.debug ? DebugMode::On : DebugMode::Off, m_config.seccomp };
-    if (auto started = m_virtio->start([this](std::string why) { m_stop.request(StopReason::VmmError, std::move(why)); });
+    if (auto started
+        = m_virtio->start([this](std::string why) { m_stop.request(StopReason::VmmError, std::move(why)); });
         !started)
         return fail_report(started.error().message);
     std::vector<std::unique_ptr<VcpuRunner>> runners;
@@ -161,7 +162,10 @@ StopReport Machine::run()
         runner->kick();
     for (auto& runner : runners)
         runner->join();
-    m_virtio->stop();
+    // A guest that powered off may have queued its last bytes (the agent's Ack to Shutdown among
+    // them) without the event thread having served them yet: deliver them before closing.
+    bool powered_off = m_stop.decision() && m_stop.decision()->reason == StopReason::GuestShutdown;
+    m_virtio->stop(powered_off ? VirtioDevices::StopMode::DeliverGuestOutput : VirtioDevices::StopMode::Immediate);
     auto stopped_at = Clock::now();
     // Every vCPU is out of KVM_RUN now, so their state can be read from this thread.
     if (m_config.debug && m_stop.decision()->reason != StopReason::GuestShutdown) {

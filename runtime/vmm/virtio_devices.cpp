@@ -11,6 +11,7 @@
 #include "virtio/vsock/vsock_device.hpp"
 
 #include <algorithm>
+#include <poll.h>
 
 namespace husk {
 
@@ -18,15 +19,19 @@ namespace {
     // Host sockets the vsock backend keeps at once. Each is also an fd and a fixed-file slot;
     // 512 stays well inside the usual RLIMIT_NOFILE soft limit of 1024.
     constexpr size_t max_vsock_streams = 512;
-    // Fixed files besides vsock streams: the backend's listener, one eventfd per queue and one
-    // image file per disk.
+    // Fixed files besides vsock streams: the backend's listener, one eventfd per queue, one image
+    // file per disk and the delivery request.
     constexpr uint32_t other_fixed_files = 64;
+    // How often a stop that delivers guest output checks whether the host sockets took it all.
+    constexpr auto delivery_check_interval = std::chrono::milliseconds(2);
 
     EventLoopConfig event_loop_config(MachineConfig const& config)
     {
         EventLoopConfig loop_config;
+        loop_config.opcodes = { IoOpcode::Timeout };
         if (config.vsock)
-            loop_config.opcodes = UnixVsockBackend::required_opcodes();
+            for (auto opcode : UnixVsockBackend::required_opcodes())
+                loop_config.opcodes.push_back(opcode);
         if (!config.disks.empty()) {
             auto block = block_backend_opcodes();
             loop_config.opcodes.insert(loop_config.opcodes.end(), block.begin(), block.end());
@@ -56,7 +61,42 @@ Result<std::unique_ptr<VirtioDevices>> VirtioDevices::create(
     }
     for (size_t index = 0; index < config.disks.size(); ++index)
         TRY(devices->add_disk(config.disks[index], index, vm, memory, mmio_bus));
+    TRY(devices->watch_delivery_request());
     return devices;
+}
+
+Result<void> VirtioDevices::watch_delivery_request()
+{
+    m_delivery_request.emplace(TRY(EventFd::create(EventFd::Mode::NonBlocking)));
+    m_delivery_request_file = TRY(m_loop->register_file(m_delivery_request->fd()));
+    // Fires once; the loop stops soon after. Destroying the loop cancels it if it never fires.
+    TRY(m_loop->poll(m_delivery_request_file, POLLIN, Multishot::No, [this](int result) {
+        if (result >= 0)
+            deliver_guest_output();
+    }));
+    return {};
+}
+
+void VirtioDevices::deliver_guest_output()
+{
+    for (auto& slot : m_slots)
+        slot->serve_all_queues();
+    stop_when_delivered(std::chrono::steady_clock::now() + guest_output_flush_limit);
+}
+
+void VirtioDevices::stop_when_delivered(std::chrono::steady_clock::time_point deadline)
+{
+    bool pending = m_vsock_backend && m_vsock_backend->has_unsent_guest_data();
+    if (pending && std::chrono::steady_clock::now() < deadline) {
+        auto timer = m_loop->timeout(delivery_check_interval, [this, deadline](int) { stop_when_delivered(deadline); });
+        if (timer)
+            return;
+        log_warn("virtio: cannot wait for the host sockets to take the guest's last bytes: " + timer.error().message);
+    } else if (pending) {
+        log_warn("virtio: the host sockets did not take the guest's last bytes within "
+            + std::to_string(guest_output_flush_limit.count()) + " ms; dropping them");
+    }
+    m_loop->stop();
 }
 
 Result<void> VirtioDevices::add(std::unique_ptr<VirtioDevice> device, Vm& vm, GuestMemory& memory, Bus& mmio_bus)
@@ -115,11 +155,14 @@ Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
     return {};
 }
 
-void VirtioDevices::stop()
+void VirtioDevices::stop(StopMode mode)
 {
     if (!m_event_thread.joinable())
         return;
-    m_loop->stop();
+    // Without a live delivery request (signalling failed) the plain stop is all there is.
+    bool delivering = mode == StopMode::DeliverGuestOutput && m_delivery_request->signal().has_value();
+    if (!delivering)
+        m_loop->stop();
     m_event_thread.join();
 }
 

@@ -6,6 +6,7 @@
 // MachineConfig::disks entry, so the guest names them /dev/vda, /dev/vdb, ... in that order.
 #pragma once
 
+#include "runtime/base/event_fd.hpp"
 #include "runtime/base/result.hpp"
 #include "runtime/devices/bus.hpp"
 #include "runtime/io/event_loop.hpp"
@@ -17,6 +18,7 @@
 #include "virtio/block/block_backend.hpp"
 #include "virtio/rng/entropy_source.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -43,13 +45,24 @@ public:
     // Starts the event thread; `on_failure` is called on it if the loop fails (the VM cannot
     // go on without its devices) or its seccomp filter cannot be installed.
     Result<void> start(std::function<void(std::string)> on_failure);
+    enum class StopMode {
+        Immediate, // drop whatever the devices still hold
+        // The guest powered off: first serve every queue (kicks the event thread had not picked
+        // up yet) and send the host sockets what the guest wrote, within guest_output_flush_limit.
+        // The vCPUs must have stopped, so the rings no longer change.
+        DeliverGuestOutput,
+    };
+    static constexpr std::chrono::milliseconds guest_output_flush_limit { 1000 };
     // Stops and joins the event thread. Idempotent.
-    void stop();
+    void stop(StopMode mode = StopMode::Immediate);
 
 private:
     VirtioDevices() = default;
     Result<void> add(std::unique_ptr<VirtioDevice> device, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
     Result<void> add_disk(DiskConfig const& disk, size_t index, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
+    Result<void> watch_delivery_request();
+    void deliver_guest_output();
+    void stop_when_delivered(std::chrono::steady_clock::time_point deadline);
 
     // Destruction runs bottom-up: thread (joined), slots, backends, entropy, then the loop.
     std::optional<EventLoop> m_loop;
@@ -58,6 +71,9 @@ private:
     std::vector<std::unique_ptr<BlockBackend>> m_block_backends; // outlive their devices in m_slots
     std::vector<std::unique_ptr<VirtioMmioSlot>> m_slots;
     SeccompMode m_seccomp { SeccompMode::AllThreads };
+    // Signalled by stop(DeliverGuestOutput); polled on the loop like a queue kick.
+    std::optional<EventFd> m_delivery_request;
+    FixedFile m_delivery_request_file {};
     std::thread m_event_thread;
 };
 

@@ -20,8 +20,8 @@ std::string virtio_mmio_kernel_argument(VirtioMmioPlacement placement)
 {
     static_assert(layout::virtio_mmio_slot_size == 0x1000, "the argument below says 4K");
     char text[64];
-    std::snprintf(text, sizeof text, "virtio_mmio.device=4K@0x%llx:%u",
-        static_cast<unsigned long long>(placement.base), placement.irq);
+    std::snprintf(text, sizeof text, "virtio_mmio.device=4K@0x%llx:%u", static_cast<unsigned long long>(placement.base),
+        placement.irq);
     return text;
 }
 
@@ -66,17 +66,26 @@ Result<void> VirtioMmioSlot::wire(Vm& vm, GuestMemory& memory, Bus& mmio_bus)
 
 Result<void> VirtioMmioSlot::watch_queue(Vm& vm, uint16_t index)
 {
-    auto kick = std::make_unique<QueueKick>(QueueKick { TRY(EventFd::create(EventFd::Mode::NonBlocking)), {}, false, std::nullopt });
+    auto kick = std::make_unique<QueueKick>(
+        QueueKick { TRY(EventFd::create(EventFd::Mode::NonBlocking)), {}, false, std::nullopt });
     // The driver writes the queue index to QueueNotify as one 32-bit store (virtio 1.2 §4.2.2.2,
     // without VIRTIO_F_NOTIFICATION_DATA, which no husk device offers).
-    TRY_CONTEXT(vm.register_ioeventfd(kick->event, m_placement.base + virtio::mmio::queue_notify, virtio::mmio::register_width,
-                    IoSpace::Mmio, index),
+    TRY_CONTEXT(vm.register_ioeventfd(kick->event, m_placement.base + virtio::mmio::queue_notify,
+                    virtio::mmio::register_width, IoSpace::Mmio, index),
         "virtio-mmio queue notification");
     kick->file = TRY(m_loop.register_file(kick->event.fd()));
     kick->registered = true;
-    kick->poll = TRY(m_loop.poll(kick->file, POLLIN, Multishot::Yes, [this, index](int result) { on_kick(index, result); }));
+    kick->poll
+        = TRY(m_loop.poll(kick->file, POLLIN, Multishot::Yes, [this, index](int result) { on_kick(index, result); }));
     m_kicks.push_back(std::move(kick));
     return {};
+}
+
+void VirtioMmioSlot::serve_all_queues()
+{
+    // A queue the driver never enabled is ignored by the transport, like a kick to it would be.
+    for (uint16_t index = 0; index < m_device->queue_count(); ++index)
+        m_transport->notify_queue(index);
 }
 
 void VirtioMmioSlot::on_kick(uint16_t index, int result)

@@ -42,6 +42,9 @@ public:
     VirtioMmioPlacement placement() const { return m_placement; }
     VirtioDevice& device() { return *m_device; }
     MmioTransport& transport() { return *m_transport; }
+    // Serves every queue as if the guest had just kicked it, for kicks the event thread may not
+    // have picked up yet (a guest that powers off right after queueing). Event thread only.
+    void serve_all_queues();
 
 private:
     struct QueueKick {

@@ -62,6 +62,9 @@ public:
     void close(VsockConnectionKey key) override;
 
     std::string const& path() const { return m_path; }
+    // True while some host stream still has guest bytes to send (a pending half-close follows
+    // them at once).
+    bool has_unsent_guest_data() const;
     size_t stream_count() const { return m_streams.size() + m_handshakes.size(); }
 
 private:

@@ -126,6 +126,14 @@ void UnixVsockBackend::close(VsockConnectionKey key)
         drop(stream);
 }
 
+bool UnixVsockBackend::has_unsent_guest_data() const
+{
+    return std::any_of(m_streams.begin(), m_streams.end(), [](auto const& entry) {
+        auto const& stream = *entry.second;
+        return stream.send_operation || stream.queued_for_host() > 0;
+    });
+}
+
 Result<void> UnixVsockBackend::arm_receive(StreamPointer const& stream)
 {
     auto room = std::span(stream->receive_buffer).subspan(stream->receive_end);

@@ -37,6 +37,13 @@ namespace {
 
 } // namespace
 
+bool SandboxState::is_clean_guest_shutdown(ChildExit exit) const
+{
+    // An adopted VMM's exit status is not ours to see; its report still is.
+    bool exited_cleanly = !exit.known || (!exit.signaled && exit.value == 0);
+    return exited_cleanly && stop_reason(report_path) == "guest-shutdown";
+}
+
 Error SandboxState::vm_died_error(ChildExit exit, char const* when) const
 {
     std::string message = "husk-vmm " + describe_vmm_exit(exit) + " " + when;
@@ -76,9 +83,16 @@ Result<void> SandboxState::stop()
         client->close(Error { "the sandbox was shut down", 0, ErrorKind::AgentDisconnected });
     }
     if (vmm) {
-        // An acknowledged Shutdown powers the guest off; otherwise nothing will stop the VMM.
-        if (!outcome || !vmm->wait_exit(vmm_exit_timeout))
+        // An acknowledged Shutdown powers the guest off. A connection that ended instead of the
+        // Ack may still be a clean power-off (the Ack was lost on the way, see
+        // docs/guest-abi.md): the VMM's exit and stop report decide. Otherwise nothing will stop
+        // the VMM.
+        bool may_power_off = outcome || outcome.error().kind == ErrorKind::AgentDisconnected
+            || outcome.error().kind == ErrorKind::VmDied;
+        if (!may_power_off || !vmm->wait_exit(vmm_exit_timeout))
             vmm->kill();
+        else if (!outcome && is_clean_guest_shutdown(*vmm->peek_exit()))
+            outcome = {};
         vmm->reap();
     }
     if (jail) {

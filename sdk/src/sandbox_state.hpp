@@ -38,6 +38,9 @@ struct SandboxState {
     // Shutdown, close, wait for or kill the VMM, clean up its jail, remove the directory.
     // Idempotent.
     Result<void> stop();
+    // True when the VMM exited 0 (or is not our child) and its report says the guest powered
+    // itself off.
+    bool is_clean_guest_shutdown(ChildExit exit) const;
     // The error for a VMM that has exited: its exit, stop reason and last log lines.
     Error vm_died_error(ChildExit exit, char const* when) const;
     // The error a broken connection turns into (VmDied when the VMM has exited).

@@ -79,7 +79,7 @@ TEST(SdkLab, FilesAndJobs_ShareTheGuest)
     EXPECT_EQ(info->size, 14u);
 }
 
-TEST(SdkLab, CreateRunDestroy50Times_LeaksNothing)
+TEST(SdkLab, CreateRunShutdown50Times_EveryShutdownIsCleanAndNothingLeaks)
 {
     { // warm-up: the spawner thread and lazily opened descriptors exist from here on
         auto sandbox = create_sandbox();
@@ -89,12 +89,17 @@ TEST(SdkLab, CreateRunDestroy50Times_LeaksNothing)
     auto children = child_count();
     auto dirs = count_entries(temp_base(), "husk-");
 
+    int clean_shutdowns = 0;
     for (int i = 0; i < 50; ++i) {
         auto sandbox = create_sandbox();
         auto result = sandbox.run({ "true" });
         ASSERT_TRUE(result && result->ok()) << "round " << i;
+        auto stopped = sandbox.shutdown();
+        EXPECT_TRUE(stopped) << "round " << i << ": " << stopped.error().message;
+        clean_shutdowns += stopped ? 1 : 0;
     }
 
+    EXPECT_EQ(clean_shutdowns, 50);
     EXPECT_EQ(count_entries("/proc/self/fd"), fds);
     EXPECT_EQ(child_count(), children);
     EXPECT_EQ(count_entries(temp_base(), "husk-"), dirs);

@@ -168,18 +168,73 @@ namespace {
         EXPECT_EQ(server->connection_count(), 0u);
     }
 
-    TEST_F(AgentConnection, Shutdown_AcksAndEndsTheRun)
+    TEST_F(AgentConnection, Shutdown_AcksAndEndsTheRunWhenTheHostCloses)
     {
+        options.shutdown_close_limit = 10s;
         auto& client = connect();
         start();
 
         client.send(0, Shutdown {});
         auto ack = expect_message<Ack>(client.receive());
+        auto acked_at = std::chrono::steady_clock::now();
+        client.close();
         thread.join();
 
         ASSERT_TRUE(ack);
         ASSERT_TRUE(outcome.has_value());
         ASSERT_TRUE(*outcome);
+        EXPECT_EQ(**outcome, StopReason::ShutdownRequested);
+        EXPECT_LT(std::chrono::steady_clock::now() - acked_at, 5s) << "the run waited for the limit, not the close";
+    }
+
+    TEST_F(AgentConnection, Shutdown_WaitsForTheHostToCloseBeforeEndingTheRun)
+    {
+        // The Ack sitting in the socket is not delivery (in a guest, the vsock transport sends it
+        // later): the run must not end while the host still holds the connection open.
+        options.shutdown_close_limit = 10s;
+        auto& client = connect();
+        start();
+
+        client.send(0, Shutdown {});
+        ASSERT_TRUE(expect_message<Ack>(client.receive()));
+        std::this_thread::sleep_for(300ms);
+
+        EXPECT_FALSE(run_ended.load());
+        client.close();
+        thread.join();
+        ASSERT_TRUE(outcome.has_value());
+        EXPECT_EQ(**outcome, StopReason::ShutdownRequested);
+    }
+
+    TEST_F(AgentConnection, ShutdownFromAHostThatNeverCloses_EndsTheRunAfterTheLimit)
+    {
+        options.shutdown_close_limit = 300ms;
+        auto& client = connect();
+        start();
+
+        auto sent_at = std::chrono::steady_clock::now();
+        client.send(0, Shutdown {});
+        ASSERT_TRUE(expect_message<Ack>(client.receive()));
+        thread.join();
+
+        ASSERT_TRUE(outcome.has_value());
+        ASSERT_TRUE(*outcome);
+        EXPECT_EQ(**outcome, StopReason::ShutdownRequested);
+        EXPECT_GE(std::chrono::steady_clock::now() - sent_at, 300ms);
+    }
+
+    TEST_F(AgentConnection, ShutdownThenHalfClose_EndsTheRun)
+    {
+        options.shutdown_close_limit = 10s;
+        auto& client = connect();
+        start();
+
+        client.send(0, Shutdown {});
+        ASSERT_TRUE(expect_message<Ack>(client.receive()));
+        client.shutdown_write();
+        thread.join();
+
+        ASSERT_TRUE(outcome.has_value());
         EXPECT_EQ(**outcome, StopReason::ShutdownRequested);
     }
 

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -257,7 +258,10 @@ protected:
     void start()
     {
         create_server();
-        thread = std::thread([this] { outcome.emplace(server->run()); });
+        thread = std::thread([this] {
+            outcome.emplace(server->run());
+            run_ended = true;
+        });
     }
 
     void stop()
@@ -274,7 +278,8 @@ protected:
     std::unique_ptr<AgentServer> server;
     std::vector<std::unique_ptr<TestClient>> clients;
     std::thread thread;
-    std::optional<Result<StopReason>> outcome;
+    std::optional<Result<StopReason>> outcome; // read it after joining `thread`
+    std::atomic<bool> run_ended { false }; // safe to read while the thread runs
     TempDir temp;
 };
 

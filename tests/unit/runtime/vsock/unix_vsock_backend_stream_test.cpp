@@ -2,6 +2,7 @@
 // half-closes in each direction, close and peer loss, and guest-initiated connects to
 // `<uds>_<port>` (listening, missing, stale), plus the per-stream buffer bound.
 #include "tests/unit/runtime/vsock/unix_vsock_backend_test_fixture.hpp"
+#include "virtio/vsock/connection.hpp"
 
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -64,6 +65,41 @@ TEST_F(UnixVsockBackendTest, ShutdownWrite_ClientSeesDataThenEof)
     EXPECT_EQ(receive_on(client, SIZE_MAX, &eof), "final");
     EXPECT_TRUE(eof);
     EXPECT_FALSE(backend->write(key, bytes("more")));
+}
+
+TEST_F(UnixVsockBackendTest, GuestBytesQueued_AreUnsentUntilTheHostSocketTookThem)
+{
+    // A stop after a guest power-off waits on this before it closes the host sockets.
+    start();
+    Fd client;
+    auto key = connected_host_client(client);
+    ASSERT_FALSE(backend->has_unsent_guest_data());
+
+    ASSERT_TRUE(backend->write(key, bytes("the last words")));
+    EXPECT_TRUE(backend->has_unsent_guest_data());
+
+    ASSERT_TRUE(run_until([&] { return !backend->has_unsent_guest_data(); }));
+    EXPECT_EQ(receive_on(client, 14), "the last words");
+}
+
+TEST_F(UnixVsockBackendTest, HostClientNotReading_KeepsGuestBytesUnsent)
+{
+    start();
+    Fd client;
+    auto key = connected_host_client(client);
+
+    // Far more than a unix socket buffers: the client never reads, so the socket fills and the
+    // stream's own buffer fills up behind it (further writes are refused at its bound).
+    std::string chunk(64 * 1024, 'x');
+    size_t accepted = 0;
+    for (int i = 0; i < 32; ++i) {
+        if (backend->write(key, bytes(chunk)))
+            accepted += chunk.size();
+        ASSERT_TRUE(loop->run_once(10ms));
+    }
+
+    EXPECT_GE(accepted, size_t { vsock_buffer_size });
+    EXPECT_TRUE(backend->has_unsent_guest_data());
 }
 
 TEST_F(UnixVsockBackendTest, Close_ClientSeesEof)

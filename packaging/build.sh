@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds the guest and lab kernels (cached outside the repo), and builds
 # husk with CMake into the build directory (default: build/ in the repo). Prints progress on
-# stderr. Usage: packaging/build.sh [build-dir]
+# stderr. Usage: packaging/build.sh [build-dir [target...]]; without targets it builds everything,
+# with some (the demo: husk husk-vmm husk-initramfs) only those and what they need.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$repo/build}
+targets=("${@:2}")
 
 "$repo/packaging/setup.sh"
 
@@ -28,5 +30,10 @@ mkdir -p "$build/assets"
 ln -sfn "$guest_kernel/vmlinux" "$build/assets/vmlinux"
 ln -sfn "$guest_kernel/bzImage" "$build/assets/bzImage"
 ln -sfn "$lab_kernel/bzImage" "$build/assets/lab-bzImage"
-echo ">> building husk" >&2
-cmake --build "$build" -j"$(nproc)"
+if [[ ${#targets[@]} -gt 0 ]]; then
+  echo ">> building ${targets[*]}" >&2
+  cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
+else
+  echo ">> building husk" >&2
+  cmake --build "$build" -j"$(nproc)"
+fi

@@ -7,7 +7,8 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=$repo/build
-"$repo/packaging/build.sh" "$build" >&2
+# Only what the demo needs, so its result shows early; tests/run.sh builds the rest.
+"$repo/packaging/build.sh" "$build" husk husk-vmm husk-initramfs >&2
 
 [[ ${1:-} == -- ]] && shift
 if [[ $# -eq 0 ]]; then

@@ -7,6 +7,7 @@
 #include "runtime/jail/namespaces.hpp"
 #include "tests/unit/runtime/jail/seccomp_child.hpp"
 
+#include <cstdio>
 #include <dirent.h>
 #include <fcntl.h>
 #include <filesystem>
@@ -14,7 +15,10 @@
 #include <gtest/gtest.h>
 #include <net/if.h>
 #include <set>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 using namespace husk;
 using namespace husk::testing_jail;
@@ -168,6 +172,68 @@ TEST_F(JailRootTest, CleanupWithSymlinkInside_RemovesTheLinkNotItsTarget)
     EXPECT_FALSE(std::filesystem::exists(parent() + "/vm1"));
     EXPECT_TRUE(std::filesystem::exists(host("keep")));
     EXPECT_TRUE(std::filesystem::exists(host("disk.img")));
+}
+
+TEST_F(JailRootTest, CleanupOnOverlayfs_RemovesFilesAndSockets)
+{
+    // On overlayfs a file's st_dev differs from its directory's with no mount in between: the
+    // cleanup must go by mount, or it refuses every jail root on such a parent.
+    static std::string base;
+    base = m_dir.string();
+    auto end = run_in_child([] {
+        if (!enter_namespaces({}))
+            return 1;
+        // The layers on different filesystems, as in the lab (9p below, tmpfs above).
+        for (char const* name : { "/lower", "/layers", "/merged" })
+            std::filesystem::create_directory(base + name);
+        if (::mount("tmpfs", (base + "/layers").c_str(), "tmpfs", 0, nullptr) != 0)
+            return 6;
+        std::filesystem::create_directory(base + "/layers/upper");
+        std::filesystem::create_directory(base + "/layers/work");
+        auto options
+            = "lowerdir=" + base + "/lower,upperdir=" + base + "/layers/upper,workdir=" + base + "/layers/work";
+        if (::mount("overlay", (base + "/merged").c_str(), "overlay", 0, options.c_str()) != 0)
+            return 2;
+        std::filesystem::create_directories(base + "/merged/vm1/dir");
+        std::ofstream(base + "/merged/vm1/dir/file") << "x";
+        Fd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sockaddr_un address {};
+        address.sun_family = AF_UNIX;
+        std::string socket_path = base + "/merged/vm1/vsock.sock_5000";
+        socket_path.copy(address.sun_path, sizeof address.sun_path - 1);
+        if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+            return 3;
+        auto removed = remove_jail_directory(base + "/merged", "vm1");
+        if (!removed) {
+            std::fprintf(stderr, "%s\n", removed.error().message.c_str());
+            return 4;
+        }
+        return std::filesystem::exists(base + "/merged/vm1") ? 5 : 0;
+    });
+
+    EXPECT_TRUE(end.exited_with(0)) << end.describe();
+}
+
+TEST_F(JailRootTest, CleanupWithAMountInside_RefusesIt)
+{
+    static std::string parent_path;
+    parent_path = parent();
+    auto end = run_in_child([] {
+        if (!enter_namespaces({}))
+            return 1;
+        std::filesystem::create_directories(parent_path + "/vm1/mounted");
+        if (::mount("tmpfs", (parent_path + "/vm1/mounted").c_str(), "tmpfs", 0, nullptr) != 0)
+            return 2;
+        std::ofstream(parent_path + "/vm1/mounted/on-the-mount") << "x";
+        auto removed = remove_jail_directory(parent_path, "vm1");
+        if (removed)
+            return 3;
+        if (removed.error().message.find("another mount") == std::string::npos)
+            return 4;
+        return std::filesystem::exists(parent_path + "/vm1/mounted/on-the-mount") ? 0 : 5;
+    });
+
+    EXPECT_TRUE(end.exited_with(0)) << end.describe();
 }
 
 TEST_F(JailRootTest, CleanupOfMissingDirectory_Succeeds)

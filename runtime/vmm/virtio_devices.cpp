@@ -28,10 +28,11 @@ namespace {
     EventLoopConfig event_loop_config(MachineConfig const& config)
     {
         EventLoopConfig loop_config;
-        loop_config.opcodes = { IoOpcode::Timeout };
-        if (config.vsock)
-            for (auto opcode : UnixVsockBackend::required_opcodes())
-                loop_config.opcodes.push_back(opcode);
+        loop_config.opcodes = { IoOpcode::Timeout }; // the delivery check at a guest power-off
+        if (config.vsock) {
+            auto vsock = UnixVsockBackend::required_opcodes();
+            loop_config.opcodes.insert(loop_config.opcodes.end(), vsock.begin(), vsock.end());
+        }
         if (!config.disks.empty()) {
             auto block = block_backend_opcodes();
             loop_config.opcodes.insert(loop_config.opcodes.end(), block.begin(), block.end());

@@ -25,7 +25,8 @@ else
 fi
 
 echo ">> configuring husk in $build" >&2
-cmake -S "$repo" -B "$build" -G Ninja -DHUSK_WERROR=ON >/dev/null
+source "$repo/packaging/compiler-cache.sh"
+cmake -S "$repo" -B "$build" -G Ninja -DHUSK_WERROR=ON "${husk_compiler_cache_arguments[@]}" >/dev/null
 mkdir -p "$build/assets"
 ln -sfn "$guest_kernel/vmlinux" "$build/assets/vmlinux"
 ln -sfn "$guest_kernel/bzImage" "$build/assets/bzImage"

@@ -5,9 +5,9 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev ccache
   # libraries
-  libseccomp-dev liburing-dev libcli11-dev googletest libgtest-dev libgmock-dev
+  libseccomp-dev liburing-dev libcli11-dev nlohmann-json3-dev googletest libgtest-dev libgmock-dev
   # guest kernel and images
   linux-source-6.1 flex bison bc libelf-dev libssl-dev xz-utils busybox-static cpio
   # Debian root filesystem images (packaging/rootfs/)

@@ -28,11 +28,9 @@ struct StopReport {
 // {"stop_reason":"guest-shutdown","detail":"...","job":{"exit_code":0},"setup_us":1234,
 //  "boot_to_init_us":56789,"total_us":60000,"invalid_status_writes":0}
 // job is {"exit_code":N}, {"signal":N}, {"spawn_error":"not-found"|...} or null; a timing the
-// run never reached is null. Strings are escaped for JSON; invalid UTF-8 becomes U+FFFD.
+// run never reached is null. Output is ASCII: control and non-ASCII characters are \u escapes,
+// invalid UTF-8 becomes U+FFFD.
 std::string to_json(StopReport const& report);
-
-// Appends `text` as a JSON string literal (with the quotes).
-void append_json_string(std::string& out, std::string_view text);
 
 char const* spawn_error_name(status_port::SpawnError error);
 

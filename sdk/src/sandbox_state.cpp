@@ -3,25 +3,26 @@
 
 #include "runtime/base/fd.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace husk::detail {
 
 namespace {
 
-    // The "stop_reason" string of husk-vmm's JSON report, if the report has one.
+    // The "stop_reason" string of husk-vmm's JSON report, if the report has one. The report is
+    // written by a process the guest may have influenced: anything malformed reads as absent.
     std::string stop_reason(std::string const& report_path)
     {
         auto report = read_file(report_path, 64 * 1024);
         if (!report)
             return {};
-        static constexpr std::string_view key = "\"stop_reason\":";
-        auto at = report->find(key);
-        if (at == std::string::npos)
+        auto json = nlohmann::json::parse(*report, nullptr, false);
+        if (!json.is_object())
             return {};
-        auto start = report->find('"', at + key.size());
-        auto end = start == std::string::npos ? start : report->find('"', start + 1);
-        if (end == std::string::npos)
+        auto reason = json.find("stop_reason");
+        if (reason == json.end() || !reason->is_string())
             return {};
-        return report->substr(start + 1, end - start - 1);
+        return reason->get<std::string>();
     }
 
     std::string with_log(std::string message, std::string const& log_path, size_t lines)

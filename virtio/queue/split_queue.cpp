@@ -2,6 +2,7 @@
 // notification suppression. Barriers pair with the Linux driver's (drivers/virtio/virtio_ring.c).
 #include "virtio/queue/split_queue.hpp"
 
+#include "runtime/base/hex.hpp"
 #include "virtio/core/virtio_spec.hpp"
 
 #include <algorithm>
@@ -15,13 +16,6 @@ namespace husk {
 namespace ring = virtio::ring;
 
 namespace {
-    std::string hex(uint64_t value)
-    {
-        char text[24];
-        std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-        return text;
-    }
-
     Result<void> check_part(
         GuestMemory const& memory, char const* name, GuestAddress address, uint64_t size, uint64_t alignment)
     {

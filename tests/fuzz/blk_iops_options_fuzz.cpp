@@ -4,22 +4,16 @@
 //     1..max_queue_depth, and either a positive finite duration or a positive count;
 //   - a refused one carries a message.
 // Any violation aborts, which libFuzzer reports as a crash.
+#include "tests/fuzz/fuzz_support.hpp"
 #include "bench/blk/iops_options.hpp"
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <string_view>
 #include <vector>
 
 namespace {
-
-void require(bool condition)
-{
-    if (!condition)
-        std::abort();
-}
 
 } // namespace
 

@@ -1,11 +1,11 @@
 // Agent replies to a job, as a compromised guest may forge them: the input is a stream of frames
 // decoded the way the SDK's reader does (strictly, from the guest) and fed to one ExecOperation
 // and one ReplyOperation. Neither may crash, and the job's kept output never exceeds its limit.
+#include "tests/fuzz/fuzz_support.hpp"
 #include "guest-init/protocol/frame.hpp"
 #include "guest-init/protocol/message_codec.hpp"
 #include "sdk/src/exec_operation.hpp"
 
-#include <cstdlib>
 
 using namespace husk;
 using namespace husk::protocol;
@@ -32,7 +32,6 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
     if (!exec_done)
         exec->on_failure(Error { "end of input", 0, ErrorKind::AgentDisconnected });
     auto result = exec->wait(std::chrono::steady_clock::now());
-    if (result && (result->stdout_data.size() > limit || result->stderr_data.size() > limit))
-        std::abort();
+    require(!result || (result->stdout_data.size() <= limit && result->stderr_data.size() <= limit));
     return 0;
 }

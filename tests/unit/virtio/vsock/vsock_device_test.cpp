@@ -5,9 +5,7 @@
 #include "virtio/vsock/vsock_device.hpp"
 
 #include "tests/unit/virtio/vsock/fake_vsock_backend.hpp"
-#include "virtio/mmio/mmio_transport.hpp"
-#include "virtio/testing/counting_interrupt_trigger.hpp"
-#include "virtio/testing/mock_driver.hpp"
+#include "virtio/testing/device_harness.hpp"
 
 #include <array>
 #include <cstring>
@@ -29,13 +27,13 @@ class VsockDeviceTest : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        auto created_memory = GuestMemory::create({ { GuestAddress(0), 0x200000 } });
-        ASSERT_TRUE(created_memory);
-        memory.emplace(std::move(created_memory).value());
-        auto created = MmioTransport::create(*memory, device, trigger);
-        ASSERT_TRUE(created);
-        transport = std::move(created).value();
-        driver.emplace(*transport, *memory, GuestAddress(0x10000), 0x1f0000);
+        auto created = DeviceHarness::create(device, 0x200000);
+        ASSERT_TRUE(created) << created.error().message;
+        harness = std::move(created).value();
+        memory = &harness->memory();
+        transport = &harness->transport();
+        driver = &harness->driver();
+        trigger = &harness->trigger();
         ASSERT_TRUE(driver->start(0, queue_sizes));
     }
 
@@ -113,10 +111,11 @@ protected:
 
     FakeVsockBackend backend;
     VsockDevice device { guest_cid, backend };
-    CountingInterruptTrigger trigger;
-    std::optional<GuestMemory> memory;
-    std::unique_ptr<MmioTransport> transport;
-    std::optional<MockDriver> driver;
+    std::unique_ptr<DeviceHarness> harness;
+    GuestMemory* memory { nullptr };
+    MmioTransport* transport { nullptr };
+    MockDriver* driver { nullptr };
+    CountingInterruptTrigger* trigger { nullptr };
 };
 
 TEST_F(VsockDeviceTest, Identity_IsSocketDeviceWithThreeQueuesAndOnlyVersion1)
@@ -153,7 +152,7 @@ TEST_F(VsockDeviceTest, GuestRequest_SeesResponseWithExactUsedLength)
     EXPECT_EQ(response->header.dst_port, key.guest_port);
     ASSERT_EQ(backend.opened.size(), 1u);
     EXPECT_EQ(backend.opened[0], key);
-    EXPECT_GE(trigger.count(), 1u);
+    EXPECT_GE(trigger->count(), 1u);
 }
 
 TEST_F(VsockDeviceTest, DataRoundTrip_ReachesBackendAndComesBack)

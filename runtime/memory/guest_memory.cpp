@@ -11,7 +11,7 @@
 namespace husk {
 
 namespace {
-constexpr uint64_t page_size = 4096;
+    constexpr uint64_t page_size = 4096;
 } // namespace
 
 Result<GuestMemory> GuestMemory::create(std::vector<GuestRegionSpec> const& specs)
@@ -35,8 +35,8 @@ Result<GuestMemory> GuestMemory::create(std::vector<GuestRegionSpec> const& spec
     GuestMemory memory(std::move(regions));
     for (auto const& spec : sorted) {
         // NORESERVE: guest RAM is committed lazily as the guest touches it, like a real VMM.
-        void* host = ::mmap(nullptr, spec.size, PROT_READ | PROT_WRITE,
-            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        void* host
+            = ::mmap(nullptr, spec.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (host == MAP_FAILED)
             return fail_errno("cannot map " + std::to_string(spec.size >> 20) + " MiB of guest memory");
         memory.m_regions.push_back({ spec.start, spec.size, static_cast<uint8_t*>(host) });
@@ -96,8 +96,8 @@ Result<uint8_t*> GuestMemory::translate(GuestAddress address, uint64_t size) con
         if (offset > region.size)
             continue;
         if (size > region.size - offset)
-            return fail("guest range " + hex(address.value()) + "+" + hex(size) + " crosses the end of guest memory region at "
-                + hex(region.start.value()));
+            return fail("guest range " + hex(address.value()) + "+" + hex(size)
+                + " crosses the end of guest memory region at " + hex(region.start.value()));
         return region.host + offset;
     }
     return fail("guest address " + hex(address.value()) + " is not in guest memory");
@@ -116,10 +116,7 @@ Result<uint8_t*> GuestMemory::translate_atomic(GuestAddress address, uint64_t si
     return host;
 }
 
-bool GuestMemory::contains(GuestAddress address, uint64_t size) const
-{
-    return translate(address, size).has_value();
-}
+bool GuestMemory::contains(GuestAddress address, uint64_t size) const { return translate(address, size).has_value(); }
 
 Result<iovec> GuestMemory::io_vector(GuestAddress address, uint64_t size) const
 {

@@ -78,7 +78,7 @@ public:
     template<typename T>
     Result<T> load(GuestAddress address, std::memory_order order) const
     {
-        static_assert(is_atomic_word<T>, "guest atomics are 16- or 32-bit unsigned words");
+        static_assert(is_atomic_word<T>(), "guest atomics are 16- or 32-bit unsigned words");
         if (order == std::memory_order_release || order == std::memory_order_acq_rel)
             return fail("guest atomic load with a store ordering");
         auto* host = TRY(translate_atomic(address, sizeof(T)));
@@ -88,7 +88,7 @@ public:
     template<typename T>
     Result<void> store(GuestAddress address, T value, std::memory_order order)
     {
-        static_assert(is_atomic_word<T>, "guest atomics are 16- or 32-bit unsigned words");
+        static_assert(is_atomic_word<T>(), "guest atomics are 16- or 32-bit unsigned words");
         if (order == std::memory_order_consume || order == std::memory_order_acquire
             || order == std::memory_order_acq_rel)
             return fail("guest atomic store with a load ordering");
@@ -107,9 +107,14 @@ private:
         : m_regions(std::move(regions))
     {
     }
+    // 16- and 32-bit unsigned words, which x86-64 loads and stores atomically when aligned.
     template<typename T>
-    static constexpr bool is_atomic_word = (std::is_same_v<T, uint16_t> || std::is_same_v<T, uint32_t>)
-        && std::atomic_ref<T>::is_always_lock_free && std::atomic_ref<T>::required_alignment == sizeof(T);
+    static constexpr bool is_atomic_word()
+    {
+        if constexpr (std::is_same_v<T, uint16_t> || std::is_same_v<T, uint32_t>)
+            return std::atomic_ref<T>::is_always_lock_free && std::atomic_ref<T>::required_alignment == sizeof(T);
+        return false;
+    }
 
     // Host pointer for a range wholly inside one region, or an error naming the problem.
     Result<uint8_t*> translate(GuestAddress address, uint64_t size) const;

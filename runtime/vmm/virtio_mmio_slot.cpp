@@ -78,7 +78,8 @@ Result<void> VirtioMmioSlot::watch_queue(Vm& vm, uint16_t index)
     // The entry goes into m_kicks before its poll is armed: the completion looks it up there, and
     // the destructor finds (and cancels, unregisters) only what m_kicks holds.
     auto& entry = *m_kicks.emplace_back(std::move(kick));
-    entry.poll = TRY(m_loop.poll(entry.file, POLLIN, Multishot::Yes, [this, index](int result) { on_kick(index, result); }));
+    entry.poll
+        = TRY(m_loop.poll(entry.file, POLLIN, Multishot::Yes, [this, index](int result) { on_kick(index, result); }));
     return {};
 }
 

@@ -4,8 +4,8 @@
 //     1..max_queue_depth, and either a positive finite duration or a positive count;
 //   - a refused one carries a message.
 // Any violation aborts, which libFuzzer reports as a crash.
-#include "tests/fuzz/fuzz_support.hpp"
 #include "bench/blk/iops_options.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
 
 #include <cmath>
 #include <cstddef>

@@ -1,7 +1,7 @@
 // VM ids and paths inside the jail come from the SDK's and CLI's callers: any bytes must be
 // either refused or split into components that are safe single names.
-#include "tests/fuzz/fuzz_support.hpp"
 #include "runtime/jail/jail_path.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -6,9 +6,9 @@
 //   - validate_message accepts it and encode_message_checked agrees with encode_message;
 //   - the sender-checked decode agrees with the plain one for the allowed sender.
 // Any violation aborts, which libFuzzer reports as a crash.
-#include "tests/fuzz/fuzz_support.hpp"
 #include "guest-init/protocol/frame.hpp"
 #include "guest-init/protocol/message_codec.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
 
 #include <cstddef>
 #include <cstdint>

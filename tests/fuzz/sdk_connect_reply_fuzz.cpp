@@ -1,7 +1,7 @@
 // The hybrid-vsock reply line the SDK reads from a VMM socket (sdk/src/hybrid_vsock.cpp): any
 // bytes must parse to a port or a clean error, and a parsed port must print back to the line.
-#include "tests/fuzz/fuzz_support.hpp"
 #include "sdk/src/hybrid_vsock.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
 
 #include <cstdlib>
 #include <string>

@@ -1,11 +1,10 @@
 // Agent replies to a job, as a compromised guest may forge them: the input is a stream of frames
 // decoded the way the SDK's reader does (strictly, from the guest) and fed to one ExecOperation
 // and one ReplyOperation. Neither may crash, and the job's kept output never exceeds its limit.
-#include "tests/fuzz/fuzz_support.hpp"
 #include "guest-init/protocol/frame.hpp"
 #include "guest-init/protocol/message_codec.hpp"
 #include "sdk/src/exec_operation.hpp"
-
+#include "tests/fuzz/fuzz_support.hpp"
 
 using namespace husk;
 using namespace husk::protocol;

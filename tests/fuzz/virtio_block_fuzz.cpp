@@ -23,7 +23,6 @@ namespace {
 
 constexpr uint64_t memory_size = 0x40000;
 
-
 GuestMemory& guest_memory()
 {
     static GuestMemory memory = std::move(GuestMemory::create({ { GuestAddress(0), memory_size } }).value());

@@ -9,9 +9,9 @@
 #include "virtio/testing/counting_interrupt_trigger.hpp"
 #include "virtio/testing/mock_driver.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
-#include <algorithm>
 #include <span>
 
 using namespace husk;

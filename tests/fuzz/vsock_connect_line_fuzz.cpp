@@ -5,8 +5,8 @@
 //   - a line that is canonical for some 32-bit port is accepted (the parser is not stricter
 //     than the convention).
 // Any violation aborts, which libFuzzer reports as a crash.
-#include "tests/fuzz/fuzz_support.hpp"
 #include "runtime/vsock/connect_line.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
 
 #include <charconv>
 #include <cstddef>

@@ -27,7 +27,6 @@ constexpr uint64_t guest_cid = 3;
 constexpr uint64_t memory_size = 0x80000;
 constexpr size_t max_connections = 16;
 
-
 // A backend that accepts everything, hands out fuzzer-chosen host bytes and remembers how many
 // guest bytes each stream holds, so consumption is only ever reported for bytes it was given.
 class FuzzBackend final : public VsockBackend {

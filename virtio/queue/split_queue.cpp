@@ -128,8 +128,9 @@ PopResult SplitQueue::pop()
         // Ask for a kick at the next entry, then look again: the driver may have published one
         // after our read but before seeing avail_event, and would then not kick. Relaxed: the
         // fence below orders this store before the second load of avail->idx.
-        auto written = m_memory->store<uint16_t>(m_layout.used_ring.unchecked_add(ring::avail_event_offset(m_layout.size)),
-            m_next_avail, std::memory_order_relaxed);
+        auto written
+            = m_memory->store<uint16_t>(m_layout.used_ring.unchecked_add(ring::avail_event_offset(m_layout.size)),
+                m_next_avail, std::memory_order_relaxed);
         if (!written)
             return fault(QueueErrorKind::UsedRingUnwritable, "used->avail_event");
         // Full barrier (a store then a load: acquire/release cannot order that): pairs with the

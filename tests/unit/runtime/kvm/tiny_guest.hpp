@@ -65,7 +65,7 @@ inline std::optional<TinyGuest> make_tiny_guest(std::span<uint8_t const> code, s
 #define MAKE_TINY_GUEST_OR_SKIP(name, ...)                                                                             \
     static constexpr uint8_t name##_code[] = { __VA_ARGS__ };                                                          \
     std::string skip_reason;                                                                                           \
-    auto name = ::husk::testing::make_tiny_guest(name##_code, skip_reason);                                                             \
+    auto name = ::husk::testing::make_tiny_guest(name##_code, skip_reason);                                            \
     if (!skip_reason.empty())                                                                                          \
         GTEST_SKIP() << skip_reason;                                                                                   \
     ASSERT_TRUE(name.has_value())

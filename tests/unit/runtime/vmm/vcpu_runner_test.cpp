@@ -28,7 +28,7 @@ struct RunnerParts {
 
     VcpuRunnerShared shared()
     {
-        return { pio_bus, mmio_bus, stop, [](std::string_view) { }, first_run_ns, DebugMode::Off, SeccompMode::Off };
+        return { pio_bus, mmio_bus, stop, [](std::string_view) {}, first_run_ns, DebugMode::Off, SeccompMode::Off };
     }
 };
 

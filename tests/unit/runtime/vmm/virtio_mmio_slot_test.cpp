@@ -43,8 +43,7 @@ TEST(VirtioMmioKernelArgument, Placement_IsWrittenAsLinuxParsesIt)
 TEST(VirtioMmioSlot, GuestKickThroughIoeventfd_IsServedOnTheEventLoop)
 {
     constexpr uint16_t exit_port = 0x10;
-    MAKE_TINY_GUEST_OR_SKIP(guest,
-        0x66, 0xb8, 0x00, 0x00, 0x00, 0x00, // mov eax, 0 (the queue index)
+    MAKE_TINY_GUEST_OR_SKIP(guest, 0x66, 0xb8, 0x00, 0x00, 0x00, 0x00, // mov eax, 0 (the queue index)
         0x66, 0xbf, 0x50, 0x00, 0x00, 0xd0, // mov edi, 0xd0000050 (slot 0's QueueNotify)
         0x67, 0x66, 0x89, 0x07, // mov [edi], eax
         0xe6, exit_port, // out 0x10, al

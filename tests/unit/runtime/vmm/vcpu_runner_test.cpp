@@ -11,6 +11,7 @@
 #include <future>
 #include <gtest/gtest.h>
 #include <memory>
+#include <optional>
 #include <thread>
 
 using namespace husk;
@@ -20,30 +21,38 @@ namespace {
 
 constexpr auto destruction_deadline = 5s;
 
-struct RunnerParts {
-    Bus pio_bus;
-    Bus mmio_bus;
-    StopController stop;
-    std::atomic<int64_t> first_run_ns { 0 };
+class VcpuRunnerTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        auto created = StopController::create();
+        ASSERT_TRUE(created) << created.error().message;
+        stop.emplace(std::move(created).value());
+    }
 
     VcpuRunnerShared shared()
     {
-        return { pio_bus, mmio_bus, stop, [](std::string_view) {}, first_run_ns, DebugMode::Off, SeccompMode::Off };
+        return { pio_bus, mmio_bus, *stop, [](std::string_view) {}, first_run_ns, DebugMode::Off, SeccompMode::Off };
     }
-};
+    // Starts a runner on `vcpu` and waits until its guest runs.
+    std::unique_ptr<VcpuRunner> start_runner(Vcpu& vcpu)
+    {
+        EXPECT_TRUE(install_vcpu_kick_handler());
+        auto runner = std::make_unique<VcpuRunner>(vcpu, shared());
+        EXPECT_TRUE(runner->start());
+        auto deadline = std::chrono::steady_clock::now() + destruction_deadline;
+        while (first_run_ns.load() == 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(1ms);
+        EXPECT_NE(first_run_ns.load(), 0) << "the vCPU thread never entered KVM_RUN";
+        std::this_thread::sleep_for(20ms); // well inside KVM_RUN by now
+        return runner;
+    }
 
-// Starts a runner on `vcpu` and waits until its guest runs.
-std::unique_ptr<VcpuRunner> start_runner(Vcpu& vcpu, RunnerParts& parts)
-{
-    auto runner = std::make_unique<VcpuRunner>(vcpu, parts.shared());
-    EXPECT_TRUE(runner->start());
-    auto deadline = std::chrono::steady_clock::now() + destruction_deadline;
-    while (parts.first_run_ns.load() == 0 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(1ms);
-    EXPECT_NE(parts.first_run_ns.load(), 0) << "the vCPU thread never entered KVM_RUN";
-    std::this_thread::sleep_for(20ms); // well inside KVM_RUN by now
-    return runner;
-}
+    Bus pio_bus;
+    Bus mmio_bus;
+    std::optional<StopController> stop;
+    std::atomic<int64_t> first_run_ns { 0 };
+};
 
 // Destroys `runner` on another thread; false when that did not finish in time (the thread is then
 // left behind, stuck, and the test fails instead of hanging).
@@ -66,49 +75,38 @@ bool destroyed_in_time(std::unique_ptr<VcpuRunner> runner)
 
 } // namespace
 
-TEST(VcpuRunner, DestroyedWhileGuestSpins_RequestsStopAndJoins)
+TEST_F(VcpuRunnerTest, VcpuRunner_DestroyedWhileGuestSpins_RequestsStopAndJoins)
 {
     // jmp $ : spins forever without exiting to user space.
     MAKE_TINY_GUEST_OR_SKIP(guest, 0xeb, 0xfe);
-    ASSERT_TRUE(install_vcpu_kick_handler());
-    auto stop = StopController::create();
-    ASSERT_TRUE(stop);
-    RunnerParts parts { {}, {}, std::move(stop).value() };
-    auto runner = start_runner(guest->vcpu, parts);
+    auto runner = start_runner(guest->vcpu);
 
     ASSERT_TRUE(destroyed_in_time(std::move(runner))) << "~VcpuRunner hung on a spinning guest";
 
-    auto decision = parts.stop.decision();
+    auto decision = stop->decision();
     ASSERT_TRUE(decision);
     EXPECT_EQ(decision->reason, StopReason::VmmError);
     EXPECT_NE(decision->detail.find("vCPU 0"), std::string::npos) << decision->detail;
 }
 
-TEST(VcpuRunner, DestroyedAfterStopRequest_KeepsTheFirstReason)
+TEST_F(VcpuRunnerTest, VcpuRunner_DestroyedAfterStopRequest_KeepsTheFirstReason)
 {
     MAKE_TINY_GUEST_OR_SKIP(guest, 0xeb, 0xfe);
-    ASSERT_TRUE(install_vcpu_kick_handler());
-    auto stop = StopController::create();
-    ASSERT_TRUE(stop);
-    RunnerParts parts { {}, {}, std::move(stop).value() };
-    auto runner = start_runner(guest->vcpu, parts);
-    ASSERT_TRUE(parts.stop.request(StopReason::Timeout, "test timeout"));
+    auto runner = start_runner(guest->vcpu);
+    ASSERT_TRUE(stop->request(StopReason::Timeout, "test timeout"));
 
     ASSERT_TRUE(destroyed_in_time(std::move(runner)));
 
-    EXPECT_EQ(parts.stop.decision()->reason, StopReason::Timeout);
+    EXPECT_EQ(stop->decision()->reason, StopReason::Timeout);
 }
 
-TEST(VcpuRunner, NeverStarted_DestroysWithoutAStopRequest)
+TEST_F(VcpuRunnerTest, VcpuRunner_NeverStarted_DestroysWithoutAStopRequest)
 {
     MAKE_TINY_GUEST_OR_SKIP(guest, 0xf4);
-    auto stop = StopController::create();
-    ASSERT_TRUE(stop);
-    RunnerParts parts { {}, {}, std::move(stop).value() };
 
     {
-        VcpuRunner runner(guest->vcpu, parts.shared());
+        VcpuRunner runner(guest->vcpu, shared());
     }
 
-    EXPECT_FALSE(parts.stop.requested());
+    EXPECT_FALSE(stop->requested());
 }

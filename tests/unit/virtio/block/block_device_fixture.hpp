@@ -3,9 +3,9 @@
 #pragma once
 
 #include "tests/unit/virtio/block/fake_block_backend.hpp"
+#include "tests/unit/virtio/testing/device_test.hpp"
 #include "virtio/block/block_device.hpp"
 #include "virtio/block/block_spec.hpp"
-#include "virtio/testing/device_harness.hpp"
 
 #include <array>
 #include <gtest/gtest.h>
@@ -17,7 +17,7 @@ namespace husk {
 
 namespace blk = virtio::block;
 
-class BlockDeviceTest : public ::testing::Test {
+class BlockDeviceTest : public husk::testing::DeviceTest {
 protected:
     static constexpr uint64_t disk_size = 1 << 20; // 2048 sectors
 
@@ -28,23 +28,13 @@ protected:
         harness.reset(); // it refers to the previous device
         backend = std::make_unique<FakeBlockBackend>(disk_size, mode, read_only);
         device = std::make_unique<BlockDevice>(*backend);
-        auto created = DeviceHarness::create(*device, 0x400000);
-        ASSERT_TRUE(created) << created.error().message;
-        harness = std::move(created).value();
-        memory = &harness->memory();
-        transport = &harness->transport();
-        driver = &harness->driver();
-        trigger = &harness->trigger();
+        attach(*device, 0x400000);
+        if (HasFatalFailure())
+            return;
         std::array<uint16_t, 1> sizes { 64 };
         ASSERT_TRUE(driver->start(features.value_or(~uint64_t { 0 }), sizes));
     }
 
-    MockBuffer buffer(uint32_t length, BufferAccess access, uint8_t fill = 0xee)
-    {
-        auto made = harness->buffer(length, access, fill);
-        EXPECT_TRUE(made);
-        return made ? *made : MockBuffer {};
-    }
     MockBuffer header(uint32_t type, uint64_t sector)
     {
         auto header_buffer = buffer(sizeof(blk::RequestHeader), BufferAccess::DeviceReadable);
@@ -66,23 +56,11 @@ protected:
         driver->kick(0);
         return head ? std::optional<uint16_t>(*head) : std::nullopt;
     }
-    std::optional<virtio::ring::UsedElement> next_used()
-    {
-        auto used = driver->queue(0).pop_used();
-        EXPECT_TRUE(used);
-        return used ? *used : std::nullopt;
-    }
     uint8_t byte_at(GuestAddress address)
     {
         uint8_t value = 0;
         EXPECT_TRUE(memory->read(address, std::span(&value, 1)));
         return value;
-    }
-    std::vector<uint8_t> bytes_at(GuestAddress address, size_t length)
-    {
-        auto bytes = harness->bytes_at(address, length);
-        EXPECT_TRUE(bytes);
-        return bytes ? *bytes : std::vector<uint8_t> {};
     }
     // Sends one request and returns its used entry; the status byte is in `status_buffer`.
     std::optional<virtio::ring::UsedElement> roundtrip(std::vector<MockBuffer> const& buffers)
@@ -93,11 +71,6 @@ protected:
 
     std::unique_ptr<FakeBlockBackend> backend;
     std::unique_ptr<BlockDevice> device;
-    std::unique_ptr<DeviceHarness> harness;
-    GuestMemory* memory { nullptr };
-    MmioTransport* transport { nullptr };
-    MockDriver* driver { nullptr };
-    CountingInterruptTrigger* trigger { nullptr };
 };
 
 } // namespace husk

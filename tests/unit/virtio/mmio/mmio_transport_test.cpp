@@ -3,9 +3,9 @@
 // what the transport asks of it; MockDriver plays the guest.
 #include "virtio/mmio/mmio_transport.hpp"
 
+#include "tests/unit/virtio/testing/device_test.hpp"
 #include "virtio/mmio/mmio_registers.hpp"
 #include "virtio/testing/counting_interrupt_trigger.hpp"
-#include "virtio/testing/device_harness.hpp"
 #include "virtio/testing/mock_driver.hpp"
 
 #include <array>
@@ -70,27 +70,13 @@ public:
 constexpr uint64_t version_1 = virtio::feature_mask(virtio::feature::version_1);
 constexpr std::array<uint16_t, 2> queue_sizes { 16, 8 };
 
-class MmioTransportTest : public ::testing::Test {
+class MmioTransportTest : public husk::testing::DeviceTest {
 protected:
-    void SetUp() override
-    {
-        auto created = DeviceHarness::create(device, 0x100000);
-        ASSERT_TRUE(created) << created.error().message;
-        harness = std::move(created).value();
-        memory = &harness->memory();
-        transport = &harness->transport();
-        driver = &harness->driver();
-        trigger = &harness->trigger();
-    }
+    void SetUp() override { attach(device, 0x100000); }
     uint32_t reg(uint64_t offset) { return driver->read_register(offset); }
     void set(uint64_t offset, uint32_t value) { driver->write_register(offset, value); }
 
     FakeDevice device;
-    std::unique_ptr<DeviceHarness> harness;
-    GuestMemory* memory { nullptr };
-    MmioTransport* transport { nullptr };
-    MockDriver* driver { nullptr };
-    CountingInterruptTrigger* trigger { nullptr };
 };
 
 TEST_F(MmioTransportTest, MmioTransport_IdentityRegisters_ReadSpecValues)

@@ -3,7 +3,7 @@
 // guest faults (readable buffers, malformed chains, a broken ring).
 #include "virtio/rng/rng_device.hpp"
 
-#include "virtio/testing/device_harness.hpp"
+#include "tests/unit/virtio/testing/device_test.hpp"
 
 #include <algorithm>
 #include <array>
@@ -36,48 +36,19 @@ private:
 
 constexpr std::array<uint16_t, 1> one_queue { 16 };
 
-class RngDeviceTest : public ::testing::Test {
+class RngDeviceTest : public husk::testing::DeviceTest {
 protected:
     void SetUp() override
     {
-        auto created = DeviceHarness::create(device, 0x100000);
-        ASSERT_TRUE(created) << created.error().message;
-        harness = std::move(created).value();
-        memory = &harness->memory();
-        transport = &harness->transport();
-        driver = &harness->driver();
-        trigger = &harness->trigger();
+        attach(device, 0x100000);
+        if (HasFatalFailure())
+            return;
         ASSERT_TRUE(driver->start(wanted_features(), one_queue));
     }
     virtual uint64_t wanted_features() { return 0; }
 
-    // A buffer from scratch memory, pre-filled with 0xee so untouched bytes are visible.
-    MockBuffer buffer(uint32_t length, BufferAccess access = BufferAccess::DeviceWritable)
-    {
-        auto made = harness->buffer(length, access);
-        EXPECT_TRUE(made);
-        return made ? *made : MockBuffer {};
-    }
-    std::vector<uint8_t> guest_bytes(GuestAddress address, size_t length)
-    {
-        auto bytes = harness->bytes_at(address, length);
-        EXPECT_TRUE(bytes);
-        return bytes ? *bytes : std::vector<uint8_t> {};
-    }
-    std::optional<ring::UsedElement> next_used()
-    {
-        auto used = driver->queue(0).pop_used();
-        EXPECT_TRUE(used);
-        return used ? *used : std::nullopt;
-    }
-
     CountingEntropySource source;
     RngDevice device { source };
-    std::unique_ptr<DeviceHarness> harness;
-    GuestMemory* memory { nullptr };
-    MmioTransport* transport { nullptr };
-    MockDriver* driver { nullptr };
-    CountingInterruptTrigger* trigger { nullptr };
 };
 
 TEST_F(RngDeviceTest, RngDevice_Identity_IsEntropyDeviceWithOneQueue)
@@ -99,7 +70,7 @@ TEST_F(RngDeviceTest, RngDevice_WritableBuffer_ReceivesBytesAndExactUsedLength)
     ASSERT_TRUE(used);
     EXPECT_EQ(used->id, *head);
     EXPECT_EQ(used->length, 32u);
-    auto bytes = guest_bytes(buffers[0].address, 32);
+    auto bytes = bytes_at(buffers[0].address, 32);
     for (size_t i = 0; i < bytes.size(); ++i)
         EXPECT_EQ(bytes[i], i + 1) << i;
     EXPECT_TRUE(driver->interrupt_status() & virtio::interrupt_status::used_buffer);
@@ -117,8 +88,8 @@ TEST_F(RngDeviceTest, RngDevice_MultiBufferChain_FillsEveryBufferInOrder)
     auto used = next_used();
     ASSERT_TRUE(used);
     EXPECT_EQ(used->length, 8u);
-    EXPECT_EQ(guest_bytes(buffers[0].address, 3), (std::vector<uint8_t> { 1, 2, 3 }));
-    EXPECT_EQ(guest_bytes(buffers[2].address, 5), (std::vector<uint8_t> { 4, 5, 6, 7, 8 }));
+    EXPECT_EQ(bytes_at(buffers[0].address, 3), (std::vector<uint8_t> { 1, 2, 3 }));
+    EXPECT_EQ(bytes_at(buffers[2].address, 5), (std::vector<uint8_t> { 4, 5, 6, 7, 8 }));
 }
 
 TEST_F(RngDeviceTest, RngDevice_SeveralChains_AllCompletedWithOneInterrupt)
@@ -149,7 +120,7 @@ TEST_F(RngDeviceTest, RngDevice_HugeBuffer_IsFilledOnlyUpToPerRequestBound)
     ASSERT_TRUE(used);
     EXPECT_EQ(used->length, RngDevice::max_bytes_per_request);
     // The byte after the bound is untouched.
-    EXPECT_EQ(guest_bytes(buffers[0].address.unchecked_add(RngDevice::max_bytes_per_request), 1)[0], 0xee);
+    EXPECT_EQ(bytes_at(buffers[0].address.unchecked_add(RngDevice::max_bytes_per_request), 1)[0], 0xee);
 }
 
 TEST_F(RngDeviceTest, RngDevice_ReadableOnlyChain_CompletesWithZeroLengthAndDeviceContinues)
@@ -165,7 +136,7 @@ TEST_F(RngDeviceTest, RngDevice_ReadableOnlyChain_CompletesWithZeroLengthAndDevi
     ASSERT_TRUE(first);
     EXPECT_EQ(first->id, *bad_head);
     EXPECT_EQ(first->length, 0u);
-    EXPECT_EQ(guest_bytes(readable[0].address, 1)[0], 0xee); // never written
+    EXPECT_EQ(bytes_at(readable[0].address, 1)[0], 0xee); // never written
     auto second = next_used();
     ASSERT_TRUE(second);
     EXPECT_EQ(second->id, *good_head);
@@ -182,7 +153,7 @@ TEST_F(RngDeviceTest, RngDevice_ReadableThenWritableChain_CompletesWithZeroLengt
     auto used = next_used();
     ASSERT_TRUE(used);
     EXPECT_EQ(used->length, 0u);
-    EXPECT_EQ(guest_bytes(buffers[1].address, 1)[0], 0xee);
+    EXPECT_EQ(bytes_at(buffers[1].address, 1)[0], 0xee);
 }
 
 TEST_F(RngDeviceTest, RngDevice_MalformedChain_CompletesWithErrorAndContinues)
@@ -243,7 +214,7 @@ TEST_F(RngDeviceTest, RngDevice_EntropySourceFailure_CompletesWithNothingWritten
     auto used = next_used();
     ASSERT_TRUE(used);
     EXPECT_EQ(used->length, 0u);
-    EXPECT_EQ(guest_bytes(buffers[0].address, 1)[0], 0xee);
+    EXPECT_EQ(bytes_at(buffers[0].address, 1)[0], 0xee);
 }
 
 TEST_F(RngDeviceTest, RngDevice_NoInterruptFlag_CompletesWithoutInterrupt)
@@ -283,7 +254,7 @@ TEST_F(RngDeviceIndirectTest, RngDevice_IndirectChain_IsFilled)
     auto used = next_used();
     ASSERT_TRUE(used);
     EXPECT_EQ(used->length, 16u);
-    EXPECT_EQ(guest_bytes(buffers[1].address, 6), (std::vector<uint8_t> { 11, 12, 13, 14, 15, 16 }));
+    EXPECT_EQ(bytes_at(buffers[1].address, 6), (std::vector<uint8_t> { 11, 12, 13, 14, 15, 16 }));
 }
 
 TEST_F(RngDeviceIndirectTest, RngDevice_EventIdx_InterruptsOnlyWhenUsedEventPassed)

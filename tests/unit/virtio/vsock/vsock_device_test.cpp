@@ -4,8 +4,8 @@
 // lengths, RX refill when the guest posts buffers late, and malformed guest buffers.
 #include "virtio/vsock/vsock_device.hpp"
 
+#include "tests/unit/virtio/testing/device_test.hpp"
 #include "tests/unit/virtio/vsock/fake_vsock_backend.hpp"
-#include "virtio/testing/device_harness.hpp"
 
 #include <array>
 #include <cstring>
@@ -23,17 +23,13 @@ constexpr uint64_t guest_cid = 5;
 constexpr std::array<uint16_t, 3> queue_sizes { 64, 64, 64 };
 constexpr VsockConnectionKey key { 3000, 1024 };
 
-class VsockDeviceTest : public ::testing::Test {
+class VsockDeviceTest : public husk::testing::DeviceTest {
 protected:
     void SetUp() override
     {
-        auto created = DeviceHarness::create(device, 0x200000);
-        ASSERT_TRUE(created) << created.error().message;
-        harness = std::move(created).value();
-        memory = &harness->memory();
-        transport = &harness->transport();
-        driver = &harness->driver();
-        trigger = &harness->trigger();
+        attach(device, 0x200000);
+        if (HasFatalFailure())
+            return;
         ASSERT_TRUE(driver->start(0, queue_sizes));
     }
 
@@ -111,11 +107,6 @@ protected:
 
     FakeVsockBackend backend;
     VsockDevice device { guest_cid, backend };
-    std::unique_ptr<DeviceHarness> harness;
-    GuestMemory* memory { nullptr };
-    MmioTransport* transport { nullptr };
-    MockDriver* driver { nullptr };
-    CountingInterruptTrigger* trigger { nullptr };
 };
 
 TEST_F(VsockDeviceTest, Identity_IsSocketDeviceWithThreeQueuesAndOnlyVersion1)

@@ -26,8 +26,13 @@ struct TinyGuest {
     Vcpu vcpu;
 };
 
+// InKernel: the VM gets KVM's irqchip (and the TSS and identity map it needs first), which must
+// exist before the vCPU; irqfds need it. A HLT then stays in the kernel: leave through port I/O.
+enum class TinyGuestIrqchip { None, InKernel };
+
 // Real mode with CS base 0 and IP at code_address, running `code`.
-inline std::optional<TinyGuest> make_tiny_guest(std::span<uint8_t const> code, std::string& skip_reason)
+inline std::optional<TinyGuest> make_tiny_guest(
+    std::span<uint8_t const> code, std::string& skip_reason, TinyGuestIrqchip irqchip = TinyGuestIrqchip::None)
 {
     if (::access("/dev/kvm", R_OK | W_OK) != 0) {
         skip_reason = "/dev/kvm is missing or not accessible on this host: KVM smoke test NOT RUN";
@@ -45,6 +50,12 @@ inline std::optional<TinyGuest> make_tiny_guest(std::span<uint8_t const> code, s
         return std::nullopt;
     EXPECT_TRUE(vm->map_memory(*memory));
     EXPECT_TRUE(memory->write(code_address, code));
+    if (irqchip == TinyGuestIrqchip::InKernel) {
+        EXPECT_TRUE(vm->set_tss_address(kvm_tss_address));
+        EXPECT_TRUE(vm->set_identity_map_address(kvm_identity_map_address));
+        auto created = vm->create_irqchip();
+        EXPECT_TRUE(created) << created.error().message;
+    }
     auto vcpu = Vcpu::create(*vm, 0);
     EXPECT_TRUE(vcpu) << vcpu.error().message;
     if (!vcpu)
@@ -62,10 +73,13 @@ inline std::optional<TinyGuest> make_tiny_guest(std::span<uint8_t const> code, s
         std::move(vcpu).value() };
 }
 
-#define MAKE_TINY_GUEST_OR_SKIP(name, ...)                                                                             \
+#define MAKE_TINY_GUEST_OR_SKIP(name, ...) MAKE_TINY_GUEST_WITH_OR_SKIP(name, None, __VA_ARGS__)
+// `irqchip` names a TinyGuestIrqchip.
+#define MAKE_TINY_GUEST_WITH_OR_SKIP(name, irqchip, ...)                                                               \
     static constexpr uint8_t name##_code[] = { __VA_ARGS__ };                                                          \
     std::string skip_reason;                                                                                           \
-    auto name = ::husk::testing::make_tiny_guest(name##_code, skip_reason);                                            \
+    auto name                                                                                                          \
+        = ::husk::testing::make_tiny_guest(name##_code, skip_reason, ::husk::testing::TinyGuestIrqchip::irqchip);      \
     if (!skip_reason.empty())                                                                                          \
         GTEST_SKIP() << skip_reason;                                                                                   \
     ASSERT_TRUE(name.has_value())

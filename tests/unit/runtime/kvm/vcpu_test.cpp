@@ -1,7 +1,7 @@
 // Real KVM smoke tests with a tiny real-mode guest: port I/O exits in both directions, HLT,
 // immediate_exit, the MSR count check, and a kick from another thread stopping a spinning vCPU.
-// They need /dev/kvm and are skipped loudly without it. PVM is fine for real-mode code, so the
-// PVM refusal is overridden here.
+// They need /dev/kvm and are skipped loudly without it (tiny_guest.hpp, which also overrides the
+// PVM refusal: PVM is fine for real-mode code).
 #include "runtime/kvm/vcpu_kick.hpp"
 #include "tests/unit/runtime/kvm/tiny_guest.hpp"
 
@@ -9,7 +9,6 @@
 #include <atomic>
 #include <chrono>
 #include <gtest/gtest.h>
-#include <optional>
 #include <thread>
 #include <unistd.h>
 

@@ -2,9 +2,9 @@
 #include "guest-init/protocol/frame.hpp"
 
 #include "guest-init/protocol/endian.hpp"
+#include "runtime/base/hex.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <string>
 
 namespace husk::protocol {
@@ -19,13 +19,6 @@ constexpr size_t flags_offset = 12;
 constexpr size_t reserved_offset = 14;
 constexpr size_t payload_size_offset = 16;
 static_assert(payload_size_offset + sizeof(uint32_t) == frame_header_size);
-
-std::string hex(uint32_t value)
-{
-    char text[16];
-    std::snprintf(text, sizeof(text), "0x%08x", value);
-    return text;
-}
 } // namespace
 
 void write_frame_header(FrameHeader const& header, std::span<uint8_t, frame_header_size> out)
@@ -55,7 +48,7 @@ FrameHeader read_frame_header(std::span<uint8_t const, frame_header_size> in)
 Result<void> validate_frame_header(FrameHeader const& header)
 {
     if (header.magic != frame_magic)
-        return fail("frame: bad magic " + hex(header.magic) + " (not a husk protocol stream)");
+        return fail("frame: bad magic " + hex(header.magic, 8) + " (not a husk protocol stream)");
     if (header.version != protocol_version)
         return fail("frame: unsupported protocol version " + std::to_string(header.version));
     if (!is_known_message_type(header.type))

@@ -1,7 +1,7 @@
 // Zero page, e820 map, command line and initrd placement for the Linux boot protocol.
 #include "runtime/boot/boot_params.hpp"
 
-#include "runtime/boot/hex.hpp"
+#include "runtime/base/hex.hpp"
 #include "runtime/boot/layout.hpp"
 
 #include <algorithm>

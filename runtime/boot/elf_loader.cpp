@@ -2,7 +2,7 @@
 // offsets and sizes from the file are summed in overflow-safe 64-bit arithmetic.
 #include "runtime/boot/kernel_loader.hpp"
 
-#include "runtime/boot/hex.hpp"
+#include "runtime/base/hex.hpp"
 #include "runtime/boot/layout.hpp"
 
 #include <algorithm>

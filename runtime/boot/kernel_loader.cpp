@@ -1,7 +1,7 @@
 // Kernel format detection and the bzImage loader (Linux x86 boot protocol, 64-bit entry).
 #include "runtime/boot/kernel_loader.hpp"
 
-#include "runtime/boot/hex.hpp"
+#include "runtime/base/hex.hpp"
 #include "runtime/boot/layout.hpp"
 
 #include <algorithm>

@@ -1,6 +1,8 @@
 // GuestMemory: region mapping and checked access.
 #include "runtime/memory/guest_memory.hpp"
 
+#include "runtime/base/hex.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -9,13 +11,7 @@
 namespace husk {
 
 namespace {
-std::string hex(uint64_t value)
-{
-    char text[24];
-    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-    return text;
-}
-constexpr uint64_t page_size = 4096;
+    constexpr uint64_t page_size = 4096;
 } // namespace
 
 Result<GuestMemory> GuestMemory::create(std::vector<GuestRegionSpec> const& specs)
@@ -39,8 +35,8 @@ Result<GuestMemory> GuestMemory::create(std::vector<GuestRegionSpec> const& spec
     GuestMemory memory(std::move(regions));
     for (auto const& spec : sorted) {
         // NORESERVE: guest RAM is committed lazily as the guest touches it, like a real VMM.
-        void* host = ::mmap(nullptr, spec.size, PROT_READ | PROT_WRITE,
-            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        void* host
+            = ::mmap(nullptr, spec.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (host == MAP_FAILED)
             return fail_errno("cannot map " + std::to_string(spec.size >> 20) + " MiB of guest memory");
         memory.m_regions.push_back({ spec.start, spec.size, static_cast<uint8_t*>(host) });
@@ -100,17 +96,27 @@ Result<uint8_t*> GuestMemory::translate(GuestAddress address, uint64_t size) con
         if (offset > region.size)
             continue;
         if (size > region.size - offset)
-            return fail("guest range " + hex(address.value()) + "+" + hex(size) + " crosses the end of guest memory region at "
-                + hex(region.start.value()));
+            return fail("guest range " + hex(address.value()) + "+" + hex(size)
+                + " crosses the end of guest memory region at " + hex(region.start.value()));
         return region.host + offset;
     }
     return fail("guest address " + hex(address.value()) + " is not in guest memory");
 }
 
-bool GuestMemory::contains(GuestAddress address, uint64_t size) const
+Result<uint8_t*> GuestMemory::translate_atomic(GuestAddress address, uint64_t size) const
 {
-    return translate(address, size).has_value();
+    // A guest address decides it: regions start page aligned in guest and host alike, so an aligned
+    // guest address is an aligned host pointer (checked too, as the atomic_ref precondition).
+    if (address.value() % size != 0)
+        return fail("guest address " + hex(address.value()) + " is not " + std::to_string(size)
+            + "-byte aligned for an atomic access");
+    auto* host = TRY(translate(address, size));
+    if (reinterpret_cast<uintptr_t>(host) % size != 0)
+        return fail("guest address " + hex(address.value()) + " maps to a misaligned host address");
+    return host;
 }
+
+bool GuestMemory::contains(GuestAddress address, uint64_t size) const { return translate(address, size).has_value(); }
 
 Result<iovec> GuestMemory::io_vector(GuestAddress address, uint64_t size) const
 {

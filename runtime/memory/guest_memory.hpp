@@ -1,11 +1,14 @@
 // GuestMemory: the guest's RAM as a set of non-overlapping regions of host anonymous memory.
-// Every guest access goes through read/write/read_obj/write_obj, which check start, length,
-// overflow and region crossing and return an error instead of touching memory out of bounds.
+// Every guest access goes through read/write/read_obj/write_obj (plain copies) or load/store
+// (atomic words shared with the running guest), which check start, length, overflow and region
+// crossing (and, for atomics, alignment) and return an error instead of touching memory out of
+// bounds.
 #pragma once
 
 #include "runtime/base/result.hpp"
 #include "runtime/memory/guest_address.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <sys/uio.h>
@@ -67,6 +70,33 @@ public:
         return write(address, std::span(reinterpret_cast<uint8_t const*>(&object), sizeof(T)));
     }
 
+    // Single-copy atomic access to a 16- or 32-bit guest word that a driver on another vCPU reads
+    // or writes at the same time (ring indices, ring flags, event indices), with the ordering the
+    // caller names and justifies, like vm-memory's load/store. Checked like read and write, and
+    // for natural alignment: a misaligned address is an error, never an unaligned atomic access.
+    // `order` must be valid for the operation (no release load, no acquire store).
+    template<typename T>
+    Result<T> load(GuestAddress address, std::memory_order order) const
+    {
+        static_assert(is_atomic_word<T>(), "guest atomics are 16- or 32-bit unsigned words");
+        if (order == std::memory_order_release || order == std::memory_order_acq_rel)
+            return fail("guest atomic load with a store ordering");
+        auto* host = TRY(translate_atomic(address, sizeof(T)));
+        return std::atomic_ref<T>(*reinterpret_cast<T*>(host)).load(order);
+    }
+
+    template<typename T>
+    Result<void> store(GuestAddress address, T value, std::memory_order order)
+    {
+        static_assert(is_atomic_word<T>(), "guest atomics are 16- or 32-bit unsigned words");
+        if (order == std::memory_order_consume || order == std::memory_order_acquire
+            || order == std::memory_order_acq_rel)
+            return fail("guest atomic store with a load ordering");
+        auto* host = TRY(translate_atomic(address, sizeof(T)));
+        std::atomic_ref<T>(*reinterpret_cast<T*>(host)).store(value, order);
+        return {};
+    }
+
 private:
     struct Region {
         GuestAddress start;
@@ -77,8 +107,19 @@ private:
         : m_regions(std::move(regions))
     {
     }
+    // 16- and 32-bit unsigned words, which x86-64 loads and stores atomically when aligned.
+    template<typename T>
+    static constexpr bool is_atomic_word()
+    {
+        if constexpr (std::is_same_v<T, uint16_t> || std::is_same_v<T, uint32_t>)
+            return std::atomic_ref<T>::is_always_lock_free && std::atomic_ref<T>::required_alignment == sizeof(T);
+        return false;
+    }
+
     // Host pointer for a range wholly inside one region, or an error naming the problem.
     Result<uint8_t*> translate(GuestAddress address, uint64_t size) const;
+    // translate() for an atomic word of `size` bytes, which must be naturally aligned.
+    Result<uint8_t*> translate_atomic(GuestAddress address, uint64_t size) const;
     void unmap_all();
 
     std::vector<Region> m_regions;

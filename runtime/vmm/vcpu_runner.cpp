@@ -32,10 +32,15 @@ VcpuRunner::VcpuRunner(Vcpu& vcpu, VcpuRunnerShared shared)
 
 VcpuRunner::~VcpuRunner()
 {
-    if (m_running) {
-        kick();
-        join();
-    }
+    if (!m_running)
+        return;
+    // A kick alone only interrupts one KVM_RUN: without a stop request the thread would enter the
+    // next one and the join below would wait for the guest forever. First request wins, so a VM
+    // that already stopped keeps its reason.
+    m_shared.stop.request(StopReason::VmmError,
+        "the runner of vCPU " + std::to_string(m_vcpu.index()) + " was destroyed while its thread ran");
+    kick();
+    join();
 }
 
 Result<void> VcpuRunner::start()

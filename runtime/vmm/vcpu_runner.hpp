@@ -42,7 +42,9 @@ public:
     VcpuRunner(Vcpu& vcpu, VcpuRunnerShared shared);
     VcpuRunner(VcpuRunner const&) = delete;
     VcpuRunner& operator=(VcpuRunner const&) = delete;
-    ~VcpuRunner(); // joins a thread that is still running
+    // A thread still running is stopped (a stop request, VmmError unless the VM already stopped
+    // for another reason), kicked out of KVM_RUN and joined.
+    ~VcpuRunner();
 
     Result<void> start();
     // Makes the thread leave KVM_RUN (or not enter it) and look at its flags.

@@ -75,9 +75,11 @@ Result<void> VirtioMmioSlot::watch_queue(Vm& vm, uint16_t index)
         "virtio-mmio queue notification");
     kick->file = TRY(m_loop.register_file(kick->event.fd()));
     kick->registered = true;
-    kick->poll
-        = TRY(m_loop.poll(kick->file, POLLIN, Multishot::Yes, [this, index](int result) { on_kick(index, result); }));
-    m_kicks.push_back(std::move(kick));
+    // The entry goes into m_kicks before its poll is armed: the completion looks it up there, and
+    // the destructor finds (and cancels, unregisters) only what m_kicks holds.
+    auto& entry = *m_kicks.emplace_back(std::move(kick));
+    entry.poll
+        = TRY(m_loop.poll(entry.file, POLLIN, Multishot::Yes, [this, index](int result) { on_kick(index, result); }));
     return {};
 }
 
@@ -90,7 +92,7 @@ void VirtioMmioSlot::serve_all_queues()
 
 void VirtioMmioSlot::on_kick(uint16_t index, int result)
 {
-    auto& kick = *m_kicks[index];
+    auto& kick = *m_kicks[index]; // wire() watches queue i as the i-th entry
     if (result < 0) {
         // The last completion of the poll: cancelled at destruction, or the kernel gave up.
         kick.poll.reset();

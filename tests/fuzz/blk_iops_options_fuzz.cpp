@@ -5,21 +5,15 @@
 //   - a refused one carries a message.
 // Any violation aborts, which libFuzzer reports as a crash.
 #include "bench/blk/iops_options.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <string_view>
 #include <vector>
 
 namespace {
-
-void require(bool condition)
-{
-    if (!condition)
-        std::abort();
-}
 
 } // namespace
 

@@ -8,22 +8,16 @@
 // Any violation aborts, which libFuzzer reports as a crash.
 #include "guest-init/protocol/frame.hpp"
 #include "guest-init/protocol/message_codec.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <span>
 #include <vector>
 
 using namespace husk::protocol;
 
 namespace {
-
-void require(bool condition)
-{
-    if (!condition)
-        std::abort();
-}
 
 void check_round_trip(Frame const& frame, Message const& message)
 {
@@ -56,11 +50,11 @@ void check_round_trip(Frame const& frame, Message const& message)
 
 extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
 {
-    if (size == 0)
-        return 0;
-    // The first byte picks the read size, so the fuzzer explores frames split at every offset.
-    size_t chunk = size_t { data[0] } + 1;
-    std::span<uint8_t const> input(data + 1, size - 1);
+    FuzzedDataProvider provider(data, size);
+    // One byte picks the read size, so the fuzzer explores frames split at every offset.
+    size_t chunk = size_t { provider.ConsumeIntegral<uint8_t>() } + 1;
+    auto bytes = provider.ConsumeRemainingBytes<uint8_t>();
+    std::span<uint8_t const> input(bytes);
 
     FrameDecoder decoder;
     while (true) {

@@ -1,6 +1,7 @@
 // The hybrid-vsock reply line the SDK reads from a VMM socket (sdk/src/hybrid_vsock.cpp): any
 // bytes must parse to a port or a clean error, and a parsed port must print back to the line.
 #include "sdk/src/hybrid_vsock.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
 
 #include <cstdlib>
 #include <string>
@@ -12,8 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
     if (port) {
         // Leading zeros are accepted, so compare numerically.
         auto digits = std::string(line.substr(3, line.size() - 4));
-        if (std::strtoull(digits.c_str(), nullptr, 10) != *port)
-            std::abort();
+        require(std::strtoull(digits.c_str(), nullptr, 10) == *port);
     }
     return 0;
 }

@@ -4,8 +4,7 @@
 #include "guest-init/protocol/frame.hpp"
 #include "guest-init/protocol/message_codec.hpp"
 #include "sdk/src/exec_operation.hpp"
-
-#include <cstdlib>
+#include "tests/fuzz/fuzz_support.hpp"
 
 using namespace husk;
 using namespace husk::protocol;
@@ -32,7 +31,6 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
     if (!exec_done)
         exec->on_failure(Error { "end of input", 0, ErrorKind::AgentDisconnected });
     auto result = exec->wait(std::chrono::steady_clock::now());
-    if (result && (result->stdout_data.size() > limit || result->stderr_data.size() > limit))
-        std::abort();
+    require(!result || (result->stdout_data.size() <= limit && result->stderr_data.size() <= limit));
     return 0;
 }

@@ -9,13 +9,11 @@
 //     a read-only disk except reads and flushes, and its data ranges sum to its length and lie in
 //     buffers of the right direction, never on the status byte.
 // Any violation aborts, which libFuzzer reports as a crash.
+#include "tests/fuzz/fuzz_support.hpp"
 #include "virtio/block/block_request.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <fuzzer/FuzzedDataProvider.h>
 #include <vector>
 
 using namespace husk;
@@ -24,15 +22,6 @@ namespace blk = husk::virtio::block;
 namespace {
 
 constexpr uint64_t memory_size = 0x40000;
-
-void require_at(bool condition, int line)
-{
-    if (condition)
-        return;
-    std::fprintf(stderr, "virtio_block_fuzz: property at line %d violated\n", line);
-    std::abort();
-}
-#define require(condition) require_at((condition), __LINE__)
 
 GuestMemory& guest_memory()
 {

@@ -6,21 +6,15 @@
 //     than the convention).
 // Any violation aborts, which libFuzzer reports as a crash.
 #include "runtime/vsock/connect_line.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
 
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
 namespace {
-
-void require(bool condition)
-{
-    if (!condition)
-        std::abort();
-}
 
 std::string canonical_line(uint32_t port) { return "CONNECT " + std::to_string(port) + "\n"; }
 

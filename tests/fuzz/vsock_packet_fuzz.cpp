@@ -8,13 +8,12 @@
 //   - the guest never gets more than the advertised buffer outstanding at the backend per
 //     connection, and the connection table stays within its bound.
 // Any violation aborts, which libFuzzer reports as a crash.
+#include "tests/fuzz/fuzz_support.hpp"
 #include "virtio/vsock/muxer.hpp"
 #include "virtio/vsock/packet.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <fuzzer/FuzzedDataProvider.h>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,12 +26,6 @@ namespace {
 constexpr uint64_t guest_cid = 3;
 constexpr uint64_t memory_size = 0x80000;
 constexpr size_t max_connections = 16;
-
-void require(bool condition)
-{
-    if (!condition)
-        std::abort();
-}
 
 // A backend that accepts everything, hands out fuzzer-chosen host bytes and remembers how many
 // guest bytes each stream holds, so consumption is only ever reported for bytes it was given.

@@ -100,14 +100,14 @@ void BlockDevice::reset()
     m_interrupt = nullptr;
 }
 
-void BlockDevice::complete(uint16_t head, GuestAddress status_address, uint8_t status, uint64_t written)
+void BlockDevice::complete(
+    QueueBatch& batch, uint16_t head, GuestAddress status_address, uint8_t status, uint64_t written)
 {
     // Cannot fail: the status byte lies in a buffer SplitQueue checked against guest memory.
     (void)m_memory->write_obj(status_address, status);
     (status == blk::status::ok ? m_stats.requests_completed : m_stats.requests_failed)++;
     // The data bytes plus the status byte; at most the chain's writable total, which fits 32 bits.
-    if (!m_queue->add_used(head, static_cast<uint32_t>(written + 1)))
-        m_interrupt->signal_needs_reset(); // unreachable: the used ring was checked at activation
+    batch.complete(head, static_cast<uint32_t>(written + 1));
 }
 
 bool BlockDevice::write_id(ParsedBlockRequest const& parsed)
@@ -124,18 +124,19 @@ bool BlockDevice::write_id(ParsedBlockRequest const& parsed)
     return true;
 }
 
-bool BlockDevice::start(uint16_t head, ParsedBlockRequest const& parsed)
+void BlockDevice::start(QueueBatch& batch, uint16_t head, ParsedBlockRequest const& parsed)
 {
     auto const& request = parsed.request;
     auto status_address = *parsed.status_address;
     if (request.type == BlockRequestType::GetId) {
         bool written = write_id(parsed);
-        complete(head, status_address, written ? blk::status::ok : blk::status::io_error, written ? blk::id_length : 0);
-        return true;
+        complete(batch, head, status_address, written ? blk::status::ok : blk::status::io_error,
+            written ? blk::id_length : 0);
+        return;
     }
     if (request.type != BlockRequestType::Flush && request.length == 0) {
-        complete(head, status_address, blk::status::ok, 0); // nothing to move
-        return true;
+        complete(batch, head, status_address, blk::status::ok, 0); // nothing to move
+        return;
     }
 
     auto in_flight = std::make_unique<InFlight>();
@@ -148,8 +149,8 @@ bool BlockDevice::start(uint16_t head, ParsedBlockRequest const& parsed)
     for (auto const& segment : request.data) {
         auto vector = m_memory->io_vector(segment.address, segment.length);
         if (!vector) { // unreachable: SplitQueue checked every buffer against guest memory
-            complete(head, status_address, blk::status::io_error, 0);
-            return true;
+            complete(batch, head, status_address, blk::status::io_error, 0);
+            return;
         }
         in_flight->buffers.push_back(*vector);
     }
@@ -165,18 +166,17 @@ bool BlockDevice::start(uint16_t head, ParsedBlockRequest const& parsed)
     auto submitted = m_backend.submit(tag, io);
     if (!submitted) {
         log_warn("virtio-blk: cannot start a request: " + submitted.error().message);
-        complete(head, status_address, blk::status::io_error, 0);
-        return true;
+        complete(batch, head, status_address, blk::status::io_error, 0);
+        return;
     }
     if (submitted->has_value()) {
-        finish(*in_flight, **submitted);
-        return true;
+        finish(batch, *in_flight, **submitted);
+        return;
     }
-    m_in_flight.emplace(tag, std::move(in_flight));
-    return false;
+    m_in_flight.emplace(tag, std::move(in_flight)); // completed by on_block_complete
 }
 
-void BlockDevice::finish(InFlight const& request, BlockResult result)
+void BlockDevice::finish(QueueBatch& batch, InFlight const& request, BlockResult result)
 {
     bool is_transfer = request.type == BlockRequestType::Read || request.type == BlockRequestType::Write;
     bool ok = is_transfer ? result == static_cast<BlockResult>(request.length) : result == 0;
@@ -189,7 +189,7 @@ void BlockDevice::finish(InFlight const& request, BlockResult result)
     } else if (request.type == BlockRequestType::Write && result > 0) {
         m_stats.bytes_written += static_cast<uint64_t>(result);
     }
-    complete(request.head, request.status_address, ok ? blk::status::ok : blk::status::io_error, written);
+    complete(batch, request.head, request.status_address, ok ? blk::status::ok : blk::status::io_error, written);
 }
 
 void BlockDevice::queue_notify(uint16_t index)
@@ -197,41 +197,20 @@ void BlockDevice::queue_notify(uint16_t index)
     std::lock_guard guard(m_mutex);
     if (index != 0 || !is_active() || !m_queue->is_ready())
         return;
-    bool completed_any = false;
-    for (;;) {
-        auto popped = m_queue->pop();
-        if (popped.is_empty())
-            break;
-        if (popped.has_error()) {
-            auto const& error = popped.error();
-            if (error.is_fatal()) {
-                log_warn("virtio-blk: " + error.message() + "; device needs reset");
-                m_interrupt->signal_needs_reset();
-                break;
-            }
-            ++m_stats.requests_unreportable;
-            if (!m_queue->add_used(*error.head, 0))
-                m_interrupt->signal_needs_reset();
-            completed_any = true;
-            continue;
-        }
-        auto& chain = popped.chain();
-        auto parsed = parse_block_request(*m_memory, chain, m_limits);
+    QueueBatch batch(*m_queue, *m_interrupt, "virtio-blk");
+    while (auto chain = batch.next()) {
+        auto parsed = parse_block_request(*m_memory, *chain, m_limits);
         if (!parsed.can_report()) {
             ++m_stats.requests_unreportable;
-            if (!m_queue->add_used(chain.head(), 0))
-                m_interrupt->signal_needs_reset();
-            completed_any = true;
+            batch.complete(chain->head(), 0);
         } else if (!parsed.is_valid()) {
             log_debug(std::string("virtio-blk: rejected request: ") + std::string(parsed.problem));
-            complete(chain.head(), *parsed.status_address, parsed.status, 0);
-            completed_any = true;
+            complete(batch, chain->head(), *parsed.status_address, parsed.status, 0);
         } else {
-            completed_any |= start(chain.head(), parsed);
+            start(batch, chain->head(), parsed);
         }
     }
-    if (completed_any && m_queue->needs_notification())
-        m_interrupt->signal_used_buffer();
+    m_stats.requests_unreportable += batch.chain_faults();
 }
 
 void BlockDevice::on_block_complete(uint64_t tag, BlockResult result)
@@ -244,9 +223,9 @@ void BlockDevice::on_block_complete(uint64_t tag, BlockResult result)
     m_in_flight.erase(found);
     if (request->generation != m_generation || !is_active())
         return; // the driver reset the device meanwhile
-    finish(*request, result);
-    if (m_queue->needs_notification())
-        m_interrupt->signal_used_buffer();
+    // A batch of one: the backend reports completions one at a time.
+    QueueBatch batch(*m_queue, *m_interrupt, "virtio-blk");
+    finish(batch, *request, result);
 }
 
 BlockDeviceStats BlockDevice::stats() const

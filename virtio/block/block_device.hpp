@@ -18,6 +18,7 @@
 #include "virtio/block/block_backend.hpp"
 #include "virtio/block/block_request.hpp"
 #include "virtio/core/virtio_device.hpp"
+#include "virtio/queue/queue_batch.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -80,13 +81,13 @@ private:
     };
 
     bool is_active() const { return m_memory != nullptr; }
-    // Handles one parsed, valid request: at once, or by submitting it. Returns whether it
-    // completed now.
-    bool start(uint16_t head, ParsedBlockRequest const& parsed);
+    // Handles one parsed, valid request: completes it in `batch` at once, or submits it to the
+    // backend, which reports it to on_block_complete().
+    void start(QueueBatch& batch, uint16_t head, ParsedBlockRequest const& parsed);
     bool write_id(ParsedBlockRequest const& parsed);
     // Writes the status byte and puts the chain on the used ring with `written` data bytes.
-    void complete(uint16_t head, GuestAddress status_address, uint8_t status, uint64_t written);
-    void finish(InFlight const& request, BlockResult result);
+    void complete(QueueBatch& batch, uint16_t head, GuestAddress status_address, uint8_t status, uint64_t written);
+    void finish(QueueBatch& batch, InFlight const& request, BlockResult result);
 
     BlockBackend& m_backend;
     uint64_t m_capacity_sectors { 0 };

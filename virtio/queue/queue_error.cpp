@@ -12,6 +12,8 @@ char const* to_string(QueueErrorKind kind)
         return "available index more than a queue ahead";
     case QueueErrorKind::HeadOutOfRange:
         return "chain head out of range";
+    case QueueErrorKind::UsedRingUnwritable:
+        return "used ring unwritable";
     case QueueErrorKind::DescriptorUnreadable:
         return "descriptor unreadable";
     case QueueErrorKind::NextOutOfRange:

@@ -14,6 +14,7 @@ enum class QueueErrorKind {
     AvailRingUnreadable, // avail->idx or an avail slot is outside guest memory
     AvailIndexTooFarAhead, // avail->idx claims more than queue-size new entries
     HeadOutOfRange, // an avail slot names a descriptor outside the table
+    UsedRingUnwritable, // used->idx, a used slot or used->avail_event is outside guest memory
     // Chain-level: the request at `head` is completed with an error.
     DescriptorUnreadable, // the descriptor table or an indirect table is outside guest memory
     NextOutOfRange, // a `next` field points outside the table

@@ -1,7 +1,10 @@
 // SplitQueue: available-ring consumption, chain validation, used-ring production, and
-// notification suppression. Barriers pair with the Linux driver's (drivers/virtio/virtio_ring.c).
+// notification suppression. The ring words the driver touches concurrently (indices, flags, event
+// indices) go through GuestMemory::load/store; each ordering and fence names the Linux driver's
+// operation it pairs with (drivers/virtio/virtio_ring.c).
 #include "virtio/queue/split_queue.hpp"
 
+#include "runtime/base/hex.hpp"
 #include "virtio/core/virtio_spec.hpp"
 
 #include <algorithm>
@@ -15,13 +18,6 @@ namespace husk {
 namespace ring = virtio::ring;
 
 namespace {
-    std::string hex(uint64_t value)
-    {
-        char text[24];
-        std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-        return text;
-    }
-
     Result<void> check_part(
         GuestMemory const& memory, char const* name, GuestAddress address, uint64_t size, uint64_t alignment)
     {
@@ -95,15 +91,24 @@ QueueError SplitQueue::fault(QueueErrorKind kind, std::string detail)
     return *m_broken;
 }
 
-std::optional<uint16_t> SplitQueue::read_avail_index()
+Unexpected<Error> SplitQueue::used_ring_fault(std::string detail)
 {
-    auto index = m_memory->read_obj<uint16_t>(m_layout.avail_ring.unchecked_add(ring::avail_idx_offset));
-    if (!index)
-        return std::nullopt;
+    // A queue already broken keeps its first fault: that is the one the device reported.
+    QueueError error { QueueErrorKind::UsedRingUnwritable, std::nullopt, std::move(detail) };
+    if (!m_broken)
+        m_broken = error;
+    return fail(error.message());
+}
+
+std::optional<uint16_t> SplitQueue::load_avail_index()
+{
     // Acquire: pairs with the driver's virtio_wmb() between writing avail->ring[] entries and
     // publishing them by storing avail->idx (virtqueue_add_split), so the entries read next are
     // at least as new as the index.
-    std::atomic_thread_fence(std::memory_order_acquire);
+    auto index = m_memory->load<uint16_t>(
+        m_layout.avail_ring.unchecked_add(ring::avail_idx_offset), std::memory_order_acquire);
+    if (!index)
+        return std::nullopt;
     return *index;
 }
 
@@ -116,21 +121,24 @@ PopResult SplitQueue::pop()
 
     // The layout was checked at creation and guest memory never shrinks, so these reads only
     // fail if that invariant is broken; they are still handled as a guest fault.
-    auto avail_index = read_avail_index();
+    auto avail_index = load_avail_index();
     if (!avail_index)
         return fault(QueueErrorKind::AvailRingUnreadable, "avail->idx");
     if (*avail_index == m_next_avail && m_event_idx) {
         // Ask for a kick at the next entry, then look again: the driver may have published one
-        // after our read but before seeing avail_event, and would then not kick.
-        auto written = m_memory->write_obj(
-            m_layout.used_ring.unchecked_add(ring::avail_event_offset(m_layout.size)), m_next_avail);
+        // after our read but before seeing avail_event, and would then not kick. Relaxed: the
+        // fence below orders this store before the second load of avail->idx.
+        auto written
+            = m_memory->store<uint16_t>(m_layout.used_ring.unchecked_add(ring::avail_event_offset(m_layout.size)),
+                m_next_avail, std::memory_order_relaxed);
         if (!written)
-            return fault(QueueErrorKind::AvailRingUnreadable, "used->avail_event");
-        // Full barrier: pairs with the driver's virtio_mb() between storing avail->idx and
-        // loading avail_event in virtqueue_kick_prepare_split: either it sees our avail_event
-        // and kicks, or we see its new index here.
+            return fault(QueueErrorKind::UsedRingUnwritable, "used->avail_event");
+        // Full barrier (a store then a load: acquire/release cannot order that): pairs with the
+        // driver's virtio_mb() between storing avail->idx and loading avail_event in
+        // virtqueue_kick_prepare_split: either it sees our avail_event and kicks, or we see its
+        // new index here.
         std::atomic_thread_fence(std::memory_order_seq_cst);
-        avail_index = read_avail_index();
+        avail_index = load_avail_index();
         if (!avail_index)
             return fault(QueueErrorKind::AvailRingUnreadable, "avail->idx");
     }
@@ -236,14 +244,17 @@ Result<void> SplitQueue::add_used(uint16_t head, uint32_t length)
         return fail(
             "used head " + std::to_string(head) + " out of range for queue size " + std::to_string(m_layout.size));
     uint16_t slot = m_next_used % m_layout.size;
-    TRY_CONTEXT(m_memory->write_obj(m_layout.used_ring.unchecked_add(ring::used_entry_offset(slot)),
-                    ring::UsedElement { head, length }),
-        "used ring entry");
+    auto entry = m_memory->write_obj(
+        m_layout.used_ring.unchecked_add(ring::used_entry_offset(slot)), ring::UsedElement { head, length });
+    if (!entry)
+        return used_ring_fault("used->ring[" + std::to_string(slot) + "]");
     // Release: pairs with the driver's virtio_rmb() after loading used->idx and before reading
     // used->ring[] (virtqueue_get_buf_ctx_split), so it never sees the index before the entry.
-    std::atomic_thread_fence(std::memory_order_release);
     uint16_t next = m_next_used + 1;
-    TRY_CONTEXT(m_memory->write_obj(m_layout.used_ring.unchecked_add(ring::used_idx_offset), next), "used->idx");
+    auto index = m_memory->store<uint16_t>(
+        m_layout.used_ring.unchecked_add(ring::used_idx_offset), next, std::memory_order_release);
+    if (!index)
+        return used_ring_fault("used->idx");
     m_next_used = next;
     return {};
 }
@@ -256,12 +267,15 @@ bool SplitQueue::needs_notification()
     // used_event or clearing NO_INTERRUPT) and re-reading used->idx (virtqueue_poll): either it
     // sees our new used->idx, or we see its request for an interrupt.
     std::atomic_thread_fence(std::memory_order_seq_cst);
+    // Relaxed loads below: the fence orders them after our used->idx store, and nothing read
+    // afterwards depends on them.
     if (!m_event_idx) {
-        auto flags = m_memory->read_obj<uint16_t>(m_layout.avail_ring.unchecked_add(ring::avail_flags_offset));
+        auto flags = m_memory->load<uint16_t>(
+            m_layout.avail_ring.unchecked_add(ring::avail_flags_offset), std::memory_order_relaxed);
         return !flags || (*flags & ring::avail_flag_no_interrupt) == 0;
     }
-    auto used_event
-        = m_memory->read_obj<uint16_t>(m_layout.avail_ring.unchecked_add(ring::used_event_offset(m_layout.size)));
+    auto used_event = m_memory->load<uint16_t>(
+        m_layout.avail_ring.unchecked_add(ring::used_event_offset(m_layout.size)), std::memory_order_relaxed);
     // Used entries added since the last decision; the first window starts at used->idx 0.
     uint16_t old_used = m_signalled_used;
     m_signalled_used = m_next_used;

@@ -78,6 +78,8 @@ public:
     PopResult pop();
 
     // Returns a chain to the driver: `length` is the number of bytes really written into it.
+    // Fails for a queue that is not ready or a head outside it (device bugs), and when the used
+    // ring cannot be written: a ring-level fault (UsedRingUnwritable) that breaks the queue.
     Result<void> add_used(uint16_t head, uint32_t length);
 
     // Whether the driver wants an interrupt for the entries added since the last call: by
@@ -89,8 +91,9 @@ private:
     SplitQueue(GuestMemory& memory, QueueLayout const& layout, uint64_t features);
     struct ChainBuilder;
 
-    std::optional<uint16_t> read_avail_index();
+    std::optional<uint16_t> load_avail_index();
     QueueError fault(QueueErrorKind kind, std::string detail);
+    Unexpected<Error> used_ring_fault(std::string detail);
     PopResult read_chain(uint16_t head);
     std::optional<QueueErrorKind> read_indirect_table(
         virtio::ring::Descriptor const& descriptor, ChainBuilder& builder);

@@ -3,6 +3,7 @@
 
 #include "runtime/base/log.hpp"
 #include "virtio/queue/chain_io.hpp"
+#include "virtio/queue/queue_batch.hpp"
 
 #include <algorithm>
 
@@ -55,44 +56,22 @@ void RngDevice::queue_notify(uint16_t index)
 {
     if (index != 0 || !m_queue || !m_queue->is_ready())
         return;
-    bool completed_any = false;
-    for (;;) {
-        auto popped = m_queue->pop();
-        if (popped.is_empty())
-            break;
-        uint16_t head = 0;
-        uint32_t used_length = 0;
-        if (popped.has_error()) {
-            auto const& error = popped.error();
-            if (error.is_fatal()) {
-                log_warn("virtio-rng: " + error.message() + "; device needs reset");
-                m_interrupt->signal_needs_reset();
-                break;
-            }
-            head = *error.head;
+    QueueBatch batch(*m_queue, *m_interrupt, "virtio-rng");
+    while (auto chain = batch.next()) {
+        bool has_readable = std::any_of(chain->buffers().begin(), chain->buffers().end(),
+            [](ChainBuffer const& buffer) { return buffer.access == BufferAccess::DeviceReadable; });
+        if (has_readable) {
+            // §5.4.6.1: the driver must only post device-writable buffers.
             ++m_stats.requests_rejected;
-        } else {
-            auto& chain = popped.chain();
-            head = chain.head();
-            bool has_readable = std::any_of(chain.buffers().begin(), chain.buffers().end(),
-                [](ChainBuffer const& buffer) { return buffer.access == BufferAccess::DeviceReadable; });
-            if (has_readable) {
-                // §5.4.6.1: the driver must only post device-writable buffers.
-                ++m_stats.requests_rejected;
-            } else {
-                used_length = fill_chain(chain);
-                m_stats.bytes_provided += used_length;
-                ++m_stats.requests_completed;
-            }
+            batch.complete(chain->head(), 0);
+            continue;
         }
-        if (!m_queue->add_used(head, used_length)) {
-            m_interrupt->signal_needs_reset(); // unreachable: the used ring was checked at activation
-            break;
-        }
-        completed_any = true;
+        uint32_t used_length = fill_chain(*chain);
+        m_stats.bytes_provided += used_length;
+        ++m_stats.requests_completed;
+        batch.complete(chain->head(), used_length);
     }
-    if (completed_any && m_queue->needs_notification())
-        m_interrupt->signal_used_buffer();
+    m_stats.requests_rejected += batch.chain_faults();
 }
 
 } // namespace husk

@@ -101,15 +101,15 @@ Result<void> MockQueue::publish(uint16_t head)
 {
     uint16_t slot = m_avail_index % m_layout.size;
     TRY(m_memory->write_obj(m_layout.avail_ring.unchecked_add(ring::avail_entry_offset(slot)), head));
-    // Release: the entry must be visible before the index that publishes it (the driver's
-    // virtio_wmb in virtqueue_add_split; pairs with SplitQueue's acquire after reading avail->idx).
-    std::atomic_thread_fence(std::memory_order_release);
     return set_avail_index(static_cast<uint16_t>(m_avail_index + 1));
 }
 
 Result<void> MockQueue::set_avail_index(uint16_t index)
 {
-    TRY(m_memory->write_obj(m_layout.avail_ring.unchecked_add(ring::avail_idx_offset), index));
+    // Release: the entries must be visible before the index that publishes them (the driver's
+    // virtio_wmb in virtqueue_add_split; pairs with SplitQueue's acquire load of avail->idx).
+    TRY(m_memory->store<uint16_t>(
+        m_layout.avail_ring.unchecked_add(ring::avail_idx_offset), index, std::memory_order_release));
     m_avail_index = index;
     return {};
 }
@@ -126,7 +126,9 @@ Result<void> MockQueue::set_used_event(uint16_t index)
 
 Result<uint16_t> MockQueue::used_index() const
 {
-    return m_memory->read_obj<uint16_t>(m_layout.used_ring.unchecked_add(ring::used_idx_offset));
+    // Acquire: pairs with SplitQueue::add_used's release store of used->idx, so the entries read
+    // after it are at least as new (the driver's virtio_rmb in virtqueue_get_buf_ctx_split).
+    return m_memory->load<uint16_t>(m_layout.used_ring.unchecked_add(ring::used_idx_offset), std::memory_order_acquire);
 }
 
 Result<uint16_t> MockQueue::used_flags() const
@@ -144,8 +146,6 @@ Result<std::optional<ring::UsedElement>> MockQueue::pop_used()
     auto used = TRY(used_index());
     if (used == m_last_used)
         return std::optional<ring::UsedElement> {};
-    // Acquire: pairs with SplitQueue::add_used's release between the entry and used->idx.
-    std::atomic_thread_fence(std::memory_order_acquire);
     uint16_t slot = m_last_used % m_layout.size;
     auto element
         = TRY(m_memory->read_obj<ring::UsedElement>(m_layout.used_ring.unchecked_add(ring::used_entry_offset(slot))));

@@ -79,35 +79,13 @@ void VsockDevice::queue_notify(uint16_t index)
         process_rx();
 }
 
-void VsockDevice::complete(SplitQueue& queue, uint16_t head, uint32_t length)
-{
-    if (!queue.add_used(head, length))
-        m_interrupt->signal_needs_reset(); // unreachable: the used ring was checked at activation
-}
-
 void VsockDevice::process_tx()
 {
     if (!m_tx->is_ready() || m_tx->is_broken())
         return;
-    bool completed_any = false;
-    for (;;) {
-        auto popped = m_tx->pop();
-        if (popped.is_empty())
-            break;
-        if (popped.has_error()) {
-            auto const& error = popped.error();
-            if (error.is_fatal()) {
-                log_warn("virtio-vsock: tx queue: " + error.message() + "; device needs reset");
-                m_interrupt->signal_needs_reset();
-                break;
-            }
-            ++m_stats.chain_faults;
-            complete(*m_tx, *error.head, 0);
-            completed_any = true;
-            continue;
-        }
-        auto& chain = popped.chain();
-        auto packet = read_tx_packet(*m_memory, chain, m_tx_payload);
+    QueueBatch batch(*m_tx, *m_interrupt, "virtio-vsock: tx queue");
+    while (auto chain = batch.next()) {
+        auto packet = read_tx_packet(*m_memory, *chain, m_tx_payload);
         switch (packet.error) {
         case VsockPacketError::None:
             ++m_stats.tx_packets;
@@ -123,54 +101,34 @@ void VsockDevice::process_tx()
             break;
         }
         // TX buffers are device-readable: the device writes nothing back.
-        complete(*m_tx, chain.head(), 0);
-        completed_any = true;
+        batch.complete(chain->head(), 0);
     }
-    if (completed_any && m_tx->needs_notification())
-        m_interrupt->signal_used_buffer();
+    m_stats.chain_faults += batch.chain_faults();
 }
 
-std::optional<DescriptorChain> VsockDevice::next_rx_chain(bool& completed_any)
+std::optional<DescriptorChain> VsockDevice::next_rx_chain(QueueBatch& batch)
 {
     if (m_held_rx_chain) {
         auto chain = std::move(m_held_rx_chain);
         m_held_rx_chain.reset();
         return chain;
     }
-    for (;;) {
-        auto popped = m_rx->pop();
-        if (popped.is_empty())
-            return std::nullopt;
-        if (popped.has_error()) {
-            auto const& error = popped.error();
-            if (error.is_fatal()) {
-                log_warn("virtio-vsock: rx queue: " + error.message() + "; device needs reset");
-                m_interrupt->signal_needs_reset();
-                return std::nullopt;
-            }
-            ++m_stats.chain_faults;
-            complete(*m_rx, *error.head, 0);
-            completed_any = true;
-            continue;
-        }
-        auto& chain = popped.chain();
-        if (chain.writable_length() < vsock_header_size) {
-            ++m_stats.rx_buffers_too_small;
-            complete(*m_rx, chain.head(), 0);
-            completed_any = true;
-            continue;
-        }
-        return std::move(chain);
+    while (auto chain = batch.next()) {
+        if (chain->writable_length() >= vsock_header_size)
+            return chain;
+        ++m_stats.rx_buffers_too_small;
+        batch.complete(chain->head(), 0);
     }
+    return std::nullopt;
 }
 
 void VsockDevice::process_rx()
 {
     if (!m_rx->is_ready() || m_rx->is_broken())
         return;
-    bool completed_any = false;
+    QueueBatch batch(*m_rx, *m_interrupt, "virtio-vsock: rx queue");
     while (m_muxer.has_pending_rx()) {
-        auto chain = next_rx_chain(completed_any);
+        auto chain = next_rx_chain(batch);
         if (!chain)
             break;
         uint64_t room = chain->writable_length() - vsock_header_size;
@@ -181,8 +139,7 @@ void VsockDevice::process_rx()
                 // A header-only buffer, and only data is waiting: holding it would block every
                 // larger buffer behind it. Return it empty (Linux drops short RX buffers).
                 ++m_stats.rx_buffers_too_small;
-                complete(*m_rx, chain->head(), 0);
-                completed_any = true;
+                batch.complete(chain->head(), 0);
                 continue;
             }
             m_held_rx_chain = std::move(chain); // nothing to send after all; keep it for later
@@ -192,15 +149,13 @@ void VsockDevice::process_rx()
         if (!written) {
             // Unreachable: the chain's room was checked and SplitQueue validated its buffers.
             log_warn("virtio-vsock: rx: " + written.error().message);
-            complete(*m_rx, chain->head(), 0);
+            batch.complete(chain->head(), 0);
         } else {
             ++m_stats.rx_packets;
-            complete(*m_rx, chain->head(), *written);
+            batch.complete(chain->head(), *written);
         }
-        completed_any = true;
     }
-    if (completed_any && m_rx->needs_notification())
-        m_interrupt->signal_used_buffer();
+    m_stats.chain_faults += batch.chain_faults();
 }
 
 std::optional<VsockConnectionKey> VsockDevice::on_host_connect(uint32_t guest_port)

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "virtio/core/virtio_device.hpp"
+#include "virtio/queue/queue_batch.hpp"
 #include "virtio/vsock/muxer.hpp"
 #include "virtio/vsock/packet.hpp"
 #include "virtio/vsock/vsock_backend.hpp"
@@ -81,9 +82,9 @@ private:
     void close_detached_host_ends();
     void process_tx();
     void process_rx();
-    // Pops the next RX chain (or takes the held one); nullopt when none is usable right now.
-    std::optional<DescriptorChain> next_rx_chain(bool& completed_any);
-    void complete(SplitQueue& queue, uint16_t head, uint32_t length);
+    // Takes the held RX chain or the batch's next one with room for a header (smaller ones are
+    // returned empty); nullopt when none is usable right now.
+    std::optional<DescriptorChain> next_rx_chain(QueueBatch& batch);
 
     uint64_t m_guest_cid;
     VsockBackend& m_backend;

@@ -1,78 +1,19 @@
 // Real KVM smoke tests with a tiny real-mode guest: port I/O exits in both directions, HLT,
 // immediate_exit, the MSR count check, and a kick from another thread stopping a spinning vCPU.
-// They need /dev/kvm and are skipped loudly without it. PVM is fine for real-mode code, so the
-// PVM refusal is overridden here.
-#include "runtime/kvm/kvm.hpp"
-#include "runtime/kvm/vcpu.hpp"
+// They need /dev/kvm and are skipped loudly without it (tiny_guest.hpp, which also overrides the
+// PVM refusal: PVM is fine for real-mode code).
 #include "runtime/kvm/vcpu_kick.hpp"
-#include "runtime/kvm/vm.hpp"
+#include "tests/unit/runtime/kvm/tiny_guest.hpp"
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <gtest/gtest.h>
-#include <optional>
 #include <thread>
 #include <unistd.h>
 
 using namespace husk;
 using namespace std::chrono_literals;
-
-namespace {
-constexpr GuestAddress code_address(0x1000);
-constexpr uint64_t guest_memory_size = 0x10000;
-
-struct TinyGuest {
-    Kvm kvm;
-    Vm vm;
-    GuestMemory memory;
-    Vcpu vcpu;
-};
-
-// Real mode with CS base 0 and IP at code_address, running `code`.
-std::optional<TinyGuest> make_tiny_guest(std::span<uint8_t const> code, std::string& skip_reason)
-{
-    if (::access("/dev/kvm", R_OK | W_OK) != 0) {
-        skip_reason = "/dev/kvm is missing or not accessible on this host: KVM smoke test NOT RUN";
-        return std::nullopt;
-    }
-    auto kvm = Kvm::open(PvmPolicy::Allow);
-    EXPECT_TRUE(kvm) << kvm.error().message;
-    if (!kvm)
-        return std::nullopt;
-    auto vm = Vm::create(*kvm);
-    EXPECT_TRUE(vm) << vm.error().message;
-    auto memory = GuestMemory::create({ { GuestAddress(0), guest_memory_size } });
-    EXPECT_TRUE(memory);
-    if (!vm || !memory)
-        return std::nullopt;
-    EXPECT_TRUE(vm->map_memory(*memory));
-    EXPECT_TRUE(memory->write(code_address, code));
-    auto vcpu = Vcpu::create(*vm, 0);
-    EXPECT_TRUE(vcpu) << vcpu.error().message;
-    if (!vcpu)
-        return std::nullopt;
-    auto sregs = vcpu->get_sregs();
-    EXPECT_TRUE(sregs);
-    sregs->cs.base = 0;
-    sregs->cs.selector = 0;
-    EXPECT_TRUE(vcpu->set_sregs(*sregs));
-    kvm_regs regs {};
-    regs.rip = code_address.value();
-    regs.rflags = 0x2; // bit 1 is reserved and must be set
-    EXPECT_TRUE(vcpu->set_regs(regs));
-    return TinyGuest { std::move(kvm).value(), std::move(vm).value(), std::move(memory).value(),
-        std::move(vcpu).value() };
-}
-
-#define MAKE_TINY_GUEST_OR_SKIP(name, ...)                                                                             \
-    static constexpr uint8_t name##_code[] = { __VA_ARGS__ };                                                          \
-    std::string skip_reason;                                                                                           \
-    auto name = make_tiny_guest(name##_code, skip_reason);                                                             \
-    if (!skip_reason.empty())                                                                                          \
-        GTEST_SKIP() << skip_reason;                                                                                   \
-    ASSERT_TRUE(name.has_value())
-} // namespace
 
 TEST(Vcpu, OutThenHlt_ExitsWithIoThenHlt)
 {

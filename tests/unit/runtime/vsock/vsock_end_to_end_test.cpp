@@ -3,9 +3,7 @@
 // driver. Shows the pieces fit the way the VMM wires them: CONNECT, guest accept, OK, bytes both
 // ways, and a guest-initiated connect to `<uds>_<port>`.
 #include "runtime/vsock/unix_vsock_backend.hpp"
-#include "virtio/mmio/mmio_transport.hpp"
-#include "virtio/testing/counting_interrupt_trigger.hpp"
-#include "virtio/testing/mock_driver.hpp"
+#include "virtio/testing/device_harness.hpp"
 #include "virtio/vsock/vsock_device.hpp"
 
 #include <array>
@@ -64,13 +62,11 @@ protected:
         backend = std::move(created_backend).value();
         device.emplace(guest_cid, *backend);
 
-        auto created_memory = GuestMemory::create({ { GuestAddress(0), 0x400000 } });
-        ASSERT_TRUE(created_memory);
-        memory.emplace(std::move(created_memory).value());
-        auto created_transport = MmioTransport::create(*memory, *device, trigger);
-        ASSERT_TRUE(created_transport);
-        transport = std::move(created_transport).value();
-        driver.emplace(*transport, *memory, GuestAddress(0x10000), 0x3f0000);
+        auto created_harness = DeviceHarness::create(*device, 0x400000);
+        ASSERT_TRUE(created_harness) << created_harness.error().message;
+        harness = std::move(created_harness).value();
+        memory = &harness->memory();
+        driver = &harness->driver();
         ASSERT_TRUE(driver->start(0, queue_sizes));
         for (int i = 0; i < 8; ++i)
             post_rx();
@@ -80,8 +76,7 @@ protected:
     {
         // The order the VMM must use too: transport and device before the backend, the backend
         // before the loop.
-        driver.reset();
-        transport.reset();
+        harness.reset();
         device.reset();
         backend.reset();
         loop.reset();
@@ -167,10 +162,9 @@ protected:
     std::optional<EventLoop> loop;
     std::unique_ptr<UnixVsockBackend> backend;
     std::optional<VsockDevice> device;
-    CountingInterruptTrigger trigger;
-    std::optional<GuestMemory> memory;
-    std::unique_ptr<MmioTransport> transport;
-    std::optional<MockDriver> driver;
+    std::unique_ptr<DeviceHarness> harness; // transport and driver
+    GuestMemory* memory { nullptr };
+    MockDriver* driver { nullptr };
     std::vector<GuestAddress> rx_buffers;
     size_t rx_consumed { 0 };
 };

@@ -33,7 +33,7 @@ TEST_F(BlockAsyncTest, BlockDevice_CompletionsOutOfOrder_UsedRingFollowsCompleti
     for (size_t index : { 2, 0, 1 }) {
         // As Linux does with EVENT_IDX: ask for an interrupt at the next used entry.
         ASSERT_TRUE(driver->queue(0).set_used_event(consumed++));
-        auto interrupts = trigger.count();
+        auto interrupts = trigger->count();
         backend->complete(tags[index]);
         auto used = next_used();
         ASSERT_TRUE(used);
@@ -41,7 +41,7 @@ TEST_F(BlockAsyncTest, BlockDevice_CompletionsOutOfOrder_UsedRingFollowsCompleti
         EXPECT_EQ(used->length, 513u);
         EXPECT_EQ(byte_at(statuses[index].address), blk::status::ok);
         EXPECT_EQ(byte_at(data[index].address), 0x10 + index);
-        EXPECT_EQ(trigger.count(), interrupts + 1);
+        EXPECT_EQ(trigger->count(), interrupts + 1);
     }
     EXPECT_EQ(device->requests_in_flight(), 0u);
 }
@@ -65,12 +65,12 @@ TEST_F(BlockAsyncTest, BlockDevice_ResetWithRequestInFlight_LateCompletionTouche
     auto tags = backend->pending_tags();
     ASSERT_EQ(tags.size(), 1u);
     driver->reset();
-    auto interrupts = trigger.count();
+    auto interrupts = trigger->count();
 
     backend->complete(tags[0]);
 
     EXPECT_EQ(byte_at(request_status.address), 0xee);
-    EXPECT_EQ(trigger.count(), interrupts);
+    EXPECT_EQ(trigger->count(), interrupts);
     EXPECT_EQ(device->requests_in_flight(), 0u);
 }
 

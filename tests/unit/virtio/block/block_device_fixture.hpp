@@ -1,13 +1,11 @@
-// BlockDeviceTest: a BlockDevice on a FakeBlockBackend behind an MmioTransport, driven by the
-// MockDriver. Helpers build request chains (header, data, status) in scratch guest memory.
+// BlockDeviceTest: a BlockDevice on a FakeBlockBackend in a DeviceHarness (MmioTransport and
+// MockDriver). Helpers build request chains (header, data, status) in scratch guest memory.
 #pragma once
 
 #include "tests/unit/virtio/block/fake_block_backend.hpp"
+#include "tests/unit/virtio/testing/device_test.hpp"
 #include "virtio/block/block_device.hpp"
 #include "virtio/block/block_spec.hpp"
-#include "virtio/mmio/mmio_transport.hpp"
-#include "virtio/testing/counting_interrupt_trigger.hpp"
-#include "virtio/testing/mock_driver.hpp"
 
 #include <array>
 #include <gtest/gtest.h>
@@ -19,7 +17,7 @@ namespace husk {
 
 namespace blk = virtio::block;
 
-class BlockDeviceTest : public ::testing::Test {
+class BlockDeviceTest : public husk::testing::DeviceTest {
 protected:
     static constexpr uint64_t disk_size = 1 << 20; // 2048 sectors
 
@@ -27,26 +25,16 @@ protected:
     void start(FakeBlockBackend::Mode mode = FakeBlockBackend::Mode::Immediate, bool read_only = false,
         std::optional<uint64_t> features = std::nullopt)
     {
-        auto created_memory = GuestMemory::create({ { GuestAddress(0), 0x400000 } });
-        ASSERT_TRUE(created_memory);
-        memory.emplace(std::move(created_memory).value());
+        harness.reset(); // it refers to the previous device
         backend = std::make_unique<FakeBlockBackend>(disk_size, mode, read_only);
         device = std::make_unique<BlockDevice>(*backend);
-        auto created = MmioTransport::create(*memory, *device, trigger);
-        ASSERT_TRUE(created);
-        transport = std::move(created).value();
-        driver.emplace(*transport, *memory, GuestAddress(0x10000), 0x3f0000);
+        attach(*device, 0x400000);
+        if (HasFatalFailure())
+            return;
         std::array<uint16_t, 1> sizes { 64 };
         ASSERT_TRUE(driver->start(features.value_or(~uint64_t { 0 }), sizes));
     }
 
-    MockBuffer buffer(uint32_t length, BufferAccess access, uint8_t fill = 0xee)
-    {
-        auto address = driver->allocate(std::max<uint32_t>(length, 1));
-        EXPECT_TRUE(address);
-        EXPECT_TRUE(memory->fill(*address, fill, length));
-        return { *address, length, access };
-    }
     MockBuffer header(uint32_t type, uint64_t sector)
     {
         auto header_buffer = buffer(sizeof(blk::RequestHeader), BufferAccess::DeviceReadable);
@@ -68,23 +56,11 @@ protected:
         driver->kick(0);
         return head ? std::optional<uint16_t>(*head) : std::nullopt;
     }
-    std::optional<virtio::ring::UsedElement> next_used()
-    {
-        auto used = driver->queue(0).pop_used();
-        EXPECT_TRUE(used);
-        return used ? *used : std::nullopt;
-    }
     uint8_t byte_at(GuestAddress address)
     {
         uint8_t value = 0;
         EXPECT_TRUE(memory->read(address, std::span(&value, 1)));
         return value;
-    }
-    std::vector<uint8_t> bytes_at(GuestAddress address, size_t length)
-    {
-        std::vector<uint8_t> bytes(length);
-        EXPECT_TRUE(memory->read(address, bytes));
-        return bytes;
     }
     // Sends one request and returns its used entry; the status byte is in `status_buffer`.
     std::optional<virtio::ring::UsedElement> roundtrip(std::vector<MockBuffer> const& buffers)
@@ -93,12 +69,8 @@ protected:
         return next_used();
     }
 
-    CountingInterruptTrigger trigger;
-    std::optional<GuestMemory> memory;
     std::unique_ptr<FakeBlockBackend> backend;
     std::unique_ptr<BlockDevice> device;
-    std::unique_ptr<MmioTransport> transport;
-    std::optional<MockDriver> driver;
 };
 
 } // namespace husk

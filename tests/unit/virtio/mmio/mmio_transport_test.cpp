@@ -3,12 +3,14 @@
 // what the transport asks of it; MockDriver plays the guest.
 #include "virtio/mmio/mmio_transport.hpp"
 
+#include "tests/unit/virtio/testing/device_test.hpp"
 #include "virtio/mmio/mmio_registers.hpp"
 #include "virtio/testing/counting_interrupt_trigger.hpp"
 #include "virtio/testing/mock_driver.hpp"
 
 #include <array>
 #include <gtest/gtest.h>
+#include <memory>
 
 using namespace husk;
 namespace mmio = husk::virtio::mmio;
@@ -68,26 +70,13 @@ public:
 constexpr uint64_t version_1 = virtio::feature_mask(virtio::feature::version_1);
 constexpr std::array<uint16_t, 2> queue_sizes { 16, 8 };
 
-class MmioTransportTest : public ::testing::Test {
+class MmioTransportTest : public husk::testing::DeviceTest {
 protected:
-    void SetUp() override
-    {
-        auto created_memory = GuestMemory::create({ { GuestAddress(0), 0x100000 } });
-        ASSERT_TRUE(created_memory);
-        memory.emplace(std::move(created_memory).value());
-        auto created = MmioTransport::create(*memory, device, trigger);
-        ASSERT_TRUE(created);
-        transport = std::move(created).value();
-        driver.emplace(*transport, *memory, GuestAddress(0x10000), 0x80000);
-    }
+    void SetUp() override { attach(device, 0x100000); }
     uint32_t reg(uint64_t offset) { return driver->read_register(offset); }
     void set(uint64_t offset, uint32_t value) { driver->write_register(offset, value); }
 
     FakeDevice device;
-    CountingInterruptTrigger trigger;
-    std::optional<GuestMemory> memory;
-    std::unique_ptr<MmioTransport> transport;
-    std::optional<MockDriver> driver;
 };
 
 TEST_F(MmioTransportTest, MmioTransport_IdentityRegisters_ReadSpecValues)
@@ -316,7 +305,7 @@ TEST_F(MmioTransportTest, MmioTransport_InvalidQueueSize_MarksNeedsResetAtDriver
 
     EXPECT_TRUE(driver->status() & status::device_needs_reset);
     EXPECT_TRUE(driver->interrupt_status() & virtio::interrupt_status::config_change);
-    EXPECT_EQ(trigger.count(), 1u);
+    EXPECT_EQ(trigger->count(), 1u);
     EXPECT_EQ(device.activations, 0);
     EXPECT_FALSE(transport->is_activated());
 }
@@ -380,7 +369,7 @@ TEST_F(MmioTransportTest, MmioTransport_InterruptAck_ClearsOnlyAcknowledgedBits)
     device.active_interrupt->signal_used_buffer();
     device.active_interrupt->signal_config_change();
     EXPECT_EQ(driver->interrupt_status(), 3u);
-    EXPECT_EQ(trigger.count(), 2u);
+    EXPECT_EQ(trigger->count(), 2u);
 
     driver->acknowledge_interrupt(virtio::interrupt_status::used_buffer);
 

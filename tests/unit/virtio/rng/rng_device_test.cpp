@@ -3,13 +3,13 @@
 // guest faults (readable buffers, malformed chains, a broken ring).
 #include "virtio/rng/rng_device.hpp"
 
-#include "virtio/mmio/mmio_transport.hpp"
-#include "virtio/testing/counting_interrupt_trigger.hpp"
-#include "virtio/testing/mock_driver.hpp"
+#include "tests/unit/virtio/testing/device_test.hpp"
 
 #include <algorithm>
 #include <array>
 #include <gtest/gtest.h>
+#include <memory>
+#include <optional>
 #include <vector>
 
 using namespace husk;
@@ -36,48 +36,19 @@ private:
 
 constexpr std::array<uint16_t, 1> one_queue { 16 };
 
-class RngDeviceTest : public ::testing::Test {
+class RngDeviceTest : public husk::testing::DeviceTest {
 protected:
     void SetUp() override
     {
-        auto created_memory = GuestMemory::create({ { GuestAddress(0), 0x100000 } });
-        ASSERT_TRUE(created_memory);
-        memory.emplace(std::move(created_memory).value());
-        auto created = MmioTransport::create(*memory, device, trigger);
-        ASSERT_TRUE(created);
-        transport = std::move(created).value();
-        driver.emplace(*transport, *memory, GuestAddress(0x10000), 0xf0000);
+        attach(device, 0x100000);
+        if (HasFatalFailure())
+            return;
         ASSERT_TRUE(driver->start(wanted_features(), one_queue));
     }
     virtual uint64_t wanted_features() { return 0; }
 
-    // A buffer from scratch memory, pre-filled with 0xee so untouched bytes are visible.
-    MockBuffer buffer(uint32_t length, BufferAccess access = BufferAccess::DeviceWritable)
-    {
-        auto address = driver->allocate(length);
-        EXPECT_TRUE(address);
-        EXPECT_TRUE(memory->fill(*address, 0xee, length));
-        return { *address, length, access };
-    }
-    std::vector<uint8_t> guest_bytes(GuestAddress address, size_t length)
-    {
-        std::vector<uint8_t> bytes(length);
-        EXPECT_TRUE(memory->read(address, bytes));
-        return bytes;
-    }
-    std::optional<ring::UsedElement> next_used()
-    {
-        auto used = driver->queue(0).pop_used();
-        EXPECT_TRUE(used);
-        return used ? *used : std::nullopt;
-    }
-
     CountingEntropySource source;
     RngDevice device { source };
-    CountingInterruptTrigger trigger;
-    std::optional<GuestMemory> memory;
-    std::unique_ptr<MmioTransport> transport;
-    std::optional<MockDriver> driver;
 };
 
 TEST_F(RngDeviceTest, RngDevice_Identity_IsEntropyDeviceWithOneQueue)
@@ -99,11 +70,11 @@ TEST_F(RngDeviceTest, RngDevice_WritableBuffer_ReceivesBytesAndExactUsedLength)
     ASSERT_TRUE(used);
     EXPECT_EQ(used->id, *head);
     EXPECT_EQ(used->length, 32u);
-    auto bytes = guest_bytes(buffers[0].address, 32);
+    auto bytes = bytes_at(buffers[0].address, 32);
     for (size_t i = 0; i < bytes.size(); ++i)
         EXPECT_EQ(bytes[i], i + 1) << i;
     EXPECT_TRUE(driver->interrupt_status() & virtio::interrupt_status::used_buffer);
-    EXPECT_EQ(trigger.count(), 1u);
+    EXPECT_EQ(trigger->count(), 1u);
     EXPECT_EQ(device.stats().bytes_provided, 32u);
 }
 
@@ -117,8 +88,8 @@ TEST_F(RngDeviceTest, RngDevice_MultiBufferChain_FillsEveryBufferInOrder)
     auto used = next_used();
     ASSERT_TRUE(used);
     EXPECT_EQ(used->length, 8u);
-    EXPECT_EQ(guest_bytes(buffers[0].address, 3), (std::vector<uint8_t> { 1, 2, 3 }));
-    EXPECT_EQ(guest_bytes(buffers[2].address, 5), (std::vector<uint8_t> { 4, 5, 6, 7, 8 }));
+    EXPECT_EQ(bytes_at(buffers[0].address, 3), (std::vector<uint8_t> { 1, 2, 3 }));
+    EXPECT_EQ(bytes_at(buffers[2].address, 5), (std::vector<uint8_t> { 4, 5, 6, 7, 8 }));
 }
 
 TEST_F(RngDeviceTest, RngDevice_SeveralChains_AllCompletedWithOneInterrupt)
@@ -134,7 +105,7 @@ TEST_F(RngDeviceTest, RngDevice_SeveralChains_AllCompletedWithOneInterrupt)
         EXPECT_EQ(used->length, 16u);
     }
     EXPECT_FALSE(next_used());
-    EXPECT_EQ(trigger.count(), 1u);
+    EXPECT_EQ(trigger->count(), 1u);
 }
 
 TEST_F(RngDeviceTest, RngDevice_HugeBuffer_IsFilledOnlyUpToPerRequestBound)
@@ -149,7 +120,7 @@ TEST_F(RngDeviceTest, RngDevice_HugeBuffer_IsFilledOnlyUpToPerRequestBound)
     ASSERT_TRUE(used);
     EXPECT_EQ(used->length, RngDevice::max_bytes_per_request);
     // The byte after the bound is untouched.
-    EXPECT_EQ(guest_bytes(buffers[0].address.unchecked_add(RngDevice::max_bytes_per_request), 1)[0], 0xee);
+    EXPECT_EQ(bytes_at(buffers[0].address.unchecked_add(RngDevice::max_bytes_per_request), 1)[0], 0xee);
 }
 
 TEST_F(RngDeviceTest, RngDevice_ReadableOnlyChain_CompletesWithZeroLengthAndDeviceContinues)
@@ -165,7 +136,7 @@ TEST_F(RngDeviceTest, RngDevice_ReadableOnlyChain_CompletesWithZeroLengthAndDevi
     ASSERT_TRUE(first);
     EXPECT_EQ(first->id, *bad_head);
     EXPECT_EQ(first->length, 0u);
-    EXPECT_EQ(guest_bytes(readable[0].address, 1)[0], 0xee); // never written
+    EXPECT_EQ(bytes_at(readable[0].address, 1)[0], 0xee); // never written
     auto second = next_used();
     ASSERT_TRUE(second);
     EXPECT_EQ(second->id, *good_head);
@@ -182,7 +153,7 @@ TEST_F(RngDeviceTest, RngDevice_ReadableThenWritableChain_CompletesWithZeroLengt
     auto used = next_used();
     ASSERT_TRUE(used);
     EXPECT_EQ(used->length, 0u);
-    EXPECT_EQ(guest_bytes(buffers[1].address, 1)[0], 0xee);
+    EXPECT_EQ(bytes_at(buffers[1].address, 1)[0], 0xee);
 }
 
 TEST_F(RngDeviceTest, RngDevice_MalformedChain_CompletesWithErrorAndContinues)
@@ -215,7 +186,7 @@ TEST_F(RngDeviceTest, SplitQueue_AvailIndexTooFarAhead_MarksNeedsReset)
     EXPECT_EQ(*driver->queue(0).used_index(), 0);
     // The device stays stopped until reset, then works again.
     driver->kick(0);
-    EXPECT_EQ(trigger.count(), 1u);
+    EXPECT_EQ(trigger->count(), 1u);
     ASSERT_TRUE(driver->start(0, one_queue));
     MockBuffer buffers[] = { buffer(8) };
     ASSERT_TRUE(driver->queue(0).add_chain(buffers));
@@ -243,7 +214,7 @@ TEST_F(RngDeviceTest, RngDevice_EntropySourceFailure_CompletesWithNothingWritten
     auto used = next_used();
     ASSERT_TRUE(used);
     EXPECT_EQ(used->length, 0u);
-    EXPECT_EQ(guest_bytes(buffers[0].address, 1)[0], 0xee);
+    EXPECT_EQ(bytes_at(buffers[0].address, 1)[0], 0xee);
 }
 
 TEST_F(RngDeviceTest, RngDevice_NoInterruptFlag_CompletesWithoutInterrupt)
@@ -253,7 +224,7 @@ TEST_F(RngDeviceTest, RngDevice_NoInterruptFlag_CompletesWithoutInterrupt)
     ASSERT_TRUE(driver->queue(0).add_chain(buffers));
     driver->kick(0);
     EXPECT_TRUE(next_used());
-    EXPECT_EQ(trigger.count(), 0u);
+    EXPECT_EQ(trigger->count(), 0u);
 }
 
 TEST_F(RngDeviceTest, RngDevice_ConfigSpace_ReadsZero)
@@ -283,7 +254,7 @@ TEST_F(RngDeviceIndirectTest, RngDevice_IndirectChain_IsFilled)
     auto used = next_used();
     ASSERT_TRUE(used);
     EXPECT_EQ(used->length, 16u);
-    EXPECT_EQ(guest_bytes(buffers[1].address, 6), (std::vector<uint8_t> { 11, 12, 13, 14, 15, 16 }));
+    EXPECT_EQ(bytes_at(buffers[1].address, 6), (std::vector<uint8_t> { 11, 12, 13, 14, 15, 16 }));
 }
 
 TEST_F(RngDeviceIndirectTest, RngDevice_EventIdx_InterruptsOnlyWhenUsedEventPassed)
@@ -293,30 +264,27 @@ TEST_F(RngDeviceIndirectTest, RngDevice_EventIdx_InterruptsOnlyWhenUsedEventPass
     MockBuffer first[] = { buffer(4) };
     ASSERT_TRUE(queue.add_chain(first));
     driver->kick(0);
-    EXPECT_EQ(trigger.count(), 0u);
+    EXPECT_EQ(trigger->count(), 0u);
 
     MockBuffer second[] = { buffer(4) };
     ASSERT_TRUE(queue.add_chain(second));
     driver->kick(0);
-    EXPECT_EQ(trigger.count(), 1u);
+    EXPECT_EQ(trigger->count(), 1u);
     // After draining, the device asks to be kicked for the next entry.
     EXPECT_EQ(*queue.avail_event(), 2);
 }
 
 TEST(RngDeviceReal, RngDevice_GetrandomSource_FillsWithNonConstantBytes)
 {
-    auto memory = GuestMemory::create({ { GuestAddress(0), 0x100000 } });
-    ASSERT_TRUE(memory);
     GetrandomEntropySource source;
     RngDevice device(source);
-    CountingInterruptTrigger trigger;
-    auto transport = MmioTransport::create(*memory, device, trigger);
-    ASSERT_TRUE(transport);
-    MockDriver driver(**transport, *memory, GuestAddress(0x10000), 0xf0000);
+    auto harness = DeviceHarness::create(device, 0x100000);
+    ASSERT_TRUE(harness);
+    auto& driver = (*harness)->driver();
     ASSERT_TRUE(driver.start(0, one_queue));
-    auto address = driver.allocate(256);
-    ASSERT_TRUE(address);
-    MockBuffer buffers[] = { { *address, 256, BufferAccess::DeviceWritable } };
+    auto buffer = (*harness)->buffer(256, BufferAccess::DeviceWritable);
+    ASSERT_TRUE(buffer);
+    MockBuffer buffers[] = { *buffer };
     ASSERT_TRUE(driver.queue(0).add_chain(buffers));
 
     driver.kick(0);
@@ -324,10 +292,10 @@ TEST(RngDeviceReal, RngDevice_GetrandomSource_FillsWithNonConstantBytes)
     auto used = driver.queue(0).pop_used();
     ASSERT_TRUE(used && used->has_value());
     EXPECT_EQ((*used)->length, 256u);
-    std::vector<uint8_t> bytes(256);
-    ASSERT_TRUE(memory->read(*address, bytes));
+    auto bytes = (*harness)->bytes_at(buffer->address, 256);
+    ASSERT_TRUE(bytes);
     // 256 random bytes all equal has probability 2^-2040.
-    EXPECT_FALSE(std::all_of(bytes.begin(), bytes.end(), [&](uint8_t byte) { return byte == bytes[0]; }));
+    EXPECT_FALSE(std::all_of(bytes->begin(), bytes->end(), [&](uint8_t byte) { return byte == (*bytes)[0]; }));
 }
 
 } // namespace

@@ -4,10 +4,8 @@
 // lengths, RX refill when the guest posts buffers late, and malformed guest buffers.
 #include "virtio/vsock/vsock_device.hpp"
 
+#include "tests/unit/virtio/testing/device_test.hpp"
 #include "tests/unit/virtio/vsock/fake_vsock_backend.hpp"
-#include "virtio/mmio/mmio_transport.hpp"
-#include "virtio/testing/counting_interrupt_trigger.hpp"
-#include "virtio/testing/mock_driver.hpp"
 
 #include <array>
 #include <cstring>
@@ -25,17 +23,13 @@ constexpr uint64_t guest_cid = 5;
 constexpr std::array<uint16_t, 3> queue_sizes { 64, 64, 64 };
 constexpr VsockConnectionKey key { 3000, 1024 };
 
-class VsockDeviceTest : public ::testing::Test {
+class VsockDeviceTest : public husk::testing::DeviceTest {
 protected:
     void SetUp() override
     {
-        auto created_memory = GuestMemory::create({ { GuestAddress(0), 0x200000 } });
-        ASSERT_TRUE(created_memory);
-        memory.emplace(std::move(created_memory).value());
-        auto created = MmioTransport::create(*memory, device, trigger);
-        ASSERT_TRUE(created);
-        transport = std::move(created).value();
-        driver.emplace(*transport, *memory, GuestAddress(0x10000), 0x1f0000);
+        attach(device, 0x200000);
+        if (HasFatalFailure())
+            return;
         ASSERT_TRUE(driver->start(0, queue_sizes));
     }
 
@@ -113,10 +107,6 @@ protected:
 
     FakeVsockBackend backend;
     VsockDevice device { guest_cid, backend };
-    CountingInterruptTrigger trigger;
-    std::optional<GuestMemory> memory;
-    std::unique_ptr<MmioTransport> transport;
-    std::optional<MockDriver> driver;
 };
 
 TEST_F(VsockDeviceTest, Identity_IsSocketDeviceWithThreeQueuesAndOnlyVersion1)
@@ -153,7 +143,7 @@ TEST_F(VsockDeviceTest, GuestRequest_SeesResponseWithExactUsedLength)
     EXPECT_EQ(response->header.dst_port, key.guest_port);
     ASSERT_EQ(backend.opened.size(), 1u);
     EXPECT_EQ(backend.opened[0], key);
-    EXPECT_GE(trigger.count(), 1u);
+    EXPECT_GE(trigger->count(), 1u);
 }
 
 TEST_F(VsockDeviceTest, DataRoundTrip_ReachesBackendAndComesBack)

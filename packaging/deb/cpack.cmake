@@ -32,10 +32,10 @@ set(CPACK_DEBIAN_ENABLE_COMPONENT_DEPENDS ON)
 set(CPACK_DEBIAN_HUSK_PACKAGE_NAME husk)
 set(CPACK_DEBIAN_HUSK_PACKAGE_SECTION otherosfs)
 set(CPACK_COMPONENT_HUSK_DESCRIPTION "run untrusted code in micro-VMs
-husk boots a tiny Linux guest in its own KVM micro-VM (husk-vmm, a seccomp-jailed
-virtual machine monitor with virtio vsock, block and rng devices) and runs
-commands in it. `husk run -- CMD` works like `docker run`: stdin, stdout and
-stderr pass through and the exit status is the command's.
+husk boots a tiny Linux guest in its own KVM micro-VM (husk-vmm, a
+seccomp-jailed virtual machine monitor with virtio vsock, block and rng
+devices) and runs commands in it. `husk run -- CMD` works like `docker run`:
+stdin, stdout and stderr pass through and the exit status is the command's.
 .
 This package holds the husk command, husk-vmm, and the guest kernel,
 initramfs and root filesystem images in /usr/lib/husk.")
@@ -45,10 +45,14 @@ set(CPACK_DEBIAN_LIBHUSK_PACKAGE_SECTION libs)
 # libhusk starts husk-vmm and boots the guest assets from the husk package; an application may
 # also give its own paths, hence not Depends.
 set(CPACK_DEBIAN_LIBHUSK_PACKAGE_RECOMMENDS "husk (= ${PROJECT_VERSION}-${HUSK_DEB_RELEASE})")
-set(CPACK_DEBIAN_LIBHUSK_PACKAGE_GENERATE_SHLIBS ON)
+# A shlibs file for packages linking libhusk.so.1 (only libhusk1 has a shared library), and the
+# ldconfig trigger instead of the postinst/postrm calling ldconfig that CPack writes otherwise
+# (lintian: maintscript-calls-ldconfig); ours only say so, CPack writes none when given some.
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 set(CPACK_DEBIAN_LIBHUSK_PACKAGE_CONTROL_EXTRA
-  ${CMAKE_CURRENT_LIST_DIR}/libhusk1/triggers)
+  ${CMAKE_CURRENT_LIST_DIR}/libhusk1/triggers ${CMAKE_CURRENT_LIST_DIR}/libhusk1/postinst
+  ${CMAKE_CURRENT_LIST_DIR}/libhusk1/postrm)
 set(CPACK_COMPONENT_LIBHUSK_DESCRIPTION "run untrusted code in micro-VMs - shared library
 libhusk is the C++ SDK of husk, with a C ABI: an application creates
 sandboxes (each a KVM micro-VM supervised by the library), runs jobs in them
@@ -75,7 +79,20 @@ add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/packaging/deb/changelog.Debian.gz
   COMMAND gzip -9nkf ${CMAKE_BINARY_DIR}/packaging/deb/changelog.Debian
   DEPENDS ${CMAKE_BINARY_DIR}/packaging/deb/changelog.Debian
   COMMENT "Compressing the Debian changelog" VERBATIM)
-add_custom_target(husk-deb-changelog ALL DEPENDS ${CMAKE_BINARY_DIR}/packaging/deb/changelog.Debian.gz)
+# The man pages of husk and husk-vmm, compressed the same way.
+set(husk_man_pages)
+foreach(page husk.1 husk-vmm.1)
+  add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/packaging/deb/${page}.gz
+    COMMAND gzip -9n -c ${CMAKE_CURRENT_LIST_DIR}/man/${page} > ${CMAKE_BINARY_DIR}/packaging/deb/${page}.gz
+    DEPENDS ${CMAKE_CURRENT_LIST_DIR}/man/${page}
+    COMMENT "Compressing the man page ${page}")
+  list(APPEND husk_man_pages ${CMAKE_BINARY_DIR}/packaging/deb/${page}.gz)
+endforeach()
+add_custom_target(husk-deb-docs ALL DEPENDS ${CMAKE_BINARY_DIR}/packaging/deb/changelog.Debian.gz ${husk_man_pages})
+install(FILES ${husk_man_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT husk)
+# Lintian tags that do not apply, each with its reason in the file.
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/husk.lintian-overrides DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/lintian/overrides
+  RENAME husk COMPONENT husk)
 foreach(component_package husk:husk libhusk:libhusk1 dev:libhusk-dev)
   string(REPLACE ":" ";" pair ${component_package})
   list(GET pair 0 component)

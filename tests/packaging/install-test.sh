@@ -14,6 +14,7 @@
 # stops the test. Needs root (debootstrap, chroot, mounts).
 # Usage: tests/packaging/install-test.sh WORK-DIR [DEB-DIR]
 #   WORK-DIR must be visible in the lab: not under /tmp (the lab has its own /tmp).
+#   tests/packaging/install-test.sh --prepare-root: only make (or find) the cached clean root.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +31,12 @@ check() { # description, then a command that succeeds when the check holds
 contains() { grep -qF -- "$2" <<<"$1"; }
 matches() { grep -qE -- "$2" <<<"$1"; }
 
-[[ $# -ge 1 && $# -le 2 ]] || { echo "usage: install-test.sh WORK-DIR [DEB-DIR]" >&2; exit 2; }
+prepare_only=0
+if [[ ${1:-} == --prepare-root ]]; then
+  prepare_only=1
+  set -- "${HUSK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/husk}/debootstrap"
+fi
+[[ $# -ge 1 && $# -le 2 ]] || { echo "usage: install-test.sh WORK-DIR [DEB-DIR] | --prepare-root" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || die "needs root (debootstrap, chroot, mounts): this test did not run"
 mkdir -p "$1"
 work=$(cd "$1" && pwd)
@@ -38,6 +44,35 @@ work=$(cd "$1" && pwd)
 for tool in debootstrap chroot unshare dpkg-deb readelf lintian; do
   command -v "$tool" >/dev/null || die "$tool is missing (apt-get install debootstrap lintian binutils): this test did not run"
 done
+
+# The clean Debian root (step 2), cached by recipe: prints its cache directory.
+suite=bookworm
+mirror=$("$repo/packaging/debian-mirror.sh" "$suite") || die "no Debian mirror for debootstrap"
+# What the examples build needs on top of minbase.
+include=(g++ cmake make pkg-config)
+recipe_version=1
+cache=${HUSK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/husk}
+hash=$( { echo "install-test $suite $mirror minbase recipe $recipe_version"; printf '%s\n' "${include[@]}"; } | sha256sum | cut -c1-16)
+base=$cache/debootstrap/install-test-$hash
+mkdir -p "$cache/debootstrap"
+exec {lock}>"$cache/debootstrap/.install-test-$hash.lock"
+prepare_root() {
+  flock "$lock"
+  if [[ ! -f $base/.husk-complete ]]; then
+    say "debootstrap --variant=minbase $suite from $mirror (+ ${include[*]}; cached as $base)"
+    rm -rf "$base"
+    debootstrap --variant=minbase --include="$(IFS=,; echo "${include[*]}")" "$suite" "$base" "$mirror" \
+      >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed (log: $work/debootstrap.log)"; }
+    rm -rf "$base"/var/cache/apt/archives/*.deb
+    touch "$base/.husk-complete"
+  else
+    say "clean root from the cache: $base"
+  fi
+}
+if [[ $prepare_only == 1 ]]; then
+  prepare_root
+  exit 0
+fi
 
 # 1. The packages.
 if [[ $# -eq 2 ]]; then
@@ -94,28 +129,8 @@ check "lintian: no errors ($(grep -c '^E:' <<<"$lintian_output" || true) errors,
   test "$(grep -c '^E:' <<<"$lintian_output" || true)" -eq 0
 [[ $failures -eq 0 ]] || die "the packages are not right ($failures checks failed)"
 
-# 2. A clean Debian root, cached by recipe.
-suite=bookworm
-mirror=$("$repo/packaging/debian-mirror.sh" "$suite") || die "no Debian mirror for debootstrap"
-# What the examples build needs on top of minbase.
-include=(g++ cmake make pkg-config)
-recipe_version=1
-cache=${HUSK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/husk}
-hash=$( { echo "install-test $suite $mirror minbase recipe $recipe_version"; printf '%s\n' "${include[@]}"; } | sha256sum | cut -c1-16)
-base=$cache/debootstrap/install-test-$hash
-mkdir -p "$cache/debootstrap"
-exec {lock}>"$cache/debootstrap/.install-test-$hash.lock"
-flock "$lock"
-if [[ ! -f $base/.husk-complete ]]; then
-  say "debootstrap --variant=minbase $suite from $mirror (+ ${include[*]}; cached as $base)"
-  rm -rf "$base"
-  debootstrap --variant=minbase --include="$(IFS=,; echo "${include[*]}")" "$suite" "$base" "$mirror" \
-    >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed (log: $work/debootstrap.log)"; }
-  rm -rf "$base"/var/cache/apt/archives/*.deb
-  touch "$base/.husk-complete"
-else
-  say "clean root from the cache: $base"
-fi
+# 2. A clean Debian root: the cached one, copied.
+prepare_root
 root=$work/root
 rm -rf "$root"
 cp -a "$base" "$root"

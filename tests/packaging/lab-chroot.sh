@@ -3,7 +3,8 @@
 # run inside the lab (tests/lab/run -- tests/packaging/lab-chroot.sh ROOT CMD...), where the host
 # root, and so ROOT, is read-only. It mounts the lab's /dev (with /dev/kvm), a fresh /proc, /sys
 # and cgroup2 (the jail puts each VM in a cgroup), and tmpfs on /tmp and /run (husk's sandbox
-# and jail directories) into ROOT, in a private mount namespace so nothing stays mounted.
+# and jail directories) into ROOT, itself bind-mounted on itself so it is a mount point, all in a
+# private mount namespace so nothing stays mounted.
 # Usage: lab-chroot.sh ROOT CMD ARGS...   Exit status: CMD's; 125 when the set-up failed.
 set -euo pipefail
 
@@ -17,6 +18,9 @@ fi
 root=$1
 shift
 setup() {
+  # The root a mount of its own: pivot_root (the jail's) fails in a chroot whose root is not the
+  # root of a mount.
+  mount --bind "$root" "$root"
   mount --rbind /dev "$root/dev"
   mount -t proc proc "$root/proc"
   mount -t sysfs sysfs "$root/sys"

@@ -46,13 +46,12 @@ set(CPACK_DEBIAN_LIBHUSK_PACKAGE_SECTION libs)
 # also give its own paths, hence not Depends.
 set(CPACK_DEBIAN_LIBHUSK_PACKAGE_RECOMMENDS "husk (= ${PROJECT_VERSION}-${HUSK_DEB_RELEASE})")
 # A shlibs file for packages linking libhusk.so.1 (only libhusk1 has a shared library), and the
-# ldconfig trigger instead of the postinst/postrm calling ldconfig that CPack writes otherwise
-# (lintian: maintscript-calls-ldconfig); ours only say so, CPack writes none when given some.
+# ldconfig trigger. CPack also writes a postinst and postrm calling ldconfig for any library in
+# /usr/lib (lintian: maintscript-calls-ldconfig, a warning); replacing them with empty scripts
+# only trades it for maintainer-script-empty, so they stay.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
-set(CPACK_DEBIAN_LIBHUSK_PACKAGE_CONTROL_EXTRA
-  ${CMAKE_CURRENT_LIST_DIR}/libhusk1/triggers ${CMAKE_CURRENT_LIST_DIR}/libhusk1/postinst
-  ${CMAKE_CURRENT_LIST_DIR}/libhusk1/postrm)
+set(CPACK_DEBIAN_LIBHUSK_PACKAGE_CONTROL_EXTRA ${CMAKE_CURRENT_LIST_DIR}/libhusk1/triggers)
 set(CPACK_COMPONENT_LIBHUSK_DESCRIPTION "run untrusted code in micro-VMs - shared library
 libhusk is the C++ SDK of husk, with a C ABI: an application creates
 sandboxes (each a KVM micro-VM supervised by the library), runs jobs in them

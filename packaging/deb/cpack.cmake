@@ -3,7 +3,7 @@
 #   libhusk1     libhusk.so.1 (component libhusk)
 #   libhusk-dev  headers, CMake package, husk.pc, the libhusk.so link (component dev)
 # Packages must come from a tree configured for them (packaging/deb/build.sh does it): prefix
-# /usr, and no test hooks in husk-vmm. cpack refuses any other tree (packaging/deb/check-tree.cmake).
+# /usr, and no test hooks in husk-vmm. cpack refuses any other tree (packaging/deb/check-tree.cmake.in).
 set(HUSK_DEB_MAINTAINER "husk maintainers <husk-maintainers@example.org>"
   CACHE STRING "Maintainer field of the Debian packages")
 set(HUSK_DEB_RELEASE 1 CACHE STRING "Debian revision of the packages (the -N in 0.1.0-N)")

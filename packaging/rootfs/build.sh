@@ -20,7 +20,8 @@ case "$name" in
   *) die "unknown image '$name' (known: debian-python)" ;;
 esac
 suite=bookworm
-mirror=${HUSK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The host's own Debian mirror (its apt sources; HUSK_DEBIAN_MIRROR overrides).
+mirror=$("$(dirname "$0")/../debian-mirror.sh" "$suite")
 # Free space left in the image on top of the files; the guest writes into a tmpfs overlay, so
 # this only matters for disks used writable.
 headroom_mib=64

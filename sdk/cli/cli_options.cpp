@@ -44,18 +44,23 @@ namespace {
         run.add_option("--timeout,-t", raw.timeout, "Kill the job after this long, e.g. 30s, 500ms, 2m");
         run.add_option("--boot-timeout", raw.boot_timeout, "How long to wait for the VM to come up")
             ->default_val("30s");
-        run.add_option("--rootfs", raw.rootfs, "Root filesystem: an ext4 image path, or an image name from the assets (debian-python)");
+        run.add_option("--rootfs", raw.rootfs,
+            "Root filesystem: an ext4 image path, or an image name from the assets (debian-python)");
         run.add_option("--kernel", raw.kernel, "Guest kernel (default: the built or installed one)");
         run.add_option("--initrd", raw.initrd, "Guest initramfs (default: the built or installed one)");
         run.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");
-        auto* no_jail = run.add_flag("--no-jail", raw.no_jail, "Run husk-vmm unjailed even as root (seccomp stays on); for debugging");
-        run.add_flag("--jail", raw.jail, "Jail husk-vmm when running as root (the default: own uid, namespaces, cgroup)")->excludes(no_jail);
+        auto* no_jail = run.add_flag(
+            "--no-jail", raw.no_jail, "Run husk-vmm unjailed even as root (seccomp stays on); for debugging");
+        run.add_flag(
+               "--jail", raw.jail, "Jail husk-vmm when running as root (the default: own uid, namespaces, cgroup)")
+            ->excludes(no_jail);
         run.add_flag("--require-jail", raw.require_jail,
                "Fail unless the VM runs jailed (own uid, namespaces, cgroup); the jail needs root")
             ->excludes(no_jail);
         run.add_flag("--json", raw.json, "Print one JSON result object instead of streaming the output");
         run.add_flag("--quiet,-q", raw.quiet, "No husk messages on stderr, only the job's output");
-        run.add_flag("--verbose,-v", raw.verbose, "Boot progress even when stderr is not a terminal, and husk-vmm's log in errors");
+        run.add_flag("--verbose,-v", raw.verbose,
+            "Boot progress even when stderr is not a terminal, and husk-vmm's log in errors");
         run.prefix_command(); // the first non-option starts the job's argv
         run.footer("Example: husk run --memory 512M -e NAME=world -- sh -c 'echo hello $NAME'");
     }
@@ -123,11 +128,25 @@ Result<Command> parse_command_line(std::vector<std::string> const& argv)
 
     CLI::App app { "husk: run untrusted code in micro-VMs", "husk" };
     app.require_subcommand(0, 1);
+    bool version_flag = false;
+    app.add_flag("--version,-V", version_flag, "Print the husk version (the same as husk version)");
     RawRun raw;
     auto* run = app.add_subcommand("run", run_description);
     define_run(*run, raw);
-    auto* doctor = app.add_subcommand("doctor", "Check that this host can run husk and say how to fix what is missing");
+    auto* doctor = app.add_subcommand("doctor",
+        "Check that this host can run husk, show the version and the husk-vmm, kernel and initramfs it will use, "
+        "and say how to fix what is missing");
     auto* version = app.add_subcommand("version", "Print the husk version");
+
+    // Only flags may come before the command, so the first other word names it. CLI11 would call
+    // an unknown one an unexpected argument; say what it is instead.
+    for (auto const& word : options) {
+        if (word.starts_with("-"))
+            continue;
+        if (word != "run" && word != "doctor" && word != "version")
+            return fail(ErrorKind::BadConfig, "unknown command '" + word + "' (see husk --help)");
+        break;
+    }
 
     Command command;
     try {
@@ -141,7 +160,8 @@ Result<Command> parse_command_line(std::vector<std::string> const& argv)
         command.help_text = app.help("", CLI::AppFormatMode::All);
         return command;
     } catch (CLI::ParseError const& error) {
-        return fail(ErrorKind::BadConfig, error.what());
+        return fail(ErrorKind::BadConfig,
+            std::string(error.what()) + (run->parsed() ? " (see husk run --help)" : " (see husk --help)"));
     }
 
     if (run->parsed()) {
@@ -157,7 +177,7 @@ Result<Command> parse_command_line(std::vector<std::string> const& argv)
         command.run = TRY(finish_run(std::move(raw), std::move(remaining)));
     } else if (doctor->parsed()) {
         command.kind = CommandKind::Doctor;
-    } else if (version->parsed()) {
+    } else if (version->parsed() || version_flag) {
         command.kind = CommandKind::Version;
     } else {
         command.help_text = app.help();

@@ -1,4 +1,4 @@
-// The husk command line: `husk run`, `husk doctor`, `husk version`, parsed with CLI11 into plain
+// The husk command line: `husk run`, `husk doctor`, `husk version` (or --version), parsed with CLI11 into plain
 // structs. Parsing is a pure function of argv (plus the host environment for `--env NAME`), so
 // every accepted and rejected form is unit-tested.
 #pragma once

@@ -1,11 +1,13 @@
 // husk doctor's checks.
 #include "sdk/cli/doctor.hpp"
 
+#include "husk/version.hpp"
 #include "runtime/base/fd.hpp"
-#include "sdk/src/assets.hpp"
 #include "sdk/src/jail_decision.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <sys/prctl.h>
@@ -39,13 +41,65 @@ namespace {
         return { Verdict::Fail, "/dev/kvm", Error::from_errno("cannot open /dev/kvm").message };
     }
 
-    Finding check_assets()
+    bool is_regular_file(std::string const& path)
     {
-        auto assets = detail::resolve_assets({});
-        if (!assets)
-            return { Verdict::Fail, "assets", assets.error().message };
-        return { Verdict::Ok, "assets",
-            "husk-vmm " + assets->vmm + ", kernel " + assets->kernel + ", initramfs " + assets->initrd };
+        struct stat info { };
+        return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+    }
+
+    std::string tried_text(std::vector<std::string> const& paths)
+    {
+        std::string text;
+        for (auto const& path : paths)
+            text += (text.empty() ? "" : ", ") + path + " (missing)";
+        return text;
+    }
+
+    // The first candidate holding the file, the way sdk/src/assets.cpp looks.
+    Finding find_one(char const* check, std::vector<detail::Candidate> const& candidates, std::string const& name,
+        bool executable, std::string const& fix)
+    {
+        std::vector<std::string> tried;
+        for (auto const& candidate : candidates) {
+            auto path = name.empty() ? candidate.path : candidate.path + "/" + name;
+            if (is_regular_file(path) && (!executable || access(path.c_str(), X_OK) == 0))
+                return { Verdict::Ok, check, path + " (" + candidate.origin + ", exists)" };
+            tried.push_back(path);
+        }
+        if (tried.empty())
+            return { Verdict::Fail, check, "nowhere to look: " + fix };
+        return { Verdict::Fail, check, "not found: " + tried_text(tried) + "; " + fix };
+    }
+
+    Finding rootfs_finding(std::vector<detail::Candidate> const& directories)
+    {
+        std::vector<std::string> images;
+        std::vector<std::string> names;
+        for (auto const& directory : directories) {
+            DIR* listing = opendir(directory.path.c_str());
+            if (!listing)
+                continue;
+            while (dirent* entry = readdir(listing)) {
+                std::string file = entry->d_name;
+                if (!file.ends_with(detail::rootfs_suffix) || file.size() == std::string(detail::rootfs_suffix).size())
+                    continue;
+                auto name = file.substr(0, file.size() - std::string(detail::rootfs_suffix).size());
+                // An earlier directory's image of the same name is the one used.
+                if (std::find(names.begin(), names.end(), name) != names.end()
+                    || !is_regular_file(directory.path + "/" + file))
+                    continue;
+                names.push_back(name);
+                images.push_back(name + " (" + directory.path + "/" + file + ")");
+            }
+            closedir(listing);
+        }
+        if (images.empty())
+            return { Verdict::Ok, "rootfs", "no images (optional: husk run --rootfs NAME needs <assets>/NAME.ext4)" };
+        std::sort(images.begin(), images.end());
+        std::string text;
+        for (auto const& image : images)
+            text += (text.empty() ? "" : ", ") + image;
+        return { Verdict::Ok, "rootfs", text };
     }
 
     Finding check_io_uring()
@@ -112,6 +166,27 @@ Finding jail_finding(uid_t effective_uid)
             + "husk run --no-jail turns it off for debugging" };
 }
 
+Finding version_finding(detail::SearchPlan const& plan)
+{
+    auto text = "husk " + std::string(version()) + " (job protocol " + std::to_string(protocol_version()) + "), ";
+    text += plan.installed_prefix ? "installed under " + *plan.installed_prefix
+                                  : std::string("not installed (build tree)");
+    return { Verdict::Ok, "version", text };
+}
+
+std::vector<Finding> asset_findings(detail::SearchPlan const& plan)
+{
+    std::string fix_assets = plan.installed_prefix ? "set HUSK_ASSETS_DIR or reinstall the husk package"
+                                                   : "set HUSK_ASSETS_DIR or run packaging/build.sh <builddir>";
+    return {
+        find_one("husk-vmm", plan.vmm_paths, "", true,
+            plan.installed_prefix ? "set HUSK_VMM or reinstall the husk package" : "set HUSK_VMM or build husk-vmm"),
+        find_one("kernel", plan.asset_directories, detail::kernel_file_name, false, fix_assets),
+        find_one("initramfs", plan.asset_directories, detail::initrd_file_name, false, fix_assets),
+        rootfs_finding(plan.asset_directories),
+    };
+}
+
 KvmFlavour kvm_flavour(std::string const& sys_module_dir)
 {
     if (exists(sys_module_dir + "/kvm_intel") || exists(sys_module_dir + "/kvm_amd"))
@@ -140,8 +215,13 @@ std::vector<Finding> run_doctor_checks()
 {
     auto flavour = kvm_flavour();
     std::string module = exists("/sys/module/kvm_intel") ? "kvm_intel" : "kvm_amd";
-    return { kvm_flavour_finding(flavour, module), check_dev_kvm(), check_assets(), check_io_uring(), check_seccomp(),
-        check_cgroups(), jail_finding(geteuid()) };
+    auto plan = detail::plan_search(detail::current_search_inputs());
+    std::vector<Finding> findings { version_finding(plan), kvm_flavour_finding(flavour, module), check_dev_kvm() };
+    for (auto& finding : asset_findings(plan))
+        findings.push_back(std::move(finding));
+    for (auto& finding : { check_io_uring(), check_seccomp(), check_cgroups(), jail_finding(geteuid()) })
+        findings.push_back(finding);
+    return findings;
 }
 
 int doctor_command()

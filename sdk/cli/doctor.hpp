@@ -3,6 +3,8 @@
 // wording of each finding is unit-tested through kvm_flavour_finding().
 #pragma once
 
+#include "sdk/src/assets.hpp"
+
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -24,6 +26,12 @@ Finding kvm_flavour_finding(KvmFlavour flavour, std::string const& module_name);
 
 // Whether `husk run` (JailMode::Auto) will jail its VMs for a process with this effective uid.
 Finding jail_finding(uid_t effective_uid);
+
+// The husk version, and whether it runs installed (under which prefix) or from a build tree.
+Finding version_finding(detail::SearchPlan const& plan);
+// husk-vmm, the kernel and the initramfs `husk run` will use (each with where it was found, or
+// every place tried and that it is missing there), and the root filesystem images available.
+std::vector<Finding> asset_findings(detail::SearchPlan const& plan);
 
 std::vector<Finding> run_doctor_checks();
 // Prints the findings; 0 when none failed, 1 otherwise.

@@ -97,7 +97,7 @@ std::string result_json(RunResult const& result, int exit_status, std::chrono::m
         json += ",\"exit_code\":" + std::to_string(result.exit_code);
     if (result.signal != 0)
         json += ",\"signal\":" + std::to_string(result.signal);
-    json += std::string(",\"timed_out\":") + boolean(result.timed_out);
+    json += std::string(",\"timed_out\":") + boolean(result.timed_out());
     if (result.status == RunStatus::SpawnFailed) {
         bool valid;
         json += ",\"spawn_error\":" + json_string(result.spawn_message, valid);

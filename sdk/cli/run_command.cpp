@@ -5,9 +5,9 @@
 
 #include "husk/exit_status.hpp"
 #include "husk/sandbox.hpp"
+#include "husk/units.hpp"
 #include "runtime/base/event_fd.hpp"
 #include "runtime/base/fd.hpp"
-#include "husk/units.hpp"
 #include "sdk/cli/boot_progress.hpp"
 #include "sdk/cli/error_line.hpp"
 #include "sdk/cli/json_result.hpp"
@@ -117,7 +117,7 @@ namespace {
     {
         if (result.status == RunStatus::SpawnFailed)
             say(false, "cannot run " + command.argv[0] + ": " + result.spawn_message);
-        else if (result.timed_out)
+        else if (result.timed_out())
             say(command.quiet, "the job ran past its --timeout and was killed");
         if (result.stdout_truncated || result.stderr_truncated)
             say(command.quiet, "output beyond the limit was dropped");
@@ -135,7 +135,8 @@ int run_command(RunCommand command)
         return fail_run(command, done.error());
 
     auto boot_started = std::chrono::steady_clock::now();
-    BootProgress progress(progress_wanted(command.quiet || command.json, command.verbose), describe_vm(command.sandbox));
+    BootProgress progress(
+        progress_wanted(command.quiet || command.json, command.verbose), describe_vm(command.sandbox));
     auto sandbox = Sandbox::create(command.sandbox);
     progress.finish();
     if (!sandbox)

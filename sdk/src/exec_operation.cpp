@@ -90,7 +90,6 @@ bool ExecOperation::on_message(Message message)
                                                        : RunStatus::TimedOut;
         result.exit_code = exited->kind == ExitKind::Code ? static_cast<int>(exited->value) : -1;
         result.signal = exited->kind == ExitKind::Code ? 0 : static_cast<int>(exited->value);
-        result.timed_out = exited->kind == ExitKind::TimedOut;
         result.stdout_truncated = exited->stdout_truncated;
         result.stderr_truncated = exited->stderr_truncated;
         result.guest_duration = std::chrono::microseconds(exited->duration_us);

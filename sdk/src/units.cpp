@@ -2,6 +2,8 @@
 // reason, never a silently different value.
 #include "husk/units.hpp"
 
+#include "runtime/base/result.hpp"
+
 #include <array>
 #include <cctype>
 #include <cstdio>

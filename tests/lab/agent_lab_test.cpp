@@ -166,7 +166,7 @@ TEST_F(AgentLab, ProgramIgnoringSigtermPastItsTimeout_IsKilled)
     auto result = g_sandbox->run_shell("trap '' TERM; sleep 60 & sleep 60; echo never", options);
     ASSERT_TRUE(result.has_value()) << result.error().message;
     EXPECT_EQ(result->status, husk::RunStatus::TimedOut);
-    EXPECT_TRUE(result->timed_out);
+    EXPECT_TRUE(result->timed_out());
     EXPECT_EQ(result->signal, SIGKILL);
     EXPECT_EQ(result->stdout_data, "");
     // The guest is still usable afterwards.

@@ -1,5 +1,5 @@
-// Errors of the husk SDK. Every call returns husk::Result<T> (runtime/base/result.hpp, the member
-// names of std::expected); its Error carries a message for humans and an ErrorKind for code:
+// Errors of the husk SDK. Every call returns husk::Result<T> (husk/result.hpp, the member names of
+// std::expected); its Error carries a message for humans and an ErrorKind for code:
 //
 //   BadConfig          invalid options or missing assets: fix the call, retrying will not help
 //   VmmStartFailed     husk-vmm did not start or exited during boot; the message ends with its
@@ -13,7 +13,7 @@
 // A job that exits non-zero, is killed by a signal or is not found is not an error: see RunResult.
 #pragma once
 
-#include "runtime/base/result.hpp"
+#include "husk/result.hpp"
 
 #include <string_view>
 

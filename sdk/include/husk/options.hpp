@@ -28,8 +28,9 @@ enum class JailMode {
 };
 
 struct SandboxOptions {
-    /// husk-vmm, kernel and initramfs. Empty: looked up (see sdk/src/assets.hpp): the HUSK_VMM
-    /// and HUSK_ASSETS_DIR environment variables, then the build tree, then /usr/lib/husk/.
+    /// husk-vmm, kernel and initramfs. Empty: looked up: the HUSK_VMM and HUSK_ASSETS_DIR
+    /// environment variables, then the installation libhusk runs from (<prefix>/bin/husk-vmm,
+    /// <prefix>/lib/husk/; /usr/lib/husk/ for the Debian packages), then PATH for husk-vmm.
     std::string vmm_path;
     std::string kernel_path;
     std::string initrd_path;

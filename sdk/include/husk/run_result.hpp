@@ -28,7 +28,6 @@ struct RunResult {
     RunStatus status { RunStatus::Exited };
     int exit_code { -1 }; ///< 0..255 when status is Exited, else -1
     int signal { 0 }; ///< the killing signal when Signaled or TimedOut, else 0
-    bool timed_out { false }; ///< status == TimedOut
     SpawnErrorKind spawn_error { SpawnErrorKind::None };
     std::string spawn_message; ///< the agent's explanation when SpawnFailed
 
@@ -44,6 +43,9 @@ struct RunResult {
 
     /// Exited with code 0.
     bool ok() const { return status == RunStatus::Exited && exit_code == 0; }
+    /// Killed at its timeout. Derived from status (it used to be a field of its own that could
+    /// disagree with it).
+    bool timed_out() const { return status == RunStatus::TimedOut; }
 };
 
 } // namespace husk

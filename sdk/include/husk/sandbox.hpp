@@ -3,8 +3,8 @@
 // a handle; jobs and file operations then go over one agent connection, concurrently from any
 // thread. Destroying the Sandbox shuts the VM down and removes everything it created.
 //
-//   auto sandbox = TRY(husk::Sandbox::create({}));
-//   auto result = TRY(sandbox.run({ "echo", "hi" }));   // result.stdout_data == "hi\n"
+//   auto sandbox = HUSK_TRY(husk::Sandbox::create({}));   // in a function returning a husk::Result
+//   auto result = HUSK_TRY(sandbox.run({ "echo", "hi" }));  // result.stdout_data == "hi\n"
 #pragma once
 
 #include "husk/error.hpp"

@@ -2,7 +2,7 @@
 // and by programs that read husk settings from their own configuration.
 #pragma once
 
-#include "runtime/base/result.hpp"
+#include "husk/result.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -86,6 +86,18 @@ namespace {
         EXPECT_NE(error_of({ "frobnicate" }).find("frobnicate"), std::string::npos);
     }
 
+    TEST(CliOptions, UnknownCommand_SaysSoAndPointsToHelp)
+    {
+        auto message = error_of({ "frobnicate", "--", "true" });
+        EXPECT_NE(message.find("unknown command 'frobnicate'"), std::string::npos) << message;
+        EXPECT_NE(message.find("husk --help"), std::string::npos) << message;
+        // After a flag too, and an unknown flag points to the same help.
+        EXPECT_NE(error_of({ "-V", "lunch" }).find("unknown command 'lunch'"), std::string::npos);
+        EXPECT_NE(error_of({ "--bogus" }).find("husk --help"), std::string::npos);
+        // A misspelt option of run points to run's help.
+        EXPECT_NE(error_of({ "run", "--memory" }).find("husk run --help"), std::string::npos);
+    }
+
     TEST(CliOptions, ErrorMessages_AreOneLine)
     {
         for (auto const& message :
@@ -97,6 +109,8 @@ namespace {
     {
         EXPECT_EQ(parse({ "doctor" })->kind, CommandKind::Doctor);
         EXPECT_EQ(parse({ "version" })->kind, CommandKind::Version);
+        EXPECT_EQ(parse({ "--version" })->kind, CommandKind::Version);
+        EXPECT_EQ(parse({ "-V" })->kind, CommandKind::Version);
         auto help = parse({ "--help" });
         ASSERT_TRUE(help);
         EXPECT_EQ(help->kind, CommandKind::Help);

@@ -1,8 +1,13 @@
-// husk doctor: KVM flavour detection from /sys/module and what each flavour tells the user.
+// husk doctor: KVM flavour detection from /sys/module and what each flavour tells the user; the
+// version line and the asset paths it reports, found or missing.
 #include "sdk/cli/doctor.hpp"
 
+#include "husk/version.hpp"
+
 #include <filesystem>
+#include <fstream>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 namespace husk::cli {
 namespace {
@@ -50,6 +55,93 @@ namespace {
 
         EXPECT_EQ(finding.verdict, Verdict::Ok);
         EXPECT_NE(finding.detail.find("kvm_intel"), std::string::npos);
+    }
+
+    class AssetFindingsTest : public ::testing::Test {
+    protected:
+        void SetUp() override
+        {
+            char pattern[] = "/tmp/husk-doctor-assets-XXXXXX";
+            ASSERT_NE(mkdtemp(pattern), nullptr);
+            dir = pattern;
+            std::filesystem::create_directory(dir + "/first");
+            std::filesystem::create_directory(dir + "/second");
+        }
+        void TearDown() override { std::filesystem::remove_all(dir); }
+        void file(std::string const& path, mode_t mode = 0644)
+        {
+            std::ofstream(dir + "/" + path) << "x";
+            chmod((dir + "/" + path).c_str(), mode);
+        }
+        detail::SearchPlan plan()
+        {
+            detail::SearchPlan result;
+            result.asset_directories = { { dir + "/first", "HUSK_ASSETS_DIR" }, { dir + "/second", "installed" } };
+            result.vmm_paths = { { dir + "/first/husk-vmm", "HUSK_VMM" }, { dir + "/second/husk-vmm", "installed" } };
+            result.installed_prefix = "/usr";
+            return result;
+        }
+        Finding named(std::vector<Finding> const& findings, std::string const& check)
+        {
+            for (auto const& finding : findings)
+                if (finding.check == check)
+                    return finding;
+            ADD_FAILURE() << "no finding " << check;
+            return {};
+        }
+        std::string dir;
+    };
+
+    TEST_F(AssetFindingsTest, Found_NamesThePathWhereItComesFromAndThatItExists)
+    {
+        file("second/husk-vmm", 0755);
+        file("second/vmlinux");
+        file("first/initramfs.cpio");
+        file("second/initramfs.cpio");
+        file("second/debian-python.ext4");
+        auto findings = asset_findings(plan());
+
+        auto vmm = named(findings, "husk-vmm");
+        EXPECT_EQ(vmm.verdict, Verdict::Ok);
+        EXPECT_EQ(vmm.detail, dir + "/second/husk-vmm (installed, exists)");
+        EXPECT_EQ(named(findings, "kernel").detail, dir + "/second/vmlinux (installed, exists)");
+        EXPECT_EQ(named(findings, "initramfs").detail, dir + "/first/initramfs.cpio (HUSK_ASSETS_DIR, exists)");
+        auto rootfs = named(findings, "rootfs");
+        EXPECT_EQ(rootfs.verdict, Verdict::Ok);
+        EXPECT_EQ(rootfs.detail, "debian-python (" + dir + "/second/debian-python.ext4)");
+    }
+
+    TEST_F(AssetFindingsTest, Missing_FailsListingEveryPathTried)
+    {
+        file("first/husk-vmm", 0644); // not executable: not usable
+        auto findings = asset_findings(plan());
+
+        auto vmm = named(findings, "husk-vmm");
+        EXPECT_EQ(vmm.verdict, Verdict::Fail);
+        EXPECT_NE(vmm.detail.find(dir + "/first/husk-vmm (missing), " + dir + "/second/husk-vmm (missing)"),
+            std::string::npos)
+            << vmm.detail;
+        auto kernel = named(findings, "kernel");
+        EXPECT_EQ(kernel.verdict, Verdict::Fail);
+        EXPECT_NE(kernel.detail.find(dir + "/first/vmlinux (missing), " + dir + "/second/vmlinux (missing)"),
+            std::string::npos)
+            << kernel.detail;
+        EXPECT_NE(kernel.detail.find("reinstall the husk package"), std::string::npos) << kernel.detail;
+        EXPECT_EQ(named(findings, "initramfs").verdict, Verdict::Fail);
+        // Root filesystem images are optional.
+        EXPECT_EQ(named(findings, "rootfs").verdict, Verdict::Ok);
+    }
+
+    TEST(VersionFinding, GivesTheVersionAndWhereHuskIsInstalled)
+    {
+        detail::SearchPlan plan;
+        plan.installed_prefix = "/usr";
+        auto finding = version_finding(plan);
+        EXPECT_EQ(finding.verdict, Verdict::Ok);
+        EXPECT_NE(finding.detail.find("husk " + std::string(version())), std::string::npos) << finding.detail;
+        EXPECT_NE(finding.detail.find("installed under /usr"), std::string::npos) << finding.detail;
+        plan.installed_prefix.reset();
+        EXPECT_NE(version_finding(plan).detail.find("build tree"), std::string::npos);
     }
 
 } // namespace

@@ -93,7 +93,7 @@ namespace {
         auto result = run({ "sleep", "30" }, options);
 
         EXPECT_EQ(result.status, RunStatus::TimedOut);
-        EXPECT_TRUE(result.timed_out);
+        EXPECT_TRUE(result.timed_out());
         EXPECT_EQ(result.signal, SIGKILL);
         EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
     }

@@ -1,6 +1,6 @@
-// EventLoop: the one io_uring loop of the VMM's main/event thread (DESIGN.md §1). Every device
+// EventLoop: the one io_uring loop of the VMM's main/event thread (docs/architecture.md). Every device
 // backend submits its I/O here: ioeventfd polls for virtqueue notifications, reads and writes of
-// block images, vsock host sockets, timers. The ring is locked down (DESIGN.md §3 "Seccomp"): it
+// block images, vsock host sockets, timers. The ring is locked down (docs/security.md): it
 // only runs the opcodes the config lists and only on files registered in its fixed-file table.
 //
 // Threading: everything except stop() must be called on the thread that runs the loop.

@@ -1,4 +1,4 @@
-// Ring: RAII owner of one io_uring instance, set up the way DESIGN.md §3 "Seccomp" requires:
+// Ring: RAII owner of one io_uring instance, set up the way docs/security.md describes:
 // created disabled, a sparse fixed-file table registered, restrictions installed (an opcode
 // allow-list, IOSQE_FIXED_FILE required on every submission, only file-table updates allowed as
 // later register calls), io-wq worker counts bounded, and only then enabled.

@@ -1,4 +1,4 @@
-// The seccomp allow-list of each thread kind (DESIGN.md §3 "Seccomp"). Everything not listed
+// The seccomp allow-list of each thread kind (docs/security.md). Everything not listed
 // kills the whole process. Lists are built per call because some arguments are only known at
 // run time (our pid, the kick signal number).
 #pragma once

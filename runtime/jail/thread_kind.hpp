@@ -1,5 +1,5 @@
 // ThreadKind: the kinds of thread husk-vmm runs, each with its own seccomp allow-list
-// (DESIGN.md §3 "Seccomp"). A thread installs the filter of its kind on itself.
+// (docs/security.md). A thread installs the filter of its kind on itself.
 #pragma once
 
 #include <optional>

@@ -1,6 +1,6 @@
 // VirtioDevices: the VM's virtio-mmio devices and the event thread that serves them. The event
 // thread runs the io_uring EventLoop that every device backend and every queue kick goes
-// through (DESIGN.md §1); vCPU threads only touch the transports' registers.
+// through (docs/architecture.md); vCPU threads only touch the transports' registers.
 // Devices, in slot order: virtio-rng (always: the guest's crng is ready at boot instead of
 // waiting for entropy), virtio-vsock (with MachineConfig::vsock), then one virtio-blk per
 // MachineConfig::disks entry, so the guest names them /dev/vda, /dev/vdb, ... in that order.

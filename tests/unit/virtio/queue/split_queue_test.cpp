@@ -1,5 +1,5 @@
 // SplitQueue: layout validation, well-formed traffic and the used ring, and one test per
-// virtqueue rule of DESIGN.md §3 for direct chains. Guest side by MockQueue.
+// virtqueue rule of docs/security.md for direct chains. Guest side by MockQueue.
 #include "tests/unit/virtio/queue/split_queue_fixture.hpp"
 
 using namespace husk;

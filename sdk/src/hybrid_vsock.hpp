@@ -1,6 +1,6 @@
 // The host end of the hybrid-vsock handshake (Firecracker's convention, docs/architecture.md):
-// connect to the VMM's unix socket, send `CONNECT <port>\n`, read `OK <host port>\n`; the stream then reaches the
-// guest's listener on that port.
+// connect to the VMM's unix socket, send `CONNECT <port>\n`, read `OK <host port>\n`; the
+// stream then reaches the guest's listener on that port.
 #pragma once
 
 #include "runtime/base/fd.hpp"

@@ -1,32 +1,13 @@
-// JSON rendering of run results: hand-written, flat, no dependency.
+// JSON rendering of run results with nlohmann-json: one ASCII line per object.
 #include "sdk/cli/json_result.hpp"
 
-#include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace husk::cli {
 
 namespace {
 
-    bool is_valid_utf8(std::string_view text)
-    {
-        size_t i = 0;
-        while (i < text.size()) {
-            auto byte = static_cast<unsigned char>(text[i]);
-            size_t length = byte < 0x80 ? 1
-                : (byte >> 5) == 0x6    ? 2
-                : (byte >> 4) == 0xe    ? 3
-                : (byte >> 3) == 0x1e   ? 4
-                                        : 0;
-            if (length == 0 || i + length > text.size())
-                return false;
-            for (size_t k = 1; k < length; ++k) {
-                if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80)
-                    return false;
-            }
-            i += length;
-        }
-        return true;
-    }
+    using Json = nlohmann::ordered_json; // keys in the documented order, for people reading it
 
     std::string status_name(RunStatus status)
     {
@@ -43,78 +24,99 @@ namespace {
         return "unknown";
     }
 
-    std::string millis(std::chrono::microseconds duration)
+    double millis(std::chrono::microseconds duration) { return static_cast<double>(duration.count()) / 1000.0; }
+
+    // Output that is not UTF-8 is carried byte for byte as the code points U+0000-U+00FF (each
+    // byte read as Latin-1) and flagged, so a reader can get the exact bytes back.
+    void add_stream(Json& json, std::string const& name, std::string_view data, bool truncated)
     {
-        char buffer[32];
-        std::snprintf(buffer, sizeof buffer, "%.3f", static_cast<double>(duration.count()) / 1000.0);
-        return buffer;
+        bool valid = is_valid_utf8(data);
+        json[name] = valid ? std::string(data) : latin1_to_utf8(data);
+        if (!valid)
+            json[name + "_encoding"] = "latin1";
+        json[name + "_truncated"] = truncated;
     }
 
-    char const* boolean(bool value) { return value ? "true" : "false"; }
-
-    void add_stream(std::string& json, char const* name, std::string_view data, bool truncated)
+    std::string dump(Json const& json)
     {
-        bool valid = true;
-        json += std::string(",\"") + name + "\":" + json_string(data, valid);
-        if (!valid)
-            json += std::string(",\"") + name + "_encoding\":\"latin1\"";
-        json += std::string(",\"") + name + "_truncated\":" + boolean(truncated);
+        // ASCII only: a terminal or log never sees raw control or non-ASCII bytes.
+        return json.dump(-1, ' ', true, Json::error_handler_t::replace);
     }
 
 } // namespace
 
-std::string json_string(std::string_view bytes, bool& was_valid_utf8)
+bool is_valid_utf8(std::string_view text)
 {
-    was_valid_utf8 = is_valid_utf8(bytes);
-    std::string out = "\"";
+    // Strict (RFC 3629): no overlong forms, no UTF-16 surrogates, nothing above U+10FFFF, so
+    // the JSON writer never has to replace anything in a stream called valid.
+    auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+    size_t i = 0;
+    while (i < text.size()) {
+        unsigned char lead = byte(i);
+        size_t length = lead < 0x80        ? 1
+            : lead >= 0xc2 && lead <= 0xdf ? 2
+            : lead >= 0xe0 && lead <= 0xef ? 3
+            : lead >= 0xf0 && lead <= 0xf4 ? 4
+                                           : 0;
+        if (length == 0 || i + length > text.size())
+            return false;
+        for (size_t k = 1; k < length; ++k) {
+            if ((byte(i + k) & 0xc0) != 0x80)
+                return false;
+        }
+        if ((lead == 0xe0 && byte(i + 1) < 0xa0) || (lead == 0xf0 && byte(i + 1) < 0x90))
+            return false; // overlong
+        if (lead == 0xed && byte(i + 1) >= 0xa0)
+            return false; // UTF-16 surrogate
+        if (lead == 0xf4 && byte(i + 1) >= 0x90)
+            return false; // above U+10FFFF
+        i += length;
+    }
+    return true;
+}
+
+std::string latin1_to_utf8(std::string_view bytes)
+{
+    std::string out;
+    out.reserve(bytes.size() * 2);
     for (char c : bytes) {
         auto byte = static_cast<unsigned char>(c);
-        char escape[8];
-        if (c == '"' || c == '\\') {
-            out += '\\';
+        if (byte < 0x80) {
             out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\t') {
-            out += "\\t";
-        } else if (c == '\r') {
-            out += "\\r";
-        } else if (byte < 0x20 || byte == 0x7f || (byte >= 0x80 && !was_valid_utf8)) {
-            std::snprintf(escape, sizeof escape, "\\u%04x", byte);
-            out += escape;
         } else {
-            out += c;
+            out += static_cast<char>(0xc0 | (byte >> 6));
+            out += static_cast<char>(0x80 | (byte & 0x3f));
         }
     }
-    return out + "\"";
+    return out;
 }
 
 std::string result_json(RunResult const& result, int exit_status, std::chrono::milliseconds boot_time)
 {
-    std::string json
-        = "{\"exit_status\":" + std::to_string(exit_status) + ",\"status\":\"" + status_name(result.status) + "\"";
+    Json json;
+    json["exit_status"] = exit_status;
+    json["status"] = status_name(result.status);
     if (result.status == RunStatus::Exited)
-        json += ",\"exit_code\":" + std::to_string(result.exit_code);
+        json["exit_code"] = result.exit_code;
     if (result.signal != 0)
-        json += ",\"signal\":" + std::to_string(result.signal);
-    json += std::string(",\"timed_out\":") + boolean(result.timed_out());
-    if (result.status == RunStatus::SpawnFailed) {
-        bool valid;
-        json += ",\"spawn_error\":" + json_string(result.spawn_message, valid);
-    }
+        json["signal"] = result.signal;
+    json["timed_out"] = result.timed_out();
+    if (result.status == RunStatus::SpawnFailed)
+        json["spawn_error"] = result.spawn_message;
     add_stream(json, "stdout", result.stdout_data, result.stdout_truncated);
     add_stream(json, "stderr", result.stderr_data, result.stderr_truncated);
-    json += ",\"boot_ms\":" + std::to_string(boot_time.count());
-    json += ",\"guest_duration_ms\":" + millis(result.guest_duration);
-    json += ",\"wall_duration_ms\":" + millis(result.wall_duration);
-    return json + "}";
+    json["boot_ms"] = boot_time.count();
+    json["guest_duration_ms"] = millis(result.guest_duration);
+    json["wall_duration_ms"] = millis(result.wall_duration);
+    return dump(json);
 }
 
 std::string error_json(Error const& error, int exit_status)
 {
-    bool valid;
-    return "{\"exit_status\":" + std::to_string(exit_status) + ",\"error\":{\"kind\":\""
-        + std::string(error_kind_name(error.kind)) + "\",\"message\":" + json_string(error.message, valid) + "}}";
+    Json json;
+    json["exit_status"] = exit_status;
+    json["error"] = { { "kind", std::string(error_kind_name(error.kind)) }, { "message", error.message } };
+    return dump(json);
 }
 
 } // namespace husk::cli

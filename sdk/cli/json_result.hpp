@@ -1,6 +1,7 @@
 // The one JSON object `husk run --json` prints: the result (or the error) with the job's output
-// as JSON strings. Output that is not valid UTF-8 is escaped byte by byte as \u00XX (so the
-// object stays valid JSON) and flagged with "<stream>_encoding": "latin1".
+// as JSON strings, on one ASCII line. Output that is not valid UTF-8 is carried byte by byte as
+// \u0000-\u00ff (each byte read as Latin-1, so the object stays valid JSON and the bytes can be
+// recovered) and flagged with "<stream>_encoding": "latin1".
 #pragma once
 
 #include "husk/error.hpp"
@@ -12,8 +13,9 @@
 
 namespace husk::cli {
 
-// A JSON string literal (with the quotes). Bytes of invalid UTF-8 become \u00XX.
-std::string json_string(std::string_view bytes, bool& was_valid_utf8);
+bool is_valid_utf8(std::string_view text);
+// Each byte as the code point of the same value (Latin-1), encoded as UTF-8.
+std::string latin1_to_utf8(std::string_view bytes);
 
 std::string result_json(RunResult const& result, int exit_status, std::chrono::milliseconds boot_time);
 std::string error_json(Error const& error, int exit_status);

@@ -30,7 +30,8 @@ ln -sfn "$guest_kernel/vmlinux" "$build/assets/vmlinux"
 flags=$(cd "$repo" && DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)
 eval "$flags"
 echo ">> configuring a package build in $build" >&2
-cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
+source "$repo/packaging/compiler-cache.sh"
+cmake -S "$repo" -B "$build" -G Ninja "${husk_compiler_cache_arguments[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
   -DHUSK_TESTS=OFF -DHUSK_TEST_HOOKS=OFF -DHUSK_WERROR=OFF \
   -DCMAKE_C_FLAGS="$CPPFLAGS $CFLAGS" -DCMAKE_CXX_FLAGS="$CPPFLAGS $CXXFLAGS" \
   -DCMAKE_EXE_LINKER_FLAGS="$LDFLAGS" -DCMAKE_SHARED_LINKER_FLAGS="$LDFLAGS" >/dev/null

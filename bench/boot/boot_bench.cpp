@@ -5,6 +5,7 @@
 // where each exits when husk-init writes its boot marker (husk-vmm --exit-at-boot-marker; QEMU
 // with an isa-debug-exit device on the husk status port). Memory overhead is the VMM's
 // resident set minus the guest-RAM mapping, sampled while the guest idles in a `sleep`.
+#include "bench/common/bench_arguments.hpp"
 #include "bench/common/peer_vm.hpp"
 #include "runtime/base/fd.hpp"
 
@@ -77,28 +78,16 @@ std::optional<uint64_t> idle_rss_kib(std::vector<std::string> argv, uint64_t gue
     return rss;
 }
 
-int usage()
-{
-    std::fprintf(stderr, "usage: husk_bench_boot --vmm HUSK_VMM --kernel VMLINUX --initrd CPIO [--runs N] [--qemu PATH]\n");
-    return 2;
-}
-
 } // namespace
 
 int main(int argc, char** argv)
 {
     Options options;
-    for (int i = 1; i < argc; ++i) {
-        std::string flag = argv[i];
-        if (i + 1 >= argc)
-            return usage();
-        std::string value = argv[++i];
-        if (take_image_flag(options.images, flag, value)) continue;
-        else if (flag == "--runs") options.runs = std::max(1, std::atoi(value.c_str()));
-        else return usage();
-    }
-    if (!has_images(options.images))
-        return usage();
+    CLI::App app { "Boot-to-init of husk-vmm against QEMU microvm, host-side setup, VMM memory", "husk_bench_boot" };
+    add_image_options(app, options.images);
+    app.add_option("--runs", options.runs, "Boots of each VMM")->check(CLI::Range(1, 100000))->capture_default_str();
+    if (auto status = parse_bench_arguments(app, argc, argv))
+        return *status;
 
     std::vector<double> husk_boot, qemu_boot, husk_setup;
     for (int run = 0; run < options.runs; ++run) {

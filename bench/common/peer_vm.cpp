@@ -36,23 +36,6 @@ std::optional<int> wait_process(pid_t pid)
     return status;
 }
 
-bool take_image_flag(VmImages& images, std::string const& flag, std::string const& value)
-{
-    for (auto [name, field] : { std::pair { "--vmm", &images.vmm }, std::pair { "--kernel", &images.kernel },
-             std::pair { "--initrd", &images.initrd }, std::pair { "--qemu", &images.qemu } }) {
-        if (flag == name) {
-            *field = value;
-            return true;
-        }
-    }
-    return false;
-}
-
-bool has_images(VmImages const& images)
-{
-    return !images.vmm.empty() && !images.qemu.empty() && !images.kernel.empty() && !images.initrd.empty();
-}
-
 std::vector<std::string> husk_command(VmImages const& images, std::vector<std::string> extra)
 {
     std::vector<std::string> argv { images.vmm, "--kernel", images.kernel, "--initrd", images.initrd, "--memory",

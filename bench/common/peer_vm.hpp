@@ -24,11 +24,6 @@ pid_t spawn_process(std::vector<std::string> argv, std::string const& output);
 // Waits for `pid`; its wait status, or nullopt when waitpid fails.
 std::optional<int> wait_process(pid_t pid);
 
-// Takes `--vmm`, `--kernel`, `--initrd` and `--qemu` into `images`; false for any other flag.
-bool take_image_flag(VmImages& images, std::string const& flag, std::string const& value);
-// Both VMMs and both images were given.
-bool has_images(VmImages const& images);
-
 std::vector<std::string> husk_command(VmImages const& images, std::vector<std::string> extra);
 
 struct QemuDevices {

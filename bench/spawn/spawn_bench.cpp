@@ -3,6 +3,7 @@
 // boot-to-init with the same kernel and initramfs (it exits at husk-init's boot marker). The
 // peer does less work (no agent round trip, no teardown), so the ratio is conservative.
 // Prints medians and p99 and the ratio husk / QEMU of the medians.
+#include "bench/common/bench_arguments.hpp"
 #include "bench/common/peer_vm.hpp"
 #include "husk/husk.hpp"
 
@@ -21,41 +22,19 @@ double millis_since(Clock::time_point start)
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-int usage()
-{
-    std::fprintf(stderr, "usage: husk_bench_spawn --vmm PATH --kernel VMLINUX --initrd CPIO [--runs N] [--no-jail]\n");
-    return 2;
-}
-
 } // namespace
 
 int main(int argc, char** argv)
 {
     VmImages images;
     int runs = 20;
-    bool jail = true; // the SDK's default: jailed when root, as in the lab
-    for (int i = 1; i < argc; i += 2) {
-        std::string option = argv[i];
-        if (option == "--no-jail") {
-            jail = false;
-            --i; // a flag: no value follows
-            continue;
-        }
-        if (i + 1 >= argc)
-            return usage();
-        if (option == "--vmm")
-            images.vmm = argv[i + 1];
-        else if (option == "--kernel")
-            images.kernel = argv[i + 1];
-        else if (option == "--initrd")
-            images.initrd = argv[i + 1];
-        else if (option == "--runs")
-            runs = std::atoi(argv[i + 1]);
-        else
-            return usage();
-    }
-    if (images.vmm.empty() || images.kernel.empty() || images.initrd.empty() || runs < 1)
-        return usage();
+    bool no_jail = false; // the SDK's default: jailed when root, as in the lab
+    CLI::App app { "Spawn-to-result through libhusk against QEMU microvm boot-to-init", "husk_bench_spawn" };
+    add_image_options(app, images);
+    app.add_option("--runs", runs, "Sandboxes (and QEMU boots)")->check(CLI::Range(1, 100000))->capture_default_str();
+    app.add_flag("--no-jail", no_jail, "Run husk-vmm unjailed (seccomp only)");
+    if (auto status = parse_bench_arguments(app, argc, argv))
+        return *status;
 
     husk::SandboxOptions options;
     options.vmm_path = images.vmm;
@@ -63,7 +42,7 @@ int main(int argc, char** argv)
     options.initrd_path = images.initrd;
     options.memory_bytes = images.memory_mib << 20;
     options.boot_timeout = std::chrono::minutes(2);
-    if (!jail)
+    if (no_jail)
         options.jail = husk::JailMode::Off;
 
     std::vector<double> husk_ms, teardown_ms, qemu_ms;

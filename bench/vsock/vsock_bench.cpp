@@ -9,6 +9,7 @@
 //
 // Throughput includes the agent's and the protocol's work on both ends (identical for both
 // peers), so the ratio compares the VMMs' vsock paths.
+#include "bench/common/bench_arguments.hpp"
 #include "bench/common/peer_vm.hpp"
 #include "guest-init/protocol/agent_port.hpp"
 #include "husk/husk.hpp"
@@ -155,29 +156,19 @@ void print_row(char const* what, char const* unit, Summary husk, Summary qemu, b
         lower_is_better ? " (lower is better)" : " (higher is better)");
 }
 
-int usage()
-{
-    std::fprintf(stderr, "usage: husk_bench_vsock --vmm HUSK_VMM --kernel VMLINUX --initrd CPIO [--rounds N] [--mib N] [--qemu PATH]\n");
-    return 2;
-}
-
 } // namespace
 
 int main(int argc, char** argv)
 {
     Options options;
-    for (int i = 1; i < argc; ++i) {
-        std::string flag = argv[i];
-        if (i + 1 >= argc)
-            return usage();
-        std::string value = argv[++i];
-        if (take_image_flag(options.images, flag, value)) continue;
-        else if (flag == "--rounds") options.rounds = std::max(1, std::atoi(value.c_str()));
-        else if (flag == "--mib") options.bytes = static_cast<uint64_t>(std::max(1, std::atoi(value.c_str()))) << 20;
-        else return usage();
-    }
-    if (!has_images(options.images))
-        return usage();
+    int mib = static_cast<int>(options.bytes >> 20);
+    CLI::App app { "The job channel over virtio-vsock: husk-vmm against QEMU's vhost-vsock", "husk_bench_vsock" };
+    add_image_options(app, options.images);
+    app.add_option("--rounds", options.rounds, "Rounds, alternating the peers")->check(CLI::Range(1, 10000))->capture_default_str();
+    app.add_option("--mib", mib, "MiB streamed each way per round")->check(CLI::Range(1, 4096))->capture_default_str();
+    if (auto status = parse_bench_arguments(app, argc, argv))
+        return *status;
+    options.bytes = static_cast<uint64_t>(mib) << 20;
     options.images.memory_mib = 256; // the agent buffers a little of each stream
 
     Samples husk, qemu;

@@ -73,6 +73,7 @@ Result<void> EventLoop::unregister_file(FixedFile file)
     // so none of them picks up whatever is put in this slot next.
     TRY(m_state->flush_submissions());
     TRY(m_state->m_ring.update_file(file.index, -1));
+    m_state->refresh_waiting_operations(file);
     return m_state->m_files.release(file);
 }
 
@@ -162,6 +163,7 @@ Result<void> EventLoop::State::arm_stop_poll()
     operation.poll_events = POLLIN;
     operation.multishot = Multishot::Yes;
     operation.internal = true;
+    operation.waits_for_readiness = true;
     operation.completion = [this](int result) {
         if (result >= 0) {
             // Reset the counter so the poll does not fire again for the same stop().

@@ -86,6 +86,10 @@ public:
     Result<FixedFile> register_file(int fd);
     // Empties the slot. Operations already in the kernel keep working on the old file; a
     // multishot poll that later needs re-arming ends with -EBADF, so cancel them first.
+    // io_uring releases the old file only when every operation submitted before the removal has
+    // completed, so the loop cancels and resubmits, unseen, the other operations that wait for
+    // readiness (polls, accept, recv/send, reads and writes of sockets and pipes): a closed
+    // socket is really closed then, and its peer sees end-of-file.
     Result<void> unregister_file(FixedFile file);
 
     Result<OperationId> poll(FixedFile file, uint32_t events, Multishot multishot, Completion completion);

@@ -63,13 +63,14 @@ Result<void> EventLoop::State::check_allowed(IoOpcode opcode) const
 }
 
 Result<OperationId> EventLoop::State::submit(
-    IoOpcode opcode, Operation operation, std::function<void(io_uring_sqe*, Operation&)> const& prepare)
+    IoOpcode opcode, Operation operation, std::function<void(io_uring_sqe*, Operation&)> prepare)
 {
     TRY(check_allowed(opcode));
     auto* sqe = TRY(next_sqe());
     uint64_t id = m_next_id++;
     Operation& stored = m_operations.emplace(id, std::move(operation)).first->second;
-    prepare(sqe, stored);
+    stored.prepare = std::move(prepare);
+    stored.prepare(sqe, stored);
     sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data64(sqe, id);
     return OperationId { id };
@@ -129,6 +130,16 @@ void EventLoop::State::dispatch(uint64_t user_data, int result, uint32_t flags)
         return;
     }
     Operation& operation = found->second;
+    if (operation.refreshing && !more) {
+        operation.refreshing = false;
+        // Cancelled by refresh_waiting_operations (an interrupted io-wq transfer says EINTR):
+        // submit it again. Anything else is the operation's real end and goes to the caller.
+        if ((result == -ECANCELED || result == -EINTR) && !operation.cancelled) {
+            if (!resubmit_refreshed(user_data))
+                finish(user_data, -EBUSY);
+            return;
+        }
+    }
     if (operation.kind == OperationKind::Poll && operation.multishot == Multishot::Yes) {
         dispatch_persistent_poll(user_data, result, more);
         return;
@@ -186,6 +197,41 @@ bool EventLoop::State::rearm(uint64_t id)
         return false;
     }
     prepare_poll(*sqe, m_operations.find(id)->second);
+    (*sqe)->flags |= IOSQE_FIXED_FILE;
+    io_uring_sqe_set_data64(*sqe, id);
+    return true;
+}
+
+void EventLoop::State::refresh_waiting_operations(FixedFile removed)
+{
+    for (auto& [id, operation] : m_operations) {
+        // Operations on the removed file itself keep working on it until the caller cancels them.
+        if (!operation.waits_for_readiness || operation.cancelled || operation.refreshing
+            || operation.file.index == removed.index)
+            continue;
+        auto sqe = next_sqe();
+        if (!sqe) {
+            log_warn("cannot refresh io_uring operation " + std::to_string(id) + ": " + sqe.error().message);
+            return;
+        }
+        operation.refreshing = true;
+        io_uring_prep_cancel64(*sqe, id, 0);
+        (*sqe)->flags |= IOSQE_FIXED_FILE;
+        io_uring_sqe_set_data64(*sqe, cancel_user_data);
+    }
+}
+
+bool EventLoop::State::resubmit_refreshed(uint64_t id)
+{
+    Operation& operation = m_operations.find(id)->second;
+    if (operation.kind == OperationKind::Poll)
+        return rearm(id);
+    auto sqe = next_sqe();
+    if (!sqe) {
+        log_warn("cannot resubmit io_uring operation " + std::to_string(id) + ": " + sqe.error().message);
+        return false;
+    }
+    operation.prepare(*sqe, operation);
     (*sqe)->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data64(*sqe, id);
     return true;

@@ -33,14 +33,15 @@ namespace {
 } // namespace
 
 Result<OperationId> EventLoop::State::submit_transfer(IoOpcode opcode, FixedFile file, Completion completion,
-    std::function<void(io_uring_sqe*, Operation&)> const& prepare)
+    std::function<void(io_uring_sqe*, Operation&)> prepare, bool waits_for_readiness)
 {
     TRY(check_file(file));
     Operation operation;
     operation.kind = OperationKind::Transfer;
     operation.file = file;
     operation.completion = std::move(completion);
-    return submit(opcode, std::move(operation), prepare);
+    operation.waits_for_readiness = waits_for_readiness;
+    return submit(opcode, std::move(operation), std::move(prepare));
 }
 
 Result<OperationId> EventLoop::poll(FixedFile file, uint32_t events, Multishot multishot, Completion completion)
@@ -53,6 +54,7 @@ Result<OperationId> EventLoop::poll(FixedFile file, uint32_t events, Multishot m
     operation.poll_events = events;
     operation.multishot = multishot;
     operation.completion = std::move(completion);
+    operation.waits_for_readiness = true;
     return state.submit(IoOpcode::Poll, std::move(operation),
         [&state](io_uring_sqe* sqe, Operation& stored) { state.prepare_poll(sqe, stored); });
 }
@@ -62,7 +64,7 @@ Result<OperationId> EventLoop::read(FixedFile file, std::span<uint8_t> buffer, u
     unsigned length = TRY(checked_length(buffer.size()));
     return m_state->submit_transfer(IoOpcode::Read, file, std::move(completion), [=](io_uring_sqe* sqe, Operation&) {
         io_uring_prep_read(sqe, static_cast<int>(file.index), buffer.data(), length, offset);
-    });
+    }, offset == stream_offset);
 }
 
 Result<OperationId> EventLoop::write(
@@ -71,7 +73,7 @@ Result<OperationId> EventLoop::write(
     unsigned length = TRY(checked_length(buffer.size()));
     return m_state->submit_transfer(IoOpcode::Write, file, std::move(completion), [=](io_uring_sqe* sqe, Operation&) {
         io_uring_prep_write(sqe, static_cast<int>(file.index), buffer.data(), length, offset);
-    });
+    }, offset == stream_offset);
 }
 
 Result<OperationId> EventLoop::readv(
@@ -80,7 +82,7 @@ Result<OperationId> EventLoop::readv(
     unsigned count = TRY(checked_iovec_count(buffers.size()));
     return m_state->submit_transfer(IoOpcode::ReadV, file, std::move(completion), [=](io_uring_sqe* sqe, Operation&) {
         io_uring_prep_readv(sqe, static_cast<int>(file.index), buffers.data(), count, offset);
-    });
+    }, offset == stream_offset);
 }
 
 Result<OperationId> EventLoop::writev(
@@ -89,7 +91,7 @@ Result<OperationId> EventLoop::writev(
     unsigned count = TRY(checked_iovec_count(buffers.size()));
     return m_state->submit_transfer(IoOpcode::WriteV, file, std::move(completion), [=](io_uring_sqe* sqe, Operation&) {
         io_uring_prep_writev(sqe, static_cast<int>(file.index), buffers.data(), count, offset);
-    });
+    }, offset == stream_offset);
 }
 
 Result<OperationId> EventLoop::recv(FixedFile file, std::span<uint8_t> buffer, int msg_flags, Completion completion)
@@ -97,7 +99,7 @@ Result<OperationId> EventLoop::recv(FixedFile file, std::span<uint8_t> buffer, i
     TRY(checked_length(buffer.size()));
     return m_state->submit_transfer(IoOpcode::Recv, file, std::move(completion), [=](io_uring_sqe* sqe, Operation&) {
         io_uring_prep_recv(sqe, static_cast<int>(file.index), buffer.data(), buffer.size(), msg_flags);
-    });
+    }, true);
 }
 
 Result<OperationId> EventLoop::send(
@@ -106,14 +108,14 @@ Result<OperationId> EventLoop::send(
     TRY(checked_length(buffer.size()));
     return m_state->submit_transfer(IoOpcode::Send, file, std::move(completion), [=](io_uring_sqe* sqe, Operation&) {
         io_uring_prep_send(sqe, static_cast<int>(file.index), buffer.data(), buffer.size(), msg_flags);
-    });
+    }, true);
 }
 
 Result<OperationId> EventLoop::fsync(FixedFile file, Sync sync, Completion completion)
 {
     unsigned flags = sync == Sync::Data ? IORING_FSYNC_DATASYNC : 0;
     return m_state->submit_transfer(IoOpcode::Fsync, file, std::move(completion),
-        [=](io_uring_sqe* sqe, Operation&) { io_uring_prep_fsync(sqe, static_cast<int>(file.index), flags); });
+        [=](io_uring_sqe* sqe, Operation&) { io_uring_prep_fsync(sqe, static_cast<int>(file.index), flags); }, false);
 }
 
 Result<OperationId> EventLoop::fallocate(
@@ -127,7 +129,7 @@ Result<OperationId> EventLoop::fallocate(
             // liburing's helper takes the length as an off_t-sized integer; it travels in sqe->addr.
             io_uring_prep_fallocate(
                 sqe, static_cast<int>(file.index), mode, static_cast<off_t>(offset), static_cast<off_t>(length));
-        });
+        }, false);
 }
 
 Result<OperationId> EventLoop::accept(FixedFile listener, Completion completion)
@@ -136,7 +138,7 @@ Result<OperationId> EventLoop::accept(FixedFile listener, Completion completion)
         IoOpcode::Accept, listener, std::move(completion), [=](io_uring_sqe* sqe, Operation&) {
             // Close-on-exec: the VMM never hands guest-facing sockets to a child by accident.
             io_uring_prep_accept(sqe, static_cast<int>(listener.index), nullptr, nullptr, SOCK_CLOEXEC);
-        });
+        }, true);
 }
 
 Result<OperationId> EventLoop::timeout(std::chrono::nanoseconds duration, Completion completion)

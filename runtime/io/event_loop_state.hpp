@@ -30,6 +30,14 @@ struct Operation {
     bool multishot_armed { false }; // the SQE in the kernel is a multishot poll
     bool cancelled { false };
     bool internal { false }; // the loop's own stop poll: not cancellable, not counted
+    // It may stay in the kernel indefinitely (it waits for readiness: a poll, accept, or a
+    // transfer on a socket or pipe). Such operations are cancelled and submitted again after a
+    // file leaves the table (refresh_waiting_operations), because io_uring releases a removed
+    // file only once every operation submitted before the removal has completed.
+    bool waits_for_readiness { false };
+    bool refreshing { false }; // cancelled by the loop to be submitted again, unseen by the caller
+    // Fills the SQE again for a refresh (polls use prepare_poll instead).
+    std::function<void(io_uring_sqe*, Operation&)> prepare;
     // The kernel copies the timespec when it consumes the SQE, which happens at the next
     // submit; the operation's node (stable in an unordered_map) keeps it alive until then.
     __kernel_timespec timeout {};
@@ -56,10 +64,10 @@ struct EventLoop::State {
     // Takes an SQE, records the operation and lets prepare fill the SQE; IOSQE_FIXED_FILE and
     // the user data are set afterwards so no operation can miss them.
     Result<OperationId> submit(
-        IoOpcode opcode, Operation operation, std::function<void(io_uring_sqe*, Operation&)> const& prepare);
+        IoOpcode opcode, Operation operation, std::function<void(io_uring_sqe*, Operation&)> prepare);
     // submit() for an operation that moves data or creates an fd on a registered file.
     Result<OperationId> submit_transfer(IoOpcode opcode, FixedFile file, Completion completion,
-        std::function<void(io_uring_sqe*, Operation&)> const& prepare);
+        std::function<void(io_uring_sqe*, Operation&)> prepare, bool waits_for_readiness);
     void prepare_poll(io_uring_sqe* sqe, Operation& operation);
     Result<void> arm_stop_poll();
 
@@ -68,6 +76,11 @@ struct EventLoop::State {
     void dispatch_persistent_poll(uint64_t id, int result, bool more);
     void finish(uint64_t id, int result);
     bool rearm(uint64_t id);
+    // After `removed` left the file table: cancels every other operation that waits for
+    // readiness so that dispatch() submits it again (resubmit_refreshed), letting the kernel
+    // release the removed file.
+    void refresh_waiting_operations(FixedFile removed);
+    bool resubmit_refreshed(uint64_t id);
     void drain();
 
     Ring m_ring;

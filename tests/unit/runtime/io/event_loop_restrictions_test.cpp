@@ -1,5 +1,6 @@
 // EventLoop guard rails: the kernel restrictions (raw fds and unlisted opcodes refused with
 // EACCES), the fixed-file table bound, argument checks, sockets, and tear-down with work pending.
+#include "runtime/base/event_fd.hpp"
 #include "runtime/io/event_loop.hpp"
 #include "tests/unit/runtime/io/event_loop_test_support.hpp"
 
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <vector>
 
 using namespace husk;
 using namespace husk::testing_io;
@@ -245,4 +247,74 @@ TEST(EventLoopLifetime, MovedLoop_KeepsWorking)
     ASSERT_TRUE(run_until(moved, [&] { return result != -1; }));
 
     EXPECT_EQ(result, 0);
+}
+
+// io_uring keeps a file removed from the fixed table referenced until every request submitted
+// before the removal has completed, and a long-lived multishot poll never does: without the
+// loop re-arming such polls, a host socket the VMM closed would stay open and its peer would
+// never see end-of-file.
+TEST(EventLoopLifetime, UnregisteredSocketClosedWhileAMultishotPollLives_PeerSeesEndOfFile)
+{
+    HUSK_CREATE_LOOP_OR_SKIP(loop, all_opcodes_config());
+    auto event = EventFd::create();
+    ASSERT_TRUE(event.has_value());
+    auto event_file = loop.register_file(event->fd());
+    ASSERT_TRUE(event_file.has_value());
+    int events = 0;
+    ASSERT_TRUE(loop.poll(*event_file, POLLIN, Multishot::Yes, [&](int r) {
+        if (r > 0) {
+            ++events;
+            (void)event->consume();
+        }
+    }));
+    settle(loop);
+    int pair[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair), 0);
+    Fd ours(pair[0]);
+    Fd peer(pair[1]);
+    auto socket_file = loop.register_file(ours.get());
+    ASSERT_TRUE(socket_file.has_value());
+    settle(loop);
+
+    ASSERT_TRUE(loop.unregister_file(*socket_file));
+    ours = Fd();
+    bool end_of_file = false;
+    ASSERT_TRUE(run_until(loop, [&] {
+        char byte = 0;
+        end_of_file = ::read(peer.get(), &byte, 1) == 0;
+        return end_of_file;
+    }, 2s)) << "the closed socket is still held by io_uring";
+
+    EXPECT_TRUE(end_of_file);
+    ASSERT_TRUE(event->signal());
+    EXPECT_TRUE(run_until(loop, [&] { return events == 1; })) << "the multishot poll stopped delivering events";
+}
+
+TEST(EventLoopLifetime, RecvWaitingWhileAnotherFileIsUnregistered_StillDeliversItsDataOnce)
+{
+    HUSK_CREATE_LOOP_OR_SKIP(loop, all_opcodes_config());
+    int waiting_pair[2];
+    int removed_pair[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, waiting_pair), 0);
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, removed_pair), 0);
+    Fd waiting(waiting_pair[0]), waiting_peer(waiting_pair[1]);
+    Fd removed(removed_pair[0]), removed_peer(removed_pair[1]);
+    auto waiting_file = loop.register_file(waiting.get());
+    auto removed_file = loop.register_file(removed.get());
+    ASSERT_TRUE(waiting_file.has_value() && removed_file.has_value());
+    std::array<uint8_t, 16> buffer {};
+    std::vector<int> results;
+    ASSERT_TRUE(loop.recv(*waiting_file, buffer, 0, [&](int r) { results.push_back(r); }));
+    settle(loop);
+
+    ASSERT_TRUE(loop.unregister_file(*removed_file));
+    settle(loop);
+    EXPECT_TRUE(results.empty()) << "the refresh must not reach the caller";
+    ASSERT_EQ(::write(waiting_peer.get(), "ping", 4), 4);
+    ASSERT_TRUE(run_until(loop, [&] { return !results.empty(); }));
+    settle(loop);
+
+    ASSERT_EQ(results, std::vector<int> { 4 });
+    EXPECT_EQ(std::string(buffer.begin(), buffer.begin() + 4), "ping");
+    EXPECT_EQ(loop.pending_operations(), 0u);
 }

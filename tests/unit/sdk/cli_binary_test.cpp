@@ -1,5 +1,6 @@
 // The built husk binary's front door: --version and version, an unknown command, and doctor's
 // version and asset lines with assets given through the environment.
+#include "tests/unit/testing/scratch_dir.hpp"
 #include "husk/version.hpp"
 
 #include <cstdlib>
@@ -20,13 +21,6 @@ struct Outcome {
 
 class CliBinary : public ::testing::Test {
 protected:
-    void SetUp() override
-    {
-        char pattern[] = "/tmp/husk-cli-binary-XXXXXX";
-        ASSERT_NE(mkdtemp(pattern), nullptr);
-        dir = pattern;
-    }
-    void TearDown() override { std::filesystem::remove_all(dir); }
 
     // `environment` is prepended as NAME=value words for env(1); arguments are simple words.
     Outcome husk(std::string const& arguments, std::string const& environment = "")
@@ -46,7 +40,8 @@ protected:
         text << std::ifstream(path).rdbuf();
         return text.str();
     }
-    std::string dir;
+    husk::test_support::ScratchDir scratch { "husk-cli-binary" };
+    std::string const dir { scratch.path() };
 };
 
 TEST_F(CliBinary, VersionFlagAndCommand_PrintTheVersion)

@@ -1,5 +1,6 @@
 // husk doctor: KVM flavour detection from /sys/module and what each flavour tells the user; the
 // version line and the asset paths it reports, found or missing.
+#include "tests/unit/testing/scratch_dir.hpp"
 #include "sdk/cli/doctor.hpp"
 
 #include "husk/version.hpp"
@@ -14,15 +15,9 @@ namespace {
 
     class KvmFlavourTest : public ::testing::Test {
     protected:
-        void SetUp() override
-        {
-            char pattern[] = "/tmp/husk-doctor-test-XXXXXX";
-            ASSERT_NE(mkdtemp(pattern), nullptr);
-            modules = pattern;
-        }
-        void TearDown() override { std::filesystem::remove_all(modules); }
         void load(char const* name) { std::filesystem::create_directory(modules + "/" + name); }
-        std::string modules;
+        test_support::ScratchDir scratch { "husk-doctor-test" };
+        std::string const modules { scratch.path() };
     };
 
     TEST_F(KvmFlavourTest, KvmAmdOrIntel_IsHardware)
@@ -61,13 +56,9 @@ namespace {
     protected:
         void SetUp() override
         {
-            char pattern[] = "/tmp/husk-doctor-assets-XXXXXX";
-            ASSERT_NE(mkdtemp(pattern), nullptr);
-            dir = pattern;
             std::filesystem::create_directory(dir + "/first");
             std::filesystem::create_directory(dir + "/second");
         }
-        void TearDown() override { std::filesystem::remove_all(dir); }
         void file(std::string const& path, mode_t mode = 0644)
         {
             std::ofstream(dir + "/" + path) << "x";
@@ -89,7 +80,8 @@ namespace {
             ADD_FAILURE() << "no finding " << check;
             return {};
         }
-        std::string dir;
+        test_support::ScratchDir scratch { "husk-doctor-assets" };
+        std::string const dir { scratch.path() };
     };
 
     TEST_F(AssetFindingsTest, Found_NamesThePathWhereItComesFromAndThatItExists)

@@ -1,4 +1,5 @@
 // Jail uid/gid allocation: lock files in a private directory, flock()ed while an id is held.
+#include "tests/unit/testing/scratch_dir.hpp"
 #include "sdk/src/jail_ids.hpp"
 #include "sdk/src/private_directory.hpp"
 
@@ -17,14 +18,6 @@ namespace {
 
     class JailIdsTest : public ::testing::Test {
     protected:
-        void SetUp() override
-        {
-            char pattern[] = "/tmp/husk-jail-ids-test-XXXXXX";
-            ASSERT_NE(mkdtemp(pattern), nullptr);
-            base = pattern;
-        }
-        void TearDown() override { std::filesystem::remove_all(base); }
-
         Fd ids()
         {
             auto directory = open_private_directory(base, "husk/ids", 0700);
@@ -32,7 +25,8 @@ namespace {
             return directory ? std::move(*directory) : Fd();
         }
 
-        std::string base;
+        test_support::ScratchDir scratch { "husk-jail-ids-test" };
+        std::string const base { scratch.path() };
     };
 
     TEST_F(JailIdsTest, TwoAllocations_Differ)

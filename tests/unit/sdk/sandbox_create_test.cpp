@@ -1,5 +1,6 @@
 // Sandbox::create without a VM: option checks, a husk-vmm that fails or never answers (scripts
 // standing in for it), and cleanup of the child and its directory.
+#include "tests/unit/testing/scratch_dir.hpp"
 #include "husk/sandbox.hpp"
 
 #include <filesystem>
@@ -18,31 +19,20 @@ namespace {
     protected:
         void SetUp() override
         {
-            char pattern[] = "/tmp/husk-create-test-XXXXXX";
-            ASSERT_NE(mkdtemp(pattern), nullptr);
-            dir = pattern;
             options.kernel_path = file("vmlinux", "kernel");
             options.initrd_path = file("initramfs.cpio", "initrd");
             // The fake husk-vmm scripts cannot jail; jailed creation runs in the lab
             // (tests/lab/sdk_jail_lab_test.cpp), never against this host's /run and cgroups.
             options.jail = JailMode::Off;
         }
-        void TearDown() override
-        {
-            std::error_code ignored;
-            std::filesystem::remove_all(dir, ignored);
-        }
-
         std::string file(std::string const& name, std::string const& contents, mode_t mode = 0644)
         {
-            auto path = dir + "/" + name;
-            std::ofstream(path) << contents;
-            chmod(path.c_str(), mode);
-            return path;
+            return scratch.write(name, contents, mode);
         }
         std::string script(std::string const& body) { return file("fake-vmm", "#!/bin/sh\n" + body + "\n", 0755); }
 
-        std::string dir;
+        test_support::ScratchDir scratch { "husk-create-test" };
+        std::string const dir { scratch.path() };
         SandboxOptions options;
     };
 

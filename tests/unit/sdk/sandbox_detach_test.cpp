@@ -1,6 +1,7 @@
 // Sandbox::detach and Sandbox::connect without a VM: what cannot be detached, and every way a
 // directory handed to connect() can be wrong or tampered with. The round trip with a real VM is
 // in tests/lab/sdk_detach_lab_test.cpp.
+#include "tests/unit/testing/scratch_dir.hpp"
 #include "husk/sandbox.hpp"
 #include "sdk/src/vmm_child.hpp"
 #include "sdk/src/sandbox_state.hpp"
@@ -20,17 +21,6 @@ namespace {
 
     class SandboxConnect : public ::testing::Test {
     protected:
-        void SetUp() override
-        {
-            char pattern[] = "/tmp/husk-detach-test-XXXXXX";
-            ASSERT_NE(mkdtemp(pattern), nullptr);
-            dir = pattern;
-        }
-        void TearDown() override
-        {
-            std::error_code ignored;
-            std::filesystem::remove_all(dir, ignored);
-        }
         void write_pid(std::string const& text) { std::ofstream(dir + "/vmm.pid") << text; }
         Error connect_error(std::string const& path)
         {
@@ -41,7 +31,8 @@ namespace {
             return connected ? Error {} : connected.error();
         }
 
-        std::string dir;
+        test_support::ScratchDir scratch { "husk-detach-test" };
+        std::string const dir { scratch.path() };
     };
 
     TEST_F(SandboxConnect, RelativeOrMissingDirectory_IsBadConfig)

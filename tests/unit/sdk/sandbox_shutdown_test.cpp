@@ -1,6 +1,7 @@
 // Sandbox::shutdown when the agent's Ack never arrives: a scripted agent that closes the
 // connection right after Shutdown, and a stand-in VMM whose exit and stop report decide whether
 // the guest powered off cleanly (the Ack lost on the way) or something went wrong.
+#include "tests/unit/testing/scratch_dir.hpp"
 #include "sdk/src/sandbox_state.hpp"
 #include "tests/unit/sdk/fake_agent.hpp"
 
@@ -15,18 +16,10 @@ namespace {
 
     class SandboxShutdown : public ::testing::Test {
     protected:
-        void SetUp() override
-        {
-            char pattern[] = "/tmp/husk-shutdown-test-XXXXXX";
-            ASSERT_NE(mkdtemp(pattern), nullptr);
-            dir = pattern;
-        }
         void TearDown() override
         {
             sandbox.reset();
             agent.reset();
-            std::error_code ignored;
-            std::filesystem::remove_all(dir, ignored);
         }
 
         // Attaches to an agent that answers Shutdown by closing its end, or with an Ack.
@@ -59,7 +52,8 @@ namespace {
             state.vmm.emplace(std::move(*vmm));
         }
 
-        std::string dir;
+        test_support::ScratchDir scratch { "husk-shutdown-test" };
+        std::string const dir { scratch.path() };
         std::optional<FakeAgent> agent;
         std::optional<Sandbox> sandbox;
     };

@@ -2,6 +2,7 @@
 // socketpair: the SDK end to end, minus the VM. Jobs run as host processes of the test.
 #pragma once
 
+#include "tests/unit/testing/scratch_dir.hpp"
 #include "guest-init/agent/agent_server.hpp"
 #include "husk/sandbox.hpp"
 #include "sdk/src/sandbox_state.hpp"
@@ -28,9 +29,6 @@ protected:
         auto attached = detail::SandboxAccess::attach(std::move(pair.host), sandbox_options());
         ASSERT_TRUE(attached) << attached.error().message;
         sandbox.emplace(std::move(*attached));
-        char pattern[] = "/tmp/husk-sdk-test-XXXXXX";
-        ASSERT_NE(mkdtemp(pattern), nullptr);
-        scratch = pattern;
     }
 
     void TearDown() override
@@ -41,8 +39,6 @@ protected:
             m_thread.join();
         }
         m_server.reset();
-        std::error_code ignored;
-        std::filesystem::remove_all(scratch, ignored);
     }
 
     virtual SandboxOptions sandbox_options() { return {}; }
@@ -55,7 +51,8 @@ protected:
     }
 
     std::optional<Sandbox> sandbox;
-    std::string scratch; // a host directory the "guest" jobs and file operations use
+    test_support::ScratchDir scratch_dir { "husk-sdk-test" };
+    std::string const scratch { scratch_dir.path() }; // a host directory the "guest" jobs and file operations use
 
 private:
     std::unique_ptr<agent::AgentServer> m_server;

@@ -1,6 +1,7 @@
 // The VMM dies with the application that started it: the husk CLI is started with a script
 // standing in for husk-vmm (it records its pid and never answers), the CLI is killed with
 // SIGKILL while it waits for the guest, and the stand-in must be gone within a second.
+#include "tests/unit/testing/scratch_dir.hpp"
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -28,9 +29,8 @@ bool alive(pid_t pid)
 
 TEST(VmmSupervision, ApplicationKilled_VmmDiesWithIt)
 {
-    char pattern[] = "/tmp/husk-supervision-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    std::string dir = pattern;
+    husk::test_support::ScratchDir scratch { "husk-supervision-test" };
+    std::string const& dir = scratch.path();
     std::string pid_file = dir + "/pid";
     std::string vmm = dir + "/fake-vmm";
     std::ofstream(vmm) << "#!/bin/sh\necho \"$@\" > " << dir << "/args\necho $$ > " << pid_file << ".tmp; mv "
@@ -72,7 +72,6 @@ TEST(VmmSupervision, ApplicationKilled_VmmDiesWithIt)
         auto socket = args.substr(at + 8, args.find(' ', at + 8) - at - 8);
         std::filesystem::remove_all(std::filesystem::path(socket).parent_path());
     }
-    std::filesystem::remove_all(dir);
 }
 
 } // namespace

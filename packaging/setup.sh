@@ -14,6 +14,8 @@ packages=(
   debootstrap e2fsprogs
   # the lab and the QEMU peer in benchmarks
   qemu-system-x86 iproute2 file
+  # sandbox networking (runtime/net/): nftables rules in-process, the per-sandbox DNS forwarder
+  libnftables-dev dnsmasq-base
 )
 
 missing=()

@@ -37,6 +37,13 @@ public:
     // Unlinks the lock file under the lock, then unlocks: a waiter that locked the old file sees
     // it unlinked and retries.
     void release();
+    // Unlocks but keeps the lock file: the slot stays marked abandoned, for the reaper to retry
+    // when removing its network failed.
+    void abandon()
+    {
+        m_lock.reset();
+        m_directory.reset();
+    }
 
 private:
     AddressLease(Fd directory, Fd lock, uint32_t slot)

@@ -1,0 +1,28 @@
+// Running the host tools the network set-up uses (ip, dnsmasq) as root: found in the system
+// directories only (never through $PATH), started with fork+execve and an argv (no shell), with
+// a clean environment, optionally inside a network namespace. Set-up only: after the jailed
+// VMM's PID namespace has lost its init, the launcher cannot fork any more, so teardown and
+// reaping never run commands (network_teardown.hpp).
+#pragma once
+
+#include "runtime/base/result.hpp"
+
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace husk {
+
+// /usr/sbin, /sbin, /usr/bin, /bin, in that order; an error naming the Debian package if absent.
+Result<std::string> find_host_tool(std::string const& name, std::string const& package);
+
+// Runs argv[0] (an absolute path) to completion. A non-zero exit is an error carrying the
+// command and the first lines of its stderr.
+Result<void> run_host_command(std::vector<std::string> const& argv);
+
+// Starts argv[0] in the network namespace at `netns_path`, with stdin and stdout on /dev/null
+// (stderr is husk-vmm's), and returns its pid (the caller stops and waits for it).
+Result<pid_t> start_in_network_namespace(std::string const& netns_path, std::vector<std::string> const& argv);
+
+} // namespace husk

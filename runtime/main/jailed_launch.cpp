@@ -38,7 +38,7 @@ namespace {
             std::vector<int> keep { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
             keep.insert(keep.end(), settings.keep_fds.begin(), settings.keep_fds.end());
             TRY(close_inherited_fds(keep));
-            TRY(enter_namespaces({}));
+            TRY(enter_namespaces({ settings.network_namespace }));
             return std::optional<JailRoot>(TRY(JailRoot::create(
                 settings.directory, settings.id, JailOwner { settings.identity.uid, settings.identity.gid })));
         };
@@ -94,6 +94,8 @@ namespace {
 
     void clean_up(JailSettings const& settings)
     {
+        if (settings.remove_network)
+            settings.remove_network();
         if (auto removed = remove_jail_directory(settings.directory, settings.id); !removed)
             log_error("jail cleanup: " + removed.error().message);
         if (auto removed = remove_vm_cgroup(settings.cgroup_root, settings.cgroup_parent, settings.id); !removed)

@@ -51,7 +51,7 @@ namespace {
     }
 } // namespace
 
-Result<std::string> build_kernel_cmdline(VmmOptions const& options)
+Result<std::string> build_kernel_cmdline(VmmOptions const& options, std::string_view guest_network)
 {
     if (options.extra_cmdline.find('\n') != std::string::npos || options.extra_cmdline.find('\0') != std::string::npos)
         return fail("--cmdline contains a newline or NUL byte");
@@ -74,6 +74,10 @@ Result<std::string> build_kernel_cmdline(VmmOptions const& options)
         cmdline += serial_off_arguments;
         cmdline += ' ';
         cmdline += quiet_argument;
+    }
+    if (!guest_network.empty()) {
+        cmdline += ' ';
+        cmdline += guest_network;
     }
     if (!options.extra_cmdline.empty()) {
         cmdline += ' ';

@@ -52,6 +52,11 @@ namespace {
             TRY(apply_resource_limits(settings.resource_limits));
             TRY(clear_environment());
             TRY(drop_identity(settings.identity));
+            // Changing the uid cleared the parent-death signal (the kernel does so on every
+            // credential change): arm it again, or a VMM whose launcher was killed with -9 would
+            // run on unsupervised, holding its network namespace, until its guest ends.
+            if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+                return fail_errno("PR_SET_PDEATHSIG after dropping to the jail ids");
             log_info("jailed: root " + (*root)->path() + ", uid " + std::to_string(settings.identity.uid) + ", gid "
                 + std::to_string(settings.identity.gid));
             return {};

@@ -66,6 +66,12 @@ namespace {
 
 Result<Fd> open_network_state_directory(std::string const& directory)
 {
+    // Missing parents (/run/husk on a fresh boot) are made root-only like the directory itself.
+    for (auto slash = directory.find('/', 1); slash != std::string::npos; slash = directory.find('/', slash + 1)) {
+        auto parent = directory.substr(0, slash);
+        if (::mkdir(parent.c_str(), directory_mode) != 0 && errno != EEXIST)
+            return fail_errno("creating " + parent);
+    }
     if (::mkdir(directory.c_str(), directory_mode) != 0 && errno != EEXIST)
         return fail_errno("creating " + directory);
     auto fd = TRY_CONTEXT(Fd::open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),

@@ -90,9 +90,14 @@ Result<void> run_host_command(std::vector<std::string> const& argv)
         + (errors.empty() ? "" : ": " + errors));
 }
 
-Result<pid_t> start_in_network_namespace(std::string const& netns_path, std::vector<std::string> const& argv)
+Result<StartedProcess> start_in_network_namespace(std::string const& netns_path, std::vector<std::string> const& argv)
 {
     auto netns = TRY(Fd::open(netns_path, O_RDONLY | O_CLOEXEC));
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
+        return fail_errno("pipe for " + argv[0]);
+    Fd read_end(pipe_fds[0]);
+    Fd write_end(pipe_fds[1]);
     auto arguments = c_arguments(argv);
     pid_t child = ::fork();
     if (child < 0)
@@ -102,11 +107,13 @@ Result<pid_t> start_in_network_namespace(std::string const& netns_path, std::vec
             ::_exit(126);
         int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
         ::dup2(null, STDIN_FILENO);
-        ::dup2(null, STDOUT_FILENO); // stderr stays: start-up errors belong in husk-vmm's log
+        ::dup2(null, STDOUT_FILENO);
+        ::dup2(write_end.get(), STDERR_FILENO);
         ::execve(arguments[0], arguments.data(), clean_environment);
         ::_exit(127);
     }
-    return child;
+    (void)::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
+    return StartedProcess { child, std::move(read_end) };
 }
 
 } // namespace husk

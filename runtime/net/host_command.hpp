@@ -5,6 +5,7 @@
 // reaping never run commands (network_teardown.hpp).
 #pragma once
 
+#include "runtime/base/fd.hpp"
 #include "runtime/base/result.hpp"
 
 #include <optional>
@@ -21,8 +22,15 @@ Result<std::string> find_host_tool(std::string const& name, std::string const& p
 // command and the first lines of its stderr.
 Result<void> run_host_command(std::vector<std::string> const& argv);
 
-// Starts argv[0] in the network namespace at `netns_path`, with stdin and stdout on /dev/null
-// (stderr is husk-vmm's), and returns its pid (the caller stops and waits for it).
-Result<pid_t> start_in_network_namespace(std::string const& netns_path, std::vector<std::string> const& argv);
+// A process started in the background: its pid (the caller stops and waits for it) and the
+// read end of a pipe that is its stderr (non-blocking). Its stderr is never husk-vmm's own: a
+// process that outlives a killed launcher must not keep the launcher's log open for its reader.
+struct StartedProcess {
+    pid_t pid { -1 };
+    Fd errors;
+};
+
+// Starts argv[0] in the network namespace at `netns_path`, stdin and stdout on /dev/null.
+Result<StartedProcess> start_in_network_namespace(std::string const& netns_path, std::vector<std::string> const& argv);
 
 } // namespace husk

@@ -135,20 +135,32 @@ std::string sandbox_ruleset(SandboxRulesInput const& input)
     return text;
 }
 
-std::string host_ruleset(SandboxAddresses const& addresses, std::span<PublishedPort const> published)
+std::string host_ruleset(
+    SandboxAddresses const& addresses, std::span<PublishedPort const> published, std::span<Ipv4Address const> host_addresses)
 {
     std::string guest = to_string(addresses.guest);
     std::string text = "table inet " + addresses.host_table_name() + " {\n";
-    text += "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n";
-    for (auto const& port : published)
-        text += "\t\tmeta nfproto ipv4 fib daddr type local tcp dport " + std::to_string(port.host_port) + " dnat ip to "
-            + guest + ":" + std::to_string(port.guest_port) + "\n";
+    // The host's own addresses, loopback excepted: a published port is a port of the host. (A
+    // set listed at set-up time rather than `fib daddr type local`, which needs NFT_FIB.)
+    std::set<Ipv4Address> local;
+    for (auto address : host_addresses) {
+        if ((address.value >> 24) != 127)
+            local.insert(address);
+    }
+    std::vector<std::string> items;
+    for (auto address : local)
+        items.push_back(to_string(address));
+    text += "\tset host4 {\n\t\ttype ipv4_addr\n";
+    if (!items.empty())
+        text += elements(items);
     text += "\t}\n";
-    text += "\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n";
-    for (auto const& port : published)
-        text += "\t\tmeta nfproto ipv4 ip daddr != 127.0.0.0/8 fib daddr type local tcp dport "
-            + std::to_string(port.host_port) + " dnat ip to " + guest + ":" + std::to_string(port.guest_port) + "\n";
-    text += "\t}\n";
+    for (char const* hook : { "prerouting", "output" }) {
+        text += std::string("\tchain ") + hook + " {\n\t\ttype nat hook " + hook + " priority -100; policy accept;\n";
+        for (auto const& port : published)
+            text += "\t\tip daddr @host4 tcp dport " + std::to_string(port.host_port) + " dnat ip to " + guest + ":"
+                + std::to_string(port.guest_port) + "\n";
+        text += "\t}\n";
+    }
     text += "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n";
     text += "\t\tip saddr " + to_string(addresses.block) + " oifname != " + quoted(addresses.host_veth_name())
         + " masquerade\n";

@@ -113,7 +113,7 @@ Result<void> SandboxNetwork::build(SandboxNetworkRequest const& request)
         return {};
     }));
     auto nftables = TRY(Nftables::create());
-    TRY_CONTEXT(nftables.apply(host_ruleset(a, request.published)), "the host-side rules");
+    TRY_CONTEXT(nftables.apply(host_ruleset(a, request.published, rules.host_addresses)), "the host-side rules");
     // Forwarding between the host's interfaces is what lets the sandbox out at all (as docker
     // and libvirt do); the sandbox's own table decides what may pass.
     TRY(write_sysctl("/proc/sys/net/ipv4/ip_forward", "1"));
@@ -129,14 +129,21 @@ Result<void> SandboxNetwork::start_dns_forwarder(SandboxNetworkRequest const& re
     std::vector<std::string> argv { dnsmasq };
     for (auto& argument : dnsmasq_arguments(m_addresses, request.policy, upstreams))
         argv.push_back(std::move(argument));
-    m_dns_forwarder = TRY(start_in_network_namespace(namespace_path(), argv));
-    // dnsmasq reports a bad option or a failed bind by exiting at once.
+    auto started = TRY(start_in_network_namespace(namespace_path(), argv));
+    m_dns_forwarder = started.pid;
+    // dnsmasq reports a bad option or a failed bind on stderr and exits at once. Later it logs
+    // nowhere (--log-facility=/dev/null) and ignores SIGPIPE, so its stderr can be closed.
     constexpr useconds_t settle = 20'000;
     ::usleep(settle);
     int status = 0;
-    if (::waitpid(*m_dns_forwarder, &status, WNOHANG) == *m_dns_forwarder) {
+    if (::waitpid(started.pid, &status, WNOHANG) == started.pid) {
         m_dns_forwarder.reset();
-        return fail("the DNS forwarder (dnsmasq) exited at start (its message is above)");
+        char message[512] = {};
+        ssize_t got = ::read(started.errors.get(), message, sizeof message - 1);
+        std::string text = got > 0 ? std::string(message, static_cast<size_t>(got)) : std::string("no message");
+        while (!text.empty() && text.back() == '\n')
+            text.pop_back();
+        return fail("the DNS forwarder (dnsmasq) exited at start: " + text);
     }
     return {};
 }

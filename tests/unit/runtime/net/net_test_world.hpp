@@ -267,4 +267,33 @@ inline std::string resolve_from(std::string const& netns_path, std::string const
     return result;
 }
 
+// The world: world0 198.18.0.1/30 in the host, 198.18.0.2 in it; servers on 198.18.1.10:80,
+// 198.18.1.10:81 and 198.18.1.11:80, DNS on 198.18.1.53 (allowed.test and other.test); a
+// "host service" on 198.18.0.1:2222 and a fake metadata service on 169.254.169.254:80.
+inline Result<void> build_world()
+{
+    TRY(ip({ "link", "set", "lo", "up" }));
+    TRY(ip({ "netns", "add", "world" }));
+    TRY(ip({ "link", "add", "world0", "type", "veth", "peer", "name", "eth0", "netns", "world" }));
+    TRY(ip({ "addr", "add", "198.18.0.1/30", "dev", "world0" }));
+    TRY(ip({ "link", "set", "world0", "up" }));
+    TRY(ip({ "-n", "world", "link", "set", "lo", "up" }));
+    TRY(ip({ "-n", "world", "addr", "add", "198.18.0.2/30", "dev", "eth0" }));
+    TRY(ip({ "-n", "world", "link", "set", "eth0", "up" }));
+    for (char const* address : { "198.18.1.10/32", "198.18.1.11/32", "198.18.1.53/32" })
+        TRY(ip({ "-n", "world", "addr", "add", address, "dev", "lo" }));
+    TRY(ip({ "-n", "world", "route", "add", "default", "via", "198.18.0.1" }));
+    TRY(ip({ "route", "add", "198.18.1.0/24", "via", "198.18.0.2" }));
+    TRY(ip({ "addr", "add", "169.254.169.254/32", "dev", "lo" }));
+    auto world = named_netns_path("world");
+    start_in(world, [] { serve_tcp("198.18.1.10", 80, "allowed"); });
+    start_in(world, [] { serve_tcp("198.18.1.10", 81, "other port"); });
+    start_in(world, [] { serve_tcp("198.18.1.11", 80, "denied host"); });
+    start_in(world, [] { serve_dns("198.18.1.53", { { "allowed.test", "198.18.1.10" }, { "other.test", "198.18.1.11" } }); });
+    start_in("", [] { serve_tcp("198.18.0.1", 2222, "host"); });
+    start_in("", [] { serve_tcp("169.254.169.254", 80, "metadata"); });
+    ::usleep(100'000); // the servers bind
+    return {};
+}
+
 } // namespace husk::testing_net

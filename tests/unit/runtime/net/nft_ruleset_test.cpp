@@ -99,14 +99,18 @@ TEST(NftRuleset, Sandbox_PublishedPorts_AreTheOnlyWayIn)
     EXPECT_LT(in, position(text, "iifname != \"husk-tap\" drop"));
 }
 
-TEST(NftRuleset, Host_Table_DnatsPublishedPortsAndMasqueradesTheBlock)
+TEST(NftRuleset, Host_Table_DnatsPublishedPortsOnHostAddressesAndMasqueradesTheBlock)
 {
     std::vector<PublishedPort> published { { 8080, 80 } };
-    auto text = host_ruleset(sandbox_addresses(2), published);
+    std::vector<Ipv4Address> host { *parse_ipv4_address("198.18.0.1"), *parse_ipv4_address("127.0.0.1"),
+        *parse_ipv4_address("203.0.113.4") };
+    auto text = host_ruleset(sandbox_addresses(2), published, host);
     position(text, "table inet husk_2 {\n");
-    position(text, "type nat hook prerouting priority dstnat; policy accept;\n\t\tmeta nfproto ipv4 fib daddr type local "
-                   "tcp dport 8080 dnat ip to 10.231.0.22:80\n");
-    position(text, "meta nfproto ipv4 ip daddr != 127.0.0.0/8 fib daddr type local tcp dport 8080 dnat ip to 10.231.0.22:80");
+    position(text, "\tset host4 {\n\t\ttype ipv4_addr\n\t\telements = { 198.18.0.1, 203.0.113.4 }\n");
+    position(text, "type nat hook prerouting priority -100; policy accept;\n\t\tip daddr @host4 tcp dport 8080 dnat ip to "
+                   "10.231.0.22:80\n");
+    position(text, "type nat hook output priority -100; policy accept;\n\t\tip daddr @host4 tcp dport 8080 dnat ip to "
+                   "10.231.0.22:80\n");
     position(text, "ip saddr 10.231.0.16/29 oifname != \"husk-v2\" masquerade");
     EXPECT_EQ(host_ruleset_removal(sandbox_addresses(2)), "delete table inet husk_2\n");
 }

@@ -66,7 +66,7 @@ struct SandboxOptions {
     /// The jail: on by default whenever it can be (see JailMode).
     JailMode jail { JailMode::Auto };
 
-    /// The guest's network, off by default (docs/networking.md):
+    /// The guest's network, off by default (docs/network-policy.md):
     ///   "none"        no network device at all
     ///   "internet"    public IPv4 addresses only
     ///   "allow=LIST"  only what LIST names: comma-separated CIDR[:PORT] and NAME[:PORT] (a name

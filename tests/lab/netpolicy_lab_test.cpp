@@ -60,8 +60,9 @@ std::string probe_script(std::vector<std::string> const& targets)
     std::string script = "for t in";
     for (auto const& target : targets)
         script += " " + target;
-    script += "; do h=${t%:*}; p=${t#*:}; out=$(nc -w 2 $h $p </dev/null 2>/dev/null); "
-              "if [ -n \"$out\" ]; then echo \"$t open\"; else echo \"$t closed\"; fi; done";
+    // No double quotes: the kernel command line that carries the job cannot hold them.
+    script += "; do h=${t%:*}; p=${t#*:}; if nc -w 2 $h $p </dev/null 2>/dev/null | grep -q .; "
+              "then echo $t open; else echo $t closed; fi; done";
     return script;
 }
 

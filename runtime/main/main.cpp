@@ -182,6 +182,7 @@ int main(int argc, char** argv)
         // VMM joins its namespace and attaches to its tap; the launcher removes it at the end.
         std::unique_ptr<SandboxNetwork> network;
         if (options->network.has_network()) {
+            auto network_start = std::chrono::steady_clock::now();
             auto created = SandboxNetwork::create(network_request_from(*options, settings));
             if (!created) {
                 log_error("network: " + created.error().message);
@@ -196,8 +197,10 @@ int main(int argc, char** argv)
                 return exit_with(VmmExitStatus::Usage);
             }
             config.cmdline = std::move(with_network).value();
+            auto network_setup = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - network_start);
             log_info("network: " + to_string(options->network) + " in " + network->namespace_path() + " ("
-                + network->guest_kernel_arguments() + ")");
+                + network->guest_kernel_arguments() + "), built in " + std::to_string(network_setup.count()) + " ms");
         }
         return run_jailed(settings, [&](std::function<Result<void>()> const& enter_jail) {
             return run_vm(*options, std::move(config), report_file, enter_jail);

@@ -11,7 +11,9 @@
 #include "tests/unit/runtime/net/net_test_world.hpp"
 
 #include <algorithm>
+#include <array>
 #include <csignal>
+#include <cstdio>
 #include <dirent.h>
 #include <filesystem>
 #include <fstream>
@@ -228,4 +230,25 @@ TEST_F(LabNetPolicy, OwnerKilledWithSigkill_NextStartReapsItsNetwork)
     EXPECT_FALSE(sandbox_network_leftovers_exist(abandoned));
     EXPECT_TRUE(processes_named("dnsmasq").empty());
     EXPECT_TRUE(names_in("/run/husk/net").empty());
+}
+
+// The same policy through libhusk and the CLI: husk run --net ... --publish ... reaches husk-vmm.
+TEST_F(LabNetPolicy, HuskRun_NetAllowList_PassesThroughTheSdk)
+{
+    std::string command = std::string(HUSK_CLI_PATH)
+        + " run -q --require-jail --net allow=198.18.1.10:80 --net-dns 198.18.1.53 --publish 18181:80 -- sh -c '"
+        + probe_script({ "198.18.1.10:80", "198.18.1.11:80", "169.254.169.254:80" }) + "' 2>&1";
+    std::string out;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::array<char, 4096> buffer {};
+    while (auto got = std::fread(buffer.data(), 1, buffer.size(), pipe))
+        out.append(buffer.data(), got);
+    int status = ::pclose(pipe);
+    EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+    EXPECT_NE(out.find("198.18.1.10:80 open"), std::string::npos) << out;
+    EXPECT_NE(out.find("198.18.1.11:80 closed"), std::string::npos) << out;
+    EXPECT_NE(out.find("169.254.169.254:80 closed"), std::string::npos) << out;
+    for (auto const& name : names_in("/run/netns"))
+        EXPECT_FALSE(name.starts_with("husk-")) << name << " left behind by husk run";
 }

@@ -14,6 +14,8 @@ packages=(
   debootstrap e2fsprogs
   # the lab and the QEMU peer in benchmarks
   qemu-system-x86 iproute2 file
+  # bench/net: the throughput peer on the host side and, with its libraries, in the guest
+  iperf3
 )
 
 missing=()

@@ -71,8 +71,9 @@ TEST(NetworkConfig, NetworkConfig_BadAddressOrPrefix_Refused)
              "husk.ip=10.0.0.255/24" }) {
         auto config = config_of(text);
         EXPECT_FALSE(config) << text;
-        if (!config)
+        if (!config) {
             EXPECT_FALSE(config.error().message.empty());
+        }
     }
 }
 

@@ -37,12 +37,14 @@ TEST(NetTapOption, ParseNetTapOption_AllSettings_Parsed)
 
 TEST(NetTapOption, ParseNetTapOption_BadNames_Refused)
 {
-    for (std::string text : { "", ",mac=02:00:00:00:00:01", "0123456789abcdef", ".", "..", "a/b", "a:b", "a b",
-             std::string("a\0b", 3), "tab\tname", "caf\xc3\xa9" }) {
+    std::vector<std::string> const names { "", ",mac=02:00:00:00:00:01", "0123456789abcdef", ".", "..", "a/b", "a:b", "a b",
+             std::string("a\0b", 3), "tab\tname", "caf\xc3\xa9" };
+    for (auto const& text : names) {
         auto config = parse_net_tap_option(text);
         EXPECT_FALSE(config) << text;
-        if (!config)
+        if (!config) {
             EXPECT_NE(config.error().message.find("--net-tap"), std::string::npos);
+        }
     }
     EXPECT_TRUE(parse_net_tap_option("0123456789abcde")); // 15 bytes: the longest
 }

@@ -61,9 +61,10 @@ protected:
     }
     static std::vector<uint8_t> with_header(net::Header const& header, std::vector<uint8_t> const& body)
     {
-        std::vector<uint8_t> bytes(sizeof header);
+        std::vector<uint8_t> bytes(sizeof header + body.size());
         std::memcpy(bytes.data(), &header, sizeof header);
-        bytes.insert(bytes.end(), body.begin(), body.end());
+        if (!body.empty())
+            std::memcpy(bytes.data() + sizeof header, body.data(), body.size());
         return bytes;
     }
 

@@ -36,7 +36,7 @@ TEST(NetworkConfig, NetworkConfig_AllParameters_Parsed)
 
 TEST(NetworkConfig, NetworkConfig_AddressOnly_NoRouteNoResolver)
 {
-    auto config = config_of("husk.ip=192.0.2.7/30");
+    auto config = config_of("husk.ip=192.0.2.6/30");
     ASSERT_TRUE(config) << config.error().message;
     ASSERT_TRUE(config->has_value());
     EXPECT_FALSE((*config)->gateway);

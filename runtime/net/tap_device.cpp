@@ -4,6 +4,9 @@
 #include "virtio/net/net_spec.hpp"
 
 #include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <thread>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -11,6 +14,10 @@
 #include <sys/ioctl.h>
 
 namespace husk {
+
+namespace {
+    constexpr auto busy_tap_wait = std::chrono::seconds(2);
+}
 
 bool is_valid_interface_name(std::string_view name)
 {
@@ -44,7 +51,15 @@ Result<TapDevice> TapDevice::open(std::string const& name)
     ifreq request {};
     std::memcpy(request.ifr_name, name.data(), name.size());
     request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-    if (::ioctl(fd.get(), TUNSETIFF, &request) < 0)
+    // EBUSY: the tap still has a queue attached. A VMM that just ended lets go of it only when
+    // the kernel finishes tearing its io_uring down, a moment after the process exited, so a
+    // successor on the same tap waits for that a little.
+    auto deadline = std::chrono::steady_clock::now() + busy_tap_wait;
+    int result = 0;
+    while ((result = ::ioctl(fd.get(), TUNSETIFF, &request)) < 0 && errno == EBUSY
+        && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (result < 0)
         return fail_errno("tap " + name + ": TUNSETIFF (create or attach; needs CAP_NET_ADMIN or a persistent tap "
                                           "owned by this user, and IFF_VNET_HDR)");
     int header_size = virtio::net::header_size;

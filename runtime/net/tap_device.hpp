@@ -21,8 +21,9 @@ bool is_valid_interface_name(std::string_view name);
 class TapDevice {
 public:
     // Creates the tap `name`, or attaches to it when it exists as a persistent tap the caller may
-    // use (owner or group, or CAP_NET_ADMIN). Receive offloads start off: the guest has acked
-    // none yet.
+    // use (owner or group, or CAP_NET_ADMIN). A tap another process still holds (EBUSY) is
+    // retried for up to two seconds: a VMM that just ended releases it only once the kernel has
+    // torn its io_uring down. Receive offloads start off: the guest has acked none yet.
     static Result<TapDevice> open(std::string const& name);
 
     int fd() const { return m_fd.get(); }

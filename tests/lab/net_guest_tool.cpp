@@ -1,7 +1,8 @@
 // husk-lab-net-guest: a static helper the lab_net suite puts into the guest's initramfs, for what
 // busybox cannot do. Modes:
 //   udp-flood IP PORT SECONDS SIZE  send SIZE-byte UDP datagrams to IP:PORT as fast as the guest
-//                                   can for SECONDS; prints `sent=N`
+//                                   can for SECONDS; prints `sent=N seconds=S` (S: how long it
+//                                   really took, as a blocked send ends late)
 //   hostile IFACE                   send frames a well-behaved stack never would through a packet
 //                                   socket with PACKET_VNET_HDR (the guest kernel's driver builds
 //                                   the device header from them): 1-byte GSO segments, checksum
@@ -12,10 +13,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <linux/if_packet.h>
-#include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -26,6 +27,22 @@
 
 namespace {
 
+// struct virtio_net_hdr as PACKET_VNET_HDR takes it (10 bytes; <linux/virtio_net.h> does not
+// compile as C++: a member is named `class`).
+struct VnetHeader {
+    uint8_t flags;
+    uint8_t gso_type;
+    uint16_t hdr_len;
+    uint16_t gso_size;
+    uint16_t csum_start;
+    uint16_t csum_offset;
+};
+static_assert(sizeof(VnetHeader) == 10);
+constexpr uint8_t needs_csum = 1;
+constexpr uint8_t gso_tcpv4 = 1;
+constexpr uint8_t gso_udp = 3;
+constexpr uint8_t gso_tcpv6 = 4;
+
 int udp_flood(char const* ip, int port, int seconds, int size)
 {
     int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
@@ -35,7 +52,8 @@ int udp_flood(char const* ip, int port, int seconds, int size)
     if (fd < 0 || ::inet_pton(AF_INET, ip, &peer.sin_addr) != 1)
         return 2;
     std::vector<char> payload(static_cast<size_t>(size), 'f');
-    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    auto start = std::chrono::steady_clock::now();
+    auto end = start + std::chrono::seconds(seconds);
     long sent = 0;
     while (std::chrono::steady_clock::now() < end) {
         for (int i = 0; i < 64; ++i) {
@@ -43,12 +61,14 @@ int udp_flood(char const* ip, int port, int seconds, int size)
                 ++sent;
         }
     }
-    std::printf("sent=%ld\n", sent);
+    // sendto blocks while the guest's queues are full, so the loop may end late: say how long.
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("sent=%ld seconds=%.2f\n", sent, elapsed);
     return 0;
 }
 
 struct Hostile {
-    virtio_net_hdr header;
+    VnetHeader header;
     std::vector<uint8_t> frame;
 };
 
@@ -89,7 +109,7 @@ int hostile(char const* interface)
     std::vector<Hostile> frames;
     auto add = [&](uint8_t flags, uint8_t gso_type, uint16_t gso_size, uint16_t hdr_len, uint16_t csum_start,
                    uint16_t csum_offset, std::vector<uint8_t> frame) {
-        virtio_net_hdr header {};
+        VnetHeader header {};
         header.flags = flags;
         header.gso_type = gso_type;
         header.gso_size = gso_size;
@@ -99,14 +119,14 @@ int hostile(char const* interface)
         frames.push_back({ header, std::move(frame) });
     };
     auto big = ipv4_tcp_frame(60000);
-    add(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 1, 54, 34, 16, big); // 1-byte segments
-    add(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 1448, 54, 34, 16, ipv4_tcp_frame(0)); // no payload
-    add(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 1448, 0xffff, 34, 16, big); // hdr_len past the end
-    add(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV6, 1448, 54, 34, 16, big); // v6 GSO on a v4 frame
-    add(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_UDP, 1448, 42, 34, 6, big); // UFO: never offered
-    add(VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 92, 0, ipv4_tcp_frame(40)); // checksum in the last 2 bytes
-    add(VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 0xfff0, 0xff, ipv4_tcp_frame(40)); // checksum far past the end
-    add(VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 2, 0, ipv4_tcp_frame(40)); // inside the Ethernet header
+    add(needs_csum, gso_tcpv4, 1, 54, 34, 16, big); // 1-byte segments
+    add(needs_csum, gso_tcpv4, 1448, 54, 34, 16, ipv4_tcp_frame(0)); // no payload
+    add(needs_csum, gso_tcpv4, 1448, 0xffff, 34, 16, big); // hdr_len past the end
+    add(needs_csum, gso_tcpv6, 1448, 54, 34, 16, big); // v6 GSO on a v4 frame
+    add(needs_csum, gso_udp, 1448, 42, 34, 6, big); // UFO: never offered
+    add(needs_csum, 0, 0, 0, 92, 0, ipv4_tcp_frame(40)); // checksum in the last 2 bytes
+    add(needs_csum, 0, 0, 0, 0xfff0, 0xff, ipv4_tcp_frame(40)); // checksum far past the end
+    add(needs_csum, 0, 0, 0, 2, 0, ipv4_tcp_frame(40)); // inside the Ethernet header
     add(0, 0, 0, 0, 0, 0, std::vector<uint8_t>(14, 0xab)); // a bare Ethernet header
     add(0, 0, 0, 0, 0, 0, ipv4_tcp_frame(9000)); // jumbo without GSO
     std::vector<uint8_t> garbage(1500, 0x5a);

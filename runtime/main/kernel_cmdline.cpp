@@ -113,6 +113,7 @@ MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline
         config.vsock = VsockConfig { *options.vsock_path, options.vsock_cid, std::nullopt };
     for (auto const& disk : options.disks)
         config.disks.push_back(DiskConfig { disk.path, disk.read_only });
+    config.net = options.net_tap;
     config.timeout = options.timeout;
     config.debug = options.debug;
     config.stop_at_boot_marker = options.exit_at_boot_marker;

@@ -197,6 +197,9 @@ int main(int argc, char** argv)
                 return exit_with(VmmExitStatus::Usage);
             }
             config.cmdline = std::move(with_network).value();
+            // The VMM attaches to the tap the launcher made in the sandbox's namespace.
+            config.net = NetConfig {};
+            config.net->tap_name = network->tap_name();
             auto network_setup = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - network_start);
             log_info("network: " + to_string(options->network) + " in " + network->namespace_path() + " ("

@@ -24,6 +24,7 @@ namespace {
         Vsock,
         VsockCid,
         Disk,
+        NetTap,
         Debug,
         ExitAtBootMarker,
         ExitBeforeRun,
@@ -59,6 +60,7 @@ namespace {
         { "--vsock", Option::Vsock, TakesValue::Yes },
         { "--vsock-cid", Option::VsockCid, TakesValue::Yes },
         { "--disk", Option::Disk, TakesValue::Yes },
+        { "--net-tap", Option::NetTap, TakesValue::Yes },
         { "--debug", Option::Debug, TakesValue::No },
         { "--exit-at-boot-marker", Option::ExitAtBootMarker, TakesValue::No },
         { "--exit-before-run", Option::ExitBeforeRun, TakesValue::No },
@@ -137,6 +139,9 @@ namespace {
             options.disks.push_back(TRY(parse_disk_option(value)));
             return {};
         }
+        case Option::NetTap:
+            options.net_tap = TRY(parse_net_tap_option(value));
+            return {};
         case Option::VsockCid: {
             auto cid = parse_bounded_integer(value, vsock::first_guest_cid, vsock::last_guest_cid);
             if (!cid)
@@ -276,6 +281,8 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         return fail("--jail needs --jail-uid and --jail-gid (the ids the VMM drops to)");
     if (!options.network.has_network() && (!options.published.empty() || !options.net_dns.empty()))
         return fail("--publish and --net-dns need a network: --net internet or --net allow=LIST");
+    if (options.network.has_network() && options.net_tap)
+        return fail("--net builds the sandbox's tap itself: --net-tap is for a tap of your own, without --net");
     if (options.network.has_network() && !options.jail_directory)
         return fail("--net " + to_string(options.network)
             + " needs --jail (as root: the network namespace, tap and rules are set up around a jailed VMM); "
@@ -305,6 +312,12 @@ std::string vmm_usage()
            "                     /dev/vda, /dev/vdb, ...); ,ro opens it read-only. With\n"
            "                     --cmdline husk.root=/dev/vda husk-init runs the job on that disk\n"
            "                     (read-only, with a RAM overlay for writes)\n"
+           "  --net-tap NAME[,mac=MAC][,rx-bytes=RATE][,tx-bytes=RATE][,rx-pps=N][,tx-pps=N]\n"
+           "                     a virtio-net device (the guest's eth0) on the tap NAME, created or\n"
+           "                     attached to in husk-vmm's network namespace; MAC default: random,\n"
+           "                     locally administered. RATE: bytes/s (K, M, G suffixes), N: frames/s;\n"
+           "                     rx is host to guest. Guest addressing: --cmdline \"husk.ip=ADDR/PREFIX\n"
+           "                     husk.gw=ADDR husk.dns=ADDR[,ADDR]\"\n"
            "  --debug            debug logging, kernel messages on the console, register dumps\n"
            "  --exit-at-boot-marker  stop cleanly as soon as husk-init has started (benchmarks)\n"
            "  --exit-before-run  build the VM, then exit before it runs (benchmarks)\n"

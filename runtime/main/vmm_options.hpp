@@ -7,6 +7,7 @@
 #include "runtime/main/disk_option.hpp"
 #include "runtime/net/network_policy.hpp"
 #include "runtime/net/published_port.hpp"
+#include "runtime/main/net_tap_option.hpp"
 #include "runtime/vmm/machine_config.hpp"
 
 #include <chrono>
@@ -30,6 +31,7 @@ struct VmmOptions {
     std::optional<std::string> vsock_path; // --vsock: the hybrid-vsock unix socket
     uint64_t vsock_cid { default_guest_cid };
     std::vector<DiskOption> disks; // --disk, in order: /dev/vda, /dev/vdb, ...
+    std::optional<NetConfig> net_tap; // --net-tap: virtio-net on that tap (the guest's eth0)
     bool debug { false };
     // For bench/boot: stop cleanly when husk-init writes its boot marker, or exit once the VM is
     // fully built, before the first KVM_RUN (host-side setup time).

@@ -370,3 +370,10 @@ TEST(BuildKernelCmdline, GuestNetwork_GoesBeforeExtraArgumentsAndTheJob)
     EXPECT_LT(network, cmdline->find("husk.root=/dev/vda"));
     EXPECT_LT(network, cmdline->find(" -- "));
 }
+
+TEST(ParseVmmOptions, Net_WithNetTap_IsRefused)
+{
+    expect_rejected({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--net", "internet",
+                        "--net-tap", "tap0" },
+        "--net-tap");
+}

@@ -8,6 +8,7 @@
 #include "guest-init/job.hpp"
 #include "guest-init/kernel_cmdline.hpp"
 #include "guest-init/mounts.hpp"
+#include "guest-init/network_setup.hpp"
 #include "guest-init/root_switch.hpp"
 #include "guest-init/shutdown.hpp"
 #include "guest-init/status_reporter.hpp"
@@ -110,6 +111,29 @@ BootHealth enter_disk_root(KernelCmdline const& cmdline)
     return BootHealth::Ok;
 }
 
+// Loopback always; eth0 only when the command line configures it (husk.ip, see
+// network_config.hpp). Without those, or with a malformed one, eth0 stays down: no network.
+void configure_network(KernelCmdline const* cmdline)
+{
+    if (auto up = bring_up_loopback(); !up)
+        console_message("network: " + up.error().message);
+    if (cmdline == nullptr)
+        return;
+    auto config = network_config(*cmdline);
+    if (!config) {
+        console_message("network: " + config.error().message + "; eth0 stays down");
+        return;
+    }
+    if (!*config)
+        return;
+    if (auto configured = configure_interface(guest_interface, **config); !configured) {
+        console_message("network: " + configured.error().message);
+        return;
+    }
+    if (auto written = write_resolv_conf(**config); !written)
+        console_message("network: " + written.error().message);
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -150,6 +174,9 @@ int main(int argc, char** argv)
 
     if (cmdline && health == BootHealth::Ok && enter_disk_root(*cmdline) == BootHealth::Broken)
         health = BootHealth::Broken;
+
+    if (health == BootHealth::Ok)
+        configure_network(cmdline ? &*cmdline : nullptr);
 
     // TEST-ONLY HOOK: `husk.test_crash=panic` on the kernel command line makes PID 1 exit right
     // after boot, so the kernel panics ("Attempted to kill init") and, with panic=-1, resets

@@ -14,6 +14,10 @@ packages=(
   debootstrap e2fsprogs
   # the lab and the QEMU peer in benchmarks
   qemu-system-x86 iproute2 file
+  # sandbox networking (runtime/net/): nftables rules in-process, the per-sandbox DNS forwarder
+  libnftables-dev dnsmasq-base
+  # bench/net: the throughput peer on the host side and, with its libraries, in the guest
+  iperf3
 )
 
 missing=()

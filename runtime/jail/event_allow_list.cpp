@@ -5,6 +5,7 @@
 #include "runtime/jail/allow_lists_detail.hpp"
 
 #include <fcntl.h>
+#include <linux/if_tun.h>
 #include <linux/io_uring.h>
 #include <sys/socket.h>
 
@@ -31,6 +32,8 @@ std::vector<SyscallRule> event_thread_allow_list()
         { "pwritev", "virtio-blk's synchronous fallback (writes)", {} },
         { "fdatasync", "virtio-blk's synchronous fallback (flush)", {} },
         { "fallocate", "virtio-blk's synchronous fallback (discard, write-zeroes)", {} },
+        { "ioctl", "virtio-net: TUNSETOFFLOAD on the tap, to the receive offloads the guest acked (only that)",
+            { arg_equals_32(1, TUNSETOFFLOAD) } },
         { "futex", "locks shared with vCPU threads (device state, stop controller)", {} },
         { "getrandom", "virtio-rng fills the guest's buffers from the host CSPRNG", {} },
         { "clock_gettime", "timers and log times when the vDSO cannot answer", {} },

@@ -38,7 +38,7 @@ namespace {
             std::vector<int> keep { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
             keep.insert(keep.end(), settings.keep_fds.begin(), settings.keep_fds.end());
             TRY(close_inherited_fds(keep));
-            TRY(enter_namespaces({}));
+            TRY(enter_namespaces({ settings.network_namespace }));
             return std::optional<JailRoot>(TRY(JailRoot::create(
                 settings.directory, settings.id, JailOwner { settings.identity.uid, settings.identity.gid })));
         };
@@ -52,6 +52,11 @@ namespace {
             TRY(apply_resource_limits(settings.resource_limits));
             TRY(clear_environment());
             TRY(drop_identity(settings.identity));
+            // Changing the uid cleared the parent-death signal (the kernel does so on every
+            // credential change): arm it again, or a VMM whose launcher was killed with -9 would
+            // run on unsupervised, holding its network namespace, until its guest ends.
+            if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+                return fail_errno("PR_SET_PDEATHSIG after dropping to the jail ids");
             log_info("jailed: root " + (*root)->path() + ", uid " + std::to_string(settings.identity.uid) + ", gid "
                 + std::to_string(settings.identity.gid));
             return {};
@@ -94,6 +99,8 @@ namespace {
 
     void clean_up(JailSettings const& settings)
     {
+        if (settings.remove_network)
+            settings.remove_network();
         if (auto removed = remove_jail_directory(settings.directory, settings.id); !removed)
             log_error("jail cleanup: " + removed.error().message);
         if (auto removed = remove_vm_cgroup(settings.cgroup_root, settings.cgroup_parent, settings.id); !removed)

@@ -16,6 +16,7 @@
 #include "runtime/jail/resource_limits.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,12 @@ struct JailSettings {
     std::string cgroup_parent { "husk" };
     ResourceLimits resource_limits;
     std::vector<int> keep_fds; // besides stdin, stdout, stderr (e.g. the report file)
+    // Networking on: the VMM joins this network namespace (/run/netns/NAME) instead of a new,
+    // empty one, and `remove_network` runs with the jail's cleanup when the VMM has ended
+    // (before the launcher dies of the VMM's signal, if it does). It must not fork: the PID
+    // namespace the VMM was init of accepts no new process any more.
+    std::optional<std::string> network_namespace;
+    std::function<void()> remove_network;
 };
 
 // What the jailed VMM process runs: build the machine, call enter_jail() once before the guest

@@ -51,7 +51,7 @@ namespace {
     }
 } // namespace
 
-Result<std::string> build_kernel_cmdline(VmmOptions const& options)
+Result<std::string> build_kernel_cmdline(VmmOptions const& options, std::string_view guest_network)
 {
     if (options.extra_cmdline.find('\n') != std::string::npos || options.extra_cmdline.find('\0') != std::string::npos)
         return fail("--cmdline contains a newline or NUL byte");
@@ -74,6 +74,10 @@ Result<std::string> build_kernel_cmdline(VmmOptions const& options)
         cmdline += serial_off_arguments;
         cmdline += ' ';
         cmdline += quiet_argument;
+    }
+    if (!guest_network.empty()) {
+        cmdline += ' ';
+        cmdline += guest_network;
     }
     if (!options.extra_cmdline.empty()) {
         cmdline += ' ';
@@ -109,6 +113,7 @@ MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline
         config.vsock = VsockConfig { *options.vsock_path, options.vsock_cid, std::nullopt };
     for (auto const& disk : options.disks)
         config.disks.push_back(DiskConfig { disk.path, disk.read_only });
+    config.net = options.net_tap;
     config.timeout = options.timeout;
     config.debug = options.debug;
     config.stop_at_boot_marker = options.exit_at_boot_marker;

@@ -6,6 +6,7 @@
 #include "runtime/main/exit_status.hpp"
 #include "runtime/main/jailed_launch.hpp"
 #include "runtime/main/vmm_options.hpp"
+#include "runtime/net/sandbox_network.hpp"
 #include "runtime/vmm/machine.hpp"
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <unistd.h>
@@ -125,6 +127,18 @@ std::string vsock_base_in_jail(std::string const& uds_path, JailSettings const& 
         + ": guest-initiated vsock connections will be refused (put the socket inside the root to allow them)");
     return {};
 }
+
+SandboxNetworkRequest network_request_from(VmmOptions const& options, JailSettings const& settings)
+{
+    SandboxNetworkRequest request;
+    request.policy = options.network;
+    request.published = options.published;
+    request.tap_uid = settings.identity.uid;
+    request.tap_gid = settings.identity.gid;
+    request.owner = settings.id;
+    request.dns_upstreams = options.net_dns;
+    return request;
+}
 } // namespace
 
 int main(int argc, char** argv)
@@ -164,6 +178,33 @@ int main(int argc, char** argv)
         auto settings = jail_settings_from(*options, report_file);
         if (config.vsock)
             config.vsock->guest_connect_base = vsock_base_in_jail(config.vsock->uds_path, settings);
+        // --net: the launcher (root, before it forks the VMM) builds the sandbox's network; the
+        // VMM joins its namespace and attaches to its tap; the launcher removes it at the end.
+        std::unique_ptr<SandboxNetwork> network;
+        if (options->network.has_network()) {
+            auto network_start = std::chrono::steady_clock::now();
+            auto created = SandboxNetwork::create(network_request_from(*options, settings));
+            if (!created) {
+                log_error("network: " + created.error().message);
+                return exit_with(VmmExitStatus::VmmError);
+            }
+            network = std::move(created).value();
+            settings.network_namespace = network->namespace_path();
+            settings.remove_network = [&network] { network->tear_down(); };
+            auto with_network = build_kernel_cmdline(*options, network->guest_kernel_arguments());
+            if (!with_network) {
+                std::fprintf(stderr, "husk-vmm: %s\n", with_network.error().message.c_str());
+                return exit_with(VmmExitStatus::Usage);
+            }
+            config.cmdline = std::move(with_network).value();
+            // The VMM attaches to the tap the launcher made in the sandbox's namespace.
+            config.net = NetConfig {};
+            config.net->tap_name = network->tap_name();
+            auto network_setup = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - network_start);
+            log_info("network: " + to_string(options->network) + " in " + network->namespace_path() + " ("
+                + network->guest_kernel_arguments() + "), built in " + std::to_string(network_setup.count()) + " ms");
+        }
         return run_jailed(settings, [&](std::function<Result<void>()> const& enter_jail) {
             return run_vm(*options, std::move(config), report_file, enter_jail);
         });

@@ -24,6 +24,7 @@ namespace {
         Vsock,
         VsockCid,
         Disk,
+        NetTap,
         Debug,
         ExitAtBootMarker,
         ExitBeforeRun,
@@ -33,6 +34,9 @@ namespace {
         JailUid,
         JailGid,
         JailMemoryLimit,
+        Net,
+        Publish,
+        NetDns,
         Help,
         Count,
     };
@@ -56,6 +60,7 @@ namespace {
         { "--vsock", Option::Vsock, TakesValue::Yes },
         { "--vsock-cid", Option::VsockCid, TakesValue::Yes },
         { "--disk", Option::Disk, TakesValue::Yes },
+        { "--net-tap", Option::NetTap, TakesValue::Yes },
         { "--debug", Option::Debug, TakesValue::No },
         { "--exit-at-boot-marker", Option::ExitAtBootMarker, TakesValue::No },
         { "--exit-before-run", Option::ExitBeforeRun, TakesValue::No },
@@ -65,6 +70,9 @@ namespace {
         { "--jail-uid", Option::JailUid, TakesValue::Yes },
         { "--jail-gid", Option::JailGid, TakesValue::Yes },
         { "--jail-memory-limit", Option::JailMemoryLimit, TakesValue::Yes },
+        { "--net", Option::Net, TakesValue::Yes },
+        { "--publish", Option::Publish, TakesValue::Yes },
+        { "--net-dns", Option::NetDns, TakesValue::Yes },
         { "--help", Option::Help, TakesValue::No },
         { "-h", Option::Help, TakesValue::No },
     };
@@ -131,6 +139,9 @@ namespace {
             options.disks.push_back(TRY(parse_disk_option(value)));
             return {};
         }
+        case Option::NetTap:
+            options.net_tap = TRY(parse_net_tap_option(value));
+            return {};
         case Option::VsockCid: {
             auto cid = parse_bounded_integer(value, vsock::first_guest_cid, vsock::last_guest_cid);
             if (!cid)
@@ -188,6 +199,19 @@ namespace {
             (option == Option::JailUid ? options.jail_uid : options.jail_gid) = static_cast<uint32_t>(*id);
             return {};
         }
+        case Option::Net:
+            options.network = TRY(parse_network_policy(value));
+            return {};
+        case Option::Publish:
+            options.published.push_back(TRY(parse_published_port(value)));
+            return check_published_ports(options.published);
+        case Option::NetDns: {
+            auto address = parse_ipv4_address(value);
+            if (!address)
+                return with_name(address.error());
+            options.net_dns.push_back(*address);
+            return {};
+        }
         case Option::Help:
             options.help = true;
             return {};
@@ -225,7 +249,8 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         }
         // -h and --help share a slot, so "-h --help" counts as a duplicate like any other.
         size_t slot = static_cast<size_t>(spec->option);
-        if (seen[slot] && spec->option != Option::Disk) // --disk is repeatable
+        bool repeatable = spec->option == Option::Disk || spec->option == Option::Publish || spec->option == Option::NetDns;
+        if (seen[slot] && !repeatable)
             return fail("option " + std::string(spec->name) + " given more than once");
         seen[slot] = true;
 
@@ -254,6 +279,14 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         return fail("--jail-id, --jail-uid, --jail-gid and --jail-memory-limit only apply with --jail DIR");
     if (options.jail_directory && (!options.jail_uid || !options.jail_gid))
         return fail("--jail needs --jail-uid and --jail-gid (the ids the VMM drops to)");
+    if (!options.network.has_network() && (!options.published.empty() || !options.net_dns.empty()))
+        return fail("--publish and --net-dns need a network: --net internet or --net allow=LIST");
+    if (options.network.has_network() && options.net_tap)
+        return fail("--net builds the sandbox's tap itself: --net-tap is for a tap of your own, without --net");
+    if (options.network.has_network() && !options.jail_directory)
+        return fail("--net " + to_string(options.network)
+            + " needs --jail (as root: the network namespace, tap and rules are set up around a jailed VMM); "
+              "without root only --net none is possible");
     return options;
 }
 
@@ -279,6 +312,12 @@ std::string vmm_usage()
            "                     /dev/vda, /dev/vdb, ...); ,ro opens it read-only. With\n"
            "                     --cmdline husk.root=/dev/vda husk-init runs the job on that disk\n"
            "                     (read-only, with a RAM overlay for writes)\n"
+           "  --net-tap NAME[,mac=MAC][,rx-bytes=RATE][,tx-bytes=RATE][,rx-pps=N][,tx-pps=N]\n"
+           "                     a virtio-net device (the guest's eth0) on the tap NAME, created or\n"
+           "                     attached to in husk-vmm's network namespace; MAC default: random,\n"
+           "                     locally administered. RATE: bytes/s (K, M, G suffixes), N: frames/s;\n"
+           "                     rx is host to guest. Guest addressing: --cmdline \"husk.ip=ADDR/PREFIX\n"
+           "                     husk.gw=ADDR husk.dns=ADDR[,ADDR]\"\n"
            "  --debug            debug logging, kernel messages on the console, register dumps\n"
            "  --exit-at-boot-marker  stop cleanly as soon as husk-init has started (benchmarks)\n"
            "  --exit-before-run  build the VM, then exit before it runs (benchmarks)\n"
@@ -288,6 +327,15 @@ std::string vmm_usage()
            "  --jail-uid N, --jail-gid N  the ids the jailed VMM runs as (required with --jail)\n"
            "  --jail-memory-limit SIZE  the VM cgroup's memory limit (default guest RAM + 256M);\n"
            "                     the VMM is killed when it needs more\n"
+           "  --net MODE         the guest's network: none (default: no network device), internet\n"
+           "                     (public addresses only) or allow=LIST of CIDR[:PORT] and\n"
+           "                     NAME[:PORT] (a name allows what the sandbox's DNS forwarder\n"
+           "                     resolves for it); private, loopback, link-local, CGNAT,\n"
+           "                     multicast, host and other sandboxes' addresses are always\n"
+           "                     denied. Needs --jail (root)\n"
+           "  --publish H:G      host TCP port H reaches guest port G (repeatable)\n"
+           "  --net-dns ADDRESS  upstream DNS server of the forwarder (repeatable; default:\n"
+           "                     the non-loopback nameservers of /etc/resolv.conf)\n"
            "  --help             this text\n"
            "\n"
            "Exit status: 0 guest shut down cleanly, 1 VMM/KVM error, 2 usage error,\n"

@@ -5,6 +5,9 @@
 #include "runtime/base/result.hpp"
 #include "runtime/boot/layout.hpp"
 #include "runtime/main/disk_option.hpp"
+#include "runtime/net/network_policy.hpp"
+#include "runtime/net/published_port.hpp"
+#include "runtime/main/net_tap_option.hpp"
 #include "runtime/vmm/machine_config.hpp"
 
 #include <chrono>
@@ -28,6 +31,7 @@ struct VmmOptions {
     std::optional<std::string> vsock_path; // --vsock: the hybrid-vsock unix socket
     uint64_t vsock_cid { default_guest_cid };
     std::vector<DiskOption> disks; // --disk, in order: /dev/vda, /dev/vdb, ...
+    std::optional<NetConfig> net_tap; // --net-tap: virtio-net on that tap (the guest's eth0)
     bool debug { false };
     // For bench/boot: stop cleanly when husk-init writes its boot marker, or exit once the VM is
     // fully built, before the first KVM_RUN (host-side setup time).
@@ -42,6 +46,12 @@ struct VmmOptions {
     std::optional<uint32_t> jail_gid;
     // --jail-memory-limit: the cgroup's memory limit; default guest RAM + the VMM's own overhead.
     std::optional<uint64_t> jail_memory_limit;
+    // Sandbox networking (runtime/net/): --net MODE (default none: no network device at all),
+    // --publish HOST:GUEST (repeatable), --net-dns ADDRESS (repeatable: the DNS forwarder's
+    // upstream servers; default those of /etc/resolv.conf). Anything but none needs --jail.
+    NetworkPolicy network;
+    std::vector<PublishedPort> published;
+    std::vector<Ipv4Address> net_dns;
     bool help { false }; // --help seen: print usage, exit 0, nothing else is checked
     std::vector<std::string> job_argv; // everything after `--`
 };
@@ -63,7 +73,8 @@ inline constexpr size_t max_job_arguments = 31;
 
 // The complete kernel command line: husk defaults, serial console settings, --cmdline, then
 // ` -- ` and each job argument double-quoted for the kernel's parser (lib/cmdline.c next_arg).
-Result<std::string> build_kernel_cmdline(VmmOptions const& options);
+// `guest_network` (husk.ip=... from SandboxNetwork) goes before --cmdline's arguments.
+Result<std::string> build_kernel_cmdline(VmmOptions const& options, std::string_view guest_network = {});
 
 MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline);
 

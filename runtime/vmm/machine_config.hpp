@@ -3,7 +3,9 @@
 #pragma once
 
 #include "runtime/kvm/kvm_flavour.hpp"
+#include "virtio/net/rate_limiter.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -41,6 +43,15 @@ struct DiskConfig {
     bool read_only { false };
 };
 
+// The virtio-net device on a tap (runtime/net/), opened in the network namespace the VMM is in
+// when it builds the machine (the sandbox's, for a jailed VMM), before any jail pivot.
+struct NetConfig {
+    std::string tap_name; // created if absent, attached to if it is a persistent tap we may use
+    std::optional<std::array<uint8_t, 6>> mac; // unset: a random locally administered address
+    RateLimiterConfig rx_limit; // host → guest
+    RateLimiterConfig tx_limit; // guest → host
+};
+
 struct MachineConfig {
     std::string kernel_path;
     std::optional<std::string> initrd_path;
@@ -50,6 +61,7 @@ struct MachineConfig {
     SerialOutput serial;
     std::optional<VsockConfig> vsock;
     std::vector<DiskConfig> disks; // /dev/vda, /dev/vdb, ... in this order
+    std::optional<NetConfig> net; // eth0 in the guest; none: no network device at all
     std::optional<std::chrono::milliseconds> timeout;
     bool debug { false };
     // Stop as GuestShutdown when husk-init writes its boot marker (boot-time benchmarks).

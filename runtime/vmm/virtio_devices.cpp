@@ -6,7 +6,9 @@
 #include "runtime/block/uring_block_backend.hpp"
 #include "runtime/boot/layout.hpp"
 #include "runtime/jail/seccomp.hpp"
+#include "runtime/net/mac_address.hpp"
 #include "virtio/block/block_device.hpp"
+#include "virtio/net/net_device.hpp"
 #include "virtio/rng/rng_device.hpp"
 #include "virtio/vsock/vsock_device.hpp"
 
@@ -37,6 +39,10 @@ namespace {
             auto block = block_backend_opcodes();
             loop_config.opcodes.insert(loop_config.opcodes.end(), block.begin(), block.end());
         }
+        if (config.net) {
+            auto net = net_backend_opcodes();
+            loop_config.opcodes.insert(loop_config.opcodes.end(), net.begin(), net.end());
+        }
         loop_config.fixed_file_count = other_fixed_files + (config.vsock ? max_vsock_streams : 0);
         return loop_config;
     }
@@ -62,6 +68,8 @@ Result<std::unique_ptr<VirtioDevices>> VirtioDevices::create(
     }
     for (size_t index = 0; index < config.disks.size(); ++index)
         TRY(devices->add_disk(config.disks[index], index, vm, memory, mmio_bus));
+    if (config.net)
+        TRY(devices->add_net(*config.net, vm, memory, mmio_bus));
     TRY(devices->watch_delivery_request());
     return devices;
 }
@@ -120,6 +128,21 @@ Result<void> VirtioDevices::add_disk(DiskConfig const& disk, size_t index, Vm& v
         + (disk.read_only ? ", read-only" : ""));
     m_block_backends.push_back(std::move(choice.backend));
     return add(std::make_unique<BlockDevice>(*m_block_backends.back()), vm, memory, mmio_bus);
+}
+
+Result<void> VirtioDevices::add_net(NetConfig const& net, Vm& vm, GuestMemory& memory, Bus& mmio_bus)
+{
+    m_tap.emplace(TRY(TapDevice::open(net.tap_name)));
+    TapDevice const& tap = *m_tap;
+    m_net_backend = TRY_CONTEXT(UringNetBackend::create(*m_loop, tap.fd(),
+                                    [&tap](RxOffloads offloads) { return tap.set_offloads(offloads); }),
+        "tap " + net.tap_name);
+    NetDeviceConfig device_config;
+    device_config.mac = net.mac ? *net.mac : TRY(random_local_mac_address());
+    device_config.rx_limit = net.rx_limit;
+    device_config.tx_limit = net.tx_limit;
+    log_debug("virtio-net on tap " + tap.name() + ", MAC " + format_mac_address(device_config.mac));
+    return add(std::make_unique<NetDevice>(*m_net_backend, std::move(device_config)), vm, memory, mmio_bus);
 }
 
 std::string VirtioDevices::kernel_arguments() const

@@ -3,7 +3,8 @@
 // through (docs/architecture.md); vCPU threads only touch the transports' registers.
 // Devices, in slot order: virtio-rng (always: the guest's crng is ready at boot instead of
 // waiting for entropy), virtio-vsock (with MachineConfig::vsock), then one virtio-blk per
-// MachineConfig::disks entry, so the guest names them /dev/vda, /dev/vdb, ... in that order.
+// MachineConfig::disks entry, so the guest names them /dev/vda, /dev/vdb, ... in that order,
+// then virtio-net on a tap (with MachineConfig::net; the guest's eth0).
 #pragma once
 
 #include "runtime/base/event_fd.hpp"
@@ -11,6 +12,8 @@
 #include "runtime/devices/bus.hpp"
 #include "runtime/io/event_loop.hpp"
 #include "runtime/kvm/vm.hpp"
+#include "runtime/net/tap_device.hpp"
+#include "runtime/net/uring_net_backend.hpp"
 #include "runtime/memory/guest_memory.hpp"
 #include "runtime/vmm/machine_config.hpp"
 #include "runtime/vmm/virtio_mmio_slot.hpp"
@@ -60,6 +63,7 @@ private:
     VirtioDevices() = default;
     Result<void> add(std::unique_ptr<VirtioDevice> device, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
     Result<void> add_disk(DiskConfig const& disk, size_t index, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
+    Result<void> add_net(NetConfig const& net, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
     Result<void> watch_delivery_request();
     void deliver_guest_output();
     void stop_when_delivered(std::chrono::steady_clock::time_point deadline);
@@ -69,6 +73,8 @@ private:
     GetrandomEntropySource m_entropy;
     std::unique_ptr<UnixVsockBackend> m_vsock_backend;
     std::vector<std::unique_ptr<BlockBackend>> m_block_backends; // outlive their devices in m_slots
+    std::optional<TapDevice> m_tap; // outlives its backend, which unregisters it from the loop
+    std::unique_ptr<UringNetBackend> m_net_backend;
     std::vector<std::unique_ptr<VirtioMmioSlot>> m_slots;
     SeccompMode m_seccomp { SeccompMode::AllThreads };
     // Signalled by stop(DeliverGuestOutput); polled on the loop like a queue kick.

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <optional>
 
 namespace husk::cli {
 
@@ -33,7 +34,39 @@ namespace {
         bool no_jail { false };
         bool jail { false };
         bool require_jail { false };
+        std::string net { "none" };
+        std::vector<std::string> publish;
+        std::vector<std::string> net_dns;
     };
+
+    // HOST_PORT:GUEST_PORT[/tcp] as docker's -p takes it (TCP only). husk-vmm checks it again.
+    Result<PortMapping> parse_port_mapping(std::string const& text)
+    {
+        auto bad = [&] {
+            return fail(ErrorKind::BadConfig, "--publish: expected HOST_PORT:GUEST_PORT (TCP, 1-65535), got '" + text + "'");
+        };
+        std::string ports = text;
+        if (auto slash = text.find('/'); slash != std::string::npos) {
+            if (text.substr(slash + 1) != "tcp")
+                return fail(ErrorKind::BadConfig, "--publish: only TCP ports can be published, got '" + text + "'");
+            ports = text.substr(0, slash);
+        }
+        auto colon = ports.find(':');
+        if (colon == std::string::npos)
+            return bad();
+        auto port = [](std::string const& digits) -> std::optional<uint16_t> {
+            if (digits.empty() || digits.size() > 5 || digits[0] == '0'
+                || digits.find_first_not_of("0123456789") != std::string::npos)
+                return std::nullopt;
+            unsigned long value = std::stoul(digits);
+            return value <= 65535 ? std::optional<uint16_t>(static_cast<uint16_t>(value)) : std::nullopt;
+        };
+        auto host = port(ports.substr(0, colon));
+        auto guest = port(ports.substr(colon + 1));
+        if (!host || !guest)
+            return bad();
+        return PortMapping { *host, *guest };
+    }
 
     void define_run(CLI::App& run, RawRun& raw)
     {
@@ -57,6 +90,14 @@ namespace {
         run.add_flag("--require-jail", raw.require_jail,
                "Fail unless the VM runs jailed (own uid, namespaces, cgroup); the jail needs root")
             ->excludes(no_jail);
+        run.add_option("--net", raw.net,
+               "Guest network: none (default: no network device), internet (public addresses only) or "
+               "allow=LIST of CIDR[:PORT] and NAME[:PORT]; private, metadata, host and other sandboxes' "
+               "addresses are always denied. Needs root (the jail)")
+            ->default_val("none");
+        run.add_option("--publish,-p", raw.publish, "Forward host TCP port HOST to guest port GUEST (HOST:GUEST); repeatable");
+        run.add_option("--net-dns", raw.net_dns,
+            "Upstream DNS server of the sandbox's DNS forwarder (default: /etc/resolv.conf's); repeatable");
         run.add_flag("--json", raw.json, "Print one JSON result object instead of streaming the output");
         run.add_flag("--quiet,-q", raw.quiet, "No husk messages on stderr, only the job's output");
         run.add_flag("--verbose,-v", raw.verbose,
@@ -85,6 +126,10 @@ namespace {
             command.sandbox.jail = JailMode::Required;
         else if (raw.jail)
             command.sandbox.jail = JailMode::Auto;
+        command.sandbox.network = raw.net;
+        for (auto const& text : raw.publish)
+            command.sandbox.publish.push_back(TRY(parse_port_mapping(text)));
+        command.sandbox.dns_servers = raw.net_dns;
         if (!raw.timeout.empty()) {
             auto timeout = TRY_CONTEXT(units::parse_duration(raw.timeout), "--timeout");
             if (timeout.count() == 0)

@@ -166,6 +166,26 @@ Finding jail_finding(uid_t effective_uid)
             + "husk run --no-jail turns it off for debugging" };
 }
 
+Finding network_finding(NetworkHostFacts const& facts)
+{
+    if (!facts.tun)
+        return { Verdict::Warn, "network",
+            "only --net none: /dev/net/tun is missing (the kernel needs CONFIG_TUN; modprobe tun)" };
+    if (!facts.ip_tool)
+        return { Verdict::Warn, "network", "only --net none: the ip command is missing (Debian package iproute2)" };
+    if (!facts.root)
+        return { Verdict::Warn, "network",
+            "only --net none: sandbox networking needs root (network namespace, tap, nftables rules); "
+            "no rootless (passt) backend yet" };
+    if (!facts.dnsmasq)
+        return { Verdict::Warn, "network",
+            "--net allow=CIDR[:PORT] only: internet and allowed names need the DNS forwarder dnsmasq "
+            "(Debian package dnsmasq-base)" };
+    return { Verdict::Ok, "network",
+        "--net none (default), internet and allow=CIDR[:PORT],NAME[:PORT], --publish HOST:GUEST "
+        "(network namespace, tap, nftables, dnsmasq)" };
+}
+
 Finding version_finding(detail::SearchPlan const& plan)
 {
     auto text = "husk " + std::string(version()) + " (job protocol " + std::to_string(protocol_version()) + "), ";
@@ -219,7 +239,13 @@ std::vector<Finding> run_doctor_checks()
     std::vector<Finding> findings { version_finding(plan), kvm_flavour_finding(flavour, module), check_dev_kvm() };
     for (auto& finding : asset_findings(plan))
         findings.push_back(std::move(finding));
-    for (auto& finding : { check_io_uring(), check_seccomp(), check_cgroups(), jail_finding(geteuid()) })
+    NetworkHostFacts network;
+    network.root = geteuid() == 0;
+    network.tun = exists("/dev/net/tun");
+    network.ip_tool = access("/usr/sbin/ip", X_OK) == 0 || access("/sbin/ip", X_OK) == 0 || access("/usr/bin/ip", X_OK) == 0;
+    network.dnsmasq = access("/usr/sbin/dnsmasq", X_OK) == 0 || access("/sbin/dnsmasq", X_OK) == 0;
+    for (auto& finding :
+        { check_io_uring(), check_seccomp(), check_cgroups(), jail_finding(geteuid()), network_finding(network) })
         findings.push_back(finding);
     return findings;
 }

@@ -33,6 +33,16 @@ Finding version_finding(detail::SearchPlan const& plan);
 // every place tried and that it is missing there), and the root filesystem images available.
 std::vector<Finding> asset_findings(detail::SearchPlan const& plan);
 
+// What sandbox networking (--net) this host can do: the topology needs root, /dev/net/tun and
+// iproute2's ip; names and `internet` also need dnsmasq (the DNS forwarder).
+struct NetworkHostFacts {
+    bool root { false };
+    bool tun { false };
+    bool ip_tool { false };
+    bool dnsmasq { false };
+};
+Finding network_finding(NetworkHostFacts const& facts);
+
 std::vector<Finding> run_doctor_checks();
 // Prints the findings; 0 when none failed, 1 otherwise.
 int doctor_command();

@@ -28,6 +28,35 @@ namespace {
     constexpr auto first_connect_pause = 2ms;
     constexpr auto max_connect_pause = 20ms;
 
+    bool has_network(SandboxOptions const& options) { return !options.network.empty() && options.network != "none"; }
+
+    // The network's own grammar is husk-vmm's to check (runtime/net/network_policy.hpp); here
+    // only what would make it an argument of something else, and what the jail decides.
+    Result<void> check_network_options(SandboxOptions const& options)
+    {
+        bool shaped = options.network.empty() || options.network == "none" || options.network == "internet"
+            || options.network.starts_with("allow=");
+        if (!shaped || options.network.find_first_of(std::string(" \t\n\0", 4)) != std::string::npos)
+            return fail(ErrorKind::BadConfig,
+                "network must be none, internet or allow=LIST (CIDR[:PORT] and NAME[:PORT], comma-separated)");
+        if (!has_network(options) && (!options.publish.empty() || !options.dns_servers.empty()))
+            return fail(ErrorKind::BadConfig, "publish and dns_servers need a network (internet or allow=LIST)");
+        for (size_t i = 0; i < options.publish.size(); ++i) {
+            if (options.publish[i].host_port == 0 || options.publish[i].guest_port == 0)
+                return fail(ErrorKind::BadConfig, "published ports must be 1..65535");
+            for (size_t j = i + 1; j < options.publish.size(); ++j) {
+                if (options.publish[i].host_port == options.publish[j].host_port)
+                    return fail(ErrorKind::BadConfig,
+                        "host port " + std::to_string(options.publish[i].host_port) + " is published twice");
+            }
+        }
+        for (auto const& server : options.dns_servers) {
+            if (server.empty() || server.find_first_not_of("0123456789.") != std::string::npos)
+                return fail(ErrorKind::BadConfig, "dns_servers entries must be IPv4 addresses: '" + server + "'");
+        }
+        return {};
+    }
+
     std::vector<std::string> vmm_argv(detail::Assets const& assets, SandboxOptions const& options,
         std::string const& socket_path, std::string const& report_path)
     {
@@ -42,6 +71,13 @@ namespace {
         if (options.lifetime) {
             argv.push_back("--timeout");
             argv.push_back(std::to_string(options.lifetime->count()) + "ms");
+        }
+        if (has_network(options)) {
+            argv.insert(argv.end(), { "--net", options.network });
+            for (auto const& port : options.publish)
+                argv.insert(argv.end(), { "--publish", std::to_string(port.host_port) + ":" + std::to_string(port.guest_port) });
+            for (auto const& server : options.dns_servers)
+                argv.insert(argv.end(), { "--net-dns", server });
         }
         return argv;
     }
@@ -80,7 +116,7 @@ Result<void> detail::check_options(SandboxOptions const& options)
     // The path becomes part of husk-vmm's `--disk PATH,ro` value.
     if (options.rootfs_path.find(',') != std::string::npos)
         return fail(ErrorKind::BadConfig, "rootfs paths cannot contain a comma: " + options.rootfs_path);
-    return {};
+    return check_network_options(options);
 }
 
 Result<Fd> detail::wait_for_agent(
@@ -140,6 +176,10 @@ Result<Sandbox> Sandbox::create(SandboxOptions options)
 {
     TRY(detail::check_options(options));
     auto jail = TRY(detail::decide_jail(options.jail, ::geteuid()));
+    if (has_network(options) && !jail.jailed)
+        return fail(ErrorKind::BadConfig,
+            "network \"" + options.network + "\" needs the jail, which needs root (" + jail.reason
+                + "); without root only network \"none\" is possible");
     auto assets = TRY(detail::resolve_assets(options));
     auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
     auto state = std::make_unique<SandboxState>();

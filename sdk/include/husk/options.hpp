@@ -27,6 +27,13 @@ enum class JailMode {
     Off,
 };
 
+/// A host TCP port forwarded to a guest port (docker's `-p HOST_PORT:GUEST_PORT`).
+struct PortMapping {
+    uint16_t host_port { 0 }; ///< 1..65535, each at most once per sandbox
+    uint16_t guest_port { 0 }; ///< 1..65535
+    bool operator==(PortMapping const&) const = default;
+};
+
 struct SandboxOptions {
     /// husk-vmm, kernel and initramfs. Empty: looked up: the HUSK_VMM and HUSK_ASSETS_DIR
     /// environment variables, then the installation libhusk runs from (<prefix>/bin/husk-vmm,
@@ -58,6 +65,22 @@ struct SandboxOptions {
     size_t log_lines_in_errors { 12 };
     /// The jail: on by default whenever it can be (see JailMode).
     JailMode jail { JailMode::Auto };
+
+    /// The guest's network, off by default (docs/network-policy.md):
+    ///   "none"        no network device at all
+    ///   "internet"    public IPv4 addresses only
+    ///   "allow=LIST"  only what LIST names: comma-separated CIDR[:PORT] and NAME[:PORT] (a name
+    ///                 allows the addresses the sandbox's DNS forwarder resolves for it)
+    /// Private, loopback, link-local (cloud metadata), CGNAT, multicast, the host's own and
+    /// other sandboxes' addresses are always denied. Anything but "none" needs the jail (root):
+    /// create() fails with BadConfig when the VM would not be jailed. husk-vmm checks LIST; a
+    /// malformed one fails create() with its message.
+    std::string network { "none" };
+    /// Host TCP ports that reach the guest; needs a network other than "none".
+    std::vector<PortMapping> publish;
+    /// Upstream servers (IPv4 addresses) of the sandbox's DNS forwarder; empty: the
+    /// non-loopback nameservers of the host's /etc/resolv.conf.
+    std::vector<std::string> dns_servers;
 };
 
 /// What every job takes, whether run() or start()ed.

@@ -180,5 +180,36 @@ namespace {
         EXPECT_NE(help->help_text.find("--require-jail"), std::string::npos);
     }
 
+    // --- Networking: --net, --publish, --net-dns ------------------------------------------------
+
+    TEST(CliOptions, Net_DefaultsToNone)
+    {
+        auto parsed = parse({ "run", "--", "true" });
+        ASSERT_TRUE(parsed);
+        EXPECT_EQ(parsed->run.sandbox.network, "none");
+        EXPECT_TRUE(parsed->run.sandbox.publish.empty());
+    }
+
+    TEST(CliOptions, NetPublishAndDns_FillTheSandboxOptions)
+    {
+        auto parsed = parse({ "run", "--net", "allow=198.18.0.0/15,pypi.org:443", "--publish", "8080:80", "-p",
+            "8443:443/tcp", "--net-dns", "198.18.0.53", "--", "true" });
+        ASSERT_TRUE(parsed) << parsed.error().message;
+        auto const& sandbox = parsed->run.sandbox;
+        EXPECT_EQ(sandbox.network, "allow=198.18.0.0/15,pypi.org:443");
+        EXPECT_EQ(sandbox.publish, (std::vector<PortMapping> { { 8080, 80 }, { 8443, 443 } }));
+        EXPECT_EQ(sandbox.dns_servers, (std::vector<std::string> { "198.18.0.53" }));
+    }
+
+    TEST(CliOptions, Publish_Malformed_IsOneLine)
+    {
+        for (std::string text : { "80", ":80", "80:", "0:80", "80:65536", "a:b", "80:80/udp", "080:80", "80:80:80",
+                 "99999999999999999999:1" }) {
+            auto message = error_of({ "run", "--net", "internet", "--publish", text, "--", "true" });
+            EXPECT_NE(message.find("--publish"), std::string::npos) << text << ": " << message;
+            EXPECT_EQ(message.find('\n'), std::string::npos);
+        }
+    }
+
 } // namespace
 } // namespace husk::cli

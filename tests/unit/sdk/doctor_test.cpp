@@ -136,5 +136,25 @@ namespace {
         EXPECT_NE(version_finding(plan).detail.find("build tree"), std::string::npos);
     }
 
+    TEST(NetworkFinding, EverythingThere_IsOkAndNamesTheModes)
+    {
+        auto finding = network_finding({ true, true, true, true });
+        EXPECT_EQ(finding.verdict, Verdict::Ok);
+        EXPECT_NE(finding.detail.find("allow="), std::string::npos) << finding.detail;
+        EXPECT_NE(finding.detail.find("--publish"), std::string::npos) << finding.detail;
+    }
+
+    TEST(NetworkFinding, EachMissingPiece_WarnsNamingTheFix)
+    {
+        auto no_root = network_finding({ false, true, true, true });
+        EXPECT_EQ(no_root.verdict, Verdict::Warn);
+        EXPECT_NE(no_root.detail.find("needs root"), std::string::npos) << no_root.detail;
+        EXPECT_NE(network_finding({ true, false, true, true }).detail.find("CONFIG_TUN"), std::string::npos);
+        EXPECT_NE(network_finding({ true, true, false, true }).detail.find("iproute2"), std::string::npos);
+        auto no_dnsmasq = network_finding({ true, true, true, false });
+        EXPECT_EQ(no_dnsmasq.verdict, Verdict::Warn);
+        EXPECT_NE(no_dnsmasq.detail.find("dnsmasq-base"), std::string::npos) << no_dnsmasq.detail;
+    }
+
 } // namespace
 } // namespace husk::cli

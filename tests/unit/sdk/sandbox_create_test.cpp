@@ -58,6 +58,44 @@ namespace {
         EXPECT_EQ(with([](SandboxOptions& o) { o.boot_timeout = 0ms; }), ErrorKind::BadConfig);
     }
 
+    TEST_F(SandboxCreate, BadNetworkOptions_AreBadConfig)
+    {
+        options.vmm_path = script("exit 0");
+        auto message = [&](auto change) {
+            auto changed = options;
+            change(changed);
+            auto created = Sandbox::create(changed);
+            EXPECT_FALSE(created);
+            EXPECT_EQ(created ? ErrorKind::Other : created.error().kind, ErrorKind::BadConfig);
+            return created ? std::string() : created.error().message;
+        };
+        EXPECT_NE(message([](SandboxOptions& o) { o.network = "bridge"; }).find("none, internet or allow=LIST"),
+            std::string::npos);
+        EXPECT_NE(message([](SandboxOptions& o) { o.network = "allow=1.2.3.4 --jail"; }).find("allow=LIST"),
+            std::string::npos);
+        EXPECT_NE(message([](SandboxOptions& o) { o.publish = { { 8080, 80 } }; }).find("need a network"),
+            std::string::npos);
+        EXPECT_NE(message([](SandboxOptions& o) { o.dns_servers = { "198.18.0.53" }; }).find("need a network"),
+            std::string::npos);
+        EXPECT_NE(message([](SandboxOptions& o) {
+            o.network = "internet";
+            o.publish = { { 8080, 80 }, { 8080, 81 } };
+        }).find("published twice"),
+            std::string::npos);
+        EXPECT_NE(message([](SandboxOptions& o) {
+            o.network = "internet";
+            o.publish = { { 0, 80 } };
+        }).find("1..65535"),
+            std::string::npos);
+        EXPECT_NE(message([](SandboxOptions& o) {
+            o.network = "internet";
+            o.dns_servers = { "dns.example" };
+        }).find("IPv4"),
+            std::string::npos);
+        // JailMode::Off here: a network needs the jail.
+        EXPECT_NE(message([](SandboxOptions& o) { o.network = "internet"; }).find("needs the jail"), std::string::npos);
+    }
+
     TEST_F(SandboxCreate, MissingRootfs_IsBadConfigNamingIt)
     {
         options.vmm_path = script("exit 0");

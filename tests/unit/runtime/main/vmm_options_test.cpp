@@ -305,3 +305,75 @@ TEST(ParseVmmOptions, DiskWithBadFlag_IsRefused)
     EXPECT_FALSE(parse({ "--kernel", "k", "--disk", "/img/d,rox" }));
     EXPECT_FALSE(parse({ "--kernel", "k", "--disk", "" }));
 }
+
+// --- Sandbox networking: --net, --publish, --net-dns -------------------------------------------
+
+TEST(ParseVmmOptions, Net_DefaultIsNone)
+{
+    auto options = parse({ "--kernel", "k" });
+    ASSERT_TRUE(options);
+    EXPECT_FALSE(options->network.has_network());
+    EXPECT_TRUE(options->published.empty());
+}
+
+TEST(ParseVmmOptions, Net_AllowWithPublishAndDns_UnderAJail)
+{
+    auto options = parse({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--net",
+        "allow=198.18.0.0/15,pypi.org:443", "--publish", "8080:80", "--publish=8443:443", "--net-dns", "198.18.0.53",
+        "--net-dns", "198.18.0.54" });
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_EQ(options->network.mode, NetworkMode::Allow);
+    EXPECT_EQ(options->network.names.size(), 1u);
+    ASSERT_EQ(options->published.size(), 2u);
+    EXPECT_EQ(options->published[1], (PublishedPort { 8443, 443 }));
+    EXPECT_EQ(options->net_dns.size(), 2u);
+}
+
+TEST(ParseVmmOptions, Net_WithoutJail_IsRefusedNamingRoot)
+{
+    expect_rejected({ "--kernel", "k", "--net", "internet" }, "--jail");
+    auto none = parse({ "--kernel", "k", "--net", "none" });
+    EXPECT_TRUE(none) << "--net none needs nothing";
+}
+
+TEST(ParseVmmOptions, Net_Malformed_IsRefused)
+{
+    expect_rejected({ "--kernel", "k", "--net", "on" }, "none, internet or allow=LIST");
+    expect_rejected({ "--kernel", "k", "--net", "allow=10.0.0.1" }, "always denies");
+    expect_rejected({ "--kernel", "k", "--net", "internet", "--net", "none" }, "more than once");
+    expect_rejected({ "--kernel", "k", "--net" }, "needs a value");
+}
+
+TEST(ParseVmmOptions, Publish_WithoutNetworkOrMalformed_IsRefused)
+{
+    expect_rejected({ "--kernel", "k", "--publish", "8080:80" }, "need a network");
+    expect_rejected({ "--kernel", "k", "--net-dns", "198.18.0.53" }, "need a network");
+    expect_rejected({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--net", "internet",
+                        "--publish", "80" },
+        "HOST_PORT:GUEST_PORT");
+    expect_rejected({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--net", "internet",
+                        "--publish", "80:80", "--publish", "80:81" },
+        "published twice");
+    expect_rejected({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--net", "internet",
+                        "--net-dns", "dns.example" },
+        "--net-dns");
+}
+
+TEST(BuildKernelCmdline, GuestNetwork_GoesBeforeExtraArgumentsAndTheJob)
+{
+    auto options = parse({ "--kernel", "k", "--cmdline", "husk.root=/dev/vda", "--", "wget", "x" });
+    ASSERT_TRUE(options);
+    auto cmdline = build_kernel_cmdline(*options, "husk.ip=10.231.0.6/30 husk.gw=10.231.0.5");
+    ASSERT_TRUE(cmdline);
+    auto network = cmdline->find("husk.ip=10.231.0.6/30 husk.gw=10.231.0.5");
+    ASSERT_NE(network, std::string::npos);
+    EXPECT_LT(network, cmdline->find("husk.root=/dev/vda"));
+    EXPECT_LT(network, cmdline->find(" -- "));
+}
+
+TEST(ParseVmmOptions, Net_WithNetTap_IsRefused)
+{
+    expect_rejected({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--net", "internet",
+                        "--net-tap", "tap0" },
+        "--net-tap");
+}

@@ -1,0 +1,110 @@
+// Tests for runtime/net/address_lease: lock files in a private temporary directory.
+#include "runtime/net/address_lease.hpp"
+
+#include "runtime/net/sandbox_addresses.hpp"
+
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace husk;
+
+namespace {
+class AddressLeaseTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        char pattern[] = "/tmp/husk-lease-XXXXXX";
+        ASSERT_NE(::mkdtemp(pattern), nullptr);
+        m_directory = std::string(pattern) + "/net";
+    }
+    void TearDown() override { std::filesystem::remove_all(std::filesystem::path(m_directory).parent_path()); }
+    std::string m_directory;
+};
+} // namespace
+
+TEST_F(AddressLeaseTest, Claim_TwoLeases_GetDifferentSlots)
+{
+    auto first = AddressLease::claim(m_directory, 5, "a");
+    ASSERT_TRUE(first) << first.error().message;
+    auto second = AddressLease::claim(m_directory, 5, "b");
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(first->slot(), 5u);
+    EXPECT_EQ(second->slot(), 6u);
+    struct stat info { };
+    ASSERT_EQ(::stat(m_directory.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0777, 0700u);
+}
+
+TEST_F(AddressLeaseTest, Claim_LastSlotTaken_WrapsAround)
+{
+    auto last = AddressLease::claim(m_directory, sandbox_slot_count - 1, "a");
+    ASSERT_TRUE(last);
+    auto next = AddressLease::claim(m_directory, sandbox_slot_count - 1, "b");
+    ASSERT_TRUE(next);
+    EXPECT_EQ(next->slot(), 0u);
+}
+
+TEST_F(AddressLeaseTest, Release_FreesTheSlotAndRemovesItsFile)
+{
+    {
+        auto lease = AddressLease::claim(m_directory, 3, "a");
+        ASSERT_TRUE(lease);
+        EXPECT_TRUE(std::filesystem::exists(m_directory + "/slot-3"));
+    }
+    EXPECT_FALSE(std::filesystem::exists(m_directory + "/slot-3"));
+    auto again = AddressLease::claim(m_directory, 3, "b");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->slot(), 3u);
+}
+
+TEST_F(AddressLeaseTest, HolderInAnotherProcess_BlocksTheSlotUntilItDies)
+{
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    pid_t child = ::fork();
+    if (child == 0) {
+        auto lease = AddressLease::claim(m_directory, 7, "child");
+        (void)::write(ready[1], lease ? "y" : "n", 1);
+        ::pause();
+        ::_exit(0);
+    }
+    char answer = 0;
+    ASSERT_EQ(::read(ready[0], &answer, 1), 1);
+    ASSERT_EQ(answer, 'y');
+    auto abandoned = AddressLease::claim_if_abandoned(m_directory, 7);
+    ASSERT_TRUE(abandoned);
+    EXPECT_FALSE(abandoned->held());
+    auto other = AddressLease::claim(m_directory, 7, "parent");
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->slot(), 8u);
+
+    ::kill(child, SIGKILL); // like kill -9 of a launcher: the file stays, its lock goes
+    ::waitpid(child, nullptr, 0);
+    ::close(ready[0]);
+    ::close(ready[1]);
+    EXPECT_TRUE(std::filesystem::exists(m_directory + "/slot-7"));
+    auto reaped = AddressLease::claim_if_abandoned(m_directory, 7);
+    ASSERT_TRUE(reaped);
+    EXPECT_TRUE(reaped->held());
+    EXPECT_FALSE(AddressLease::claim_if_abandoned(m_directory, 9)->held()); // no file: nothing to reap
+}
+
+TEST_F(AddressLeaseTest, Directory_WritableByOthers_IsRefused)
+{
+    ASSERT_EQ(::mkdir(m_directory.c_str(), 0700), 0);
+    ASSERT_EQ(::chmod(m_directory.c_str(), 0777), 0);
+    EXPECT_FALSE(AddressLease::claim(m_directory, 0, "a"));
+}
+
+TEST_F(AddressLeaseTest, LockFileSymlink_IsRefused)
+{
+    ASSERT_EQ(::mkdir(m_directory.c_str(), 0700), 0);
+    ASSERT_EQ(::symlink("/etc/passwd", (m_directory + "/slot-0").c_str()), 0);
+    auto lease = AddressLease::claim(m_directory, 0, "a");
+    EXPECT_FALSE(lease);
+}

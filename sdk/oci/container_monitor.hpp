@@ -1,0 +1,32 @@
+// The per-container process `create` leaves behind (the one the pid file names): it owns the VM
+// through husk::Sandbox, reports to `create` whether the container could be created, waits for
+// `start` on the start fifo, runs process.args with the container's stdio, forwards the signals
+// it receives to the guest process (sigqueue'd with value 1 by `kill --all`: to every process of
+// the container), serves `exec` on its control socket and finally exits as the guest process did.
+#pragma once
+
+#include "sdk/oci/container_store.hpp"
+#include "sdk/oci/oci_config.hpp"
+
+#include <string>
+
+namespace husk::oci {
+
+inline constexpr char const* start_fifo_name = "start.fifo";
+inline constexpr char const* control_socket_name = "control.sock";
+inline constexpr char const* rootfs_image_name = "rootfs.ext4";
+/// sigqueue() value that makes the monitor forward a signal to every process of the container.
+inline constexpr int signal_all_value = 1;
+
+struct MonitorLaunch {
+    ContainerStore store;
+    ContainerRecord record; ///< id, bundle, rootfs, created, annotations filled in
+    OciConfig config;
+    std::string console_socket; ///< with process.terminal
+    int report_fd { -1 }; ///< written "ok\n" or "error <message>" once, then closed
+};
+
+/// Runs in the forked child of `create`; never returns.
+[[noreturn]] void run_container_monitor(MonitorLaunch launch);
+
+} // namespace husk::oci

@@ -1,0 +1,23 @@
+// How a container's config maps onto its VM and its job: VM size from linux.resources (memory
+// limit → guest RAM, at least 128 MiB; cpu quota/period → vCPUs, rounded up) or from the
+// annotations io.husk.vcpus / io.husk.memory, which win; the process's env, cwd and uid/gid.
+#pragma once
+
+#include "sdk/oci/oci_config.hpp"
+
+#include "husk/options.hpp"
+
+namespace husk::oci {
+
+inline constexpr uint64_t min_container_memory = 128ull << 20;
+inline constexpr char const* vcpus_annotation = "io.husk.vcpus";
+inline constexpr char const* memory_annotation = "io.husk.memory";
+inline constexpr char const* boot_timeout_annotation = "io.husk.boot-timeout";
+
+/// SandboxOptions for the container's VM, booting `image` as its root.
+Result<SandboxOptions> sandbox_options_for(OciConfig const& config, std::string const& image);
+
+/// The job options of a container process (the main one or an exec).
+StartOptions start_options_for(OciProcess const& process);
+
+} // namespace husk::oci

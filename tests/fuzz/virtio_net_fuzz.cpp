@@ -39,7 +39,8 @@ void check_accepted_header(net::Header const& header, uint64_t length, TxOffload
         require(length <= net::max_plain_frame_size);
         return;
     }
-    require((header.gso_type == net::gso::tcpv4 && offloads.tso4) || (header.gso_type == net::gso::tcpv6 && offloads.tso6));
+    require(
+        (header.gso_type == net::gso::tcpv4 && offloads.tso4) || (header.gso_type == net::gso::tcpv6 && offloads.tso6));
     require(needs_csum && header.gso_size > 0 && header.hdr_len <= length);
 }
 

@@ -265,3 +265,27 @@ TEST_F(NetDeviceTest, NetDevice_RingSmallerThanAGsoFrame_ReadsIntoAllItHas)
     ASSERT_TRUE(backend->receive);
     EXPECT_EQ(backend->receive->size(), 16u);
 }
+
+TEST_F(NetDeviceTest, NetDevice_BothDirectionsLimited_SoonerWaitGetsItsOwnTimer)
+{
+    start(features_without_guest_tso, RateLimiterConfig { std::nullopt, TokenBucketConfig { 10, 0, 1000ms } },
+        RateLimiterConfig { TokenBucketConfig { 1000, 0, 1000ms }, std::nullopt });
+    send_tx(with_header(net::Header {}, frame(900)));
+    send_tx(with_header(net::Header {}, frame(900))); // waits 800 ms for its bytes
+    ASSERT_EQ(backend->timers.size(), 1u);
+    EXPECT_EQ(backend->timers[0], 800ms);
+
+    for (int i = 0; i < 11; ++i) // ten frames spend the receive budget of this second
+        post_rx(2048, false);
+    driver->kick(NetDevice::rx_queue);
+    for (int i = 0; i < 10 && backend->receive; ++i)
+        backend->deliver(with_header(net::Header {}, frame(60)));
+    EXPECT_FALSE(backend->receive);
+    ASSERT_EQ(backend->timers.size(), 2u); // the receive wait (100 ms) did not queue behind 800 ms
+    EXPECT_EQ(backend->timers[1], 100ms);
+
+    now += 100ms;
+    backend->fire_timer();
+    EXPECT_TRUE(backend->receive);
+    EXPECT_EQ(backend->transmits.size(), 1u); // the transmit still waits for its own time
+}

@@ -3,6 +3,7 @@
 
 #include "runtime/jail/jail_path.hpp"
 #include "runtime/main/disk_option.hpp"
+#include "runtime/main/share_option.hpp"
 #include "runtime/main/value_parsing.hpp"
 #include "virtio/vsock/packet.hpp"
 
@@ -24,6 +25,7 @@ namespace {
         Vsock,
         VsockCid,
         Disk,
+        Share,
         Debug,
         ExitAtBootMarker,
         ExitBeforeRun,
@@ -56,6 +58,7 @@ namespace {
         { "--vsock", Option::Vsock, TakesValue::Yes },
         { "--vsock-cid", Option::VsockCid, TakesValue::Yes },
         { "--disk", Option::Disk, TakesValue::Yes },
+        { "--share", Option::Share, TakesValue::Yes },
         { "--debug", Option::Debug, TakesValue::No },
         { "--exit-at-boot-marker", Option::ExitAtBootMarker, TakesValue::No },
         { "--exit-before-run", Option::ExitBeforeRun, TakesValue::No },
@@ -129,6 +132,16 @@ namespace {
             if (options.disks.size() == max_disks)
                 return fail(std::string(name) + ": at most " + std::to_string(max_disks) + " disks");
             options.disks.push_back(TRY(parse_disk_option(value)));
+            return {};
+        }
+        case Option::Share: {
+            if (options.shares.size() == max_shares)
+                return fail(std::string(name) + ": at most " + std::to_string(max_shares) + " shares");
+            auto share = TRY(parse_share_option(value));
+            for (auto const& other : options.shares)
+                if (other.tag == share.tag)
+                    return fail(std::string(name) + ": tag '" + share.tag + "' is used twice");
+            options.shares.push_back(std::move(share));
             return {};
         }
         case Option::VsockCid: {
@@ -225,7 +238,7 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         }
         // -h and --help share a slot, so "-h --help" counts as a duplicate like any other.
         size_t slot = static_cast<size_t>(spec->option);
-        if (seen[slot] && spec->option != Option::Disk) // --disk is repeatable
+        if (seen[slot] && spec->option != Option::Disk && spec->option != Option::Share) // repeatable
             return fail("option " + std::string(spec->name) + " given more than once");
         seen[slot] = true;
 
@@ -279,6 +292,10 @@ std::string vmm_usage()
            "                     /dev/vda, /dev/vdb, ...); ,ro opens it read-only. With\n"
            "                     --cmdline husk.root=/dev/vda husk-init runs the job on that disk\n"
            "                     (read-only, with a RAM overlay for writes)\n"
+           "  --share HOSTDIR:TAG[,ro]  serve the host directory HOSTDIR to the guest over virtio-9p\n"
+           "                     (repeatable, at most 8); the guest mounts it by TAG (husk-init:\n"
+           "                     --cmdline husk.mount=TAG:/guest/path[:ro]). Files the guest\n"
+           "                     creates belong to the user husk-vmm runs as (the jail uid)\n"
            "  --debug            debug logging, kernel messages on the console, register dumps\n"
            "  --exit-at-boot-marker  stop cleanly as soon as husk-init has started (benchmarks)\n"
            "  --exit-before-run  build the VM, then exit before it runs (benchmarks)\n"

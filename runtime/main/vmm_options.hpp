@@ -5,6 +5,7 @@
 #include "runtime/base/result.hpp"
 #include "runtime/boot/layout.hpp"
 #include "runtime/main/disk_option.hpp"
+#include "runtime/main/share_option.hpp"
 #include "runtime/vmm/machine_config.hpp"
 
 #include <chrono>
@@ -28,6 +29,7 @@ struct VmmOptions {
     std::optional<std::string> vsock_path; // --vsock: the hybrid-vsock unix socket
     uint64_t vsock_cid { default_guest_cid };
     std::vector<DiskOption> disks; // --disk, in order: /dev/vda, /dev/vdb, ...
+    std::vector<ShareOption> shares; // --share, in order (virtio-9p slots after the disks)
     bool debug { false };
     // For bench/boot: stop cleanly when husk-init writes its boot marker, or exit once the VM is
     // fully built, before the first KVM_RUN (host-side setup time).

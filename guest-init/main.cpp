@@ -9,6 +9,7 @@
 #include "guest-init/kernel_cmdline.hpp"
 #include "guest-init/mounts.hpp"
 #include "guest-init/root_switch.hpp"
+#include "guest-init/share_mounts.hpp"
 #include "guest-init/shutdown.hpp"
 #include "guest-init/status_reporter.hpp"
 #include "runtime/base/fd.hpp"
@@ -110,6 +111,23 @@ BootHealth enter_disk_root(KernelCmdline const& cmdline)
     return BootHealth::Ok;
 }
 
+// husk.mount=TAG:/path[:ro]: the host's shared directories, on the final root before the job.
+BootHealth mount_shares(KernelCmdline const& cmdline)
+{
+    auto mounts = share_mounts(cmdline);
+    if (!mounts) {
+        console_message(mounts.error().message);
+        return BootHealth::Broken;
+    }
+    for (auto const& share : *mounts) {
+        if (auto mounted = mount_share(share); !mounted) {
+            console_message(mounted.error().message);
+            return BootHealth::Broken;
+        }
+    }
+    return BootHealth::Ok;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -149,6 +167,8 @@ int main(int argc, char** argv)
         console_message(text.error().message + "; using argv as the job");
 
     if (cmdline && health == BootHealth::Ok && enter_disk_root(*cmdline) == BootHealth::Broken)
+        health = BootHealth::Broken;
+    if (cmdline && health == BootHealth::Ok && mount_shares(*cmdline) == BootHealth::Broken)
         health = BootHealth::Broken;
 
     // TEST-ONLY HOOK: `husk.test_crash=panic` on the kernel command line makes PID 1 exit right

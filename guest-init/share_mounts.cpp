@@ -101,7 +101,8 @@ Result<void> mount_share(ShareMount const& share)
 {
     TRY(make_directories(share.path));
     unsigned long flags = MS_NOSUID | MS_NODEV | (share.read_only ? MS_RDONLY : 0);
-    if (::mount(share.tag.c_str(), share.path.c_str(), "9p", flags, share_mount_options) != 0)
+    char const* options = share.read_only ? share_mount_options_read_only : share_mount_options_writable;
+    if (::mount(share.tag.c_str(), share.path.c_str(), "9p", flags, options) != 0)
         return fail_errno("mount of share " + share.tag + " on " + share.path);
     return {};
 }

@@ -17,8 +17,13 @@ namespace husk::init {
 
 inline constexpr std::string_view share_mount_parameter = "husk.mount";
 // 9p mount options: Linux 6.1's virtio transport caps msize at 500 KiB and says so when asked
-// for more; cache=loose keeps pages and attributes in the guest (docs/sharing.md says why).
-inline constexpr char const* share_mount_options = "trans=virtio,version=9p2000.L,msize=512000,cache=loose";
+// for more. A writable share uses cache=mmap: every write(2) reaches the host at once (6.1's
+// cache=loose keeps dirty pages in the guest until writeback, so the host would read stale
+// outputs after the job ended), mmap still works. A read-only share uses cache=loose: pages
+// and attributes stay in the guest, which nothing can make stale but the host
+// (docs/sharing.md).
+inline constexpr char const* share_mount_options_writable = "trans=virtio,version=9p2000.L,msize=512000,cache=mmap";
+inline constexpr char const* share_mount_options_read_only = "trans=virtio,version=9p2000.L,msize=512000,cache=loose";
 
 struct ShareMount {
     std::string tag;

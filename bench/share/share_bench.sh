@@ -29,6 +29,7 @@ echo 3 > /proc/sys/vm/drop_caches; t r0; dd if=big of=/dev/null bs=1M 2>/dev/nul
 mkdir small; cd small; t s0; i=0; while [ \$i -lt $files ]; do echo 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789 > f\$i; i=\$((i+1)); done;
 i=0; while [ \$i -lt $files ]; do stat -c %s f\$i >/dev/null; i=\$((i+1)); done;
 i=0; while [ \$i -lt $files ]; do cat f\$i >/dev/null; i=\$((i+1)); done; t s1"
+job=$(tr '\n' ' ' <<<"$job") # the kernel command line carries no newline
 
 elapsed() { # output, start mark, end mark -> seconds
   tr -d '\r' <"$1" | awk -v a="bench-$2=" -v b="bench-$3=" '
@@ -74,8 +75,8 @@ report() { # measure, unit, title
   echo "$3"
   echo "  husk-vmm runs ($2): ${figures[husk,$1]% }"
   echo "  qemu     runs ($2): ${figures[qemu,$1]% }"
-  husk_median=$(tr ' ' '\n' <<<"${figures[husk,$1]}" | grep -E '^[0-9.]+$' | median)
-  qemu_median=$(tr ' ' '\n' <<<"${figures[qemu,$1]}" | grep -E '^[0-9.]+$' | median)
+  husk_median=$(tr ' ' '\n' <<<"${figures[husk,$1]}" | { grep -E '^[0-9.]+$' || true; } | median)
+  qemu_median=$(tr ' ' '\n' <<<"${figures[qemu,$1]}" | { grep -E '^[0-9.]+$' || true; } | median)
   echo "  median husk-vmm ${husk_median} $2, qemu ${qemu_median} $2"
   awk -v h="$husk_median" -v q="$qemu_median" 'BEGIN { if (h + 0 > 0 && q + 0 > 0) printf "  ratio husk/qemu %.2f\n", h / q }'
 }

@@ -50,13 +50,17 @@ uint32_t P9Device::serve(DescriptorChain const& chain)
     uint64_t limit = m_handler.max_message_size();
     if (reader.remaining() > limit || reader.remaining() < p9::header_size)
         return 0;
-    m_request.resize(reader.remaining());
-    if (!reader.read(m_request))
+    if (!m_request) {
+        m_request = std::make_unique_for_overwrite<uint8_t[]>(limit);
+        m_reply = std::make_unique_for_overwrite<uint8_t[]>(limit);
+    }
+    std::span<uint8_t> request(m_request.get(), reader.remaining());
+    if (!reader.read(request))
         return 0;
     ChainWriter writer(*m_memory, chain);
-    m_reply.resize(std::min<uint64_t>(writer.remaining(), limit));
-    size_t length = m_handler.handle(m_request, m_reply);
-    if (length == 0 || !writer.write(std::span(m_reply).first(length)))
+    std::span<uint8_t> reply(m_reply.get(), std::min<uint64_t>(writer.remaining(), limit));
+    size_t length = m_handler.handle(request, reply);
+    if (length == 0 || length > reply.size() || !writer.write(reply.first(length)))
         return 0;
     return static_cast<uint32_t>(writer.bytes_written());
 }

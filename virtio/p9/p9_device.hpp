@@ -17,6 +17,7 @@
 #include "virtio/p9/p9_handler.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,8 +58,10 @@ private:
     GuestMemory* m_memory { nullptr };
     SplitQueue* m_queue { nullptr };
     VirtioInterrupt* m_interrupt { nullptr };
-    std::vector<uint8_t> m_request; // reused: one message at a time
-    std::vector<uint8_t> m_reply;
+    // One message at a time, each buffer max_message_size() bytes, allocated at the first request
+    // and never initialised (a vector's resize would zero up to 1 MiB per request).
+    std::unique_ptr<uint8_t[]> m_request;
+    std::unique_ptr<uint8_t[]> m_reply;
     P9DeviceStats m_stats;
 };
 

@@ -10,6 +10,7 @@
 #include "guest-init/mounts.hpp"
 #include "guest-init/network_setup.hpp"
 #include "guest-init/root_switch.hpp"
+#include "guest-init/share_mounts.hpp"
 #include "guest-init/shutdown.hpp"
 #include "guest-init/status_reporter.hpp"
 #include "runtime/base/fd.hpp"
@@ -134,6 +135,23 @@ void configure_network(KernelCmdline const* cmdline)
         console_message("network: " + written.error().message);
 }
 
+// husk.mount=TAG:/path[:ro]: the host's shared directories, on the final root before the job.
+BootHealth mount_shares(KernelCmdline const& cmdline)
+{
+    auto mounts = share_mounts(cmdline);
+    if (!mounts) {
+        console_message(mounts.error().message);
+        return BootHealth::Broken;
+    }
+    for (auto const& share : *mounts) {
+        if (auto mounted = mount_share(share); !mounted) {
+            console_message(mounted.error().message);
+            return BootHealth::Broken;
+        }
+    }
+    return BootHealth::Ok;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -173,6 +191,8 @@ int main(int argc, char** argv)
         console_message(text.error().message + "; using argv as the job");
 
     if (cmdline && health == BootHealth::Ok && enter_disk_root(*cmdline) == BootHealth::Broken)
+        health = BootHealth::Broken;
+    if (cmdline && health == BootHealth::Ok && mount_shares(*cmdline) == BootHealth::Broken)
         health = BootHealth::Broken;
 
     if (health == BootHealth::Ok)

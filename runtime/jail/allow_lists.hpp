@@ -6,11 +6,18 @@
 #include "runtime/jail/syscall_rule.hpp"
 #include "runtime/jail/thread_kind.hpp"
 
+#include <span>
 #include <vector>
 
 namespace husk {
 
 std::vector<SyscallRule> allow_list_for(ThreadKind kind);
+
+// The event thread's extra rules for a VM with shares (share_allow_list.cpp): opening pinned to
+// the share roots and the /proc/self/fd directories given.
+std::vector<SyscallRule> file_sharing_rules(std::span<int const> share_roots, std::span<int const> proc_fd_directories);
+// Distinct syscalls the file-sharing rules may add to the event thread's budget.
+inline constexpr size_t file_sharing_syscall_budget = 18;
 
 // Rules shared by every kind, appended by each list (counted in each kind's budget).
 void append_memory_rules(std::vector<SyscallRule>& rules);

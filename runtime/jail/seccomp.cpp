@@ -28,10 +28,11 @@ void prepare_allocator_for_seccomp()
     ::mallopt(M_ARENA_MAX, 1);
 }
 
-Result<void> install_seccomp(ThreadKind kind)
+Result<void> install_seccomp(ThreadKind kind, std::vector<SyscallRule> const& extra)
 {
     prime_lazy_libc_state();
     auto rules = allow_list_for(kind);
+    rules.insert(rules.end(), extra.begin(), extra.end());
     auto filter = TRY_CONTEXT(SeccompFilter::create(rules),
         "building the seccomp filter of the " + std::string(thread_kind_name(kind)) + " thread");
     TRY_CONTEXT(

@@ -3,13 +3,17 @@
 #pragma once
 
 #include "runtime/base/result.hpp"
+#include "runtime/jail/syscall_rule.hpp"
 #include "runtime/jail/thread_kind.hpp"
+
+#include <vector>
 
 namespace husk {
 
 // Builds the allow-list of `kind`, sets no_new_privs and loads the filter on the calling thread
 // only. From then on any syscall outside the list kills the whole process with SIGSYS.
-Result<void> install_seccomp(ThreadKind kind);
+// `extra` rules are added to the kind's list (the event thread's file-sharing rules).
+Result<void> install_seccomp(ThreadKind kind, std::vector<SyscallRule> const& extra = {});
 
 // Call first thing in main(), before any thread starts: keeps glibc's allocator inside every
 // thread's allow-list. glibc gives threads heaps of their own ("arenas"), and the first time one

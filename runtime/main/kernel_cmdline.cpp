@@ -2,6 +2,7 @@
 #include "runtime/main/vmm_options.hpp"
 
 #include <string_view>
+#include <unistd.h>
 
 namespace husk {
 
@@ -114,6 +115,11 @@ MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline
     for (auto const& disk : options.disks)
         config.disks.push_back(DiskConfig { disk.path, disk.read_only });
     config.net = options.net_tap;
+    // The shares are served as whoever husk-vmm ends up running as: the jail's ids when jailed.
+    uint32_t share_uid = options.jail_uid.value_or(::geteuid());
+    uint32_t share_gid = options.jail_gid.value_or(::getegid());
+    for (auto const& share : options.shares)
+        config.shares.push_back(ShareConfig { share.host_path, share.tag, share.read_only, share_uid, share_gid });
     config.timeout = options.timeout;
     config.debug = options.debug;
     config.stop_at_boot_marker = options.exit_at_boot_marker;

@@ -3,6 +3,7 @@
 
 #include "runtime/jail/jail_path.hpp"
 #include "runtime/main/disk_option.hpp"
+#include "runtime/main/share_option.hpp"
 #include "runtime/main/value_parsing.hpp"
 #include "virtio/vsock/packet.hpp"
 
@@ -25,6 +26,7 @@ namespace {
         VsockCid,
         Disk,
         NetTap,
+        Share,
         Debug,
         ExitAtBootMarker,
         ExitBeforeRun,
@@ -61,6 +63,7 @@ namespace {
         { "--vsock-cid", Option::VsockCid, TakesValue::Yes },
         { "--disk", Option::Disk, TakesValue::Yes },
         { "--net-tap", Option::NetTap, TakesValue::Yes },
+        { "--share", Option::Share, TakesValue::Yes },
         { "--debug", Option::Debug, TakesValue::No },
         { "--exit-at-boot-marker", Option::ExitAtBootMarker, TakesValue::No },
         { "--exit-before-run", Option::ExitBeforeRun, TakesValue::No },
@@ -142,6 +145,16 @@ namespace {
         case Option::NetTap:
             options.net_tap = TRY(parse_net_tap_option(value));
             return {};
+        case Option::Share: {
+            if (options.shares.size() == max_shares)
+                return fail(std::string(name) + ": at most " + std::to_string(max_shares) + " shares");
+            auto share = TRY(parse_share_option(value));
+            for (auto const& other : options.shares)
+                if (other.tag == share.tag)
+                    return fail(std::string(name) + ": tag '" + share.tag + "' is used twice");
+            options.shares.push_back(std::move(share));
+            return {};
+        }
         case Option::VsockCid: {
             auto cid = parse_bounded_integer(value, vsock::first_guest_cid, vsock::last_guest_cid);
             if (!cid)
@@ -249,7 +262,8 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         }
         // -h and --help share a slot, so "-h --help" counts as a duplicate like any other.
         size_t slot = static_cast<size_t>(spec->option);
-        bool repeatable = spec->option == Option::Disk || spec->option == Option::Publish || spec->option == Option::NetDns;
+        bool repeatable = spec->option == Option::Disk || spec->option == Option::Share
+            || spec->option == Option::Publish || spec->option == Option::NetDns;
         if (seen[slot] && !repeatable)
             return fail("option " + std::string(spec->name) + " given more than once");
         seen[slot] = true;
@@ -318,6 +332,10 @@ std::string vmm_usage()
            "                     locally administered. RATE: bytes/s (K, M, G suffixes), N: frames/s;\n"
            "                     rx is host to guest. Guest addressing: --cmdline \"husk.ip=ADDR/PREFIX\n"
            "                     husk.gw=ADDR husk.dns=ADDR[,ADDR]\"\n"
+           "  --share HOSTDIR:TAG[,ro]  serve the host directory HOSTDIR to the guest over virtio-9p\n"
+           "                     (repeatable, at most 8); the guest mounts it by TAG (husk-init:\n"
+           "                     --cmdline husk.mount=TAG:/guest/path[:ro]). Files the guest\n"
+           "                     creates belong to the user husk-vmm runs as (the jail uid)\n"
            "  --debug            debug logging, kernel messages on the console, register dumps\n"
            "  --exit-at-boot-marker  stop cleanly as soon as husk-init has started (benchmarks)\n"
            "  --exit-before-run  build the VM, then exit before it runs (benchmarks)\n"

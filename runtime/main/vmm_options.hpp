@@ -8,6 +8,7 @@
 #include "runtime/net/network_policy.hpp"
 #include "runtime/net/published_port.hpp"
 #include "runtime/main/net_tap_option.hpp"
+#include "runtime/main/share_option.hpp"
 #include "runtime/vmm/machine_config.hpp"
 
 #include <chrono>
@@ -32,6 +33,7 @@ struct VmmOptions {
     uint64_t vsock_cid { default_guest_cid };
     std::vector<DiskOption> disks; // --disk, in order: /dev/vda, /dev/vdb, ...
     std::optional<NetConfig> net_tap; // --net-tap: virtio-net on that tap (the guest's eth0)
+    std::vector<ShareOption> shares; // --share, in order (virtio-9p slots after the disks)
     bool debug { false };
     // For bench/boot: stop cleanly when husk-init writes its boot marker, or exit once the VM is
     // fully built, before the first KVM_RUN (host-side setup time).

@@ -52,6 +52,16 @@ struct NetConfig {
     RateLimiterConfig tx_limit; // guest → host
 };
 
+// A host directory served over virtio-9p (runtime/share/), mounted in the guest by `tag`.
+struct ShareConfig {
+    std::string host_path;
+    std::string tag;
+    bool read_only { false };
+    // Who serves it (the jail's ids when jailed): the start-up permission check uses them.
+    uint32_t serve_uid { 0 };
+    uint32_t serve_gid { 0 };
+};
+
 struct MachineConfig {
     std::string kernel_path;
     std::optional<std::string> initrd_path;
@@ -62,6 +72,7 @@ struct MachineConfig {
     std::optional<VsockConfig> vsock;
     std::vector<DiskConfig> disks; // /dev/vda, /dev/vdb, ... in this order
     std::optional<NetConfig> net; // eth0 in the guest; none: no network device at all
+    std::vector<ShareConfig> shares; // virtio-9p devices, after the disks
     std::optional<std::chrono::milliseconds> timeout;
     bool debug { false };
     // Stop as GuestShutdown when husk-init writes its boot marker (boot-time benchmarks).

@@ -5,10 +5,13 @@
 #include "runtime/block/block_backend_factory.hpp"
 #include "runtime/block/uring_block_backend.hpp"
 #include "runtime/boot/layout.hpp"
+#include "runtime/jail/allow_lists.hpp"
 #include "runtime/jail/seccomp.hpp"
 #include "runtime/net/mac_address.hpp"
+#include "runtime/share/share_server.hpp"
 #include "virtio/block/block_device.hpp"
 #include "virtio/net/net_device.hpp"
+#include "virtio/p9/p9_device.hpp"
 #include "virtio/rng/rng_device.hpp"
 #include "virtio/vsock/vsock_device.hpp"
 
@@ -89,6 +92,8 @@ Result<std::unique_ptr<VirtioDevices>> VirtioDevices::create(
         TRY(devices->add_disk(config.disks[index], index, vm, memory, mmio_bus));
     if (config.net)
         TRY(devices->add_net(*config.net, vm, memory, mmio_bus));
+    for (auto const& share : config.shares)
+        TRY(devices->add_share(share, vm, memory, mmio_bus));
     TRY(devices->watch_delivery_request());
     return devices;
 }
@@ -166,6 +171,20 @@ Result<void> VirtioDevices::add_net(NetConfig const& net, Vm& vm, GuestMemory& m
     return add(std::move(device), vm, memory, mmio_bus);
 }
 
+Result<void> VirtioDevices::add_share(ShareConfig const& share, Vm& vm, GuestMemory& memory, Bus& mmio_bus)
+{
+    // Opened here, before the jail's pivot_root: the descriptors keep working inside it.
+    auto root = TRY(ShareRoot::open(share.host_path, share.read_only ? ShareAccess::ReadOnly : ShareAccess::ReadWrite,
+        ShareIdentity { share.serve_uid, share.serve_gid }));
+    log_debug("virtio-9p " + share.tag + ": " + share.host_path + (share.read_only ? ", read-only" : ""));
+    // The event thread may open files only beneath this root and in its /proc/self/fd.
+    m_share_root_fds.push_back(root.root_fd());
+    m_share_proc_fds.push_back(root.proc_fds());
+    m_share_rules = file_sharing_rules(m_share_root_fds, m_share_proc_fds);
+    m_share_servers.push_back(std::make_unique<ShareServer>(std::move(root)));
+    return add(std::make_unique<P9Device>(share.tag, *m_share_servers.back()), vm, memory, mmio_bus);
+}
+
 std::string VirtioDevices::kernel_arguments() const
 {
     std::string arguments;
@@ -187,7 +206,7 @@ Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
         // Everything the loop and the backends need is open and registered by now: the filter
         // goes on before the first event is handled.
         if (m_seccomp != SeccompMode::Off) {
-            if (auto installed = install_seccomp(ThreadKind::Event); !installed) {
+            if (auto installed = install_seccomp(ThreadKind::Event, m_share_rules); !installed) {
                 log_error(installed.error().message);
                 on_failure(installed.error().message);
                 return;

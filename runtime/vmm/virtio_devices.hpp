@@ -5,12 +5,15 @@
 // waiting for entropy), virtio-vsock (with MachineConfig::vsock), then one virtio-blk per
 // MachineConfig::disks entry, so the guest names them /dev/vda, /dev/vdb, ... in that order,
 // then virtio-net on a tap (with MachineConfig::net; the guest's eth0).
+// then one virtio-9p per MachineConfig::shares entry (served synchronously on the event thread
+// by runtime/share/).
 #pragma once
 
 #include "runtime/base/event_fd.hpp"
 #include "runtime/base/result.hpp"
 #include "runtime/devices/bus.hpp"
 #include "runtime/io/event_loop.hpp"
+#include "runtime/jail/syscall_rule.hpp"
 #include "runtime/kvm/vm.hpp"
 #include "runtime/memory/guest_memory.hpp"
 #include "runtime/net/tap_device.hpp"
@@ -20,6 +23,7 @@
 #include "runtime/vsock/unix_vsock_backend.hpp"
 #include "virtio/block/block_backend.hpp"
 #include "virtio/net/net_device.hpp"
+#include "virtio/p9/p9_handler.hpp"
 #include "virtio/rng/entropy_source.hpp"
 
 #include <chrono>
@@ -65,6 +69,7 @@ private:
     Result<void> add(std::unique_ptr<VirtioDevice> device, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
     Result<void> add_disk(DiskConfig const& disk, size_t index, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
     Result<void> add_net(NetConfig const& net, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
+    Result<void> add_share(ShareConfig const& share, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
     Result<void> watch_delivery_request();
     void deliver_guest_output();
     void stop_when_delivered(std::chrono::steady_clock::time_point deadline);
@@ -77,6 +82,10 @@ private:
     std::optional<TapDevice> m_tap; // outlives its backend, which unregisters it from the loop
     std::unique_ptr<UringNetBackend> m_net_backend;
     NetDevice* m_net_device { nullptr }; // owned by its slot; read for the statistics at stop()
+    std::vector<std::unique_ptr<P9Handler>> m_share_servers; // likewise
+    std::vector<int> m_share_root_fds; // owned by the servers; pinned in m_share_rules
+    std::vector<int> m_share_proc_fds;
+    std::vector<SyscallRule> m_share_rules; // the event thread's extra seccomp rules
     std::vector<std::unique_ptr<VirtioMmioSlot>> m_slots;
     SeccompMode m_seccomp { SeccompMode::AllThreads };
     // Signalled by stop(DeliverGuestOutput); polled on the loop like a queue kick.

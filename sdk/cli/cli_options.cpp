@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 
 namespace husk::cli {
@@ -25,6 +26,7 @@ namespace {
         std::string timeout;
         std::string boot_timeout { "30s" };
         std::string rootfs;
+        std::vector<std::string> volumes;
         std::string kernel;
         std::string initrd;
         std::string vmm;
@@ -79,6 +81,8 @@ namespace {
             ->default_val("30s");
         run.add_option("--rootfs", raw.rootfs,
             "Root filesystem: an ext4 image path, or an image name from the assets (debian-python)");
+        run.add_option("--volume,-v", raw.volumes,
+            "Share a host directory: HOST:GUEST[:ro] (docker's spelling; HOST may be relative); repeatable");
         run.add_option("--kernel", raw.kernel, "Guest kernel (default: the built or installed one)");
         run.add_option("--initrd", raw.initrd, "Guest initramfs (default: the built or installed one)");
         run.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");
@@ -100,8 +104,9 @@ namespace {
             "Upstream DNS server of the sandbox's DNS forwarder (default: /etc/resolv.conf's); repeatable");
         run.add_flag("--json", raw.json, "Print one JSON result object instead of streaming the output");
         run.add_flag("--quiet,-q", raw.quiet, "No husk messages on stderr, only the job's output");
-        run.add_flag("--verbose,-v", raw.verbose,
-            "Boot progress even when stderr is not a terminal, and husk-vmm's log in errors");
+        // Not -v: that is --volume, as in docker.
+        run.add_flag(
+            "--verbose", raw.verbose, "Boot progress even when stderr is not a terminal, and husk-vmm's log in errors");
         run.prefix_command(); // the first non-option starts the job's argv
         run.footer("Example: husk run --memory 512M -e NAME=world -- sh -c 'echo hello $NAME'");
     }
@@ -116,6 +121,8 @@ namespace {
         command.sandbox.memory_bytes = TRY_CONTEXT(units::parse_size(raw.memory), "--memory");
         command.sandbox.boot_timeout = TRY_CONTEXT(units::parse_duration(raw.boot_timeout), "--boot-timeout");
         command.sandbox.rootfs_path = raw.rootfs;
+        for (auto const& volume : raw.volumes)
+            command.sandbox.mounts.push_back(TRY(parse_volume(volume)));
         command.sandbox.kernel_path = raw.kernel;
         command.sandbox.initrd_path = raw.initrd;
         command.sandbox.vmm_path = raw.vmm;
@@ -157,6 +164,37 @@ namespace {
     }
 
 } // namespace
+
+Result<Mount> parse_volume(std::string_view text)
+{
+    auto problem = [&](std::string const& why) {
+        return fail(ErrorKind::BadConfig, "--volume " + std::string(text) + ": " + why + " (expected HOST:GUEST[:ro])");
+    };
+    Mount mount;
+    std::string_view rest = text;
+    if (rest.ends_with(":ro") || rest.ends_with(":rw")) {
+        mount.read_only = rest.ends_with(":ro");
+        rest.remove_suffix(3);
+    }
+    // The guest path cannot hold ':', so the last one separates it; the host path may have more.
+    auto colon = rest.rfind(':');
+    if (colon == std::string_view::npos)
+        return problem("missing :GUEST");
+    std::string_view host = rest.substr(0, colon);
+    mount.guest = std::string(rest.substr(colon + 1));
+    if (host.empty())
+        return problem("empty HOST");
+    if (mount.guest.empty() || mount.guest.front() != '/')
+        return problem("GUEST must be an absolute path in the guest");
+    std::error_code error;
+    auto absolute = std::filesystem::absolute(std::filesystem::path(host), error);
+    if (error)
+        return problem("cannot make HOST absolute: " + error.message());
+    mount.host = absolute.lexically_normal().string();
+    if (mount.host.size() > 1 && mount.host.ends_with('/'))
+        mount.host.pop_back();
+    return mount;
+}
 
 Result<Command> parse_command_line(std::vector<std::string> const& argv)
 {

@@ -7,6 +7,7 @@
 #include "runtime/base/result.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace husk::cli {
@@ -30,5 +31,9 @@ struct Command {
 
 // argv as main() gets it. Errors are one line for humans (kind BadConfig).
 Result<Command> parse_command_line(std::vector<std::string> const& argv);
+
+// One --volume / -v value, HOST:GUEST[:ro|:rw] as docker spells it; a relative HOST is made
+// absolute against the current directory. The SDK checks the rest (sdk/src/mounts.cpp).
+Result<Mount> parse_volume(std::string_view text);
 
 } // namespace husk::cli

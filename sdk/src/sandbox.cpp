@@ -7,6 +7,7 @@
 #include "sdk/src/assets.hpp"
 #include "sdk/src/hybrid_vsock.hpp"
 #include "sdk/src/jail_decision.hpp"
+#include "sdk/src/mounts.hpp"
 #include "sdk/src/sandbox_state.hpp"
 
 #include <thread>
@@ -63,10 +64,19 @@ namespace {
         std::vector<std::string> argv { assets.vmm, "--kernel", assets.kernel, "--initrd", assets.initrd, "--memory",
             std::to_string(options.memory_bytes), "--vcpus", std::to_string(options.vcpus), "--serial", "none",
             "--vsock", socket_path, "--report", report_path };
+        std::vector<std::string> cmdline_words;
         if (assets.rootfs) {
             // Read-only: husk-init puts a tmpfs overlay over it (guest-init/root_switch.cpp), so the
             // image is shared safely. It is the VM's first disk, hence /dev/vda.
-            argv.insert(argv.end(), { "--disk", *assets.rootfs + ",ro", "--cmdline", "husk.root=/dev/vda" });
+            argv.insert(argv.end(), { "--disk", *assets.rootfs + ",ro" });
+            cmdline_words.push_back("husk.root=/dev/vda");
+        }
+        detail::append_mount_arguments(options.mounts, argv, cmdline_words);
+        if (!cmdline_words.empty()) {
+            std::string cmdline;
+            for (auto const& word : cmdline_words)
+                cmdline += (cmdline.empty() ? "" : " ") + word;
+            argv.insert(argv.end(), { "--cmdline", cmdline });
         }
         if (options.lifetime) {
             argv.push_back("--timeout");
@@ -113,6 +123,7 @@ Result<void> detail::check_options(SandboxOptions const& options)
         if (entry.find('=') == std::string::npos || entry[0] == '=')
             return fail(ErrorKind::BadConfig, "env entries must be NAME=value: '" + entry + "'");
     }
+    TRY(detail::check_mounts(options.mounts));
     // The path becomes part of husk-vmm's `--disk PATH,ro` value.
     if (options.rootfs_path.find(',') != std::string::npos)
         return fail(ErrorKind::BadConfig, "rootfs paths cannot contain a comma: " + options.rootfs_path);

@@ -36,6 +36,7 @@ enum class DeviceType : uint32_t {
     Block = 2,
     Console = 3,
     Entropy = 4,
+    NineP = 9, // virtio-9p (a 9P transport)
     Vsock = 19,
 };
 

@@ -34,6 +34,16 @@ struct PortMapping {
     bool operator==(PortMapping const&) const = default;
 };
 
+/// A host directory shared with the guest: served by husk-vmm itself over virtio-9p and mounted
+/// by the guest's init before any job runs (docs/sharing.md). Files the guest creates there
+/// belong on the host to the user husk-vmm runs as: the sandbox's jail uid when jailed (a
+/// writable directory must then be writable by it), this process's user otherwise.
+struct Mount {
+    std::string host; ///< absolute path of an existing host directory
+    std::string guest; ///< absolute path in the guest, not /, not under /proc, /sys or /dev
+    bool read_only { false }; ///< the guest cannot change anything in it
+};
+
 struct SandboxOptions {
     /// husk-vmm, kernel and initramfs. Empty: looked up: the HUSK_VMM and HUSK_ASSETS_DIR
     /// environment variables, then the installation libhusk runs from (<prefix>/bin/husk-vmm,
@@ -46,6 +56,9 @@ struct SandboxOptions {
     /// attached read-only and the guest works on a private overlay in its RAM, so any number of
     /// sandboxes share one image and none sees another's writes.
     std::string rootfs_path;
+
+    /// Host directories to share with the guest, at most 8 (docker's -v HOST:GUEST[:ro]).
+    std::vector<Mount> mounts;
 
     unsigned vcpus { 1 }; ///< 1..32
     uint64_t memory_bytes { 256ull << 20 }; ///< guest RAM, at least 32 MiB

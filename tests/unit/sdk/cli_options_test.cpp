@@ -2,6 +2,7 @@
 #include "sdk/cli/cli_options.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <gtest/gtest.h>
 
 namespace husk::cli {
@@ -43,11 +44,47 @@ namespace {
 
     TEST(CliOptions, Verbose_IsParsedAndRefusedWithQuiet)
     {
-        auto parsed = parse({ "run", "-v", "--", "true" });
+        auto parsed = parse({ "run", "--verbose", "--", "true" });
         ASSERT_TRUE(parsed) << parsed.error().message;
         EXPECT_TRUE(parsed->run.verbose);
         EXPECT_FALSE(parse({ "run", "--", "true" })->run.verbose);
         EXPECT_NE(error_of({ "run", "-q", "--verbose", "--", "true" }).find("cannot go together"), std::string::npos);
+    }
+
+    TEST(CliOptions, Volumes_DockerSpelling_BecomeMounts)
+    {
+        auto parsed = parse(
+            { "run", "-v", "/srv/in:/in:ro", "--volume", "/srv/a:b:/out", "-v", "/srv/x/:/x:rw", "--", "true" });
+        ASSERT_TRUE(parsed) << parsed.error().message;
+        auto const& mounts = parsed->run.sandbox.mounts;
+        ASSERT_EQ(mounts.size(), 3u);
+        EXPECT_EQ(mounts[0].host, "/srv/in");
+        EXPECT_EQ(mounts[0].guest, "/in");
+        EXPECT_TRUE(mounts[0].read_only);
+        EXPECT_EQ(mounts[1].host, "/srv/a:b");
+        EXPECT_EQ(mounts[1].guest, "/out");
+        EXPECT_FALSE(mounts[1].read_only);
+        EXPECT_EQ(mounts[2].host, "/srv/x");
+        EXPECT_FALSE(parsed->run.verbose) << "-v is --volume now, never --verbose";
+    }
+
+    TEST(CliOptions, VolumeRelativeHost_IsMadeAbsolute)
+    {
+        auto mount = parse_volume("data/in:/in");
+        ASSERT_TRUE(mount) << mount.error().message;
+        EXPECT_EQ(mount->host, (std::filesystem::current_path() / "data/in").string());
+    }
+
+    TEST(CliOptions, MalformedVolumes_AreRefusedWithTheExpectedForm)
+    {
+        for (char const* bad : { "", "/srv", "/srv:", ":/in", "/srv:in", "/srv:in:ro", ":ro" }) {
+            auto mount = parse_volume(bad);
+            EXPECT_FALSE(mount) << bad;
+            if (!mount) {
+                EXPECT_NE(mount.error().message.find("HOST:GUEST[:ro]"), std::string::npos) << mount.error().message;
+            }
+        }
+        EXPECT_NE(error_of({ "run", "-v", "/srv", "--", "true" }).find("HOST:GUEST"), std::string::npos);
     }
 
     TEST(CliOptions, RunWithoutDashDash_StartsTheJobAtTheFirstWord)

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <initializer_list>
+#include <unistd.h>
 #include <vector>
 
 using namespace husk;
@@ -295,6 +296,44 @@ TEST(ParseVmmOptions, NineDisks_AreRefused)
     std::vector<char const*> argv { "husk-vmm", "--kernel", "k" };
     for (int i = 0; i < 9; ++i)
         argv.insert(argv.end(), { "--disk", "/img/d" });
+    auto options = parse_vmm_options(argv);
+    ASSERT_FALSE(options);
+    EXPECT_NE(options.error().message.find("at most 8"), std::string::npos);
+}
+
+TEST(ParseVmmOptions, Shares_AreRepeatableInOrderAndReachTheConfig)
+{
+    auto options = parse({ "--kernel", "k", "--share", "/srv/in:in,ro", "--share=/srv/out:out" });
+    ASSERT_TRUE(options) << options.error().message;
+    ASSERT_EQ(options->shares.size(), 2u);
+    EXPECT_EQ(options->shares[0], (ShareOption { "/srv/in", "in", true }));
+    auto config = machine_config_from(*options, "");
+    ASSERT_EQ(config.shares.size(), 2u);
+    EXPECT_EQ(config.shares[1].tag, "out");
+    EXPECT_FALSE(config.shares[1].read_only);
+    EXPECT_EQ(config.shares[1].serve_uid, ::geteuid());
+}
+
+TEST(ParseVmmOptions, SharesJailed_AreServedAsTheJailIds)
+{
+    auto options = parse(
+        { "--kernel", "k", "--share", "/srv/in:in", "--jail", "/run/j", "--jail-uid", "4000", "--jail-gid", "4001" });
+    ASSERT_TRUE(options) << options.error().message;
+    auto config = machine_config_from(*options, "");
+    ASSERT_EQ(config.shares.size(), 1u);
+    EXPECT_EQ(config.shares[0].serve_uid, 4000u);
+    EXPECT_EQ(config.shares[0].serve_gid, 4001u);
+}
+
+TEST(ParseVmmOptions, SharesWithTheSameTag_OrTooMany_AreRefused)
+{
+    expect_rejected({ "--kernel", "k", "--share", "/a:t", "--share", "/b:t" }, "used twice");
+    std::vector<char const*> argv { "husk-vmm", "--kernel", "k" };
+    std::vector<std::string> values;
+    for (int i = 0; i < 9; ++i)
+        values.push_back("/srv:t" + std::to_string(i));
+    for (auto const& value : values)
+        argv.insert(argv.end(), { "--share", value.c_str() });
     auto options = parse_vmm_options(argv);
     ASSERT_FALSE(options);
     EXPECT_NE(options.error().message.find("at most 8"), std::string::npos);

@@ -1,0 +1,31 @@
+// husk-vmm's --share value: `HOSTDIR:TAG`, `HOSTDIR:TAG,ro` or `HOSTDIR:TAG,rw`. Pure parsing,
+// so every rejection is unit-tested; opening and checking the directory is ShareRoot's job.
+// HOSTDIR must be absolute (it may contain ':' and ','; the tag and flag are split off the
+// end). TAG is what the guest mounts by and what husk.mount= on the kernel command line names,
+// so it is kept to 1..32 of [A-Za-z0-9_-].
+#pragma once
+
+#include "runtime/base/result.hpp"
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace husk {
+
+// Shares a VM may have: one virtio-mmio slot each, beside rng, vsock and up to 8 disks.
+inline constexpr size_t max_shares = 8;
+inline constexpr size_t max_share_tag_length = 32;
+
+struct ShareOption {
+    std::string host_path;
+    std::string tag;
+    bool read_only { false };
+    bool operator==(ShareOption const&) const = default;
+};
+
+Result<ShareOption> parse_share_option(std::string_view text);
+// 1..max_share_tag_length bytes of [A-Za-z0-9_-]; shared with the SDK's checks by copy.
+bool is_valid_share_tag(std::string_view tag);
+
+} // namespace husk

@@ -1,0 +1,81 @@
+// P9Device: config space and the request loop.
+#include "virtio/p9/p9_device.hpp"
+
+#include "virtio/p9/p9_spec.hpp"
+#include "virtio/queue/chain_io.hpp"
+#include "virtio/queue/queue_batch.hpp"
+
+#include <algorithm>
+
+namespace husk {
+
+P9Device::P9Device(std::string tag, P9Handler& handler)
+    : m_handler(handler)
+{
+    auto length = static_cast<uint16_t>(std::min<size_t>(tag.size(), p9::max_tag_length));
+    m_config.assign(2u + length, 0);
+    m_config[0] = static_cast<uint8_t>(length & 0xff);
+    m_config[1] = static_cast<uint8_t>(length >> 8);
+    std::copy_n(tag.data(), length, m_config.data() + 2);
+}
+
+uint64_t P9Device::features() const
+{
+    return virtio::feature_mask(p9::feature::mount_tag) | virtio::feature_mask(virtio::feature::indirect_desc)
+        | virtio::feature_mask(virtio::feature::event_idx);
+}
+
+void P9Device::read_config(uint64_t offset, std::span<uint8_t> data) const { copy_config(m_config, offset, data); }
+
+Result<void> P9Device::activate(GuestMemory& memory, std::span<SplitQueue> queues, VirtioInterrupt& interrupt, uint64_t)
+{
+    if (queues.size() != 1)
+        return fail("virtio-9p expects 1 queue, got " + std::to_string(queues.size()));
+    m_memory = &memory;
+    m_queue = &queues[0];
+    m_interrupt = &interrupt;
+    return {};
+}
+
+void P9Device::reset()
+{
+    m_memory = nullptr;
+    m_queue = nullptr;
+    m_interrupt = nullptr;
+}
+
+uint32_t P9Device::serve(DescriptorChain const& chain)
+{
+    ChainReader reader(*m_memory, chain);
+    uint64_t limit = m_handler.max_message_size();
+    if (reader.remaining() > limit || reader.remaining() < p9::header_size)
+        return 0;
+    if (!m_request) {
+        m_request = std::make_unique_for_overwrite<uint8_t[]>(limit);
+        m_reply = std::make_unique_for_overwrite<uint8_t[]>(limit);
+    }
+    std::span<uint8_t> request(m_request.get(), reader.remaining());
+    if (!reader.read(request))
+        return 0;
+    ChainWriter writer(*m_memory, chain);
+    std::span<uint8_t> reply(m_reply.get(), std::min<uint64_t>(writer.remaining(), limit));
+    size_t length = m_handler.handle(request, reply);
+    if (length == 0 || length > reply.size() || !writer.write(reply.first(length)))
+        return 0;
+    return static_cast<uint32_t>(writer.bytes_written());
+}
+
+void P9Device::queue_notify(uint16_t index)
+{
+    if (index != 0 || !m_queue || !m_queue->is_ready())
+        return;
+    QueueBatch batch(*m_queue, *m_interrupt, "virtio-9p");
+    while (auto chain = batch.next()) {
+        uint32_t used = serve(*chain);
+        ++(used ? m_stats.requests_served : m_stats.requests_refused);
+        batch.complete(chain->head(), used);
+    }
+    m_stats.requests_refused += batch.chain_faults();
+}
+
+} // namespace husk

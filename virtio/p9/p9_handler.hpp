@@ -1,0 +1,23 @@
+// P9Handler: what serves the 9P messages a P9Device receives (the confined file server of
+// runtime/share/, a fake in tests). Called on the event thread, one message at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace husk {
+
+class P9Handler {
+public:
+    virtual ~P9Handler() = default;
+    // The largest message the handler takes or sends (its msize ceiling): the device refuses
+    // longer requests and never offers the handler a larger reply buffer.
+    virtual uint32_t max_message_size() const = 0;
+    // Serves one request message and writes the reply into `reply` (sized by the driver's
+    // writable buffers, at most max_message_size()). Returns the reply's length; 0 means the
+    // request could not be answered at all (no readable 9P header).
+    virtual size_t handle(std::span<uint8_t const> request, std::span<uint8_t> reply) = 0;
+};
+
+} // namespace husk

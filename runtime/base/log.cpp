@@ -19,9 +19,9 @@ LogLimiter g_limiter;
 
 // A call site's identity: its file name's address (a string literal, below 2^48 in user
 // space) and its line in the top bits.
-uint64_t source_of(std::source_location const& where)
+uint64_t source_of(char const* file, int line)
 {
-    return reinterpret_cast<uintptr_t>(where.file_name()) ^ (static_cast<uint64_t>(where.line()) << 48);
+    return reinterpret_cast<uintptr_t>(file) ^ (static_cast<uint64_t>(static_cast<uint32_t>(line)) << 48);
 }
 
 char const* level_name(LogLevel level)
@@ -48,11 +48,11 @@ void set_log_thread_name(std::string_view name) { copy_bounded(t_thread_name, si
 void set_log_level(LogLevel minimum) { g_minimum_level = static_cast<int>(minimum); }
 void set_log_fd(int fd) { g_fd = fd; }
 
-void log(LogLevel level, std::string_view message, std::source_location where)
+void log(LogLevel level, std::string_view message, char const* file, int source_line)
 {
     if (static_cast<int>(level) < g_minimum_level)
         return;
-    auto admitted = g_limiter.admit(source_of(where));
+    auto admitted = g_limiter.admit(source_of(file, source_line));
     if (!admitted.write)
         return;
     timespec now {};

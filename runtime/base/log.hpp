@@ -5,7 +5,6 @@
 // the log.
 #pragma once
 
-#include <source_location>
 #include <string_view>
 
 namespace husk {
@@ -16,23 +15,25 @@ void set_log_vm_id(std::string_view id);
 void set_log_thread_name(std::string_view name); // per thread, e.g. "main", "vcpu0"
 void set_log_level(LogLevel minimum);
 void set_log_fd(int fd);
-void log(LogLevel level, std::string_view message, std::source_location where = std::source_location::current());
+// `file` and `line` default to the caller's (GCC and Clang builtins, evaluated at the call site
+// only when they are the default argument themselves; clang 14 cannot use <source_location>).
+void log(LogLevel level, std::string_view message, char const* file = __builtin_FILE(), int line = __builtin_LINE());
 
-inline void log_debug(std::string_view message, std::source_location where = std::source_location::current())
+inline void log_debug(std::string_view message, char const* file = __builtin_FILE(), int line = __builtin_LINE())
 {
-    log(LogLevel::Debug, message, where);
+    log(LogLevel::Debug, message, file, line);
 }
-inline void log_info(std::string_view message, std::source_location where = std::source_location::current())
+inline void log_info(std::string_view message, char const* file = __builtin_FILE(), int line = __builtin_LINE())
 {
-    log(LogLevel::Info, message, where);
+    log(LogLevel::Info, message, file, line);
 }
-inline void log_warn(std::string_view message, std::source_location where = std::source_location::current())
+inline void log_warn(std::string_view message, char const* file = __builtin_FILE(), int line = __builtin_LINE())
 {
-    log(LogLevel::Warn, message, where);
+    log(LogLevel::Warn, message, file, line);
 }
-inline void log_error(std::string_view message, std::source_location where = std::source_location::current())
+inline void log_error(std::string_view message, char const* file = __builtin_FILE(), int line = __builtin_LINE())
 {
-    log(LogLevel::Error, message, where);
+    log(LogLevel::Error, message, file, line);
 }
 
 } // namespace husk

@@ -52,7 +52,8 @@ namespace {
         return {};
     }
 
-    Result<void> set_address(int socket, std::string_view interface, unsigned long request_code, Ipv4Address const& address)
+    Result<void> set_address(
+        int socket, std::string_view interface, unsigned long request_code, Ipv4Address const& address)
     {
         auto request = interface_request(interface);
         auto value = socket_address(address);
@@ -100,7 +101,7 @@ Result<void> write_resolv_conf(NetworkConfig const& config)
         return {};
     if (::mkdir("/etc", 0755) < 0 && errno != EEXIST)
         return fail_errno("mkdir /etc");
-    struct stat status {};
+    struct stat status { };
     if (::lstat(resolv_conf_path, &status) == 0 && !S_ISREG(status.st_mode) && ::unlink(resolv_conf_path) < 0)
         return fail_errno(std::string("removing the non-file ") + resolv_conf_path);
     Fd fd(::open(resolv_conf_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));

@@ -89,8 +89,8 @@ Result<NetConfig> parse_net_tap_option(std::string_view text)
             else
                 applied = unexpected(std::move(rate).error());
         } else {
-            return fail("--net-tap: unknown setting '" + std::string(key)
-                + "' (mac, rx-bytes, tx-bytes, rx-pps or tx-pps)");
+            return fail(
+                "--net-tap: unknown setting '" + std::string(key) + "' (mac, rx-bytes, tx-bytes, rx-pps or tx-pps)");
         }
         if (!applied)
             return fail("--net-tap " + std::string(key) + ": " + applied.error().message);

@@ -26,7 +26,8 @@ namespace {
 Result<MacAddress> parse_mac_address(std::string_view text)
 {
     constexpr size_t text_length = 6 * 3 - 1; // "xx:" five times, then "xx"
-    auto malformed = [&] { return fail("MAC address '" + std::string(text) + "' is not six hex bytes like 02:00:00:00:00:01"); };
+    auto malformed
+        = [&] { return fail("MAC address '" + std::string(text) + "' is not six hex bytes like 02:00:00:00:00:01"); };
     if (text.size() != text_length)
         return malformed();
     MacAddress mac {};

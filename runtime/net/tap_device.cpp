@@ -6,12 +6,12 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <thread>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <thread>
 
 namespace husk {
 
@@ -60,8 +60,9 @@ Result<TapDevice> TapDevice::open(std::string const& name)
         && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (result < 0)
-        return fail_errno("tap " + name + ": TUNSETIFF (create or attach; needs CAP_NET_ADMIN or a persistent tap "
-                                          "owned by this user, and IFF_VNET_HDR)");
+        return fail_errno("tap " + name
+            + ": TUNSETIFF (create or attach; needs CAP_NET_ADMIN or a persistent tap "
+              "owned by this user, and IFF_VNET_HDR)");
     int header_size = virtio::net::header_size;
     if (::ioctl(fd.get(), TUNSETVNETHDRSZ, &header_size) < 0)
         return fail_errno("tap " + name + ": TUNSETVNETHDRSZ 12");

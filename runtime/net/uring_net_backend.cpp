@@ -50,7 +50,25 @@ Result<void> UringNetBackend::start_receive(std::span<iovec const> buffers)
     if (m_receive)
         return fail("a receive is already in flight");
     m_receive_buffers = buffers;
-    return submit_read();
+    return submit_poll();
+}
+
+Result<void> UringNetBackend::submit_poll()
+{
+    // Poll first, then read: io_uring arms a poll inline, while a readv of an empty descriptor
+    // it cannot complete at once goes to an io-wq worker thread (only plain reads are
+    // poll-armed in Linux 6.1), one thread hop per idle-to-busy transition of the tap.
+    m_receive = TRY(m_loop.poll(m_file, POLLIN, Multishot::No, weak([](UringNetBackend& self, int revents) {
+        self.m_receive.reset();
+        if (revents < 0) {
+            if (self.m_events)
+                self.m_events->on_net_received(revents);
+            return;
+        }
+        if (auto read = self.submit_read(); !read && self.m_events)
+            self.m_events->on_net_received(-EIO);
+    })));
+    return {};
 }
 
 Result<void> UringNetBackend::submit_read()
@@ -64,21 +82,9 @@ void UringNetBackend::on_read(int result)
 {
     m_receive.reset();
     if (result == -EAGAIN || result == -EINTR) {
-        // Nothing to read yet: wait for a frame, then read it.
-        auto polled = m_loop.poll(m_file, POLLIN, Multishot::No, weak([](UringNetBackend& self, int revents) {
-            self.m_receive.reset();
-            if (revents < 0) {
-                if (self.m_events)
-                    self.m_events->on_net_received(revents);
-                return;
-            }
-            if (auto read = self.submit_read(); !read && self.m_events)
-                self.m_events->on_net_received(-EIO);
-        }));
-        if (polled) {
-            m_receive = *polled;
+        // Readable, yet nothing to read (or interrupted): wait again.
+        if (submit_poll())
             return;
-        }
         result = -EIO;
     }
     if (m_events)

@@ -1,10 +1,11 @@
 // UringNetBackend: a NetBackend on the VMM's io_uring EventLoop over any non-blocking descriptor
 // with packet boundaries and the virtio-net header in front of each frame: a tap (TapDevice)
 // in the VMM, a SOCK_SEQPACKET socketpair in tests. Receives are readv straight into the guest's
-// buffers, transmits writev straight from them. io_uring completes a readv of an empty
-// non-blocking file with -EAGAIN instead of waiting, so the backend then polls for POLLIN and
-// reads again (likewise POLLOUT for a full socket on transmit); the device only ever sees frames
-// and real errors.
+// buffers, transmits writev straight from them. A receive waits in a POLLIN poll first and reads
+// once the descriptor is readable: Linux 6.1's io_uring arms a poll inline only for plain reads
+// and hands a vectored read that would block to an io-wq worker thread. A read that still finds
+// nothing (-EAGAIN) polls again, and a transmit into a full socket waits for POLLOUT; the device
+// only ever sees frames and real errors.
 //
 // The loop must allow net_backend_opcodes(). Everything runs on the loop's thread. Destroying
 // the backend with operations in flight is safe: their completions find it gone and do nothing.
@@ -51,6 +52,7 @@ private:
     };
 
     UringNetBackend(EventLoop& loop, FixedFile file, OffloadSetter set_offloads);
+    Result<void> submit_poll();
     Result<void> submit_read();
     Result<void> submit_write(uint64_t tag);
     Completion weak(std::function<void(UringNetBackend&, int)> handler);

@@ -134,8 +134,8 @@ Result<void> VirtioDevices::add_net(NetConfig const& net, Vm& vm, GuestMemory& m
 {
     m_tap.emplace(TRY(TapDevice::open(net.tap_name)));
     TapDevice const& tap = *m_tap;
-    m_net_backend = TRY_CONTEXT(UringNetBackend::create(*m_loop, tap.fd(),
-                                    [&tap](RxOffloads offloads) { return tap.set_offloads(offloads); }),
+    m_net_backend = TRY_CONTEXT(
+        UringNetBackend::create(*m_loop, tap.fd(), [&tap](RxOffloads offloads) { return tap.set_offloads(offloads); }),
         "tap " + net.tap_name);
     NetDeviceConfig device_config;
     device_config.mac = net.mac ? *net.mac : TRY(random_local_mac_address());

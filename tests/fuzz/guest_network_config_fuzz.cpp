@@ -13,10 +13,7 @@ using namespace husk::init;
 
 namespace {
 
-bool usable(Ipv4Address const& address)
-{
-    return address[0] != 0 && address[0] != 127 && address[0] < 224;
-}
+bool usable(Ipv4Address const& address) { return address[0] != 0 && address[0] != 127 && address[0] < 224; }
 
 void require_round_trip(Ipv4Address const& address)
 {

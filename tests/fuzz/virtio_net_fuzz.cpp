@@ -39,7 +39,8 @@ void check_accepted_header(net::Header const& header, uint64_t length, TxOffload
         require(length <= net::max_plain_frame_size);
         return;
     }
-    require((header.gso_type == net::gso::tcpv4 && offloads.tso4) || (header.gso_type == net::gso::tcpv6 && offloads.tso6));
+    require(
+        (header.gso_type == net::gso::tcpv4 && offloads.tso4) || (header.gso_type == net::gso::tcpv6 && offloads.tso6));
     require(needs_csum && header.gso_size > 0 && header.hdr_len <= length);
 }
 
@@ -76,7 +77,8 @@ std::vector<uint8_t> transmit_bytes(FuzzedDataProvider& input)
     net::Header header {};
     if (input.ConsumeBool()) {
         auto raw = input.ConsumeBytes<uint8_t>(sizeof header);
-        std::memcpy(&header, raw.data(), raw.size());
+        if (!raw.empty())
+            std::memcpy(&header, raw.data(), raw.size());
     } else {
         header.flags = input.ConsumeBool() ? net::header_flag::needs_csum : 0;
         static constexpr uint8_t types[] = { net::gso::none, net::gso::tcpv4, net::gso::tcpv6, net::gso::udp };
@@ -91,7 +93,8 @@ std::vector<uint8_t> transmit_bytes(FuzzedDataProvider& input)
     // Sometimes not even a whole header.
     if (input.ConsumeBool() && input.ConsumeBool())
         bytes.resize(input.ConsumeIntegralInRange<size_t>(0, sizeof header));
-    std::memcpy(bytes.data(), &header, std::min(bytes.size(), sizeof header));
+    if (!bytes.empty())
+        std::memcpy(bytes.data(), &header, std::min(bytes.size(), sizeof header));
     return bytes;
 }
 
@@ -108,7 +111,12 @@ void drive_device(FuzzedDataProvider& input)
     if (!driver.start(features, sizes))
         return;
     auto offloads = TxOffloads::from_features(device.features() & features);
+    // The mock driver hands out descriptors round-robin, so, like a real driver, the harness
+    // posts only while descriptors are free: 16 per queue, returned by used entries.
     std::vector<uint32_t> rx_chain_lengths(16, 0);
+    size_t rx_in_use = 0;
+    std::vector<size_t> tx_pieces(16, 0);
+    size_t tx_in_use = 0;
 
     for (int step = 0; step < 24 && input.remaining_bytes() > 0; ++step) {
         switch (input.ConsumeIntegralInRange<int>(0, 4)) {
@@ -117,6 +125,8 @@ void drive_device(FuzzedDataProvider& input)
             std::vector<MockBuffer> pieces;
             size_t start = 0;
             int cuts = input.ConsumeIntegralInRange<int>(0, 3);
+            if (tx_in_use + static_cast<size_t>(cuts) + 1 > 16)
+                break;
             for (int cut = 0; cut <= cuts; ++cut) {
                 size_t end = cut == cuts ? bytes.size() : input.ConsumeIntegralInRange<size_t>(start, bytes.size());
                 auto piece = harness->buffer(static_cast<uint32_t>(end - start), BufferAccess::DeviceReadable);
@@ -126,18 +136,25 @@ void drive_device(FuzzedDataProvider& input)
                 pieces.push_back(*piece);
                 start = end;
             }
-            (void)driver.queue(NetDevice::tx_queue).add_chain(pieces);
+            if (auto head = driver.queue(NetDevice::tx_queue).add_chain(pieces)) {
+                tx_pieces[*head % 16] = pieces.size();
+                tx_in_use += pieces.size();
+            }
             driver.kick(NetDevice::tx_queue);
             break;
         }
         case 1: { // a receive buffer
             auto length = input.ConsumeIntegralInRange<uint32_t>(0, 4096);
+            if (rx_in_use == 16)
+                break;
             auto rx = harness->buffer(length, BufferAccess::DeviceWritable);
             if (!rx)
                 return;
             auto head = driver.queue(NetDevice::rx_queue).add_chain(std::vector { *rx });
-            if (head)
+            if (head) {
                 rx_chain_lengths[*head % 16] = length;
+                ++rx_in_use;
+            }
             driver.kick(NetDevice::rx_queue);
             break;
         }
@@ -162,6 +179,8 @@ void drive_device(FuzzedDataProvider& input)
                 driver.reset();
                 if (!driver.start(features, sizes))
                     return;
+                rx_in_use = 0; // fresh queues: every descriptor is free again
+                tx_in_use = 0;
             } else {
                 backend.m_events->on_net_timer();
             }
@@ -172,6 +191,14 @@ void drive_device(FuzzedDataProvider& input)
             if (!used || !*used)
                 break;
             require((*used)->length <= rx_chain_lengths[(*used)->id % 16]);
+            --rx_in_use;
+        }
+        while (true) {
+            auto used = driver.queue(NetDevice::tx_queue).pop_used();
+            if (!used || !*used)
+                break;
+            require((*used)->length == 0); // transmit buffers are only read
+            tx_in_use -= tx_pieces[(*used)->id % 16];
         }
     }
     // Whatever is still queued for the backend was checked too.
@@ -191,7 +218,8 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
     if (input.ConsumeBool()) {
         net::Header header {};
         auto raw = input.ConsumeBytes<uint8_t>(sizeof header);
-        std::memcpy(&header, raw.data(), raw.size());
+        if (!raw.empty())
+            std::memcpy(&header, raw.data(), raw.size());
         uint64_t length = input.ConsumeBool() ? input.ConsumeIntegralInRange<uint64_t>(0, 70000)
                                               : input.ConsumeIntegral<uint64_t>();
         TxOffloads offloads { input.ConsumeBool(), input.ConsumeBool(), input.ConsumeBool() };

@@ -322,7 +322,8 @@ TEST(LabNet, GuestUdpFlood_HeldByRateLimiterAndHostStaysResponsive)
                 ::close(accepted);
             }
             ::close(client);
-            long took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+            long took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+                            .count();
             worst_connect_ms = std::max(worst_connect_ms.load(), took);
             if (vmm == 0)
                 vmm = find_vmm_child();
@@ -340,8 +341,8 @@ TEST(LabNet, GuestUdpFlood_HeldByRateLimiterAndHostStaysResponsive)
     });
 
     auto before = std::chrono::steady_clock::now();
-    auto run = run_guest({ "--net-tap", std::string(tap_name) + ",mac=" + guest_mac + ",tx-bytes=256K",
-                             "--cmdline", guest_network },
+    auto run = run_guest(
+        { "--net-tap", std::string(tap_name) + ",mac=" + guest_mac + ",tx-bytes=256K", "--cmdline", guest_network },
         "husk-lab-net-guest udp-flood 10.77.0.1 7003 " + std::to_string(flood_seconds) + " 1400");
     auto wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - before).count();
     std::this_thread::sleep_for(300ms);

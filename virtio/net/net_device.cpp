@@ -20,8 +20,8 @@ namespace {
     constexpr auto rx_error_backoff = std::chrono::milliseconds(10);
 
     // Appends the `access` buffers of `chain`, from byte `skip` on, as iovecs into guest memory.
-    bool append_io_vectors(GuestMemory const& memory, DescriptorChain const& chain, BufferAccess access,
-        uint64_t skip, std::vector<iovec>& vectors)
+    bool append_io_vectors(GuestMemory const& memory, DescriptorChain const& chain, BufferAccess access, uint64_t skip,
+        std::vector<iovec>& vectors)
     {
         ChainCursor cursor(chain, access);
         while (skip > 0) {

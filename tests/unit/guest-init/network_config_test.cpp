@@ -64,11 +64,11 @@ TEST(NetworkConfig, ParseIpv4Address_Malformed_Refused)
 
 TEST(NetworkConfig, NetworkConfig_BadAddressOrPrefix_Refused)
 {
-    for (char const* text : { "husk.ip=10.0.0.2", "husk.ip=10.0.0.2/", "husk.ip=10.0.0.2/0", "husk.ip=10.0.0.2/33",
-             "husk.ip=10.0.0.2/024", "husk.ip=10.0.0.2/2x", "husk.ip=10.0.0.2/-1", "husk.ip=/24",
-             "husk.ip=10.0.0.2/24/8", "husk.ip=0.0.0.0/8", "husk.ip=127.0.0.1/8", "husk.ip=224.0.0.1/24",
-             "husk.ip=255.255.255.255/32", "husk.ip=240.0.0.1/24", "husk.ip=0.1.2.3/24", "husk.ip=10.0.0.0/24",
-             "husk.ip=10.0.0.255/24" }) {
+    for (char const* text :
+        { "husk.ip=10.0.0.2", "husk.ip=10.0.0.2/", "husk.ip=10.0.0.2/0", "husk.ip=10.0.0.2/33", "husk.ip=10.0.0.2/024",
+            "husk.ip=10.0.0.2/2x", "husk.ip=10.0.0.2/-1", "husk.ip=/24", "husk.ip=10.0.0.2/24/8", "husk.ip=0.0.0.0/8",
+            "husk.ip=127.0.0.1/8", "husk.ip=224.0.0.1/24", "husk.ip=255.255.255.255/32", "husk.ip=240.0.0.1/24",
+            "husk.ip=0.1.2.3/24", "husk.ip=10.0.0.0/24", "husk.ip=10.0.0.255/24" }) {
         auto config = config_of(text);
         EXPECT_FALSE(config) << text;
         if (!config) {
@@ -89,9 +89,9 @@ TEST(NetworkConfig, NetworkConfig_BadNameservers_Refused)
 {
     for (char const* text : { "husk.ip=10.0.0.2/24 husk.dns=", "husk.ip=10.0.0.2/24 husk.dns=1.1.1.1,",
              "husk.ip=10.0.0.2/24 husk.dns=,1.1.1.1", "husk.ip=10.0.0.2/24 husk.dns=1.1.1.1,,8.8.8.8",
-             "husk.ip=10.0.0.2/24 husk.dns=1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4",
-             "husk.ip=10.0.0.2/24 husk.dns=224.0.0.251", "husk.ip=10.0.0.2/24 husk.dns=1.1.1.1;rm",
-             "husk.ip=10.0.0.2/24 \"husk.dns=1.1.1.1\nnameserver 6.6.6.6\"", "husk.dns=1.1.1.1" })
+             "husk.ip=10.0.0.2/24 husk.dns=1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4", "husk.ip=10.0.0.2/24 husk.dns=224.0.0.251",
+             "husk.ip=10.0.0.2/24 husk.dns=1.1.1.1;rm", "husk.ip=10.0.0.2/24 \"husk.dns=1.1.1.1\nnameserver 6.6.6.6\"",
+             "husk.dns=1.1.1.1" })
         EXPECT_FALSE(config_of(text)) << text;
     EXPECT_TRUE(config_of("husk.ip=10.0.0.2/24 husk.dns=1.1.1.1,2.2.2.2,3.3.3.3"));
 }

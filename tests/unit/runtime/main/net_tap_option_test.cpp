@@ -24,7 +24,8 @@ TEST(NetTapOption, ParseNetTapOption_NameOnly_NoMacNoLimits)
 
 TEST(NetTapOption, ParseNetTapOption_AllSettings_Parsed)
 {
-    auto config = parse_net_tap_option("husk-tap_1,mac=02:AB:cd:00:00:01,rx-bytes=10M,tx-bytes=512K,rx-pps=1000,tx-pps=5");
+    auto config
+        = parse_net_tap_option("husk-tap_1,mac=02:AB:cd:00:00:01,rx-bytes=10M,tx-bytes=512K,rx-pps=1000,tx-pps=5");
     ASSERT_TRUE(config) << config.error().message;
     EXPECT_EQ(config->tap_name, "husk-tap_1");
     ASSERT_TRUE(config->mac);
@@ -37,8 +38,8 @@ TEST(NetTapOption, ParseNetTapOption_AllSettings_Parsed)
 
 TEST(NetTapOption, ParseNetTapOption_BadNames_Refused)
 {
-    std::vector<std::string> const names { "", ",mac=02:00:00:00:00:01", "0123456789abcdef", ".", "..", "a/b", "a:b", "a b",
-             std::string("a\0b", 3), "tab\tname", "caf\xc3\xa9" };
+    std::vector<std::string> const names { "", ",mac=02:00:00:00:00:01", "0123456789abcdef", ".", "..", "a/b", "a:b",
+        "a b", std::string("a\0b", 3), "tab\tname", "caf\xc3\xa9" };
     for (auto const& text : names) {
         auto config = parse_net_tap_option(text);
         EXPECT_FALSE(config) << text;

@@ -1,7 +1,7 @@
 // NetDevice on the real UringNetBackend and io_uring loop, with a SOCK_SEQPACKET socketpair
 // standing in for the tap (it keeps frame boundaries as a tap does; the test's end plays the
 // host network, writing and reading header + frame). The MockDriver plays Linux's virtio-net.
-// Covers frames both ways, a receive that waits (EAGAIN, then a poll) until a frame arrives,
+// Covers frames both ways, a receive that waits (in a poll) until a frame arrives,
 // frames that arrived before the guest posted any buffer (the lost wakeup), and a long run of
 // frames in order.
 #include "runtime/base/fd.hpp"
@@ -12,9 +12,9 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <fcntl.h>
 #include <functional>
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <vector>
@@ -25,8 +25,8 @@ namespace net = husk::virtio::net;
 
 namespace {
 
-constexpr uint64_t features = ~(virtio::feature_mask(net::feature::guest_tso4)
-    | virtio::feature_mask(net::feature::guest_tso6));
+constexpr uint64_t features
+    = ~(virtio::feature_mask(net::feature::guest_tso4) | virtio::feature_mask(net::feature::guest_tso6));
 constexpr std::array<uint16_t, 2> queue_sizes { 64, 64 };
 
 std::vector<uint8_t> packet(size_t frame_length, uint8_t seed)
@@ -167,7 +167,7 @@ TEST_F(NetSocketpairTest, UringNetBackend_ReceiveWaitsForAFrame_ThenFillsTheGues
     auto rx = post_rx();
     EXPECT_EQ(offloads_set.size(), 1u);
     EXPECT_EQ(offloads_set[0], (RxOffloads { true, false, false }));
-    // Nothing to read yet: the readv reports EAGAIN and the backend waits in a poll.
+    // Nothing to read yet: the backend waits in a poll, not in a read.
     for (int i = 0; i < 3; ++i)
         ASSERT_TRUE(loop->run_once(10ms));
     EXPECT_TRUE(drain_used(NetDevice::rx_queue).empty());

@@ -83,8 +83,8 @@ uint16_t ip_checksum(uint8_t const* data, size_t length)
 }
 
 // header + Ethernet + IPv4 + UDP (checksum 0: none) from 10.9.0.2:4000 to 10.9.0.1:`port`.
-std::vector<uint8_t> udp_frame(std::array<uint8_t, 6> const& destination, MacAddress const& source, uint16_t port,
-    std::string const& payload)
+std::vector<uint8_t> udp_frame(
+    std::array<uint8_t, 6> const& destination, MacAddress const& source, uint16_t port, std::string const& payload)
 {
     std::vector<uint8_t> bytes(net::header_size, 0);
     bytes.insert(bytes.end(), destination.begin(), destination.end());
@@ -92,8 +92,8 @@ std::vector<uint8_t> udp_frame(std::array<uint8_t, 6> const& destination, MacAdd
     bytes.push_back(0x08);
     bytes.push_back(0x00);
     uint16_t total = static_cast<uint16_t>(20 + 8 + payload.size());
-    uint8_t ip[20] = { 0x45, 0, static_cast<uint8_t>(total >> 8), static_cast<uint8_t>(total), 0, 1, 0x40, 0, 64, 17,
-        0, 0, 10, 9, 0, 2, 10, 9, 0, 1 };
+    uint8_t ip[20] = { 0x45, 0, static_cast<uint8_t>(total >> 8), static_cast<uint8_t>(total), 0, 1, 0x40, 0, 64, 17, 0,
+        0, 10, 9, 0, 2, 10, 9, 0, 1 };
     uint16_t sum = ip_checksum(ip, sizeof ip);
     ip[10] = static_cast<uint8_t>(sum >> 8);
     ip[11] = static_cast<uint8_t>(sum);
@@ -115,15 +115,16 @@ TEST_F(TapDeviceTest, TapDevice_Open_VnetHeaderTwelveBytesAndOffloads)
         CHECK_STEP(tap.has_value(), 1, tap ? "" : tap.error().message);
         ifreq request {};
         CHECK_STEP(::ioctl(tap->fd(), TUNGETIFF, &request) == 0, 2, "TUNGETIFF");
-        CHECK_STEP((request.ifr_flags & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)) == (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR), 3,
-            "flags");
+        CHECK_STEP((request.ifr_flags & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)) == (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR),
+            3, "flags");
         int header_size = 0;
         CHECK_STEP(::ioctl(tap->fd(), TUNGETVNETHDRSZ, &header_size) == 0 && header_size == 12, 4, "header size");
         CHECK_STEP(tap->set_offloads({ true, true, true }).has_value(), 5, "TUNSETOFFLOAD all");
         CHECK_STEP(tap->set_offloads({}).has_value(), 6, "TUNSETOFFLOAD none");
         CHECK_STEP(!TapDevice::open("bad/name").has_value(), 7, "a bad name is refused");
         return 0;
-    }), 0);
+    }),
+        0);
 }
 
 TEST_F(TapDeviceTest, TapDevice_PersistentTap_AttachedTo)
@@ -139,7 +140,8 @@ TEST_F(TapDeviceTest, TapDevice_PersistentTap_AttachedTo)
         CHECK_STEP(again->name() == "husk-p0", 4, "name");
         CHECK_STEP(::if_nametoindex("husk-p0") != 0, 5, "the interface exists");
         return 0;
-    }), 0);
+    }),
+        0);
 }
 
 TEST_F(TapDeviceTest, GuestNetworkSetup_OnATap_AddressAndDefaultRoute)
@@ -160,7 +162,8 @@ TEST_F(TapDeviceTest, GuestNetworkSetup_OnATap_AddressAndDefaultRoute)
         // Default route (destination 0) via 10.9.0.254 (little-endian hex FE00090A) on husk-g0.
         CHECK_STEP(text.str().find("husk-g0\t00000000\tFE00090A") != std::string::npos, 4, text.str());
         return 0;
-    }), 0);
+    }),
+        0);
 }
 
 TEST_F(TapDeviceTest, NetDevice_OnARealTap_FramesBothWays)
@@ -260,5 +263,6 @@ TEST_F(TapDeviceTest, NetDevice_OnARealTap_FramesBothWays)
         ::close(sender);
         ::close(receiver);
         return 0;
-    }), 0);
+    }),
+        0);
 }

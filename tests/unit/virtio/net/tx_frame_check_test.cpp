@@ -62,8 +62,8 @@ TEST(TxFrameCheck, CheckTxFrame_OversizedFrames_Refused)
 {
     EXPECT_EQ(check_tx_frame(tso_header(net::gso::tcpv4), net::max_frame_size + 1, all_offloads),
         TxFrameProblem::OversizedFrame);
-    EXPECT_EQ(check_tx_frame(net::Header {}, net::max_plain_frame_size + 1, all_offloads),
-        TxFrameProblem::OversizedFrame);
+    EXPECT_EQ(
+        check_tx_frame(net::Header {}, net::max_plain_frame_size + 1, all_offloads), TxFrameProblem::OversizedFrame);
     EXPECT_EQ(check_tx_frame(net::Header {}, UINT64_MAX, all_offloads), TxFrameProblem::OversizedFrame);
 }
 
@@ -86,8 +86,8 @@ TEST(TxFrameCheck, CheckTxFrame_ChecksumOutsideFrame_Refused)
     // The 2-byte field must end inside the frame: start + offset + 2 <= length.
     EXPECT_EQ(check_tx_frame(checksum_header(34, 16), 52, all_offloads), TxFrameProblem::None);
     EXPECT_EQ(check_tx_frame(checksum_header(34, 17), 52, all_offloads), TxFrameProblem::ChecksumOutOfRange);
-    EXPECT_EQ(check_tx_frame(checksum_header(0xffff, 0xffff), tcp_frame, all_offloads),
-        TxFrameProblem::ChecksumOutOfRange);
+    EXPECT_EQ(
+        check_tx_frame(checksum_header(0xffff, 0xffff), tcp_frame, all_offloads), TxFrameProblem::ChecksumOutOfRange);
     EXPECT_EQ(check_tx_frame(checksum_header(60, 0), 61, all_offloads), TxFrameProblem::ChecksumOutOfRange);
     // Inside the Ethernet header: never a checksum the host should compute.
     EXPECT_EQ(check_tx_frame(checksum_header(2, 0), tcp_frame, all_offloads), TxFrameProblem::ChecksumOutOfRange);

@@ -272,6 +272,10 @@ inline std::string resolve_from(std::string const& netns_path, std::string const
 // "host service" on 198.18.0.1:2222 and a fake metadata service on 169.254.169.254:80.
 inline Result<void> build_world()
 {
+    // What an earlier run in the same host left (tests/lab/repeat runs a suite again in one lab).
+    (void)ip({ "netns", "del", "world" });
+    (void)ip({ "link", "del", "world0" });
+    (void)ip({ "addr", "del", "169.254.169.254/32", "dev", "lo" });
     TRY(ip({ "link", "set", "lo", "up" }));
     TRY(ip({ "netns", "add", "world" }));
     TRY(ip({ "link", "add", "world0", "type", "veth", "peer", "name", "eth0", "netns", "world" }));

@@ -249,7 +249,8 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         }
         // -h and --help share a slot, so "-h --help" counts as a duplicate like any other.
         size_t slot = static_cast<size_t>(spec->option);
-        bool repeatable = spec->option == Option::Disk || spec->option == Option::Publish || spec->option == Option::NetDns;
+        bool repeatable
+            = spec->option == Option::Disk || spec->option == Option::Publish || spec->option == Option::NetDns;
         if (seen[slot] && !repeatable)
             return fail("option " + std::string(spec->name) + " given more than once");
         seen[slot] = true;

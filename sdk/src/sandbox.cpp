@@ -75,7 +75,8 @@ namespace {
         if (has_network(options)) {
             argv.insert(argv.end(), { "--net", options.network });
             for (auto const& port : options.publish)
-                argv.insert(argv.end(), { "--publish", std::to_string(port.host_port) + ":" + std::to_string(port.guest_port) });
+                argv.insert(argv.end(),
+                    { "--publish", std::to_string(port.host_port) + ":" + std::to_string(port.guest_port) });
             for (auto const& server : options.dns_servers)
                 argv.insert(argv.end(), { "--net-dns", server });
         }

@@ -118,8 +118,9 @@ TEST_F(LabNetPolicy, AllowList_ReachesOnlyTheAllowedServerAndPort_PublishReaches
     // Sandbox B: internet, a server in its guest published on host port 18080.
     VmmRun other;
     std::thread other_thread([&] {
-        other = run_vmm(jailed("lab-net-b", { "--net", "internet", "--publish", "18080:80", "--timeout", "90s",
-                            "--serial", "stdout", "--", "sh", "-c", "echo other-guest | nc -l -p 80; echo served" }),
+        other = run_vmm(jailed("lab-net-b",
+                            { "--net", "internet", "--publish", "18080:80", "--timeout", "90s", "--serial", "stdout",
+                                "--", "sh", "-c", "echo other-guest | nc -l -p 80; echo served" }),
             150s);
     });
     std::optional<uint32_t> other_slot;
@@ -167,8 +168,8 @@ TEST_F(LabNetPolicy, AllowedName_WorksOnlyForThatName)
         + "nslookup other.test $gw | grep -q 198.18.1.11 && echo 'other.test resolved'; "
         + probe_script({ "198.18.1.10:80" }) + "; " + probe_script({ "198.18.1.11:80", "198.18.1.53:53" })
         + " | sed 's/^/after: /'";
-    auto run = run_vmm(jailed("lab-net-names",
-                           { "--net", "allow=allowed.test:80", "--serial", "stdout", "--", "sh", "-c", script }),
+    auto run = run_vmm(
+        jailed("lab-net-names", { "--net", "allow=allowed.test:80", "--serial", "stdout", "--", "sh", "-c", script }),
         150s);
     EXPECT_EQ(run.exit_status, 0) << describe(run);
     auto first = run.out.find("198.18.1.10:80 closed");
@@ -211,8 +212,8 @@ TEST_F(LabNetPolicy, TwentySandboxes_LeaveNothingBehind)
 TEST_F(LabNetPolicy, OwnerKilledWithSigkill_NextStartReapsItsNetwork)
 {
     RunningProbe probe { guest_running_marker, [](int launcher) { ::kill(launcher, SIGKILL); } };
-    auto killed = run_vmm(jailed("lab-net-killed", { "--net", "allow=allowed.test:80", "--", "sleep", "60" }), 120s,
-        true, &probe);
+    auto killed = run_vmm(
+        jailed("lab-net-killed", { "--net", "allow=allowed.test:80", "--", "sleep", "60" }), 120s, true, &probe);
     ASSERT_EQ(killed.term_signal, SIGKILL) << describe(killed);
     // The VMM dies with its launcher (not when its 60 s job ends), even after its uid drop.
     EXPECT_LT(killed.wall, 30s) << describe(killed);

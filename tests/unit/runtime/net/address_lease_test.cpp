@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <set>
-#include <vector>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 using namespace husk;
 

@@ -25,8 +25,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <utility>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace husk::testing_net {
@@ -306,7 +306,9 @@ inline Result<void> build_world()
     start_in(world, [] { serve_tcp("198.18.1.10", 80, "allowed"); });
     start_in(world, [] { serve_tcp("198.18.1.10", 81, "other port"); });
     start_in(world, [] { serve_tcp("198.18.1.11", 80, "denied host"); });
-    start_in(world, [] { serve_dns("198.18.1.53", { { "allowed.test", "198.18.1.10" }, { "other.test", "198.18.1.11" } }); });
+    start_in(world, [] {
+        serve_dns("198.18.1.53", { { "allowed.test", "198.18.1.10" }, { "other.test", "198.18.1.11" } });
+    });
     start_in("", [] { serve_tcp("198.18.0.1", 2222, "host"); });
     start_in("", [] { serve_tcp("169.254.169.254", 80, "metadata"); });
     for (auto [address, port] : { std::pair { "198.18.1.10", 80 }, { "198.18.1.10", 81 }, { "198.18.1.11", 80 } }) {

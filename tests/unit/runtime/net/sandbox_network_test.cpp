@@ -51,8 +51,8 @@ struct StateDirectory {
     do {                                                                                                               \
         auto husk_reach_ = connect_from(netns, address, port, 700);                                                    \
         if (husk_reach_ != (expected))                                                                                 \
-            return std::string(address) + ":" + std::to_string(port) + " " + to_string(husk_reach_) + ", expected "     \
-                + to_string(expected) + " (line " + std::to_string(__LINE__) + ")";                                   \
+            return std::string(address) + ":" + std::to_string(port) + " " + to_string(husk_reach_) + ", expected "    \
+                + to_string(expected) + " (line " + std::to_string(__LINE__) + ")";                                    \
     } while (0)
 
 // Replaces the sandbox's tap with a veth of the same name whose other end is eth0 of a new
@@ -314,7 +314,8 @@ TEST_F(SandboxNetworkTest, KilledOwner_IsReapedByTheNextStart)
         CHECK_OK(next);
         CHECK(!sandbox_network_leftovers_exist(abandoned) || (*next)->addresses().slot == slot,
             "the next start did not reap the abandoned network");
-        CHECK(processes_in_network_namespace(named_netns_path(abandoned.netns_name())).empty() || (*next)->addresses().slot == slot,
+        CHECK(processes_in_network_namespace(named_netns_path(abandoned.netns_name())).empty()
+                || (*next)->addresses().slot == slot,
             "the dead owner's DNS forwarder survived");
         return "";
     });

@@ -115,7 +115,9 @@ TEST_F(LabNetPolicy, NetNone_GuestHasNoEth0AndNoNetworkIsBuilt)
 
 TEST_F(LabNetPolicy, AllowList_ReachesOnlyTheAllowedServerAndPort_PublishReachesAnotherGuest)
 {
-    // Sandbox B: internet, a server in its guest published on host port 18080.
+    // Sandbox B: internet, a server in its guest published on host port 18080. Its namespace is
+    // the one that appears once it starts (an earlier run's leftover may be there until reaped).
+    auto before = names_in("/run/netns");
     VmmRun other;
     std::thread other_thread([&] {
         other = run_vmm(jailed("lab-net-b",
@@ -126,7 +128,7 @@ TEST_F(LabNetPolicy, AllowList_ReachesOnlyTheAllowedServerAndPort_PublishReaches
     std::optional<uint32_t> other_slot;
     for (int i = 0; i < 600 && !other_slot; ++i) {
         for (auto const& name : names_in("/run/netns")) {
-            if (name.starts_with("husk-net-"))
+            if (name.starts_with("husk-net-") && !before.contains(name))
                 other_slot = static_cast<uint32_t>(std::stoul(name.substr(9)));
         }
         std::this_thread::sleep_for(100ms);
@@ -212,8 +214,11 @@ TEST_F(LabNetPolicy, TwentySandboxes_LeaveNothingBehind)
 TEST_F(LabNetPolicy, OwnerKilledWithSigkill_NextStartReapsItsNetwork)
 {
     RunningProbe probe { guest_running_marker, [](int launcher) { ::kill(launcher, SIGKILL); } };
-    auto killed = run_vmm(
-        jailed("lab-net-killed", { "--net", "allow=allowed.test:80", "--", "sleep", "60" }), 120s, true, &probe);
+    // A killed launcher leaves its jail root and cgroup to libhusk, which is not here: a name of
+    // its own per run keeps a repeated run from tripping over them.
+    auto killed = run_vmm(jailed("lab-net-killed-" + std::to_string(::getpid()),
+                              { "--net", "allow=allowed.test:80", "--", "sleep", "60" }),
+        120s, true, &probe);
     ASSERT_EQ(killed.term_signal, SIGKILL) << describe(killed);
     // The VMM dies with its launcher (not when its 60 s job ends), even after its uid drop.
     EXPECT_LT(killed.wall, 30s) << describe(killed);
@@ -222,7 +227,8 @@ TEST_F(LabNetPolicy, OwnerKilledWithSigkill_NextStartReapsItsNetwork)
     auto abandoned = sandbox_addresses(*slot);
     EXPECT_TRUE(sandbox_network_leftovers_exist(abandoned)) << "kill -9 of the launcher left nothing?";
 
-    auto next = run_vmm(jailed("lab-net-next", { "--exit-before-run", "--net", "internet" }), 120s);
+    auto next = run_vmm(
+        jailed("lab-net-next-" + std::to_string(::getpid()), { "--exit-before-run", "--net", "internet" }), 120s);
     ASSERT_EQ(next.exit_status, 0) << describe(next);
     EXPECT_NE(next.err.find("network reaper: removed"), std::string::npos) << describe(next);
     EXPECT_FALSE(sandbox_network_leftovers_exist(abandoned));

@@ -199,6 +199,8 @@ Result<Sandbox> Sandbox::create(SandboxOptions options)
         auto arguments = state->jail->vmm_arguments();
         argv.insert(argv.end(), arguments.begin(), arguments.end());
     }
+    state->vmm_path = assets.vmm;
+    state->networked = has_network(state->options);
     state->vmm.emplace(TRY(detail::VmmChild::spawn(argv, state->log_path)));
 
     auto stream = TRY(detail::wait_for_agent(*state, socket_path, deadline));

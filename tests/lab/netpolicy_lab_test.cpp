@@ -236,6 +236,24 @@ TEST_F(LabNetPolicy, OwnerKilledWithSigkill_NextStartReapsItsNetwork)
     EXPECT_TRUE(names_in("/run/husk/net").empty());
 }
 
+TEST_F(LabNetPolicy, ReapNetworksCommand_RemovesWhatAKilledLauncherLeft)
+{
+    RunningProbe probe { guest_running_marker, [](int launcher) { ::kill(launcher, SIGKILL); } };
+    auto killed = run_vmm(jailed("lab-net-reaped-" + std::to_string(::getpid()),
+                              { "--net", "allow=allowed.test:80", "--", "sleep", "60" }),
+        120s, true, &probe);
+    ASSERT_EQ(killed.term_signal, SIGKILL) << describe(killed);
+    auto slot = slot_of(killed);
+    ASSERT_TRUE(slot) << describe(killed);
+    ASSERT_TRUE(sandbox_network_leftovers_exist(sandbox_addresses(*slot)));
+
+    auto reaper = run_vmm({ "--reap-networks" }, 60s, false);
+    EXPECT_EQ(reaper.exit_status, 0) << describe(reaper);
+    EXPECT_NE(reaper.err.find("1 abandoned sandbox network(s) removed"), std::string::npos) << describe(reaper);
+    EXPECT_FALSE(sandbox_network_leftovers_exist(sandbox_addresses(*slot)));
+    EXPECT_TRUE(processes_named("dnsmasq").empty());
+}
+
 // The same policy through libhusk and the CLI: husk run --net ... --publish ... reaches husk-vmm.
 TEST_F(LabNetPolicy, HuskRun_NetAllowList_PassesThroughTheSdk)
 {

@@ -27,6 +27,25 @@ namespace {
     // How often a stop that delivers guest output checks whether the host sockets took it all.
     constexpr auto delivery_check_interval = std::chrono::milliseconds(2);
 
+    // One line at the end of the VM: a warning when frames were refused, cut or lost, so a
+    // guest's network trouble shows in the log without --debug.
+    void log_net_stats(NetDeviceStats const& stats)
+    {
+        auto line = "virtio-net: rx " + std::to_string(stats.rx_frames) + " frames " + std::to_string(stats.rx_bytes)
+            + " bytes, tx " + std::to_string(stats.tx_frames) + " frames " + std::to_string(stats.tx_bytes)
+            + " bytes; refused tx " + std::to_string(stats.tx_malformed)
+            + " (last: " + std::string(tx_frame_problem_name(stats.last_tx_problem)) + "), cut rx "
+            + std::to_string(stats.rx_truncated) + ", rx/tx errors " + std::to_string(stats.rx_errors) + "/"
+            + std::to_string(stats.tx_errors) + ", chain faults " + std::to_string(stats.chain_faults)
+            + ", rate-limited rx/tx " + std::to_string(stats.rx_throttled) + "/" + std::to_string(stats.tx_throttled);
+        bool trouble
+            = stats.tx_malformed + stats.rx_truncated + stats.rx_errors + stats.tx_errors + stats.chain_faults > 0;
+        if (trouble)
+            log_warn(line);
+        else
+            log_debug(line);
+    }
+
     EventLoopConfig event_loop_config(MachineConfig const& config)
     {
         EventLoopConfig loop_config;
@@ -142,7 +161,9 @@ Result<void> VirtioDevices::add_net(NetConfig const& net, Vm& vm, GuestMemory& m
     device_config.rx_limit = net.rx_limit;
     device_config.tx_limit = net.tx_limit;
     log_debug("virtio-net on tap " + tap.name() + ", MAC " + format_mac_address(device_config.mac));
-    return add(std::make_unique<NetDevice>(*m_net_backend, std::move(device_config)), vm, memory, mmio_bus);
+    auto device = std::make_unique<NetDevice>(*m_net_backend, std::move(device_config));
+    m_net_device = device.get();
+    return add(std::move(device), vm, memory, mmio_bus);
 }
 
 std::string VirtioDevices::kernel_arguments() const
@@ -188,6 +209,8 @@ void VirtioDevices::stop(StopMode mode)
     if (!delivering)
         m_loop->stop();
     m_event_thread.join();
+    if (m_net_device)
+        log_net_stats(m_net_device->stats());
 }
 
 } // namespace husk

@@ -19,6 +19,7 @@
 #include "runtime/vmm/virtio_mmio_slot.hpp"
 #include "runtime/vsock/unix_vsock_backend.hpp"
 #include "virtio/block/block_backend.hpp"
+#include "virtio/net/net_device.hpp"
 #include "virtio/rng/entropy_source.hpp"
 
 #include <chrono>
@@ -75,6 +76,7 @@ private:
     std::vector<std::unique_ptr<BlockBackend>> m_block_backends; // outlive their devices in m_slots
     std::optional<TapDevice> m_tap; // outlives its backend, which unregisters it from the loop
     std::unique_ptr<UringNetBackend> m_net_backend;
+    NetDevice* m_net_device { nullptr }; // owned by its slot; read for the statistics at stop()
     std::vector<std::unique_ptr<VirtioMmioSlot>> m_slots;
     SeccompMode m_seccomp { SeccompMode::AllThreads };
     // Signalled by stop(DeliverGuestOutput); polled on the loop like a queue kick.

@@ -54,7 +54,7 @@ public:
     virtual void cancel_receive() = 0;
     // Writes one frame gathered from `buffers`; `tag` comes back with the result.
     virtual Result<void> start_transmit(uint64_t tag, std::span<iovec const> buffers) = 0;
-    // Calls on_net_timer() once after `delay` (rate limiting). At most one timer at a time.
+    // Calls on_net_timer() once after `delay` (rate limiting, retries). Several may be pending.
     virtual Result<void> start_timer(std::chrono::nanoseconds delay) = 0;
 };
 

@@ -373,7 +373,9 @@ void NetDevice::on_net_transmitted(uint64_t tag, int64_t result)
 void NetDevice::on_net_timer()
 {
     std::lock_guard guard(m_mutex);
-    m_timer_armed = false;
+    // Any timer firing serves both directions; a later one still pending then finds little to do.
+    if (m_timer_deadline && m_config.clock() >= *m_timer_deadline)
+        m_timer_deadline.reset();
     if (!prepare_event_thread())
         return;
     process_tx();
@@ -382,13 +384,17 @@ void NetDevice::on_net_timer()
 
 void NetDevice::arm_timer(std::chrono::nanoseconds delay)
 {
-    if (m_timer_armed)
+    delay = std::max(delay, std::chrono::nanoseconds(1));
+    auto deadline = m_config.clock() + delay;
+    // One direction's long wait must not hold up the other's short one: a sooner deadline gets
+    // a timer of its own.
+    if (m_timer_deadline && *m_timer_deadline <= deadline)
         return;
-    if (auto started = m_backend.start_timer(std::max(delay, std::chrono::nanoseconds(1))); !started) {
+    if (auto started = m_backend.start_timer(delay); !started) {
         log_warn("virtio-net: cannot arm the retry timer: " + started.error().message);
         return;
     }
-    m_timer_armed = true;
+    m_timer_deadline = deadline;
 }
 
 NetDeviceStats NetDevice::stats() const

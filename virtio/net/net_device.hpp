@@ -157,7 +157,8 @@ private:
     std::optional<DescriptorChain> m_held_tx;
     std::unordered_map<uint64_t, std::unique_ptr<TxInFlight>> m_tx_in_flight;
     uint64_t m_next_tag { 0 };
-    bool m_timer_armed { false };
+    // When the soonest backend timer in flight fires (the device's clock); none when idle.
+    std::optional<RateClock::time_point> m_timer_deadline;
 
     NetDeviceStats m_stats;
 };

@@ -253,3 +253,39 @@ TEST_F(NetDeviceTest, NetDevice_ReceivePacketLimit_NextReadWaitsForTheTimer)
     backend->fire_timer();
     EXPECT_TRUE(backend->receive);
 }
+
+TEST_F(NetDeviceTest, NetDevice_RingSmallerThanAGsoFrame_ReadsIntoAllItHas)
+{
+    // GUEST_TSO acked: a receive wants 64 KiB of buffers, more than 16 chains of 1 KiB hold.
+    start(~uint64_t { 0 });
+    for (int i = 0; i < 15; ++i)
+        post_rx(1024);
+    EXPECT_FALSE(backend->receive);
+    post_rx(1024); // the whole ring is posted: read into it rather than wait forever
+    ASSERT_TRUE(backend->receive);
+    EXPECT_EQ(backend->receive->size(), 16u);
+}
+
+TEST_F(NetDeviceTest, NetDevice_BothDirectionsLimited_SoonerWaitGetsItsOwnTimer)
+{
+    start(features_without_guest_tso, RateLimiterConfig { std::nullopt, TokenBucketConfig { 10, 0, 1000ms } },
+        RateLimiterConfig { TokenBucketConfig { 1000, 0, 1000ms }, std::nullopt });
+    send_tx(with_header(net::Header {}, frame(900)));
+    send_tx(with_header(net::Header {}, frame(900))); // waits 800 ms for its bytes
+    ASSERT_EQ(backend->timers.size(), 1u);
+    EXPECT_EQ(backend->timers[0], 800ms);
+
+    for (int i = 0; i < 11; ++i) // ten frames spend the receive budget of this second
+        post_rx(2048, false);
+    driver->kick(NetDevice::rx_queue);
+    for (int i = 0; i < 10 && backend->receive; ++i)
+        backend->deliver(with_header(net::Header {}, frame(60)));
+    EXPECT_FALSE(backend->receive);
+    ASSERT_EQ(backend->timers.size(), 2u); // the receive wait (100 ms) did not queue behind 800 ms
+    EXPECT_EQ(backend->timers[1], 100ms);
+
+    now += 100ms;
+    backend->fire_timer();
+    EXPECT_TRUE(backend->receive);
+    EXPECT_EQ(backend->transmits.size(), 1u); // the transmit still waits for its own time
+}

@@ -6,6 +6,7 @@
 #include "runtime/main/exit_status.hpp"
 #include "runtime/main/jailed_launch.hpp"
 #include "runtime/main/vmm_options.hpp"
+#include "runtime/net/network_reaper.hpp"
 #include "runtime/net/sandbox_network.hpp"
 #include "runtime/vmm/machine.hpp"
 
@@ -157,6 +158,19 @@ int main(int argc, char** argv)
     }
     if (options->help) {
         std::fputs(vmm_usage().c_str(), stdout);
+        return exit_with(VmmExitStatus::CleanShutdown);
+    }
+    if (options->reap_networks) {
+        if (::geteuid() != 0) {
+            std::fprintf(stderr, "husk-vmm: --reap-networks needs root\n");
+            return exit_with(VmmExitStatus::Usage);
+        }
+        auto reaped = reap_abandoned_networks(default_network_state_directory);
+        if (!reaped) {
+            log_error("network reaper: " + reaped.error().message);
+            return exit_with(VmmExitStatus::VmmError);
+        }
+        log_info("network reaper: " + std::to_string(*reaped) + " abandoned sandbox network(s) removed");
         return exit_with(VmmExitStatus::CleanShutdown);
     }
     auto cmdline = build_kernel_cmdline(*options);

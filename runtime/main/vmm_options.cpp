@@ -39,6 +39,7 @@ namespace {
         Net,
         Publish,
         NetDns,
+        ReapNetworks,
         Help,
         Count,
     };
@@ -76,6 +77,7 @@ namespace {
         { "--net", Option::Net, TakesValue::Yes },
         { "--publish", Option::Publish, TakesValue::Yes },
         { "--net-dns", Option::NetDns, TakesValue::Yes },
+        { "--reap-networks", Option::ReapNetworks, TakesValue::No },
         { "--help", Option::Help, TakesValue::No },
         { "-h", Option::Help, TakesValue::No },
     };
@@ -225,6 +227,9 @@ namespace {
             options.net_dns.push_back(*address);
             return {};
         }
+        case Option::ReapNetworks:
+            options.reap_networks = true;
+            return {};
         case Option::Help:
             options.help = true;
             return {};
@@ -283,6 +288,16 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         TRY(apply(options, spec->option, spec->name, value));
         if (options.help)
             return options;
+    }
+    if (options.reap_networks) {
+        for (size_t slot = 0; slot < static_cast<size_t>(Option::Count); ++slot) {
+            auto option = static_cast<Option>(slot);
+            if (seen[slot] && option != Option::ReapNetworks && option != Option::Report && option != Option::Debug)
+                return fail("--reap-networks takes no other option (but --report and --debug)");
+        }
+        if (!options.job_argv.empty())
+            return fail("--reap-networks runs no job");
+        return options;
     }
     if (options.kernel_path.empty())
         return fail("missing --kernel PATH (see --help)");
@@ -354,6 +369,8 @@ std::string vmm_usage()
            "  --publish H:G      host TCP port H reaches guest port G (repeatable)\n"
            "  --net-dns ADDRESS  upstream DNS server of the forwarder (repeatable; default:\n"
            "                     the non-loopback nameservers of /etc/resolv.conf)\n"
+           "  --reap-networks    remove the networks of sandboxes whose launcher died, then exit\n"
+           "                     (root; every --net start does this first anyway)\n"
            "  --help             this text\n"
            "\n"
            "Exit status: 0 guest shut down cleanly, 1 VMM/KVM error, 2 usage error,\n"

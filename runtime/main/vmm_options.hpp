@@ -54,6 +54,9 @@ struct VmmOptions {
     NetworkPolicy network;
     std::vector<PublishedPort> published;
     std::vector<Ipv4Address> net_dns;
+    // --reap-networks: only reap abandoned sandbox networks (runtime/net/network_reaper.hpp)
+    // and exit; libhusk runs it after it had to kill a networked sandbox's launcher.
+    bool reap_networks { false };
     bool help { false }; // --help seen: print usage, exit 0, nothing else is checked
     std::vector<std::string> job_argv; // everything after `--`
 };

@@ -20,7 +20,8 @@ std::vector<Ipv4Address> upstream_servers_from_resolv_conf(std::string_view text
         auto line = text.substr(0, end);
         text = end == std::string_view::npos ? std::string_view {} : text.substr(end + 1);
         constexpr std::string_view keyword = "nameserver";
-        if (!line.starts_with(keyword) || line.size() == keyword.size() || (line[keyword.size()] != ' ' && line[keyword.size()] != '\t'))
+        if (!line.starts_with(keyword) || line.size() == keyword.size()
+            || (line[keyword.size()] != ' ' && line[keyword.size()] != '\t'))
             continue;
         line.remove_prefix(keyword.size());
         while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))

@@ -44,13 +44,17 @@ Result<std::string> find_host_tool(std::string const& name, std::string const& p
     return fail(name + " is not installed (Debian package " + package + ")");
 }
 
-Result<void> run_host_command(std::vector<std::string> const& argv)
+Result<void> run_host_command(std::vector<std::string> const& argv, std::string const& input)
 {
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
         return fail_errno("pipe for " + argv[0]);
     Fd read_end(pipe_fds[0]);
     Fd write_end(pipe_fds[1]);
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
+        return fail_errno("pipe for " + argv[0]);
+    Fd input_read(pipe_fds[0]);
+    Fd input_write(pipe_fds[1]);
     auto arguments = c_arguments(argv);
     pid_t child = ::fork();
     if (child < 0)
@@ -58,13 +62,17 @@ Result<void> run_host_command(std::vector<std::string> const& argv)
     if (child == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-        ::dup2(null, STDIN_FILENO);
+        ::dup2(input_read.get(), STDIN_FILENO);
         ::dup2(null, STDOUT_FILENO);
         ::dup2(write_end.get(), STDERR_FILENO);
         ::execve(arguments[0], arguments.data(), clean_environment);
         ::_exit(127);
     }
     write_end.reset();
+    input_read.reset();
+    // A pipe holds 64 KiB, far more than any input here: no need to read stderr meanwhile.
+    (void)write_all(input_write.get(), input.data(), input.size());
+    input_write.reset();
     std::string errors;
     char buffer[512];
     for (;;) {

@@ -20,7 +20,8 @@ Result<std::string> find_host_tool(std::string const& name, std::string const& p
 
 // Runs argv[0] (an absolute path) to completion. A non-zero exit is an error carrying the
 // command and the first lines of its stderr.
-Result<void> run_host_command(std::vector<std::string> const& argv);
+// `input` (small: it is written whole before anything is read) is the command's stdin.
+Result<void> run_host_command(std::vector<std::string> const& argv, std::string const& input = {});
 
 // A process started in the background: its pid (the caller stops and waits for it) and the
 // read end of a pipe that is its stderr (non-blocking). Its stderr is never husk-vmm's own: a

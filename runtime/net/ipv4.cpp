@@ -9,15 +9,15 @@ namespace {
     Result<uint32_t> parse_decimal(std::string_view text, uint32_t max, std::string_view what)
     {
         if (text.empty() || text.size() > 3)
-            return fail(std::string(what) + " \"" + std::string(text) + "\" is not a number from 0 to "
-                + std::to_string(max));
+            return fail(
+                std::string(what) + " \"" + std::string(text) + "\" is not a number from 0 to " + std::to_string(max));
         if (text.size() > 1 && text[0] == '0')
             return fail(std::string(what) + " \"" + std::string(text) + "\" has a leading zero");
         uint32_t value = 0;
         auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
         if (error != std::errc {} || end != text.data() + text.size() || value > max)
-            return fail(std::string(what) + " \"" + std::string(text) + "\" is not a number from 0 to "
-                + std::to_string(max));
+            return fail(
+                std::string(what) + " \"" + std::string(text) + "\" is not a number from 0 to " + std::to_string(max));
         return value;
     }
 } // namespace

@@ -48,7 +48,8 @@ Result<size_t> reap_abandoned_networks(std::string const& state_directory)
             lease.abandon(); // the lock file stays: the next start tries again
             continue;
         }
-        log_info("network reaper: removed the network of a sandbox whose launcher died (slot " + std::to_string(slot) + ")");
+        log_info(
+            "network reaper: removed the network of a sandbox whose launcher died (slot " + std::to_string(slot) + ")");
         ++reaped;
     }
     return reaped;

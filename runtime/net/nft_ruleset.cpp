@@ -36,7 +36,8 @@ namespace {
             items.push_back(to_string(block));
         std::set<Ipv4Address> extra(input.host_addresses.begin(), input.host_addresses.end());
         for (auto address : extra) {
-            bool covered = std::any_of(denied.begin(), denied.end(), [&](auto const& block) { return block.contains(address); });
+            bool covered
+                = std::any_of(denied.begin(), denied.end(), [&](auto const& block) { return block.contains(address); });
             if (!covered)
                 items.push_back(to_string(address));
         }
@@ -76,8 +77,8 @@ namespace {
         text += "\t\tmeta l4proto { tcp, udp } ip daddr . th dport @allowed4_ports accept\n";
         for (auto const& port : name_ports(policy)) {
             if (port)
-                text += "\t\tmeta l4proto { tcp, udp } ip daddr @" + name_set(port) + " th dport " + std::to_string(*port)
-                    + " accept\n";
+                text += "\t\tmeta l4proto { tcp, udp } ip daddr @" + name_set(port) + " th dport "
+                    + std::to_string(*port) + " accept\n";
             else
                 text += "\t\tip daddr @" + name_set(port) + " accept\n";
         }
@@ -135,8 +136,8 @@ std::string sandbox_ruleset(SandboxRulesInput const& input)
     return text;
 }
 
-std::string host_ruleset(
-    SandboxAddresses const& addresses, std::span<PublishedPort const> published, std::span<Ipv4Address const> host_addresses)
+std::string host_ruleset(SandboxAddresses const& addresses, std::span<PublishedPort const> published,
+    std::span<Ipv4Address const> host_addresses)
 {
     std::string guest = to_string(addresses.guest);
     std::string text = "table inet " + addresses.host_table_name() + " {\n";

@@ -35,8 +35,8 @@ struct SandboxRulesInput {
 std::string sandbox_ruleset(SandboxRulesInput const& input);
 
 // `host_addresses`: where a published port listens (loopback is left out).
-std::string host_ruleset(
-    SandboxAddresses const& addresses, std::span<PublishedPort const> published, std::span<Ipv4Address const> host_addresses);
+std::string host_ruleset(SandboxAddresses const& addresses, std::span<PublishedPort const> published,
+    std::span<Ipv4Address const> host_addresses);
 
 // Deletes the host table of a slot (teardown and reaping); `nft` fails when it is absent.
 std::string host_ruleset_removal(SandboxAddresses const& addresses);

@@ -45,7 +45,8 @@ namespace {
     Result<PortMapping> parse_port_mapping(std::string const& text)
     {
         auto bad = [&] {
-            return fail(ErrorKind::BadConfig, "--publish: expected HOST_PORT:GUEST_PORT (TCP, 1-65535), got '" + text + "'");
+            return fail(
+                ErrorKind::BadConfig, "--publish: expected HOST_PORT:GUEST_PORT (TCP, 1-65535), got '" + text + "'");
         };
         std::string ports = text;
         if (auto slash = text.find('/'); slash != std::string::npos) {
@@ -99,7 +100,8 @@ namespace {
                "allow=LIST of CIDR[:PORT] and NAME[:PORT]; private, metadata, host and other sandboxes' "
                "addresses are always denied. Needs root (the jail)")
             ->default_val("none");
-        run.add_option("--publish,-p", raw.publish, "Forward host TCP port HOST to guest port GUEST (HOST:GUEST); repeatable");
+        run.add_option(
+            "--publish,-p", raw.publish, "Forward host TCP port HOST to guest port GUEST (HOST:GUEST); repeatable");
         run.add_option("--net-dns", raw.net_dns,
             "Upstream DNS server of the sandbox's DNS forwarder (default: /etc/resolv.conf's); repeatable");
         run.add_flag("--json", raw.json, "Print one JSON result object instead of streaming the output");

@@ -242,7 +242,8 @@ std::vector<Finding> run_doctor_checks()
     NetworkHostFacts network;
     network.root = geteuid() == 0;
     network.tun = exists("/dev/net/tun");
-    network.ip_tool = access("/usr/sbin/ip", X_OK) == 0 || access("/sbin/ip", X_OK) == 0 || access("/usr/bin/ip", X_OK) == 0;
+    network.ip_tool
+        = access("/usr/sbin/ip", X_OK) == 0 || access("/sbin/ip", X_OK) == 0 || access("/usr/bin/ip", X_OK) == 0;
     network.dnsmasq = access("/usr/sbin/dnsmasq", X_OK) == 0 || access("/sbin/dnsmasq", X_OK) == 0;
     for (auto& finding :
         { check_io_uring(), check_seccomp(), check_cgroups(), jail_finding(geteuid()), network_finding(network) })

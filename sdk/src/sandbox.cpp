@@ -85,7 +85,8 @@ namespace {
         if (has_network(options)) {
             argv.insert(argv.end(), { "--net", options.network });
             for (auto const& port : options.publish)
-                argv.insert(argv.end(), { "--publish", std::to_string(port.host_port) + ":" + std::to_string(port.guest_port) });
+                argv.insert(argv.end(),
+                    { "--publish", std::to_string(port.host_port) + ":" + std::to_string(port.guest_port) });
             for (auto const& server : options.dns_servers)
                 argv.insert(argv.end(), { "--net-dns", server });
         }
@@ -209,6 +210,8 @@ Result<Sandbox> Sandbox::create(SandboxOptions options)
         auto arguments = state->jail->vmm_arguments();
         argv.insert(argv.end(), arguments.begin(), arguments.end());
     }
+    state->vmm_path = assets.vmm;
+    state->networked = has_network(state->options);
     state->vmm.emplace(TRY(detail::VmmChild::spawn(argv, state->log_path)));
 
     auto stream = TRY(detail::wait_for_agent(*state, socket_path, deadline));

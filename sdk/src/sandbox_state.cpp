@@ -72,6 +72,17 @@ Error SandboxState::explain(Error reason) const
     return reason;
 }
 
+void SandboxState::reap_networks() const
+{
+    constexpr std::chrono::seconds reaper_limit { 10 };
+    auto reaper = VmmChild::spawn({ vmm_path, "--reap-networks" }, log_path);
+    if (!reaper)
+        return;
+    if (!reaper->wait_exit(reaper_limit))
+        reaper->kill();
+    reaper->reap();
+}
+
 Result<void> SandboxState::stop()
 {
     if (stopped)
@@ -90,11 +101,16 @@ Result<void> SandboxState::stop()
         // the VMM.
         bool may_power_off = outcome || outcome.error().kind == ErrorKind::AgentDisconnected
             || outcome.error().kind == ErrorKind::VmDied;
-        if (!may_power_off || !vmm->wait_exit(vmm_exit_timeout))
+        bool killed = !may_power_off || !vmm->wait_exit(vmm_exit_timeout);
+        if (killed)
             vmm->kill();
         else if (!outcome && is_clean_guest_shutdown(*vmm->peek_exit()))
             outcome = {};
         vmm->reap();
+        // A killed launcher could not remove the sandbox's network namespace, tap, veth and
+        // rules: husk-vmm's reaper does (docs/network-policy.md), now rather than at the next start.
+        if (killed && networked)
+            reap_networks();
     }
     if (jail) {
         // The launcher normally removed the jail root and cgroup itself; not when it was killed.

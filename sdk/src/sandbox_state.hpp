@@ -29,6 +29,8 @@ struct SandboxState {
     std::optional<SandboxJail> jail; // reset (cleaned up, id released) once the VMM has exited
     uint32_t jail_uid { 0 }; // 0: not jailed
     std::optional<VmmChild> vmm;
+    std::string vmm_path; // for `husk-vmm --reap-networks` after a networked launcher was killed
+    bool networked { false };
     std::string log_path;
     std::string report_path;
     std::shared_ptr<AgentClient> client;
@@ -38,6 +40,8 @@ struct SandboxState {
     // Shutdown, close, wait for or kill the VMM, clean up its jail, remove the directory.
     // Idempotent.
     Result<void> stop();
+    // Runs `husk-vmm --reap-networks` and waits for it (bounded).
+    void reap_networks() const;
     // True when the VMM exited 0 (or is not our child) and its report says the guest powered
     // itself off.
     bool is_clean_guest_shutdown(ChildExit exit) const;

@@ -416,3 +416,14 @@ TEST(ParseVmmOptions, Net_WithNetTap_IsRefused)
                         "--net-tap", "tap0" },
         "--net-tap");
 }
+
+TEST(ParseVmmOptions, ReapNetworks_NeedsNoKernelAndTakesNothingElse)
+{
+    auto options = parse({ "--reap-networks" });
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_TRUE(options->reap_networks);
+    expect_rejected({ "--reap-networks", "--kernel", "k" }, "no other option");
+    expect_rejected({ "--reap-networks", "--", "true" }, "no job");
+    EXPECT_TRUE(parse({ "--reap-networks", "--report", "r.json", "--debug" }));
+    expect_rejected({ "--reap-networks=1" }, "takes no value");
+}

@@ -7,9 +7,11 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <set>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 using namespace husk;
 
@@ -107,4 +109,42 @@ TEST_F(AddressLeaseTest, LockFileSymlink_IsRefused)
     ASSERT_EQ(::symlink("/etc/passwd", (m_directory + "/slot-0").c_str()), 0);
     auto lease = AddressLease::claim(m_directory, 0, "a");
     EXPECT_FALSE(lease);
+}
+
+TEST_F(AddressLeaseTest, ConcurrentClaimers_NeverShareASlot)
+{
+    constexpr int claimers = 12;
+    int results[2];
+    int release[2];
+    ASSERT_EQ(::pipe(results), 0);
+    ASSERT_EQ(::pipe(release), 0);
+    std::vector<pid_t> children;
+    for (int i = 0; i < claimers; ++i) {
+        pid_t child = ::fork();
+        if (child == 0) {
+            ::close(release[1]);
+            // All start from the same first choice, the worst case for collisions.
+            auto lease = AddressLease::claim(m_directory, 40, "child");
+            uint32_t slot = lease ? lease->slot() : ~0u;
+            (void)::write(results[1], &slot, sizeof slot);
+            char wait = 0;
+            (void)::read(release[0], &wait, 1); // hold the lease until the parent has seen them all
+            ::_exit(0);
+        }
+        children.push_back(child);
+    }
+    ::close(release[0]);
+    std::set<uint32_t> slots;
+    for (int i = 0; i < claimers; ++i) {
+        uint32_t slot = ~0u;
+        ASSERT_EQ(::read(results[0], &slot, sizeof slot), static_cast<ssize_t>(sizeof slot));
+        ASSERT_NE(slot, ~0u) << "a claim failed";
+        EXPECT_TRUE(slots.insert(slot).second) << "slot " << slot << " handed out twice";
+    }
+    ::close(release[1]);
+    for (pid_t child : children)
+        ::waitpid(child, nullptr, 0);
+    ::close(results[0]);
+    ::close(results[1]);
+    EXPECT_EQ(slots.size(), static_cast<size_t>(claimers));
 }

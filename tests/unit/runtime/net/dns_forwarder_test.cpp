@@ -34,13 +34,14 @@ TEST(DnsForwarder, ResolvConf_LoopbackAndJunk_AreSkipped)
 
 TEST(DnsForwarder, Arguments_Internet_ForwardEverythingOnTheGatewayOnly)
 {
-    auto arguments = dnsmasq_arguments(sandbox_addresses(0), *parse_network_policy("internet"),
-        { *parse_ipv4_address("198.18.0.53") });
+    auto arguments = dnsmasq_arguments(
+        sandbox_addresses(0), *parse_network_policy("internet"), { *parse_ipv4_address("198.18.0.53") });
     EXPECT_TRUE(has(arguments, "--listen-address=10.231.0.5"));
     EXPECT_TRUE(has(arguments, "--bind-interfaces"));
     EXPECT_TRUE(has(arguments, "--conf-file=/dev/null"));
     EXPECT_TRUE(has(arguments, "--server=198.18.0.53"));
-    EXPECT_TRUE(std::none_of(arguments.begin(), arguments.end(), [](auto const& a) { return a.starts_with("--nftset"); }));
+    EXPECT_TRUE(
+        std::none_of(arguments.begin(), arguments.end(), [](auto const& a) { return a.starts_with("--nftset"); }));
 }
 
 TEST(DnsForwarder, Arguments_Names_ForwardOnlyThemAndFillTheirSets)

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace husk::testing_net {
@@ -216,6 +217,18 @@ inline Reach connect_from(std::string const& netns_path, char const* address, ui
     return reach;
 }
 
+// Waits (at most 5 s) until a server started in the namespace at `netns_path` accepts
+// connections there, so a loaded machine cannot make a test probe before the server listens.
+inline bool wait_until_serving(std::string const& netns_path, char const* address, uint16_t port)
+{
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        if (connect_from(netns_path, address, port, 200) == Reach::Connected)
+            return true;
+        ::usleep(50'000);
+    }
+    return false;
+}
+
 // Asks `server` (port 53) from the namespace at `netns_path` for the A record of `name`.
 // Returns the address, "REFUSED", "NXDOMAIN", "rcode N" or "no answer".
 inline std::string resolve_from(std::string const& netns_path, std::string const& server, std::string const& name)
@@ -272,6 +285,10 @@ inline std::string resolve_from(std::string const& netns_path, std::string const
 // "host service" on 198.18.0.1:2222 and a fake metadata service on 169.254.169.254:80.
 inline Result<void> build_world()
 {
+    // What an earlier run in the same host left (tests/lab/repeat runs a suite again in one lab).
+    (void)ip({ "netns", "del", "world" });
+    (void)ip({ "link", "del", "world0" });
+    (void)ip({ "addr", "del", "169.254.169.254/32", "dev", "lo" });
     TRY(ip({ "link", "set", "lo", "up" }));
     TRY(ip({ "netns", "add", "world" }));
     TRY(ip({ "link", "add", "world0", "type", "veth", "peer", "name", "eth0", "netns", "world" }));
@@ -289,10 +306,18 @@ inline Result<void> build_world()
     start_in(world, [] { serve_tcp("198.18.1.10", 80, "allowed"); });
     start_in(world, [] { serve_tcp("198.18.1.10", 81, "other port"); });
     start_in(world, [] { serve_tcp("198.18.1.11", 80, "denied host"); });
-    start_in(world, [] { serve_dns("198.18.1.53", { { "allowed.test", "198.18.1.10" }, { "other.test", "198.18.1.11" } }); });
+    start_in(world, [] {
+        serve_dns("198.18.1.53", { { "allowed.test", "198.18.1.10" }, { "other.test", "198.18.1.11" } });
+    });
     start_in("", [] { serve_tcp("198.18.0.1", 2222, "host"); });
     start_in("", [] { serve_tcp("169.254.169.254", 80, "metadata"); });
-    ::usleep(100'000); // the servers bind
+    for (auto [address, port] : { std::pair { "198.18.1.10", 80 }, { "198.18.1.10", 81 }, { "198.18.1.11", 80 } }) {
+        if (!wait_until_serving(world, address, static_cast<uint16_t>(port)))
+            return fail(std::string("the world's server on ") + address + " did not start");
+    }
+    if (!wait_until_serving("/proc/self/ns/net", "198.18.0.1", 2222)
+        || !wait_until_serving("/proc/self/ns/net", "169.254.169.254", 80))
+        return fail("the host's test servers did not start");
     return {};
 }
 

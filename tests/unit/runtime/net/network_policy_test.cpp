@@ -69,7 +69,8 @@ TEST(NetworkPolicy, Policy_BadPorts_AreRefused)
 
 TEST(NetworkPolicy, Policy_MalformedAddresses_AreRefusedNotTakenForNames)
 {
-    for (char const* text : { "allow=1.2.3.256", "allow=1.2.3", "allow=1.2.3.4/40", "allow=8.8.8.8/8", "allow=1.2.3.4.5" }) {
+    for (char const* text :
+        { "allow=1.2.3.256", "allow=1.2.3", "allow=1.2.3.4/40", "allow=8.8.8.8/8", "allow=1.2.3.4.5" }) {
         auto policy = parse_network_policy(text);
         EXPECT_FALSE(policy) << text;
     }
@@ -107,9 +108,9 @@ TEST(NetworkPolicy, Policy_TooManyEntries_IsRefused)
 
 TEST(NetworkPolicy, DnsName_Malformed_IsRefused)
 {
-    for (char const* text : { "localhost", "example", ".example.com", "example..com", "-a.example", "a-.example",
-             "a_b.example", "ex ample.com", "exam\"ple.com", "a.example/x", "1.2.3.4x.5", "a.123", "a.example..",
-             "é.example" })
+    for (char const* text :
+        { "localhost", "example", ".example.com", "example..com", "-a.example", "a-.example", "a_b.example",
+            "ex ample.com", "exam\"ple.com", "a.example/x", "1.2.3.4x.5", "a.123", "a.example..", "é.example" })
         EXPECT_FALSE(parse_dns_name(text)) << text;
     EXPECT_FALSE(parse_dns_name(std::string(64, 'a') + ".example"));
     std::string long_name;

@@ -25,11 +25,12 @@ size_t position(std::string const& text, std::string const& piece, size_t from =
 TEST(NftRuleset, Sandbox_DeniedSet_HasEveryAlwaysDeniedBlockAndTheHostAddresses)
 {
     auto input = input_for("internet");
-    input.host_addresses = { *parse_ipv4_address("198.18.0.1"), *parse_ipv4_address("127.0.0.1"),
-        *parse_ipv4_address("198.18.0.1") };
+    input.host_addresses
+        = { *parse_ipv4_address("198.18.0.1"), *parse_ipv4_address("127.0.0.1"), *parse_ipv4_address("198.18.0.1") };
     auto text = sandbox_ruleset(input);
     position(text,
-        "\tset denied4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { 0.0.0.0/8, 10.0.0.0/8, "
+        "\tset denied4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { 0.0.0.0/8, "
+        "10.0.0.0/8, "
         "100.64.0.0/10, 127.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, 192.168.0.0/16, 224.0.0.0/4, 240.0.0.0/4, "
         "198.18.0.1 }\n");
     EXPECT_EQ(text.find("127.0.0.1"), std::string::npos) << "covered host addresses are not listed twice";
@@ -58,9 +59,13 @@ TEST(NftRuleset, Sandbox_ForwardChain_DropsBeforeItAcceptsAndEndsRejecting)
 
 TEST(NftRuleset, Sandbox_AllowList_AcceptsOnlyItsSetsAfterTheDenials)
 {
-    auto text = sandbox_ruleset(input_for("allow=198.18.1.0/24,203.0.113.9:443,198.18.1.0/24,files.example:8080,a.example"));
-    position(text, "\tset allowed4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { 198.18.1.0/24 }\n");
-    position(text, "\tset allowed4_ports {\n\t\ttype ipv4_addr . inet_service\n\t\tflags interval\n\t\telements = { 203.0.113.9/32 . 443 }\n");
+    auto text
+        = sandbox_ruleset(input_for("allow=198.18.1.0/24,203.0.113.9:443,198.18.1.0/24,files.example:8080,a.example"));
+    position(text,
+        "\tset allowed4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { 198.18.1.0/24 }\n");
+    position(text,
+        "\tset allowed4_ports {\n\t\ttype ipv4_addr . inet_service\n\t\tflags interval\n\t\telements = { "
+        "203.0.113.9/32 . 443 }\n");
     position(text, "\tset names_any {\n\t\ttype ipv4_addr\n\t}\n");
     position(text, "\tset names_p8080 {\n\t\ttype ipv4_addr\n\t}\n");
     auto denied = position(text, "ip daddr @denied4 drop");
@@ -95,7 +100,8 @@ TEST(NftRuleset, Sandbox_PublishedPorts_AreTheOnlyWayIn)
     auto input = input_for("none");
     input.published = { { 8080, 80 }, { 8443, 443 }, { 9080, 80 } };
     auto text = sandbox_ruleset(input);
-    auto in = position(text, "iifname \"uplink\" oifname \"husk-tap\" ip daddr 10.231.0.22 tcp dport { 80, 443 } accept");
+    auto in
+        = position(text, "iifname \"uplink\" oifname \"husk-tap\" ip daddr 10.231.0.22 tcp dport { 80, 443 } accept");
     EXPECT_LT(in, position(text, "iifname != \"husk-tap\" drop"));
 }
 
@@ -107,10 +113,12 @@ TEST(NftRuleset, Host_Table_DnatsPublishedPortsOnHostAddressesAndMasqueradesTheB
     auto text = host_ruleset(sandbox_addresses(2), published, host);
     position(text, "table inet husk_2 {\n");
     position(text, "\tset host4 {\n\t\ttype ipv4_addr\n\t\telements = { 198.18.0.1, 203.0.113.4 }\n");
-    position(text, "type nat hook prerouting priority -100; policy accept;\n\t\tip daddr @host4 tcp dport 8080 dnat ip to "
-                   "10.231.0.22:80\n");
-    position(text, "type nat hook output priority -100; policy accept;\n\t\tip daddr @host4 tcp dport 8080 dnat ip to "
-                   "10.231.0.22:80\n");
+    position(text,
+        "type nat hook prerouting priority -100; policy accept;\n\t\tip daddr @host4 tcp dport 8080 dnat ip to "
+        "10.231.0.22:80\n");
+    position(text,
+        "type nat hook output priority -100; policy accept;\n\t\tip daddr @host4 tcp dport 8080 dnat ip to "
+        "10.231.0.22:80\n");
     position(text, "ip saddr 10.231.0.16/29 oifname != \"husk-v2\" masquerade");
     EXPECT_EQ(host_ruleset_removal(sandbox_addresses(2)), "delete table inet husk_2\n");
 }

@@ -19,8 +19,9 @@ TEST(PublishedPort, Publish_HostAndGuest_Parse)
 
 TEST(PublishedPort, Publish_Malformed_IsRefused)
 {
-    for (char const* text : { "", "80", ":80", "80:", "0:80", "80:0", "65536:80", "80:65536", "080:80", "a:b", "80:80:80",
-             "80:80/udp", "80:80/", "80:80/tcp/tcp", "-1:80", "+80:80", " 80:80", "80 :80", "1.2.3.4:80:80" })
+    for (char const* text :
+        { "", "80", ":80", "80:", "0:80", "80:0", "65536:80", "80:65536", "080:80", "a:b", "80:80:80", "80:80/udp",
+            "80:80/", "80:80/tcp/tcp", "-1:80", "+80:80", " 80:80", "80 :80", "1.2.3.4:80:80" })
         EXPECT_FALSE(parse_published_port(text)) << text;
 }
 

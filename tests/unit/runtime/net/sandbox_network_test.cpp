@@ -51,8 +51,8 @@ struct StateDirectory {
     do {                                                                                                               \
         auto husk_reach_ = connect_from(netns, address, port, 700);                                                    \
         if (husk_reach_ != (expected))                                                                                 \
-            return std::string(address) + ":" + std::to_string(port) + " " + to_string(husk_reach_) + ", expected "     \
-                + to_string(expected) + " (line " + std::to_string(__LINE__) + ")";                                   \
+            return std::string(address) + ":" + std::to_string(port) + " " + to_string(husk_reach_) + ", expected "    \
+                + to_string(expected) + " (line " + std::to_string(__LINE__) + ")";                                    \
     } while (0)
 
 // Replaces the sandbox's tap with a veth of the same name whose other end is eth0 of a new
@@ -173,7 +173,7 @@ TEST_F(SandboxNetworkTest, Internet_ReachesPublicButNeitherHostMetadataNorAnothe
         CHECK_OK(other);
         auto other_address = to_string((*second)->addresses().guest);
         start_in(*other, [other_address] { serve_tcp(other_address.c_str(), 80, "other sandbox"); });
-        ::usleep(50'000);
+        CHECK(wait_until_serving(*other, other_address.c_str(), 80), "the other guest's server did not start");
         CHECK_REACH(*guest, "198.18.1.11", 80, Reach::Connected);
         CHECK_REACH(*guest, "198.18.1.10", 81, Reach::Connected);
         CHECK_BLOCKED(*guest, "169.254.169.254", 80);
@@ -256,7 +256,8 @@ TEST_F(SandboxNetworkTest, PublishedPort_ReachesTheGuestFromTheWorld)
         auto guest_address = to_string((*network)->addresses().guest);
         start_in(*guest, [guest_address] { serve_tcp(guest_address.c_str(), 80, "guest"); });
         start_in(*guest, [guest_address] { serve_tcp(guest_address.c_str(), 81, "unpublished"); });
-        ::usleep(50'000);
+        CHECK(wait_until_serving(*guest, guest_address.c_str(), 80), "the guest's server did not start");
+        CHECK(wait_until_serving(*guest, guest_address.c_str(), 81), "the guest's server did not start");
         auto world = named_netns_path("world");
         CHECK_REACH(world, "198.18.0.1", 8080, Reach::Connected);
         CHECK_REACH(world, guest_address.c_str(), 81, Reach::TimedOut); // no route to the pool
@@ -313,7 +314,8 @@ TEST_F(SandboxNetworkTest, KilledOwner_IsReapedByTheNextStart)
         CHECK_OK(next);
         CHECK(!sandbox_network_leftovers_exist(abandoned) || (*next)->addresses().slot == slot,
             "the next start did not reap the abandoned network");
-        CHECK(processes_in_network_namespace(named_netns_path(abandoned.netns_name())).empty() || (*next)->addresses().slot == slot,
+        CHECK(processes_in_network_namespace(named_netns_path(abandoned.netns_name())).empty()
+                || (*next)->addresses().slot == slot,
             "the dead owner's DNS forwarder survived");
         return "";
     });

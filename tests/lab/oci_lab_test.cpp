@@ -1,0 +1,345 @@
+// lab_oci: husk-oci against real VMs, driven directly (the runc lifecycle: create, state, start,
+// kill, delete, the pid file and the monitor's exit status, as conmon and containerd's shim see
+// them) and through real podman (`--runtime husk-oci`) with a busybox image imported locally.
+// podman runs with vfs storage, cgroupfs and --network none so the lab kernel needs no overlayfs
+// for podman, no systemd and no network.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+struct Outcome {
+    int status { -1 }; ///< exit code, or 128+N when killed by signal N
+    std::string output; ///< stdout and stderr
+};
+
+Outcome shell(std::string const& command)
+{
+    Outcome outcome;
+    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+    if (!pipe)
+        return outcome;
+    char buffer[4096];
+    size_t got;
+    while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0)
+        outcome.output.append(buffer, got);
+    int status = pclose(pipe);
+    outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return outcome;
+}
+
+std::string read_text(fs::path const& path)
+{
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_text(fs::path const& path, std::string const& text)
+{
+    std::ofstream out(path);
+    out << text;
+}
+
+// husk-vmm processes anywhere on the lab host (none may outlive their containers).
+int count_vmms()
+{
+    int count = 0;
+    for (auto const& entry : fs::directory_iterator("/proc")) {
+        auto name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        auto comm = read_text(entry.path() / "comm");
+        if (comm.starts_with("husk-vmm"))
+            ++count;
+    }
+    return count;
+}
+
+class OciLab : public ::testing::Test {
+protected:
+    static void SetUpTestSuite()
+    {
+        // The monitor outlives `husk-oci create`, as conmon's and the shim's children do; being
+        // the subreaper lets this test waitpid() it as they do.
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        s_work = fs::path("/tmp") / ("oci-lab-" + std::to_string(getpid()));
+        fs::create_directories(s_work / "rootfs/bin");
+        fs::copy_file("/bin/busybox", s_work / "rootfs/bin/busybox");
+        for (auto const* applet : { "sh", "echo", "cat", "sleep", "ls", "true", "kill", "hostname", "id" })
+            fs::create_symlink("busybox", s_work / "rootfs/bin" / applet);
+        write_text(s_work / "rootfs/not-executable", "#!/bin/sh\necho no\n");
+        chmod((s_work / "rootfs/not-executable").c_str(), 0644);
+        fs::create_directories(s_work / "rootfs/tmp");
+    }
+
+    static void TearDownTestSuite()
+    {
+        std::error_code ignored;
+        fs::remove_all(s_work, ignored);
+    }
+
+    // A bundle whose process runs `script` with /bin/sh.
+    fs::path bundle(std::string const& name, std::string const& script)
+    {
+        auto path = s_work / name;
+        fs::create_directories(path);
+        fs::create_symlink(s_work / "rootfs", path / "rootfs");
+        std::string escaped;
+        for (char c : script)
+            escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
+        write_text(path / "config.json",
+            R"({"ociVersion":"1.0.2","process":{"args":["sh","-c",")" + escaped
+                + R"("],"env":["PATH=/bin"],"cwd":"/","user":{"uid":0,"gid":0}},"root":{"path":"rootfs"},)"
+                + R"("hostname":"oci-lab","annotations":{"io.husk.memory":"128M"}})");
+        return path;
+    }
+
+    std::string oci(std::string const& arguments)
+    {
+        return std::string(HUSK_OCI_PATH) + " --root " + (s_work / "state").string() + " --log "
+            + (s_work / "log.json").string() + " --log-format json " + arguments;
+    }
+
+    // `create` with the container's stdio on files: the monitor keeps create's stdio as the
+    // container's (as runc's container process does), so a pipe from popen would never see EOF.
+    // The output file gets create's own error messages and, later, the container's output.
+    Outcome create(std::string const& arguments, std::string const& output_file, std::string const& input = "/dev/null")
+    {
+        auto outcome = shell(oci("create " + arguments) + " < " + input + " > " + output_file);
+        outcome.output = read_text(output_file);
+        return outcome;
+    }
+
+    pid_t pid_from(fs::path const& pid_file) { return static_cast<pid_t>(std::stol(read_text(pid_file))); }
+
+    // The monitor's status as waitpid() reports it, like conmon and the shim read it.
+    int wait_status(pid_t pid)
+    {
+        int status = 0;
+        if (waitpid(pid, &status, 0) != pid)
+            return -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+
+    static inline fs::path s_work;
+};
+
+TEST_F(OciLab, LifecycleFollowsRunc)
+{
+    auto path = bundle("lifecycle", "echo out-line; echo err-line >&2; hostname; exit 3");
+    auto pid_file = s_work / "lifecycle.pid";
+    auto created = create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " life", s_work / "life.out");
+    ASSERT_EQ(created.status, 0) << created.output;
+    pid_t monitor = pid_from(pid_file);
+    EXPECT_EQ(kill(monitor, 0), 0);
+
+    auto state = shell(oci("state life"));
+    EXPECT_NE(state.output.find("\"status\": \"created\""), std::string::npos) << state.output;
+    EXPECT_NE(state.output.find("\"pid\": " + std::to_string(monitor)), std::string::npos) << state.output;
+    EXPECT_NE(state.output.find("\"bundle\": \"" + path.string() + "\""), std::string::npos) << state.output;
+    EXPECT_EQ(create("--bundle " + path.string() + " life", s_work / "life2.out").status, 1) << "a second create of one id";
+
+    auto started = shell(oci("start life"));
+    ASSERT_EQ(started.status, 0) << started.output;
+    EXPECT_EQ(wait_status(monitor), 3);
+    EXPECT_EQ(read_text(s_work / "life.out"), "out-line\nerr-line\noci-lab\n");
+    state = shell(oci("state life"));
+    EXPECT_NE(state.output.find("\"status\": \"stopped\""), std::string::npos) << state.output;
+    EXPECT_EQ(shell(oci("start life")).status, 1);
+    auto removed = shell(oci("delete life"));
+    EXPECT_EQ(removed.status, 0) << removed.output;
+    EXPECT_FALSE(fs::exists(s_work / "state/life"));
+    EXPECT_NE(shell(oci("state life")).status, 0);
+}
+
+TEST_F(OciLab, MonitorCopiesStdioAndDiesOfTheGuestSignal)
+{
+    auto path = bundle("stdio", "read line; echo got-$line; echo to-err >&2; kill -USR1 $$");
+    auto pid_file = s_work / "stdio.pid";
+    auto out = s_work / "stdio.out";
+    auto input = s_work / "stdio.in";
+    write_text(input, "hello\n");
+    auto created = create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " stdio", out, input);
+    ASSERT_EQ(created.status, 0) << created.output;
+    pid_t monitor = pid_from(pid_file);
+    ASSERT_EQ(shell(oci("start stdio")).status, 0);
+    EXPECT_EQ(wait_status(monitor), 128 + SIGUSR1);
+    EXPECT_EQ(read_text(out), "got-hello\nto-err\n");
+    EXPECT_EQ(shell(oci("delete stdio")).status, 0);
+}
+
+TEST_F(OciLab, KillForwardsSignalsAndDeleteForceCleansUp)
+{
+    auto path = bundle("kill", "trap 'echo got-term; exit 7' TERM; while true; do sleep 0.1; done");
+    auto pid_file = s_work / "kill.pid";
+    auto out = s_work / "kill.out";
+    ASSERT_EQ(create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " k", out).status, 0);
+    pid_t monitor = pid_from(pid_file);
+    ASSERT_EQ(shell(oci("start k")).status, 0);
+    EXPECT_NE(shell(oci("state k")).output.find("\"status\": \"running\""), std::string::npos);
+    EXPECT_EQ(shell(oci("delete k")).status, 1) << "a running container needs --force";
+    std::this_thread::sleep_for(1s); // let the shell install its trap
+    EXPECT_EQ(shell(oci("kill k TERM")).status, 0);
+    EXPECT_EQ(wait_status(monitor), 7);
+    EXPECT_EQ(read_text(out), "got-term\n");
+    EXPECT_EQ(shell(oci("delete k")).status, 0);
+
+    // Signal names and numbers; --force kills a running container and removes everything.
+    ASSERT_EQ(create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " k2", s_work / "k2.out").status, 0);
+    monitor = pid_from(pid_file);
+    ASSERT_EQ(shell(oci("start k2")).status, 0);
+    EXPECT_EQ(shell(oci("kill k2 SIGBOGUS")).status, 1);
+    EXPECT_EQ(shell(oci("kill k2 9")).status, 0);
+    EXPECT_EQ(wait_status(monitor), 128 + SIGKILL);
+    EXPECT_EQ(shell(oci("delete --force k2")).status, 0);
+    EXPECT_FALSE(fs::exists(s_work / "state/k2"));
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(count_vmms(), 0);
+}
+
+TEST_F(OciLab, CreateReportsMissingAndNonExecutablePrograms)
+{
+    auto missing = bundle("missing", "true");
+    auto config = read_text(missing / "config.json");
+    config.replace(config.find("\"sh\",\"-c\",\"true\""), std::string("\"sh\",\"-c\",\"true\"").size(), "\"nosuch\"");
+    write_text(missing / "config.json", config);
+    auto created = create("--bundle " + missing.string() + " m", s_work / "m.out");
+    EXPECT_EQ(created.status, 1);
+    EXPECT_NE(created.output.find("executable file not found in $PATH"), std::string::npos) << created.output;
+    EXPECT_FALSE(fs::exists(s_work / "state/m")) << "a failed create leaves nothing behind";
+
+    auto denied = bundle("denied", "true");
+    config = read_text(denied / "config.json");
+    config.replace(config.find("\"sh\",\"-c\",\"true\""), std::string("\"sh\",\"-c\",\"true\"").size(),
+        "\"/not-executable\"");
+    write_text(denied / "config.json", config);
+    created = create("--bundle " + denied.string() + " d", s_work / "d.out");
+    EXPECT_EQ(created.status, 1);
+    EXPECT_NE(created.output.find("permission denied"), std::string::npos) << created.output;
+    auto log = read_text(s_work / "log.json");
+    EXPECT_NE(log.find("{\"level\":\"error\",\"msg\":\"unable to start container process: exec: \\\"/not-executable\\\": permission denied\",\"time\":\""),
+        std::string::npos)
+        << log;
+}
+
+TEST_F(OciLab, ExecRunsBesideTheContainerProcess)
+{
+    auto path = bundle("exec", "sleep 1000");
+    auto pid_file = s_work / "exec.pid";
+    ASSERT_EQ(create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " e", s_work / "e.out").status, 0);
+    pid_t monitor = pid_from(pid_file);
+    ASSERT_EQ(shell(oci("start e")).status, 0);
+    write_text(s_work / "process.json",
+        R"({"args":["sh","-c","cat; echo exec-out; exit 5"],"env":["PATH=/bin"],"cwd":"/tmp"})");
+    auto exec = shell("echo piped | " + oci("exec --process " + (s_work / "process.json").string() + " e"));
+    EXPECT_EQ(exec.status, 5);
+    EXPECT_EQ(exec.output, "piped\nexec-out\n");
+    write_text(s_work / "missing.json", R"({"args":["nosuch"],"cwd":"/"})");
+    exec = shell(oci("exec --process " + (s_work / "missing.json").string() + " e"));
+    EXPECT_EQ(exec.status, 1);
+    EXPECT_NE(exec.output.find("executable file not found in $PATH"), std::string::npos) << exec.output;
+
+    // --detach: the pid file names a stand-in that exits as the exec'd process does.
+    write_text(s_work / "detached.json", R"({"args":["sh","-c","sleep 1; exit 4"],"cwd":"/"})");
+    auto exec_pid = s_work / "exec-detached.pid";
+    exec = shell(oci("exec --detach --pid-file " + exec_pid.string() + " --process "
+        + (s_work / "detached.json").string() + " e") + " < /dev/null");
+    ASSERT_EQ(exec.status, 0) << exec.output;
+    EXPECT_EQ(wait_status(pid_from(exec_pid)), 4);
+
+    EXPECT_EQ(shell(oci("kill e KILL")).status, 0);
+    EXPECT_EQ(wait_status(monitor), 128 + SIGKILL);
+    EXPECT_EQ(shell(oci("delete e")).status, 0);
+}
+
+// podman with husk-oci as its runtime.
+class PodmanLab : public OciLab {
+protected:
+    static void SetUpTestSuite()
+    {
+        OciLab::SetUpTestSuite();
+        auto tar = s_work / "rootfs.tar";
+        auto made = shell("tar -C " + (s_work / "rootfs").string() + " -cf " + tar.string() + " .");
+        ASSERT_EQ(made.status, 0) << made.output;
+        auto imported = shell(podman("import " + tar.string() + " localhost/husk-oci-lab:latest"));
+        ASSERT_EQ(imported.status, 0) << "podman itself does not work in the lab: " << imported.output;
+    }
+
+    static std::string podman(std::string const& arguments)
+    {
+        // vfs and cgroupfs: no overlayfs or systemd needed from the lab; the state of podman and
+        // of husk-oci in this test's own directories.
+        return "podman --root " + (s_work / "podman/root").string() + " --runroot " + (s_work / "podman/run").string()
+            + " --storage-driver vfs --cgroup-manager cgroupfs --events-backend none --runtime " + HUSK_OCI_PATH
+            + " " + arguments;
+    }
+
+    static std::string run(std::string const& arguments)
+    {
+        return podman("run --network none --log-driver k8s-file " + arguments);
+    }
+};
+
+TEST_F(PodmanLab, RunOutputAndExitCodes)
+{
+    auto ran = shell(run("--rm localhost/husk-oci-lab echo hello from husk"));
+    EXPECT_EQ(ran.status, 0) << ran.output;
+    EXPECT_EQ(ran.output, "hello from husk\n");
+    EXPECT_EQ(shell(run("--rm localhost/husk-oci-lab sh -c 'exit 3'")).status, 3);
+    ran = shell(run("--rm localhost/husk-oci-lab nosuch"));
+    EXPECT_EQ(ran.status, 127) << ran.output;
+    ran = shell(run("--rm localhost/husk-oci-lab /not-executable"));
+    EXPECT_EQ(ran.status, 126) << ran.output;
+    ran = shell(run("--rm localhost/husk-oci-lab sh -c 'kill -9 $$'"));
+    EXPECT_EQ(ran.status, 137) << ran.output;
+    ran = shell("echo typed | " + run("-i --rm localhost/husk-oci-lab cat"));
+    EXPECT_EQ(ran.status, 0) << ran.output;
+    EXPECT_EQ(ran.output, "typed\n");
+}
+
+TEST_F(PodmanLab, DetachedLogsExecStopRemove)
+{
+    auto started = shell(run("-d --name husky localhost/husk-oci-lab sh -c 'echo started; sleep 1000'"));
+    ASSERT_EQ(started.status, 0) << started.output;
+    std::this_thread::sleep_for(2s);
+    auto logs = shell(podman("logs husky"));
+    EXPECT_EQ(logs.output, "started\n");
+    auto exec = shell(podman("exec husky sh -c 'echo in-exec; exit 5'"));
+    EXPECT_EQ(exec.status, 5) << exec.output;
+    EXPECT_EQ(exec.output, "in-exec\n");
+    exec = shell(podman("exec husky nosuch"));
+    EXPECT_EQ(exec.status, 127) << exec.output;
+    auto inspected = shell(podman("inspect --format '{{.State.Status}}' husky"));
+    EXPECT_EQ(inspected.output, "running\n");
+    // sleep ignores nothing: SIGTERM ends it (143) well before stop's timeout.
+    auto stopped = shell(podman("stop -t 20 husky"));
+    EXPECT_EQ(stopped.status, 0) << stopped.output;
+    inspected = shell(podman("inspect --format '{{.State.Status}} {{.State.ExitCode}}' husky"));
+    EXPECT_EQ(inspected.output, "exited 143\n");
+    EXPECT_EQ(shell(podman("rm husky")).status, 0);
+
+    ASSERT_EQ(shell(run("-d --name husky2 localhost/husk-oci-lab sleep 1000")).status, 0);
+    auto removed = shell(podman("rm -f husky2"));
+    EXPECT_EQ(removed.status, 0) << removed.output;
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(count_vmms(), 0);
+    // podman's runtime state: husk-oci's default root unless podman passes its own --root.
+    EXPECT_TRUE(!fs::exists("/run/husk-oci") || fs::is_empty("/run/husk-oci")) << "husk-oci state left behind";
+}
+
+} // namespace

@@ -9,10 +9,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -114,7 +117,7 @@ protected:
     }
 
     // A bundle whose process runs `script` with /bin/sh.
-    fs::path bundle(std::string const& name, std::string const& script)
+    fs::path bundle(std::string const& name, std::string const& script, bool terminal = false)
     {
         auto path = s_work / name;
         fs::create_directories(path);
@@ -123,7 +126,8 @@ protected:
         for (char c : script)
             escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
         write_text(path / "config.json",
-            R"({"ociVersion":"1.0.2","process":{"args":["sh","-c",")" + escaped
+            R"({"ociVersion":"1.0.2","process":{"terminal":)" + std::string(terminal ? "true" : "false")
+                + R"(,"args":["sh","-c",")" + escaped
                 + R"("],"env":["PATH=/bin"],"cwd":"/","user":{"uid":0,"gid":0}},"root":{"path":"rootfs"},)"
                 + R"("hostname":"oci-lab","annotations":{"io.husk.memory":"128M"}})");
         return path;
@@ -292,6 +296,60 @@ TEST_F(OciLab, ExecRunsBesideTheContainerProcess)
     EXPECT_EQ(shell(oci("kill e KILL")).status, 0);
     EXPECT_EQ(wait_status(monitor), 128 + SIGKILL);
     EXPECT_EQ(shell(oci("delete e")).status, 0);
+}
+
+TEST_F(OciLab, TerminalGoesThroughTheConsoleSocket)
+{
+    auto path = bundle("tty", "read line; echo got-$line", true);
+    auto socket_path = s_work / "console.sock";
+    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address {};
+    address.sun_family = AF_UNIX;
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", socket_path.c_str());
+    ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_EQ(listen(listener, 1), 0);
+    auto pid_file = s_work / "tty.pid";
+    EXPECT_EQ(create("--bundle " + path.string() + " tty", s_work / "tty-refused.out").status, 1)
+        << "a terminal needs a console socket";
+    auto created = create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " --console-socket "
+            + socket_path.string() + " tty",
+        s_work / "tty.out");
+    ASSERT_EQ(created.status, 0) << created.output;
+    EXPECT_EQ(read_text(s_work / "tty.out"), "") << "the monitor keeps none of create's stdio";
+
+    // The pty master arrives as one descriptor with the pty's name as payload, as from runc.
+    int connection = accept(listener, nullptr, nullptr);
+    ASSERT_GE(connection, 0);
+    char name[128] {};
+    iovec iov { name, sizeof name - 1 };
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] {};
+    msghdr message {};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    ASSERT_GT(recvmsg(connection, &message, 0), 0);
+    EXPECT_TRUE(std::string(name).starts_with("/dev/pts/")) << name;
+    auto* header = CMSG_FIRSTHDR(&message);
+    ASSERT_NE(header, nullptr);
+    ASSERT_EQ(header->cmsg_type, SCM_RIGHTS);
+    int master = -1;
+    memcpy(&master, CMSG_DATA(header), sizeof master);
+    close(connection);
+    close(listener);
+
+    ASSERT_EQ(write(master, "hello\n", 6), 6);
+    ASSERT_EQ(shell(oci("start tty")).status, 0);
+    EXPECT_EQ(wait_status(pid_from(pid_file)), 0);
+    std::string screen;
+    char buffer[256];
+    ssize_t n;
+    while ((n = read(master, buffer, sizeof buffer)) > 0)
+        screen.append(buffer, static_cast<size_t>(n));
+    close(master);
+    // The host pty echoes the typed line and turns "\n" into "\r\n", as a terminal does.
+    EXPECT_NE(screen.find("got-hello\r\n"), std::string::npos) << screen;
+    EXPECT_EQ(shell(oci("delete tty")).status, 0);
 }
 
 // podman with husk-oci as its runtime.

@@ -14,9 +14,9 @@ packages=(
   debootstrap e2fsprogs
   # the lab and the QEMU peer in benchmarks
   qemu-system-x86 iproute2 file
-  # husk-oci's lab suite drives real podman (it brings conmon); mkfs.ext4 (e2fsprogs, above)
+  # husk-oci's lab suite drives real podman (with conmon) and containerd; mkfs.ext4 (e2fsprogs, above)
   # builds the containers' root filesystem images
-  podman
+  podman containerd
 )
 
 missing=()

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
+#include <vector>
 #include <unistd.h>
 
 namespace {
@@ -425,6 +426,92 @@ TEST_F(PodmanLab, DetachedLogsExecStopRemove)
     EXPECT_EQ(count_jails(), 0u);
     // podman's runtime state: husk-oci's default root unless podman passes its own --root.
     EXPECT_TRUE(!fs::exists("/run/husk-oci") || fs::is_empty("/run/husk-oci")) << "husk-oci state left behind";
+}
+
+// containerd's runc.v2 shim with husk-oci as its runc binary (ctr --runc-binary), on a
+// containerd of the test's own (no CRI plugin, native snapshotter: no overlayfs needed), the image
+// moved over from podman with `podman save` → `ctr images import`.
+class ContainerdLab : public PodmanLab {
+protected:
+    static void SetUpTestSuite()
+    {
+        PodmanLab::SetUpTestSuite();
+        auto archive = s_work / "image-docker.tar";
+        auto saved = shell(podman("save --format docker-archive -o " + archive.string() + " localhost/husk-oci-lab:latest"));
+        ASSERT_EQ(saved.status, 0) << saved.output;
+        auto directory = s_work / "containerd";
+        fs::create_directories(directory);
+        write_text(directory / "config.toml",
+            "version = 2\nroot = \"" + (directory / "root").string() + "\"\nstate = \"" + (directory / "state").string()
+                + "\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\n  address = \""
+                + (directory / "sock").string() + "\"\n");
+        s_containerd = fork();
+        if (s_containerd == 0) {
+            auto log = (directory / "log").string();
+            freopen(log.c_str(), "w", stdout);
+            freopen(log.c_str(), "a", stderr);
+            auto config = (directory / "config.toml").string();
+            execlp("containerd", "containerd", "-c", config.c_str(), nullptr);
+            _exit(127);
+        }
+        for (int i = 0; i < 300 && !fs::exists(directory / "sock"); ++i)
+            std::this_thread::sleep_for(100ms);
+        auto imported = shell(ctr("images import --snapshotter native " + archive.string()));
+        ASSERT_EQ(imported.status, 0) << "containerd does not work in the lab: " << imported.output;
+    }
+
+    static void TearDownTestSuite()
+    {
+        if (s_containerd > 0) {
+            kill(s_containerd, SIGTERM);
+            waitpid(s_containerd, nullptr, 0);
+        }
+        PodmanLab::TearDownTestSuite();
+    }
+
+    static std::string ctr(std::string const& arguments)
+    {
+        return "ctr -a " + (s_work / "containerd/sock").string() + " " + arguments;
+    }
+
+    static std::string ctr_run(std::string const& arguments)
+    {
+        return ctr(std::string("run --snapshotter native --runtime io.containerd.runc.v2 --runc-binary ") + HUSK_OCI_PATH
+            + " " + arguments);
+    }
+
+    static inline pid_t s_containerd { 0 };
+};
+
+TEST_F(ContainerdLab, RunExecKillDelete)
+{
+    auto ran = shell(ctr_run("--rm localhost/husk-oci-lab:latest c1 sh -c 'echo hi from ctr; exit 3'"));
+    EXPECT_EQ(ran.status, 3) << ran.output;
+    EXPECT_EQ(ran.output, "hi from ctr\n");
+    ran = shell(ctr_run("--rm localhost/husk-oci-lab:latest c2 nosuch"));
+    EXPECT_NE(ran.status, 0);
+    EXPECT_NE(ran.output.find("executable file not found in $PATH"), std::string::npos) << ran.output;
+
+    ASSERT_EQ(shell(ctr_run("-d localhost/husk-oci-lab:latest c3 sleep 1000")).status, 0);
+    auto exec = shell(ctr("task exec --exec-id e1 c3 sh -c 'echo in-exec; exit 4'"));
+    EXPECT_EQ(exec.status, 4) << exec.output;
+    EXPECT_EQ(exec.output, "in-exec\n");
+    EXPECT_EQ(shell(ctr("task kill -s KILL c3")).status, 0);
+    // The shim reports the status it read with waitpid() on the pid file's process.
+    std::string tasks;
+    for (int i = 0; i < 100; ++i) {
+        tasks = shell(ctr("task ls")).output;
+        if (tasks.find("STOPPED") != std::string::npos)
+            break;
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_NE(tasks.find("STOPPED"), std::string::npos) << tasks;
+    auto removed = shell(ctr("task rm c3"));
+    EXPECT_EQ(removed.status, 0) << removed.output;
+    EXPECT_NE(removed.output.find("137"), std::string::npos) << removed.output;
+    EXPECT_EQ(shell(ctr("container rm c3")).status, 0);
+    EXPECT_EQ(count_vmms(), 0);
+    EXPECT_EQ(count_jails(), 0u);
 }
 
 } // namespace

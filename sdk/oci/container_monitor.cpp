@@ -316,8 +316,9 @@ void run_container_monitor(MonitorLaunch launch)
         if (fds[0].revents & POLLIN) {
             signalfd_siginfo info {};
             if (read(signals, &info, sizeof info) == sizeof info) {
-                int signo = static_cast<int>(info.ssi_signo);
-                bool all = info.ssi_code == SI_QUEUE && info.ssi_int == signal_all_value;
+                int flags = info.ssi_code == SI_QUEUE ? info.ssi_int : 0;
+                int signo = (flags & signal_flag_kill) != 0 ? SIGKILL : static_cast<int>(info.ssi_signo);
+                bool all = (flags & signal_flag_all) != 0;
                 if (main_job) {
                     (void)main_job->signal(signo);
                     if (all)

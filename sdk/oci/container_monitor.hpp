@@ -1,8 +1,8 @@
 // The per-container process `create` leaves behind (the one the pid file names): it owns the VM
 // through husk::Sandbox, reports to `create` whether the container could be created, waits for
 // `start` on the start fifo, runs process.args with the container's stdio, forwards the signals
-// it receives to the guest process (sigqueue'd with value 1 by `kill --all`: to every process of
-// the container), serves `exec` on its control socket and finally exits as the guest process did.
+// it receives to the guest process, serves `exec` on its control socket and finally exits as the
+// guest process did. `kill` and `delete` talk to it with sigqueue() values (below).
 #pragma once
 
 #include "sdk/oci/container_store.hpp"
@@ -15,8 +15,12 @@ namespace husk::oci {
 inline constexpr char const* start_fifo_name = "start.fifo";
 inline constexpr char const* control_socket_name = "control.sock";
 inline constexpr char const* rootfs_image_name = "rootfs.ext4";
-/// sigqueue() value that makes the monitor forward a signal to every process of the container.
-inline constexpr int signal_all_value = 1;
+/// Bits of the sigqueue() value `kill` and `delete` send. signal_flag_all: to every process of the
+/// container (kill --all). signal_flag_kill: SIGKILL, carried by a catchable SIGTERM so that the
+/// monitor kills the guest process and then stops the VM cleanly (jail directory and cgroup
+/// removed) before dying of SIGKILL itself; a real SIGKILL to the monitor would leave them.
+inline constexpr int signal_flag_all = 1;
+inline constexpr int signal_flag_kill = 2;
 
 struct MonitorLaunch {
     ContainerStore store;

@@ -34,6 +34,23 @@ namespace {
         return true;
     }
 
+    // SIGKILL through the monitor (see signal_flag_kill), then for real if it has not ended in
+    // time (a monitor still booting its VM handles signals only afterwards).
+    Result<void> request_kill(ContainerRecord const& record, bool all)
+    {
+        sigval value {};
+        value.sival_int = signal_flag_kill | (all ? signal_flag_all : 0);
+        if (sigqueue(record.pid, SIGTERM, value) < 0 && errno != ESRCH)
+            return fail_errno("cannot signal container " + record.id);
+        if (wait_until_stopped(record, 10s))
+            return {};
+        if (kill(record.pid, SIGKILL) < 0 && errno != ESRCH)
+            return fail_errno("cannot kill container " + record.id);
+        if (!wait_until_stopped(record, 10s))
+            return fail(ErrorKind::Timeout, "container " + record.id + " did not stop after SIGKILL");
+        return {};
+    }
+
 } // namespace
 
 Result<int> start_container(GlobalOptions const& globals, std::string const& id)
@@ -84,10 +101,14 @@ Result<int> kill_container(GlobalOptions const& globals, std::string const& id, 
     int signo = TRY(parse_signal(signal_text));
     if (ContainerStore::live_status(record) == ContainerStatus::Stopped)
         return fail(ErrorKind::BadConfig, "container not running");
+    if (signo == SIGKILL) {
+        TRY(request_kill(record, all));
+        return 0;
+    }
     int sent = 0;
     if (all) {
         sigval value {};
-        value.sival_int = signal_all_value;
+        value.sival_int = signal_flag_all;
         sent = sigqueue(record.pid, signo, value);
     } else {
         sent = kill(record.pid, signo);
@@ -114,9 +135,7 @@ Result<int> delete_container(GlobalOptions const& globals, std::string const& id
         return fail(ErrorKind::BadConfig, "cannot delete container " + id + " that is not stopped: running");
     if (status != ContainerStatus::Stopped) {
         // Created (not started) containers are deleted without --force, as runc does.
-        kill(record->pid, SIGKILL);
-        if (!wait_until_stopped(*record, 10s))
-            return fail(ErrorKind::Timeout, "container " + id + " did not stop after SIGKILL");
+        TRY(request_kill(*record, true));
     }
     TRY(store.remove(id));
     return 0;

@@ -1,0 +1,517 @@
+// lab_oci: husk-oci against real VMs, driven directly (the runc lifecycle: create, state, start,
+// kill, delete, the pid file and the monitor's exit status, as conmon and containerd's shim see
+// them) and through real podman (`--runtime husk-oci`) with a busybox image imported locally.
+// podman runs with vfs storage, cgroupfs and --network none so the lab kernel needs no overlayfs
+// for podman, no systemd and no network.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <vector>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+struct Outcome {
+    int status { -1 }; ///< exit code, or 128+N when killed by signal N
+    std::string output; ///< stdout and stderr
+};
+
+Outcome shell(std::string const& command)
+{
+    Outcome outcome;
+    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+    if (!pipe)
+        return outcome;
+    char buffer[4096];
+    size_t got;
+    while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0)
+        outcome.output.append(buffer, got);
+    int status = pclose(pipe);
+    outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return outcome;
+}
+
+std::string read_text(fs::path const& path)
+{
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_text(fs::path const& path, std::string const& text)
+{
+    std::ofstream out(path);
+    out << text;
+}
+
+// husk-vmm processes anywhere on the lab host, after giving exiting ones up to 10 s (TCG) to go.
+int count_vmms_now();
+int count_vmms()
+{
+    for (int i = 0; i < 100 && count_vmms_now() > 0; ++i)
+        std::this_thread::sleep_for(100ms);
+    return count_vmms_now();
+}
+
+// Jail directories of VMs (the jail removes them when its VM stops, unless killed with -9).
+size_t count_jails()
+{
+    std::error_code ignored;
+    size_t count = 0;
+    for (auto it = fs::directory_iterator("/run/husk/jail", ignored); it != fs::directory_iterator(); ++it)
+        ++count;
+    return count;
+}
+
+int count_vmms_now()
+{
+    int count = 0;
+    for (auto const& entry : fs::directory_iterator("/proc")) {
+        auto name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        auto comm = read_text(entry.path() / "comm");
+        auto stat = read_text(entry.path() / "stat");
+        auto state = stat.rfind(')') + 2; // zombies are gone already, their parent has yet to reap them
+        if (comm.starts_with("husk-vmm") && state < stat.size() && stat[state] != 'Z')
+            ++count;
+    }
+    return count;
+}
+
+class OciLab : public ::testing::Test {
+protected:
+    static void SetUpTestSuite()
+    {
+        // The monitor outlives `husk-oci create`, as conmon's and the shim's children do; being
+        // the subreaper lets this test waitpid() it as they do.
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        s_work = fs::path("/tmp") / ("oci-lab-" + std::to_string(getpid()));
+        fs::create_directories(s_work / "rootfs/bin");
+        fs::copy_file("/bin/busybox", s_work / "rootfs/bin/busybox");
+        for (auto const* applet : { "sh", "echo", "cat", "sleep", "ls", "true", "kill", "hostname", "id" })
+            fs::create_symlink("busybox", s_work / "rootfs/bin" / applet);
+        write_text(s_work / "rootfs/not-executable", "#!/bin/sh\necho no\n");
+        chmod((s_work / "rootfs/not-executable").c_str(), 0644);
+        fs::create_directories(s_work / "rootfs/tmp");
+    }
+
+    static void TearDownTestSuite()
+    {
+        std::error_code ignored;
+        fs::remove_all(s_work, ignored);
+    }
+
+    // A bundle whose process runs `script` with /bin/sh.
+    fs::path bundle(std::string const& name, std::string const& script, bool terminal = false)
+    {
+        auto path = s_work / name;
+        fs::create_directories(path);
+        fs::create_symlink(s_work / "rootfs", path / "rootfs");
+        std::string escaped;
+        for (char c : script)
+            escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
+        write_text(path / "config.json",
+            R"({"ociVersion":"1.0.2","process":{"terminal":)" + std::string(terminal ? "true" : "false")
+                + R"(,"args":["sh","-c",")" + escaped
+                + R"("],"env":["PATH=/bin"],"cwd":"/","user":{"uid":0,"gid":0}},"root":{"path":"rootfs"},)"
+                + R"("hostname":"oci-lab","annotations":{"io.husk.memory":"128M"}})");
+        return path;
+    }
+
+    std::string oci(std::string const& arguments)
+    {
+        return std::string(HUSK_OCI_PATH) + " --root " + (s_work / "state").string() + " --log "
+            + (s_work / "log.json").string() + " --log-format json " + arguments;
+    }
+
+    // `create` with the container's stdio on files: the monitor keeps create's stdio as the
+    // container's (as runc's container process does), so a pipe from popen would never see EOF.
+    // The output file gets create's own error messages and, later, the container's output.
+    Outcome create(std::string const& arguments, std::string const& output_file, std::string const& input = "/dev/null")
+    {
+        auto outcome = shell(oci("create " + arguments) + " < " + input + " > " + output_file);
+        outcome.output = read_text(output_file);
+        return outcome;
+    }
+
+    pid_t pid_from(fs::path const& pid_file) { return static_cast<pid_t>(std::stol(read_text(pid_file))); }
+
+    // The monitor's status as waitpid() reports it, like conmon and the shim read it.
+    int wait_status(pid_t pid)
+    {
+        int status = 0;
+        if (waitpid(pid, &status, 0) != pid)
+            return -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+
+    static inline fs::path s_work;
+};
+
+TEST_F(OciLab, LifecycleFollowsRunc)
+{
+    auto path = bundle("lifecycle", "echo out-line; echo err-line >&2; hostname; exit 3");
+    auto pid_file = s_work / "lifecycle.pid";
+    auto created = create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " life", s_work / "life.out");
+    ASSERT_EQ(created.status, 0) << created.output;
+    pid_t monitor = pid_from(pid_file);
+    EXPECT_EQ(kill(monitor, 0), 0);
+
+    auto state = shell(oci("state life"));
+    EXPECT_NE(state.output.find("\"status\": \"created\""), std::string::npos) << state.output;
+    EXPECT_NE(state.output.find("\"pid\": " + std::to_string(monitor)), std::string::npos) << state.output;
+    EXPECT_NE(state.output.find("\"bundle\": \"" + path.string() + "\""), std::string::npos) << state.output;
+    EXPECT_EQ(create("--bundle " + path.string() + " life", s_work / "life2.out").status, 1) << "a second create of one id";
+
+    auto started = shell(oci("start life"));
+    ASSERT_EQ(started.status, 0) << started.output;
+    EXPECT_EQ(wait_status(monitor), 3);
+    // stdout and stderr are two streams into one file here: the order within each one holds.
+    auto output = read_text(s_work / "life.out");
+    EXPECT_EQ(output.size(), std::string("out-line\nerr-line\noci-lab\n").size()) << output;
+    EXPECT_NE(output.find("err-line\n"), std::string::npos) << output;
+    auto first = output.find("out-line\n");
+    EXPECT_NE(first, std::string::npos) << output;
+    EXPECT_LT(first, output.find("oci-lab\n")) << output;
+    state = shell(oci("state life"));
+    EXPECT_NE(state.output.find("\"status\": \"stopped\""), std::string::npos) << state.output;
+    EXPECT_EQ(shell(oci("start life")).status, 1);
+    auto removed = shell(oci("delete life"));
+    EXPECT_EQ(removed.status, 0) << removed.output;
+    EXPECT_FALSE(fs::exists(s_work / "state/life"));
+    EXPECT_NE(shell(oci("state life")).status, 0);
+}
+
+TEST_F(OciLab, MonitorCopiesStdioAndDiesOfTheGuestSignal)
+{
+    auto path = bundle("stdio", "read line; echo got-$line; echo to-err >&2; kill -USR1 $$");
+    auto pid_file = s_work / "stdio.pid";
+    auto out = s_work / "stdio.out";
+    auto input = s_work / "stdio.in";
+    write_text(input, "hello\n");
+    auto created = create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " stdio", out, input);
+    ASSERT_EQ(created.status, 0) << created.output;
+    pid_t monitor = pid_from(pid_file);
+    ASSERT_EQ(shell(oci("start stdio")).status, 0);
+    EXPECT_EQ(wait_status(monitor), 128 + SIGUSR1);
+    EXPECT_EQ(read_text(out), "got-hello\nto-err\n");
+    EXPECT_EQ(shell(oci("delete stdio")).status, 0);
+}
+
+TEST_F(OciLab, KillForwardsSignalsAndDeleteForceCleansUp)
+{
+    auto path = bundle("kill", "trap 'echo got-term; exit 7' TERM; while true; do sleep 0.1; done");
+    auto pid_file = s_work / "kill.pid";
+    auto out = s_work / "kill.out";
+    ASSERT_EQ(create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " k", out).status, 0);
+    pid_t monitor = pid_from(pid_file);
+    ASSERT_EQ(shell(oci("start k")).status, 0);
+    EXPECT_NE(shell(oci("state k")).output.find("\"status\": \"running\""), std::string::npos);
+    EXPECT_EQ(shell(oci("delete k")).status, 1) << "a running container needs --force";
+    std::this_thread::sleep_for(1s); // let the shell install its trap
+    EXPECT_EQ(shell(oci("kill k TERM")).status, 0);
+    EXPECT_EQ(wait_status(monitor), 7);
+    // The agent signals the process group: busybox sh also reports its `sleep` child terminated.
+    EXPECT_TRUE(read_text(out).ends_with("got-term\n")) << read_text(out);
+    EXPECT_EQ(shell(oci("delete k")).status, 0);
+
+    // Signal names and numbers; --force kills a running container and removes everything.
+    ASSERT_EQ(create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " k2", s_work / "k2.out").status, 0);
+    monitor = pid_from(pid_file);
+    ASSERT_EQ(shell(oci("start k2")).status, 0);
+    EXPECT_EQ(shell(oci("kill k2 SIGBOGUS")).status, 1);
+    EXPECT_EQ(shell(oci("kill k2 9")).status, 0);
+    EXPECT_EQ(wait_status(monitor), 128 + SIGKILL);
+    EXPECT_EQ(shell(oci("delete --force k2")).status, 0);
+    EXPECT_FALSE(fs::exists(s_work / "state/k2"));
+    EXPECT_EQ(count_vmms(), 0);
+    EXPECT_EQ(count_jails(), 0u) << "SIGKILL goes through the monitor, which stops the VM cleanly";
+}
+
+TEST_F(OciLab, CreateReportsMissingAndNonExecutablePrograms)
+{
+    auto missing = bundle("missing", "true");
+    auto config = read_text(missing / "config.json");
+    config.replace(config.find("\"sh\",\"-c\",\"true\""), std::string("\"sh\",\"-c\",\"true\"").size(), "\"nosuch\"");
+    write_text(missing / "config.json", config);
+    auto created = create("--bundle " + missing.string() + " m", s_work / "m.out");
+    EXPECT_EQ(created.status, 1);
+    EXPECT_NE(created.output.find("executable file not found in $PATH"), std::string::npos) << created.output;
+    EXPECT_FALSE(fs::exists(s_work / "state/m")) << "a failed create leaves nothing behind";
+
+    auto denied = bundle("denied", "true");
+    config = read_text(denied / "config.json");
+    config.replace(config.find("\"sh\",\"-c\",\"true\""), std::string("\"sh\",\"-c\",\"true\"").size(),
+        "\"/not-executable\"");
+    write_text(denied / "config.json", config);
+    created = create("--bundle " + denied.string() + " d", s_work / "d.out");
+    EXPECT_EQ(created.status, 1);
+    EXPECT_NE(created.output.find("permission denied"), std::string::npos) << created.output;
+    auto log = read_text(s_work / "log.json");
+    EXPECT_NE(log.find("{\"level\":\"error\",\"msg\":\"unable to start container process: exec: \\\"/not-executable\\\": permission denied\",\"time\":\""),
+        std::string::npos)
+        << log;
+}
+
+TEST_F(OciLab, ExecRunsBesideTheContainerProcess)
+{
+    auto path = bundle("exec", "sleep 1000");
+    auto pid_file = s_work / "exec.pid";
+    ASSERT_EQ(create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " e", s_work / "e.out").status, 0);
+    pid_t monitor = pid_from(pid_file);
+    ASSERT_EQ(shell(oci("start e")).status, 0);
+    write_text(s_work / "process.json",
+        R"({"args":["sh","-c","cat; echo exec-out; exit 5"],"env":["PATH=/bin"],"cwd":"/tmp"})");
+    auto exec = shell("echo piped | " + oci("exec --process " + (s_work / "process.json").string() + " e"));
+    EXPECT_EQ(exec.status, 5);
+    EXPECT_EQ(exec.output, "piped\nexec-out\n");
+    write_text(s_work / "missing.json", R"({"args":["nosuch"],"cwd":"/"})");
+    exec = shell(oci("exec --process " + (s_work / "missing.json").string() + " e"));
+    EXPECT_EQ(exec.status, 1);
+    EXPECT_NE(exec.output.find("executable file not found in $PATH"), std::string::npos) << exec.output;
+
+    // --detach: the pid file names a stand-in that exits as the exec'd process does.
+    write_text(s_work / "detached.json", R"({"args":["sh","-c","sleep 1; exit 4"],"cwd":"/"})");
+    auto exec_pid = s_work / "exec-detached.pid";
+    exec = shell(oci("exec --detach --pid-file " + exec_pid.string() + " --process "
+        + (s_work / "detached.json").string() + " e") + " < /dev/null");
+    ASSERT_EQ(exec.status, 0) << exec.output;
+    EXPECT_EQ(wait_status(pid_from(exec_pid)), 4);
+
+    EXPECT_EQ(shell(oci("kill e KILL")).status, 0);
+    EXPECT_EQ(wait_status(monitor), 128 + SIGKILL);
+    EXPECT_EQ(shell(oci("delete e")).status, 0);
+}
+
+TEST_F(OciLab, TerminalGoesThroughTheConsoleSocket)
+{
+    auto path = bundle("tty", "read line; echo got-$line", true);
+    auto socket_path = s_work / "console.sock";
+    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address {};
+    address.sun_family = AF_UNIX;
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", socket_path.c_str());
+    ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_EQ(listen(listener, 1), 0);
+    auto pid_file = s_work / "tty.pid";
+    EXPECT_EQ(create("--bundle " + path.string() + " tty", s_work / "tty-refused.out").status, 1)
+        << "a terminal needs a console socket";
+    auto created = create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " --console-socket "
+            + socket_path.string() + " tty",
+        s_work / "tty.out");
+    ASSERT_EQ(created.status, 0) << created.output;
+    EXPECT_EQ(read_text(s_work / "tty.out"), "") << "the monitor keeps none of create's stdio";
+
+    // The pty master arrives as one descriptor with the pty's name as payload, as from runc.
+    int connection = accept(listener, nullptr, nullptr);
+    ASSERT_GE(connection, 0);
+    char name[128] {};
+    iovec iov { name, sizeof name - 1 };
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] {};
+    msghdr message {};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    ASSERT_GT(recvmsg(connection, &message, 0), 0);
+    EXPECT_TRUE(std::string(name).starts_with("/dev/pts/")) << name;
+    auto* header = CMSG_FIRSTHDR(&message);
+    ASSERT_NE(header, nullptr);
+    ASSERT_EQ(header->cmsg_type, SCM_RIGHTS);
+    int master = -1;
+    memcpy(&master, CMSG_DATA(header), sizeof master);
+    close(connection);
+    close(listener);
+
+    ASSERT_EQ(write(master, "hello\n", 6), 6);
+    ASSERT_EQ(shell(oci("start tty")).status, 0);
+    EXPECT_EQ(wait_status(pid_from(pid_file)), 0);
+    std::string screen;
+    char buffer[256];
+    ssize_t n;
+    while ((n = read(master, buffer, sizeof buffer)) > 0)
+        screen.append(buffer, static_cast<size_t>(n));
+    close(master);
+    // The host pty echoes the typed line and turns "\n" into "\r\n", as a terminal does.
+    EXPECT_NE(screen.find("got-hello\r\n"), std::string::npos) << screen;
+    EXPECT_EQ(shell(oci("delete tty")).status, 0);
+}
+
+// podman with husk-oci as its runtime.
+class PodmanLab : public OciLab {
+protected:
+    static void SetUpTestSuite()
+    {
+        OciLab::SetUpTestSuite();
+        auto tar = s_work / "rootfs.tar";
+        auto made = shell("tar -C " + (s_work / "rootfs").string() + " -cf " + tar.string() + " .");
+        ASSERT_EQ(made.status, 0) << made.output;
+        auto imported = shell(podman("import " + tar.string() + " localhost/husk-oci-lab:latest"));
+        ASSERT_EQ(imported.status, 0) << "podman itself does not work in the lab: " << imported.output;
+    }
+
+    static std::string podman(std::string const& arguments)
+    {
+        // vfs and cgroupfs: no overlayfs or systemd needed from the lab; the state of podman and
+        // of husk-oci in this test's own directories.
+        return "podman --root " + (s_work / "podman/root").string() + " --runroot " + (s_work / "podman/run").string()
+            + " --storage-driver vfs --cgroup-manager cgroupfs --events-backend none --runtime " + HUSK_OCI_PATH
+            + " " + arguments;
+    }
+
+    static std::string run(std::string const& arguments)
+    {
+        return podman("run --network none --log-driver k8s-file " + arguments);
+    }
+};
+
+TEST_F(PodmanLab, RunOutputAndExitCodes)
+{
+    auto ran = shell(run("--rm localhost/husk-oci-lab echo hello from husk"));
+    EXPECT_EQ(ran.status, 0) << ran.output;
+    EXPECT_EQ(ran.output, "hello from husk\n");
+    EXPECT_EQ(shell(run("--rm localhost/husk-oci-lab sh -c 'exit 3'")).status, 3);
+    ran = shell(run("--rm localhost/husk-oci-lab nosuch"));
+    EXPECT_EQ(ran.status, 127) << ran.output;
+    ran = shell(run("--rm localhost/husk-oci-lab /not-executable"));
+    EXPECT_EQ(ran.status, 126) << ran.output;
+    ran = shell(run("--rm localhost/husk-oci-lab sh -c 'kill -9 $$'"));
+    EXPECT_EQ(ran.status, 137) << ran.output;
+    ran = shell("echo typed | " + run("-i --rm localhost/husk-oci-lab cat"));
+    EXPECT_EQ(ran.status, 0) << ran.output;
+    EXPECT_EQ(ran.output, "typed\n");
+}
+
+TEST_F(PodmanLab, DetachedLogsExecStopRemove)
+{
+    auto started = shell(run("-d --name husky localhost/husk-oci-lab sh -c 'echo started; sleep 1000'"));
+    ASSERT_EQ(started.status, 0) << started.output;
+    std::this_thread::sleep_for(2s);
+    auto logs = shell(podman("logs husky"));
+    EXPECT_EQ(logs.output, "started\n");
+    auto exec = shell(podman("exec husky sh -c 'echo in-exec; exit 5'"));
+    EXPECT_EQ(exec.status, 5) << exec.output;
+    EXPECT_EQ(exec.output, "in-exec\n");
+    exec = shell(podman("exec husky nosuch"));
+    EXPECT_EQ(exec.status, 127) << exec.output;
+    auto inspected = shell(podman("inspect --format '{{.State.Status}}' husky"));
+    EXPECT_EQ(inspected.output, "running\n");
+    // sleep ignores nothing: SIGTERM ends it (143) well before stop's timeout.
+    auto stopped = shell(podman("stop -t 20 husky"));
+    EXPECT_EQ(stopped.status, 0) << stopped.output;
+    inspected = shell(podman("inspect --format '{{.State.Status}} {{.State.ExitCode}}' husky"));
+    EXPECT_EQ(inspected.output, "exited 143\n");
+    EXPECT_EQ(shell(podman("rm husky")).status, 0);
+
+    ASSERT_EQ(shell(run("-d --name husky2 localhost/husk-oci-lab sleep 1000")).status, 0);
+    auto removed = shell(podman("rm -f husky2"));
+    EXPECT_EQ(removed.status, 0) << removed.output;
+    EXPECT_EQ(count_vmms(), 0);
+    EXPECT_EQ(count_jails(), 0u);
+    // podman's runtime state: husk-oci's default root unless podman passes its own --root.
+    EXPECT_TRUE(!fs::exists("/run/husk-oci") || fs::is_empty("/run/husk-oci")) << "husk-oci state left behind";
+}
+
+// containerd's runc.v2 shim with husk-oci as its runc binary (ctr --runc-binary), on a
+// containerd of the test's own (no CRI plugin, native snapshotter: no overlayfs needed), the image
+// moved over from podman with `podman save` → `ctr images import`.
+class ContainerdLab : public PodmanLab {
+protected:
+    static void SetUpTestSuite()
+    {
+        PodmanLab::SetUpTestSuite();
+        auto archive = s_work / "image-docker.tar";
+        auto saved = shell(podman("save --format docker-archive -o " + archive.string() + " localhost/husk-oci-lab:latest"));
+        ASSERT_EQ(saved.status, 0) << saved.output;
+        auto directory = s_work / "containerd";
+        fs::create_directories(directory);
+        write_text(directory / "config.toml",
+            "version = 2\nroot = \"" + (directory / "root").string() + "\"\nstate = \"" + (directory / "state").string()
+                + "\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\n  address = \""
+                + (directory / "sock").string() + "\"\n");
+        s_containerd = fork();
+        if (s_containerd == 0) {
+            auto log = (directory / "log").string();
+            freopen(log.c_str(), "w", stdout);
+            freopen(log.c_str(), "a", stderr);
+            auto config = (directory / "config.toml").string();
+            execlp("containerd", "containerd", "-c", config.c_str(), nullptr);
+            _exit(127);
+        }
+        for (int i = 0; i < 300 && !fs::exists(directory / "sock"); ++i)
+            std::this_thread::sleep_for(100ms);
+        auto imported = shell(ctr("images import --snapshotter native " + archive.string()));
+        ASSERT_EQ(imported.status, 0) << "containerd does not work in the lab: " << imported.output;
+    }
+
+    static void TearDownTestSuite()
+    {
+        if (s_containerd > 0) {
+            kill(s_containerd, SIGTERM);
+            waitpid(s_containerd, nullptr, 0);
+        }
+        PodmanLab::TearDownTestSuite();
+    }
+
+    static std::string ctr(std::string const& arguments)
+    {
+        return "ctr -a " + (s_work / "containerd/sock").string() + " " + arguments;
+    }
+
+    static std::string ctr_run(std::string const& arguments)
+    {
+        return ctr(std::string("run --snapshotter native --runtime io.containerd.runc.v2 --runc-binary ") + HUSK_OCI_PATH
+            + " " + arguments);
+    }
+
+    static inline pid_t s_containerd { 0 };
+};
+
+TEST_F(ContainerdLab, RunExecKillDelete)
+{
+    auto ran = shell(ctr_run("--rm localhost/husk-oci-lab:latest c1 sh -c 'echo hi from ctr; exit 3'"));
+    EXPECT_EQ(ran.status, 3) << ran.output;
+    EXPECT_EQ(ran.output, "hi from ctr\n");
+    ran = shell(ctr_run("--rm localhost/husk-oci-lab:latest c2 nosuch"));
+    EXPECT_NE(ran.status, 0);
+    EXPECT_NE(ran.output.find("executable file not found in $PATH"), std::string::npos) << ran.output;
+
+    ASSERT_EQ(shell(ctr_run("-d localhost/husk-oci-lab:latest c3 sleep 1000")).status, 0);
+    auto exec = shell(ctr("task exec --exec-id e1 c3 sh -c 'echo in-exec; exit 4'"));
+    EXPECT_EQ(exec.status, 4) << exec.output;
+    EXPECT_EQ(exec.output, "in-exec\n");
+    EXPECT_EQ(shell(ctr("task kill -s KILL c3")).status, 0);
+    // The shim reports the status it read with waitpid() on the pid file's process.
+    std::string tasks;
+    for (int i = 0; i < 100; ++i) {
+        tasks = shell(ctr("task ls")).output;
+        if (tasks.find("STOPPED") != std::string::npos)
+            break;
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_NE(tasks.find("STOPPED"), std::string::npos) << tasks;
+    auto removed = shell(ctr("task rm c3"));
+    EXPECT_EQ(removed.status, 0) << removed.output;
+    EXPECT_NE(removed.output.find("137"), std::string::npos) << removed.output;
+    EXPECT_EQ(shell(ctr("container rm c3")).status, 0);
+    EXPECT_EQ(count_vmms(), 0);
+    EXPECT_EQ(count_jails(), 0u);
+}
+
+} // namespace

@@ -1,5 +1,6 @@
 // Log line formatting. One write(2) per line so lines from vCPU threads never interleave.
 #include "runtime/base/log.hpp"
+#include "runtime/base/log_limiter.hpp"
 
 #include <atomic>
 #include <cstdio>
@@ -14,6 +15,14 @@ char g_vm_id[64] = "vmm";
 std::atomic<int> g_minimum_level { static_cast<int>(LogLevel::Info) };
 std::atomic<int> g_fd { STDERR_FILENO };
 thread_local char t_thread_name[32] = "main";
+LogLimiter g_limiter;
+
+// A call site's identity: its file name's address (a string literal, below 2^48 in user
+// space) and its line in the top bits.
+uint64_t source_of(std::source_location const& where)
+{
+    return reinterpret_cast<uintptr_t>(where.file_name()) ^ (static_cast<uint64_t>(where.line()) << 48);
+}
 
 char const* level_name(LogLevel level)
 {
@@ -39,9 +48,12 @@ void set_log_thread_name(std::string_view name) { copy_bounded(t_thread_name, si
 void set_log_level(LogLevel minimum) { g_minimum_level = static_cast<int>(minimum); }
 void set_log_fd(int fd) { g_fd = fd; }
 
-void log(LogLevel level, std::string_view message)
+void log(LogLevel level, std::string_view message, std::source_location where)
 {
     if (static_cast<int>(level) < g_minimum_level)
+        return;
+    auto admitted = g_limiter.admit(source_of(where));
+    if (!admitted.write)
         return;
     timespec now {};
     clock_gettime(CLOCK_REALTIME, &now);
@@ -53,6 +65,8 @@ void log(LogLevel level, std::string_view message)
         now.tv_nsec / 1000, g_vm_id, t_thread_name, level_name(level));
     std::string line(prefix, length > 0 ? static_cast<size_t>(length) : 0);
     line.append(message);
+    if (admitted.suppressed_before > 0)
+        line.append(" [" + std::to_string(admitted.suppressed_before) + " more like this suppressed]");
     line.push_back('\n');
     [[maybe_unused]] auto ignored = ::write(g_fd, line.data(), line.size());
 }

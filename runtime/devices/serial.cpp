@@ -37,7 +37,7 @@ uint8_t Serial::ReceiveFifo::pop()
     return byte;
 }
 
-Result<std::shared_ptr<Serial>> Serial::create(int output_fd, EventFd const* interrupt)
+Result<std::shared_ptr<Serial>> Serial::create(int output_fd, EventFd const* interrupt, uint64_t output_limit)
 {
     if (output_fd < -1)
         return fail("serial: invalid output fd " + std::to_string(output_fd));
@@ -48,12 +48,13 @@ Result<std::shared_ptr<Serial>> Serial::create(int output_fd, EventFd const* int
         if ((flags & O_ACCMODE) == O_RDONLY)
             return fail("serial: output fd " + std::to_string(output_fd) + " is not open for writing");
     }
-    return std::shared_ptr<Serial>(new Serial(output_fd, interrupt));
+    return std::shared_ptr<Serial>(new Serial(output_fd, interrupt, output_limit));
 }
 
-Serial::Serial(int output_fd, EventFd const* interrupt)
+Serial::Serial(int output_fd, EventFd const* interrupt, uint64_t output_limit)
     : m_output_fd(output_fd)
     , m_interrupt(interrupt)
+    , m_output_limit(output_limit)
 {
 }
 
@@ -284,9 +285,21 @@ void Serial::emit_output(std::span<uint8_t const> bytes)
         m_dropped_output.fetch_add(bytes.size(), std::memory_order_relaxed);
         return;
     }
-    auto written = write_all(m_output_fd, bytes.data(), bytes.size());
-    if (written)
+    if (m_output_written + bytes.size() > m_output_limit) {
+        m_output_enabled = false;
+        m_dropped_output.fetch_add(bytes.size(), std::memory_order_relaxed);
+        std::string notice = "\n[husk: the guest's console output reached its limit of "
+            + std::to_string(m_output_limit) + " bytes; the rest is dropped]\n";
+        (void)write_all(m_output_fd, notice.data(), notice.size());
+        log_warn("serial: console output limit of " + std::to_string(m_output_limit)
+            + " bytes reached; dropping all further output");
         return;
+    }
+    auto written = write_all(m_output_fd, bytes.data(), bytes.size());
+    if (written) {
+        m_output_written += bytes.size();
+        return;
+    }
     m_dropped_output.fetch_add(bytes.size(), std::memory_order_relaxed);
     int error = written.error().errno_value;
     bool stalled = error == EAGAIN || error == EWOULDBLOCK;

@@ -29,7 +29,11 @@ public:
     // and output is disabled with one log line.
     // interrupt: the irqfd of IRQ 4 (writing it injects an edge), or null for a polled UART. Not
     // owned; it must outlive the Serial.
-    static Result<std::shared_ptr<Serial>> create(int output_fd, EventFd const* interrupt);
+    // output_limit: the guest writes at most this many bytes to output_fd (it is often a file on
+    // the host); then a one-line notice and nothing more, the rest counted as dropped.
+    static constexpr uint64_t default_output_limit = 64ull << 20;
+    static Result<std::shared_ptr<Serial>> create(
+        int output_fd, EventFd const* interrupt, uint64_t output_limit = default_output_limit);
 
     void read(uint64_t offset, std::span<uint8_t> data) override;
     void write(uint64_t offset, std::span<uint8_t const> data) override;
@@ -45,7 +49,7 @@ public:
     uint64_t dropped_output_bytes() const { return m_dropped_output.load(std::memory_order_relaxed); }
 
 private:
-    Serial(int output_fd, EventFd const* interrupt);
+    Serial(int output_fd, EventFd const* interrupt, uint64_t output_limit);
 
     // A tiny fixed ring buffer: no allocation on the vCPU path.
     class ReceiveFifo {
@@ -82,6 +86,7 @@ private:
 
     int const m_output_fd;
     EventFd const* const m_interrupt;
+    uint64_t const m_output_limit;
 
     mutable std::mutex m_lock; // guards the register state below
     uint8_t m_interrupt_enable { 0 };
@@ -101,6 +106,7 @@ private:
     std::mutex m_output_lock;
     bool m_output_enabled { true };
     bool m_output_stall_logged { false };
+    uint64_t m_output_written { 0 };
 
     std::atomic<uint64_t> m_dropped_input { 0 };
     std::atomic<uint64_t> m_dropped_output { 0 };

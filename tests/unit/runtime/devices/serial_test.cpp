@@ -362,3 +362,18 @@ TEST(Serial, ConcurrentWriters_LoseNoOutput)
         EXPECT_EQ(std::count(output.begin(), output.end(), c), 1000);
     EXPECT_EQ(serial->input_room(), Serial::input_capacity - 1000);
 }
+
+// The console often goes to a file on the host: a guest printing forever must not fill the disk.
+TEST(Serial, OutputBeyondItsLimit_EndsWithANoticeAndIsCountedAsDropped)
+{
+    auto pipe = Pipe::create();
+    auto created = Serial::create(pipe.write_end.get(), nullptr, 8);
+    ASSERT_TRUE(created.has_value());
+    auto& serial = **created;
+    for (char c : std::string("0123456789abcdef"))
+        write_register(serial, data, static_cast<uint8_t>(c));
+
+    EXPECT_EQ(pipe.drain(),
+        "01234567\n[husk: the guest's console output reached its limit of 8 bytes; the rest is dropped]\n");
+    EXPECT_EQ(serial.dropped_output_bytes(), 8u);
+}

@@ -6,8 +6,9 @@
 // A case passes when husk-vmm stops normally (guest-shutdown, never a signal, timeout or
 // sanitizer report), the guest's own verdict is 0 (the attacked device served a well-formed
 // request after the attack unless it asked for a reset, and again after a reset), its peak RSS
-// stays within a bound of the list run's, the read-only image is unchanged and, for vsock cases,
-// the host listener got the probe's "ping" and husk-vmm's socket still accepted a connection.
+// stays within a bound of the list run's, its log and console output stay bounded, the read-only
+// image is unchanged and, for vsock cases, the host listener got the probe's "ping" and
+// husk-vmm's socket still accepted a connection.
 //
 // Environment: HUSK_HOSTILE_GUEST (the guest ELF), HUSK_HOSTILE_VMM (another husk-vmm, e.g. an
 // ASan+UBSan build), HUSK_HOSTILE_NO_SECCOMP=1 (pass --no-seccomp, needed by sanitizer builds).
@@ -32,6 +33,10 @@ constexpr auto case_wall_limit = 300s;
 // Peak RSS a case may add over the list run's (same machine, no attack): generous for sanitizer
 // builds, far below what an unbounded queue or log would reach.
 constexpr long rss_slack_kib = 64 * 1024;
+// husk-vmm's own log for one case (a few lines when all is well) and the guest console (the
+// serial device's cap, runtime/devices/serial.hpp, plus room for its notice).
+constexpr size_t max_log_bytes = 64 * 1024;
+constexpr size_t max_console_bytes = (64u << 20) + 4096;
 
 std::string env_or(char const* name, std::string fallback)
 {
@@ -92,6 +97,10 @@ public:
         EXPECT_EQ(json_number(run.report, "exit_code").value_or(-1), 0) << "the guest's verdict";
         EXPECT_LE(run.max_rss_kib, g_baseline_rss_kib + rss_slack_kib) << "baseline " << g_baseline_rss_kib << " KiB";
         EXPECT_TRUE(host.read_only_disk_intact()) << "the read-only image changed";
+        // Whatever the guest repeats, husk-vmm's log and console stay small (rate-limited log
+        // sites, the serial cap plus its notice).
+        EXPECT_LE(run.err.size(), max_log_bytes) << "husk-vmm's log grew with the guest's misbehaviour";
+        EXPECT_LE(run.out.size(), max_console_bytes) << "the console passed its cap";
         if (m_name.starts_with("vsock.")) {
             EXPECT_GE(host.pings(), 1u) << "the host listener never got the probe's ping";
             EXPECT_EQ(host.uds_connects_accepted(), host.uds_connects_tried()) << "husk-vmm's socket refused";

@@ -51,10 +51,20 @@ HostileHostSide::HostileHostSide()
     m_ro_contents = image_contents("HUSK-HOSTILE-RO");
     write_file(ro_disk(), m_ro_contents);
 
-    m_listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    auto address = unix_address(vsock_path() + "_" + std::to_string(hostile_probe_port));
-    if (m_listener < 0 || bind(m_listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0
-        || listen(m_listener, 64) != 0 || pipe2(m_wake, O_CLOEXEC) != 0)
+    auto listen_on = [&](uint32_t port, int backlog) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        auto address = unix_address(vsock_path() + "_" + std::to_string(port));
+        if (fd >= 0
+            && (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(fd, backlog) != 0)) {
+            close(fd);
+            fd = -1;
+        }
+        return fd;
+    };
+    m_never_accepting = listen_on(hostile_never_accepting_port, 4);
+    m_never_reading = listen_on(hostile_never_reading_port, 64);
+    m_listener = listen_on(hostile_probe_port, 64);
+    if (m_listener < 0 || pipe2(m_wake, O_CLOEXEC) != 0)
         return;
     m_thread = std::thread([this] { serve(); });
 }
@@ -65,9 +75,11 @@ HostileHostSide::~HostileHostSide()
         (void)write(m_wake[1], "x", 1);
         m_thread.join();
     }
-    for (int fd : { m_listener, m_wake[0], m_wake[1] })
+    for (int fd : { m_listener, m_never_accepting, m_never_reading, m_wake[0], m_wake[1] })
         if (fd >= 0)
             close(fd);
+    for (int fd : m_unread)
+        close(fd);
     std::error_code ignored;
     if (!m_directory.empty())
         std::filesystem::remove_all(m_directory, ignored);
@@ -87,13 +99,20 @@ bool HostileHostSide::read_only_disk_intact() const
 
 void HostileHostSide::serve()
 {
-    std::vector<pollfd> fds { { m_wake[0], POLLIN, 0 }, { m_listener, POLLIN, 0 } };
-    std::vector<std::string> pending(2);
+    // fds[0] wake-up, [1] the probe listener, [2] the never-reading listener, then connections.
+    constexpr size_t first_connection = 3;
+    std::vector<pollfd> fds { { m_wake[0], POLLIN, 0 }, { m_listener, POLLIN, 0 }, { m_never_reading, POLLIN, 0 } };
+    std::vector<std::string> pending(first_connection);
     for (;;) {
         if (poll(fds.data(), fds.size(), -1) < 0)
             continue;
         if (fds[0].revents)
             break;
+        if (fds[2].revents & POLLIN) {
+            int fd = accept4(m_never_reading, nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd >= 0)
+                m_unread.push_back(fd);
+        }
         if (fds[1].revents & POLLIN) {
             int fd = accept4(m_listener, nullptr, nullptr, SOCK_CLOEXEC);
             if (fd >= 0) {
@@ -103,7 +122,7 @@ void HostileHostSide::serve()
                 usleep(1000); // out of descriptors: let connections end instead of spinning
             }
         }
-        for (size_t i = 2; i < fds.size(); ++i) {
+        for (size_t i = first_connection; i < fds.size(); ++i) {
             if (!fds[i].revents)
                 continue;
             char buffer[4096];
@@ -124,7 +143,7 @@ void HostileHostSide::serve()
             }
         }
     }
-    for (size_t i = 2; i < fds.size(); ++i)
+    for (size_t i = first_connection; i < fds.size(); ++i)
         close(fds[i].fd);
 }
 

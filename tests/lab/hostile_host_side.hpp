@@ -1,7 +1,7 @@
 // The host side of a hostile-guest case: the disk images the guest attacks (a read-write one and
 // a read-only one whose bytes must never change) and the vsock listener the guest's probe talks
 // to (`<uds>_1234`, answering "ping" with "pong"), which also checks that husk-vmm's own vsock
-// socket still accepts connections while the guest misbehaves.
+// socket still accepts connections while the guest misbehaves, and two misbehaving host ends.
 #pragma once
 
 #include <atomic>
@@ -13,6 +13,10 @@
 namespace husk::lab {
 
 inline constexpr uint32_t hostile_probe_port = 1234; // tests/guests/devices/vsock_driver.hpp
+// Host edge cases (tests/guests/cases/vsock_host_edges.cpp): a listener that never accepts, and
+// one that accepts but never reads.
+inline constexpr uint32_t hostile_never_accepting_port = 1236;
+inline constexpr uint32_t hostile_never_reading_port = 1237;
 inline constexpr uint64_t hostile_disk_size = 1 << 20;
 
 class HostileHostSide {
@@ -43,6 +47,9 @@ private:
     std::string m_directory;
     std::vector<uint8_t> m_ro_contents;
     int m_listener { -1 };
+    int m_never_accepting { -1 };
+    int m_never_reading { -1 };
+    std::vector<int> m_unread; // accepted on m_never_reading, never read
     int m_wake[2] { -1, -1 };
     std::thread m_thread;
     std::atomic<unsigned> m_pings { 0 };

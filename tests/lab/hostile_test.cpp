@@ -76,6 +76,18 @@ bool has_sanitizer_report(std::string const& log)
 
 long g_baseline_rss_kib = 0;
 
+// What the guest measured (kicks sent, bytes written), for the log of every run.
+void print_guest_notes(std::string const& console)
+{
+    std::istringstream lines(console);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.starts_with("hostile: ") && !line.starts_with("hostile: case ")
+            && !line.starts_with("hostile: verdict "))
+            std::printf("  guest: %s\n", line.c_str() + 9);
+    }
+}
+
 class HostileCase : public ::testing::Test {
 public:
     explicit HostileCase(std::string name)
@@ -89,6 +101,7 @@ public:
         ASSERT_FALSE(host.directory().empty());
         auto run = boot_case(m_name, host);
         SCOPED_TRACE(describe(run));
+        print_guest_notes(run.out);
         ASSERT_FALSE(run.killed_by_test) << "husk-vmm hung past " << case_wall_limit.count() << " s";
         ASSERT_EQ(run.term_signal, 0) << "husk-vmm died of a signal";
         EXPECT_FALSE(has_sanitizer_report(run.err)) << "sanitizer report";

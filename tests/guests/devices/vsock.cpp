@@ -13,6 +13,8 @@ namespace {
     uint32_t next_port = 40000;
     uint64_t rx_buffers[256]; // by rx descriptor slot
     uint16_t tx_slot_cursor = 0;
+    constexpr uint32_t tx_buffer_size = 64 * 1024 + sizeof(VsockHeader);
+    uint64_t tx_buffers[4];
 } // namespace
 
 uint32_t vsock_next_port() { return next_port++; }
@@ -38,19 +40,24 @@ VsockHeader vsock_header(Session& session, uint16_t op, uint32_t src_port, uint3
     return header;
 }
 
-bool vsock_send(Session& session, VsockHeader const& header, void const* payload)
+bool vsock_send(Session& session, VsockHeader const& header, void const* payload, uint64_t budget)
 {
     auto& queue = session.queues[vsock_tx_queue];
     uint32_t length = sizeof header + (payload ? header.len : 0);
-    uint64_t buffer = scratch(length);
+    if (length > tx_buffer_size)
+        return false;
+    uint16_t slot = static_cast<uint16_t>(probe_slot + tx_slot_cursor++ % 4);
+    // One buffer per slot for the whole boot: a case may send many megabytes.
+    uint64_t& buffer = tx_buffers[slot - probe_slot];
+    if (buffer == 0)
+        buffer = scratch(tx_buffer_size);
     memcpy(reinterpret_cast<void*>(buffer), &header, sizeof header);
     if (payload)
         memcpy(reinterpret_cast<void*>(buffer + sizeof header), payload, header.len);
-    uint16_t slot = static_cast<uint16_t>(probe_slot + tx_slot_cursor++ % 4);
     queue.set(slot, buffer, length, 0);
     queue.submit(slot);
     UsedElement used {};
-    return queue.wait_for_head(slot, used) == WaitResult::Used;
+    return queue.wait_for_head(slot, used, budget) == WaitResult::Used;
 }
 
 bool vsock_receive(Session& session, uint32_t local_port, VsockHeader& header, void* payload, uint32_t capacity,

@@ -49,7 +49,8 @@ std::string vmm_path() { return env_or("HUSK_HOSTILE_VMM", HUSK_VMM_PATH); }
 
 VmmRun boot_case(std::string const& name, HostileHostSide const& host)
 {
-    std::vector<std::string> arguments { "--kernel", guest_path(), "--memory", "64M", "--serial", "stdout",
+    // Two vCPUs: the race cases start the second one; the others leave it waiting for SIPI.
+    std::vector<std::string> arguments { "--kernel", guest_path(), "--memory", "64M", "--vcpus", "2", "--serial", "stdout",
         "--cmdline", "hostile.case=" + name, "--vsock", host.vsock_path(), "--disk", host.rw_disk(), "--disk",
         host.ro_disk() + ",ro", "--timeout", std::to_string(case_vmm_timeout.count()) + "s" };
     if (env_or("HUSK_HOSTILE_NO_SECCOMP", "") == "1")

@@ -23,7 +23,7 @@ HOSTILE_CASE("*", reset_and_reuse_rings_repeatedly)
     auto& device = session.device;
     auto& queue = data_queue(session);
     uint64_t buffer = scratch(4096);
-    for (int round = 0; round < 300; ++round) {
+    for (int round = 0; round < 100; ++round) {
         queue.set(0, buffer, 512, data_flags(session));
         queue.stage(0);
         queue.publish();

@@ -214,10 +214,10 @@ HOSTILE_CASE("*", notify_nonexistent_queues)
 
 HOSTILE_CASE("*", notify_storm_million)
 {
-    // 10^6 kicks, or as many as fit in 30 s of guest time: on hardware KVM a kick costs about a
+    // 10^6 kicks, or as many as fit in 20 s of guest time: on hardware KVM a kick costs about a
     // microsecond, under the lab's TCG a nested exit costs a few hundred.
     constexpr uint32_t kicks = 1'000'000;
-    constexpr uint64_t time_limit = 30'000 * milliseconds;
+    constexpr uint64_t time_limit = 20'000 * milliseconds;
     auto& queue = data_queue(session);
     queue.set(0, scratch(64), 64, data_flags(session));
     queue.stage(0);

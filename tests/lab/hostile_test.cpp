@@ -50,8 +50,8 @@ std::string vmm_path() { return env_or("HUSK_HOSTILE_VMM", HUSK_VMM_PATH); }
 VmmRun boot_case(std::string const& name, HostileHostSide const& host)
 {
     // Two vCPUs: the race cases start the second one; the others leave it waiting for SIPI.
-    std::vector<std::string> arguments { "--kernel", guest_path(), "--memory", "64M", "--vcpus", "2", "--serial", "stdout",
-        "--cmdline", "hostile.case=" + name, "--vsock", host.vsock_path(), "--disk", host.rw_disk(), "--disk",
+    std::vector<std::string> arguments { "--kernel", guest_path(), "--memory", "64M", "--vcpus", "2", "--serial",
+        "stdout", "--cmdline", "hostile.case=" + name, "--vsock", host.vsock_path(), "--disk", host.rw_disk(), "--disk",
         host.ro_disk() + ",ro", "--timeout", std::to_string(case_vmm_timeout.count()) + "s" };
     if (env_or("HUSK_HOSTILE_NO_SECCOMP", "") == "1")
         arguments.push_back("--no-seccomp");
@@ -67,8 +67,8 @@ std::string describe(VmmRun const& run)
 
 bool has_sanitizer_report(std::string const& log)
 {
-    for (char const* marker : { "AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:",
-             "ThreadSanitizer" }) {
+    for (char const* marker :
+        { "AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:", "ThreadSanitizer" }) {
         if (log.find(marker) != std::string::npos)
             return true;
     }
@@ -144,7 +144,8 @@ std::vector<std::string> list_cases(long& rss_kib, std::string& failure)
 
 std::string test_name(std::string name)
 {
-    std::replace_if(name.begin(), name.end(), [](char c) { return c == '.' || c == '-'; }, '_');
+    std::replace_if(
+        name.begin(), name.end(), [](char c) { return c == '.' || c == '-'; }, '_');
     return name;
 }
 
@@ -162,8 +163,8 @@ int main(int argc, char** argv)
     std::string failure;
     auto names = list_cases(g_baseline_rss_kib, failure);
     if (!failure.empty()) {
-        ::testing::RegisterTest("HostileGuest", "ListCases", nullptr, nullptr, __FILE__, __LINE__,
-            [failure]() -> ::testing::Test* {
+        ::testing::RegisterTest(
+            "HostileGuest", "ListCases", nullptr, nullptr, __FILE__, __LINE__, [failure]() -> ::testing::Test* {
                 struct Failing : ::testing::Test {
                     std::string why;
                     void TestBody() override { FAIL() << why; }

@@ -161,8 +161,8 @@ HOSTILE_CASE("blk", discard_bad_segments)
 {
     uint64_t capacity = blk_capacity(session);
     for (DiscardSegment segment : { DiscardSegment { capacity, 1, 0 }, DiscardSegment { capacity - 1, 2, 0 },
-             DiscardSegment { ~0ull, 0xffff'ffff, 0 }, DiscardSegment { 0, 0, 0 },
-             DiscardSegment { 0, 1, 0xffff'ffff }, DiscardSegment { ~0ull >> 9, 8, 0 } })
+             DiscardSegment { ~0ull, 0xffff'ffff, 0 }, DiscardSegment { 0, 0, 0 }, DiscardSegment { 0, 1, 0xffff'ffff },
+             DiscardSegment { ~0ull >> 9, 8, 0 } })
         request_with_segment(session, blk::request_type::discard, segment);
     return After::Probe;
 }

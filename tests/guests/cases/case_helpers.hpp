@@ -17,8 +17,8 @@ inline void settle(Session& session)
     session.data_queue().wait_used(used, short_wait_budget);
 }
 // One descriptor at `slot` with the kind's plain flags plus `extra`, submitted.
-inline void submit_single(Session& session, uint64_t address, uint32_t length, uint16_t extra_flags = 0,
-    uint16_t next = 0, uint16_t slot = 0)
+inline void submit_single(
+    Session& session, uint64_t address, uint32_t length, uint16_t extra_flags = 0, uint16_t next = 0, uint16_t slot = 0)
 {
     auto& queue = data_queue(session);
     queue.set(slot, address, length, static_cast<uint16_t>(data_flags(session) | extra_flags), next);

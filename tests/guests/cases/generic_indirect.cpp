@@ -116,7 +116,8 @@ HOSTILE_CASE("*", indirect_loop)
     auto* table = make_table(4);
     uint64_t buffer = scratch(64);
     for (uint16_t i = 0; i < 4; ++i)
-        table[i] = { buffer, 64, static_cast<uint16_t>(data_flags(session) | flag_next), static_cast<uint16_t>((i + 1) % 4) };
+        table[i] = { buffer, 64, static_cast<uint16_t>(data_flags(session) | flag_next),
+            static_cast<uint16_t>((i + 1) % 4) };
     submit_indirect(session, reinterpret_cast<uint64_t>(table), 4 * sizeof(Descriptor));
     return After::Probe;
 }

@@ -377,7 +377,8 @@ HOSTILE_CASE("*", access_past_last_slot)
 {
     // Beyond every slot husk can create, and in the rest of the MMIO hole.
     uint64_t end = 0xd000'0000 + 17 * mmio::window_size;
-    for (uint64_t address : std::initializer_list<uint64_t> { end, end + 0x50, end + 0xffc, 0xdfff0000, 0xc0000000, 0xfebffff0 }) {
+    for (uint64_t address :
+        std::initializer_list<uint64_t> { end, end + 0x50, end + 0xffc, 0xdfff0000, 0xc0000000, 0xfebffff0 }) {
         (void)mmio_read32(address);
         mmio_write32(address, 0xffff'ffff);
         mmio_write64(address, ~0ull);

@@ -22,7 +22,7 @@ namespace {
         }
         device.add_status(vstatus::driver_ok);
         auto& queue = data_queue(session);
-        queue.set(0, scratch(64) , 64, data_flags(session));
+        queue.set(0, scratch(64), 64, data_flags(session));
         queue.stage(0);
         queue.publish();
         queue.kick();

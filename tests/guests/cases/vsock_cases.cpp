@@ -106,8 +106,8 @@ HOSTILE_CASE("vsock", rw_without_connection)
     memcpy(packet + sizeof header, payload, sizeof payload);
     for (int round = 0; round < 50; ++round)
         send_raw(session, packet, sizeof packet);
-    for (uint16_t op : { vsock_op::response, vsock_op::shutdown, vsock_op::credit_update, vsock_op::credit_request,
-             vsock_op::rst }) {
+    for (uint16_t op :
+        { vsock_op::response, vsock_op::shutdown, vsock_op::credit_update, vsock_op::credit_request, vsock_op::rst }) {
         auto control = vsock_header(session, op, vsock_next_port(), vsock_probe_port);
         send_raw(session, &control, sizeof control);
     }

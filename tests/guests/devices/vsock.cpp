@@ -60,8 +60,8 @@ bool vsock_send(Session& session, VsockHeader const& header, void const* payload
     return queue.wait_for_head(slot, used, budget) == WaitResult::Used;
 }
 
-bool vsock_receive(Session& session, uint32_t local_port, VsockHeader& header, void* payload, uint32_t capacity,
-    uint64_t budget)
+bool vsock_receive(
+    Session& session, uint32_t local_port, VsockHeader& header, void* payload, uint32_t capacity, uint64_t budget)
 {
     auto& queue = session.queues[vsock_rx_queue];
     for (;;) {

@@ -39,8 +39,8 @@ uint64_t vsock_guest_cid(Session& session);
 // A header from the guest's CID to the host, STREAM, with our buffer space.
 VsockHeader vsock_header(Session& session, uint16_t op, uint32_t src_port, uint32_t dst_port, uint32_t len = 0);
 // Header (and payload) in one readable buffer on the tx queue; waits until the device took it.
-bool vsock_send(Session& session, VsockHeader const& header, void const* payload = nullptr,
-    uint64_t budget = default_wait_budget);
+bool vsock_send(
+    Session& session, VsockHeader const& header, void const* payload = nullptr, uint64_t budget = default_wait_budget);
 // Waits for an rx packet for `local_port` (any op), copying up to `capacity` payload bytes;
 // the rx buffer is posted again. False on timeout or NEEDS_RESET.
 bool vsock_receive(Session& session, uint32_t local_port, VsockHeader& header, void* payload = nullptr,

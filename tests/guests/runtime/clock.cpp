@@ -51,8 +51,10 @@ bool start_clock()
     if (!(a & kvm_feature_clocksource2))
         return false;
     uint64_t address = reinterpret_cast<uint64_t>(&time_info) | 1; // bit 0: enable
-    asm volatile("wrmsr" : : "c"(msr_kvm_system_time_new), "a"(static_cast<uint32_t>(address)),
-                 "d"(static_cast<uint32_t>(address >> 32)));
+    asm volatile(
+        "wrmsr"
+        :
+        : "c"(msr_kvm_system_time_new), "a"(static_cast<uint32_t>(address)), "d"(static_cast<uint32_t>(address >> 32)));
     clock_running = true;
     return true;
 }

@@ -109,9 +109,6 @@ WaitResult DriverQueue::wait_for_head(uint16_t head, UsedElement& element, uint6
     }
 }
 
-void DriverQueue::drain()
-{
-    m_last_used = used_index();
-}
+void DriverQueue::drain() { m_last_used = used_index(); }
 
 } // namespace guest

@@ -45,8 +45,8 @@ public:
     void write_features(uint64_t features) const;
     uint16_t queue_max(uint16_t index) const;
     // Selects the queue and writes size and addresses (and READY when `ready`).
-    void configure_queue(uint16_t index, uint32_t size, uint64_t descriptors, uint64_t avail, uint64_t used,
-        bool ready = true) const;
+    void configure_queue(
+        uint16_t index, uint32_t size, uint64_t descriptors, uint64_t avail, uint64_t used, bool ready = true) const;
     void notify(uint32_t queue) const { write(mmio::queue_notify, queue); }
 
 private:

@@ -223,8 +223,9 @@ HOSTILE_CASE("blk", requests_fill_the_ring)
     }
     queue.publish();
     queue.kick();
-    settle(session);
-    queue.drain();
+    // All sixteen must come back, or the probe could mistake a late one for its own.
+    UsedElement used {};
+    for (int i = 0; i < 16 && queue.wait_used(used) == WaitResult::Used; ++i) { }
     return After::Probe;
 }
 

@@ -141,6 +141,9 @@ extern "C" [[noreturn]] void guest_main(uint64_t boot_params)
     After after = hostile_case->run(session);
 
     if (after == After::Probe) {
+        // Late completions of the attack's requests first: the probe reuses head numbers.
+        UsedElement late {};
+        while (session.data_queue().wait_used(late, 100 * milliseconds) == WaitResult::Used) { }
         if (session.device.needs_reset()) {
             println("hostile: the device asked for a reset after the attack");
         } else if (!session.device.is_live()) {

@@ -29,7 +29,7 @@ namespace {
             misbehaved(what);
     }
 
-    // Raw chain: header of `header_length` bytes, then the given descriptors.
+    // Raw chain: a header of `header_length` bytes, then a one-byte status with `status_flags`.
     void submit_header(Session& session, uint32_t type, uint64_t sector, uint32_t header_length, uint16_t status_flags)
     {
         auto* header = allocate_array<blk::RequestHeader>(1);

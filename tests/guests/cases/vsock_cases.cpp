@@ -8,8 +8,7 @@
 namespace guest {
 
 namespace {
-    // Sends `header` (plus `payload_bytes` of filler) as one readable buffer; false when the
-    // device did not take it back.
+    // Sends `length` raw bytes as one readable buffer; false when the device did not return it.
     bool send_raw(Session& session, void const* bytes, uint32_t length)
     {
         auto& queue = session.queues[vsock_tx_queue];

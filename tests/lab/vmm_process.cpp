@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,7 +26,7 @@ std::string guest_kernel() { return assets_dir() + "/vmlinux"; }
 std::string guest_initramfs() { return assets_dir() + "/initramfs.cpio"; }
 
 VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds limit, bool with_defaults,
-    RunningProbe const* probe)
+    RunningProbe const* probe, std::optional<std::string> vmm)
 {
     VmmRun run;
     char report_template[] = "/tmp/husk-lab-report.XXXXXX";
@@ -34,7 +35,7 @@ VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds l
         close(report_fd);
     std::string report_path = report_template;
 
-    std::vector<std::string> argv { HUSK_VMM_PATH };
+    std::vector<std::string> argv { vmm.value_or(HUSK_VMM_PATH) };
     if (with_defaults) {
         argv.insert(argv.end(), { "--kernel", guest_kernel(), "--initrd", guest_initramfs() });
     }
@@ -105,7 +106,9 @@ VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds l
         if (pfd.fd >= 0)
             close(pfd.fd);
     int status = 0;
-    waitpid(pid, &status, 0);
+    rusage usage {};
+    wait4(pid, &status, 0, &usage);
+    run.max_rss_kib = usage.ru_maxrss;
     run.wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     run.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     run.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;

@@ -18,6 +18,7 @@ struct VmmRun {
     std::string err;
     std::string report; // the JSON line, empty if none was written
     std::chrono::milliseconds wall {};
+    long max_rss_kib { 0 }; // the VMM's peak resident set (getrusage ru_maxrss)
 };
 
 std::string assets_dir();
@@ -32,9 +33,9 @@ struct RunningProbe {
 };
 
 // Runs husk-vmm with the given arguments (kernel and initrd added unless `with_defaults` is
-// false) and waits at most `limit`.
+// false) and waits at most `limit`. `vmm` replaces the husk-vmm of this build (a sanitizer build).
 VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds limit = std::chrono::seconds(120),
-    bool with_defaults = true, RunningProbe const* probe = nullptr);
+    bool with_defaults = true, RunningProbe const* probe = nullptr, std::optional<std::string> vmm = std::nullopt);
 
 // Extracts a top-level or nested JSON value by key from the report ("stop_reason", "exit_code").
 // Good enough for the flat reports husk-vmm writes; returns nullopt when absent.

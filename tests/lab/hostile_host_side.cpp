@@ -1,0 +1,166 @@
+// Host side of the hostile-guest cases: images, listener, socket check.
+#include "tests/lab/hostile_host_side.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace husk::lab {
+
+namespace {
+    std::vector<uint8_t> image_contents(char const* magic)
+    {
+        std::vector<uint8_t> bytes(hostile_disk_size);
+        std::memcpy(bytes.data(), magic, std::strlen(magic) + 1);
+        for (size_t i = 512; i < bytes.size(); ++i)
+            bytes[i] = static_cast<uint8_t>(i * 31 + (i >> 9));
+        return bytes;
+    }
+
+    void write_file(std::string const& path, std::vector<uint8_t> const& bytes)
+    {
+        FILE* file = std::fopen(path.c_str(), "wb");
+        if (!file)
+            return;
+        std::fwrite(bytes.data(), 1, bytes.size(), file);
+        std::fclose(file);
+    }
+
+    sockaddr_un unix_address(std::string const& path)
+    {
+        sockaddr_un address {};
+        address.sun_family = AF_UNIX;
+        std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+        return address;
+    }
+} // namespace
+
+HostileHostSide::HostileHostSide()
+{
+    char name[] = "/tmp/husk-hostile-XXXXXX";
+    if (mkdtemp(name))
+        m_directory = name;
+    write_file(rw_disk(), image_contents("HUSK-HOSTILE-RW"));
+    m_ro_contents = image_contents("HUSK-HOSTILE-RO");
+    write_file(ro_disk(), m_ro_contents);
+
+    auto listen_on = [&](uint32_t port, int backlog) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        auto address = unix_address(vsock_path() + "_" + std::to_string(port));
+        if (fd >= 0
+            && (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(fd, backlog) != 0)) {
+            close(fd);
+            fd = -1;
+        }
+        return fd;
+    };
+    m_never_accepting = listen_on(hostile_never_accepting_port, 4);
+    m_never_reading = listen_on(hostile_never_reading_port, 64);
+    m_listener = listen_on(hostile_probe_port, 64);
+    if (m_listener < 0 || pipe2(m_wake, O_CLOEXEC) != 0)
+        return;
+    m_thread = std::thread([this] { serve(); });
+}
+
+HostileHostSide::~HostileHostSide()
+{
+    if (m_thread.joinable()) {
+        (void)write(m_wake[1], "x", 1);
+        m_thread.join();
+    }
+    for (int fd : { m_listener, m_never_accepting, m_never_reading, m_wake[0], m_wake[1] })
+        if (fd >= 0)
+            close(fd);
+    for (int fd : m_unread)
+        close(fd);
+    std::error_code ignored;
+    if (!m_directory.empty())
+        std::filesystem::remove_all(m_directory, ignored);
+}
+
+bool HostileHostSide::read_only_disk_intact() const
+{
+    FILE* file = std::fopen(ro_disk().c_str(), "rb");
+    if (!file)
+        return false;
+    std::vector<uint8_t> now(hostile_disk_size + 1);
+    size_t got = std::fread(now.data(), 1, now.size(), file);
+    std::fclose(file);
+    now.resize(got);
+    return now == m_ro_contents;
+}
+
+void HostileHostSide::serve()
+{
+    // fds[0] wake-up, [1] the probe listener, [2] the never-reading listener, then connections.
+    constexpr size_t first_connection = 3;
+    std::vector<pollfd> fds { { m_wake[0], POLLIN, 0 }, { m_listener, POLLIN, 0 }, { m_never_reading, POLLIN, 0 } };
+    std::vector<std::string> pending(first_connection);
+    for (;;) {
+        if (poll(fds.data(), fds.size(), -1) < 0)
+            continue;
+        if (fds[0].revents)
+            break;
+        if (fds[2].revents & POLLIN) {
+            int fd = accept4(m_never_reading, nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd >= 0)
+                m_unread.push_back(fd);
+        }
+        if (fds[1].revents & POLLIN) {
+            int fd = accept4(m_listener, nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd >= 0) {
+                fds.push_back({ fd, POLLIN, 0 });
+                pending.emplace_back();
+            } else if (errno == EMFILE || errno == ENFILE) {
+                usleep(1000); // out of descriptors: let connections end instead of spinning
+            }
+        }
+        for (size_t i = first_connection; i < fds.size(); ++i) {
+            if (!fds[i].revents)
+                continue;
+            char buffer[4096];
+            ssize_t got = read(fds[i].fd, buffer, sizeof buffer);
+            if (got <= 0) {
+                close(fds[i].fd);
+                fds.erase(fds.begin() + static_cast<long>(i));
+                pending.erase(pending.begin() + static_cast<long>(i));
+                --i;
+                continue;
+            }
+            pending[i].append(buffer, static_cast<size_t>(got));
+            while (pending[i].find("ping") != std::string::npos) {
+                pending[i].erase(0, pending[i].find("ping") + 4);
+                (void)write(fds[i].fd, "pong", 4);
+                if (m_pings.fetch_add(1) == 0)
+                    try_vmm_socket();
+            }
+        }
+    }
+    for (size_t i = first_connection; i < fds.size(); ++i)
+        close(fds[i].fd);
+}
+
+// While the guest is busy with its probe, husk-vmm's own socket must still take a connection
+// and a CONNECT line (the guest never answers it; the connection ends with the VM).
+void HostileHostSide::try_vmm_socket()
+{
+    ++m_uds_tried;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    auto address = unix_address(vsock_path());
+    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+        char const line[] = "CONNECT 5\n";
+        if (write(fd, line, sizeof line - 1) == static_cast<ssize_t>(sizeof line - 1))
+            ++m_uds_accepted;
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+} // namespace husk::lab

@@ -1,0 +1,184 @@
+// Lab: hostile guests. tests/guests/ builds one freestanding guest holding every malicious-driver
+// case; husk-vmm boots it once per case (hostile.case=NAME) with an rng, a vsock device and two
+// disks (read-write, read-only). The case list comes from the guest itself (hostile.case=list),
+// so a new case file needs no change here.
+//
+// A case passes when husk-vmm stops normally (guest-shutdown, never a signal, timeout or
+// sanitizer report), the guest's own verdict is 0 (the attacked device served a well-formed
+// request after the attack unless it asked for a reset, and again after a reset), its peak RSS
+// stays within a bound of the list run's, its log and console output stay bounded, the read-only
+// image is unchanged and, for vsock cases, the host listener got the probe's "ping" and
+// husk-vmm's socket still accepted a connection.
+//
+// Environment: HUSK_HOSTILE_GUEST (the guest ELF), HUSK_HOSTILE_VMM (another husk-vmm, e.g. an
+// ASan+UBSan build), HUSK_HOSTILE_NO_SECCOMP=1 (pass --no-seccomp, needed by sanitizer builds).
+#include "tests/lab/hostile_host_side.hpp"
+#include "tests/lab/vmm_process.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <gtest/gtest.h>
+#include <sstream>
+#include <sys/resource.h>
+
+using namespace husk::lab;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A case may keep husk-vmm busy for long under the lab's TCG (a million kicks); the VMM's own
+// timeout fires first, so a hang shows up as stop_reason "timeout", not as a killed process.
+constexpr auto case_vmm_timeout = 240s;
+constexpr auto case_wall_limit = 300s;
+// Peak RSS a case may add over the list run's (same machine, no attack): generous for sanitizer
+// builds, far below what an unbounded queue or log would reach.
+constexpr long rss_slack_kib = 64 * 1024;
+// husk-vmm's own log for one case (a few lines when all is well) and the guest console (the
+// serial device's cap, runtime/devices/serial.hpp, plus room for its notice).
+constexpr size_t max_log_bytes = 64 * 1024;
+constexpr size_t max_console_bytes = (64u << 20) + 4096;
+
+std::string env_or(char const* name, std::string fallback)
+{
+    char const* value = std::getenv(name);
+    return value && *value ? value : fallback;
+}
+
+std::string guest_path() { return env_or("HUSK_HOSTILE_GUEST", HUSK_HOSTILE_GUEST_PATH); }
+std::string vmm_path() { return env_or("HUSK_HOSTILE_VMM", HUSK_VMM_PATH); }
+
+VmmRun boot_case(std::string const& name, HostileHostSide const& host)
+{
+    // Two vCPUs: the race cases start the second one; the others leave it waiting for SIPI.
+    std::vector<std::string> arguments { "--kernel", guest_path(), "--memory", "64M", "--vcpus", "2", "--serial",
+        "stdout", "--cmdline", "hostile.case=" + name, "--vsock", host.vsock_path(), "--disk", host.rw_disk(), "--disk",
+        host.ro_disk() + ",ro", "--timeout", std::to_string(case_vmm_timeout.count()) + "s" };
+    if (env_or("HUSK_HOSTILE_NO_SECCOMP", "") == "1")
+        arguments.push_back("--no-seccomp");
+    return run_vmm(arguments, case_wall_limit, false, nullptr, vmm_path());
+}
+
+std::string describe(VmmRun const& run)
+{
+    return "exit " + std::to_string(run.exit_status) + " signal " + std::to_string(run.term_signal) + " rss "
+        + std::to_string(run.max_rss_kib) + " KiB\nreport: " + run.report + "\nguest console:\n" + run.out
+        + "\nhusk-vmm log (tail):\n" + run.err.substr(run.err.size() > 4000 ? run.err.size() - 4000 : 0);
+}
+
+bool has_sanitizer_report(std::string const& log)
+{
+    for (char const* marker :
+        { "AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:", "ThreadSanitizer" }) {
+        if (log.find(marker) != std::string::npos)
+            return true;
+    }
+    return false;
+}
+
+long g_baseline_rss_kib = 0;
+
+// What the guest measured (kicks sent, bytes written), for the log of every run.
+void print_guest_notes(std::string const& console)
+{
+    std::istringstream lines(console);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.starts_with("hostile: ") && !line.starts_with("hostile: case ")
+            && !line.starts_with("hostile: verdict "))
+            std::printf("  guest: %s\n", line.c_str() + 9);
+    }
+}
+
+class HostileCase : public ::testing::Test {
+public:
+    explicit HostileCase(std::string name)
+        : m_name(std::move(name))
+    {
+    }
+
+    void TestBody() override
+    {
+        HostileHostSide host;
+        ASSERT_FALSE(host.directory().empty());
+        auto run = boot_case(m_name, host);
+        SCOPED_TRACE(describe(run));
+        print_guest_notes(run.out);
+        ASSERT_FALSE(run.killed_by_test) << "husk-vmm hung past " << case_wall_limit.count() << " s";
+        ASSERT_EQ(run.term_signal, 0) << "husk-vmm died of a signal";
+        EXPECT_FALSE(has_sanitizer_report(run.err)) << "sanitizer report";
+        EXPECT_EQ(json_field(run.report, "stop_reason").value_or("none"), "guest-shutdown");
+        EXPECT_EQ(run.exit_status, 0);
+        EXPECT_EQ(json_number(run.report, "exit_code").value_or(-1), 0) << "the guest's verdict";
+        EXPECT_LE(run.max_rss_kib, g_baseline_rss_kib + rss_slack_kib) << "baseline " << g_baseline_rss_kib << " KiB";
+        EXPECT_TRUE(host.read_only_disk_intact()) << "the read-only image changed";
+        // Whatever the guest repeats, husk-vmm's log and console stay small (rate-limited log
+        // sites, the serial cap plus its notice).
+        EXPECT_LE(run.err.size(), max_log_bytes) << "husk-vmm's log grew with the guest's misbehaviour";
+        EXPECT_LE(run.out.size(), max_console_bytes) << "the console passed its cap";
+        if (m_name.starts_with("vsock.")) {
+            EXPECT_GE(host.pings(), 1u) << "the host listener never got the probe's ping";
+            EXPECT_EQ(host.uds_connects_accepted(), host.uds_connects_tried()) << "husk-vmm's socket refused";
+        }
+    }
+
+private:
+    std::string m_name;
+};
+
+std::vector<std::string> list_cases(long& rss_kib, std::string& failure)
+{
+    HostileHostSide host;
+    auto run = boot_case("list", host);
+    rss_kib = run.max_rss_kib;
+    std::vector<std::string> names;
+    std::istringstream lines(run.out);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.starts_with("hostile-case: "))
+            names.push_back(line.substr(14));
+    }
+    if (names.empty() || run.exit_status != 0)
+        failure = "the guest listed no cases: " + describe(run);
+    return names;
+}
+
+std::string test_name(std::string name)
+{
+    std::replace_if(
+        name.begin(), name.end(), [](char c) { return c == '.' || c == '-'; }, '_');
+    return name;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    ::testing::InitGoogleTest(&argc, argv);
+    // The flood cases make the listener hold a thousand connections at once.
+    rlimit files {};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < 8192) {
+        files.rlim_cur = std::min<rlim_t>(8192, files.rlim_max);
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
+    std::string failure;
+    auto names = list_cases(g_baseline_rss_kib, failure);
+    if (!failure.empty()) {
+        ::testing::RegisterTest(
+            "HostileGuest", "ListCases", nullptr, nullptr, __FILE__, __LINE__, [failure]() -> ::testing::Test* {
+                struct Failing : ::testing::Test {
+                    std::string why;
+                    void TestBody() override { FAIL() << why; }
+                };
+                auto* test = new Failing;
+                test->why = failure;
+                return test;
+            });
+    }
+    for (auto const& name : names) {
+        ::testing::RegisterTest("HostileGuest", test_name(name).c_str(), nullptr, nullptr, __FILE__, __LINE__,
+            [name]() -> ::testing::Test* { return new HostileCase(name); });
+    }
+    std::printf("hostile: %zu cases from %s against %s (list run RSS %ld KiB)\n", names.size(), guest_path().c_str(),
+        vmm_path().c_str(), g_baseline_rss_kib);
+    return RUN_ALL_TESTS();
+}

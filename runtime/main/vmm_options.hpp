@@ -42,6 +42,12 @@ struct VmmOptions {
     std::optional<uint32_t> jail_gid;
     // --jail-memory-limit: the cgroup's memory limit; default guest RAM + the VMM's own overhead.
     std::optional<uint64_t> jail_memory_limit;
+    // --control PATH: the control socket (pause, resume, snapshot).
+    std::optional<std::string> control_path;
+    // --restore DIR: resume a snapshot instead of booting; --memory/--vcpus are then checks.
+    std::optional<std::string> restore_directory;
+    bool memory_given { false };
+    bool vcpus_given { false };
     bool help { false }; // --help seen: print usage, exit 0, nothing else is checked
     std::vector<std::string> job_argv; // everything after `--`
 };

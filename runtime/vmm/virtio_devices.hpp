@@ -13,13 +13,16 @@
 #include "runtime/kvm/vm.hpp"
 #include "runtime/memory/guest_memory.hpp"
 #include "runtime/vmm/machine_config.hpp"
+#include "runtime/snapshot/machine_snapshot.hpp"
 #include "runtime/vmm/virtio_mmio_slot.hpp"
 #include "runtime/vsock/unix_vsock_backend.hpp"
 #include "virtio/block/block_backend.hpp"
 #include "virtio/rng/entropy_source.hpp"
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +59,22 @@ public:
     // Stops and joins the event thread. Idempotent.
     void stop(StopMode mode = StopMode::Immediate);
 
+    // Snapshots (runtime/vmm/virtio_devices_snapshot.cpp).
+    // Devices that cannot be snapshotted, by name ("virtio-net in slot 3"); empty when all can.
+    std::vector<std::string> devices_without_snapshot_support() const;
+    // Parks the event thread once nothing is in flight any more (block requests the backend still
+    // holds would write guest memory later), after every device gave back what it holds
+    // (VirtioDevice::prepare_snapshot). The vCPUs must be paused. Fails at `deadline`.
+    Result<void> pause(std::chrono::steady_clock::time_point deadline);
+    // Lets a parked event thread go on. Harmless when it is not parked.
+    void resume();
+    // The event thread is parked (or not started yet): the slots' state, in slot order.
+    std::vector<VirtioSlotSnapshot> save_state() const;
+    // Before start(): checks the slots against `slots` (same devices in the same order, disks of
+    // the same size and mode), restores every transport and tells the devices (after_restore).
+    // start() then serves every queue once, for kicks the snapshot caught in flight.
+    Result<void> restore_state(std::vector<VirtioSlotSnapshot> const& slots);
+
 private:
     VirtioDevices() = default;
     Result<void> add(std::unique_ptr<VirtioDevice> device, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
@@ -63,6 +82,19 @@ private:
     Result<void> watch_delivery_request();
     void deliver_guest_output();
     void stop_when_delivered(std::chrono::steady_clock::time_point deadline);
+    Result<void> watch_pause_request();
+    // On the event thread: parks once nothing is in flight, or fails at the pause deadline.
+    void try_park();
+
+    enum class PauseState { Running, Draining, Parked, Failed };
+    // What the snapshot records about a slot beyond its transport, from the configuration.
+    struct SlotIdentity {
+        uint32_t device_type { 0 };
+        std::string name; // "virtio-blk vdb (PATH)"
+        uint64_t vsock_guest_cid { 0 };
+        uint64_t disk_size_bytes { 0 };
+        bool disk_read_only { false };
+    };
 
     // Destruction runs bottom-up: thread (joined), slots, backends, entropy, then the loop.
     std::optional<EventLoop> m_loop;
@@ -74,6 +106,19 @@ private:
     // Signalled by stop(DeliverGuestOutput); polled on the loop like a queue kick.
     std::optional<EventFd> m_delivery_request;
     FixedFile m_delivery_request_file {};
+    std::vector<SlotIdentity> m_identities; // one per slot
+
+    // Snapshot pause handshake between the main thread and the event thread.
+    std::optional<EventFd> m_pause_request;
+    FixedFile m_pause_request_file {};
+    mutable std::mutex m_pause_lock;
+    std::condition_variable m_pause_changed;
+    PauseState m_pause_state { PauseState::Running };
+    bool m_resume_requested { false };
+    std::chrono::steady_clock::time_point m_pause_deadline;
+    std::string m_pause_failure;
+    bool m_serve_queues_on_start { false };
+
     std::thread m_event_thread;
 };
 

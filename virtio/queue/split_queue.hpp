@@ -72,6 +72,15 @@ public:
     bool is_broken() const { return m_broken.has_value(); }
     uint16_t next_avail_index() const { return m_next_avail; }
     uint16_t next_used_index() const { return m_next_used; }
+    uint16_t signalled_used_index() const { return m_signalled_used; }
+    // A restored queue continues where the snapshot left it. Indices are free-running 16-bit
+    // counters, so any value is valid; the ring contents say the rest.
+    void restore_indices(uint16_t next_avail, uint16_t next_used, uint16_t signalled_used)
+    {
+        m_next_avail = next_avail;
+        m_next_used = next_used;
+        m_signalled_used = signalled_used;
+    }
 
     // The next available chain, nothing, or a QueueError. With EVENT_IDX, finding the ring
     // empty also asks the driver to notify at the next entry (avail_event).

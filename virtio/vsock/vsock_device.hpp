@@ -1,6 +1,6 @@
 // VsockDevice: the virtio socket device (virtio 1.2 §5.10, device type 19). Queues: rx (0, the
 // device fills guest buffers with packets), tx (1, the guest's packets), event (2, unused: husk
-// never migrates a live guest, so it never sends TRANSPORT_RESET). Config space: the guest's CID.
+// sends TRANSPORT_RESET once after a snapshot restore, since no connection survives one). Config space: the guest's CID.
 // The device moves packets between the queues and a VsockMuxer, which talks to a VsockBackend
 // for the host ends of the streams.
 //
@@ -34,6 +34,7 @@ struct VsockDeviceStats {
     uint64_t tx_packets { 0 };
     uint64_t tx_malformed { 0 }; // could not be parsed (short header, bad length)
     uint64_t rx_packets { 0 };
+    uint64_t transport_resets_sent { 0 };
     uint64_t rx_buffers_too_small { 0 }; // no room for a header, or header-only while data waits: returned empty
     uint64_t chain_faults { 0 }; // chain-level queue errors, completed with length 0
 };
@@ -63,6 +64,12 @@ public:
         uint64_t negotiated_features) override;
     void reset() override;
     void queue_notify(uint16_t index) override;
+    // Snapshots keep the queues and the CID; connections do not survive a restore (their host
+    // ends belong to the old process), so after_restore() sends the guest TRANSPORT_RESET, which
+    // makes it drop every connected socket and read the CID again (virtio 1.2 §5.10.6.6).
+    bool supports_snapshot() const override { return true; }
+    void prepare_snapshot() override;
+    void after_restore() override;
 
     // VsockBackendEvents
     std::optional<VsockConnectionKey> on_host_connect(uint32_t guest_port) override;
@@ -93,6 +100,7 @@ private:
     GuestMemory* m_memory { nullptr };
     SplitQueue* m_rx { nullptr };
     SplitQueue* m_tx { nullptr };
+    SplitQueue* m_event { nullptr };
     VirtioInterrupt* m_interrupt { nullptr };
     // An RX chain popped when the muxer turned out to have nothing to send: used first next time.
     std::optional<DescriptorChain> m_held_rx_chain;

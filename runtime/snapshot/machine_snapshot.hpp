@@ -52,6 +52,7 @@ struct VirtioSlotSnapshot {
     uint32_t device_type { 0 };
     MmioTransportState transport;
     uint64_t vsock_guest_cid { 0 }; // vsock
+    uint32_t vsock_next_host_port { 0 }; // vsock: host-initiated streams go on from here
     uint64_t disk_size_bytes { 0 }; // blk: the image must have this size at restore
     bool disk_read_only { false }; // blk
 };

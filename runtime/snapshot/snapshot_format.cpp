@@ -129,6 +129,7 @@ namespace {
             out.u32(slot.device_type);
             put_transport(out, slot.transport);
             out.u64(slot.vsock_guest_cid);
+            out.u32(slot.vsock_next_host_port);
             out.u64(slot.disk_size_bytes);
             out.boolean(slot.disk_read_only);
             out.end_section();
@@ -327,6 +328,7 @@ namespace {
             slot.device_type = TRY(slot_in.u32("device_type"));
             slot.transport = TRY_CONTEXT(get_transport(slot_in), "virtio slot " + std::to_string(i));
             slot.vsock_guest_cid = TRY(slot_in.u64("vsock_guest_cid"));
+            slot.vsock_next_host_port = TRY(slot_in.u32("vsock_next_host_port"));
             slot.disk_size_bytes = TRY(slot_in.u64("disk_size_bytes"));
             slot.disk_read_only = TRY(slot_in.boolean("disk_read_only"));
             TRY(slot_in.finish());

@@ -109,6 +109,7 @@ Result<std::unique_ptr<Machine>> Machine::restore(MachineConfig config, MachineS
     int64_t elapsed_ns = std::max<int64_t>(0, realtime_ns() - snapshot.vm.host_realtime_ns);
     TRY(machine->restore_vcpus(snapshot, elapsed_ns));
     TRY(machine->restore_vm_state(snapshot, elapsed_ns));
+    machine->m_virtio->tell_devices_restored();
     TRY(machine->create_control_socket());
     log_info("restored a snapshot taken " + std::to_string(elapsed_ns / 1'000'000) + " ms ago");
     return machine;

@@ -58,8 +58,9 @@ Result<std::unique_ptr<VirtioDevices>> VirtioDevices::create(
         limits.max_streams = max_vsock_streams;
         devices->m_vsock_backend = TRY(UnixVsockBackend::create(
             *devices->m_loop, config.vsock->uds_path, limits, config.vsock->guest_connect_base));
-        TRY(devices->add(
-            std::make_unique<VsockDevice>(config.vsock->guest_cid, *devices->m_vsock_backend), vm, memory, mmio_bus));
+        auto vsock = std::make_unique<VsockDevice>(config.vsock->guest_cid, *devices->m_vsock_backend);
+        devices->m_vsock_device = vsock.get();
+        TRY(devices->add(std::move(vsock), vm, memory, mmio_bus));
         devices->m_identities.push_back(
             { static_cast<uint32_t>(virtio::DeviceType::Vsock), "virtio-vsock", config.vsock->guest_cid });
     }

@@ -18,6 +18,7 @@
 #include "runtime/vsock/unix_vsock_backend.hpp"
 #include "virtio/block/block_backend.hpp"
 #include "virtio/rng/entropy_source.hpp"
+#include "virtio/vsock/vsock_device.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -71,9 +72,12 @@ public:
     // The event thread is parked (or not started yet): the slots' state, in slot order.
     std::vector<VirtioSlotSnapshot> save_state() const;
     // Before start(): checks the slots against `slots` (same devices in the same order, disks of
-    // the same size and mode), restores every transport and tells the devices (after_restore).
-    // start() then serves every queue once, for kicks the snapshot caught in flight.
+    // the same size and mode) and restores every transport. start() then serves every queue
+    // once, for kicks the snapshot caught in flight.
     Result<void> restore_state(std::vector<VirtioSlotSnapshot> const& slots);
+    // VirtioDevice::after_restore for every device. Only once the interrupt controllers and the
+    // LAPICs are restored: the interrupts it raises would be overwritten by their saved state.
+    void tell_devices_restored();
 
 private:
     VirtioDevices() = default;
@@ -100,6 +104,7 @@ private:
     std::optional<EventLoop> m_loop;
     GetrandomEntropySource m_entropy;
     std::unique_ptr<UnixVsockBackend> m_vsock_backend;
+    VsockDevice* m_vsock_device { nullptr }; // owned by its slot
     std::vector<std::unique_ptr<BlockBackend>> m_block_backends; // outlive their devices in m_slots
     std::vector<std::unique_ptr<VirtioMmioSlot>> m_slots;
     SeccompMode m_seccomp { SeccompMode::AllThreads };

@@ -143,6 +143,8 @@ std::vector<VirtioSlotSnapshot> VirtioDevices::save_state() const
             slot.disk_size_bytes = m_identities[index].disk_size_bytes;
             slot.disk_read_only = m_identities[index].disk_read_only;
         }
+        if (m_vsock_device && &m_slots[index]->device() == m_vsock_device)
+            slot.vsock_next_host_port = m_vsock_device->next_host_port();
         slots.push_back(std::move(slot));
     }
     return slots;
@@ -174,11 +176,19 @@ Result<void> VirtioDevices::restore_state(std::vector<VirtioSlotSnapshot> const&
                     + " but was " + (saved.disk_read_only ? "read-only" : "writable") + " in the snapshot");
         }
         TRY_CONTEXT(slot.transport().restore_state(saved.transport), "restoring slot " + std::to_string(index));
-        auto lock = slot.transport().lock();
-        slot.device().after_restore();
+        if (m_vsock_device && &slot.device() == m_vsock_device)
+            m_vsock_device->continue_host_ports_from(saved.vsock_next_host_port);
     }
     m_serve_queues_on_start = true;
     return {};
+}
+
+void VirtioDevices::tell_devices_restored()
+{
+    for (auto& slot : m_slots) {
+        auto lock = slot->transport().lock();
+        slot->device().after_restore();
+    }
 }
 
 } // namespace husk

@@ -58,6 +58,7 @@ void VsockDevice::reset()
     m_tx = nullptr;
     m_event = nullptr;
     m_interrupt = nullptr;
+    m_transport_reset_pending = false;
 }
 
 void VsockDevice::close_detached_host_ends()
@@ -69,9 +70,16 @@ void VsockDevice::close_detached_host_ends()
 
 void VsockDevice::queue_notify(uint16_t index)
 {
-    if (index == event_queue)
-        return; // its buffers simply stay posted; and this kick may come from any thread
     std::lock_guard guard(m_mutex);
+    if (index == event_queue) {
+        // The guest posts the event buffer back (and kicks) once it has handled the event: after a
+        // restore, from then on its sockets are reset and new connections are safe. Other kicks
+        // (the VMM serves every queue once at start) leave the index where it was.
+        if (m_transport_reset_pending && is_active()
+            && m_event->driver_available_index() != m_event_available_at_reset)
+            m_transport_reset_pending = false;
+        return;
+    }
     close_detached_host_ends();
     if (!is_active())
         return;
@@ -173,6 +181,18 @@ void VsockDevice::prepare_snapshot()
     m_held_rx_chain.reset();
 }
 
+uint32_t VsockDevice::next_host_port() const
+{
+    std::lock_guard guard(m_mutex);
+    return m_muxer.next_host_port();
+}
+
+void VsockDevice::continue_host_ports_from(uint32_t port)
+{
+    std::lock_guard guard(m_mutex);
+    m_muxer.continue_host_ports_from(port);
+}
+
 void VsockDevice::after_restore()
 {
     std::lock_guard guard(m_mutex);
@@ -195,6 +215,8 @@ void VsockDevice::after_restore()
     }
     batch.complete(chain->head(), static_cast<uint32_t>(writer.bytes_written()));
     ++m_stats.transport_resets_sent;
+    m_transport_reset_pending = true;
+    m_event_available_at_reset = m_event->driver_available_index();
 }
 
 std::optional<VsockConnectionKey> VsockDevice::on_host_connect(uint32_t guest_port)
@@ -203,6 +225,10 @@ std::optional<VsockConnectionKey> VsockDevice::on_host_connect(uint32_t guest_po
     close_detached_host_ends();
     if (!is_active())
         return std::nullopt; // no driver to take the connection
+    // Until the guest has handled the transport reset, a new connection could be reset with the
+    // old ones: refuse it, the host retries (as while the guest boots).
+    if (m_transport_reset_pending)
+        return std::nullopt;
     auto key = m_muxer.host_connect(guest_port);
     process_rx();
     return key;

@@ -9,7 +9,8 @@
 // event thread. An internal mutex serialises both. The backend itself must only be called on the
 // event thread, hence two rules:
 // - queue_notify() must come from the event thread: the VMM registers ioeventfds for the rx and
-//   tx queues (a kick of the event queue does nothing, so it may arrive on any thread);
+//   tx queues (a kick of the event queue only ends the transport-reset wait below, so it may
+//   arrive on any thread);
 // - reset(), which a vCPU thread runs when the driver writes Status = 0, does not call the
 //   backend: the host ends of the dropped connections are closed on the next event-thread call
 //   (a kick or a backend event), or at destruction.
@@ -66,10 +67,15 @@ public:
     void queue_notify(uint16_t index) override;
     // Snapshots keep the queues and the CID; connections do not survive a restore (their host
     // ends belong to the old process), so after_restore() sends the guest TRANSPORT_RESET, which
-    // makes it drop every connected socket and read the CID again (virtio 1.2 §5.10.6.6).
+    // makes it drop every connected socket and read the CID again (virtio 1.2 §5.10.6.6). Host
+    // connects are refused until the guest posts the event buffer back (its kick): one accepted
+    // before it handled the reset would be reset with the rest.
     bool supports_snapshot() const override { return true; }
     void prepare_snapshot() override;
     void after_restore() override;
+    // The muxer's next host port, saved and restored with the snapshot (VsockMuxer).
+    uint32_t next_host_port() const;
+    void continue_host_ports_from(uint32_t port);
 
     // VsockBackendEvents
     std::optional<VsockConnectionKey> on_host_connect(uint32_t guest_port) override;
@@ -106,6 +112,8 @@ private:
     std::optional<DescriptorChain> m_held_rx_chain;
     // Host ends of connections dropped by reset(), waiting for the event thread to close them.
     std::vector<VsockConnectionKey> m_detached_host_ends;
+    bool m_transport_reset_pending { false };
+    std::optional<uint16_t> m_event_available_at_reset; // the event ring's avail index then
     VsockDeviceStats m_stats;
     std::vector<uint8_t>
         m_tx_payload; // max_packet_payload bytes, on the heap: devices are often stack objects in tests

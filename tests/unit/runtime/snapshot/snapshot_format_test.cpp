@@ -62,6 +62,7 @@ namespace {
                 { 256, true, 0x1000u + q * 0x10000u, 0x2000u + q * 0x10000u, 0x3000u + q * 0x10000u,
                     static_cast<uint16_t>(65530 + q), static_cast<uint16_t>(7 + q), static_cast<uint16_t>(5 + q) });
         vsock.vsock_guest_cid = 42;
+        vsock.vsock_next_host_port = (1u << 30) + 7;
         VirtioSlotSnapshot disk;
         disk.device_type = 2;
         disk.transport.queues.push_back({});
@@ -159,6 +160,7 @@ TEST(SnapshotFormat, RoundTrip_KeepsEveryField)
     auto const& vsock = decoded->virtio[0];
     EXPECT_EQ(vsock.device_type, 19u);
     EXPECT_EQ(vsock.vsock_guest_cid, 42u);
+    EXPECT_EQ(vsock.vsock_next_host_port, (1u << 30) + 7);
     EXPECT_EQ(vsock.transport.status, 0xfu);
     EXPECT_EQ(vsock.transport.driver_features, 1ull << 32);
     EXPECT_EQ(vsock.transport.queue_select, 2u);

@@ -54,12 +54,29 @@ TEST_F(VsockDeviceSnapshotTest, VsockDevice_AfterRestore_SendsTransportResetInAn
     EXPECT_EQ(device.stats().transport_resets_sent, 1u);
 }
 
+TEST_F(VsockDeviceSnapshotTest, VsockDevice_AfterRestore_RefusesHostConnectsUntilTheGuestHandledTheReset)
+{
+    MockBuffer event_buffer[] = { buffer(sizeof(vsock::Event), BufferAccess::DeviceWritable) };
+    ASSERT_TRUE(driver->queue(VsockDevice::event_queue).add_chain(event_buffer));
+    after_restore();
+
+    EXPECT_FALSE(backend.events->on_host_connect(1024).has_value());
+    // A kick without a new buffer (the VMM serving every queue once at start) changes nothing.
+    driver->kick(VsockDevice::event_queue);
+    EXPECT_FALSE(backend.events->on_host_connect(1024).has_value());
+    // The guest handled the event and gives the buffer back.
+    ASSERT_TRUE(driver->queue(VsockDevice::event_queue).add_chain(event_buffer));
+    driver->kick(VsockDevice::event_queue);
+    EXPECT_TRUE(backend.events->on_host_connect(1024).has_value());
+}
+
 TEST_F(VsockDeviceSnapshotTest, VsockDevice_AfterRestoreWithoutEventBuffers_SendsNothingAndGoesOn)
 {
     after_restore();
 
     EXPECT_EQ(device.stats().transport_resets_sent, 0u);
     EXPECT_FALSE(next_used(VsockDevice::event_queue).has_value());
+    EXPECT_TRUE(backend.events->on_host_connect(1024).has_value());
 }
 
 TEST_F(VsockDeviceSnapshotTest, VsockDevice_SupportsSnapshots)

@@ -134,9 +134,10 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
 
     auto stream = detail::wait_for_agent(*state, socket_path, deadline);
     if (!stream) {
-        // A snapshot husk-vmm refuses is the caller's mistake, not a guest that is slow to boot.
+        // A snapshot husk-vmm refuses (it exits at once, saying why) is the caller's mistake, not
+        // a guest that is slow to boot.
         auto error = std::move(stream).error();
-        if (error.kind == ErrorKind::VmDied)
+        if (state->vmm->peek_exit() && (error.kind == ErrorKind::VmDied || error.kind == ErrorKind::VmmStartFailed))
             error.kind = ErrorKind::BadConfig;
         return unexpected(std::move(error));
     }

@@ -121,7 +121,7 @@ int main(int argc, char** argv)
             return 1;
         }
         auto took = millis_since(taken);
-        struct stat memory_file {};
+        struct stat memory_file { };
         ::stat((directory / "memory").c_str(), &memory_file);
         std::printf("snapshot of a 256 MiB guest: %.1f ms, memory file %.1f MiB on disk (sparse)\n", took,
             static_cast<double>(memory_file.st_blocks) * 512 / (1 << 20));

@@ -227,8 +227,7 @@ namespace {
         return std::optional<uint8_t> { value };
     }
 
-    Result<void> check_expectations(
-        uint64_t memory_bytes, uint32_t vcpus, SnapshotExpectations const& expected)
+    Result<void> check_expectations(uint64_t memory_bytes, uint32_t vcpus, SnapshotExpectations const& expected)
     {
         if (expected.vcpus && *expected.vcpus != vcpus)
             return fail("the snapshot has " + std::to_string(vcpus) + " vCPUs but " + std::to_string(*expected.vcpus)
@@ -248,8 +247,8 @@ namespace {
         auto slot_count = TRY(machine.u32("virtio slot count"));
         auto region_count = TRY(machine.u32("region count"));
         if (vcpu_count == 0 || vcpu_count > fmt::max_vcpus)
-            return fail("snapshot: " + std::to_string(vcpu_count) + " vCPUs; a VM has 1 to "
-                + std::to_string(fmt::max_vcpus));
+            return fail(
+                "snapshot: " + std::to_string(vcpu_count) + " vCPUs; a VM has 1 to " + std::to_string(fmt::max_vcpus));
         if (slot_count > fmt::max_virtio_slots)
             return fail("snapshot: " + std::to_string(slot_count) + " virtio slots; at most "
                 + std::to_string(fmt::max_virtio_slots));
@@ -271,8 +270,8 @@ namespace {
             snapshot.regions.push_back(region);
         }
         if (region_total != snapshot.memory_bytes)
-            return fail("snapshot: the memory regions hold " + std::to_string(region_total) + " bytes, the memory size is "
-                + std::to_string(snapshot.memory_bytes));
+            return fail("snapshot: the memory regions hold " + std::to_string(region_total)
+                + " bytes, the memory size is " + std::to_string(snapshot.memory_bytes));
         TRY(machine.finish());
         TRY(check_expectations(snapshot.memory_bytes, vcpu_count, expected));
 
@@ -364,8 +363,9 @@ Result<MachineSnapshot> decode_snapshot(std::span<uint8_t const> file, SnapshotE
             + std::to_string(fmt::header_size) + "-byte header");
     auto version = static_cast<uint32_t>(get_le(file.data() + 8, 4));
     if (version != fmt::version)
-        return fail("the snapshot state file has format version " + std::to_string(version) + "; this husk reads only version "
-            + std::to_string(fmt::version) + " (take the snapshot again with this build)");
+        return fail("the snapshot state file has format version " + std::to_string(version)
+            + "; this husk reads only version " + std::to_string(fmt::version)
+            + " (take the snapshot again with this build)");
     uint64_t body_size = get_le(file.data() + 16, 8);
     uint64_t available = file.size() - fmt::header_size;
     if (body_size > fmt::max_body_size)

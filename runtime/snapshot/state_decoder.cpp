@@ -6,8 +6,8 @@ namespace husk {
 Result<std::span<uint8_t const>> StateDecoder::take(size_t size, std::string_view field)
 {
     if (size > remaining())
-        return fail(m_where + " is truncated: " + std::string(field) + " needs " + std::to_string(size)
-            + " bytes, " + std::to_string(remaining()) + " left");
+        return fail(m_where + " is truncated: " + std::string(field) + " needs " + std::to_string(size) + " bytes, "
+            + std::to_string(remaining()) + " left");
     auto part = m_bytes.subspan(m_offset, size);
     m_offset += size;
     return part;

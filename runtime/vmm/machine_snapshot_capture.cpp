@@ -46,9 +46,9 @@ Result<MachineSnapshot> Machine::capture_snapshot() const
         offset += region.size;
     }
     for (size_t index = 0; index < m_vcpus.size(); ++index)
-        snapshot.vcpus.push_back(TRY_CONTEXT(capture_vcpu(m_vcpus[index], m_vcpu_cpuid[index], m_msr_indices,
-                                                 m_xsave_size),
-            "vCPU " + std::to_string(index)));
+        snapshot.vcpus.push_back(
+            TRY_CONTEXT(capture_vcpu(m_vcpus[index], m_vcpu_cpuid[index], m_msr_indices, m_xsave_size),
+                "vCPU " + std::to_string(index)));
 
     snapshot.vm.pic_master = TRY(m_vm.get_irqchip(KVM_IRQCHIP_PIC_MASTER));
     snapshot.vm.pic_slave = TRY(m_vm.get_irqchip(KVM_IRQCHIP_PIC_SLAVE));

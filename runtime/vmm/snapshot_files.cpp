@@ -26,7 +26,7 @@ Result<LoadedSnapshot> load_snapshot(std::string const& directory, SnapshotExpec
 
     auto memory_path = snapshot_memory_path(directory);
     auto memory = TRY(Fd::open(memory_path, O_RDONLY | O_CLOEXEC));
-    struct stat status {};
+    struct stat status { };
     if (::fstat(memory.get(), &status) < 0)
         return fail_errno(memory_path);
     if (!S_ISREG(status.st_mode))

@@ -95,7 +95,7 @@ Result<Pool> Pool::create(PoolOptions options)
         return fail(ErrorKind::BadConfig, "pool size must be 1.." + std::to_string(max_pool_size));
     if (options.parallel_restores == 0 || options.parallel_restores > options.size)
         return fail(ErrorKind::BadConfig, "parallel_restores must be 1..size");
-    struct stat status {};
+    struct stat status { };
     if (options.snapshot_directory.empty() || ::stat((options.snapshot_directory + "/state").c_str(), &status) < 0)
         return fail(ErrorKind::BadConfig, "not a snapshot directory (no state file): " + options.snapshot_directory);
     auto state = std::make_shared<State>();

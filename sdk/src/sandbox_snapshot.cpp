@@ -56,7 +56,8 @@ namespace {
     {
         protocol::Refresh refresh;
         refresh.entropy.resize(refresh_entropy_bytes);
-        if (::getrandom(refresh.entropy.data(), refresh.entropy.size(), 0) != static_cast<ssize_t>(refresh.entropy.size()))
+        if (::getrandom(refresh.entropy.data(), refresh.entropy.size(), 0)
+            != static_cast<ssize_t>(refresh.entropy.size()))
             return fail_errno("getrandom");
         uint8_t name_bytes[6];
         if (::getrandom(name_bytes, sizeof name_bytes, 0) != static_cast<ssize_t>(sizeof name_bytes))
@@ -82,7 +83,8 @@ Result<void> Sandbox::snapshot(std::string const& directory)
     auto memory_file = TRY(create_file(directory + "/memory"));
     auto control = *state.temp_dir / detail::control_file;
     int fds[] = { state_file.get(), memory_file.get() };
-    auto written = detail::send_vmm_command(control, "SNAPSHOT", fds, std::chrono::steady_clock::now() + snapshot_timeout);
+    auto written
+        = detail::send_vmm_command(control, "SNAPSHOT", fds, std::chrono::steady_clock::now() + snapshot_timeout);
     // Resumed whatever happened: a failed snapshot must not leave the sandbox frozen.
     auto resumed = detail::send_vmm_command(control, "RESUME", {}, std::chrono::steady_clock::now() + resume_timeout);
     if (!written) {
@@ -101,7 +103,7 @@ Result<void> Sandbox::snapshot(std::string const& directory)
 Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions options)
 {
     TRY(detail::check_options(options));
-    struct stat status {};
+    struct stat status { };
     if (::stat((directory + "/state").c_str(), &status) < 0)
         return fail(ErrorKind::BadConfig, "not a snapshot directory (no state file): " + directory);
     auto jail = TRY(detail::decide_jail(options.jail, ::geteuid()));

@@ -71,7 +71,8 @@ Result<std::string> send_vmm_command(std::string const& socket_path, std::string
             return fail("husk-vmm's control reply is too long");
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         pollfd poll_fd { fd.get(), POLLIN, 0 };
-        int ready = ::poll(&poll_fd, 1, static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(left.count(), 60'000))));
+        int ready
+            = ::poll(&poll_fd, 1, static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(left.count(), 60'000))));
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready == 0 && std::chrono::steady_clock::now() >= deadline)

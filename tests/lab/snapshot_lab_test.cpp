@@ -45,8 +45,11 @@ husk::Sandbox restore(std::string const& directory)
     return std::move(*sandbox);
 }
 
-int64_t host_seconds() { return std::chrono::duration_cast<std::chrono::seconds>(
-    std::chrono::system_clock::now().time_since_epoch()).count(); }
+int64_t host_seconds()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 std::string snapshot_directory; // made by the first SnapshotLab suite, removed by RemoveSnapshot
 
@@ -59,7 +62,9 @@ protected:
         if (!directory.empty() && fs::exists(directory + "/state"))
             return;
         directory = fs::temp_directory_path() / ("husk-snapshot-lab-" + std::to_string(::getpid()));
-        auto original = husk::Sandbox::create(lab_options());
+        auto options = lab_options();
+        options.boot_timeout = 180s; // a cold boot, jailed, on a lab that may be shared
+        auto original = husk::Sandbox::create(options);
         ASSERT_TRUE(original) << original.error().message;
         // A counter that outlives its job (its own session, so the agent's process-group kill of
         // the job does not reach it) and must go on counting in every clone.
@@ -72,8 +77,8 @@ protected:
         ASSERT_TRUE(snapshot) << snapshot.error().message;
         std::printf("snapshot of a %llu MiB guest taken in %lld ms\n",
             static_cast<unsigned long long>(lab_options().memory_bytes >> 20),
-            static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - taken)
+            static_cast<long long>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - taken)
                     .count()));
         // The original goes on after its snapshot.
         auto after = original->run_shell("cat /tmp/count");
@@ -139,9 +144,9 @@ TEST_F(SnapshotLab, Restore_WithoutTheAgentsHelp_AdvancesTheGuestClockItself)
     auto work = directory + "-raw";
     fs::create_directories(work);
     auto command = std::string(HUSK_VMM_PATH) + " --restore " + directory + " --vsock " + work + "/v.sock --report "
-        + work + "/report.json 2>" + work + "/vmm.log & pid=$!; for i in $(seq 1 300); do "
-        + HUSK_AGENT_PROBE_PATH + " " + work + "/v.sock -- date +%s 2>/dev/null && break; sleep 0.1; done; "
-        + HUSK_AGENT_PROBE_PATH + " --shutdown " + work + "/v.sock -- true >/dev/null 2>&1; wait $pid";
+        + work + "/report.json 2>" + work + "/vmm.log & pid=$!; for i in $(seq 1 300); do " + HUSK_AGENT_PROBE_PATH
+        + " " + work + "/v.sock -- date +%s 2>/dev/null && break; sleep 0.1; done; " + HUSK_AGENT_PROBE_PATH
+        + " --shutdown " + work + "/v.sock -- true >/dev/null 2>&1; wait $pid";
     auto [status, out] = shell(command);
     EXPECT_EQ(status, 0) << out;
     ASSERT_FALSE(out.empty());
@@ -298,8 +303,8 @@ TEST_F(SnapshotLab, Pool_HandsOutDistinctReadyClonesAndRefills)
 {
     auto options = lab_options();
     options.boot_timeout = 120s;
-    auto pool = husk::Pool::create({ .snapshot_directory = directory, .size = 2, .parallel_restores = 2,
-        .sandbox = options });
+    auto pool = husk::Pool::create(
+        { .snapshot_directory = directory, .size = 2, .parallel_restores = 2, .sandbox = options });
     ASSERT_TRUE(pool) << pool.error().message;
     std::set<std::string> names;
     std::vector<husk::Sandbox> taken;

@@ -14,8 +14,8 @@ TEST(VmmControlReply, Ok_GivesTheDetails)
 
 TEST(VmmControlReply, Err_BecomesAnErrorOfTheGivenKind)
 {
-    auto reply = parse_control_reply("ERR cannot snapshot this VM: virtio-net (slot 2) has no snapshot support",
-        ErrorKind::BadConfig);
+    auto reply = parse_control_reply(
+        "ERR cannot snapshot this VM: virtio-net (slot 2) has no snapshot support", ErrorKind::BadConfig);
     ASSERT_FALSE(reply);
     EXPECT_EQ(reply.error().kind, ErrorKind::BadConfig);
     EXPECT_EQ(reply.error().message, "cannot snapshot this VM: virtio-net (slot 2) has no snapshot support");

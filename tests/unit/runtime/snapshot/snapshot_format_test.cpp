@@ -203,8 +203,8 @@ TEST(SnapshotFormat, FlippedBodyByte_FailsTheChecksum)
 TEST(SnapshotFormat, TruncatedFile_IsRefusedAtEveryLength)
 {
     auto file = encode_snapshot(sample_snapshot());
-    for (size_t length : { size_t { 8 }, size_t { 20 }, fmt::header_size, fmt::header_size + 1, file.size() / 2,
-             file.size() - 1 }) {
+    for (size_t length :
+        { size_t { 8 }, size_t { 20 }, fmt::header_size, fmt::header_size + 1, file.size() / 2, file.size() - 1 }) {
         std::vector<uint8_t> cut(file.begin(), file.begin() + static_cast<ptrdiff_t>(length));
         EXPECT_NE(decode_error(cut).find("truncated"), std::string::npos) << length;
     }

@@ -3,10 +3,10 @@
 // there; and every state that does not fit the device refused.
 #include "virtio/mmio/mmio_transport.hpp"
 
+#include "tests/unit/virtio/vsock/fake_vsock_backend.hpp"
 #include "virtio/rng/rng_device.hpp"
 #include "virtio/testing/device_harness.hpp"
 #include "virtio/vsock/vsock_device.hpp"
-#include "tests/unit/virtio/vsock/fake_vsock_backend.hpp"
 
 #include <array>
 #include <gtest/gtest.h>

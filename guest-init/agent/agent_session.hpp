@@ -94,6 +94,7 @@ private:
     void handle(uint32_t id, protocol::Hello const& message);
     void handle(uint32_t id, protocol::Ping const& message);
     void handle(uint32_t id, protocol::Shutdown const& message);
+    void handle(uint32_t id, protocol::Refresh const& message);
     void handle(uint32_t id, protocol::Exec const& message);
     void handle(uint32_t id, protocol::Stdin const& message);
     void handle(uint32_t id, protocol::StdinClose const& message);

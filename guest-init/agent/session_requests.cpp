@@ -4,6 +4,7 @@
 #include "guest-init/agent/agent_session.hpp"
 
 #include "guest-init/agent/file_ops.hpp"
+#include "guest-init/agent/guest_refresh.hpp"
 #include "runtime/base/log.hpp"
 
 #include <algorithm>
@@ -65,6 +66,16 @@ void AgentSession::handle(uint32_t, Shutdown const&)
 {
     send(0, Ack {});
     m_host.request_shutdown(*this);
+}
+
+void AgentSession::handle(uint32_t, Refresh const& message)
+{
+    if (auto applied = apply_refresh(message); !applied) {
+        log_warn("agent: refresh after a restore: " + applied.error().message);
+        send_error(0, ErrorCode::Internal, applied.error().message);
+        return;
+    }
+    send(0, Ack {});
 }
 
 void AgentSession::handle(uint32_t id, Exec const& message)

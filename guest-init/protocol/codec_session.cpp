@@ -2,6 +2,7 @@
 //   Hello, HelloReply: version u16, capabilities u64
 //   Ping, Pong:        nonce u64
 //   Shutdown, Ack:     (empty)
+//   Refresh:           realtime_ns u64, entropy bytes, hostname string
 //   ErrorReply:        code u32, message string
 #include "guest-init/protocol/codec_fields.hpp"
 
@@ -64,6 +65,29 @@ Result<void> check_fields(Pong const&) { return {}; }
 void encode_fields(ByteWriter&, Shutdown const&) { }
 Result<void> decode_fields(ByteReader&, Shutdown&) { return {}; }
 Result<void> check_fields(Shutdown const&) { return {}; }
+
+void encode_fields(ByteWriter& writer, Refresh const& message)
+{
+    writer.write_u64(message.realtime_ns);
+    writer.write_bytes(message.entropy);
+    writer.write_string(message.hostname);
+}
+Result<void> decode_fields(ByteReader& reader, Refresh& message)
+{
+    message.realtime_ns = TRY(reader.read_u64("realtime_ns"));
+    message.entropy = TRY(reader.read_bytes("entropy", max_refresh_entropy_size));
+    message.hostname = TRY(reader.read_string("hostname", max_hostname_size, NulBytes::Rejected));
+    return {};
+}
+Result<void> check_fields(Refresh const& message)
+{
+    for (char c : message.hostname) {
+        bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+        if (!allowed)
+            return fail("hostname: only letters, digits, '-' and '.' are allowed");
+    }
+    return {};
+}
 
 void encode_fields(ByteWriter&, Ack const&) { }
 Result<void> decode_fields(ByteReader&, Ack&) { return {}; }

@@ -26,6 +26,10 @@ inline constexpr uint32_t max_chunk_size = 512 * 1024;
 inline constexpr uint32_t max_argv_count = 4096;
 inline constexpr uint32_t max_env_count = 4096;
 inline constexpr uint32_t max_rlimit_count = 16; // one per Linux RLIMIT_* resource
+// Refresh: entropy the host sends a restored guest (the kernel takes at most 512 bytes per
+// RNDADDENTROPY call, 64 are plenty), and Linux's hostname limit (HOST_NAME_MAX).
+inline constexpr uint32_t max_refresh_entropy_size = 512;
+inline constexpr uint32_t max_hostname_size = 64;
 
 // Every field is length-prefixed and decoding consumes the payload exactly, so a decoded message
 // holds at most max_payload_size bytes of field data plus one std::string object per argv/env

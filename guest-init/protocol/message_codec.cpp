@@ -11,8 +11,8 @@ namespace husk::protocol {
 
 namespace {
 
-// One alternative per MessageType (message_type.cpp lists 21); the codec tests decode each.
-static_assert(std::variant_size_v<Message> == 21);
+// One alternative per MessageType (message_type.cpp lists 22); the codec tests decode each.
+static_assert(std::variant_size_v<Message> == 22);
 
 std::string type_name(MessageType type) { return std::string(message_type_name(type)); }
 

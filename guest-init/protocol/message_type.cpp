@@ -23,6 +23,8 @@ constexpr TypeInfo type_table[] = {
     { MessageType::Ping, "Ping", CorrelationScope::Connection, Sender::Either, { 8, 8 } },
     { MessageType::Pong, "Pong", CorrelationScope::Connection, Sender::Either, { 8, 8 } },
     { MessageType::Shutdown, "Shutdown", CorrelationScope::Connection, Sender::Host, { 0, 0 } },
+    { MessageType::Refresh, "Refresh", CorrelationScope::Connection, Sender::Host,
+        { 16, 16 + max_refresh_entropy_size + max_hostname_size } },
     { MessageType::Exec, "Exec", CorrelationScope::Operation, Sender::Host, { 37, any_size } },
     { MessageType::Stdin, "Stdin", CorrelationScope::Operation, Sender::Host, { 4, any_size } },
     { MessageType::StdinClose, "StdinClose", CorrelationScope::Operation, Sender::Host, { 0, 0 } },

@@ -14,6 +14,8 @@ enum class MessageType : uint16_t {
     Ping = 3,
     Pong = 4,
     Shutdown = 5,
+    // After a snapshot restore: the host's time, fresh entropy and the clone's hostname.
+    Refresh = 6,
     // Jobs.
     Exec = 16,
     Stdin = 17,

@@ -108,6 +108,17 @@ struct Shutdown {
     static constexpr MessageType type = MessageType::Shutdown;
     bool operator==(Shutdown const&) const = default;
 };
+// Sent first on a connection to a VM restored from a snapshot, which runs on as an exact copy of
+// the snapshotted guest: the agent sets CLOCK_REALTIME to `realtime_ns` (ns since the epoch),
+// mixes `entropy` into the kernel's pool and reseeds its RNG (so clones of one snapshot never
+// share random numbers), and sets the hostname (empty: left as is). Answered by Ack or ErrorReply.
+struct Refresh {
+    static constexpr MessageType type = MessageType::Refresh;
+    uint64_t realtime_ns { 0 };
+    std::vector<uint8_t> entropy {}; // <= max_refresh_entropy_size
+    std::string hostname {}; // <= max_hostname_size: letters, digits, '-', '.'
+    bool operator==(Refresh const&) const = default;
+};
 
 // --- Jobs (correlation id = the job) ---
 struct Rlimit {
@@ -230,7 +241,7 @@ struct ErrorReply {
     bool operator==(ErrorReply const&) const = default;
 };
 
-using Message = std::variant<Hello, HelloReply, Ping, Pong, Shutdown, Exec, Stdin, StdinClose, Output, Signal, Exited,
+using Message = std::variant<Hello, HelloReply, Ping, Pong, Shutdown, Refresh, Exec, Stdin, StdinClose, Output, Signal, Exited,
     SpawnFailed, FileWrite, FileRead, FileData, Stat, StatReply, Mkdir, Remove, Ack, ErrorReply>;
 
 MessageType message_type(Message const& message);

@@ -11,6 +11,20 @@ I8042::I8042(std::function<void()> on_reset)
 {
 }
 
+I8042State I8042::save_state()
+{
+    std::lock_guard lock(m_mutex);
+    return { m_ctr, m_output, m_expect_ctr };
+}
+
+void I8042::restore_state(I8042State const& state)
+{
+    std::lock_guard lock(m_mutex);
+    m_ctr = state.ctr;
+    m_output = state.output;
+    m_expect_ctr = state.expect_ctr;
+}
+
 void I8042::read(uint64_t offset, std::span<uint8_t> data)
 {
     // Byte by byte, as the PC bus splits wide accesses to this 8-bit device. The unmodelled

@@ -13,6 +13,13 @@
 
 namespace husk {
 
+// The controller's state, for snapshots.
+struct I8042State {
+    uint8_t ctr { 0x01 };
+    std::optional<uint8_t> output;
+    bool expect_ctr { false };
+};
+
 // Just enough of the PC keyboard controller: no keyboard, no mouse, no controller RAM.
 class I8042 final : public BusDevice {
 public:
@@ -42,6 +49,9 @@ public:
 
     void read(uint64_t offset, std::span<uint8_t> data) override;
     void write(uint64_t offset, std::span<uint8_t const> data) override;
+
+    I8042State save_state();
+    void restore_state(I8042State const& state);
 
 private:
     // Runs a controller command under m_mutex; true when it asks for a CPU reset.

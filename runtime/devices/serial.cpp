@@ -58,6 +58,29 @@ Serial::Serial(int output_fd, EventFd const* interrupt, uint64_t output_limit)
 {
 }
 
+SerialState Serial::save_state() const
+{
+    std::lock_guard state(m_lock);
+    return { m_interrupt_enable, m_line_control, m_modem_control, m_scratch, m_divisor_low, m_divisor_high,
+        m_modem_status_deltas, m_fifo_enabled, m_thr_empty_pending, m_overrun };
+}
+
+void Serial::restore_state(SerialState const& saved)
+{
+    std::lock_guard state(m_lock);
+    m_interrupt_enable = saved.interrupt_enable;
+    m_line_control = saved.line_control;
+    m_modem_control = saved.modem_control;
+    m_scratch = saved.scratch;
+    m_divisor_low = saved.divisor_low;
+    m_divisor_high = saved.divisor_high;
+    m_modem_status_deltas = saved.modem_status_deltas;
+    m_fifo_enabled = saved.fifo_enabled;
+    m_thr_empty_pending = saved.thr_empty_pending;
+    m_overrun = saved.overrun;
+    m_receive.clear();
+}
+
 void Serial::read(uint64_t offset, std::span<uint8_t> data)
 {
     std::lock_guard state(m_lock);

@@ -17,6 +17,21 @@
 
 namespace husk {
 
+// The guest-visible register state of the UART, for snapshots. Host input still waiting in the
+// receive FIFO is not kept: it belongs to the console of the process that took the snapshot.
+struct SerialState {
+    uint8_t interrupt_enable { 0 };
+    uint8_t line_control { 0 };
+    uint8_t modem_control { 0 };
+    uint8_t scratch { 0 };
+    uint8_t divisor_low { 12 };
+    uint8_t divisor_high { 0 };
+    uint8_t modem_status_deltas { 0 };
+    bool fifo_enabled { false };
+    bool thr_empty_pending { false };
+    bool overrun { false };
+};
+
 class Serial final : public BusDevice {
 public:
     // Host input waiting for the guest beyond this is dropped (and counted).
@@ -44,6 +59,9 @@ public:
     // How many bytes enqueue_input() can take now without dropping: lets the caller apply
     // backpressure to its source instead of losing input.
     size_t input_room() const;
+
+    SerialState save_state() const;
+    void restore_state(SerialState const& state);
 
     uint64_t dropped_input_bytes() const { return m_dropped_input.load(std::memory_order_relaxed); }
     uint64_t dropped_output_bytes() const { return m_dropped_output.load(std::memory_order_relaxed); }

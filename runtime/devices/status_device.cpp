@@ -37,6 +37,25 @@ StatusDevice::StatusDevice(std::function<void()> on_boot_marker)
 {
 }
 
+StatusDeviceState StatusDevice::save_state() const
+{
+    std::lock_guard lock(m_lock);
+    return { m_status.boot_marker_time.has_value() || m_boot_marker_before_restore, m_status.exit_code, m_status.signal, m_status.spawn_error,
+        m_status.shutdown_intent, m_status.invalid_writes };
+}
+
+void StatusDevice::restore_state(StatusDeviceState const& state)
+{
+    std::lock_guard lock(m_lock);
+    m_status = {};
+    m_boot_marker_before_restore = state.boot_marker_seen;
+    m_status.exit_code = state.exit_code;
+    m_status.signal = state.signal;
+    m_status.spawn_error = state.spawn_error;
+    m_status.shutdown_intent = state.shutdown_intent;
+    m_status.invalid_writes = state.invalid_writes;
+}
+
 void StatusDevice::read(uint64_t, std::span<uint8_t> data) { std::fill(data.begin(), data.end(), uint8_t { 0 }); }
 
 void StatusDevice::write(uint64_t offset, std::span<uint8_t const> data)

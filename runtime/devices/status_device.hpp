@@ -26,6 +26,17 @@ struct GuestStatus {
     uint32_t invalid_writes { 0 };
 };
 
+// What a snapshot keeps of GuestStatus: the boot marker's time is a host clock reading that means
+// nothing in another process, so only whether it was seen.
+struct StatusDeviceState {
+    bool boot_marker_seen { false };
+    std::optional<uint8_t> exit_code;
+    std::optional<uint8_t> signal;
+    std::optional<status_port::SpawnError> spawn_error;
+    bool shutdown_intent { false };
+    uint32_t invalid_writes { 0 };
+};
+
 class StatusDevice final : public BusDevice {
 public:
     // Invalid writes beyond this many are counted but not logged, so a hostile guest cannot
@@ -42,6 +53,11 @@ public:
     // A consistent snapshot, safe to call from any thread.
     GuestStatus status() const;
 
+    StatusDeviceState save_state() const;
+    // A restored boot marker is kept for the next snapshot but has no time here (the report then
+    // has no boot-to-init figure, which would mean nothing for a restored guest).
+    void restore_state(StatusDeviceState const& state);
+
 private:
     enum class BootMarker { Unchanged, Recorded };
     // Applies one write with m_lock held; returns why it is invalid, or an empty string.
@@ -52,6 +68,7 @@ private:
     std::function<void()> const m_on_boot_marker;
     mutable std::mutex m_lock;
     GuestStatus m_status;
+    bool m_boot_marker_before_restore { false };
 };
 
 } // namespace husk

@@ -6,6 +6,8 @@
 
 #include <csignal>
 #include <linux/io_uring.h>
+#include "runtime/kvm/kvm_abi.hpp"
+
 #include <linux/kvm.h>
 #include <unistd.h>
 
@@ -25,8 +27,19 @@ std::vector<SyscallRule> main_thread_allow_list()
         { "tgkill", "kick vCPU threads of this process out of KVM_RUN, with the kick signal only", {},
             { arg_equals_32(0, static_cast<uint64_t>(::getpid())),
                 arg_equals_32(2, static_cast<uint64_t>(SIGRTMIN)) } },
-        { "ioctl", "debug register dumps of stopped vCPUs (KVM_GET_REGS, KVM_GET_SREGS)",
-            { arg_equals_32(1, KVM_GET_REGS), arg_equals_32(1, KVM_GET_SREGS) } },
+        { "ioctl",
+            "debug register dumps of stopped vCPUs (KVM_GET_REGS, KVM_GET_SREGS); snapshots: the state of paused "
+            "vCPUs and of the in-kernel irqchip, PIT and kvmclock (read only)",
+            { arg_equals_32(1, KVM_GET_REGS), arg_equals_32(1, KVM_GET_SREGS), arg_equals_32(1, kvm_abi::get_xsave), arg_equals_32(1, kvm_abi::get_xsave2),
+                arg_equals_32(1, KVM_GET_XCRS), arg_equals_32(1, KVM_GET_LAPIC), arg_equals_32(1, kvm_abi::get_msrs),
+                arg_equals_32(1, KVM_GET_MP_STATE), arg_equals_32(1, KVM_GET_VCPU_EVENTS),
+                arg_equals_32(1, KVM_GET_DEBUGREGS), arg_equals_32(1, KVM_GET_TSC_KHZ), arg_equals_32(1, KVM_GET_IRQCHIP),
+                arg_equals_32(1, KVM_GET_PIT2), arg_equals_32(1, KVM_GET_CLOCK) } },
+        { "accept4", "control socket: take the next client", {} },
+        { "recvmsg", "control socket: command lines and the snapshot files' descriptors (SCM_RIGHTS)", {} },
+        { "sendto", "control socket: replies (send)", {} },
+        { "pwrite64", "snapshots: guest memory into the memory file passed over the control socket", {} },
+        { "ftruncate", "snapshots: size the state and memory files passed over the control socket", {} },
         { "clock_gettime", "timeouts, halt-check intervals and log times when the vDSO cannot answer", {} },
         { "close", "tear-down: vCPU, VM, eventfd and signalfd descriptors", {} },
         { "io_uring_enter", "tear-down: the event loop cancels what is pending and waits for the kernel", {} },

@@ -2,6 +2,7 @@
 #include "runtime/kvm/kvm.hpp"
 #include "runtime/kvm/kvm_abi.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -96,6 +97,22 @@ Result<std::vector<kvm_cpuid_entry2>> Kvm::supported_cpuid() const
             return fail_errno("KVM_GET_SUPPORTED_CPUID");
     }
     return fail("KVM_GET_SUPPORTED_CPUID: more than " + std::to_string(maximum_cpuid_capacity) + " entries");
+}
+
+Result<std::vector<uint32_t>> Kvm::msr_index_list() const
+{
+    // First call with no room: KVM answers E2BIG and the count it needs.
+    kvm_abi::MsrListHeader probe { 0 };
+    if (::ioctl(m_fd.get(), kvm_abi::get_msr_index_list, &probe) == 0)
+        return std::vector<uint32_t> {};
+    if (errno != E2BIG)
+        return fail_errno("KVM_GET_MSR_INDEX_LIST");
+    std::vector<uint32_t> storage(1 + probe.entry_count, 0);
+    storage[0] = probe.entry_count;
+    if (::ioctl(m_fd.get(), kvm_abi::get_msr_index_list, storage.data()) < 0)
+        return fail_errno("KVM_GET_MSR_INDEX_LIST");
+    uint32_t count = std::min<uint32_t>(storage[0], probe.entry_count);
+    return std::vector<uint32_t>(storage.begin() + 1, storage.begin() + 1 + count);
 }
 
 Result<size_t> Kvm::vcpu_mmap_size() const

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <linux/kvm.h>
+#include <cstdint>
 #include <vector>
 
 namespace husk {
@@ -26,6 +27,9 @@ public:
     KvmFlavour flavour() const { return m_flavour; }
     // CPUID leaves this host's KVM can present to a guest (KVM_GET_SUPPORTED_CPUID).
     Result<std::vector<kvm_cpuid_entry2>> supported_cpuid() const;
+    // The MSRs KVM can save and restore for a vCPU (KVM_GET_MSR_INDEX_LIST); some may still be
+    // unreadable on a given vCPU (Vcpu::get_readable_msrs filters).
+    Result<std::vector<uint32_t>> msr_index_list() const;
     // Size of the per-vCPU kvm_run mapping (KVM_GET_VCPU_MMAP_SIZE).
     Result<size_t> vcpu_mmap_size() const;
     // For Vm::create only: the system fd on which KVM_CREATE_VM is issued.

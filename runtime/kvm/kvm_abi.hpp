@@ -31,16 +31,37 @@ struct MsrsHeader {
 static_assert(sizeof(MsrsHeader) == 8);
 static_assert(sizeof(kvm_msr_entry) == 16);
 
+struct MsrListHeader {
+    uint32_t entry_count; // nmsrs
+    // uint32_t indices[] follows
+};
+static_assert(sizeof(MsrListHeader) == 4);
+
+// struct kvm_xsave is 4096 bytes in C and 4100 in C++ (its `extra[]` member), so its ioctl
+// numbers need this stand-in. KVM_GET_XSAVE2/KVM_SET_XSAVE move Vm::xsave_size() bytes.
+struct XsaveArea {
+    uint32_t region[1024];
+};
+static_assert(sizeof(XsaveArea) == 4096);
+
 // The same encodings as the kernel's (C) definitions in include/uapi/linux/kvm.h.
 inline constexpr unsigned long get_supported_cpuid = _IOWR(KVMIO, 0x05, Cpuid2Header);
 inline constexpr unsigned long set_cpuid2 = _IOW(KVMIO, 0x90, Cpuid2Header);
 inline constexpr unsigned long get_msrs = _IOWR(KVMIO, 0x88, MsrsHeader);
 inline constexpr unsigned long set_msrs = _IOW(KVMIO, 0x89, MsrsHeader);
+inline constexpr unsigned long get_msr_index_list = _IOWR(KVMIO, 0x02, MsrListHeader);
+inline constexpr unsigned long get_xsave = _IOR(KVMIO, 0xa4, XsaveArea);
+inline constexpr unsigned long set_xsave = _IOW(KVMIO, 0xa5, XsaveArea);
+inline constexpr unsigned long get_xsave2 = _IOR(KVMIO, 0xcf, XsaveArea);
 
 static_assert(get_supported_cpuid == 0xc008ae05);
 static_assert(set_cpuid2 == 0x4008ae90);
 static_assert(get_msrs == 0xc008ae88);
 static_assert(set_msrs == 0x4008ae89);
+static_assert(get_msr_index_list == 0xc004ae02);
+static_assert(get_xsave == 0x9000aea4);
+static_assert(set_xsave == 0x5000aea5);
+static_assert(get_xsave2 == 0x9000aecf);
 
 // The fixed-size structs husk passes by pointer: their sizes are part of the ioctl numbers.
 static_assert(sizeof(kvm_regs) == 144);
@@ -54,5 +75,11 @@ static_assert(sizeof(kvm_ioeventfd) == 64);
 static_assert(sizeof(kvm_pit_config) == 64);
 static_assert(sizeof(kvm_irq_level) == 8);
 static_assert(sizeof(kvm_run) == 2352);
+static_assert(sizeof(kvm_xcrs) == 392);
+static_assert(sizeof(kvm_vcpu_events) == 64);
+static_assert(sizeof(kvm_debugregs) == 128);
+static_assert(sizeof(kvm_irqchip) == 520);
+static_assert(sizeof(kvm_pit_state2) == 112);
+static_assert(sizeof(kvm_clock_data) == 48);
 
 } // namespace husk::kvm_abi

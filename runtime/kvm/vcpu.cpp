@@ -2,6 +2,7 @@
 #include "runtime/kvm/vcpu.hpp"
 #include "runtime/kvm/kvm_abi.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -108,6 +109,76 @@ Result<kvm_mp_state> Vcpu::get_mp_state() const
 Result<void> Vcpu::set_mp_state(kvm_mp_state const& state)
 {
     return set_state(m_fd.get(), KVM_SET_MP_STATE, state, "KVM_SET_MP_STATE");
+}
+
+Result<std::vector<uint8_t>> Vcpu::get_xsave(size_t size) const
+{
+    if (size < sizeof(kvm_abi::XsaveArea) || size % sizeof(uint32_t) != 0)
+        return fail("XSAVE area of " + std::to_string(size) + " bytes is impossible");
+    std::vector<uint8_t> area(size);
+    // KVM_GET_XSAVE2 writes the whole area when it is larger than struct kvm_xsave.
+    unsigned long request = size > sizeof(kvm_abi::XsaveArea) ? kvm_abi::get_xsave2 : kvm_abi::get_xsave;
+    if (::ioctl(m_fd.get(), request, area.data()) < 0)
+        return fail_errno(size > sizeof(kvm_abi::XsaveArea) ? "KVM_GET_XSAVE2" : "KVM_GET_XSAVE");
+    return area;
+}
+
+Result<void> Vcpu::set_xsave(std::span<uint8_t const> area)
+{
+    if (area.size() < sizeof(kvm_abi::XsaveArea))
+        return fail("XSAVE area of " + std::to_string(area.size()) + " bytes is too small");
+    if (::ioctl(m_fd.get(), kvm_abi::set_xsave, area.data()) < 0)
+        return fail_errno("KVM_SET_XSAVE");
+    return {};
+}
+
+Result<kvm_xcrs> Vcpu::get_xcrs() const { return get_state<kvm_xcrs>(m_fd.get(), KVM_GET_XCRS, "KVM_GET_XCRS"); }
+Result<void> Vcpu::set_xcrs(kvm_xcrs const& xcrs) { return set_state(m_fd.get(), KVM_SET_XCRS, xcrs, "KVM_SET_XCRS"); }
+Result<kvm_vcpu_events> Vcpu::get_vcpu_events() const
+{
+    return get_state<kvm_vcpu_events>(m_fd.get(), KVM_GET_VCPU_EVENTS, "KVM_GET_VCPU_EVENTS");
+}
+Result<void> Vcpu::set_vcpu_events(kvm_vcpu_events const& events)
+{
+    return set_state(m_fd.get(), KVM_SET_VCPU_EVENTS, events, "KVM_SET_VCPU_EVENTS");
+}
+Result<kvm_debugregs> Vcpu::get_debugregs() const
+{
+    return get_state<kvm_debugregs>(m_fd.get(), KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS");
+}
+Result<void> Vcpu::set_debugregs(kvm_debugregs const& debugregs)
+{
+    return set_state(m_fd.get(), KVM_SET_DEBUGREGS, debugregs, "KVM_SET_DEBUGREGS");
+}
+
+Result<uint32_t> Vcpu::get_tsc_khz() const
+{
+    int khz = ::ioctl(m_fd.get(), KVM_GET_TSC_KHZ, 0);
+    if (khz < 0)
+        return fail_errno("KVM_GET_TSC_KHZ");
+    return static_cast<uint32_t>(khz);
+}
+
+Result<std::vector<kvm_msr_entry>> Vcpu::get_readable_msrs(std::span<uint32_t const> indices) const
+{
+    std::vector<kvm_msr_entry> readable;
+    size_t next = 0;
+    while (next < indices.size()) {
+        size_t count = std::min(indices.size() - next, max_entries_per_call);
+        auto storage = flexible_storage<kvm_abi::MsrsHeader, kvm_msr_entry>(count);
+        auto* header = reinterpret_cast<kvm_abi::MsrsHeader*>(storage.data());
+        header->entry_count = static_cast<uint32_t>(count);
+        auto* entries = reinterpret_cast<kvm_msr_entry*>(header + 1);
+        for (size_t i = 0; i < count; ++i)
+            entries[i] = kvm_msr_entry { indices[next + i], 0, 0 };
+        int read = ::ioctl(m_fd.get(), kvm_abi::get_msrs, header);
+        if (read < 0)
+            return fail_errno("KVM_GET_MSRS");
+        // KVM stops at the first MSR it cannot read: keep those before it, skip it, go on.
+        readable.insert(readable.end(), entries, entries + read);
+        next += static_cast<size_t>(read) + (static_cast<size_t>(read) < count ? 1 : 0);
+    }
+    return readable;
 }
 
 Result<void> Vcpu::set_msrs(std::span<kvm_msr_entry const> entries)

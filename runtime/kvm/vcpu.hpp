@@ -43,6 +43,22 @@ public:
     Result<kvm_mp_state> get_mp_state() const;
     Result<void> set_mp_state(kvm_mp_state const& state);
 
+    // Snapshot state (runtime/vmm/machine_snapshot_capture.cpp). The XSAVE area is `size` bytes:
+    // Kvm::xsave_size(), 4096 unless the host has larger state components (AMX).
+    Result<std::vector<uint8_t>> get_xsave(size_t size) const;
+    Result<void> set_xsave(std::span<uint8_t const> area);
+    Result<kvm_xcrs> get_xcrs() const;
+    Result<void> set_xcrs(kvm_xcrs const& xcrs);
+    Result<kvm_vcpu_events> get_vcpu_events() const;
+    Result<void> set_vcpu_events(kvm_vcpu_events const& events);
+    Result<kvm_debugregs> get_debugregs() const;
+    Result<void> set_debugregs(kvm_debugregs const& debugregs);
+    // The guest TSC rate in kHz (KVM_GET_TSC_KHZ).
+    Result<uint32_t> get_tsc_khz() const;
+    // Reads what it can of `indices`: an MSR KVM refuses is left out, so the result is what can
+    // be written back with set_msrs().
+    Result<std::vector<kvm_msr_entry>> get_readable_msrs(std::span<uint32_t const> indices) const;
+
     // Enters the guest until the next exit. EINTR (a kick) is reported as InterruptedExit, not
     // as an error.
     Result<VcpuExit> run();

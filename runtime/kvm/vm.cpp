@@ -1,5 +1,6 @@
 // Vm: VM-level KVM ioctls.
 #include "runtime/kvm/vm.hpp"
+#include "runtime/kvm/kvm_abi.hpp"
 
 #include <sys/ioctl.h>
 
@@ -92,6 +93,54 @@ Result<void> Vm::set_irq_line(uint32_t irq, IrqLevel level)
     line.irq = irq;
     line.level = level == IrqLevel::High ? 1 : 0;
     return vm_ioctl(m_fd.get(), KVM_IRQ_LINE, &line, "KVM_IRQ_LINE");
+}
+
+size_t Vm::xsave_size() const
+{
+    int size = ::ioctl(m_fd.get(), KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+    return size > static_cast<int>(sizeof(kvm_abi::XsaveArea)) ? static_cast<size_t>(size) : sizeof(kvm_abi::XsaveArea);
+}
+
+Result<kvm_irqchip> Vm::get_irqchip(uint32_t chip_id) const
+{
+    kvm_irqchip chip {};
+    chip.chip_id = chip_id;
+    if (::ioctl(m_fd.get(), KVM_GET_IRQCHIP, &chip) < 0)
+        return fail_errno("KVM_GET_IRQCHIP " + std::to_string(chip_id));
+    return chip;
+}
+
+Result<void> Vm::set_irqchip(kvm_irqchip const& chip)
+{
+    if (chip.chip_id > KVM_IRQCHIP_IOAPIC)
+        return fail("KVM_SET_IRQCHIP: unknown chip " + std::to_string(chip.chip_id));
+    return vm_ioctl(m_fd.get(), KVM_SET_IRQCHIP, &chip, "KVM_SET_IRQCHIP");
+}
+
+Result<kvm_pit_state2> Vm::get_pit2() const
+{
+    kvm_pit_state2 state {};
+    if (::ioctl(m_fd.get(), KVM_GET_PIT2, &state) < 0)
+        return fail_errno("KVM_GET_PIT2");
+    return state;
+}
+
+Result<void> Vm::set_pit2(kvm_pit_state2 const& state)
+{
+    return vm_ioctl(m_fd.get(), KVM_SET_PIT2, &state, "KVM_SET_PIT2");
+}
+
+Result<kvm_clock_data> Vm::get_clock() const
+{
+    kvm_clock_data clock {};
+    if (::ioctl(m_fd.get(), KVM_GET_CLOCK, &clock) < 0)
+        return fail_errno("KVM_GET_CLOCK");
+    return clock;
+}
+
+Result<void> Vm::set_clock(kvm_clock_data const& clock)
+{
+    return vm_ioctl(m_fd.get(), KVM_SET_CLOCK, &clock, "KVM_SET_CLOCK");
 }
 
 } // namespace husk

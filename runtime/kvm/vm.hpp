@@ -45,6 +45,19 @@ public:
         std::optional<uint64_t> datamatch = std::nullopt);
     Result<void> set_irq_line(uint32_t irq, IrqLevel level);
 
+    // Snapshot state of the in-kernel devices. `chip_id` is KVM_IRQCHIP_PIC_MASTER, _PIC_SLAVE or
+    // _IOAPIC.
+    Result<kvm_irqchip> get_irqchip(uint32_t chip_id) const;
+    Result<void> set_irqchip(kvm_irqchip const& chip);
+    Result<kvm_pit_state2> get_pit2() const;
+    Result<void> set_pit2(kvm_pit_state2 const& state);
+    // kvmclock: the guest's clock in nanoseconds (KVM_GET_CLOCK / KVM_SET_CLOCK).
+    Result<kvm_clock_data> get_clock() const;
+    Result<void> set_clock(kvm_clock_data const& clock);
+    // Bytes of a vCPU's XSAVE area: KVM_CAP_XSAVE2's answer on this VM, at least
+    // sizeof(kvm_xsave) (more only once a process enabled a dynamic feature such as AMX).
+    size_t xsave_size() const;
+
     int fd() const { return m_fd.get(); }
     size_t vcpu_mmap_size() const { return m_vcpu_mmap_size; }
 

@@ -124,6 +124,7 @@ MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline
     config.debug = options.debug;
     config.stop_at_boot_marker = options.exit_at_boot_marker;
     config.seccomp = options.no_seccomp ? SeccompMode::Off : SeccompMode::AllThreads;
+    config.control_path = options.control_path;
     return config;
 }
 

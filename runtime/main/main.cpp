@@ -9,6 +9,7 @@
 #include "runtime/net/network_reaper.hpp"
 #include "runtime/net/sandbox_network.hpp"
 #include "runtime/vmm/machine.hpp"
+#include "runtime/vmm/snapshot_files.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -70,12 +71,14 @@ void emit_report(StopReport const& report, std::optional<Fd> const& report_file)
 
 // Builds the machine, enters the jail when there is one (after setup: the machine's host files
 // are descriptors by then), runs the VM and reports how it ended.
-int run_vm(VmmOptions const& options, MachineConfig config, std::optional<Fd> const& report_file,
-    std::function<Result<void>()> const& enter_jail)
+int run_vm(VmmOptions const& options, MachineConfig config, std::optional<LoadedSnapshot> snapshot,
+    std::optional<Fd> const& report_file, std::function<Result<void>()> const& enter_jail)
 {
     auto process_start = config.process_start;
     StopReport report;
-    auto machine = Machine::create(std::move(config));
+    // Both before the jail: the memory file is mapped and the disks opened by path.
+    auto machine = snapshot ? Machine::restore(std::move(config), snapshot->state, std::move(snapshot->memory_file))
+                            : Machine::create(std::move(config));
     if (machine && enter_jail) {
         if (auto jailed = enter_jail(); !jailed)
             machine = unexpected(Error { "jail: " + jailed.error().message, 0 });
@@ -173,6 +176,23 @@ int main(int argc, char** argv)
         log_info("network reaper: " + std::to_string(*reaped) + " abandoned sandbox network(s) removed");
         return exit_with(VmmExitStatus::CleanShutdown);
     }
+    std::optional<LoadedSnapshot> snapshot;
+    if (options->restore_directory) {
+        SnapshotExpectations expected;
+        if (options->memory_given)
+            expected.memory_bytes = options->memory_bytes;
+        if (options->vcpus_given)
+            expected.vcpus = options->vcpus;
+        auto loaded = load_snapshot(*options->restore_directory, expected);
+        if (!loaded) {
+            std::fprintf(stderr, "husk-vmm: cannot restore: %s\n", loaded.error().message.c_str());
+            return exit_with(VmmExitStatus::VmmError);
+        }
+        // The jail's limits and the report follow the snapshot's machine.
+        options->memory_bytes = loaded->state.memory_bytes;
+        options->vcpus = static_cast<unsigned>(loaded->state.vcpus.size());
+        snapshot = std::move(loaded).value();
+    }
     auto cmdline = build_kernel_cmdline(*options);
     if (!cmdline) {
         std::fprintf(stderr, "husk-vmm: %s\n", cmdline.error().message.c_str());
@@ -190,6 +210,8 @@ int main(int argc, char** argv)
 
     if (options->jail_directory) {
         auto settings = jail_settings_from(*options, report_file);
+        if (snapshot)
+            settings.keep_fds.push_back(snapshot->memory_file.get()); // mapped before the pivot
         if (config.vsock)
             config.vsock->guest_connect_base = vsock_base_in_jail(config.vsock->uds_path, settings);
         // --net: the launcher (root, before it forks the VMM) builds the sandbox's network; the
@@ -220,8 +242,8 @@ int main(int argc, char** argv)
                 + network->guest_kernel_arguments() + "), built in " + std::to_string(network_setup.count()) + " ms");
         }
         return run_jailed(settings, [&](std::function<Result<void>()> const& enter_jail) {
-            return run_vm(*options, std::move(config), report_file, enter_jail);
+            return run_vm(*options, std::move(config), std::move(snapshot), report_file, enter_jail);
         });
     }
-    return run_vm(*options, std::move(config), report_file, nullptr);
+    return run_vm(*options, std::move(config), std::move(snapshot), report_file, nullptr);
 }

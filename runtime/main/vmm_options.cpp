@@ -41,6 +41,8 @@ namespace {
         NetDns,
         ReapNetworks,
         Help,
+        Control,
+        Restore,
         Count,
     };
     enum class TakesValue { No, Yes };
@@ -80,7 +82,18 @@ namespace {
         { "--reap-networks", Option::ReapNetworks, TakesValue::No },
         { "--help", Option::Help, TakesValue::No },
         { "-h", Option::Help, TakesValue::No },
+        { "--control", Option::Control, TakesValue::Yes },
+        { "--restore", Option::Restore, TakesValue::Yes },
     };
+
+    std::string_view option_name(Option option)
+    {
+        for (auto const& spec : option_specs) {
+            if (spec.option == option)
+                return spec.name;
+        }
+        return "?";
+    }
 
     OptionSpec const* find_option(std::string_view name)
     {
@@ -233,6 +246,12 @@ namespace {
         case Option::Help:
             options.help = true;
             return {};
+        case Option::Control:
+        case Option::Restore:
+            if (value.empty())
+                return fail(std::string(name) + ": empty path");
+            (option == Option::Control ? options.control_path : options.restore_directory) = std::string(value);
+            return {};
         case Option::Count:
             break;
         }
@@ -299,8 +318,19 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
             return fail("--reap-networks runs no job");
         return options;
     }
-    if (options.kernel_path.empty())
+    if (options.restore_directory) {
+        // The snapshot's guest already booted: what shaped its boot has no meaning now.
+        for (auto option : { Option::Kernel, Option::Initrd, Option::Cmdline, Option::ExitAtBootMarker }) {
+            if (seen[static_cast<size_t>(option)])
+                return fail("--restore cannot be combined with " + std::string(option_name(option)));
+        }
+        if (!options.job_argv.empty())
+            return fail("--restore takes no job after --: the snapshot's guest runs on where it was");
+        options.memory_given = seen[static_cast<size_t>(Option::Memory)];
+        options.vcpus_given = seen[static_cast<size_t>(Option::Vcpus)];
+    } else if (options.kernel_path.empty()) {
         return fail("missing --kernel PATH (see --help)");
+    }
     if (seen[static_cast<size_t>(Option::VsockCid)] && !options.vsock_path)
         return fail("--vsock-cid needs --vsock PATH");
     bool jail_detail = options.jail_id || options.jail_uid || options.jail_gid || options.jail_memory_limit;
@@ -322,6 +352,7 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
 std::string vmm_usage()
 {
     return "usage: husk-vmm --kernel PATH [options] [-- CMD ARGS...]\n"
+           "       husk-vmm --restore DIR [options]\n"
            "Boots a Linux guest in a KVM micro-VM and runs CMD through the guest's init.\n"
            "\n"
            "  --kernel PATH      uncompressed vmlinux (ELF) or bzImage\n"
@@ -371,6 +402,13 @@ std::string vmm_usage()
            "                     the non-loopback nameservers of /etc/resolv.conf)\n"
            "  --reap-networks    remove the networks of sandboxes whose launcher died, then exit\n"
            "                     (root; every --net start does this first anyway)\n"
+           "  --control PATH     control socket at the unix socket PATH: PAUSE, RESUME, SNAPSHOT\n"
+           "                     (with the state and memory files passed as descriptors); see\n"
+           "                     docs/snapshots.md\n"
+           "  --restore DIR      resume the snapshot in DIR (files `state` and `memory`) instead of\n"
+           "                     booting; pass the snapshot's --vsock and --disk devices (socket\n"
+           "                     paths, CID and image paths may differ); --memory and --vcpus, if\n"
+           "                     given, must match the snapshot\n"
            "  --help             this text\n"
            "\n"
            "Exit status: 0 guest shut down cleanly, 1 VMM/KVM error, 2 usage error,\n"

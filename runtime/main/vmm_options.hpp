@@ -57,6 +57,12 @@ struct VmmOptions {
     // --reap-networks: only reap abandoned sandbox networks (runtime/net/network_reaper.hpp)
     // and exit; libhusk runs it after it had to kill a networked sandbox's launcher.
     bool reap_networks { false };
+    // --control PATH: the control socket (pause, resume, snapshot).
+    std::optional<std::string> control_path;
+    // --restore DIR: resume a snapshot instead of booting; --memory/--vcpus are then checks.
+    std::optional<std::string> restore_directory;
+    bool memory_given { false };
+    bool vcpus_given { false };
     bool help { false }; // --help seen: print usage, exit 0, nothing else is checked
     std::vector<std::string> job_argv; // everything after `--`
 };

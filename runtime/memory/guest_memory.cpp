@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace husk {
 
@@ -42,6 +44,78 @@ Result<GuestMemory> GuestMemory::create(std::vector<GuestRegionSpec> const& spec
         memory.m_regions.push_back({ spec.start, spec.size, static_cast<uint8_t*>(host) });
     }
     return memory;
+}
+
+Result<GuestMemory> GuestMemory::map_file(
+    std::vector<GuestRegionSpec> const& specs, std::vector<uint64_t> const& file_offsets, int fd)
+{
+    if (specs.size() != file_offsets.size())
+        return fail("guest memory: " + std::to_string(specs.size()) + " regions but " + std::to_string(file_offsets.size())
+            + " file offsets");
+    // The same checks as for anonymous memory, on a throwaway layout.
+    auto layout = TRY(create(specs));
+    layout.unmap_all();
+    struct stat status {};
+    if (::fstat(fd, &status) < 0)
+        return fail_errno("guest memory file");
+    std::vector<Region> regions;
+    GuestMemory memory(std::move(regions));
+    for (size_t i = 0; i < specs.size(); ++i) {
+        auto const& spec = specs[i];
+        uint64_t offset = file_offsets[i];
+        if (offset % page_size != 0 || offset > static_cast<uint64_t>(status.st_size)
+            || spec.size > static_cast<uint64_t>(status.st_size) - offset)
+            return fail("the guest memory file has " + std::to_string(status.st_size) + " bytes; region "
+                + std::to_string(i) + " needs " + std::to_string(spec.size) + " from offset " + std::to_string(offset));
+        void* host = ::mmap(nullptr, spec.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd,
+            static_cast<off_t>(offset));
+        if (host == MAP_FAILED)
+            return fail_errno("cannot map " + std::to_string(spec.size >> 20) + " MiB of the guest memory file");
+        memory.m_regions.push_back({ spec.start, spec.size, static_cast<uint8_t*>(host) });
+    }
+    std::sort(memory.m_regions.begin(), memory.m_regions.end(),
+        [](Region const& a, Region const& b) { return a.start < b.start; });
+    return memory;
+}
+
+Result<void> GuestMemory::save_to(int fd) const
+{
+    if (::ftruncate(fd, 0) < 0 || ::ftruncate(fd, static_cast<off_t>(total_size())) < 0)
+        return fail_errno("cannot size the guest memory file");
+    static constexpr uint8_t zero_page[page_size] = {};
+    uint64_t file_offset = 0;
+    for (auto const& region : m_regions) {
+        // Runs of non-zero pages, one pwrite each; zero pages stay holes of the truncated file.
+        uint64_t run_start = 0;
+        uint64_t run_length = 0;
+        auto flush = [&]() -> Result<void> {
+            uint64_t done = 0;
+            while (done < run_length) {
+                auto written = ::pwrite(fd, region.host + run_start + done, run_length - done,
+                    static_cast<off_t>(file_offset + run_start + done));
+                if (written < 0 && errno == EINTR)
+                    continue;
+                if (written <= 0)
+                    return fail_errno("cannot write the guest memory file");
+                done += static_cast<uint64_t>(written);
+            }
+            run_length = 0;
+            return {};
+        };
+        for (uint64_t page = 0; page < region.size; page += page_size) {
+            bool zero = std::memcmp(region.host + page, zero_page, page_size) == 0;
+            if (zero) {
+                TRY(flush());
+                continue;
+            }
+            if (run_length == 0)
+                run_start = page;
+            run_length += page_size;
+        }
+        TRY(flush());
+        file_offset += region.size;
+    }
+    return {};
 }
 
 GuestMemory::GuestMemory(GuestMemory&& other) noexcept

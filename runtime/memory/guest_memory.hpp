@@ -33,6 +33,17 @@ struct GuestRegionInfo {
 class GuestMemory {
 public:
     static Result<GuestMemory> create(std::vector<GuestRegionSpec> const& regions);
+    // Guest RAM backed by a snapshot's memory file `fd`: region i is mapped MAP_PRIVATE from file
+    // offset `file_offsets[i]`, so pages are read in when the guest first touches them, a guest
+    // write copies the page, and any number of VMs can map one file without seeing each other's
+    // writes. The file must hold every region (checked); it is never read whole.
+    static Result<GuestMemory> map_file(
+        std::vector<GuestRegionSpec> const& regions, std::vector<uint64_t> const& file_offsets, int fd);
+
+    // Writes every region, in address order, to `fd` from offset 0, after truncating it to
+    // total_size(): the layout map_file() reads. Pages of zeros are skipped and stay holes, so a
+    // mostly idle guest makes a small file. The guest must not run meanwhile.
+    Result<void> save_to(int fd) const;
     GuestMemory(GuestMemory&&) noexcept;
     GuestMemory& operator=(GuestMemory&&) noexcept;
     GuestMemory(GuestMemory const&) = delete;

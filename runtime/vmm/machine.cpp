@@ -56,7 +56,18 @@ Result<std::unique_ptr<Machine>> Machine::create(MachineConfig config)
     TRY(machine->create_virtio_devices());
     TRY(machine->load_guest());
     TRY(machine->create_vcpus());
+    TRY(machine->create_control_socket());
     return machine;
+}
+
+Result<void> Machine::create_control_socket()
+{
+    // Learnt now, while the main thread may still ask KVM anything: a snapshot needs them later.
+    m_msr_indices = TRY_CONTEXT(m_kvm.msr_index_list(), "snapshot support");
+    m_xsave_size = m_vm.xsave_size();
+    if (m_config.control_path)
+        m_control.emplace(TRY(ControlSocket::listen(*m_config.control_path)));
+    return {};
 }
 
 Result<void> Machine::load_guest()
@@ -97,8 +108,8 @@ Result<void> Machine::create_devices()
 
     // Devices call back from vCPU threads; the Machine outlives them (it joins every vCPU
     // thread before it is destroyed), so capturing `this` is safe.
-    auto i8042 = std::make_shared<I8042>([this] { on_guest_reset("i8042 reset"); });
-    TRY(m_pio_bus.insert(i8042, I8042::port_base, I8042::port_length));
+    m_i8042 = std::make_shared<I8042>([this] { on_guest_reset("i8042 reset"); });
+    TRY(m_pio_bus.insert(m_i8042, I8042::port_base, I8042::port_length));
     auto reset_port = std::make_shared<ResetPort>([this] { on_guest_reset("port 0xcf9 reset"); });
     TRY(m_pio_bus.insert(reset_port, ResetPort::port_base, ResetPort::port_length));
     m_status = std::make_shared<StatusDevice>([this] { on_boot_marker(); });
@@ -130,6 +141,7 @@ Result<void> Machine::create_vcpus()
         // CPUID first: KVM checks MSRs and features against the CPUID the vCPU has.
         auto cpuid = cpuid_for_vcpu(supported_cpuid, index, m_config.vcpus);
         TRY_CONTEXT(vcpu.set_cpuid(cpuid), context);
+        m_vcpu_cpuid.push_back(cpuid);
         TRY_CONTEXT(vcpu.set_msrs(msrs), context);
         TRY_CONTEXT(vcpu.set_fpu(initial_fpu()), context);
         auto lapic = TRY_CONTEXT(vcpu.get_lapic(), context);

@@ -80,6 +80,8 @@ struct MachineConfig {
     // PVM hosts are refused unless HUSK_ALLOW_PVM=1; tests of tiny guests pass Allow.
     PvmPolicy pvm_policy { PvmPolicy::FromEnvironment };
     SeccompMode seccomp { SeccompMode::AllThreads };
+    // --control: the control socket (pause, resume, snapshot; runtime/vmm/control_command.hpp).
+    std::optional<std::string> control_path;
     // Origin of the setup_us timing; main() sets it as early as it can.
     std::chrono::steady_clock::time_point process_start { std::chrono::steady_clock::now() };
 };

@@ -134,6 +134,10 @@ StopReport Machine::run()
                     + " ms");
             break;
         }
+        if (now >= next_halt_check && m_paused) {
+            next_halt_check = now + halt_check_interval; // parked vCPUs answer no samples
+            continue;
+        }
         if (now >= next_halt_check) {
             for (auto& runner : runners)
                 runner->request_activity();
@@ -146,7 +150,9 @@ StopReport Machine::run()
             continue;
         }
         auto wake_at = deadline ? std::min(*deadline, next_halt_check) : next_halt_check;
-        pollfd fds[] = { { m_stop.event_fd(), POLLIN, 0 }, { signals->fd(), POLLIN, 0 } };
+        pollfd fds[] = { { m_stop.event_fd(), POLLIN, 0 }, { signals->fd(), POLLIN, 0 },
+            { m_control ? m_control->listener_fd() : -1, POLLIN, 0 },
+            { m_control ? m_control->client_fd() : -1, POLLIN, 0 } };
         int ready = ::poll(fds, std::size(fds), poll_timeout_ms(wake_at));
         if (ready < 0 && errno != EINTR) {
             m_stop.request(StopReason::VmmError, Error::from_errno("poll").message);
@@ -156,7 +162,12 @@ StopReport Machine::run()
             if (auto signal = signals->take())
                 m_stop.request(StopReason::HostSignal, std::string("husk-vmm received SIG") + sigabbrev_np(*signal));
         }
+        if (ready > 0 && m_control && (fds[2].revents & POLLIN) != 0)
+            m_control->accept_client();
+        if (ready > 0 && m_control && (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) != 0)
+            serve_control(runners);
     }
+    resume(runners); // parked threads must see the stop
 
     for (auto& runner : runners)
         runner->kick();

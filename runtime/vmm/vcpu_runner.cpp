@@ -58,6 +58,53 @@ void VcpuRunner::kick()
         return;
     if (auto kicked = kick_vcpu(m_vcpu, m_thread); !kicked)
         log_warn(kicked.error().message);
+    // A parked thread waits on the condition variable, not in KVM_RUN: wake it to look at the
+    // stop flag. Notifying under the lock cannot slip between its check and its wait.
+    std::lock_guard lock(m_pause_lock);
+    m_pause_changed.notify_all();
+}
+
+void VcpuRunner::request_pause()
+{
+    m_pause_requested.store(true);
+    kick();
+}
+
+bool VcpuRunner::wait_paused(std::chrono::steady_clock::time_point deadline)
+{
+    std::unique_lock lock(m_pause_lock);
+    return m_pause_changed.wait_until(lock, deadline, [&] { return m_paused || m_ended; });
+}
+
+void VcpuRunner::resume()
+{
+    std::lock_guard lock(m_pause_lock);
+    m_pause_requested.store(false);
+    m_pause_changed.notify_all();
+}
+
+bool VcpuRunner::park()
+{
+    m_vcpu.set_immediate_exit(true);
+    auto exit = m_vcpu.run();
+    m_vcpu.set_immediate_exit(false);
+    if (!exit) {
+        stop_with_kvm_error(exit.error().message);
+        return false;
+    }
+    if (!std::holds_alternative<InterruptedExit>(*exit)) {
+        // Completing the last exit produced a new one (a string instruction's next chunk):
+        // handle it and try again.
+        if (!handle_exit(*exit))
+            m_shared.stop.request(StopReason::VmmError, "vCPU " + std::to_string(m_vcpu.index()) + " stopped while pausing");
+        return false;
+    }
+    std::unique_lock lock(m_pause_lock);
+    m_paused = true;
+    m_pause_changed.notify_all();
+    m_pause_changed.wait(lock, [&] { return !m_pause_requested.load() || m_shared.stop.requested(); });
+    m_paused = false;
+    return true;
 }
 
 void VcpuRunner::join()
@@ -87,7 +134,11 @@ std::optional<VcpuActivity> VcpuRunner::wait_activity(std::chrono::steady_clock:
 
 void* VcpuRunner::thread_entry(void* self)
 {
-    static_cast<VcpuRunner*>(self)->loop();
+    auto* runner = static_cast<VcpuRunner*>(self);
+    runner->loop();
+    std::lock_guard lock(runner->m_pause_lock);
+    runner->m_ended = true; // a pause waiter must not wait for a thread that is gone
+    runner->m_pause_changed.notify_all();
     return nullptr;
 }
 
@@ -126,6 +177,10 @@ void VcpuRunner::run_until_stopped()
             return;
         if (m_activity_requested.exchange(false))
             answer_activity_request();
+        if (m_pause_requested.load()) {
+            park();
+            continue;
+        }
         ++m_runs;
         auto exit = m_vcpu.run();
         if (!exit) {

@@ -51,6 +51,15 @@ public:
     void kick();
     void join();
 
+    // Snapshots: request_pause() kicks the thread, which completes the I/O of its last exit
+    // (an MMIO or port read lands in the guest's registers only on the next KVM_RUN, so it runs
+    // once more with immediate_exit set) and then waits outside KVM_RUN, where another thread may
+    // read and write the vCPU's state, until resume() or a stop request.
+    void request_pause();
+    // True once the thread is parked (or has ended); false at the deadline.
+    bool wait_paused(std::chrono::steady_clock::time_point deadline);
+    void resume();
+
     // Asks the thread for a fresh activity sample and kicks it; collect with wait_activity().
     void request_activity();
     std::optional<VcpuActivity> wait_activity(std::chrono::steady_clock::time_point deadline);
@@ -65,6 +74,8 @@ private:
     void dispatch_mmio(MmioExit const& exit);
     void note_unmapped(char const* space, AccessDirection direction, uint64_t address, size_t size);
     void answer_activity_request();
+    // false: the last exit needed handling first (or a stop came); the caller goes round again.
+    bool park();
     void stop_with_kvm_error(std::string description);
 
     Vcpu& m_vcpu;
@@ -76,6 +87,12 @@ private:
     std::mutex m_activity_lock;
     std::condition_variable m_activity_ready;
     std::optional<VcpuActivity> m_activity;
+
+    std::atomic<bool> m_pause_requested { false };
+    std::mutex m_pause_lock;
+    std::condition_variable m_pause_changed;
+    bool m_paused { false }; // under m_pause_lock
+    bool m_ended { false }; // under m_pause_lock: the thread returned
 
     // Touched by the vCPU thread only; summarised in a debug line when the thread ends.
     uint64_t m_unmapped_accesses { 0 };

@@ -80,13 +80,17 @@ Result<std::unique_ptr<VirtioDevices>> VirtioDevices::create(
     devices->m_loop.emplace(TRY_CONTEXT(EventLoop::create(event_loop_config(config)), "event loop"));
 
     TRY(devices->add(std::make_unique<RngDevice>(devices->m_entropy), vm, memory, mmio_bus));
+    devices->m_identities.push_back({ static_cast<uint32_t>(virtio::DeviceType::Entropy), "virtio-rng" });
     if (config.vsock) {
         UnixVsockBackendLimits limits;
         limits.max_streams = max_vsock_streams;
         devices->m_vsock_backend = TRY(UnixVsockBackend::create(
             *devices->m_loop, config.vsock->uds_path, limits, config.vsock->guest_connect_base));
-        TRY(devices->add(
-            std::make_unique<VsockDevice>(config.vsock->guest_cid, *devices->m_vsock_backend), vm, memory, mmio_bus));
+        auto vsock = std::make_unique<VsockDevice>(config.vsock->guest_cid, *devices->m_vsock_backend);
+        devices->m_vsock_device = vsock.get();
+        TRY(devices->add(std::move(vsock), vm, memory, mmio_bus));
+        devices->m_identities.push_back(
+            { static_cast<uint32_t>(virtio::DeviceType::Vsock), "virtio-vsock", config.vsock->guest_cid });
     }
     for (size_t index = 0; index < config.disks.size(); ++index)
         TRY(devices->add_disk(config.disks[index], index, vm, memory, mmio_bus));
@@ -95,6 +99,7 @@ Result<std::unique_ptr<VirtioDevices>> VirtioDevices::create(
     for (auto const& share : config.shares)
         TRY(devices->add_share(share, vm, memory, mmio_bus));
     TRY(devices->watch_delivery_request());
+    TRY(devices->watch_pause_request());
     return devices;
 }
 
@@ -151,6 +156,8 @@ Result<void> VirtioDevices::add_disk(DiskConfig const& disk, size_t index, Vm& v
     log_debug("virtio-blk " + name + ": " + (choice.kind == BlockBackendKind::IoUring ? "io_uring" : "synchronous I/O")
         + (disk.read_only ? ", read-only" : ""));
     m_block_backends.push_back(std::move(choice.backend));
+    m_identities.push_back({ static_cast<uint32_t>(virtio::DeviceType::Block), "virtio-blk " + name, 0,
+        m_block_backends.back()->size_bytes(), disk.read_only });
     return add(std::make_unique<BlockDevice>(*m_block_backends.back()), vm, memory, mmio_bus);
 }
 
@@ -213,6 +220,10 @@ Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
             }
         }
         forbidden_syscall_test_hook(ThreadKind::Event);
+        if (m_serve_queues_on_start) {
+            for (auto& slot : m_slots)
+                slot->serve_all_queues();
+        }
         if (auto ran = m_loop->run(); !ran)
             on_failure("the event loop failed: " + ran.error().message);
     });
@@ -223,6 +234,7 @@ void VirtioDevices::stop(StopMode mode)
 {
     if (!m_event_thread.joinable())
         return;
+    resume(); // a parked event thread would never see the stop
     // Without a live delivery request (signalling failed) the plain stop is all there is.
     bool delivering = mode == StopMode::DeliverGuestOutput && m_delivery_request->signal().has_value();
     if (!delivering)

@@ -19,15 +19,19 @@
 #include "runtime/net/tap_device.hpp"
 #include "runtime/net/uring_net_backend.hpp"
 #include "runtime/vmm/machine_config.hpp"
+#include "runtime/snapshot/machine_snapshot.hpp"
 #include "runtime/vmm/virtio_mmio_slot.hpp"
 #include "runtime/vsock/unix_vsock_backend.hpp"
 #include "virtio/block/block_backend.hpp"
 #include "virtio/net/net_device.hpp"
 #include "virtio/p9/p9_handler.hpp"
 #include "virtio/rng/entropy_source.hpp"
+#include "virtio/vsock/vsock_device.hpp"
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +68,25 @@ public:
     // Stops and joins the event thread. Idempotent.
     void stop(StopMode mode = StopMode::Immediate);
 
+    // Snapshots (runtime/vmm/virtio_devices_snapshot.cpp).
+    // Devices that cannot be snapshotted, by name ("virtio-net in slot 3"); empty when all can.
+    std::vector<std::string> devices_without_snapshot_support() const;
+    // Parks the event thread once nothing is in flight any more (block requests the backend still
+    // holds would write guest memory later), after every device gave back what it holds
+    // (VirtioDevice::prepare_snapshot). The vCPUs must be paused. Fails at `deadline`.
+    Result<void> pause(std::chrono::steady_clock::time_point deadline);
+    // Lets a parked event thread go on. Harmless when it is not parked.
+    void resume();
+    // The event thread is parked (or not started yet): the slots' state, in slot order.
+    std::vector<VirtioSlotSnapshot> save_state() const;
+    // Before start(): checks the slots against `slots` (same devices in the same order, disks of
+    // the same size and mode) and restores every transport. start() then serves every queue
+    // once, for kicks the snapshot caught in flight.
+    Result<void> restore_state(std::vector<VirtioSlotSnapshot> const& slots);
+    // VirtioDevice::after_restore for every device. Only once the interrupt controllers and the
+    // LAPICs are restored: the interrupts it raises would be overwritten by their saved state.
+    void tell_devices_restored();
+
 private:
     VirtioDevices() = default;
     Result<void> add(std::unique_ptr<VirtioDevice> device, Vm& vm, GuestMemory& memory, Bus& mmio_bus);
@@ -73,11 +96,25 @@ private:
     Result<void> watch_delivery_request();
     void deliver_guest_output();
     void stop_when_delivered(std::chrono::steady_clock::time_point deadline);
+    Result<void> watch_pause_request();
+    // On the event thread: parks once nothing is in flight, or fails at the pause deadline.
+    void try_park();
+
+    enum class PauseState { Running, Draining, Parked, Failed };
+    // What the snapshot records about a slot beyond its transport, from the configuration.
+    struct SlotIdentity {
+        uint32_t device_type { 0 };
+        std::string name; // "virtio-blk vdb (PATH)"
+        uint64_t vsock_guest_cid { 0 };
+        uint64_t disk_size_bytes { 0 };
+        bool disk_read_only { false };
+    };
 
     // Destruction runs bottom-up: thread (joined), slots, backends, entropy, then the loop.
     std::optional<EventLoop> m_loop;
     GetrandomEntropySource m_entropy;
     std::unique_ptr<UnixVsockBackend> m_vsock_backend;
+    VsockDevice* m_vsock_device { nullptr }; // owned by its slot
     std::vector<std::unique_ptr<BlockBackend>> m_block_backends; // outlive their devices in m_slots
     std::optional<TapDevice> m_tap; // outlives its backend, which unregisters it from the loop
     std::unique_ptr<UringNetBackend> m_net_backend;
@@ -91,6 +128,19 @@ private:
     // Signalled by stop(DeliverGuestOutput); polled on the loop like a queue kick.
     std::optional<EventFd> m_delivery_request;
     FixedFile m_delivery_request_file {};
+    std::vector<SlotIdentity> m_identities; // one per slot
+
+    // Snapshot pause handshake between the main thread and the event thread.
+    std::optional<EventFd> m_pause_request;
+    FixedFile m_pause_request_file {};
+    mutable std::mutex m_pause_lock;
+    std::condition_variable m_pause_changed;
+    PauseState m_pause_state { PauseState::Running };
+    bool m_resume_requested { false };
+    std::chrono::steady_clock::time_point m_pause_deadline;
+    std::string m_pause_failure;
+    bool m_serve_queues_on_start { false };
+
     std::thread m_event_thread;
 };
 

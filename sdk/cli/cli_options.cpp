@@ -30,6 +30,7 @@ namespace {
         std::string kernel;
         std::string initrd;
         std::string vmm;
+        std::string from;
         bool json { false };
         bool quiet { false };
         bool verbose { false };
@@ -87,6 +88,9 @@ namespace {
         run.add_option("--kernel", raw.kernel, "Guest kernel (default: the built or installed one)");
         run.add_option("--initrd", raw.initrd, "Guest initramfs (default: the built or installed one)");
         run.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");
+        run.add_option("--from", raw.from,
+            "Start from the snapshot in this directory (Sandbox::snapshot) instead of booting; give the --rootfs "
+            "it was taken with");
         auto* no_jail = run.add_flag(
             "--no-jail", raw.no_jail, "Run husk-vmm unjailed even as root (seccomp stays on); for debugging");
         run.add_flag(
@@ -113,6 +117,54 @@ namespace {
         run.footer("Example: husk run --memory 512M -e NAME=world -- sh -c 'echo hello $NAME'");
     }
 
+    struct RawSnapshot {
+        unsigned vcpus { 1 };
+        std::string memory { "256M" };
+        std::string boot_timeout { "30s" };
+        std::string rootfs;
+        std::string kernel;
+        std::string initrd;
+        std::string vmm;
+        std::string directory;
+        bool no_jail { false };
+        bool quiet { false };
+    };
+
+    void define_snapshot_create(CLI::App& create, RawSnapshot& raw)
+    {
+        create.add_option("directory", raw.directory, "Where to write the snapshot (created if missing)")->required();
+        create.add_option("--vcpus", raw.vcpus, "Virtual CPUs (1-32)")->default_val(1)->check(CLI::Range(1, 32));
+        create.add_option("--memory,-m", raw.memory, "Guest memory, e.g. 256M, 1G")->default_val("256M");
+        create.add_option("--boot-timeout", raw.boot_timeout, "How long to wait for the VM to come up")
+            ->default_val("30s");
+        create.add_option("--rootfs", raw.rootfs,
+            "Root filesystem: an ext4 image path, or an image name from the assets (debian-python)");
+        create.add_option("--kernel", raw.kernel, "Guest kernel (default: the built or installed one)");
+        create.add_option("--initrd", raw.initrd, "Guest initramfs (default: the built or installed one)");
+        create.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");
+        create.add_flag("--no-jail", raw.no_jail, "Run husk-vmm unjailed even as root (seccomp stays on)");
+        create.add_flag("--quiet,-q", raw.quiet, "No message on success");
+        create.footer("Example: husk snapshot create --rootfs debian-python /var/lib/husk/python && "
+                      "husk run --from /var/lib/husk/python --rootfs debian-python -- python3 -c 'print(1)'");
+    }
+
+    Result<SnapshotCommand> finish_snapshot(RawSnapshot raw)
+    {
+        SnapshotCommand command;
+        command.directory = raw.directory;
+        command.sandbox.vcpus = raw.vcpus;
+        command.sandbox.memory_bytes = TRY_CONTEXT(units::parse_size(raw.memory), "--memory");
+        command.sandbox.boot_timeout = TRY_CONTEXT(units::parse_duration(raw.boot_timeout), "--boot-timeout");
+        command.sandbox.rootfs_path = raw.rootfs;
+        command.sandbox.kernel_path = raw.kernel;
+        command.sandbox.initrd_path = raw.initrd;
+        command.sandbox.vmm_path = raw.vmm;
+        if (raw.no_jail)
+            command.sandbox.jail = JailMode::Off;
+        command.quiet = raw.quiet;
+        return command;
+    }
+
     Result<RunCommand> finish_run(RawRun raw, std::vector<std::string> argv)
     {
         RunCommand command;
@@ -128,6 +180,7 @@ namespace {
         command.sandbox.kernel_path = raw.kernel;
         command.sandbox.initrd_path = raw.initrd;
         command.sandbox.vmm_path = raw.vmm;
+        command.from_snapshot = raw.from;
         // Without a flag (or with --jail): the SDK's default, jailed when root (JailMode::Auto).
         if (raw.no_jail)
             command.sandbox.jail = JailMode::Off;
@@ -222,13 +275,19 @@ Result<Command> parse_command_line(std::vector<std::string> const& argv)
         "Check that this host can run husk, show the version and the husk-vmm, kernel and initramfs it will use, "
         "and say how to fix what is missing");
     auto* version = app.add_subcommand("version", "Print the husk version");
+    auto* snapshot = app.add_subcommand("snapshot", "Snapshots of ready sandboxes (docs/snapshots.md)");
+    snapshot->require_subcommand(1);
+    RawSnapshot raw_snapshot;
+    auto* snapshot_create = snapshot->add_subcommand(
+        "create", "Boot a sandbox, wait for its agent and save a snapshot of it (restore with husk run --from)");
+    define_snapshot_create(*snapshot_create, raw_snapshot);
 
     // Only flags may come before the command, so the first other word names it. CLI11 would call
     // an unknown one an unexpected argument; say what it is instead.
     for (auto const& word : options) {
         if (word.starts_with("-"))
             continue;
-        if (word != "run" && word != "doctor" && word != "version")
+        if (word != "run" && word != "doctor" && word != "version" && word != "snapshot")
             return fail(ErrorKind::BadConfig, "unknown command '" + word + "' (see husk --help)");
         break;
     }
@@ -238,7 +297,10 @@ Result<Command> parse_command_line(std::vector<std::string> const& argv)
         std::vector<std::string> reversed(options.rbegin(), options.rend()); // CLI11 pops from the back
         app.parse(reversed);
     } catch (CLI::CallForHelp const&) {
-        auto* shown = run->parsed() ? run : (doctor->parsed() ? doctor : &app);
+        auto* shown = run->parsed() ? run
+            : snapshot_create->parsed() ? snapshot_create
+            : snapshot->parsed()        ? snapshot
+            : (doctor->parsed() ? doctor : &app);
         command.help_text = shown->help();
         return command;
     } catch (CLI::CallForAllHelp const&) {
@@ -260,6 +322,9 @@ Result<Command> parse_command_line(std::vector<std::string> const& argv)
         remaining.insert(remaining.end(), job.begin(), job.end());
         command.kind = CommandKind::Run;
         command.run = TRY(finish_run(std::move(raw), std::move(remaining)));
+    } else if (snapshot_create->parsed()) {
+        command.kind = CommandKind::SnapshotCreate;
+        command.snapshot = TRY(finish_snapshot(std::move(raw_snapshot)));
     } else if (doctor->parsed()) {
         command.kind = CommandKind::Doctor;
     } else if (version->parsed() || version_flag) {

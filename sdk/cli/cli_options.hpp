@@ -1,4 +1,4 @@
-// The husk command line: `husk run`, `husk doctor`, `husk version` (or --version), parsed with CLI11 into plain
+// The husk command line: `husk run`, `husk snapshot create`, `husk doctor`, `husk version` (or --version), parsed with CLI11 into plain
 // structs. Parsing is a pure function of argv (plus the host environment for `--env NAME`), so
 // every accepted and rejected form is unit-tested.
 #pragma once
@@ -16,16 +16,25 @@ struct RunCommand {
     SandboxOptions sandbox;
     StartOptions job; // env, workdir, timeout
     std::vector<std::string> argv;
+    std::string from_snapshot; // --from DIR: restore this snapshot instead of booting
     bool json { false };
     bool quiet { false };
     bool verbose { false }; // progress lines even off a terminal; errors with husk-vmm's log
 };
 
-enum class CommandKind { Run, Doctor, Version, Help };
+// `husk snapshot create DIR`: boot a sandbox, wait for its agent, save a snapshot into DIR.
+struct SnapshotCommand {
+    SandboxOptions sandbox;
+    std::string directory;
+    bool quiet { false };
+};
+
+enum class CommandKind { Run, Doctor, Version, Help, SnapshotCreate };
 
 struct Command {
     CommandKind kind { CommandKind::Help };
     RunCommand run;
+    SnapshotCommand snapshot;
     std::string help_text; // for Help: what to print on stdout
 };
 

@@ -4,6 +4,7 @@
 #include "sdk/cli/cli_options.hpp"
 #include "sdk/cli/doctor.hpp"
 #include "sdk/cli/run_command.hpp"
+#include "sdk/cli/snapshot_command.hpp"
 
 #include <cstdio>
 
@@ -18,6 +19,8 @@ int main(int argc, char** argv)
     switch (command->kind) {
     case CommandKind::Run:
         return run_command(std::move(command->run));
+    case CommandKind::SnapshotCreate:
+        return snapshot_create_command(command->snapshot);
     case CommandKind::Doctor:
         return doctor_command();
     case CommandKind::Version:

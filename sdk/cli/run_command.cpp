@@ -137,7 +137,8 @@ int run_command(RunCommand command)
     auto boot_started = std::chrono::steady_clock::now();
     BootProgress progress(
         progress_wanted(command.quiet || command.json, command.verbose), describe_vm(command.sandbox));
-    auto sandbox = Sandbox::create(command.sandbox);
+    auto sandbox = command.from_snapshot.empty() ? Sandbox::create(command.sandbox)
+                                                 : Sandbox::restore(command.from_snapshot, command.sandbox);
     progress.finish();
     if (!sandbox)
         return fail_run(command, sandbox.error());

@@ -40,6 +40,8 @@ public:
     Result<protocol::HelloReply> hello(Deadline deadline);
     Result<void> ping(Deadline deadline);
     Result<void> shutdown(Deadline deadline);
+    // After a snapshot restore: the guest's clock, RNG and hostname (protocol::Refresh).
+    Result<void> refresh(protocol::Refresh const& refresh, Deadline deadline);
 
     // Registers `operation` under a fresh id and sends `first` with it.
     Result<uint32_t> begin(std::shared_ptr<Operation> operation, protocol::Message const& first);

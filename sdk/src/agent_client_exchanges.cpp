@@ -65,6 +65,12 @@ Result<void> AgentClient::ping(Deadline deadline)
     return {};
 }
 
+Result<void> AgentClient::refresh(protocol::Refresh const& refresh, Deadline deadline)
+{
+    TRY(expect<Ack>(exchange(refresh, deadline), "Refresh"));
+    return {};
+}
+
 Result<void> AgentClient::shutdown(Deadline deadline)
 {
     TRY(expect<Ack>(exchange(Shutdown {}, deadline), "Shutdown"));

@@ -201,6 +201,7 @@ Result<Sandbox> Sandbox::create(SandboxOptions options)
     state->log_path = *state->temp_dir / detail::log_file;
     state->report_path = *state->temp_dir / detail::report_file;
     auto argv = vmm_argv(assets, state->options, socket_path, state->report_path);
+    argv.insert(argv.end(), { "--control", *state->temp_dir / detail::control_file });
     if (jail.jailed) {
         auto prepared = detail::SandboxJail::create();
         if (!prepared)

@@ -74,6 +74,7 @@ inline constexpr char const* socket_file = "vsock.sock";
 inline constexpr char const* log_file = "vmm.log";
 inline constexpr char const* report_file = "report.json";
 inline constexpr char const* pid_file = "vmm.pid"; // written when the sandbox is detached
+inline constexpr char const* control_file = "control.sock"; // husk-vmm --control: pause, snapshot
 
 // The agent's Exec for a job, SandboxOptions defaults merged in.
 protocol::Exec make_exec(SandboxOptions const& sandbox, std::vector<std::string> argv, JobOptions const& job,

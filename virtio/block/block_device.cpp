@@ -69,6 +69,12 @@ void BlockDevice::read_config(uint64_t offset, std::span<uint8_t> data) const
     copy_config(std::span(reinterpret_cast<uint8_t const*>(&config), sizeof config), offset, data);
 }
 
+bool BlockDevice::has_requests_in_flight() const
+{
+    std::lock_guard guard(m_mutex);
+    return !m_in_flight.empty();
+}
+
 Result<void> BlockDevice::activate(
     GuestMemory& memory, std::span<SplitQueue> queues, VirtioInterrupt& interrupt, uint64_t negotiated_features)
 {

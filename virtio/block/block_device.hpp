@@ -62,6 +62,10 @@ public:
         uint64_t negotiated_features) override;
     void reset() override;
     void queue_notify(uint16_t index) override;
+    // The queue and the capacity are the state; a snapshot waits for the backend to finish
+    // what is in flight (its completions write guest memory).
+    bool supports_snapshot() const override { return true; }
+    bool has_requests_in_flight() const override;
 
     // BlockBackendEvents
     void on_block_complete(uint64_t tag, BlockResult result) override;

@@ -40,4 +40,11 @@ void VirtioInterrupt::reset()
     m_config_generation.store(0, std::memory_order_release);
 }
 
+void VirtioInterrupt::restore(uint32_t status, bool needs_reset, uint32_t config_generation)
+{
+    m_status.store(status, std::memory_order_release);
+    m_needs_reset.store(needs_reset, std::memory_order_release);
+    m_config_generation.store(config_generation, std::memory_order_release);
+}
+
 } // namespace husk

@@ -61,6 +61,9 @@ public:
 
     // Device reset (driver wrote 0 to Status): no pending bits, no NEEDS_RESET.
     void reset();
+    // A snapshot's values, without raising the line (the saved interrupt controller state says
+    // whether the guest still has to take it).
+    void restore(uint32_t status, bool needs_reset, uint32_t config_generation);
 
 private:
     void raise(uint32_t bits);

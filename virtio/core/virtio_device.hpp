@@ -40,6 +40,20 @@ public:
     virtual void reset() = 0;
     // The driver kicked queue `index` (< queue_count()), by MMIO write or ioeventfd.
     virtual void queue_notify(uint16_t index) = 0;
+
+    // Snapshots (docs/snapshots.md). The transport saves the queues; a device whose remaining
+    // state is its configuration says so here. The default is no: husk-vmm refuses to snapshot
+    // a machine with a device that does not override this.
+    virtual bool supports_snapshot() const { return false; }
+    // Requests handed to a backend and not completed yet: a snapshot waits until there are none,
+    // since their completions would land in guest memory after it was saved.
+    virtual bool has_requests_in_flight() const { return false; }
+    // Called with the vCPUs paused and nothing in flight, before the state is read: return to the
+    // guest what the device popped and still holds, so the saved ring indices are all its state.
+    virtual void prepare_snapshot() { }
+    // Called once a restore activated the device on the saved queues, before the vCPUs run: tell
+    // the guest what did not survive (vsock: its connections).
+    virtual void after_restore() { }
 };
 
 // Copies the part of a device's config structure that `offset` and `data` cover; zero elsewhere.

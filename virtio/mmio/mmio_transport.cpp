@@ -350,3 +350,94 @@ void MmioTransport::reset_locked()
 }
 
 } // namespace husk
+
+namespace husk {
+
+MmioTransportState MmioTransport::save_state() const
+{
+    std::lock_guard guard(m_mutex);
+    MmioTransportState state;
+    state.status = m_status;
+    state.device_features_select = m_device_features_select;
+    state.driver_features_select = m_driver_features_select;
+    state.driver_features = m_driver_features;
+    state.queue_select = m_queue_select;
+    state.interrupt_status = m_interrupt.status();
+    state.needs_reset = m_interrupt.needs_reset();
+    state.config_generation = m_interrupt.config_generation();
+    for (size_t index = 0; index < m_queue_registers.size(); ++index) {
+        auto const& registers = m_queue_registers[index];
+        MmioQueueState queue { registers.size, registers.ready, registers.descriptor_table, registers.avail_ring,
+            registers.used_ring };
+        if (m_activated && index < m_queues.size() && m_queues[index].is_ready()) {
+            queue.next_avail = m_queues[index].next_avail_index();
+            queue.next_used = m_queues[index].next_used_index();
+            queue.signalled_used = m_queues[index].signalled_used_index();
+        }
+        state.queues.push_back(queue);
+    }
+    return state;
+}
+
+Result<void> MmioTransport::restore_state(MmioTransportState const& state)
+{
+    std::lock_guard guard(m_mutex);
+    std::string device = "virtio device " + std::to_string(static_cast<uint32_t>(m_device.device_type()));
+    if (m_activated || m_status != 0)
+        return fail(device + ": restore into a transport already in use");
+    if (state.queues.size() != m_queue_registers.size())
+        return fail(device + ": the snapshot has " + std::to_string(state.queues.size()) + " queues, the device "
+            + std::to_string(m_queue_registers.size()));
+    constexpr uint32_t known_status = status::acknowledge | status::driver | status::features_ok
+        | status::driver_ok | status::failed;
+    if ((state.status & ~known_status) != 0)
+        return fail(device + ": unknown status bits " + std::to_string(state.status));
+    if ((state.driver_features & ~offered_features()) != 0)
+        return fail(device + ": the snapshot's driver features were never offered by this device");
+    for (uint16_t index = 0; index < m_queue_registers.size(); ++index) {
+        auto const& queue = state.queues[index];
+        if (queue.size > m_device.queue_max_size(index))
+            return fail(device + ": queue " + std::to_string(index) + " size " + std::to_string(queue.size)
+                + " above its maximum");
+        m_queue_registers[index]
+            = { queue.size, queue.ready, queue.descriptor_table, queue.avail_ring, queue.used_ring };
+    }
+    m_device_features_select = state.device_features_select;
+    m_driver_features_select = state.driver_features_select;
+    m_driver_features = state.driver_features;
+    m_queue_select = state.queue_select;
+    m_interrupt.restore(state.interrupt_status, state.needs_reset, state.config_generation);
+
+    bool was_active = (state.status & status::driver_ok) != 0 && (state.status & status::failed) == 0;
+    if (!was_active) {
+        m_status = state.status;
+        return {};
+    }
+    m_queues.clear();
+    for (uint16_t index = 0; index < m_queue_registers.size(); ++index) {
+        auto const& registers = m_queue_registers[index];
+        if (!registers.ready) {
+            m_queues.emplace_back();
+            continue;
+        }
+        QueueLayout layout { registers.size, GuestAddress(registers.descriptor_table),
+            GuestAddress(registers.avail_ring), GuestAddress(registers.used_ring) };
+        auto queue = SplitQueue::create(m_memory, layout, m_driver_features);
+        if (!queue) {
+            m_queues.clear();
+            return fail(device + ": queue " + std::to_string(index) + ": " + queue.error().message);
+        }
+        auto const& saved = state.queues[index];
+        queue->restore_indices(saved.next_avail, saved.next_used, saved.signalled_used);
+        m_queues.push_back(std::move(queue).value());
+    }
+    if (auto activated = m_device.activate(m_memory, m_queues, m_interrupt, m_driver_features); !activated) {
+        m_queues.clear();
+        return fail(device + ": " + activated.error().message);
+    }
+    m_status = state.status;
+    m_activated = true;
+    return {};
+}
+
+} // namespace husk

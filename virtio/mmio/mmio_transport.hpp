@@ -10,6 +10,7 @@
 #include "runtime/memory/guest_memory.hpp"
 #include "virtio/core/interrupt.hpp"
 #include "virtio/core/virtio_device.hpp"
+#include "virtio/mmio/mmio_transport_state.hpp"
 #include "virtio/queue/split_queue.hpp"
 
 #include <cstdint>
@@ -54,6 +55,13 @@ public:
     bool is_activated() const;
     VirtioInterrupt& interrupt() { return m_interrupt; }
     MmioTransportStats stats() const;
+
+    // Snapshots: the caller keeps the guest and the device quiet meanwhile (vCPUs paused, event
+    // thread parked). restore_state() takes a transport that was never touched, checks the state
+    // against the device (queue count, sizes, features), rebuilds the queues and activates the
+    // device on them when the state says DRIVER_OK; a state that does not fit is an error.
+    MmioTransportState save_state() const;
+    Result<void> restore_state(MmioTransportState const& state);
 
 private:
     struct QueueRegisters {

@@ -72,6 +72,18 @@ public:
     bool is_broken() const { return m_broken.has_value(); }
     uint16_t next_avail_index() const { return m_next_avail; }
     uint16_t next_used_index() const { return m_next_used; }
+    uint16_t signalled_used_index() const { return m_signalled_used; }
+    // The driver's available index as it is now (nothing when the ring cannot be read): tells
+    // whether the driver posted buffers since an earlier look, without popping them.
+    std::optional<uint16_t> driver_available_index() { return is_ready() ? load_avail_index() : std::nullopt; }
+    // A restored queue continues where the snapshot left it. Indices are free-running 16-bit
+    // counters, so any value is valid; the ring contents say the rest.
+    void restore_indices(uint16_t next_avail, uint16_t next_used, uint16_t signalled_used)
+    {
+        m_next_avail = next_avail;
+        m_next_used = next_used;
+        m_signalled_used = signalled_used;
+    }
 
     // The next available chain, nothing, or a QueueError. With EVENT_IDX, finding the ring
     // empty also asks the driver to notify at the next entry (avail_event).

@@ -41,6 +41,8 @@ public:
         uint64_t negotiated_features) override;
     void reset() override;
     void queue_notify(uint16_t index) override;
+    // Requests are served at once: the queue is all the state there is.
+    bool supports_snapshot() const override { return true; }
 
     RngDeviceStats stats() const { return m_stats; }
 

@@ -61,6 +61,15 @@ public:
     // `backend` must outlive the muxer.
     VsockMuxer(uint64_t guest_cid, VsockBackend& backend, VsockMuxerLimits limits = {});
     VsockMuxer(VsockMuxer const&) = delete;
+    // Snapshots: host ports go on from where the snapshotted VM's muxer was, so a restored
+    // guest never sees a new connection on the port of one it still holds from before.
+    uint32_t next_host_port() const { return m_next_host_port; }
+    void continue_host_ports_from(uint32_t port)
+    {
+        m_next_host_port = port >= vsock_first_ephemeral_host_port && port != UINT32_MAX
+            ? port
+            : vsock_first_ephemeral_host_port;
+    }
     VsockMuxer& operator=(VsockMuxer const&) = delete;
 
     uint64_t guest_cid() const { return m_guest_cid; }

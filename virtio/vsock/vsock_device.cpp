@@ -2,6 +2,7 @@
 #include "virtio/vsock/vsock_device.hpp"
 
 #include "runtime/base/log.hpp"
+#include "virtio/queue/chain_io.hpp"
 
 #include <algorithm>
 
@@ -39,6 +40,7 @@ Result<void> VsockDevice::activate(
     m_memory = &memory;
     m_rx = &queues[rx_queue];
     m_tx = &queues[tx_queue];
+    m_event = &queues[event_queue];
     m_interrupt = &interrupt;
     return {};
 }
@@ -54,7 +56,9 @@ void VsockDevice::reset()
     m_memory = nullptr;
     m_rx = nullptr;
     m_tx = nullptr;
+    m_event = nullptr;
     m_interrupt = nullptr;
+    m_transport_reset_pending = false;
 }
 
 void VsockDevice::close_detached_host_ends()
@@ -66,9 +70,16 @@ void VsockDevice::close_detached_host_ends()
 
 void VsockDevice::queue_notify(uint16_t index)
 {
-    if (index == event_queue)
-        return; // its buffers simply stay posted; and this kick may come from any thread
     std::lock_guard guard(m_mutex);
+    if (index == event_queue) {
+        // The guest posts the event buffer back (and kicks) once it has handled the event: after a
+        // restore, from then on its sockets are reset and new connections are safe. Other kicks
+        // (the VMM serves every queue once at start) leave the index where it was.
+        if (m_transport_reset_pending && is_active()
+            && m_event->driver_available_index() != m_event_available_at_reset)
+            m_transport_reset_pending = false;
+        return;
+    }
     close_detached_host_ends();
     if (!is_active())
         return;
@@ -158,12 +169,66 @@ void VsockDevice::process_rx()
     m_stats.chain_faults += batch.chain_faults();
 }
 
+void VsockDevice::prepare_snapshot()
+{
+    std::lock_guard guard(m_mutex);
+    if (!is_active() || !m_held_rx_chain)
+        return;
+    // A held chain was popped: the saved avail index is past it, so give it back (empty, which
+    // Linux drops and replaces) or the restored guest would have lost one RX buffer for good.
+    QueueBatch batch(*m_rx, *m_interrupt, "virtio-vsock: rx queue");
+    batch.complete(m_held_rx_chain->head(), 0);
+    m_held_rx_chain.reset();
+}
+
+uint32_t VsockDevice::next_host_port() const
+{
+    std::lock_guard guard(m_mutex);
+    return m_muxer.next_host_port();
+}
+
+void VsockDevice::continue_host_ports_from(uint32_t port)
+{
+    std::lock_guard guard(m_mutex);
+    m_muxer.continue_host_ports_from(port);
+}
+
+void VsockDevice::after_restore()
+{
+    std::lock_guard guard(m_mutex);
+    if (!is_active() || !m_event->is_ready() || m_event->is_broken())
+        return;
+    QueueBatch batch(*m_event, *m_interrupt, "virtio-vsock: event queue");
+    auto chain = batch.next();
+    if (!chain) {
+        // Linux keeps eight event buffers posted from the probe on; without one the guest keeps
+        // its sockets until their peers' resets arrive, which is all it loses.
+        log_warn("virtio-vsock: no event buffer for the transport reset after a restore");
+        return;
+    }
+    ChainWriter writer(*m_memory, *chain);
+    vsock::Event event { vsock::event_transport_reset };
+    if (auto written = writer.write_obj(event); !written) {
+        log_warn("virtio-vsock: event buffer too small for the transport reset: " + written.error().message);
+        batch.complete(chain->head(), 0);
+        return;
+    }
+    batch.complete(chain->head(), static_cast<uint32_t>(writer.bytes_written()));
+    ++m_stats.transport_resets_sent;
+    m_transport_reset_pending = true;
+    m_event_available_at_reset = m_event->driver_available_index();
+}
+
 std::optional<VsockConnectionKey> VsockDevice::on_host_connect(uint32_t guest_port)
 {
     std::lock_guard guard(m_mutex);
     close_detached_host_ends();
     if (!is_active())
         return std::nullopt; // no driver to take the connection
+    // Until the guest has handled the transport reset, a new connection could be reset with the
+    // old ones: refuse it, the host retries (as while the guest boots).
+    if (m_transport_reset_pending)
+        return std::nullopt;
     auto key = m_muxer.host_connect(guest_port);
     process_rx();
     return key;

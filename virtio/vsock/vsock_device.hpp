@@ -1,6 +1,6 @@
 // VsockDevice: the virtio socket device (virtio 1.2 §5.10, device type 19). Queues: rx (0, the
 // device fills guest buffers with packets), tx (1, the guest's packets), event (2, unused: husk
-// never migrates a live guest, so it never sends TRANSPORT_RESET). Config space: the guest's CID.
+// sends TRANSPORT_RESET once after a snapshot restore, since no connection survives one). Config space: the guest's CID.
 // The device moves packets between the queues and a VsockMuxer, which talks to a VsockBackend
 // for the host ends of the streams.
 //
@@ -9,7 +9,8 @@
 // event thread. An internal mutex serialises both. The backend itself must only be called on the
 // event thread, hence two rules:
 // - queue_notify() must come from the event thread: the VMM registers ioeventfds for the rx and
-//   tx queues (a kick of the event queue does nothing, so it may arrive on any thread);
+//   tx queues (a kick of the event queue only ends the transport-reset wait below, so it may
+//   arrive on any thread);
 // - reset(), which a vCPU thread runs when the driver writes Status = 0, does not call the
 //   backend: the host ends of the dropped connections are closed on the next event-thread call
 //   (a kick or a backend event), or at destruction.
@@ -34,6 +35,7 @@ struct VsockDeviceStats {
     uint64_t tx_packets { 0 };
     uint64_t tx_malformed { 0 }; // could not be parsed (short header, bad length)
     uint64_t rx_packets { 0 };
+    uint64_t transport_resets_sent { 0 };
     uint64_t rx_buffers_too_small { 0 }; // no room for a header, or header-only while data waits: returned empty
     uint64_t chain_faults { 0 }; // chain-level queue errors, completed with length 0
 };
@@ -63,6 +65,17 @@ public:
         uint64_t negotiated_features) override;
     void reset() override;
     void queue_notify(uint16_t index) override;
+    // Snapshots keep the queues and the CID; connections do not survive a restore (their host
+    // ends belong to the old process), so after_restore() sends the guest TRANSPORT_RESET, which
+    // makes it drop every connected socket and read the CID again (virtio 1.2 §5.10.6.6). Host
+    // connects are refused until the guest posts the event buffer back (its kick): one accepted
+    // before it handled the reset would be reset with the rest.
+    bool supports_snapshot() const override { return true; }
+    void prepare_snapshot() override;
+    void after_restore() override;
+    // The muxer's next host port, saved and restored with the snapshot (VsockMuxer).
+    uint32_t next_host_port() const;
+    void continue_host_ports_from(uint32_t port);
 
     // VsockBackendEvents
     std::optional<VsockConnectionKey> on_host_connect(uint32_t guest_port) override;
@@ -93,11 +106,14 @@ private:
     GuestMemory* m_memory { nullptr };
     SplitQueue* m_rx { nullptr };
     SplitQueue* m_tx { nullptr };
+    SplitQueue* m_event { nullptr };
     VirtioInterrupt* m_interrupt { nullptr };
     // An RX chain popped when the muxer turned out to have nothing to send: used first next time.
     std::optional<DescriptorChain> m_held_rx_chain;
     // Host ends of connections dropped by reset(), waiting for the event thread to close them.
     std::vector<VsockConnectionKey> m_detached_host_ends;
+    bool m_transport_reset_pending { false };
+    std::optional<uint16_t> m_event_available_at_reset; // the event ring's avail index then
     VsockDeviceStats m_stats;
     std::vector<uint8_t>
         m_tx_payload; // max_packet_payload bytes, on the heap: devices are often stack objects in tests

@@ -4,6 +4,7 @@
 #include "husk/error.hpp"
 #include "husk/exit_status.hpp"
 #include "husk/options.hpp"
+#include "husk/pool.hpp"
 #include "husk/process.hpp"
 #include "husk/run_result.hpp"
 #include "husk/sandbox.hpp"

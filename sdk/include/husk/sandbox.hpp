@@ -58,6 +58,16 @@ public:
     /// VmDied (its husk-vmm has exited), GuestNotReady (the agent did not answer in time).
     static Result<Sandbox> connect(std::string const& directory, SandboxOptions options = {});
 
+    /// Boots nothing: resumes the snapshot in `directory` (written by snapshot()) in a new VM and
+    /// waits for its agent. Guest memory is mapped copy-on-write from the snapshot's memory file,
+    /// so any number of sandboxes restored from one snapshot share its untouched pages and never
+    /// see each other's writes. Each gets fresh entropy, the host's time and a hostname of its own
+    /// before it is handed out. The snapshot decides memory_bytes and vcpus (`options` values are
+    /// ignored); rootfs_path must name the image the snapshot was taken with. Errors: BadConfig
+    /// (not a snapshot, a corrupt one or one of another husk build, with the reason),
+    /// VmmStartFailed, GuestNotReady.
+    static Result<Sandbox> restore(std::string const& directory, SandboxOptions options = {});
+
     /// A moved-from (or detached) Sandbox may only be destroyed or assigned to.
     Sandbox(Sandbox&&) noexcept;
     Sandbox& operator=(Sandbox&&) noexcept;
@@ -89,6 +99,13 @@ public:
     Result<FileInfo> stat(std::string const& path);
     Result<void> mkdir(std::string const& path, Parents parents = Parents::Fail, uint32_t mode = 0755);
     Result<void> remove(std::string const& path, Recursive recursive = Recursive::No);
+
+    /// Writes a snapshot of the running VM into `directory` (created if missing; files `state`
+    /// and `memory`, docs/snapshots.md): pauses the VM, saves every vCPU, interrupt controller,
+    /// clock and device, writes guest memory (zero pages as holes) and lets the VM go on. Jobs
+    /// keep running here; in restored copies, jobs and connections of this moment are gone.
+    /// Errors: BadConfig for a sandbox without its own VMM or a device that cannot be saved.
+    Result<void> snapshot(std::string const& directory);
 
     /// A round trip to the agent: is the sandbox still alive?
     Result<void> ping(std::chrono::milliseconds timeout = std::chrono::seconds(5));

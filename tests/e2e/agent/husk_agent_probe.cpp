@@ -5,7 +5,10 @@
 // execute, 125 anything else (agent or connection trouble). Protocol and connection errors go to
 // stderr with the step that failed.
 //
-//   husk-agent-probe [--port N] [--timeout-ms N] [--no-connect-line] [--shutdown] UDS -- ARGV...
+//   husk-agent-probe [--port N] [--timeout-ms N] [--no-connect-line] [--shutdown] [--refresh] UDS -- ARGV...
+//
+// --refresh sends a Refresh (host time, entropy, hostname husk-probe) after Ping, as the SDK does
+// for a VM restored from a snapshot.
 //
 // --no-connect-line skips the handshake, for a socket that reaches the agent directly.
 #include "guest-init/protocol/agent_port.hpp"
@@ -20,6 +23,7 @@
 #include <optional>
 #include <poll.h>
 #include <string>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -45,13 +49,15 @@ struct Options {
     uint32_t timeout_ms { 0 };
     bool connect_line { true };
     bool shutdown { false };
+    bool refresh { false };
     std::vector<std::string> argv;
 };
 
 [[noreturn]] void usage()
 {
     std::fprintf(stderr,
-        "usage: husk-agent-probe [--port N] [--timeout-ms N] [--no-connect-line] [--shutdown] UDS -- ARGV...\n");
+        "usage: husk-agent-probe [--port N] [--timeout-ms N] [--no-connect-line] [--shutdown] [--refresh] UDS -- "
+        "ARGV...\n");
     std::exit(exit_runtime_error);
 }
 
@@ -80,6 +86,8 @@ Options parse_options(int argc, char** argv)
             options.connect_line = false;
         } else if (argument == "--shutdown") {
             options.shutdown = true;
+        } else if (argument == "--refresh") {
+            options.refresh = true;
         } else if (options.uds.empty() && argument.rfind("--", 0) != 0) {
             options.uds = argument;
         } else {
@@ -211,6 +219,21 @@ Result<int> run(Options const& options)
     auto pong = TRY(expect_reply<Pong>(connection, "Ping"));
     if (pong.nonce != ping_nonce)
         return fail("Pong carries the wrong nonce");
+
+    if (options.refresh) {
+        // What Sandbox::restore sends a restored guest: the time, entropy, a hostname.
+        Refresh refresh;
+        refresh.realtime_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+                                                        .count());
+        refresh.entropy.resize(64);
+        if (getrandom(refresh.entropy.data(), refresh.entropy.size(), 0) != 64)
+            return fail_errno("getrandom");
+        refresh.hostname = "husk-probe";
+        TRY(connection.send(0, refresh));
+        TRY(expect_reply<Ack>(connection, "Refresh"));
+        std::fprintf(stderr, "probe: refresh acknowledged\n");
+    }
 
     Exec exec;
     exec.argv = options.argv;

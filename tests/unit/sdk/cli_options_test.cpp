@@ -166,6 +166,27 @@ namespace {
         EXPECT_EQ(parsed->run.sandbox.rootfs_path, "/img.ext4");
     }
 
+    TEST(CliOptions, From_NamesTheSnapshotToRestore)
+    {
+        auto parsed = parse({ "run", "--from", "/snapshots/ready", "--", "true" });
+        ASSERT_TRUE(parsed);
+        EXPECT_EQ(parsed->run.from_snapshot, "/snapshots/ready");
+        EXPECT_TRUE(parse({ "run", "--", "true" })->run.from_snapshot.empty());
+    }
+
+    TEST(CliOptions, SnapshotCreate_TakesTheDirectoryAndTheVmOptions)
+    {
+        auto parsed = parse({ "snapshot", "create", "--rootfs", "debian-python", "--memory", "512M", "/snap/dir" });
+        ASSERT_TRUE(parsed) << parsed.error().message;
+        EXPECT_EQ(parsed->kind, CommandKind::SnapshotCreate);
+        EXPECT_EQ(parsed->snapshot.directory, "/snap/dir");
+        EXPECT_EQ(parsed->snapshot.sandbox.rootfs_path, "debian-python");
+        EXPECT_EQ(parsed->snapshot.sandbox.memory_bytes, 512ull << 20);
+        EXPECT_FALSE(parse({ "snapshot", "create" })); // no directory
+        EXPECT_FALSE(parse({ "snapshot" })); // no subcommand
+        EXPECT_FALSE(parse({ "snapshot", "create", "--memory", "lots", "/d" }));
+    }
+
     TEST(CliOptions, NoJailFlags_LeaveTheJailOnAuto)
     {
         auto parsed = parse({ "run", "--", "true" });

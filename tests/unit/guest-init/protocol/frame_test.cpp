@@ -195,7 +195,7 @@ TEST(FrameDecoder, UnknownFlags_AreRejected)
 
 TEST(FrameDecoder, UnknownType_IsRejected)
 {
-    for (uint16_t type : { 0, 6, 15, 23, 50, 0xffff }) {
+    for (uint16_t type : { 0, 7, 15, 23, 50, 0xffff }) {
         auto header = valid_header(MessageType::Ping, 0);
         header.type = type;
         EXPECT_TRUE(error_mentions(next_after_header(header), "unknown message type")) << type;

@@ -63,6 +63,10 @@ TEST(MessageCodec, ConnectionMessages_RoundTrip)
     expect_round_trip(Ping { .nonce = 0xfedcba9876543210 }, connection_id);
     expect_round_trip(Pong { .nonce = 0 }, connection_id);
     expect_round_trip(Shutdown {}, connection_id);
+    expect_round_trip(Refresh { .realtime_ns = 1'700'000'000'000'000'123, .entropy = { 1, 2, 3, 0, 255 },
+                          .hostname = "husk-0a1b2c3d4e5f" },
+        connection_id);
+    expect_round_trip(Refresh {}, connection_id);
 }
 
 TEST(MessageCodec, GenericReplies_RoundTripOnConnectionAndOperation)

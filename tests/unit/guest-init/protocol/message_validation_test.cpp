@@ -176,6 +176,20 @@ TEST(MessageValidation, BadEnumValues_AreRejected)
         "unknown file kind 5");
 }
 
+TEST(MessageValidation, RefreshWithABadHostnameOrTooMuchEntropy_IsRejected)
+{
+    EXPECT_REJECTED(decode_error(MessageType::Refresh, payload_of(Refresh { .hostname = "a b" }), 0),
+        "only letters, digits");
+    EXPECT_REJECTED(decode_error(MessageType::Refresh, payload_of(Refresh { .hostname = "x/y" }), 0),
+        "only letters, digits");
+    EXPECT_REJECTED(decode_error(MessageType::Refresh, payload_of(Refresh { .hostname = std::string(65, 'a') }), 0),
+        "hostname");
+    Refresh big;
+    big.entropy.resize(max_refresh_entropy_size + 1);
+    EXPECT_FALSE(decode_error(MessageType::Refresh, payload_of(big), 0).empty());
+    EXPECT_FALSE(decode_error(MessageType::Refresh, payload_of(Refresh {}), 7).empty()); // connection-level only
+}
+
 TEST(MessageValidation, BooleanOtherThanZeroOrOne_IsRejected)
 {
     auto payload = payload_of(Remove { .path = "/x", .recursive = true });

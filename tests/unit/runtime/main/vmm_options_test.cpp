@@ -426,4 +426,25 @@ TEST(ParseVmmOptions, ReapNetworks_NeedsNoKernelAndTakesNothingElse)
     expect_rejected({ "--reap-networks", "--", "true" }, "no job");
     EXPECT_TRUE(parse({ "--reap-networks", "--report", "r.json", "--debug" }));
     expect_rejected({ "--reap-networks=1" }, "takes no value");
+TEST(ParseVmmOptions, Restore_NeedsNoKernelAndNotesGivenSizes)
+{
+    auto options = parse({ "--restore", "/snap", "--vsock", "/tmp/v.sock", "--control", "/tmp/c.sock", "--memory",
+        "256M" });
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_EQ(options->restore_directory, std::optional<std::string>("/snap"));
+    EXPECT_EQ(options->control_path, std::optional<std::string>("/tmp/c.sock"));
+    EXPECT_TRUE(options->memory_given);
+    EXPECT_FALSE(options->vcpus_given);
+    EXPECT_EQ(machine_config_from(*options, "").control_path, std::optional<std::string>("/tmp/c.sock"));
+}
+
+TEST(ParseVmmOptions, Restore_RefusesWhatShapedABoot)
+{
+    for (auto const* option : { "--kernel", "--initrd", "--cmdline" }) {
+        auto options = parse({ "--restore", "/snap", option, "x" });
+        ASSERT_FALSE(options) << option;
+        EXPECT_NE(options.error().message.find("--restore cannot be combined with"), std::string::npos);
+    }
+    EXPECT_FALSE(parse({ "--restore", "/snap", "--", "true" }));
+    EXPECT_FALSE(parse({ "--restore", "" }));
 }

@@ -1,0 +1,199 @@
+// bench/snapshot: a ready sandbox from a snapshot against a cold boot, through libhusk, in one
+// invocation: Sandbox::create + run({"true"}) and Sandbox::restore + run({"true"}) (restore
+// includes the Refresh that makes the clone unique), alternated run by run; QEMU microvm
+// boot-to-init with the same kernel and initramfs as the usual peer. Then `--clones` restores
+// held at once, each after running `true`, and what they cost the host: Private_Dirty per
+// husk-vmm process (smaps_rollup: memory only that clone uses) and the PSS of all of them.
+// Prints medians and p99 and the ratios.
+#include "bench/common/peer_vm.hpp"
+#include "husk/husk.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace husk::bench;
+
+double millis_since(Clock::time_point start)
+{
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+int usage()
+{
+    std::fprintf(stderr,
+        "usage: husk_bench_snapshot --vmm PATH --kernel VMLINUX --initrd CPIO [--runs N] [--clones N] [--no-jail]\n");
+    return 2;
+}
+
+// kB of a field of /proc/PID/smaps_rollup.
+uint64_t rollup_kib(pid_t pid, std::string const& field)
+{
+    std::ifstream rollup("/proc/" + std::to_string(pid) + "/smaps_rollup");
+    std::string line;
+    while (std::getline(rollup, line)) {
+        if (line.starts_with(field + ":"))
+            return std::strtoull(line.c_str() + field.size() + 1, nullptr, 10);
+    }
+    return 0;
+}
+
+// The process that holds the VM: husk-vmm itself, or the child of a jailed VMM's launcher.
+std::vector<pid_t> vm_processes(pid_t vmm_pid)
+{
+    std::vector<pid_t> pids { vmm_pid };
+    for (auto const& entry : std::filesystem::directory_iterator("/proc")) {
+        auto name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        std::ifstream status(entry.path() / "status");
+        std::string line;
+        while (std::getline(status, line)) {
+            if (line.starts_with("PPid:") && std::atoi(line.c_str() + 5) == vmm_pid)
+                pids.push_back(std::atoi(name.c_str()));
+        }
+    }
+    return pids;
+}
+
+bool run_true(husk::Sandbox& sandbox)
+{
+    auto result = sandbox.run({ "true" });
+    return result && result->ok();
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    VmImages images;
+    int runs = 20;
+    int clones = 20;
+    bool jail = true;
+    for (int i = 1; i < argc; i += 2) {
+        std::string option = argv[i];
+        if (option == "--no-jail") {
+            jail = false;
+            --i;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return usage();
+        if (option == "--runs")
+            runs = std::atoi(argv[i + 1]);
+        else if (option == "--clones")
+            clones = std::atoi(argv[i + 1]);
+        else if (!take_image_flag(images, option, argv[i + 1]))
+            return usage();
+    }
+    if (!has_images(images) || runs < 1 || clones < 0)
+        return usage();
+
+    husk::SandboxOptions options;
+    options.vmm_path = images.vmm;
+    options.kernel_path = images.kernel;
+    options.initrd_path = images.initrd;
+    options.memory_bytes = 256ull << 20;
+    images.memory_mib = 256;
+    options.boot_timeout = std::chrono::minutes(5);
+    if (!jail)
+        options.jail = husk::JailMode::Off;
+
+    auto directory = std::filesystem::temp_directory_path() / ("husk-bench-snapshot-" + std::to_string(::getpid()));
+    {
+        auto original = husk::Sandbox::create(options);
+        if (!original || !run_true(*original)) {
+            std::fprintf(stderr, "husk: cannot boot the sandbox to snapshot\n");
+            return 1;
+        }
+        auto taken = Clock::now();
+        if (auto snapshot = original->snapshot(directory); !snapshot) {
+            std::fprintf(stderr, "husk: snapshot: %s\n", snapshot.error().message.c_str());
+            return 1;
+        }
+        auto took = millis_since(taken);
+        struct stat memory_file { };
+        ::stat((directory / "memory").c_str(), &memory_file);
+        std::printf("snapshot of a 256 MiB guest: %.1f ms, memory file %.1f MiB on disk (sparse)\n", took,
+            static_cast<double>(memory_file.st_blocks) * 512 / (1 << 20));
+    }
+
+    std::vector<double> cold_ms, restore_ms, qemu_ms;
+    for (int run = 0; run < runs; ++run) {
+        auto start = Clock::now();
+        auto cold = husk::Sandbox::create(options);
+        if (!cold || !run_true(*cold)) {
+            std::fprintf(stderr, "husk: cold create + run failed\n");
+            return 1;
+        }
+        cold_ms.push_back(millis_since(start));
+        (void)cold->shutdown();
+
+        start = Clock::now();
+        auto clone = husk::Sandbox::restore(directory, options);
+        if (!clone || !run_true(*clone)) {
+            std::fprintf(stderr, "husk: restore + run failed: %s\n", clone ? "run" : clone.error().message.c_str());
+            return 1;
+        }
+        restore_ms.push_back(millis_since(start));
+        (void)clone->shutdown();
+
+        start = Clock::now();
+        pid_t pid = spawn_process(
+            qemu_command(images, { .exit_at_boot_marker = true, .vsock_cid = std::nullopt }, { "true" }), "/dev/null");
+        if (pid < 0 || !wait_process(pid)) {
+            std::fprintf(stderr, "qemu: failed to run\n");
+            return 1;
+        }
+        qemu_ms.push_back(millis_since(start));
+    }
+
+    std::vector<husk::Sandbox> held;
+    std::vector<double> private_mib;
+    double total_pss_mib = 0;
+    for (int i = 0; i < clones; ++i) {
+        auto clone = husk::Sandbox::restore(directory, options);
+        if (!clone || !run_true(*clone)) {
+            std::fprintf(stderr, "husk: clone %d failed\n", i);
+            return 1;
+        }
+        held.push_back(std::move(*clone));
+    }
+    for (auto& clone : held) {
+        double clone_private = 0;
+        for (pid_t pid : vm_processes(clone.vmm_pid())) {
+            clone_private += static_cast<double>(rollup_kib(pid, "Private_Dirty")) / 1024;
+            total_pss_mib += static_cast<double>(rollup_kib(pid, "Pss")) / 1024;
+        }
+        private_mib.push_back(clone_private);
+    }
+    held.clear();
+    std::filesystem::remove_all(directory);
+
+    auto cold = summarize(cold_ms);
+    auto restored = summarize(restore_ms);
+    auto qemu = summarize(qemu_ms);
+    std::printf("ready sandbox running `true`, %d runs each, 256 MiB guest, %s\n", runs,
+        jail ? "jailed when root" : "not jailed (seccomp only)");
+    std::printf("  cold: create + run        median %9.1f ms  p99 %9.1f ms\n", cold.median, cold.p99);
+    std::printf("  snapshot: restore + run   median %9.1f ms  p99 %9.1f ms\n", restored.median, restored.p99);
+    std::printf("  qemu microvm to init      median %9.1f ms  p99 %9.1f ms\n", qemu.median, qemu.p99);
+    std::printf("  ratio restore/cold (medians) %.3f\n", cold.median > 0 ? restored.median / cold.median : 0.0);
+    std::printf("  ratio restore/qemu-boot (medians) %.3f\n", qemu.median > 0 ? restored.median / qemu.median : 0.0);
+    if (clones > 0) {
+        auto memory = summarize(private_mib);
+        std::printf("%d clones held at once after `true`: Private_Dirty per clone median %.1f MiB, max %.1f MiB; "
+                    "PSS of all %.1f MiB\n",
+            clones, memory.median, memory.p99, total_pss_mib);
+    }
+    return 0;
+}

@@ -1,0 +1,151 @@
+// Sandbox::snapshot and Sandbox::restore (docs/snapshots.md): the SDK end of husk-vmm's control
+// socket and of `husk-vmm --restore`, and the Refresh that makes each restored copy a machine of
+// its own.
+#include "husk/sandbox.hpp"
+
+#include "guest-init/protocol/agent_port.hpp"
+#include "runtime/base/fd.hpp"
+#include "sdk/src/assets.hpp"
+#include "sdk/src/jail_decision.hpp"
+#include "sdk/src/sandbox_state.hpp"
+#include "sdk/src/vmm_control.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace husk {
+
+using detail::SandboxState;
+
+namespace {
+    // Writing guest memory is bounded by the disk; a 64 GiB guest on a slow one takes a while.
+    constexpr auto snapshot_timeout = std::chrono::minutes(5);
+    constexpr auto resume_timeout = std::chrono::seconds(10);
+    constexpr size_t refresh_entropy_bytes = 64;
+
+    Result<Fd> create_file(std::string const& path)
+    {
+        return Fd::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    }
+
+    std::string absolute(std::string const& path)
+    {
+        if (!path.empty() && path[0] == '/')
+            return path;
+        char cwd[4096];
+        if (::getcwd(cwd, sizeof cwd) == nullptr)
+            return path;
+        return std::string(cwd) + "/" + path;
+    }
+
+    // "husk-" and 12 hex digits: distinct per clone, valid as a hostname.
+    std::string clone_hostname(std::span<uint8_t const> random)
+    {
+        char name[32];
+        std::snprintf(name, sizeof name, "husk-%02x%02x%02x%02x%02x%02x", random[0], random[1], random[2], random[3],
+            random[4], random[5]);
+        return name;
+    }
+
+    Result<protocol::Refresh> make_refresh()
+    {
+        protocol::Refresh refresh;
+        refresh.entropy.resize(refresh_entropy_bytes);
+        if (::getrandom(refresh.entropy.data(), refresh.entropy.size(), 0)
+            != static_cast<ssize_t>(refresh.entropy.size()))
+            return fail_errno("getrandom");
+        uint8_t name_bytes[6];
+        if (::getrandom(name_bytes, sizeof name_bytes, 0) != static_cast<ssize_t>(sizeof name_bytes))
+            return fail_errno("getrandom");
+        refresh.hostname = clone_hostname(name_bytes);
+        timespec now {};
+        ::clock_gettime(CLOCK_REALTIME, &now);
+        refresh.realtime_ns = static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec);
+        return refresh;
+    }
+} // namespace
+
+Result<void> Sandbox::snapshot(std::string const& directory)
+{
+    auto& state = *m_state;
+    if (!state.vmm || !state.temp_dir)
+        return fail(ErrorKind::BadConfig, "only a sandbox that started its own VM can be snapshotted");
+    if (::mkdir(directory.c_str(), 0700) < 0 && errno != EEXIST)
+        return fail_errno("snapshot directory " + directory);
+    // The state file gets its name only once complete, so a failed snapshot is never restorable.
+    auto partial_path = directory + "/state.partial";
+    auto state_file = TRY(create_file(partial_path));
+    auto memory_file = TRY(create_file(directory + "/memory"));
+    auto control = *state.temp_dir / detail::control_file;
+    int fds[] = { state_file.get(), memory_file.get() };
+    auto written
+        = detail::send_vmm_command(control, "SNAPSHOT", fds, std::chrono::steady_clock::now() + snapshot_timeout);
+    // Resumed whatever happened: a failed snapshot must not leave the sandbox frozen.
+    auto resumed = detail::send_vmm_command(control, "RESUME", {}, std::chrono::steady_clock::now() + resume_timeout);
+    if (!written) {
+        ::unlink(partial_path.c_str());
+        auto error = state.explain(std::move(written).error());
+        error.message = "snapshot: " + error.message;
+        return unexpected(std::move(error));
+    }
+    if (::rename(partial_path.c_str(), (directory + "/state").c_str()) < 0)
+        return fail_errno("snapshot: naming the state file");
+    if (!resumed)
+        return unexpected(state.explain(std::move(resumed).error()));
+    return {};
+}
+
+Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions options)
+{
+    TRY(detail::check_options(options));
+    struct stat status { };
+    if (::stat((directory + "/state").c_str(), &status) < 0)
+        return fail(ErrorKind::BadConfig, "not a snapshot directory (no state file): " + directory);
+    auto jail = TRY(detail::decide_jail(options.jail, ::geteuid()));
+    auto assets = TRY(detail::resolve_assets(options));
+    auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
+    auto state = std::make_unique<SandboxState>();
+    state->options = std::move(options);
+    state->temp_dir.emplace(TRY_CONTEXT(detail::TempDir::create(), "sandbox directory"));
+    auto socket_path = *state->temp_dir / detail::socket_file;
+    state->log_path = *state->temp_dir / detail::log_file;
+    state->report_path = *state->temp_dir / detail::report_file;
+    std::vector<std::string> argv { assets.vmm, "--restore", absolute(directory), "--serial", "none", "--vsock",
+        socket_path, "--report", state->report_path, "--control", *state->temp_dir / detail::control_file };
+    if (assets.rootfs)
+        argv.insert(argv.end(), { "--disk", *assets.rootfs + ",ro" });
+    if (state->options.lifetime) {
+        argv.push_back("--timeout");
+        argv.push_back(std::to_string(state->options.lifetime->count()) + "ms");
+    }
+    if (jail.jailed) {
+        auto prepared = detail::SandboxJail::create();
+        if (!prepared)
+            return fail(ErrorKind::BadConfig, "cannot jail the VM: " + prepared.error().message);
+        state->jail.emplace(std::move(*prepared));
+        state->jail_uid = state->jail->uid();
+        auto arguments = state->jail->vmm_arguments();
+        argv.insert(argv.end(), arguments.begin(), arguments.end());
+    }
+    state->vmm.emplace(TRY(detail::VmmChild::spawn(argv, state->log_path)));
+
+    auto stream = detail::wait_for_agent(*state, socket_path, deadline);
+    if (!stream) {
+        // A snapshot husk-vmm refuses (it exits at once, saying why) is the caller's mistake, not
+        // a guest that is slow to boot.
+        auto error = std::move(stream).error();
+        if (state->vmm->peek_exit() && (error.kind == ErrorKind::VmDied || error.kind == ErrorKind::VmmStartFailed))
+            error.kind = ErrorKind::BadConfig;
+        return unexpected(std::move(error));
+    }
+    TRY(detail::open_agent(*state, std::move(stream).value(), deadline));
+    TRY(state->client->refresh(TRY(make_refresh()), deadline));
+    return Sandbox(std::move(state));
+}
+
+} // namespace husk

@@ -22,6 +22,8 @@ namespace {
             return "virtio-console";
         case virtio::DeviceType::Entropy:
             return "virtio-rng";
+        case virtio::DeviceType::NineP:
+            return "virtio-9p";
         case virtio::DeviceType::Vsock:
             return "virtio-vsock";
         }

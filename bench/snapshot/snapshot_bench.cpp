@@ -5,6 +5,7 @@
 // held at once, each after running `true`, and what they cost the host: Private_Dirty per
 // husk-vmm process (smaps_rollup: memory only that clone uses) and the PSS of all of them.
 // Prints medians and p99 and the ratios.
+#include "bench/common/bench_arguments.hpp"
 #include "bench/common/peer_vm.hpp"
 #include "husk/husk.hpp"
 
@@ -26,13 +27,6 @@ using namespace husk::bench;
 double millis_since(Clock::time_point start)
 {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-int usage()
-{
-    std::fprintf(stderr,
-        "usage: husk_bench_snapshot --vmm PATH --kernel VMLINUX --initrd CPIO [--runs N] [--clones N] [--no-jail]\n");
-    return 2;
 }
 
 // kB of a field of /proc/PID/smaps_rollup.
@@ -78,25 +72,14 @@ int main(int argc, char** argv)
     VmImages images;
     int runs = 20;
     int clones = 20;
-    bool jail = true;
-    for (int i = 1; i < argc; i += 2) {
-        std::string option = argv[i];
-        if (option == "--no-jail") {
-            jail = false;
-            --i;
-            continue;
-        }
-        if (i + 1 >= argc)
-            return usage();
-        if (option == "--runs")
-            runs = std::atoi(argv[i + 1]);
-        else if (option == "--clones")
-            clones = std::atoi(argv[i + 1]);
-        else if (!take_image_flag(images, option, argv[i + 1]))
-            return usage();
-    }
-    if (!has_images(images) || runs < 1 || clones < 0)
-        return usage();
+    bool no_jail = false;
+    CLI::App app { "A sandbox restored from a snapshot against a cold one, and clones held at once", "husk_bench_snapshot" };
+    add_image_options(app, images);
+    app.add_option("--runs", runs, "Cold and restored sandboxes each")->check(CLI::Range(1, 100000))->capture_default_str();
+    app.add_option("--clones", clones, "Clones held at once")->check(CLI::Range(0, 1000))->capture_default_str();
+    app.add_flag("--no-jail", no_jail, "Run husk-vmm unjailed (seccomp only)");
+    if (auto status = parse_bench_arguments(app, argc, argv))
+        return *status;
 
     husk::SandboxOptions options;
     options.vmm_path = images.vmm;
@@ -105,7 +88,7 @@ int main(int argc, char** argv)
     options.memory_bytes = 256ull << 20;
     images.memory_mib = 256;
     options.boot_timeout = std::chrono::minutes(5);
-    if (!jail)
+    if (no_jail)
         options.jail = husk::JailMode::Off;
 
     auto directory = std::filesystem::temp_directory_path() / ("husk-bench-snapshot-" + std::to_string(::getpid()));

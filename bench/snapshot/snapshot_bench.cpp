@@ -166,7 +166,7 @@ int main(int argc, char** argv)
     auto restored = summarize(restore_ms);
     auto qemu = summarize(qemu_ms);
     std::printf("ready sandbox running `true`, %d runs each, 256 MiB guest, %s\n", runs,
-        jail ? "jailed when root" : "not jailed (seccomp only)");
+        !no_jail ? "jailed when root" : "not jailed (seccomp only)");
     std::printf("  cold: create + run        median %9.1f ms  p99 %9.1f ms\n", cold.median, cold.p99);
     std::printf("  snapshot: restore + run   median %9.1f ms  p99 %9.1f ms\n", restored.median, restored.p99);
     std::printf("  qemu microvm to init      median %9.1f ms  p99 %9.1f ms\n", qemu.median, qemu.p99);

@@ -115,6 +115,10 @@ void drive_device(FuzzedDataProvider& input)
     // posts only while descriptors are free: 16 per queue, returned by used entries.
     std::vector<uint32_t> rx_chain_lengths(16, 0);
     size_t rx_in_use = 0;
+    // The mock driver hands out descriptors round robin, not from a free list: a chain may only
+    // be added when the descriptor it will get is not still held by the device.
+    std::array<bool, 16> rx_busy {};
+    uint16_t rx_next_head = 0;
     std::vector<size_t> tx_pieces(16, 0);
     size_t tx_in_use = 0;
 
@@ -145,7 +149,7 @@ void drive_device(FuzzedDataProvider& input)
         }
         case 1: { // a receive buffer
             auto length = input.ConsumeIntegralInRange<uint32_t>(0, 4096);
-            if (rx_in_use == 16)
+            if (rx_in_use == 16 || rx_busy[rx_next_head])
                 break;
             auto rx = harness->buffer(length, BufferAccess::DeviceWritable);
             if (!rx)
@@ -153,6 +157,8 @@ void drive_device(FuzzedDataProvider& input)
             auto head = driver.queue(NetDevice::rx_queue).add_chain(std::vector { *rx });
             if (head) {
                 rx_chain_lengths[*head % 16] = length;
+                rx_busy[*head % 16] = true;
+                rx_next_head = static_cast<uint16_t>((*head + 1) % 16);
                 ++rx_in_use;
             }
             driver.kick(NetDevice::rx_queue);
@@ -180,6 +186,8 @@ void drive_device(FuzzedDataProvider& input)
                 if (!driver.start(features, sizes))
                     return;
                 rx_in_use = 0; // fresh queues: every descriptor is free again
+                rx_busy = {};
+                rx_next_head = 0;
                 tx_in_use = 0;
             } else {
                 backend.m_events->on_net_timer();
@@ -191,6 +199,7 @@ void drive_device(FuzzedDataProvider& input)
             if (!used || !*used)
                 break;
             require((*used)->length <= rx_chain_lengths[(*used)->id % 16]);
+            rx_busy[(*used)->id % 16] = false;
             --rx_in_use;
         }
         while (true) {

@@ -13,7 +13,7 @@ std::string one_line(std::string const& message)
     std::string line = message.substr(0, first_end);
     if (text_start != std::string::npos)
         line += " " + last.substr(text_start);
-    return line + " (-v shows more)";
+    return line + " (--verbose shows more)";
 }
 
 } // namespace husk::cli

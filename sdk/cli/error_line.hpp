@@ -7,7 +7,7 @@
 
 namespace husk::cli {
 
-// "A; husk-vmm's last log lines:\n  x\n  y" → "A; husk-vmm's last log lines: y (-v shows more)".
+// "A; husk-vmm's last log lines:\n  x\n  y" → "A; husk-vmm's last log lines: y (--verbose shows more)".
 std::string one_line(std::string const& message);
 
 } // namespace husk::cli

@@ -224,7 +224,7 @@ TEST(SdkLab, CliJson_PrintsOneResultObject)
 TEST(SdkLab, CliVerbose_ReportsTheBootOnStderr)
 {
     // A nested-emulation boot takes more than the one quiet second, so the progress lines show.
-    auto [status, err] = shell(std::string(HUSK_CLI_PATH) + " run -v -- true 2>&1 >/dev/null");
+    auto [status, err] = shell(std::string(HUSK_CLI_PATH) + " run --verbose -- true 2>&1 >/dev/null");
 
     EXPECT_EQ(status, 0);
     EXPECT_NE(err.find("husk: booting the VM (1 vCPU, 256 MiB)...\n"), std::string::npos) << err;
@@ -239,12 +239,12 @@ TEST(SdkLab, CliVmmFailing_IsOneLineWithoutVerbose)
 
     auto [status, err] = shell(std::string(HUSK_CLI_PATH) + " run --kernel " + bogus + " -- true 2>&1 >/dev/null");
     auto [verbose_status, verbose_err]
-        = shell(std::string(HUSK_CLI_PATH) + " run -v --kernel " + bogus + " -- true 2>&1 >/dev/null");
+        = shell(std::string(HUSK_CLI_PATH) + " run --verbose --kernel " + bogus + " -- true 2>&1 >/dev/null");
     std::filesystem::remove(bogus);
 
     EXPECT_EQ(status, 125);
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
-    EXPECT_NE(err.find("(-v shows more)"), std::string::npos) << err;
+    EXPECT_NE(err.find("(--verbose shows more)"), std::string::npos) << err;
     EXPECT_EQ(verbose_status, 125);
     EXPECT_GT(std::count(verbose_err.begin(), verbose_err.end(), '\n'), 1) << verbose_err;
 }

@@ -19,13 +19,13 @@ namespace {
                              "  husk-vmm: starting\n  husk-vmm: /dev/kvm: permission denied");
         EXPECT_EQ(line,
             "husk-vmm exited with status 1 during boot; husk-vmm's last log lines: husk-vmm: /dev/kvm: "
-            "permission denied (-v shows more)");
+            "permission denied (--verbose shows more)");
         EXPECT_EQ(line.find('\n'), std::string::npos);
     }
 
     TEST(ErrorLine, BlankLastLine_LeavesTheFirst)
     {
-        EXPECT_EQ(one_line("it broke\n   "), "it broke (-v shows more)");
+        EXPECT_EQ(one_line("it broke\n   "), "it broke (--verbose shows more)");
     }
 
     TEST(BootProgress, QuickBoot_SaysNothing)

@@ -426,6 +426,8 @@ TEST(ParseVmmOptions, ReapNetworks_NeedsNoKernelAndTakesNothingElse)
     expect_rejected({ "--reap-networks", "--", "true" }, "no job");
     EXPECT_TRUE(parse({ "--reap-networks", "--report", "r.json", "--debug" }));
     expect_rejected({ "--reap-networks=1" }, "takes no value");
+}
+
 TEST(ParseVmmOptions, Restore_NeedsNoKernelAndNotesGivenSizes)
 {
     auto options = parse({ "--restore", "/snap", "--vsock", "/tmp/v.sock", "--control", "/tmp/c.sock", "--memory",

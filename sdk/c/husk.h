@@ -43,8 +43,21 @@ enum husk_jail_mode {
     HUSK_JAIL_OFF = 2, /**< never jailed: for debugging */
 };
 
+/** A host directory shared with the guest (husk::Mount, docs/sharing.md). */
+typedef struct husk_mount {
+    const char* host; /**< absolute path of an existing host directory */
+    const char* guest; /**< absolute path in the guest */
+    int32_t read_only; /**< non-zero: the guest cannot change anything in it */
+} husk_mount;
+
+/** A host TCP port that reaches a guest port (husk::PortMapping, docker's -p). */
+typedef struct husk_port_mapping {
+    uint16_t host_port;
+    uint16_t guest_port;
+} husk_port_mapping;
+
 /** Sandbox settings. Zero or NULL fields take the defaults; set `size` to sizeof the struct so
- * later versions can add fields. */
+ * later versions can add fields. An array with a non-zero count must not be NULL. */
 typedef struct husk_sandbox_config {
     size_t size;
     const char* vmm_path;
@@ -55,6 +68,15 @@ typedef struct husk_sandbox_config {
     uint32_t boot_timeout_ms;
     const char* rootfs_path; /**< a root filesystem image (ext4) on a read-only disk; NULL: the initramfs */
     int32_t jail; /**< an enum husk_jail_mode */
+    const husk_mount* mounts; /**< at most 8 */
+    size_t mount_count;
+    /** "none" (NULL: the default), "internet" or "allow=LIST": husk::SandboxOptions::network,
+     * docs/network-policy.md. Anything but "none" needs the jail. */
+    const char* network;
+    const husk_port_mapping* publish;
+    size_t publish_count;
+    const char* const* dns_servers; /**< IPv4 addresses; none: the host's resolvers */
+    size_t dns_server_count;
 } husk_sandbox_config;
 
 /** Job settings; NULL for defaults. */
@@ -82,6 +104,13 @@ int husk_sandbox_detach(husk_sandbox* sandbox, char* directory, size_t directory
 /** Takes over a detached sandbox (see husk::Sandbox::connect); `config` may be NULL (only its
  * boot_timeout_ms is used). */
 int husk_sandbox_connect(const char* directory, const husk_sandbox_config* config, husk_sandbox** sandbox,
+    husk_error** error);
+/** Writes a snapshot of the running VM into `directory` (husk::Sandbox::snapshot,
+ * docs/snapshots.md); the sandbox keeps running. */
+int husk_sandbox_snapshot(husk_sandbox* sandbox, const char* directory, husk_error** error);
+/** Starts a new sandbox from a snapshot instead of booting (husk::Sandbox::restore): the snapshot
+ * decides vcpus and memory_bytes; `config` may be NULL. */
+int husk_sandbox_restore(const char* directory, const husk_sandbox_config* config, husk_sandbox** sandbox,
     husk_error** error);
 /** 1 when the sandbox's VMM runs jailed (own uid, namespaces, cgroup), 0 otherwise or for NULL. */
 int husk_sandbox_jailed(const husk_sandbox* sandbox);

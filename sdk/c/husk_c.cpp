@@ -52,14 +52,20 @@ std::optional<husk::JailMode> jail_mode_from(int32_t value)
     return std::nullopt;
 }
 
-} // namespace
-
-extern "C" {
-
-int husk_sandbox_create(husk_sandbox_config const* config, husk_sandbox** sandbox, husk_error** error)
+// Converts a C array element by element; NULL with a non-zero count is refused.
+template<typename Element, typename Convert>
+husk::Result<void> append_array(char const* name, Element const* items, size_t count, Convert convert)
 {
-    if (!sandbox)
-        return report({ "husk_sandbox_create: sandbox is NULL", 0, husk::ErrorKind::BadConfig }, error);
+    if (!items && count)
+        return husk::unexpected({ std::string("husk_sandbox_config.") + name + " is NULL with a non-zero count", 0,
+            husk::ErrorKind::BadConfig });
+    for (size_t i = 0; i < count; ++i)
+        convert(items[i]);
+    return {};
+}
+
+husk::Result<husk::SandboxOptions> options_from(husk_sandbox_config const* config)
+{
     husk::SandboxOptions options;
     if (has_field(config, &husk_sandbox_config::vmm_path))
         options.vmm_path = text(config->vmm_path);
@@ -78,17 +84,50 @@ int husk_sandbox_create(husk_sandbox_config const* config, husk_sandbox** sandbo
     if (has_field(config, &husk_sandbox_config::jail)) {
         auto jail = jail_mode_from(config->jail);
         if (!jail)
-            return report({ "husk_sandbox_config.jail is " + std::to_string(config->jail)
-                                  + ": not a husk_jail_mode (HUSK_JAIL_AUTO, HUSK_JAIL_REQUIRED or HUSK_JAIL_OFF)",
-                              0, husk::ErrorKind::BadConfig },
-                error);
+            return husk::unexpected({ "husk_sandbox_config.jail is " + std::to_string(config->jail)
+                    + ": not a husk_jail_mode (HUSK_JAIL_AUTO, HUSK_JAIL_REQUIRED or HUSK_JAIL_OFF)",
+                0, husk::ErrorKind::BadConfig });
         options.jail = *jail;
     }
-    auto created = husk::Sandbox::create(std::move(options));
-    if (!created)
-        return report(std::move(created).error(), error);
-    *sandbox = new (std::nothrow) husk_sandbox { std::move(*created) };
+    if (has_field(config, &husk_sandbox_config::mount_count)) {
+        HUSK_TRY(append_array("mounts", config->mounts, config->mount_count, [&](husk_mount const& mount) {
+            options.mounts.push_back({ text(mount.host), text(mount.guest), mount.read_only != 0 });
+        }));
+    }
+    if (has_field(config, &husk_sandbox_config::network) && config->network)
+        options.network = config->network;
+    if (has_field(config, &husk_sandbox_config::publish_count)) {
+        HUSK_TRY(append_array("publish", config->publish, config->publish_count, [&](husk_port_mapping const& mapping) {
+            options.publish.push_back({ mapping.host_port, mapping.guest_port });
+        }));
+    }
+    if (has_field(config, &husk_sandbox_config::dns_server_count)) {
+        HUSK_TRY(append_array("dns_servers", config->dns_servers, config->dns_server_count,
+            [&](char const* server) { options.dns_servers.push_back(text(server)); }));
+    }
+    return options;
+}
+
+int hand_out(husk::Result<husk::Sandbox> made, husk_sandbox** sandbox, husk_error** error)
+{
+    if (!made)
+        return report(std::move(made).error(), error);
+    *sandbox = new (std::nothrow) husk_sandbox { std::move(*made) };
     return *sandbox ? 0 : report({ "out of memory" }, error);
+}
+
+} // namespace
+
+extern "C" {
+
+int husk_sandbox_create(husk_sandbox_config const* config, husk_sandbox** sandbox, husk_error** error)
+{
+    if (!sandbox)
+        return report({ "husk_sandbox_create: sandbox is NULL", 0, husk::ErrorKind::BadConfig }, error);
+    auto options = options_from(config);
+    if (!options)
+        return report(std::move(options).error(), error);
+    return hand_out(husk::Sandbox::create(std::move(*options)), sandbox, error);
 }
 
 int husk_sandbox_run(husk_sandbox* sandbox, char const* const* argv, size_t argc, husk_run_config const* config,
@@ -153,6 +192,25 @@ int husk_sandbox_connect(
         return report(std::move(connected).error(), error);
     *sandbox = new (std::nothrow) husk_sandbox { std::move(*connected) };
     return *sandbox ? 0 : report({ "out of memory" }, error);
+}
+
+int husk_sandbox_snapshot(husk_sandbox* sandbox, char const* directory, husk_error** error)
+{
+    if (!sandbox || !directory)
+        return report({ "husk_sandbox_snapshot: NULL argument", 0, husk::ErrorKind::BadConfig }, error);
+    auto taken = sandbox->sandbox.snapshot(directory);
+    return taken ? 0 : report(std::move(taken).error(), error);
+}
+
+int husk_sandbox_restore(
+    char const* directory, husk_sandbox_config const* config, husk_sandbox** sandbox, husk_error** error)
+{
+    if (!directory || !sandbox)
+        return report({ "husk_sandbox_restore: directory or sandbox is NULL", 0, husk::ErrorKind::BadConfig }, error);
+    auto options = options_from(config);
+    if (!options)
+        return report(std::move(options).error(), error);
+    return hand_out(husk::Sandbox::restore(directory, std::move(*options)), sandbox, error);
 }
 
 int husk_sandbox_jailed(husk_sandbox const* sandbox) { return sandbox && sandbox->sandbox.jailed() ? 1 : 0; }

@@ -29,8 +29,6 @@ namespace {
     constexpr auto first_connect_pause = 2ms;
     constexpr auto max_connect_pause = 20ms;
 
-    bool has_network(SandboxOptions const& options) { return !options.network.empty() && options.network != "none"; }
-
     // The network's own grammar is husk-vmm's to check (runtime/net/network_policy.hpp); here
     // only what would make it an argument of something else, and what the jail decides.
     Result<void> check_network_options(SandboxOptions const& options)
@@ -40,7 +38,7 @@ namespace {
         if (!shaped || options.network.find_first_of(std::string(" \t\n\0", 4)) != std::string::npos)
             return fail(ErrorKind::BadConfig,
                 "network must be none, internet or allow=LIST (CIDR[:PORT] and NAME[:PORT], comma-separated)");
-        if (!has_network(options) && (!options.publish.empty() || !options.dns_servers.empty()))
+        if (!detail::has_network(options) && (!options.publish.empty() || !options.dns_servers.empty()))
             return fail(ErrorKind::BadConfig, "publish and dns_servers need a network (internet or allow=LIST)");
         for (size_t i = 0; i < options.publish.size(); ++i) {
             if (options.publish[i].host_port == 0 || options.publish[i].guest_port == 0)
@@ -82,7 +80,7 @@ namespace {
             argv.push_back("--timeout");
             argv.push_back(std::to_string(options.lifetime->count()) + "ms");
         }
-        if (has_network(options)) {
+        if (detail::has_network(options)) {
             argv.insert(argv.end(), { "--net", options.network });
             for (auto const& port : options.publish)
                 argv.insert(argv.end(),
@@ -103,6 +101,11 @@ namespace {
     }
 
 } // namespace
+
+bool detail::has_network(SandboxOptions const& options)
+{
+    return !options.network.empty() && options.network != "none";
+}
 
 Result<void> detail::check_options(SandboxOptions const& options)
 {
@@ -188,7 +191,7 @@ Result<Sandbox> Sandbox::create(SandboxOptions options)
 {
     TRY(detail::check_options(options));
     auto jail = TRY(detail::decide_jail(options.jail, ::geteuid()));
-    if (has_network(options) && !jail.jailed)
+    if (detail::has_network(options) && !jail.jailed)
         return fail(ErrorKind::BadConfig,
             "network \"" + options.network + "\" needs the jail, which needs root (" + jail.reason
                 + "); without root only network \"none\" is possible");
@@ -212,7 +215,7 @@ Result<Sandbox> Sandbox::create(SandboxOptions options)
         argv.insert(argv.end(), arguments.begin(), arguments.end());
     }
     state->vmm_path = assets.vmm;
-    state->networked = has_network(state->options);
+    state->networked = detail::has_network(state->options);
     state->vmm.emplace(TRY(detail::VmmChild::spawn(argv, state->log_path)));
 
     auto stream = TRY(detail::wait_for_agent(*state, socket_path, deadline));

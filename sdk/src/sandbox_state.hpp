@@ -60,6 +60,8 @@ struct SandboxAccess {
 
 // BadConfig, with one sentence, for options create() cannot honour.
 Result<void> check_options(SandboxOptions const& options);
+// True when the options ask for a network device (anything but "none").
+bool has_network(SandboxOptions const& options);
 // Connects through the VMM's socket, retrying while the VMM or the agent is still starting.
 Result<Fd> wait_for_agent(
     SandboxState const& state, std::string const& socket_path, std::chrono::steady_clock::time_point deadline);

@@ -26,10 +26,11 @@ for function in $(grep -o '\bhusk_[a-z_]*(' "$header" | tr -d '(' | sort -u); do
   check "C ABI $function exported" exported "$function"
 done
 for entry in 'husk::Sandbox::create(' 'husk::Sandbox::run(' 'husk::Sandbox::~Sandbox()' 'husk::Process::wait(' \
+  'husk::Sandbox::restore(' 'husk::Pool::create(' 'husk::Pool::take(' \
   'husk::units::parse_size(' 'husk::version()' 'husk::error_kind_name(' 'husk::docker_exit_status('; do
   check "C++ $entry exported" exported_prefix "$(sed 's/[][\.*^$]/\\&/g' <<<"$entry")"
 done
-unexpected=$(grep -Ev '^(husk_[a-z_]+|husk::(Sandbox|Process)::.*|husk::units::.*|husk::version\(\)|husk::protocol_version\(\)|husk::docker_exit_status\(.*\)|husk::error_kind_name\(.*\))$' <<<"$symbols" || true)
+unexpected=$(grep -Ev '^(husk_[a-z_]+|husk::(Sandbox|Process|Pool)::.*|husk::units::.*|husk::version\(\)|husk::protocol_version\(\)|husk::docker_exit_status\(.*\)|husk::error_kind_name\(.*\))$' <<<"$symbols" || true)
 check "nothing else exported ($(wc -l <<<"$symbols") symbols)" test -z "$unexpected"
 [[ -z $unexpected ]] || { echo "unexpected exports:" >&2; head -20 <<<"$unexpected" >&2; }
 

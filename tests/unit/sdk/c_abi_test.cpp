@@ -112,3 +112,124 @@ TEST(CAbi, ConfigWithoutTheJailField_IgnoresWhatFollowsIt)
 }
 
 } // namespace
+
+namespace {
+
+// Creating with `config` fails before any VM starts; returns the error message (empty: no error).
+std::string create_error(husk_sandbox_config const& config, enum husk_error_kind expected_kind = HUSK_ERROR_BAD_CONFIG)
+{
+    husk_sandbox* sandbox = nullptr;
+    husk_error* error = nullptr;
+    EXPECT_EQ(husk_sandbox_create(&config, &sandbox, &error), -1);
+    EXPECT_EQ(sandbox, nullptr);
+    if (!error)
+        return "";
+    EXPECT_EQ(husk_error_kind(error), expected_kind);
+    std::string message = husk_error_message(error);
+    husk_error_free(error);
+    return message;
+}
+
+husk_sandbox_config config_without_vm()
+{
+    husk_sandbox_config config {};
+    config.size = sizeof config;
+    config.vmm_path = "/bin/true";
+    config.kernel_path = "/no/such/vmlinux";
+    return config;
+}
+
+TEST(CAbi, ArrayNullWithACount_IsRefusedByName)
+{
+    auto config = config_without_vm();
+    config.mount_count = 1;
+    EXPECT_NE(create_error(config).find("husk_sandbox_config.mounts is NULL"), std::string::npos);
+    config = config_without_vm();
+    config.network = "internet";
+    config.publish_count = 2;
+    EXPECT_NE(create_error(config).find("husk_sandbox_config.publish is NULL"), std::string::npos);
+    config = config_without_vm();
+    config.network = "internet";
+    config.dns_server_count = 1;
+    EXPECT_NE(create_error(config).find("husk_sandbox_config.dns_servers is NULL"), std::string::npos);
+}
+
+TEST(CAbi, MountsReachTheSdkChecks)
+{
+    auto config = config_without_vm();
+    husk_mount mounts[] = { { "relative/dir", "/data", 0 } };
+    config.mounts = mounts;
+    config.mount_count = 1;
+    EXPECT_NE(create_error(config).find("relative/dir"), std::string::npos);
+
+    husk_mount null_host[] = { { nullptr, "/data", 1 } };
+    config.mounts = null_host;
+    EXPECT_FALSE(create_error(config).empty());
+}
+
+TEST(CAbi, NetworkFieldsReachTheSdkChecks)
+{
+    auto config = config_without_vm();
+    config.network = "everything";
+    EXPECT_NE(create_error(config).find("network must be none, internet or allow=LIST"), std::string::npos);
+
+    config = config_without_vm();
+    husk_port_mapping publish[] = { { 8080, 80 } };
+    config.publish = publish;
+    config.publish_count = 1;
+    EXPECT_NE(create_error(config).find("need a network"), std::string::npos);
+
+    config.network = "internet";
+    husk_port_mapping zero[] = { { 0, 80 } };
+    config.publish = zero;
+    EXPECT_NE(create_error(config).find("1..65535"), std::string::npos);
+
+    config = config_without_vm();
+    char const* servers[] = { "192.0.2.53" };
+    config.dns_servers = servers;
+    config.dns_server_count = 1;
+    EXPECT_NE(create_error(config).find("need a network"), std::string::npos);
+}
+
+TEST(CAbi, ConfigOfAnOlderCaller_IgnoresTheNewFields)
+{
+    auto config = config_without_vm();
+    config.size = offsetof(husk_sandbox_config, mounts); // a caller built before mounts existed
+    config.mount_count = 3; // garbage beyond its struct: never read
+    config.network = "garbage";
+    EXPECT_NE(create_error(config).find("/no/such/vmlinux"), std::string::npos);
+}
+
+TEST(CAbi, SnapshotAndRestoreWithBadArguments_AreRefusedNotCrashed)
+{
+    husk_error* error = nullptr;
+    EXPECT_EQ(husk_sandbox_snapshot(nullptr, "/tmp/x", &error), -1);
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(husk_error_kind(error), HUSK_ERROR_BAD_CONFIG);
+    husk_error_free(error);
+
+    husk_sandbox* sandbox = nullptr;
+    EXPECT_EQ(husk_sandbox_restore(nullptr, nullptr, &sandbox, nullptr), -1);
+    error = nullptr;
+    EXPECT_EQ(husk_sandbox_restore("/no/such/snapshot", nullptr, &sandbox, &error), -1);
+    EXPECT_EQ(sandbox, nullptr);
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(husk_error_kind(error), HUSK_ERROR_BAD_CONFIG);
+    EXPECT_NE(std::string(husk_error_message(error)).find("not a snapshot directory"), std::string::npos);
+    husk_error_free(error);
+}
+
+TEST(CAbi, RestoreWithMountsOrNetwork_IsRefused)
+{
+    husk_sandbox_config config {};
+    config.size = sizeof config;
+    config.network = "internet";
+    husk_sandbox* sandbox = nullptr;
+    husk_error* error = nullptr;
+    EXPECT_EQ(husk_sandbox_restore("/no/such/snapshot", &config, &sandbox, &error), -1);
+    ASSERT_NE(error, nullptr);
+    EXPECT_NE(std::string(husk_error_message(error)).find("cannot have mounts or a network"), std::string::npos);
+    husk_error_free(error);
+}
+
+} // namespace

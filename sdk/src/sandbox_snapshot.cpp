@@ -103,6 +103,9 @@ Result<void> Sandbox::snapshot(std::string const& directory)
 Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions options)
 {
     TRY(detail::check_options(options));
+    // Snapshots hold no virtio-9p device (husk-vmm refuses to take them), so none booted on one.
+    if (!options.rootfs_dir.empty())
+        return fail(ErrorKind::BadConfig, "a snapshot has no shared root directory: restore without rootfs_dir");
     struct stat status { };
     if (::stat((directory + "/state").c_str(), &status) < 0)
         return fail(ErrorKind::BadConfig, "not a snapshot directory (no state file): " + directory);

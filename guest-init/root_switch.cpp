@@ -54,13 +54,12 @@ namespace {
         return {};
     }
 
-
     // husk.root=9p:TAG[:rw|:ro] (the prefix already taken off).
     Result<RootConfig> share_root_config(std::string_view value)
     {
         auto problem = [&](std::string_view what) {
-            return fail(std::string(root_parameter) + "=" + std::string(share_root_prefix) + std::string(value) + ": "
-                + std::string(what) + " (expected 9p:TAG or 9p:TAG:rw)");
+            return fail(std::string(root_parameter) + "=" + std::string(share_root_prefix) + printable_value(value)
+                + ": " + std::string(what) + " (expected 9p:TAG or 9p:TAG:rw)");
         };
         RootConfig config;
         config.kind = RootKind::Share;
@@ -85,7 +84,7 @@ namespace {
         constexpr std::string_view dev_prefix = "/dev/";
         if (!device.starts_with(dev_prefix)
             || !is_plain_device_name(std::string_view(device).substr(dev_prefix.size())))
-            return fail("husk.root=" + device
+            return fail("husk.root=" + printable_value(device)
                 + ": expected /dev/<name> with a lower-case device name such as /dev/vda, or 9p:TAG[:rw]");
         RootConfig config;
         config.device = device;
@@ -128,15 +127,15 @@ Result<std::optional<RootConfig>> root_config(KernelCmdline const& cmdline)
     auto filesystem = find_parameter(cmdline, root_fstype_parameter);
     if (value->starts_with(share_root_prefix)) {
         if (filesystem)
-            return fail(
-                "husk.rootfstype=" + *filesystem + ": only disk roots take a filesystem type, not husk.root=" + *value);
+            return fail("husk.rootfstype=" + printable_value(*filesystem)
+                + ": only disk roots take a filesystem type, not husk.root=" + printable_value(*value));
         return std::optional<RootConfig>(
             TRY(share_root_config(std::string_view(*value).substr(share_root_prefix.size()))));
     }
     auto config = TRY(disk_root_config(*value));
     if (filesystem) {
         if (*filesystem != "ext4")
-            return fail("husk.rootfstype=" + *filesystem + ": only ext4 disk roots are supported");
+            return fail("husk.rootfstype=" + printable_value(*filesystem) + ": only ext4 disk roots are supported");
         config.filesystem = *filesystem;
     }
     return std::optional<RootConfig>(config);

@@ -25,7 +25,7 @@ namespace {
 Result<ShareMount> parse_share_mount(std::string_view value)
 {
     auto problem = [&](std::string_view what) {
-        return fail(std::string(share_mount_parameter) + "=" + std::string(value) + ": " + std::string(what)
+        return fail(std::string(share_mount_parameter) + "=" + printable_value(value) + ": " + std::string(what)
             + " (expected TAG:/guest/path[:ro])");
     };
     ShareMount share;

@@ -2,6 +2,7 @@
 // to report the VM booted and process.args[0] found, then write the pid file.
 #include "sdk/oci/container_id.hpp"
 #include "sdk/oci/container_monitor.hpp"
+#include "sdk/oci/container_mounts.hpp"
 #include "sdk/oci/oci_commands.hpp"
 #include "sdk/oci/oci_log.hpp"
 #include "sdk/oci/rootfs_image.hpp"
@@ -67,6 +68,10 @@ Result<int> create_container(GlobalOptions const& globals, CreateArguments const
         return fail(ErrorKind::BadConfig, "cannot allocate tty if husk-oci will detach without setting console socket");
     if (!config.process.terminal && !arguments.console_socket.empty())
         return fail(ErrorKind::BadConfig, "cannot use console socket if husk-oci will not detach or allocate tty");
+    // Refused before anything is built; what is left out on purpose is said once, here.
+    auto mounts = TRY(plan_container_mounts(config.mounts, host_file_kind));
+    for (auto const& warning : mounts.not_applied)
+        OciLog::warning(warning);
     if (arguments.preserve_fds > 0)
         OciLog::warning("--preserve-fds " + std::to_string(arguments.preserve_fds)
             + ": host descriptors cannot reach a VM; the container does not get them");

@@ -8,10 +8,12 @@
 
 namespace husk::oci {
 
-Result<SandboxOptions> sandbox_options_for(OciConfig const& config, std::string const& image)
+Result<SandboxOptions> sandbox_options_for(
+    OciConfig const& config, std::string const& image, std::function<HostFileKind(std::string const&)> const& kind_of)
 {
     SandboxOptions options;
     options.rootfs_path = image;
+    options.mounts = TRY(plan_container_mounts(config.mounts, kind_of)).shares;
     // TCG-emulated labs and loaded hosts boot slowly; podman waits on `create` anyway.
     options.boot_timeout = std::chrono::seconds(60);
     if (config.memory_limit)

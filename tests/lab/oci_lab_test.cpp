@@ -428,6 +428,42 @@ TEST_F(PodmanLab, DetachedLogsExecStopRemove)
     EXPECT_TRUE(!fs::exists("/run/husk-oci") || fs::is_empty("/run/husk-oci")) << "husk-oci state left behind";
 }
 
+// `podman run -v`: config.json bind mounts of host directories become shares of the VM. The
+// jailed VMM writes as its own uid, so the writable directory is open to it (docs/sharing.md).
+TEST_F(PodmanLab, VolumesReadWriteAndReadOnly)
+{
+    auto data = s_work / "volume-rw";
+    auto input = s_work / "volume-ro";
+    fs::create_directories(data);
+    fs::create_directories(input);
+    fs::permissions(data, fs::perms::all);
+    write_text(input / "in.txt", "from the host\n");
+
+    auto ran = shell(run("--rm -v " + data.string() + ":/data -v " + input.string()
+        + ":/in:ro localhost/husk-oci-lab sh -c 'cat /in/in.txt; echo from the container > /data/out.txt; "
+          "echo x > /in/refused || echo refused'"));
+
+    EXPECT_EQ(ran.status, 0) << ran.output;
+    EXPECT_NE(ran.output.find("from the host\n"), std::string::npos) << ran.output;
+    EXPECT_NE(ran.output.find("Read-only file system"), std::string::npos) << ran.output;
+    EXPECT_NE(ran.output.find("refused\n"), std::string::npos) << ran.output;
+    EXPECT_EQ(read_text(data / "out.txt"), "from the container\n");
+    EXPECT_FALSE(fs::exists(input / "refused"));
+    EXPECT_EQ(count_vmms(), 0);
+}
+
+// A bind mount husk cannot apply (a single file elsewhere than the engine's own) fails the run,
+// naming it, instead of running the container without it.
+TEST_F(PodmanLab, FileBindMount_IsRefusedNamingIt)
+{
+    auto file = s_work / "single-file";
+    write_text(file, "x\n");
+    auto ran = shell(run("--rm -v " + file.string() + ":/etc/single localhost/husk-oci-lab true"));
+    EXPECT_NE(ran.status, 0) << ran.output;
+    EXPECT_NE(ran.output.find("not single files"), std::string::npos) << ran.output;
+    EXPECT_EQ(count_vmms(), 0);
+}
+
 // containerd's runc.v2 shim with husk-oci as its runc binary (ctr --runc-binary), on a
 // containerd of the test's own (no CRI plugin, native snapshotter: no overlayfs needed), the image
 // moved over from podman with `podman save` → `ctr images import`.

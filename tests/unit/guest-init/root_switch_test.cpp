@@ -128,3 +128,14 @@ TEST(RootConfig, RootConfig_FilesystemTypeWithShareRoot_IsRefused)
 }
 
 TEST(RootConfig, RootConfig_EmptyValue_IsRefused) { EXPECT_FALSE(config_of("husk.root=")); }
+
+TEST(RootConfig, RootConfig_QuotedValueWithNewline_GivesAOneLineError)
+{
+    for (auto text :
+        { "husk.root=\"9p:a\nb\"", "husk.root=\"/dev/a\nb\"", "husk.root=/dev/vda husk.rootfstype=\"x\ny\"" }) {
+        auto config = config_of(text);
+        ASSERT_FALSE(config) << text;
+        EXPECT_EQ(config.error().message.find('\n'), std::string::npos) << config.error().message;
+        EXPECT_NE(config.error().message.find("\\x0a"), std::string::npos) << config.error().message;
+    }
+}

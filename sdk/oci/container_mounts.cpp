@@ -10,8 +10,8 @@ namespace husk::oci {
 
 namespace {
 
-    // At most as many shares as the SDK allows (sdk/src/mounts.hpp).
-    constexpr size_t max_shares = 8;
+    // A VM has at most 8 shares (sdk/src/mounts.hpp); the container's rootfs takes one.
+    constexpr size_t max_shares = 7;
 
     struct GuestOwnMount {
         std::string_view type;

@@ -7,8 +7,8 @@
 //   - mqueue on /dev/mqueue, cgroup on /sys/fs/cgroup and the engine's bind mounts of single
 //     files onto /etc/hosts, /etc/hostname, /etc/resolv.conf and /run/.containerenv are not
 //     applied, and each is named in a warning (docs/oci.md says why);
-//   - anything else (a bind mount of any other file, tmpfs elsewhere, other types, more than 8
-//     shares, a destination husk cannot mount on) is refused, naming the mount.
+//   - anything else (a bind mount of any other file, tmpfs elsewhere, other types, more than 7
+//     directories (the rootfs is the eighth share), a destination husk cannot mount on) is refused, naming the mount.
 #pragma once
 
 #include "sdk/oci/oci_config.hpp"

@@ -1,11 +1,10 @@
-// `create`: parse the bundle, build the rootfs image, fork the container monitor and wait for it
+// `create`: parse the bundle, plan its mounts, fork the container monitor and wait for it
 // to report the VM booted and process.args[0] found, then write the pid file.
 #include "sdk/oci/container_id.hpp"
 #include "sdk/oci/container_monitor.hpp"
 #include "sdk/oci/container_mounts.hpp"
 #include "sdk/oci/oci_commands.hpp"
 #include "sdk/oci/oci_log.hpp"
-#include "sdk/oci/rootfs_image.hpp"
 
 #include <cerrno>
 #include <climits>
@@ -77,7 +76,7 @@ Result<int> create_container(GlobalOptions const& globals, CreateArguments const
             + ": host descriptors cannot reach a VM; the container does not get them");
 
     ContainerStore store(globals.root);
-    auto directory = TRY(store.create_directory(arguments.id));
+    TRY(store.create_directory(arguments.id));
     auto undo = [&](Error error) -> Result<int> {
         (void)store.remove(arguments.id);
         return unexpected(std::move(error));
@@ -92,8 +91,6 @@ Result<int> create_container(GlobalOptions const& globals, CreateArguments const
     record.status = ContainerStatus::Creating;
     if (auto written = store.write(record); !written)
         return undo(written.error());
-    if (auto built = build_rootfs_image(record.rootfs, directory + "/" + rootfs_image_name); !built)
-        return undo(built.error());
 
     int report[2];
     if (pipe2(report, O_CLOEXEC) < 0)

@@ -113,6 +113,11 @@ namespace {
             return fail(ErrorKind::BadConfig, "rootfs_dir must be absolute: " + options.rootfs_dir);
         if (options.rootfs_dir.find_first_of(std::string(",\0", 2)) != std::string::npos)
             return fail(ErrorKind::BadConfig, "rootfs_dir cannot contain a comma or NUL: " + options.rootfs_dir);
+        // It is served as one more share, and a VM has at most max_mounts of them.
+        if (options.mounts.size() >= detail::max_mounts)
+            return fail(ErrorKind::BadConfig,
+                "with rootfs_dir at most " + std::to_string(detail::max_mounts - 1) + " mounts, not "
+                    + std::to_string(options.mounts.size()));
         return {};
     }
 

@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
             abort();
         auto kind_of = [](std::string const& path) { return static_cast<husk::oci::HostFileKind>(path.size() % 4); };
         if (auto plan = husk::oci::plan_container_mounts(config->mounts, kind_of)) {
-            if (plan->shares.size() > 8)
+            if (plan->shares.size() > 7)
                 abort();
             for (auto const& share : plan->shares) {
                 if (!husk::protocol::guest_mount_path_problem(share.guest).empty() || share.host.empty()

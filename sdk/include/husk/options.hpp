@@ -69,8 +69,8 @@ struct SandboxOptions {
     std::string rootfs_path;
     /// A host directory as the root filesystem instead (an unpacked image, e.g. a container's
     /// rootfs): absolute, no comma; not together with rootfs_path. husk-vmm serves it over
-    /// virtio-9p like a mount (docs/sharing.md); what happens to the guest's writes is
-    /// rootfs_writes'.
+    /// virtio-9p like a mount (docs/sharing.md; it counts towards the 8); what happens to the
+    /// guest's writes is rootfs_writes'.
     std::string rootfs_dir;
     RootfsWrites rootfs_writes { RootfsWrites::Private };
 

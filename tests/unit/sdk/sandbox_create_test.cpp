@@ -227,6 +227,12 @@ namespace {
             std::string::npos);
         EXPECT_NE(message([](SandboxOptions& o) { o.rootfs_writes = RootfsWrites::InPlace; }).find("rootfs_dir"),
             std::string::npos);
+        EXPECT_NE(message([&](SandboxOptions& o) {
+            o.rootfs_dir = root;
+            for (int i = 0; i < 8; ++i)
+                o.mounts.push_back(Mount { root, "/m" + std::to_string(i), true });
+        }).find("at most 7 mounts"),
+            std::string::npos);
     }
 
     TEST_F(SandboxCreate, VmmExitsAtOnce_IsVmmStartFailedWithItsLog)

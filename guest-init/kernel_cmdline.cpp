@@ -87,6 +87,23 @@ namespace {
 
 } // namespace
 
+std::string printable_value(std::string_view value)
+{
+    constexpr char digits[] = "0123456789abcdef";
+    std::string text;
+    for (char c : value) {
+        auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) {
+            text += "\\x";
+            text += digits[byte >> 4];
+            text += digits[byte & 0xf];
+        } else {
+            text += c;
+        }
+    }
+    return text;
+}
+
 std::string KernelArgument::joined() const { return value ? name + "=" + *value : name; }
 
 KernelCmdline parse_kernel_cmdline(std::string_view text)

@@ -33,6 +33,10 @@ KernelCmdline parse_kernel_cmdline(std::string_view text);
 // in names compare equal as in the kernel's parameq(). Words after `--` are the job's, never ours.
 std::optional<std::string> find_parameter(KernelCmdline const& cmdline, std::string_view name);
 
+// `value` for an error message on one line: bytes below 0x20 and 0x7f become \xNN (a quoted
+// parameter value can hold newlines and other control bytes).
+std::string printable_value(std::string_view value);
+
 // The test-only crash hook (`husk.test_crash=panic`), see main.cpp.
 enum class TestCrashHook { None, Panic };
 TestCrashHook test_crash_hook(KernelCmdline const& cmdline);

@@ -95,8 +95,8 @@ JobOutcome serve_agent_mode()
     return JobOutcome::exited(0);
 }
 
-// husk.root=/dev/vdX: leave the initramfs for the disk (see root_switch.hpp).
-BootHealth enter_disk_root(KernelCmdline const& cmdline)
+// husk.root=/dev/vdX or 9p:TAG[:rw]: leave the initramfs for that root (see root_switch.hpp).
+BootHealth enter_root(KernelCmdline const& cmdline)
 {
     auto config = root_config(cmdline);
     if (!config) {
@@ -105,8 +105,8 @@ BootHealth enter_disk_root(KernelCmdline const& cmdline)
     }
     if (!*config)
         return BootHealth::Ok;
-    if (auto switched = switch_to_disk_root(**config); !switched) {
-        console_message("disk root " + (*config)->device + ": " + switched.error().message);
+    if (auto switched = switch_root(**config); !switched) {
+        console_message((*config)->describe() + ": " + switched.error().message);
         return BootHealth::Broken;
     }
     return BootHealth::Ok;
@@ -190,7 +190,7 @@ int main(int argc, char** argv)
     else
         console_message(text.error().message + "; using argv as the job");
 
-    if (cmdline && health == BootHealth::Ok && enter_disk_root(*cmdline) == BootHealth::Broken)
+    if (cmdline && health == BootHealth::Ok && enter_root(*cmdline) == BootHealth::Broken)
         health = BootHealth::Broken;
     if (cmdline && health == BootHealth::Ok && mount_shares(*cmdline) == BootHealth::Broken)
         health = BootHealth::Broken;

@@ -25,6 +25,9 @@ namespace {
             "devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", directory_mode, MountNeed::Required },
         MountSpec { "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666", directory_mode,
             MountNeed::Optional },
+        // POSIX shared memory (shm_open, Python's multiprocessing) and what container engines expect.
+        MountSpec {
+            "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", directory_mode, MountNeed::Required },
         MountSpec { "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", directory_mode, MountNeed::Required },
         MountSpec { "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", directory_mode, MountNeed::Required },
     };

@@ -1,6 +1,8 @@
 // husk.mount= parsing and the 9p mounts.
 #include "guest-init/share_mounts.hpp"
 
+#include "guest-init/protocol/share_names.hpp"
+
 #include <cerrno>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -8,43 +10,6 @@
 namespace husk::init {
 
 namespace {
-    bool valid_tag(std::string_view tag)
-    {
-        if (tag.empty() || tag.size() > 32)
-            return false;
-        for (char c : tag) {
-            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-                return false;
-        }
-        return true;
-    }
-
-    std::string_view valid_path_problem(std::string_view path)
-    {
-        if (path.empty() || path.front() != '/')
-            return "the guest path must be absolute";
-        if (path.size() > 255)
-            return "the guest path is longer than 255 bytes";
-        if (path.find_first_of(": \t\n\"") != std::string_view::npos)
-            return "the guest path cannot hold ':', blanks or quotes";
-        if (path == "/")
-            return "the guest path cannot be / (use a directory below it)";
-        for (std::string_view rest = path.substr(1);;) {
-            auto slash = rest.find('/');
-            auto component = rest.substr(0, slash);
-            if (component.empty() || component == "." || component == "..")
-                return "the guest path has an empty, . or .. component";
-            if (slash == std::string_view::npos)
-                break;
-            rest = rest.substr(slash + 1);
-        }
-        for (std::string_view system : { "/proc", "/sys", "/dev" }) {
-            if (path == system || (path.starts_with(system) && path[system.size()] == '/'))
-                return "the guest path cannot be inside /proc, /sys or /dev";
-        }
-        return {};
-    }
-
     Result<void> make_directories(std::string const& path)
     {
         for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
@@ -60,7 +25,7 @@ namespace {
 Result<ShareMount> parse_share_mount(std::string_view value)
 {
     auto problem = [&](std::string_view what) {
-        return fail(std::string(share_mount_parameter) + "=" + std::string(value) + ": " + std::string(what)
+        return fail(std::string(share_mount_parameter) + "=" + printable_value(value) + ": " + std::string(what)
             + " (expected TAG:/guest/path[:ro])");
     };
     ShareMount share;
@@ -76,9 +41,9 @@ Result<ShareMount> parse_share_mount(std::string_view value)
         share.read_only = word == "ro";
         path = path.substr(0, flag);
     }
-    if (!valid_tag(share.tag))
+    if (!protocol::is_valid_share_tag(share.tag))
         return problem("TAG must be 1 to 32 letters, digits, _ or -");
-    if (auto why = valid_path_problem(path); !why.empty())
+    if (auto why = protocol::guest_mount_path_problem(path); !why.empty())
         return problem(why);
     share.path = std::string(path);
     return share;

@@ -18,8 +18,7 @@ packages=(
   libnftables-dev dnsmasq-base
   # bench/net: the throughput peer on the host side and, with its libraries, in the guest
   iperf3
-  # husk-oci's lab suite drives real podman (with conmon) and containerd; mkfs.ext4 (e2fsprogs, above)
-  # builds the containers' root filesystem images
+  # husk-oci's lab suite drives real podman (with conmon) and containerd
   podman containerd
 )
 

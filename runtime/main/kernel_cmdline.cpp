@@ -76,6 +76,10 @@ Result<std::string> build_kernel_cmdline(VmmOptions const& options, std::string_
         cmdline += ' ';
         cmdline += quiet_argument;
     }
+    if (options.rootfs) {
+        cmdline += ' ';
+        cmdline += options.rootfs->kernel_argument();
+    }
     if (!guest_network.empty()) {
         cmdline += ' ';
         cmdline += guest_network;

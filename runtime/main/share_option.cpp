@@ -3,17 +3,7 @@
 
 namespace husk {
 
-bool is_valid_share_tag(std::string_view tag)
-{
-    if (tag.empty() || tag.size() > max_share_tag_length)
-        return false;
-    for (char c : tag) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
+bool is_valid_share_tag(std::string_view tag) { return protocol::is_valid_share_tag(tag); }
 
 Result<ShareOption> parse_share_option(std::string_view text)
 {

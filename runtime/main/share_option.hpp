@@ -5,6 +5,7 @@
 // so it is kept to 1..32 of [A-Za-z0-9_-].
 #pragma once
 
+#include "guest-init/protocol/share_names.hpp"
 #include "runtime/base/result.hpp"
 
 #include <cstddef>
@@ -15,7 +16,7 @@ namespace husk {
 
 // Shares a VM may have: one virtio-mmio slot each, beside rng, vsock and up to 8 disks.
 inline constexpr size_t max_shares = 8;
-inline constexpr size_t max_share_tag_length = 32;
+inline constexpr size_t max_share_tag_length = protocol::max_share_tag_length;
 
 struct ShareOption {
     std::string host_path;
@@ -25,7 +26,8 @@ struct ShareOption {
 };
 
 Result<ShareOption> parse_share_option(std::string_view text);
-// 1..max_share_tag_length bytes of [A-Za-z0-9_-]; shared with the SDK's checks by copy.
+// 1..max_share_tag_length bytes of [A-Za-z0-9_-]: the rule of guest-init/protocol/share_names.hpp,
+// which husk-init applies to the tags it mounts.
 bool is_valid_share_tag(std::string_view tag);
 
 } // namespace husk

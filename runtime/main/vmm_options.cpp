@@ -3,6 +3,7 @@
 
 #include "runtime/jail/jail_path.hpp"
 #include "runtime/main/disk_option.hpp"
+#include "runtime/main/rootfs_option.hpp"
 #include "runtime/main/share_option.hpp"
 #include "runtime/main/value_parsing.hpp"
 #include "virtio/vsock/packet.hpp"
@@ -43,6 +44,7 @@ namespace {
         Help,
         Control,
         Restore,
+        Rootfs,
         Count,
     };
     enum class TakesValue { No, Yes };
@@ -84,6 +86,7 @@ namespace {
         { "-h", Option::Help, TakesValue::No },
         { "--control", Option::Control, TakesValue::Yes },
         { "--restore", Option::Restore, TakesValue::Yes },
+        { "--rootfs", Option::Rootfs, TakesValue::Yes },
     };
 
     std::string_view option_name(Option option)
@@ -252,9 +255,36 @@ namespace {
                 return fail(std::string(name) + ": empty path");
             (option == Option::Control ? options.control_path : options.restore_directory) = std::string(value);
             return {};
+        case Option::Rootfs:
+            options.rootfs = TRY(parse_rootfs_option(value));
+            return {};
         case Option::Count:
             break;
         }
+        return {};
+    }
+
+    // --rootfs is served like one more --share, under a tag no --share may take.
+    Result<void> add_rootfs_share(VmmOptions& options)
+    {
+        for (auto const& share : options.shares) {
+            if (share.tag == rootfs_share_tag)
+                return fail("--share: tag '" + share.tag + "' is --rootfs's; choose another");
+        }
+        if (options.shares.size() == max_shares)
+            return fail("--rootfs: at most " + std::to_string(max_shares) + " shares, --rootfs counted");
+        // Two roots named is a mistake (husk-init would take the last one): refuse, not pick.
+        std::string_view words = options.extra_cmdline;
+        for (size_t at = 0; at < words.size();) {
+            auto end = words.find(' ', at);
+            auto word = words.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+            if (word.starts_with("husk.root=") || word.starts_with("husk.rootfstype="))
+                return fail("--rootfs names the root: --cmdline cannot set husk.root= or husk.rootfstype= too");
+            if (end == std::string_view::npos)
+                break;
+            at = end + 1;
+        }
+        options.shares.push_back(options.rootfs->share());
         return {};
     }
 } // namespace
@@ -320,7 +350,8 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
     }
     if (options.restore_directory) {
         // The snapshot's guest already booted: what shaped its boot has no meaning now.
-        for (auto option : { Option::Kernel, Option::Initrd, Option::Cmdline, Option::ExitAtBootMarker }) {
+        for (auto option :
+            { Option::Kernel, Option::Initrd, Option::Cmdline, Option::ExitAtBootMarker, Option::Rootfs }) {
             if (seen[static_cast<size_t>(option)])
                 return fail("--restore cannot be combined with " + std::string(option_name(option)));
         }
@@ -331,6 +362,8 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
     } else if (options.kernel_path.empty()) {
         return fail("missing --kernel PATH (see --help)");
     }
+    if (options.rootfs)
+        TRY(add_rootfs_share(options));
     if (seen[static_cast<size_t>(Option::VsockCid)] && !options.vsock_path)
         return fail("--vsock-cid needs --vsock PATH");
     bool jail_detail = options.jail_id || options.jail_uid || options.jail_gid || options.jail_memory_limit;
@@ -382,6 +415,10 @@ std::string vmm_usage()
            "                     (repeatable, at most 8); the guest mounts it by TAG (husk-init:\n"
            "                     --cmdline husk.mount=TAG:/guest/path[:ro]). Files the guest\n"
            "                     creates belong to the user husk-vmm runs as (the jail uid)\n"
+           "  --rootfs DIR[,rw]  boot on the host directory DIR as the guest's root (virtio-9p, like\n"
+           "                     a --share; counts towards its 8): read-only, the guest's writes go\n"
+           "                     to a private overlay in its RAM; ,rw: written in place, as the user\n"
+           "                     husk-vmm serves shares as\n"
            "  --debug            debug logging, kernel messages on the console, register dumps\n"
            "  --exit-at-boot-marker  stop cleanly as soon as husk-init has started (benchmarks)\n"
            "  --exit-before-run  build the VM, then exit before it runs (benchmarks)\n"

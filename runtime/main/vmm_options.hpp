@@ -8,6 +8,7 @@
 #include "runtime/net/network_policy.hpp"
 #include "runtime/net/published_port.hpp"
 #include "runtime/main/net_tap_option.hpp"
+#include "runtime/main/rootfs_option.hpp"
 #include "runtime/main/share_option.hpp"
 #include "runtime/vmm/machine_config.hpp"
 
@@ -63,6 +64,9 @@ struct VmmOptions {
     std::optional<std::string> restore_directory;
     bool memory_given { false };
     bool vcpus_given { false };
+    // --rootfs DIR[,rw]: the guest's root from a host directory. Parsing adds its share to
+    // `shares` (tag rootfs); build_kernel_cmdline adds husk.root=9p:rootfs[:rw].
+    std::optional<RootfsOption> rootfs;
     bool help { false }; // --help seen: print usage, exit 0, nothing else is checked
     std::vector<std::string> job_argv; // everything after `--`
 };
@@ -84,7 +88,8 @@ inline constexpr size_t max_job_arguments = 31;
 
 // The complete kernel command line: husk defaults, serial console settings, --cmdline, then
 // ` -- ` and each job argument double-quoted for the kernel's parser (lib/cmdline.c next_arg).
-// `guest_network` (husk.ip=... from SandboxNetwork) goes before --cmdline's arguments.
+// `guest_network` (husk.ip=... from SandboxNetwork) and --rootfs's husk.root= go before
+// --cmdline's arguments.
 Result<std::string> build_kernel_cmdline(VmmOptions const& options, std::string_view guest_network = {});
 
 MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline);

@@ -29,8 +29,21 @@ ShareServer::ShareServer(ShareRoot root)
 
 size_t ShareServer::handle(std::span<uint8_t const> bytes, std::span<uint8_t> reply)
 {
+    return respond(parse_p9_request(bytes), reply);
+}
+
+size_t ShareServer::handle_write(
+    std::span<uint8_t const> header, std::span<iovec const> data, uint64_t data_bytes, std::span<uint8_t> reply)
+{
+    m_write_data = data;
+    size_t length = respond(parse_p9_write_header(header, data_bytes), reply);
+    m_write_data = {};
+    return length;
+}
+
+size_t ShareServer::respond(ParsedRequest const& parsed, std::span<uint8_t> reply)
+{
     ReplyWriter out(reply.first(std::min<size_t>(reply.size(), m_msize)));
-    auto parsed = parse_p9_request(bytes);
     if (!parsed.request) {
         if (!parsed.tag)
             return 0;

@@ -47,6 +47,8 @@ public:
 
     uint32_t max_message_size() const override { return max_msize; }
     size_t handle(std::span<uint8_t const> request, std::span<uint8_t> reply) override;
+    size_t handle_write(std::span<uint8_t const> header, std::span<iovec const> data, uint64_t data_bytes,
+        std::span<uint8_t> reply) override;
 
     size_t fid_count() const { return m_fids.size(); }
     uint32_t negotiated_msize() const { return m_msize; }
@@ -55,6 +57,7 @@ private:
     // Each handler writes its reply into `out` (already begun) and returns 0, or returns an
     // errno for Rlerror.
     int serve(p9::Request const& request, p9::ReplyWriter& out);
+    size_t respond(p9::ParsedRequest const& parsed, std::span<uint8_t> reply);
 
     int version(p9::Tversion const&, p9::ReplyWriter&, uint16_t tag);
     int attach(p9::Tattach const&, p9::ReplyWriter&);
@@ -93,6 +96,7 @@ private:
     uint32_t m_msize { max_msize };
     std::unordered_map<uint32_t, ShareFid> m_fids;
     std::vector<uint8_t> m_dirents; // getdents64 buffer, reused
+    std::span<iovec const> m_write_data; // handle_write's guest buffers, while it serves
 };
 
 // The qid of a file with `st`: its inode number as path, the type bits, and a version that

@@ -82,7 +82,8 @@ namespace {
         run.add_option("--boot-timeout", raw.boot_timeout, "How long to wait for the VM to come up")
             ->default_val("30s");
         run.add_option("--rootfs", raw.rootfs,
-            "Root filesystem: an ext4 image path, or an image name from the assets (debian-python)");
+            "Root filesystem: an ext4 image path, an image name from the assets (debian-python), or a "
+            "directory (DIR: read-only, writes stay in the VM; DIR,rw: written in place)");
         run.add_option("--volume,-v", raw.volumes,
             "Share a host directory: HOST:GUEST[:ro] (docker's spelling; HOST may be relative); repeatable");
         run.add_option("--kernel", raw.kernel, "Guest kernel (default: the built or installed one)");
@@ -174,7 +175,7 @@ namespace {
         command.sandbox.vcpus = raw.vcpus;
         command.sandbox.memory_bytes = TRY_CONTEXT(units::parse_size(raw.memory), "--memory");
         command.sandbox.boot_timeout = TRY_CONTEXT(units::parse_duration(raw.boot_timeout), "--boot-timeout");
-        command.sandbox.rootfs_path = raw.rootfs;
+        TRY(parse_rootfs(raw.rootfs, command.sandbox));
         for (auto const& volume : raw.volumes)
             command.sandbox.mounts.push_back(TRY(parse_volume(volume)));
         command.sandbox.kernel_path = raw.kernel;
@@ -219,6 +220,36 @@ namespace {
     }
 
 } // namespace
+
+Result<void> parse_rootfs(std::string_view text, SandboxOptions& sandbox)
+{
+    if (text.empty())
+        return {};
+    std::string_view path = text;
+    std::optional<RootfsWrites> writes;
+    if (path.ends_with(",ro") || path.ends_with(",rw")) {
+        writes = path.ends_with(",rw") ? RootfsWrites::InPlace : RootfsWrites::Private;
+        path.remove_suffix(3);
+    }
+    std::error_code error;
+    if (!std::filesystem::is_directory(std::filesystem::path(path), error)) {
+        if (writes)
+            return fail(ErrorKind::BadConfig,
+                "--rootfs " + std::string(text) + ": ,ro and ,rw are for a directory, and " + std::string(path)
+                    + " is not one (an image is always read-only, under a private overlay)");
+        sandbox.rootfs_path = std::string(text);
+        return {};
+    }
+    auto absolute = std::filesystem::absolute(std::filesystem::path(path), error);
+    if (error)
+        return fail(
+            ErrorKind::BadConfig, "--rootfs " + std::string(text) + ": cannot make it absolute: " + error.message());
+    sandbox.rootfs_dir = absolute.lexically_normal().string();
+    if (sandbox.rootfs_dir.size() > 1 && sandbox.rootfs_dir.ends_with('/'))
+        sandbox.rootfs_dir.pop_back();
+    sandbox.rootfs_writes = writes.value_or(RootfsWrites::Private);
+    return {};
+}
 
 Result<Mount> parse_volume(std::string_view text)
 {

@@ -41,6 +41,11 @@ struct Command {
 // argv as main() gets it. Errors are one line for humans (kind BadConfig).
 Result<Command> parse_command_line(std::vector<std::string> const& argv);
 
+// One --rootfs value into `sandbox`: PATH[,ro|,rw]. An existing directory (made absolute) becomes
+// rootfs_dir, `,rw` writing in place; anything else is an image path or asset name (rootfs_path)
+// and takes no flag.
+Result<void> parse_rootfs(std::string_view text, SandboxOptions& sandbox);
+
 // One --volume / -v value, HOST:GUEST[:ro|:rw] as docker spells it; a relative HOST is made
 // absolute against the current directory. The SDK checks the rest (sdk/src/mounts.cpp).
 Result<Mount> parse_volume(std::string_view text);

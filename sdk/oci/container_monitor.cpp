@@ -255,7 +255,7 @@ void run_container_monitor(MonitorLaunch launch)
             redirect_to_null(fd);
     }
 
-    auto options = sandbox_options_for(launch.config, directory + "/" + rootfs_image_name);
+    auto options = sandbox_options_for(launch.config, launch.record.rootfs);
     if (!options)
         fail_creation(launch, options.error().message);
     auto sandbox = Sandbox::create(*options);

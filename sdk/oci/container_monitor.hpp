@@ -14,7 +14,6 @@ namespace husk::oci {
 
 inline constexpr char const* start_fifo_name = "start.fifo";
 inline constexpr char const* control_socket_name = "control.sock";
-inline constexpr char const* rootfs_image_name = "rootfs.ext4";
 /// Bits of the sigqueue() value `kill` and `delete` send. signal_flag_all: to every process of the
 /// container (kill --all). signal_flag_kill: SIGKILL, carried by a catchable SIGTERM so that the
 /// monitor kills the guest process and then stops the VM cleanly (jail directory and cgroup

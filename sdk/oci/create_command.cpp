@@ -1,10 +1,10 @@
-// `create`: parse the bundle, build the rootfs image, fork the container monitor and wait for it
+// `create`: parse the bundle, plan its mounts, fork the container monitor and wait for it
 // to report the VM booted and process.args[0] found, then write the pid file.
 #include "sdk/oci/container_id.hpp"
 #include "sdk/oci/container_monitor.hpp"
+#include "sdk/oci/container_mounts.hpp"
 #include "sdk/oci/oci_commands.hpp"
 #include "sdk/oci/oci_log.hpp"
-#include "sdk/oci/rootfs_image.hpp"
 
 #include <cerrno>
 #include <climits>
@@ -67,12 +67,16 @@ Result<int> create_container(GlobalOptions const& globals, CreateArguments const
         return fail(ErrorKind::BadConfig, "cannot allocate tty if husk-oci will detach without setting console socket");
     if (!config.process.terminal && !arguments.console_socket.empty())
         return fail(ErrorKind::BadConfig, "cannot use console socket if husk-oci will not detach or allocate tty");
+    // Refused before anything is built; what is left out on purpose is said once, here.
+    auto mounts = TRY(plan_container_mounts(config.mounts, host_file_kind));
+    for (auto const& warning : mounts.not_applied)
+        OciLog::warning(warning);
     if (arguments.preserve_fds > 0)
         OciLog::warning("--preserve-fds " + std::to_string(arguments.preserve_fds)
             + ": host descriptors cannot reach a VM; the container does not get them");
 
     ContainerStore store(globals.root);
-    auto directory = TRY(store.create_directory(arguments.id));
+    TRY(store.create_directory(arguments.id));
     auto undo = [&](Error error) -> Result<int> {
         (void)store.remove(arguments.id);
         return unexpected(std::move(error));
@@ -87,8 +91,6 @@ Result<int> create_container(GlobalOptions const& globals, CreateArguments const
     record.status = ContainerStatus::Creating;
     if (auto written = store.write(record); !written)
         return undo(written.error());
-    if (auto built = build_rootfs_image(record.rootfs, directory + "/" + rootfs_image_name); !built)
-        return undo(built.error());
 
     int report[2];
     if (pipe2(report, O_CLOEXEC) < 0)

@@ -141,8 +141,7 @@ Result<OciConfig> parse_oci_config(std::string_view json_text)
     if (auto linux_fields = TRY(fields.optional_object("linux")))
         TRY(parse_resources(*linux_fields, config));
     TRY(collect_unsupported(fields, config));
-    // Type-check the mounts so a malformed list is reported, though only the guest's own /proc,
-    // /sys, /dev and /tmp exist for now (docs/oci.md).
+    // What husk-oci does with each mount is container_mounts.cpp's business; here only its shape.
     if (fields.has("mounts")) {
         auto const& mounts = document["mounts"];
         if (!mounts.is_array())
@@ -152,9 +151,12 @@ Result<OciConfig> parse_oci_config(std::string_view json_text)
             auto destination = TRY(mount.string("destination"));
             if (destination.empty() || destination[0] != '/')
                 return fail(ErrorKind::BadConfig, mount.field_path("destination") + ": must be an absolute path");
-            TRY(mount.optional_string("source"));
-            TRY(mount.optional_string("type"));
-            TRY(mount.optional_strings("options"));
+            OciMount parsed;
+            parsed.destination = destination;
+            parsed.source = TRY(mount.optional_string("source")).value_or("");
+            parsed.type = TRY(mount.optional_string("type")).value_or("");
+            parsed.options = TRY(mount.optional_strings("options"));
+            config.mounts.push_back(std::move(parsed));
         }
     }
     return config;

@@ -32,6 +32,14 @@ struct OciProcess {
     bool no_new_privileges { false };
 };
 
+/// One entry of `mounts`, as written (container_mounts.hpp decides what husk-oci does with it).
+struct OciMount {
+    std::string destination; ///< absolute
+    std::string type; ///< "" when absent
+    std::string source; ///< "" when absent
+    std::vector<std::string> options;
+};
+
 struct OciConfig {
     std::string oci_version;
     OciProcess process;
@@ -45,6 +53,7 @@ struct OciConfig {
     std::optional<int64_t> cpu_quota;
     std::optional<uint64_t> cpu_period;
     std::string cgroups_path; ///< linux.cgroupsPath
+    std::vector<OciMount> mounts;
     /// Fields present that husk-oci cannot honour and that would change what the container does
     /// (e.g. hooks), as dotted paths: `create` refuses the bundle naming them.
     std::vector<std::string> unsupported_fields;

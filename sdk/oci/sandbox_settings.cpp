@@ -8,10 +8,16 @@
 
 namespace husk::oci {
 
-Result<SandboxOptions> sandbox_options_for(OciConfig const& config, std::string const& image)
+Result<SandboxOptions> sandbox_options_for(
+    OciConfig const& config, std::string const& rootfs, std::function<HostFileKind(std::string const&)> const& kind_of)
 {
     SandboxOptions options;
-    options.rootfs_path = image;
+    // Served read-only, the container's writes in the guest's RAM: in place (runc's semantics)
+    // the jailed VMM, a uid of its own, could write only where the root-owned tree lets others
+    // write (docs/oci.md, "What differs from runc").
+    options.rootfs_dir = rootfs;
+    options.rootfs_writes = RootfsWrites::Private;
+    options.mounts = TRY(plan_container_mounts(config.mounts, kind_of)).shares;
     // TCG-emulated labs and loaded hosts boot slowly; podman waits on `create` anyway.
     options.boot_timeout = std::chrono::seconds(60);
     if (config.memory_limit)

@@ -1,8 +1,11 @@
-// How a container's config maps onto its VM and its job: VM size from linux.resources (memory
+// How a container's config maps onto its VM and its job: the bundle's rootfs directory as the
+// guest's root (virtio-9p, read-only under the guest's private overlay: see docs/oci.md); VM size from linux.resources (memory
 // limit → guest RAM, at least 128 MiB; cpu quota/period → vCPUs, rounded up) or from the
-// annotations io.husk.vcpus / io.husk.memory, which win; the process's env, cwd and uid/gid.
+// annotations io.husk.vcpus / io.husk.memory, which win; the bind mounts of host directories as
+// shares (container_mounts.hpp); the process's env, cwd and uid/gid.
 #pragma once
 
+#include "sdk/oci/container_mounts.hpp"
 #include "sdk/oci/oci_config.hpp"
 
 #include "husk/options.hpp"
@@ -14,8 +17,10 @@ inline constexpr char const* vcpus_annotation = "io.husk.vcpus";
 inline constexpr char const* memory_annotation = "io.husk.memory";
 inline constexpr char const* boot_timeout_annotation = "io.husk.boot-timeout";
 
-/// SandboxOptions for the container's VM, booting `image` as its root.
-Result<SandboxOptions> sandbox_options_for(OciConfig const& config, std::string const& image);
+/// SandboxOptions for the container's VM, booting the bundle's `rootfs` directory as its root;
+/// `kind_of` tells what the bind mounts' sources are.
+Result<SandboxOptions> sandbox_options_for(OciConfig const& config, std::string const& rootfs,
+    std::function<HostFileKind(std::string const&)> const& kind_of = host_file_kind);
 
 /// The job options of a container process (the main one or an exec).
 StartOptions start_options_for(OciProcess const& process);

@@ -232,6 +232,11 @@ Result<Assets> resolve_assets(SandboxOptions const& options)
         else
             assets.rootfs = TRY(find_asset(options.rootfs_path, "root filesystem", "rootfs"));
     }
+    if (!options.rootfs_dir.empty()) {
+        struct stat st { };
+        if (::stat(options.rootfs_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            return fail(ErrorKind::BadConfig, "rootfs_dir is not a directory: " + options.rootfs_dir);
+    }
     return assets;
 }
 

@@ -69,6 +69,11 @@ namespace {
             argv.insert(argv.end(), { "--disk", *assets.rootfs + ",ro" });
             cmdline_words.push_back("husk.root=/dev/vda");
         }
+        if (!options.rootfs_dir.empty()) {
+            // husk-vmm shares it and names it on the kernel command line itself.
+            argv.insert(argv.end(),
+                { "--rootfs", options.rootfs_dir + (options.rootfs_writes == RootfsWrites::InPlace ? ",rw" : "") });
+        }
         detail::append_mount_arguments(options.mounts, argv, cmdline_words);
         if (!cmdline_words.empty()) {
             std::string cmdline;
@@ -89,6 +94,29 @@ namespace {
                 argv.insert(argv.end(), { "--net-dns", server });
         }
         return argv;
+    }
+
+    // The directory itself is checked by husk-vmm when it opens it (and by resolve_assets());
+    // here the shape that makes it one --rootfs DIR[,rw] argument.
+    Result<void> check_rootfs_dir(SandboxOptions const& options)
+    {
+        if (options.rootfs_dir.empty()) {
+            if (options.rootfs_writes != RootfsWrites::Private)
+                return fail(ErrorKind::BadConfig, "rootfs_writes applies to rootfs_dir, which is not set");
+            return {};
+        }
+        if (!options.rootfs_path.empty())
+            return fail(ErrorKind::BadConfig, "give rootfs_path (an image) or rootfs_dir (a directory), not both");
+        if (options.rootfs_dir.front() != '/')
+            return fail(ErrorKind::BadConfig, "rootfs_dir must be absolute: " + options.rootfs_dir);
+        if (options.rootfs_dir.find_first_of(std::string(",\0", 2)) != std::string::npos)
+            return fail(ErrorKind::BadConfig, "rootfs_dir cannot contain a comma or NUL: " + options.rootfs_dir);
+        // It is served as one more share, and a VM has at most max_mounts of them.
+        if (options.mounts.size() >= detail::max_mounts)
+            return fail(ErrorKind::BadConfig,
+                "with rootfs_dir at most " + std::to_string(detail::max_mounts - 1) + " mounts, not "
+                    + std::to_string(options.mounts.size()));
+        return {};
     }
 
     // A jail that cannot be set up is a host problem retrying will not fix, unless ids ran out.
@@ -131,6 +159,7 @@ Result<void> detail::check_options(SandboxOptions const& options)
     // The path becomes part of husk-vmm's `--disk PATH,ro` value.
     if (options.rootfs_path.find(',') != std::string::npos)
         return fail(ErrorKind::BadConfig, "rootfs paths cannot contain a comma: " + options.rootfs_path);
+    TRY(check_rootfs_dir(options));
     return check_network_options(options);
 }
 

@@ -105,10 +105,10 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
     TRY(detail::check_options(options));
     // The devices behind these cannot be snapshotted yet (husk-vmm refuses such snapshots), so
     // a restored VM never has them: asking for them is an error, not something to drop quietly.
-    if (!options.mounts.empty() || detail::has_network(options))
+    if (!options.mounts.empty() || !options.rootfs_dir.empty() || detail::has_network(options))
         return fail(ErrorKind::BadConfig,
-            "a restored sandbox cannot have mounts or a network: snapshots of VMs with shared directories or a "
-            "network device are not supported yet");
+            "a restored sandbox cannot have mounts, a root directory or a network: snapshots of VMs with shared "
+            "directories or a network device are not supported yet");
     struct stat status { };
     if (::stat((directory + "/state").c_str(), &status) < 0)
         return fail(ErrorKind::BadConfig, "not a snapshot directory (no state file): " + directory);

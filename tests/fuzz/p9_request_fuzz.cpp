@@ -7,6 +7,7 @@
 #include "tests/fuzz/fuzz_support.hpp"
 #include "virtio/p9/p9_request.hpp"
 
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -51,6 +52,22 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
         require(parsed.error > 0);
     } else {
         require(bytes.size() < header_size || parsed.problem.size() > 0);
+    }
+    // The same bytes as a zero-copy Twrite: the fixed part, the rest as the data left in guest
+    // memory. Accepted only when every field agrees.
+    if (bytes.size() >= twrite_header_size) {
+        uint64_t external = bytes.size() - twrite_header_size;
+        auto header = std::span<uint8_t const>(bytes).first(twrite_header_size);
+        auto in_place = parse_p9_write_header(header, external);
+        if (in_place.request) {
+            auto const& write = std::get<Twrite>(in_place.request->body);
+            uint32_t declared = 0;
+            std::memcpy(&declared, bytes.data(), 4);
+            require(external > 0 && write.external_count == external && write.data.empty());
+            require(declared == bytes.size() && header[4] == message::twrite);
+        } else {
+            require(!in_place.tag || in_place.error == EPROTO);
+        }
     }
     return 0;
 }

@@ -428,6 +428,63 @@ TEST_F(PodmanLab, DetachedLogsExecStopRemove)
     EXPECT_TRUE(!fs::exists("/run/husk-oci") || fs::is_empty("/run/husk-oci")) << "husk-oci state left behind";
 }
 
+// `podman run -v`: config.json bind mounts of host directories become shares of the VM. The
+// jailed VMM writes as its own uid, so the writable directory is open to it (docs/sharing.md).
+TEST_F(PodmanLab, VolumesReadWriteAndReadOnly)
+{
+    auto data = s_work / "volume-rw";
+    auto input = s_work / "volume-ro";
+    fs::create_directories(data);
+    fs::create_directories(input);
+    fs::permissions(data, fs::perms::all);
+    write_text(input / "in.txt", "from the host\n");
+
+    auto ran = shell(run("--rm -v " + data.string() + ":/data -v " + input.string()
+        + ":/in:ro localhost/husk-oci-lab sh -c 'cat /in/in.txt; echo from the container > /data/out.txt; "
+          "echo x > /in/refused || echo refused'"));
+
+    EXPECT_EQ(ran.status, 0) << ran.output;
+    EXPECT_NE(ran.output.find("from the host\n"), std::string::npos) << ran.output;
+    EXPECT_NE(ran.output.find("Read-only file system"), std::string::npos) << ran.output;
+    EXPECT_NE(ran.output.find("refused\n"), std::string::npos) << ran.output;
+    EXPECT_EQ(read_text(data / "out.txt"), "from the container\n");
+    EXPECT_FALSE(fs::exists(input / "refused"));
+    EXPECT_EQ(count_vmms(), 0);
+}
+
+// The bundle's rootfs directory is the guest's root over virtio-9p, read-only under the guest's
+// overlay: the container writes anywhere in its root, and the host tree stays as it was
+// (docs/oci.md says why not in place yet).
+TEST_F(PodmanLab, RootfsWritesStayInTheVm)
+{
+    auto ran = shell(run("--name writer localhost/husk-oci-lab sh -c 'echo guest > /written && cat /written && "
+                         "mkdir /bin/extra && ls /bin/busybox && grep -c \" / overlay \" /proc/mounts'"));
+    EXPECT_EQ(ran.status, 0) << ran.output;
+    EXPECT_EQ(ran.output, "guest\n/bin/busybox\n1\n");
+    // The container's own rootfs directory in podman's storage, after the run.
+    auto mounted = shell(podman("mount writer"));
+    ASSERT_EQ(mounted.status, 0) << mounted.output;
+    fs::path rootfs = mounted.output.substr(0, mounted.output.find('\n'));
+    EXPECT_TRUE(fs::exists(rootfs / "bin/busybox")) << rootfs;
+    EXPECT_FALSE(fs::exists(rootfs / "written"));
+    EXPECT_FALSE(fs::exists(rootfs / "bin/extra"));
+    shell(podman("unmount writer"));
+    EXPECT_EQ(shell(podman("rm writer")).status, 0);
+    EXPECT_EQ(count_vmms(), 0);
+}
+
+// A bind mount husk cannot apply (a single file elsewhere than the engine's own) fails the run,
+// naming it, instead of running the container without it.
+TEST_F(PodmanLab, FileBindMount_IsRefusedNamingIt)
+{
+    auto file = s_work / "single-file";
+    write_text(file, "x\n");
+    auto ran = shell(run("--rm -v " + file.string() + ":/etc/single localhost/husk-oci-lab true"));
+    EXPECT_NE(ran.status, 0) << ran.output;
+    EXPECT_NE(ran.output.find("not single files"), std::string::npos) << ran.output;
+    EXPECT_EQ(count_vmms(), 0);
+}
+
 // containerd's runc.v2 shim with husk-oci as its runc binary (ctr --runc-binary), on a
 // containerd of the test's own (no CRI plugin, native snapshotter: no overlayfs needed), the image
 // moved over from podman with `podman save` → `ctr images import`.

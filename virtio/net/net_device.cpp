@@ -19,30 +19,6 @@ namespace {
     // failing must not spin the event thread.
     constexpr auto rx_error_backoff = std::chrono::milliseconds(10);
 
-    // Appends the `access` buffers of `chain`, from byte `skip` on, as iovecs into guest memory.
-    bool append_io_vectors(GuestMemory const& memory, DescriptorChain const& chain, BufferAccess access, uint64_t skip,
-        std::vector<iovec>& vectors)
-    {
-        ChainCursor cursor(chain, access);
-        while (skip > 0) {
-            auto segment = cursor.current(skip);
-            if (segment.length == 0)
-                return false;
-            cursor.advance(segment.length);
-            skip -= segment.length;
-        }
-        for (auto segment = cursor.current(UINT64_MAX); segment.length > 0; segment = cursor.current(UINT64_MAX)) {
-            if (vectors.size() == max_iovecs)
-                return false;
-            auto vector = memory.io_vector(segment.address, segment.length);
-            if (!vector) // unreachable: SplitQueue checked every buffer against guest memory
-                return false;
-            vectors.push_back(*vector);
-            cursor.advance(segment.length);
-        }
-        return true;
-    }
-
     // Writes `bytes` at byte `offset` of the writable buffers of `chain`, across buffer ends.
     bool write_at(GuestMemory& memory, DescriptorChain const& chain, uint64_t offset, std::span<uint8_t const> bytes)
     {
@@ -207,7 +183,7 @@ void NetDevice::process_rx()
     }
     m_rx_buffers.clear();
     for (auto const& chain : m_rx_chains) {
-        if (!append_io_vectors(*m_memory, chain, BufferAccess::DeviceWritable, 0, m_rx_buffers))
+        if (!append_io_vectors(*m_memory, chain, BufferAccess::DeviceWritable, 0, max_iovecs, m_rx_buffers))
             break; // more than max_iovecs: the frame gets what fits
     }
     if (auto started = m_backend.start_receive(m_rx_buffers); !started) {
@@ -331,7 +307,8 @@ bool NetDevice::start_tx(QueueBatch& batch, DescriptorChain chain)
     in_flight->header = *header;
     in_flight->header.num_buffers = 0;
     in_flight->buffers.push_back(iovec { &in_flight->header, sizeof(net::Header) });
-    if (!append_io_vectors(*m_memory, chain, BufferAccess::DeviceReadable, net::header_size, in_flight->buffers))
+    if (!append_io_vectors(
+            *m_memory, chain, BufferAccess::DeviceReadable, net::header_size, max_iovecs, in_flight->buffers))
         return refuse(TxFrameProblem::OversizedFrame); // more pieces than one write takes
 
     uint64_t tag = m_next_tag++;

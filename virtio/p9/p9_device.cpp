@@ -6,6 +6,7 @@
 #include "virtio/queue/queue_batch.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace husk {
 
@@ -44,6 +45,22 @@ void P9Device::reset()
     m_interrupt = nullptr;
 }
 
+// A Twrite worth it keeps its data in guest memory: only the fixed header is copied, and the data
+// buffers go to the handler as iovecs for one pwritev (no copy through m_request).
+std::optional<size_t> P9Device::serve_write_in_place(DescriptorChain const& chain, std::span<uint8_t> reply)
+{
+    ChainReader reader(*m_memory, chain);
+    uint64_t total = reader.remaining();
+    std::array<uint8_t, p9::twrite_header_size> header {};
+    if (total < zero_copy_write_minimum || !reader.read(std::span(header)) || header[4] != p9::message::twrite)
+        return std::nullopt;
+    m_write_data.clear();
+    if (!append_io_vectors(
+            *m_memory, chain, BufferAccess::DeviceReadable, header.size(), max_write_vectors, m_write_data))
+        return std::nullopt;
+    return m_handler.handle_write(header, m_write_data, total - header.size(), reply);
+}
+
 uint32_t P9Device::serve(DescriptorChain const& chain)
 {
     ChainReader reader(*m_memory, chain);
@@ -54,12 +71,17 @@ uint32_t P9Device::serve(DescriptorChain const& chain)
         m_request = std::make_unique_for_overwrite<uint8_t[]>(limit);
         m_reply = std::make_unique_for_overwrite<uint8_t[]>(limit);
     }
-    std::span<uint8_t> request(m_request.get(), reader.remaining());
-    if (!reader.read(request))
-        return 0;
     ChainWriter writer(*m_memory, chain);
     std::span<uint8_t> reply(m_reply.get(), std::min<uint64_t>(writer.remaining(), limit));
-    size_t length = m_handler.handle(request, reply);
+    size_t length = 0;
+    if (auto written = serve_write_in_place(chain, reply)) {
+        length = *written;
+    } else {
+        std::span<uint8_t> request(m_request.get(), reader.remaining());
+        if (!reader.read(request))
+            return 0;
+        length = m_handler.handle(request, reply);
+    }
     if (length == 0 || length > reply.size() || !writer.write(reply.first(length)))
         return 0;
     return static_cast<uint32_t>(writer.bytes_written());

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,14 @@ public:
 private:
     // The used length for one chain: the reply's bytes written, or 0 when refused.
     uint32_t serve(DescriptorChain const& chain);
+    // A large Twrite served from guest memory (a malformed one gets its Rlerror there too);
+    // nullopt when the chain is not a large Twrite, which is then served the ordinary way.
+    std::optional<size_t> serve_write_in_place(DescriptorChain const& chain, std::span<uint8_t> reply);
+
+    // Below this a copy is cheaper than gathering io-vectors (Linux sends writes of a page or
+    // more with the data in buffers of their own).
+    static constexpr uint64_t zero_copy_write_minimum = 4096;
+    static constexpr size_t max_write_vectors = 1024; // IOV_MAX
 
     std::vector<uint8_t> m_config;
     P9Handler& m_handler;
@@ -62,6 +71,7 @@ private:
     // and never initialised (a vector's resize would zero up to 1 MiB per request).
     std::unique_ptr<uint8_t[]> m_request;
     std::unique_ptr<uint8_t[]> m_reply;
+    std::vector<iovec> m_write_data; // serve_write_in_place's io-vectors, reused
     P9DeviceStats m_stats;
 };
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <sys/uio.h>
 
 namespace husk {
 
@@ -18,6 +19,13 @@ public:
     // writable buffers, at most max_message_size()). Returns the reply's length; 0 means the
     // request could not be answered at all (no readable 9P header).
     virtual size_t handle(std::span<uint8_t const> request, std::span<uint8_t> reply) = 0;
+    // A Twrite whose data stayed in guest memory (zero-copy): `header` is its fixed part
+    // (p9::twrite_header_size bytes), `data` the guest buffers holding its `data_bytes` bytes, to
+    // hand to a vectored write (never to dereference: the guest may change them meanwhile, which
+    // only changes what is written). Returns the reply's length like handle().
+    virtual size_t handle_write(
+        std::span<uint8_t const> header, std::span<iovec const> data, uint64_t data_bytes, std::span<uint8_t> reply)
+        = 0;
 };
 
 } // namespace husk

@@ -282,4 +282,35 @@ ParsedRequest parse_p9_request(std::span<uint8_t const> bytes)
     return parsed;
 }
 
+ParsedRequest parse_p9_write_header(std::span<uint8_t const> header, uint64_t external)
+{
+    ParsedRequest parsed;
+    WireReader in(header);
+    uint32_t size = in.u32();
+    uint8_t type = in.u8();
+    uint16_t tag = in.u16();
+    Twrite body {};
+    body.fid = in.u32();
+    body.offset = in.u64();
+    uint32_t count = in.u32();
+    if (in.failed() || in.remaining() != 0) {
+        parsed.problem = "not a Twrite header";
+        return parsed;
+    }
+    parsed.tag = tag;
+    parsed.error = EPROTO;
+    if (type != message::twrite) {
+        parsed.problem = "only a Twrite carries its data beside the message";
+        return parsed;
+    }
+    if (external == 0 || count != external || size != header.size() + external) {
+        parsed.problem = "size or count field disagrees with the bytes received";
+        return parsed;
+    }
+    parsed.error = 0;
+    body.external_count = count;
+    parsed.request = Request { type, tag, body };
+    return parsed;
+}
+
 } // namespace husk::p9

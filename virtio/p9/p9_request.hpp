@@ -48,6 +48,9 @@ struct Twrite {
     uint32_t fid;
     uint64_t offset;
     std::span<uint8_t const> data;
+    // Zero-copy: the data stayed in guest memory and reaches the server beside the request
+    // (P9Handler::handle_write); `data` is then empty and this is its length.
+    uint32_t external_count { 0 };
 };
 struct Tclunk {
     uint32_t fid;
@@ -167,5 +170,9 @@ struct ParsedRequest {
 // `bytes` is everything the driver sent; the size field must not exceed it. Views in the result
 // point into `bytes`.
 ParsedRequest parse_p9_request(std::span<uint8_t const> bytes);
+
+// A Twrite (its fixed part, twrite_header_size bytes) whose `external` data bytes the device left in guest memory: `header` is exactly the
+// fixed part, its size field must count header and data, and its count must be `external`.
+ParsedRequest parse_p9_write_header(std::span<uint8_t const> header, uint64_t external);
 
 } // namespace husk::p9

@@ -13,6 +13,8 @@ inline constexpr uint32_t no_fid = 0xffffffffu;
 inline constexpr uint16_t no_tag = 0xffffu;
 // size[4] type[1] tag[2]: what starts every message.
 inline constexpr uint32_t header_size = 7;
+// The fixed part of a Twrite: size[4] type[1] tag[2] fid[4] offset[8] count[4], then the data.
+inline constexpr uint32_t twrite_header_size = header_size + 4 + 8 + 4;
 // Names a Twalk may carry (P9_MAXWELEM).
 inline constexpr uint16_t max_walk_names = 16;
 // Smallest msize worth negotiating: a header plus a useful payload (Linux asks ≥ 4096).

@@ -91,4 +91,27 @@ Result<void> ChainWriter::write(std::span<uint8_t const> source)
     return {};
 }
 
+bool append_io_vectors(GuestMemory const& memory, DescriptorChain const& chain, BufferAccess access, uint64_t skip,
+    size_t max_vectors, std::vector<iovec>& vectors)
+{
+    ChainCursor cursor(chain, access);
+    while (skip > 0) {
+        auto segment = cursor.current(skip);
+        if (segment.length == 0)
+            return false;
+        cursor.advance(segment.length);
+        skip -= segment.length;
+    }
+    for (auto segment = cursor.current(UINT64_MAX); segment.length > 0; segment = cursor.current(UINT64_MAX)) {
+        if (vectors.size() == max_vectors)
+            return false;
+        auto vector = memory.io_vector(segment.address, segment.length);
+        if (!vector) // unreachable: SplitQueue checked every buffer against guest memory
+            return false;
+        vectors.push_back(*vector);
+        cursor.advance(segment.length);
+    }
+    return true;
+}
+
 } // namespace husk

@@ -10,9 +10,17 @@
 
 #include <cstdint>
 #include <span>
+#include <sys/uio.h>
 #include <type_traits>
+#include <vector>
 
 namespace husk {
+
+// Appends the `access` buffers of `chain`, from byte `skip` on, as iovecs into guest memory (for
+// vectored I/O system calls without a bounce buffer). False when `skip` runs past the buffers or
+// more than `max_vectors` would be needed.
+bool append_io_vectors(GuestMemory const& memory, DescriptorChain const& chain, BufferAccess access, uint64_t skip,
+    size_t max_vectors, std::vector<iovec>& vectors);
 
 // Position within the buffers of one access kind; shared by reader and writer.
 class ChainCursor {

@@ -44,6 +44,17 @@ struct Mount {
     bool read_only { false }; ///< the guest cannot change anything in it
 };
 
+/// Where the guest's writes to a root filesystem directory (SandboxOptions::rootfs_dir) go.
+enum class RootfsWrites {
+    /// Into a private overlay in the guest's RAM: the directory is never modified, and any number
+    /// of sandboxes can boot on it at once.
+    Private,
+    /// Into the directory itself, as the user husk-vmm runs as (the sandbox's jail uid when
+    /// jailed): the directory must be writable by that user, and only what that user may change
+    /// can be changed.
+    InPlace,
+};
+
 struct SandboxOptions {
     /// husk-vmm, kernel and initramfs. Empty: looked up: the HUSK_VMM and HUSK_ASSETS_DIR
     /// environment variables, then the installation libhusk runs from (<prefix>/bin/husk-vmm,
@@ -56,6 +67,12 @@ struct SandboxOptions {
     /// attached read-only and the guest works on a private overlay in its RAM, so any number of
     /// sandboxes share one image and none sees another's writes.
     std::string rootfs_path;
+    /// A host directory as the root filesystem instead (an unpacked image, e.g. a container's
+    /// rootfs): absolute, no comma; not together with rootfs_path. husk-vmm serves it over
+    /// virtio-9p like a mount (docs/sharing.md; it counts towards the 8); what happens to the
+    /// guest's writes is rootfs_writes'.
+    std::string rootfs_dir;
+    RootfsWrites rootfs_writes { RootfsWrites::Private };
 
     /// Host directories to share with the guest, at most 8 (docker's -v HOST:GUEST[:ro]).
     std::vector<Mount> mounts;

@@ -107,3 +107,9 @@ TEST(JobArguments, MismatchOrNoCmdline_FallsBackToArgv)
     EXPECT_EQ(job_arguments(argv, nullptr), (std::vector<std::string> { "/bin/echo", "hi" }));
     EXPECT_TRUE(job_arguments({}, nullptr).empty());
 }
+
+TEST(KernelCmdline, PrintableValue_EscapesControlBytesOnly)
+{
+    EXPECT_EQ(printable_value("9p:root"), "9p:root");
+    EXPECT_EQ(printable_value("a\nb\x7f\x01 \xa0"), "a\\x0ab\\x7f\\x01 \xa0");
+}

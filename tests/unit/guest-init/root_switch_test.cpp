@@ -63,3 +63,79 @@ TEST(RootConfig, RootConfig_Ext4Named_IsAccepted)
     ASSERT_TRUE(config && config->has_value());
     EXPECT_EQ((*config)->device, "/dev/vdc");
 }
+
+TEST(RootConfig, RootConfig_ShareTag_IsReadOnlyWithOverlay)
+{
+    auto config = config_of("quiet husk.root=9p:rootfs -- python3");
+    ASSERT_TRUE(config) << config.error().message;
+    ASSERT_TRUE(config->has_value());
+    EXPECT_EQ((*config)->kind, RootKind::Share);
+    EXPECT_EQ((*config)->share_tag, "rootfs");
+    EXPECT_EQ((*config)->filesystem, "9p");
+    EXPECT_EQ((*config)->writes, RootWrites::PrivateOverlay);
+    EXPECT_EQ((*config)->describe(), "shared root rootfs");
+}
+
+TEST(RootConfig, RootConfig_ShareTagRw_IsWrittenInPlace)
+{
+    auto config = config_of("husk.root=9p:Root_fs-2:rw");
+    ASSERT_TRUE(config && config->has_value()) << (config ? "" : config.error().message);
+    EXPECT_EQ((*config)->share_tag, "Root_fs-2");
+    EXPECT_EQ((*config)->writes, RootWrites::InPlace);
+}
+
+TEST(RootConfig, RootConfig_ShareTagRoSpelledOut_IsTheDefault)
+{
+    auto config = config_of("husk.root=9p:rootfs:ro");
+    ASSERT_TRUE(config && config->has_value());
+    EXPECT_EQ((*config)->writes, RootWrites::PrivateOverlay);
+}
+
+TEST(RootConfig, RootConfig_DiskDefaults_AreOverlayOnDisk)
+{
+    auto config = config_of("husk.root=/dev/vda");
+    ASSERT_TRUE(config && config->has_value());
+    EXPECT_EQ((*config)->kind, RootKind::Disk);
+    EXPECT_EQ((*config)->writes, RootWrites::PrivateOverlay);
+    EXPECT_EQ((*config)->describe(), "disk root /dev/vda");
+}
+
+TEST(RootConfig, RootConfig_MalformedShareForms_AreRefusedWithTheExpectedForm)
+{
+    for (auto text : { "husk.root=9p:", "husk.root=9p::rw", "husk.root=9p:root:wr", "husk.root=9p:root:rw:x",
+             "husk.root=9p:ro/ot", "husk.root=9p:a.b", "husk.root=9p:root:", "husk.root=9p:root:RW",
+             "husk.root=9p:abcdefghijklmnopqrstuvwxyz0123456", "husk.root=\"9p:ro ot\"", "husk.root=9P:root",
+             "husk.root=9p" }) {
+        auto config = config_of(text);
+        ASSERT_FALSE(config) << text;
+        EXPECT_NE(config.error().message.find("9p:TAG"), std::string::npos) << text << ": " << config.error().message;
+        EXPECT_EQ(config.error().message.find('\n'), std::string::npos) << text;
+    }
+}
+
+TEST(RootConfig, RootConfig_LongestTag_IsAccepted)
+{
+    auto config = config_of("husk.root=9p:abcdefghijklmnopqrstuvwxyz012345");
+    ASSERT_TRUE(config && config->has_value());
+    EXPECT_EQ((*config)->share_tag.size(), 32u);
+}
+
+TEST(RootConfig, RootConfig_FilesystemTypeWithShareRoot_IsRefused)
+{
+    auto config = config_of("husk.root=9p:rootfs husk.rootfstype=ext4");
+    ASSERT_FALSE(config);
+    EXPECT_NE(config.error().message.find("only disk roots"), std::string::npos) << config.error().message;
+}
+
+TEST(RootConfig, RootConfig_EmptyValue_IsRefused) { EXPECT_FALSE(config_of("husk.root=")); }
+
+TEST(RootConfig, RootConfig_QuotedValueWithNewline_GivesAOneLineError)
+{
+    for (auto text :
+        { "husk.root=\"9p:a\nb\"", "husk.root=\"/dev/a\nb\"", "husk.root=/dev/vda husk.rootfstype=\"x\ny\"" }) {
+        auto config = config_of(text);
+        ASSERT_FALSE(config) << text;
+        EXPECT_EQ(config.error().message.find('\n'), std::string::npos) << config.error().message;
+        EXPECT_NE(config.error().message.find("\\x0a"), std::string::npos) << config.error().message;
+    }
+}

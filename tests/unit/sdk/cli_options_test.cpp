@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace husk::cli {
 namespace {
@@ -164,6 +165,37 @@ namespace {
 
         ASSERT_TRUE(parsed);
         EXPECT_EQ(parsed->run.sandbox.rootfs_path, "/img.ext4");
+    }
+
+    TEST(CliOptions, RootfsDirectory_IsADirectoryRootReadOnlyOrWritten)
+    {
+        auto top = std::filesystem::temp_directory_path() / ("husk-cli-rootfs-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(top / "root");
+        auto root = (top / "root").string();
+
+        auto plain = parse({ "run", "--rootfs", root + "/", "--", "true" });
+        auto spelled_ro = parse({ "run", "--rootfs", root + ",ro", "--", "true" });
+        auto in_place = parse({ "run", "--rootfs", root + ",rw", "--", "true" });
+        auto old_cwd = std::filesystem::current_path();
+        std::filesystem::current_path(top);
+        auto relative = parse({ "run", "--rootfs", "root,rw", "--", "true" });
+        std::filesystem::current_path(old_cwd);
+        auto image_flagged = parse({ "run", "--rootfs", "debian-python,rw", "--", "true" });
+        std::filesystem::remove_all(top);
+
+        ASSERT_TRUE(plain) << plain.error().message;
+        EXPECT_EQ(plain->run.sandbox.rootfs_dir, root);
+        EXPECT_TRUE(plain->run.sandbox.rootfs_path.empty());
+        EXPECT_EQ(plain->run.sandbox.rootfs_writes, RootfsWrites::Private);
+        ASSERT_TRUE(spelled_ro);
+        EXPECT_EQ(spelled_ro->run.sandbox.rootfs_writes, RootfsWrites::Private);
+        ASSERT_TRUE(in_place);
+        EXPECT_EQ(in_place->run.sandbox.rootfs_dir, root);
+        EXPECT_EQ(in_place->run.sandbox.rootfs_writes, RootfsWrites::InPlace);
+        ASSERT_TRUE(relative) << relative.error().message;
+        EXPECT_EQ(relative->run.sandbox.rootfs_dir, root);
+        ASSERT_FALSE(image_flagged);
+        EXPECT_NE(image_flagged.error().message.find("not one"), std::string::npos) << image_flagged.error().message;
     }
 
     TEST(CliOptions, From_NamesTheSnapshotToRestore)

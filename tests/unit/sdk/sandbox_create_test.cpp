@@ -174,6 +174,67 @@ namespace {
         EXPECT_NE(argv.find("--cmdline\nhusk.root=/dev/vda\n"), std::string::npos) << argv;
     }
 
+    TEST_F(SandboxCreate, RootfsDir_IsPassedToTheVmmAsItsRootfsOption)
+    {
+        auto seen = file("argv", "");
+        options.vmm_path = script("printf '%s\\n' \"$@\" > " + seen + "; exit 0");
+        auto root = scratch.path() + "/root";
+        std::filesystem::create_directory(root);
+        auto argv_with = [&](RootfsWrites writes) {
+            options.rootfs_dir = root;
+            options.rootfs_writes = writes;
+            (void)Sandbox::create(options);
+            std::ifstream in(seen);
+            return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        };
+
+        auto read_only = argv_with(RootfsWrites::Private);
+        auto in_place = argv_with(RootfsWrites::InPlace);
+
+        EXPECT_NE(read_only.find("--rootfs\n" + root + "\n"), std::string::npos) << read_only;
+        EXPECT_EQ(read_only.find("husk.root"), std::string::npos) << "husk-vmm names the root itself: " << read_only;
+        EXPECT_EQ(read_only.find("--disk"), std::string::npos) << read_only;
+        EXPECT_NE(in_place.find("--rootfs\n" + root + ",rw\n"), std::string::npos) << in_place;
+    }
+
+    TEST_F(SandboxCreate, RootfsDirMisused_IsBadConfigSayingWhy)
+    {
+        options.vmm_path = script("exit 0");
+        auto root = scratch.path() + "/root";
+        std::filesystem::create_directory(root);
+        auto message = [&](auto change) {
+            auto changed = options;
+            change(changed);
+            auto created = Sandbox::create(changed);
+            EXPECT_FALSE(created);
+            if (created)
+                return std::string();
+            EXPECT_EQ(created.error().kind, ErrorKind::BadConfig);
+            return created.error().message;
+        };
+
+        EXPECT_NE(message([&](SandboxOptions& o) {
+            o.rootfs_dir = root;
+            o.rootfs_path = "debian-python";
+        }).find("not both"),
+            std::string::npos);
+        EXPECT_NE(
+            message([](SandboxOptions& o) { o.rootfs_dir = "relative/root"; }).find("absolute"), std::string::npos);
+        EXPECT_NE(message([&](SandboxOptions& o) { o.rootfs_dir = root + ",rw"; }).find("comma"), std::string::npos);
+        EXPECT_NE(message([&](SandboxOptions& o) { o.rootfs_dir = root + "/missing"; }).find("not a directory"),
+            std::string::npos);
+        EXPECT_NE(message([&](SandboxOptions& o) { o.rootfs_dir = file("plain", ""); }).find("not a directory"),
+            std::string::npos);
+        EXPECT_NE(message([](SandboxOptions& o) { o.rootfs_writes = RootfsWrites::InPlace; }).find("rootfs_dir"),
+            std::string::npos);
+        EXPECT_NE(message([&](SandboxOptions& o) {
+            o.rootfs_dir = root;
+            for (int i = 0; i < 8; ++i)
+                o.mounts.push_back(Mount { root, "/m" + std::to_string(i), true });
+        }).find("at most 7 mounts"),
+            std::string::npos);
+    }
+
     TEST_F(SandboxCreate, VmmExitsAtOnce_IsVmmStartFailedWithItsLog)
     {
         options.vmm_path = script("echo 'husk-vmm: cannot open /dev/kvm: permission denied' >&2; exit 1");

@@ -450,3 +450,50 @@ TEST(ParseVmmOptions, Restore_RefusesWhatShapedABoot)
     EXPECT_FALSE(parse({ "--restore", "/snap", "--", "true" }));
     EXPECT_FALSE(parse({ "--restore", "" }));
 }
+
+TEST(ParseVmmOptions, Rootfs_AddsItsShareAndTheRootParameter)
+{
+    auto options = parse({ "--kernel", "k", "--share", "/srv/in:in,ro", "--rootfs", "/srv/root" });
+    ASSERT_TRUE(options) << options.error().message;
+    ASSERT_EQ(options->shares.size(), 2u);
+    EXPECT_EQ(options->shares[1], (ShareOption { "/srv/root", "rootfs", true }));
+    auto cmdline = build_kernel_cmdline(*options);
+    ASSERT_TRUE(cmdline) << cmdline.error().message;
+    EXPECT_NE(cmdline->find(" husk.root=9p:rootfs"), std::string::npos) << *cmdline;
+    auto config = machine_config_from(*options, *cmdline);
+    ASSERT_EQ(config.shares.size(), 2u);
+    EXPECT_TRUE(config.shares[1].read_only);
+}
+
+TEST(ParseVmmOptions, RootfsRwJailed_IsAWritableShareServedAsTheJailIds)
+{
+    auto options = parse({ "--kernel", "k", "--rootfs=/srv/root,rw", "--jail", "/run/j", "--jail-uid", "4000",
+        "--jail-gid", "4001", "--cmdline", "husk.mount=x:/y" });
+    ASSERT_TRUE(options) << options.error().message;
+    auto cmdline = build_kernel_cmdline(*options);
+    ASSERT_TRUE(cmdline);
+    EXPECT_NE(cmdline->find(" husk.root=9p:rootfs:rw husk.mount=x:/y"), std::string::npos) << *cmdline;
+    auto config = machine_config_from(*options, *cmdline);
+    ASSERT_EQ(config.shares.size(), 1u);
+    EXPECT_FALSE(config.shares[0].read_only);
+    EXPECT_EQ(config.shares[0].serve_uid, 4000u);
+}
+
+TEST(ParseVmmOptions, RootfsConflicts_AreRefused)
+{
+    expect_rejected({ "--kernel", "k", "--rootfs", "/a", "--rootfs", "/b" }, "more than once");
+    expect_rejected({ "--kernel", "k", "--rootfs", "/a", "--share", "/b:rootfs" }, "--rootfs's");
+    expect_rejected({ "--kernel", "k", "--rootfs", "/a", "--cmdline", "quiet husk.root=/dev/vda" }, "husk.root=");
+    expect_rejected({ "--kernel", "k", "--rootfs", "/a", "--cmdline", "husk.rootfstype=ext4" }, "husk.root=");
+    expect_rejected({ "--kernel", "k", "--rootfs", "a" }, "absolute");
+    expect_rejected({ "--restore", "/snap", "--rootfs", "/a" }, "--rootfs");
+    std::vector<char const*> argv { "husk-vmm", "--kernel", "k", "--rootfs", "/root" };
+    std::vector<std::string> values;
+    for (int i = 0; i < 8; ++i)
+        values.push_back("/srv:t" + std::to_string(i));
+    for (auto const& value : values)
+        argv.insert(argv.end(), { "--share", value.c_str() });
+    auto options = parse_vmm_options(argv);
+    ASSERT_FALSE(options);
+    EXPECT_NE(options.error().message.find("--rootfs counted"), std::string::npos) << options.error().message;
+}

@@ -1,8 +1,7 @@
 // husk-oci's small pieces: signal names, the guest PATH lookup with runc's error words, the log
-// line formats and the rootfs image built with mke2fs.
+// line formats and the container's sandbox settings.
 #include "sdk/oci/guest_executable.hpp"
 #include "sdk/oci/oci_log.hpp"
-#include "sdk/oci/rootfs_image.hpp"
 #include "sdk/oci/sandbox_settings.hpp"
 #include "sdk/oci/signal_name.hpp"
 
@@ -110,7 +109,9 @@ TEST(SandboxSettings, SizesTheVmFromResourcesAndAnnotations)
     config.process.args = { "x" };
     auto options = sandbox_options_for(config, "/img");
     ASSERT_TRUE(options.has_value());
-    EXPECT_EQ(options->rootfs_path, "/img");
+    EXPECT_EQ(options->rootfs_dir, "/img");
+    EXPECT_EQ(options->rootfs_writes, RootfsWrites::Private);
+    EXPECT_TRUE(options->rootfs_path.empty());
     EXPECT_EQ(options->vcpus, 1u);
     config.memory_limit = 16ull << 20;
     config.cpu_quota = 250000;
@@ -137,30 +138,6 @@ TEST(SandboxSettings, SizesTheVmFromResourcesAndAnnotations)
     EXPECT_EQ(job.workdir, "/w");
     EXPECT_EQ(job.uid, 7u);
     EXPECT_EQ(job.gid, 8u);
-}
-
-TEST(RootfsImage, BuildsAnExt4ImageFromADirectory)
-{
-    test_support::ScratchDir scratch("oci-rootfs");
-    std::filesystem::create_directories(scratch / "rootfs/bin");
-    scratch.write("rootfs/bin/tool", std::string(100000, 'x'), 0755);
-    std::filesystem::create_symlink("tool", scratch / "rootfs/bin/alias");
-    auto size = measure_rootfs(scratch / "rootfs");
-    ASSERT_TRUE(size.has_value()) << size.error().message;
-    EXPECT_GE(size->bytes, 100000u + (8u << 20));
-    EXPECT_EQ(size->bytes % 4096, 0u);
-    auto built = build_rootfs_image(scratch / "rootfs", scratch / "image.ext4");
-    ASSERT_TRUE(built.has_value()) << built.error().message;
-    // The ext4 superblock magic 0xEF53 at byte 1080.
-    std::ifstream image(scratch / "image.ext4", std::ios::binary);
-    image.seekg(1080);
-    unsigned char magic[2] {};
-    image.read(reinterpret_cast<char*>(magic), 2);
-    EXPECT_EQ(magic[0], 0x53);
-    EXPECT_EQ(magic[1], 0xef);
-
-    EXPECT_EQ(measure_rootfs(scratch / "nothere").error().message, "rootfs " + scratch / "nothere" + ": not a directory");
-    EXPECT_FALSE(build_rootfs_image(scratch / "rootfs", scratch / "image.ext4")) << "never overwrites";
 }
 
 } // namespace husk::oci

@@ -8,6 +8,7 @@
 #include "tests/unit/virtio/testing/device_test.hpp"
 
 #include <array>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -157,6 +158,66 @@ TEST_F(P9DeviceTest, SplitRequestAndZeroCopyReplyLayout_ReadsTheFile)
     EXPECT_EQ(bytes[4], msg::reply_to(msg::tread));
     EXPECT_EQ(std::string(bytes.begin() + 11, bytes.end()), "234567");
     EXPECT_EQ(device->stats().requests_served, 5u);
+}
+
+// Linux's zero-copy write: the 23-byte Twrite header in one buffer, the data in pages of their
+// own. The device copies only the header; the data goes from guest memory to pwritev.
+TEST_F(P9DeviceTest, ZeroCopyWriteLayout_WritesTheDataFromGuestMemory)
+{
+    std::vector<MockBuffer> replies;
+    auto send = [&](std::vector<uint8_t> const& message, std::vector<uint32_t> splits = {}) {
+        replies.clear();
+        auto used = exchange(message, std::move(splits), { 64 }, replies);
+        EXPECT_TRUE(used);
+        return used ? reply_bytes(replies, *used) : std::vector<uint8_t> {};
+    };
+    send(P9TestClient::message(msg::tversion, p9::no_tag, [](auto& w) {
+        w.u32(512000);
+        w.string(p9::protocol_version);
+    }));
+    send(P9TestClient::message(msg::tattach, 1, [](auto& w) {
+        w.u32(0);
+        w.u32(p9::no_fid);
+        w.string("");
+        w.string("");
+        w.u32(0);
+    }));
+    send(P9TestClient::message(msg::twalk, 2, [](auto& w) {
+        w.u32(0);
+        w.u32(1);
+        w.u16(1);
+        w.string("file");
+    }));
+    auto opened = send(P9TestClient::message(msg::tlopen, 3, [](auto& w) {
+        w.u32(1);
+        w.u32(O_RDWR);
+    }));
+    ASSERT_EQ(opened.at(4), msg::reply_to(msg::tlopen));
+
+    std::string data;
+    for (int i = 0; i < 20000; ++i)
+        data += static_cast<char>('a' + i % 26);
+    auto write = P9TestClient::message(msg::twrite, 4, [&](auto& w) {
+        w.u32(1);
+        w.u64(5);
+        w.u32(static_cast<uint32_t>(data.size()));
+        w.bytes(std::span(reinterpret_cast<uint8_t const*>(data.data()), data.size()));
+    });
+    auto reply = send(write, { p9::twrite_header_size, 4096, 4096, 4096, 4096 });
+
+    ASSERT_EQ(reply.size(), 11u);
+    EXPECT_EQ(reply[4], msg::reply_to(msg::twrite));
+    EXPECT_EQ(reply[7] | reply[8] << 8 | reply[9] << 16, 20000);
+    std::ifstream in(directory + "/file");
+    std::string written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(written, "01234" + data);
+
+    // A count that disagrees with the data is refused like any malformed message.
+    write[19] ^= 1;
+    reply = send(write, { p9::twrite_header_size, 8192 });
+    ASSERT_GE(reply.size(), 11u);
+    EXPECT_EQ(reply[4], msg::rlerror);
+    EXPECT_EQ(reply[7], EPROTO);
 }
 
 TEST_F(P9DeviceTest, RequestWithoutHeader_CompletesWithZeroLength)

@@ -162,3 +162,50 @@ TEST(P9Reply, BufferTooSmallForAnything_IsZero)
     ReplyWriter out(buffer);
     EXPECT_EQ(out.error(1, EIO), 0u);
 }
+
+namespace {
+std::vector<uint8_t> twrite_header(uint32_t size, uint8_t type, uint32_t count)
+{
+    std::vector<uint8_t> bytes(twrite_header_size);
+    husk::p9::WireWriter w(bytes);
+    w.u32(size);
+    w.u8(type);
+    w.u16(9);
+    w.u32(4);
+    w.u64(1000);
+    w.u32(count);
+    return bytes;
+}
+} // namespace
+
+TEST(P9WriteHeader, P9WriteHeader_CountsTheDataLeftInGuestMemory)
+{
+    auto header = twrite_header(23 + 8192, husk::p9::message::twrite, 8192);
+    auto parsed = husk::p9::parse_p9_write_header(header, 8192);
+    ASSERT_TRUE(parsed.request) << parsed.problem;
+    auto const& write = std::get<husk::p9::Twrite>(parsed.request->body);
+    EXPECT_EQ(parsed.request->tag, 9);
+    EXPECT_EQ(write.fid, 4u);
+    EXPECT_EQ(write.offset, 1000u);
+    EXPECT_EQ(write.external_count, 8192u);
+    EXPECT_TRUE(write.data.empty());
+}
+
+TEST(P9WriteHeader, P9WriteHeader_Disagreeing_IsEproto)
+{
+    using husk::p9::parse_p9_write_header;
+    namespace m = husk::p9::message;
+    for (auto [header, external] : { std::pair { twrite_header(23 + 8192, m::twrite, 8191), uint64_t { 8192 } },
+             { twrite_header(23 + 8191, m::twrite, 8192), 8192 }, { twrite_header(23 + 8192, m::tread, 8192), 8192 },
+             { twrite_header(23, m::twrite, 0), 0 } }) {
+        auto parsed = parse_p9_write_header(header, external);
+        EXPECT_FALSE(parsed.request);
+        ASSERT_TRUE(parsed.tag);
+        EXPECT_EQ(parsed.error, EPROTO) << parsed.problem;
+    }
+    auto short_header = twrite_header(23 + 10, m::twrite, 10);
+    short_header.pop_back();
+    auto parsed = parse_p9_write_header(short_header, 10);
+    EXPECT_FALSE(parsed.request);
+    EXPECT_FALSE(parsed.tag);
+}

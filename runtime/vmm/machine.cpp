@@ -87,7 +87,7 @@ Result<void> Machine::load_guest()
     std::optional<SetupPhase> phase;
     phase.emplace("kernel load");
     auto kernel_image = TRY(MappedImage::open(m_config.kernel_path, max_kernel_file_size, "kernel"));
-    auto kernel = TRY_CONTEXT(load_kernel(m_memory, kernel_image.bytes()), "kernel " + m_config.kernel_path);
+    auto kernel = TRY_CONTEXT(load_kernel(m_memory, kernel_image.bytes(), kernel_image.file()), "kernel " + m_config.kernel_path);
     log_debug("kernel loaded: " + std::to_string(kernel_image.bytes().size()) + " bytes");
     m_kernel_entry = kernel.entry;
 
@@ -98,7 +98,7 @@ Result<void> Machine::load_guest()
         uint64_t initrd_addr_max
             = kernel.setup_header ? kernel.setup_header->initrd_addr_max : boot_protocol::default_initrd_addr_max;
         initrd = TRY_CONTEXT(
-            load_initrd(m_memory, image.bytes(), kernel.end, initrd_addr_max), "initrd " + *m_config.initrd_path);
+            load_initrd(m_memory, image.bytes(), kernel.end, initrd_addr_max, image.file()), "initrd " + *m_config.initrd_path);
     }
     // A bzImage states how much command line it keeps; a longer one would be cut silently.
     if (kernel.setup_header && kernel.setup_header->cmdline_size != 0

@@ -10,13 +10,12 @@
 // or nested host). No peer: QEMU has no comparable marker, and the boot benchmark compares the
 // whole boot.
 #include "bench/common/bench_arguments.hpp"
-#include "runtime/base/fd.hpp"
+#include "bench/common/setup_profile_log.hpp"
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -25,52 +24,13 @@ namespace {
 
 using namespace husk::bench;
 
-int64_t monotonic_ns()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-struct Sample {
-    double exec_to_main_ms { 0 };
-    double exec_to_first_run_ms { 0 };
-    std::vector<std::pair<std::string, std::pair<double, double>>> phases; // name -> (wall, cpu) ms
-};
-
-// The JSON after "setup profile: " in husk-vmm's log.
-std::optional<nlohmann::json> read_profile(std::string const& log_path)
-{
-    auto log = husk::read_file(log_path, 1 << 20);
-    if (!log)
-        return std::nullopt;
-    constexpr std::string_view marker = "setup profile: ";
-    auto at = log->find(marker);
-    if (at == std::string::npos)
-        return std::nullopt;
-    auto end = log->find('\n', at);
-    auto json = nlohmann::json::parse(log->substr(at + marker.size(), end - at - marker.size()), nullptr, false);
-    if (json.is_discarded() || json["first_run_us"].is_null())
-        return std::nullopt;
-    return json;
-}
-
-std::optional<Sample> run_once(VmImages const& images, std::string const& log_path)
+std::optional<SetupTimes> run_once(VmImages const& images, std::string const& log_path)
 {
     int64_t spawned_ns = monotonic_ns();
     pid_t pid = spawn_process(husk_command(images, { "--timeout", "1ms", "--profile-setup", "--", "true" }), log_path);
     if (pid < 0 || !wait_process(pid))
         return std::nullopt;
-    auto profile = read_profile(log_path);
-    if (!profile)
-        return std::nullopt;
-    Sample sample;
-    double main_ms = static_cast<double>((*profile)["origin_monotonic_ns"].get<int64_t>() - spawned_ns) / 1e6;
-    sample.exec_to_main_ms = main_ms;
-    sample.exec_to_first_run_ms = main_ms + (*profile)["first_run_us"].get<double>() / 1e3;
-    for (auto const& phase : (*profile)["phases"])
-        sample.phases.push_back({ phase["phase"].get<std::string>(),
-            { phase["wall_us"].get<double>() / 1e3, phase["cpu_us"].get<double>() / 1e3 } });
-    return sample;
+    return read_setup_profile(log_path, spawned_ns);
 }
 
 } // namespace

@@ -98,10 +98,9 @@ VsockReadResult UnixVsockBackend::read(VsockConnectionKey key, std::span<uint8_t
     std::copy_n(
         stream->receive_buffer.begin() + static_cast<ptrdiff_t>(stream->receive_begin), count, destination.begin());
     stream->receive_begin += count;
-    if (stream->buffered_for_guest() == 0)
-        stream->receive_begin = stream->receive_end = 0;
     // Read the host socket again while the guest still drains what is buffered, not only once it
-    // has taken everything: the next receive overlaps the guest's consumption of this one.
+    // has taken everything: the next receive overlaps the guest's consumption of this one. The
+    // offsets move only with no receive in flight (it writes at the receive_end it was given).
     if (!stream->end_of_stream && !stream->receive_operation) {
         make_receive_room(*stream);
         if (stream->receive_end < stream->receive_buffer.size()) {
@@ -140,7 +139,7 @@ bool UnixVsockBackend::has_unsent_guest_data() const
 
 void UnixVsockBackend::make_receive_room(HostStream& stream)
 {
-    // Only with no receive in flight: the kernel may be writing behind receive_end.
+    // Only with no receive in flight: the kernel writes at the receive_end it was given.
     if (stream.receive_operation || stream.receive_begin == 0)
         return;
     std::memmove(stream.receive_buffer.data(), stream.receive_buffer.data() + stream.receive_begin,
@@ -176,6 +175,9 @@ void UnixVsockBackend::on_receive(StreamPointer const& stream, int result)
         stream->receive_end += static_cast<size_t>(result);
     // An open stream keeps a receive armed while its buffer has room, so the socket is drained
     // as fast as the guest's buffers allow rather than one buffer per guest round trip.
+    if (result > 0 && stream->phase == HostStream::Phase::Open) {
+        make_receive_room(*stream);
+    }
     if (result > 0 && stream->phase == HostStream::Phase::Open && stream->receive_end < stream->receive_buffer.size()) {
         if (auto armed = arm_receive(stream); !armed) {
             log_error("vsock backend: " + armed.error().message);

@@ -1,5 +1,6 @@
 // bench/boot: boot-to-init of husk-vmm against QEMU microvm with the same kernel and initramfs,
-// run alternately in one invocation; husk-vmm's host-side setup time; VMM memory overhead.
+// run alternately in one invocation; husk-vmm's host-side setup time (exec -> first KVM_RUN, from
+// the boot runs' --profile-setup line); VMM memory overhead.
 //
 // Boot-to-init is measured the same way for both VMMs: from spawning the process to its exit,
 // where each exits when husk-init writes its boot marker (husk-vmm --exit-at-boot-marker; QEMU
@@ -7,6 +8,7 @@
 // resident set minus the guest-RAM mapping, sampled while the guest idles in a `sleep`.
 #include "bench/common/bench_arguments.hpp"
 #include "bench/common/peer_vm.hpp"
+#include "bench/common/setup_profile_log.hpp"
 #include "runtime/base/fd.hpp"
 
 #include <algorithm>
@@ -32,36 +34,53 @@ struct Options {
     int runs = 20;
 };
 
-std::optional<double> time_to_exit_ms(std::vector<std::string> argv)
+std::optional<double> time_to_exit_ms(std::vector<std::string> argv, std::string const& output = "/dev/null")
 {
     auto start = Clock::now();
-    pid_t pid = spawn_process(std::move(argv), "/dev/null");
+    pid_t pid = spawn_process(std::move(argv), output);
     if (pid < 0 || !wait_process(pid))
         return std::nullopt;
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// Resident kilobytes of a process outside mappings at least as large as the guest RAM.
+// Resident kilobytes of a process outside its guest RAM. Guest RAM is a mapping at least as
+// large as the guest (QEMU's, with its alignment slack), or a run of adjacent mappings that spans
+// exactly the guest's size: husk-vmm maps the kernel's and initrd's file pages into the middle
+// of its anonymous guest RAM, which splits it into several mappings.
 std::optional<uint64_t> rss_excluding_guest_kib(pid_t pid, uint64_t guest_bytes)
 {
     auto smaps = husk::read_file("/proc/" + std::to_string(pid) + "/smaps", 64 << 20);
     if (!smaps)
         return std::nullopt;
+    struct Mapping {
+        uint64_t low { 0 }, high { 0 }, rss_kib { 0 };
+        bool guest { false };
+    };
+    std::vector<Mapping> mappings;
     std::istringstream lines(*smaps);
     std::string line;
-    uint64_t total = 0;
-    bool guest_mapping = false;
     while (std::getline(lines, line)) {
-        unsigned long long low = 0, high = 0;
+        unsigned long long low = 0, high = 0, kib = 0;
         // Mapping headers read "start-end perms ..."; field lines read "Name: value".
-        if (std::sscanf(line.c_str(), "%llx-%llx ", &low, &high) == 2) {
-            guest_mapping = high - low >= guest_bytes;
-            continue;
-        }
-        unsigned long long kib = 0;
-        if (!guest_mapping && std::sscanf(line.c_str(), "Rss: %llu kB", &kib) == 1)
-            total += kib;
+        if (std::sscanf(line.c_str(), "%llx-%llx ", &low, &high) == 2)
+            mappings.push_back({ low, high, 0, high - low >= guest_bytes });
+        else if (!mappings.empty() && std::sscanf(line.c_str(), "Rss: %llu kB", &kib) == 1)
+            mappings.back().rss_kib = kib;
     }
+    std::sort(mappings.begin(), mappings.end(), [](auto& a, auto& b) { return a.low < b.low; });
+    for (size_t first = 0; first < mappings.size(); ++first) {
+        size_t end = first;
+        uint64_t reached = mappings[first].low;
+        while (end < mappings.size() && mappings[end].low == reached && reached - mappings[first].low < guest_bytes)
+            reached = mappings[end++].high;
+        if (reached - mappings[first].low == guest_bytes) {
+            for (size_t i = first; i < end; ++i)
+                mappings[i].guest = true;
+        }
+    }
+    uint64_t total = 0;
+    for (auto const& mapping : mappings)
+        total += mapping.guest ? 0 : mapping.rss_kib;
     return total;
 }
 
@@ -90,16 +109,21 @@ int main(int argc, char** argv)
         return *status;
 
     std::vector<double> husk_boot, qemu_boot, husk_setup;
+    std::string husk_log = "/tmp/husk-bench-boot-" + std::to_string(::getpid()) + ".log";
     for (int run = 0; run < options.runs; ++run) {
         // Alternate the two so drift in the machine affects both alike.
-        if (auto ms = time_to_exit_ms(husk_command(options.images, { "--exit-at-boot-marker", "--", "true" })))
+        auto spawned_ns = monotonic_ns();
+        if (auto ms = time_to_exit_ms(
+                husk_command(options.images, { "--exit-at-boot-marker", "--profile-setup", "--", "true" }), husk_log)) {
             husk_boot.push_back(*ms);
+            if (auto setup = read_setup_profile(husk_log, spawned_ns))
+                husk_setup.push_back(setup->exec_to_first_run_ms);
+        }
         if (auto ms = time_to_exit_ms(qemu_command(options.images, { .exit_at_boot_marker = true, .vsock_cid = std::nullopt }, { "true" })))
             qemu_boot.push_back(*ms);
-        if (auto ms = time_to_exit_ms(husk_command(options.images, { "--exit-before-run", "--", "true" })))
-            husk_setup.push_back(*ms);
         std::fprintf(stderr, "\rrun %d/%d", run + 1, options.runs);
     }
+    ::unlink(husk_log.c_str());
     std::fprintf(stderr, "\n");
     if (husk_boot.empty() || qemu_boot.empty() || husk_setup.empty()) {
         std::fprintf(stderr, "bench/boot: a VMM failed to start\n");

@@ -51,7 +51,8 @@ std::vector<std::string> qemu_command(
     // acpi=off QEMU microvm announces its virtio-mmio transports by appending virtio_mmio.device=
     // arguments (our guest kernel has no ACPI); it appends them after ` -- `, so with init
     // arguments they reach the job instead and the guest sees no virtio device.
-    std::string cmdline = "reboot=k panic=-1 pci=off i8042.noaux i8042.nomux i8042.dumbkbd tsc=reliable "
+    std::string cmdline = "reboot=k panic=-1 pci=off i8042.noaux i8042.nomux i8042.dumbkbd i8042.nokbd "
+                          "pty.legacy_count=0 tsc=reliable "
                           "8250.nr_uarts=0 quiet";
     if (!init_arguments.empty()) {
         cmdline += " --";

@@ -32,8 +32,9 @@ set(CPACK_DEBIAN_ENABLE_COMPONENT_DEPENDS ON)
 set(CPACK_DEBIAN_HUSK_PACKAGE_NAME husk)
 set(CPACK_DEBIAN_HUSK_PACKAGE_SECTION otherosfs)
 # Sandbox networking (--net): iproute2's ip builds the topology, dnsmasq is the DNS forwarder for
-# `internet` and allowed names. Without them only --net none works (husk doctor says so).
-set(CPACK_DEBIAN_HUSK_PACKAGE_RECOMMENDS "iproute2, dnsmasq-base")
+# `internet` and allowed names, libnftables (loaded at run time, so dpkg-shlibdeps cannot see
+# it) sets the rules. Without them only --net none works (husk doctor says so).
+set(CPACK_DEBIAN_HUSK_PACKAGE_RECOMMENDS "iproute2, dnsmasq-base, libnftables1")
 set(CPACK_COMPONENT_HUSK_DESCRIPTION "run untrusted code in micro-VMs
 husk boots a tiny Linux guest in its own KVM micro-VM (husk-vmm, a
 seccomp-jailed virtual machine monitor with virtio vsock, block and rng

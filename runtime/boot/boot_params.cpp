@@ -66,8 +66,8 @@ std::vector<E820Entry> build_e820(GuestMemory const& memory)
     return map;
 }
 
-Result<InitrdPlacement> load_initrd(
-    GuestMemory& memory, std::span<uint8_t const> image, GuestAddress kernel_end, uint64_t initrd_addr_max)
+Result<InitrdPlacement> load_initrd(GuestMemory& memory, std::span<uint8_t const> image, GuestAddress kernel_end,
+    uint64_t initrd_addr_max, MappableFile file)
 {
     if (image.empty())
         return fail("initrd image is empty");
@@ -85,7 +85,7 @@ Result<InitrdPlacement> load_initrd(
         return fail("initrd of " + std::to_string(image.size()) + " bytes does not fit in low guest memory between "
             + hex(lowest) + " (kernel end) and " + hex(limit));
     GuestAddress address(align_down(limit - image.size(), layout::page_size));
-    TRY_CONTEXT(memory.write(address, image), "cannot copy the initrd into guest memory");
+    TRY_CONTEXT(memory.write_from_file(address, image, file, 0), "cannot copy the initrd into guest memory");
     return InitrdPlacement { address, image.size() };
 }
 

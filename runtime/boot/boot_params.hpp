@@ -127,9 +127,10 @@ struct InitrdPlacement {
 
 // Copies the initrd to the highest page-aligned address of low RAM it fits at: below 3 GiB,
 // `initrd_addr_max` (inclusive, from the setup header) and the end of the first RAM region, and
-// above `kernel_end`. Fails clearly when it does not fit.
+// above `kernel_end`. Fails clearly when it does not fit. With `file` (the image's own file) its
+// whole pages are mapped instead of copied (GuestMemory::write_from_file).
 Result<InitrdPlacement> load_initrd(GuestMemory& memory, std::span<uint8_t const> image, GuestAddress kernel_end,
-    uint64_t initrd_addr_max = boot_protocol::default_initrd_addr_max);
+    uint64_t initrd_addr_max = boot_protocol::default_initrd_addr_max, MappableFile file = {});
 
 struct BootParamsConfig {
     std::string cmdline;

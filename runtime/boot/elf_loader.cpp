@@ -75,7 +75,7 @@ namespace {
 
 } // namespace
 
-Result<LoadedKernel> load_elf_kernel(GuestMemory& memory, std::span<uint8_t const> image)
+Result<LoadedKernel> load_elf_kernel(GuestMemory& memory, std::span<uint8_t const> image, MappableFile file)
 {
     auto header = TRY(parse_elf_header(image));
 
@@ -106,7 +106,7 @@ Result<LoadedKernel> load_elf_kernel(GuestMemory& memory, std::span<uint8_t cons
     uint64_t end = 0;
     for (auto const& segment : segments) {
         GuestAddress address(segment.p_paddr);
-        TRY_CONTEXT(memory.write(address, image.subspan(segment.p_offset, segment.p_filesz)),
+        TRY_CONTEXT(memory.write_from_file(address, image.subspan(segment.p_offset, segment.p_filesz), file, segment.p_offset),
             "cannot copy an ELF kernel segment");
         // The tail beyond the file bytes is .bss (and .brk): the kernel expects it zeroed.
         TRY_CONTEXT(memory.fill(address.unchecked_add(segment.p_filesz), 0, segment.p_memsz - segment.p_filesz),

@@ -52,16 +52,16 @@ namespace {
 
 } // namespace
 
-Result<LoadedKernel> load_kernel(GuestMemory& memory, std::span<uint8_t const> image)
+Result<LoadedKernel> load_kernel(GuestMemory& memory, std::span<uint8_t const> image, MappableFile file)
 {
     if (has_elf_magic(image))
-        return load_elf_kernel(memory, image);
+        return load_elf_kernel(memory, image, file);
     if (has_bzimage_magic(image))
-        return load_bzimage(memory, image);
+        return load_bzimage(memory, image, file);
     return fail("kernel image is neither an ELF vmlinux nor a bzImage (no ELF or HdrS magic)");
 }
 
-Result<LoadedKernel> load_bzimage(GuestMemory& memory, std::span<uint8_t const> image)
+Result<LoadedKernel> load_bzimage(GuestMemory& memory, std::span<uint8_t const> image, MappableFile file)
 {
     uint64_t const header_offset = boot_protocol::setup_header_offset;
     if (image.size() < header_offset + sizeof(SetupHeader))
@@ -105,7 +105,7 @@ Result<LoadedKernel> load_bzimage(GuestMemory& memory, std::span<uint8_t const> 
     if (!memory.contains(load, end - load.value()))
         return fail("bzImage needs guest RAM from " + hex(load.value()) + " to " + hex(end) + " (init_size "
             + hex(header.init_size) + " from " + hex(run_address) + "), more than guest RAM holds there");
-    TRY_CONTEXT(memory.write(load, kernel), "cannot copy the bzImage into guest memory");
+    TRY_CONTEXT(memory.write_from_file(load, kernel, file, setup_size), "cannot copy the bzImage into guest memory");
 
     return LoadedKernel {
         KernelFormat::BzImage,

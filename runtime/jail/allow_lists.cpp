@@ -4,7 +4,9 @@
 
 #include "runtime/jail/allow_lists_detail.hpp"
 
+#include <csignal>
 #include <sys/mman.h>
+#include <unistd.h>
 
 namespace husk {
 
@@ -12,13 +14,19 @@ std::vector<SyscallRule> allow_list_for(ThreadKind kind)
 {
     switch (kind) {
     case ThreadKind::Main:
-        return main_thread_allow_list();
+        return main_thread_allow_list(current_main_thread_values());
     case ThreadKind::Event:
         return event_thread_allow_list();
     case ThreadKind::Vcpu:
         return vcpu_thread_allow_list();
     }
     return {};
+}
+
+MainThreadValues current_main_thread_values()
+{
+    // The kick signal is SIGRTMIN (runtime/kvm/vcpu_kick.cpp).
+    return { static_cast<uint32_t>(::getpid()), static_cast<uint32_t>(SIGRTMIN) };
 }
 
 void append_memory_rules(std::vector<SyscallRule>& rules)

@@ -13,6 +13,16 @@ namespace husk {
 
 std::vector<SyscallRule> allow_list_for(ThreadKind kind);
 
+// The run-time values the main thread's list names: tgkill may signal only this process, only
+// with the vCPU kick signal. Everything else in every list is a compile-time constant, which is
+// what lets the lists be compiled to BPF at build time (precompiled_seccomp.hpp).
+struct MainThreadValues {
+    uint32_t pid { 0 };
+    uint32_t kick_signal { 0 };
+};
+MainThreadValues current_main_thread_values(); // getpid(), SIGRTMIN
+std::vector<SyscallRule> main_thread_allow_list(MainThreadValues values);
+
 // The event thread's extra rules for a VM with shares (share_allow_list.cpp): opening pinned to
 // the share roots and the /proc/self/fd directories given.
 std::vector<SyscallRule> file_sharing_rules(std::span<int const> share_roots, std::span<int const> proc_fd_directories);

@@ -7,7 +7,6 @@
 
 namespace husk {
 
-std::vector<SyscallRule> main_thread_allow_list();
 std::vector<SyscallRule> event_thread_allow_list();
 std::vector<SyscallRule> vcpu_thread_allow_list();
 

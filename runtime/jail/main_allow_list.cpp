@@ -13,7 +13,7 @@
 
 namespace husk {
 
-std::vector<SyscallRule> main_thread_allow_list()
+std::vector<SyscallRule> main_thread_allow_list(MainThreadValues values)
 {
     std::vector<SyscallRule> rules {
         { "poll", "the supervisor waits on the stop eventfd and the signalfd", {} },
@@ -23,10 +23,8 @@ std::vector<SyscallRule> main_thread_allow_list()
         { "futex", "condition variables (vCPU activity answers) and pthread_join", {} },
         { "getpid", "pthread_kill names our own process to tgkill", {} },
         { "rt_sigprocmask", "pthread_kill blocks signals around its tgkill", {} },
-        // The kick signal is SIGRTMIN (runtime/kvm/vcpu_kick.cpp).
         { "tgkill", "kick vCPU threads of this process out of KVM_RUN, with the kick signal only", {},
-            { arg_equals_32(0, static_cast<uint64_t>(::getpid())),
-                arg_equals_32(2, static_cast<uint64_t>(SIGRTMIN)) } },
+            { arg_equals_32(0, values.pid), arg_equals_32(2, values.kick_signal) } },
         { "ioctl",
             "debug register dumps of stopped vCPUs (KVM_GET_REGS, KVM_GET_SREGS); snapshots: the state of paused "
             "vCPUs and of the in-kernel irqchip, PIT and kvmclock (read only)",

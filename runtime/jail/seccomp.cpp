@@ -3,6 +3,7 @@
 
 #include "runtime/base/log.hpp"
 #include "runtime/jail/allow_lists.hpp"
+#include "runtime/jail/precompiled_seccomp.hpp"
 #include "runtime/jail/seccomp_filter.hpp"
 
 #include <cstdlib>
@@ -31,6 +32,13 @@ void prepare_allocator_for_seccomp()
 Result<void> install_seccomp(ThreadKind kind, std::vector<SyscallRule> const& extra)
 {
     prime_lazy_libc_state();
+    if (extra.empty()) {
+        auto program = instantiate(precompiled_filter(kind), current_main_thread_values());
+        TRY_CONTEXT(load_seccomp_program(program),
+            "installing the seccomp filter of the " + std::string(thread_kind_name(kind)) + " thread");
+        return {};
+    }
+    // Rules naming descriptors opened at run time (file sharing): compiled now.
     auto rules = allow_list_for(kind);
     rules.insert(rules.end(), extra.begin(), extra.end());
     auto filter = TRY_CONTEXT(SeccompFilter::create(rules),

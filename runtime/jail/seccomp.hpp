@@ -10,9 +10,11 @@
 
 namespace husk {
 
-// Builds the allow-list of `kind`, sets no_new_privs and loads the filter on the calling thread
-// only. From then on any syscall outside the list kills the whole process with SIGSYS.
-// `extra` rules are added to the kind's list (the event thread's file-sharing rules).
+// Sets no_new_privs and loads the allow-list of `kind` on the calling thread only, from the
+// program compiled at build time (precompiled_seccomp.hpp). From then on any syscall outside the
+// list kills the whole process with SIGSYS. `extra` rules are added to the kind's list (the
+// event thread's file-sharing rules, which name run-time descriptors): that filter is compiled
+// with libseccomp now.
 Result<void> install_seccomp(ThreadKind kind, std::vector<SyscallRule> const& extra = {});
 
 // Call first thing in main(), before any thread starts: keeps glibc's allocator inside every

@@ -89,7 +89,7 @@ Result<void> SeccompFilter::load() const
     return {};
 }
 
-Result<size_t> SeccompFilter::bpf_instruction_count() const
+Result<std::vector<sock_filter>> SeccompFilter::bpf_program() const
 {
     int raw = ::memfd_create("husk-seccomp-bpf", MFD_CLOEXEC);
     if (raw < 0)
@@ -100,7 +100,26 @@ Result<size_t> SeccompFilter::bpf_instruction_count() const
     off_t size = ::lseek(memory.get(), 0, SEEK_END);
     if (size < 0)
         return fail_errno("lseek on the BPF export");
-    return static_cast<size_t>(size) / sizeof(sock_filter);
+    if (size % sizeof(sock_filter) != 0)
+        return fail("seccomp_export_bpf wrote " + std::to_string(size) + " bytes, not whole BPF instructions");
+    std::vector<sock_filter> program(static_cast<size_t>(size) / sizeof(sock_filter));
+    auto bytes = std::span(reinterpret_cast<uint8_t*>(program.data()), static_cast<size_t>(size));
+    size_t done = 0;
+    while (done < bytes.size()) {
+        auto got = ::pread(memory.get(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return fail_errno("reading the BPF export back");
+        done += static_cast<size_t>(got);
+    }
+    return program;
+}
+
+Result<size_t> SeccompFilter::bpf_instruction_count() const
+{
+    auto program = TRY(bpf_program());
+    return program.size();
 }
 
 size_t distinct_syscall_count(AllowList rules)

@@ -6,7 +6,9 @@
 #include "runtime/base/result.hpp"
 #include "runtime/jail/syscall_rule.hpp"
 
+#include <linux/filter.h>
 #include <memory>
+#include <vector>
 
 namespace husk {
 
@@ -20,7 +22,9 @@ public:
     // loads the filter on this thread. Irreversible.
     Result<void> load() const;
 
-    // The classic BPF program the kernel would get, for tests and size checks.
+    // The classic BPF program the kernel would get (seccomp_export_bpf): what the build-time
+    // compiler stores and the tests compare against.
+    Result<std::vector<sock_filter>> bpf_program() const;
     Result<size_t> bpf_instruction_count() const;
 
 private:

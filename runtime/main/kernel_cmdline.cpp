@@ -8,12 +8,15 @@ namespace husk {
 
 namespace {
     // Fast, quiet boot for a micro-VM: reboot through the keyboard controller (husk's i8042 turns
-    // that into a VM stop), reboot at once on panic, no PCI, no i8042 probing beyond what husk
-    // emulates, trust the TSC (KVM's is stable). `nomodule` is left out on purpose: husk's guest
-    // kernel has CONFIG_MODULES=n, and there an unknown flag without '=' or '.' is handed to init as
-    // an extra argv entry before the job's own arguments.
+    // that into a VM stop; the kernel's reboot code drives the controller itself, so the keyboard
+    // driver need not probe a keyboard that is not there: i8042.nokbd), reboot at once on panic,
+    // no PCI, no i8042 probing beyond what husk emulates, trust the TSC (KVM's is stable), and no
+    // legacy BSD ptys (the guest kernel has LEGACY_PTYS, whose 256 pairs of device nodes were the
+    // most expensive initcall of a lab boot profile; husk-init uses /dev/pts). `nomodule` is left
+    // out on purpose: husk's guest kernel has CONFIG_MODULES=n, and there an unknown flag without
+    // '=' or '.' is handed to init as an extra argv entry before the job's own arguments.
     constexpr std::string_view default_arguments = "reboot=k panic=-1 pci=off i8042.noaux i8042.nomux i8042.dumbkbd "
-                                                   "tsc=reliable";
+                                                   "i8042.nokbd pty.legacy_count=0 tsc=reliable";
     constexpr std::string_view serial_on_arguments = "console=ttyS0 8250.nr_uarts=1";
     constexpr std::string_view serial_off_arguments = "8250.nr_uarts=0";
     constexpr std::string_view quiet_argument = "quiet";

@@ -2,6 +2,7 @@
 // ended as one JSON line. Its exit status describes the VM (see exit_status.hpp), never the job.
 #include "runtime/base/fd.hpp"
 #include "runtime/base/log.hpp"
+#include "runtime/base/setup_profile.hpp"
 #include "runtime/jail/seccomp.hpp"
 #include "runtime/main/exit_status.hpp"
 #include "runtime/main/jailed_launch.hpp"
@@ -80,6 +81,7 @@ int run_vm(VmmOptions const& options, MachineConfig config, std::optional<Loaded
     auto machine = snapshot ? Machine::restore(std::move(config), snapshot->state, std::move(snapshot->memory_file))
                             : Machine::create(std::move(config));
     if (machine && enter_jail) {
+        SetupPhase phase("jail");
         if (auto jailed = enter_jail(); !jailed)
             machine = unexpected(Error { "jail: " + jailed.error().message, 0 });
     }
@@ -96,6 +98,12 @@ int run_vm(VmmOptions const& options, MachineConfig config, std::optional<Loaded
         return exit_with(VmmExitStatus::CleanShutdown);
     } else {
         report = (*machine)->run();
+    }
+    if (options.profile_setup) {
+        std::optional<SetupProfile::Clock::time_point> first_run;
+        if (report.timings.setup)
+            first_run = process_start + *report.timings.setup;
+        log_info("setup profile: " + SetupProfile::process().to_json(first_run));
     }
     emit_report(report, report_file);
     return exit_with(vmm_exit_status(report.reason));
@@ -148,6 +156,9 @@ SandboxNetworkRequest network_request_from(VmmOptions const& options, JailSettin
 int main(int argc, char** argv)
 {
     auto process_start = std::chrono::steady_clock::now();
+    SetupProfile::process().set_origin(process_start);
+    std::optional<SetupPhase> options_phase;
+    options_phase.emplace("options");
     prepare_allocator_for_seccomp();
     prepare_signals();
     capture_test_hooks();
@@ -207,6 +218,7 @@ int main(int argc, char** argv)
     if (config.seccomp == SeccompMode::Off)
         log_warn("--no-seccomp: the VMM threads run without seccomp filters (debugging only)");
     auto report_file = open_report(options->report_path);
+    options_phase.reset();
 
     if (options->jail_directory) {
         auto settings = jail_settings_from(*options, report_file);

@@ -45,6 +45,7 @@ namespace {
         Control,
         Restore,
         Rootfs,
+        ProfileSetup,
         Count,
     };
     enum class TakesValue { No, Yes };
@@ -87,6 +88,7 @@ namespace {
         { "--control", Option::Control, TakesValue::Yes },
         { "--restore", Option::Restore, TakesValue::Yes },
         { "--rootfs", Option::Rootfs, TakesValue::Yes },
+        { "--profile-setup", Option::ProfileSetup, TakesValue::No },
     };
 
     std::string_view option_name(Option option)
@@ -200,6 +202,9 @@ namespace {
             return {};
         case Option::ExitBeforeRun:
             options.exit_before_run = true;
+            return {};
+        case Option::ProfileSetup:
+            options.profile_setup = true;
             return {};
         case Option::NoSeccomp:
             options.no_seccomp = true;
@@ -422,6 +427,8 @@ std::string vmm_usage()
            "  --debug            debug logging, kernel messages on the console, register dumps\n"
            "  --exit-at-boot-marker  stop cleanly as soon as husk-init has started (benchmarks)\n"
            "  --exit-before-run  build the VM, then exit before it runs (benchmarks)\n"
+           "  --profile-setup    log where host-side setup spent its time, per phase, when\n"
+           "                     the VM stops (one JSON line; bench/setup reads it)\n"
            "  --no-seccomp       DEBUGGING ONLY: run without the per-thread seccomp filters\n"
            "  --jail DIR         run jailed (needs root): namespaces, cgroup, root DIR/ID, uid drop\n"
            "  --jail-id ID       the jail's name: letters, digits, _ and - (default vmm-PID)\n"

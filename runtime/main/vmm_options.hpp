@@ -40,6 +40,8 @@ struct VmmOptions {
     // fully built, before the first KVM_RUN (host-side setup time).
     bool exit_at_boot_marker { false };
     bool exit_before_run { false };
+    // --profile-setup: log the setup profile (runtime/base/setup_profile.hpp) when the VM stops.
+    bool profile_setup { false };
     // Debugging opt-out of the per-thread seccomp filters (they are on by default).
     bool no_seccomp { false };
     // --jail DIR: run the VM jailed (runtime/main/jailed_launch.hpp) with its root in DIR/<id>.

@@ -214,6 +214,34 @@ Result<void> GuestMemory::write(GuestAddress address, std::span<uint8_t const> s
     return {};
 }
 
+Result<void> GuestMemory::write_from_file(
+    GuestAddress address, std::span<uint8_t const> bytes, MappableFile file, uint64_t file_offset)
+{
+    // Below a few pages mapping saves nothing worth a VMA split.
+    constexpr uint64_t minimum_mapped_size = 16 * page_size;
+    auto* host = TRY(translate(address, bytes.size()));
+    bool congruent = address.value() % page_size == file_offset % page_size;
+    uint64_t head = (page_size - address.value() % page_size) % page_size;
+    if (file.fd < 0 || !congruent || bytes.size() < head + minimum_mapped_size)
+        return write(address, bytes);
+    uint64_t middle = (bytes.size() - head) / page_size * page_size;
+    struct stat status {};
+    if (::fstat(file.fd, &status) < 0)
+        return fail_errno("cannot map a file into guest memory: fstat");
+    if (file_offset + head + middle > static_cast<uint64_t>(status.st_size))
+        return fail("cannot map a file into guest memory: its " + std::to_string(status.st_size)
+            + " bytes end before offset " + hex(file_offset + head + middle));
+    std::memcpy(host, bytes.data(), head);
+    // MAP_FIXED over our own anonymous region: KVM's memory slot names host addresses, not the
+    // mapping, and the guest has not run yet, so nothing stale can be cached for this range.
+    void* mapped = ::mmap(host + head, middle, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE,
+        file.fd, static_cast<off_t>(file_offset + head));
+    if (mapped == MAP_FAILED)
+        return fail_errno("cannot map a file into guest memory at " + hex(address.value() + head));
+    std::memcpy(host + head + middle, bytes.data() + head + middle, bytes.size() - head - middle);
+    return {};
+}
+
 Result<void> GuestMemory::fill(GuestAddress address, uint8_t value, uint64_t size)
 {
     auto* host = TRY(translate(address, size));

@@ -30,6 +30,12 @@ struct GuestRegionInfo {
     uint64_t host_address { 0 };
 };
 
+// A host file (kernel, initrd) whose pages GuestMemory may map into guest RAM copy-on-write
+// instead of copying them; fd -1: always copy.
+struct MappableFile {
+    int fd { -1 };
+};
+
 class GuestMemory {
 public:
     static Result<GuestMemory> create(std::vector<GuestRegionSpec> const& regions);
@@ -59,6 +65,15 @@ public:
     Result<void> read(GuestAddress address, std::span<uint8_t> destination) const;
     Result<void> write(GuestAddress address, std::span<uint8_t const> source);
     Result<void> fill(GuestAddress address, uint8_t value, uint64_t size);
+    // write(address, bytes) where `bytes` are `file`'s bytes from `file_offset` on: the whole
+    // pages are mapped MAP_PRIVATE from the file over guest RAM instead of copied (the guest
+    // faults them in from the page cache when it touches them, shares them with every other VM
+    // booted from that file until it writes one, and the setup copies nothing), and only a
+    // partial first and last page is copied. Falls back to copying when the file is not given or
+    // the guest address and file offset are not page-congruent. Setup only, before the guest
+    // runs: the file must stay unchanged (not truncated) while the VM lives.
+    Result<void> write_from_file(
+        GuestAddress address, std::span<uint8_t const> bytes, MappableFile file, uint64_t file_offset);
 
     // The one way a host pointer leaves memory/: [address, address + size), checked like read and
     // write, as an iovec to hand straight to a vectored I/O system call (block images through

@@ -30,13 +30,12 @@ Result<MappedImage> MappedImage::open(std::string const& path, uint64_t max_size
     void* mapping = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
     if (mapping == MAP_FAILED)
         return fail_errno(prefix + ": mmap");
-    // The loaders read the loadable parts front to back.
-    ::madvise(mapping, size, MADV_SEQUENTIAL);
-    return MappedImage(static_cast<uint8_t const*>(mapping), size);
+    return MappedImage(std::move(fd), static_cast<uint8_t const*>(mapping), size);
 }
 
 MappedImage::MappedImage(MappedImage&& other) noexcept
-    : m_data(std::exchange(other.m_data, nullptr))
+    : m_fd(std::move(other.m_fd))
+    , m_data(std::exchange(other.m_data, nullptr))
     , m_size(std::exchange(other.m_size, 0))
 {
 }

@@ -4,6 +4,7 @@
 
 #include "runtime/base/fd.hpp"
 #include "runtime/base/result.hpp"
+#include "runtime/memory/guest_memory.hpp"
 #include "runtime/vmm/machine_config.hpp"
 
 #include <cstdint>
@@ -12,10 +13,12 @@
 
 namespace husk {
 
-// A read-only private mapping of a whole image file. Mapping instead of reading saves copying
-// and zero-filling a buffer the size of the file (17 MiB for a vmlinux, most of it symbols the
-// loader never touches). The files are the host's own (kernel, initrd), not guest input; a file
-// truncated while mapped would fault, so husk only maps during VM setup and unmaps at once.
+// A read-only private mapping of a whole image file, and the file itself. Mapping instead of
+// reading saves copying and zero-filling a buffer the size of the file (17 MiB for a vmlinux,
+// most of it symbols the loader never touches); the loaders read headers from the mapping and map
+// the loadable pages straight into guest RAM from file() (GuestMemory::write_from_file). The
+// files are the host's own (kernel, initrd), not guest input; one truncated while a VM runs
+// makes the guest (or husk-vmm) fault on the pages that are gone.
 class MappedImage {
 public:
     // A regular, non-empty file of at most `max_size` bytes. `what` ("kernel", "initrd") starts errors.
@@ -26,13 +29,16 @@ public:
     ~MappedImage();
 
     std::span<uint8_t const> bytes() const { return { m_data, m_size }; }
+    MappableFile file() const { return { m_fd.get() }; }
 
 private:
-    MappedImage(uint8_t const* data, size_t size)
-        : m_data(data)
+    MappedImage(Fd fd, uint8_t const* data, size_t size)
+        : m_fd(std::move(fd))
+        , m_data(data)
         , m_size(size)
     {
     }
+    Fd m_fd;
     uint8_t const* m_data { nullptr };
     size_t m_size { 0 };
 };

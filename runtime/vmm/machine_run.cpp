@@ -1,6 +1,7 @@
 // Machine::run: vCPU threads, the main thread's wait loop (stop requests, host signals,
 // timeout, halt detection) and the stop report.
 #include "runtime/base/log.hpp"
+#include "runtime/base/setup_profile.hpp"
 #include "runtime/jail/seccomp.hpp"
 #include "runtime/kvm/vcpu_kick.hpp"
 #include "runtime/vmm/halt_detector.hpp"
@@ -85,11 +86,14 @@ StopReport Machine::run()
         m_stop.request(StopReason::VmmError, std::move(detail));
         return build_report(Clock::now());
     };
+    std::optional<SetupPhase> phase;
+    phase.emplace("signals");
     if (auto installed = install_vcpu_kick_handler(); !installed)
         return fail_report(installed.error().message);
     auto signals = HostSignals::create();
     if (!signals)
         return fail_report(signals.error().message);
+    phase.emplace("event thread start");
 
     VcpuRunnerShared shared { m_pio_bus, m_mmio_bus, m_stop,
         [this](std::string_view mechanism) { on_guest_reset(mechanism); }, m_first_run_ns,
@@ -99,6 +103,7 @@ StopReport Machine::run()
         !started)
         return fail_report(started.error().message);
     std::vector<std::unique_ptr<VcpuRunner>> runners;
+    phase.emplace("vcpu threads start");
     auto started_at = Clock::now();
     for (auto& vcpu : m_vcpus) {
         auto runner = std::make_unique<VcpuRunner>(vcpu, shared);
@@ -111,12 +116,14 @@ StopReport Machine::run()
 
     // The main thread filters itself only now: a filter is inherited by threads created later, and
     // the main list has no KVM_RUN (nor clone). Each vCPU thread installs its own list.
+    phase.emplace("main seccomp");
     if (m_config.seccomp == SeccompMode::AllThreads) {
         if (auto installed = install_seccomp(ThreadKind::Main); !installed) {
             log_error(installed.error().message);
             m_stop.request(StopReason::VmmError, installed.error().message);
         }
     }
+    phase.reset();
     forbidden_syscall_test_hook(ThreadKind::Main);
 
     std::optional<Clock::time_point> deadline;

@@ -2,6 +2,7 @@
 #include "runtime/vmm/vcpu_runner.hpp"
 
 #include "runtime/base/log.hpp"
+#include "runtime/base/setup_profile.hpp"
 #include "runtime/jail/seccomp.hpp"
 #include "runtime/kvm/vcpu_kick.hpp"
 
@@ -151,6 +152,7 @@ void VcpuRunner::loop()
     // The filter goes on before the first guest instruction: from here on an escaped guest finds
     // a thread that can only run KVM_RUN and answer exits.
     if (m_shared.seccomp != SeccompMode::Off) {
+        SetupPhase phase("vcpu seccomp");
         if (auto installed = install_seccomp(ThreadKind::Vcpu); !installed) {
             log_error(installed.error().message);
             m_shared.stop.request(StopReason::VmmError, installed.error().message);

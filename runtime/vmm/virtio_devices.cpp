@@ -2,6 +2,7 @@
 #include "runtime/vmm/virtio_devices.hpp"
 
 #include "runtime/base/log.hpp"
+#include "runtime/base/setup_profile.hpp"
 #include "runtime/block/block_backend_factory.hpp"
 #include "runtime/block/uring_block_backend.hpp"
 #include "runtime/boot/layout.hpp"
@@ -213,6 +214,7 @@ Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
         // Everything the loop and the backends need is open and registered by now: the filter
         // goes on before the first event is handled.
         if (m_seccomp != SeccompMode::Off) {
+            SetupPhase phase("event seccomp");
             if (auto installed = install_seccomp(ThreadKind::Event, m_share_rules); !installed) {
                 log_error(installed.error().message);
                 on_failure(installed.error().message);

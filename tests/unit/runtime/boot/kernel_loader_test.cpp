@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <string>
 #include <vector>
@@ -283,6 +284,35 @@ TEST(RealKernel, Vmlinux_LoadsWithEntryInsideTheImage)
     auto initrd = load_initrd(*memory, std::vector<uint8_t>(1 << 20, 0x5a), kernel->end);
     ASSERT_TRUE(initrd.has_value()) << initrd.error().message;
     EXPECT_GE(initrd->address, kernel->end);
+}
+
+// The mapped load (the file's pages mapped into guest RAM) leaves guest memory byte for byte as
+// the copying load does.
+TEST(RealKernel, VmlinuxMappedFromItsFile_EqualsTheCopiedLoad)
+{
+    char const* path = std::getenv("HUSK_TEST_VMLINUX");
+    if (!path || !*path)
+        GTEST_SKIP() << "set HUSK_TEST_VMLINUX to a vmlinux built by packaging/kernel to run this test";
+    auto image = read_kernel(path);
+    ASSERT_FALSE(image.empty());
+    Fd file(::open(path, O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(file.is_valid());
+    auto copied = GuestMemory::create(layout::ram_regions(real_kernel_ram_size));
+    auto mapped = GuestMemory::create(layout::ram_regions(real_kernel_ram_size));
+    ASSERT_TRUE(copied && mapped);
+
+    auto copied_kernel = load_kernel(*copied, image);
+    auto mapped_kernel = load_kernel(*mapped, image, MappableFile { file.get() });
+
+    ASSERT_TRUE(copied_kernel) << copied_kernel.error().message;
+    ASSERT_TRUE(mapped_kernel) << mapped_kernel.error().message;
+    EXPECT_EQ(mapped_kernel->entry, copied_kernel->entry);
+    ASSERT_EQ(mapped_kernel->end, copied_kernel->end);
+    uint64_t size = copied_kernel->end.value() - layout::high_memory_start.value();
+    std::vector<uint8_t> expected(size), actual(size);
+    ASSERT_TRUE(copied->read(layout::high_memory_start, expected));
+    ASSERT_TRUE(mapped->read(layout::high_memory_start, actual));
+    EXPECT_TRUE(expected == actual);
 }
 
 TEST(RealKernel, BzImage_LoadsWith64BitEntry)

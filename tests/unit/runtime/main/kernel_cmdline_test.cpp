@@ -28,7 +28,7 @@ TEST(BuildKernelCmdline, SerialOff_IsQuietWithoutUarts)
     auto cmdline = build_kernel_cmdline(options_with_job({}));
     ASSERT_TRUE(cmdline);
     EXPECT_EQ(
-        *cmdline, "reboot=k panic=-1 pci=off i8042.noaux i8042.nomux i8042.dumbkbd tsc=reliable 8250.nr_uarts=0 quiet");
+        *cmdline, "reboot=k panic=-1 pci=off i8042.noaux i8042.nomux i8042.dumbkbd i8042.nokbd pty.legacy_count=0 tsc=reliable 8250.nr_uarts=0 quiet");
 }
 
 TEST(BuildKernelCmdline, SerialOn_AddsConsoleAndQuiet)
@@ -36,7 +36,7 @@ TEST(BuildKernelCmdline, SerialOn_AddsConsoleAndQuiet)
     auto options = options_with_job({});
     options.serial.kind = SerialOutput::Kind::Stdout;
     EXPECT_EQ(*build_kernel_cmdline(options),
-        "reboot=k panic=-1 pci=off i8042.noaux i8042.nomux i8042.dumbkbd tsc=reliable console=ttyS0 8250.nr_uarts=1 "
+        "reboot=k panic=-1 pci=off i8042.noaux i8042.nomux i8042.dumbkbd i8042.nokbd pty.legacy_count=0 tsc=reliable console=ttyS0 8250.nr_uarts=1 "
         "quiet");
 }
 

@@ -59,10 +59,12 @@ TEST(ParseVmmOptions, EveryOption_IsParsed)
 
 TEST(ParseVmmOptions, BenchmarkFlags_AreParsedAndCarriedIntoConfig)
 {
-    auto options = parse({ "--kernel", "k", "--exit-at-boot-marker", "--exit-before-run" });
+    auto options = parse({ "--kernel", "k", "--exit-at-boot-marker", "--exit-before-run", "--profile-setup" });
     ASSERT_TRUE(options) << options.error().message;
     EXPECT_TRUE(options->exit_at_boot_marker);
     EXPECT_TRUE(options->exit_before_run);
+    EXPECT_TRUE(options->profile_setup);
+    EXPECT_FALSE(parse({ "--kernel", "k" })->profile_setup);
     EXPECT_TRUE(machine_config_from(*options, "").stop_at_boot_marker);
     EXPECT_FALSE(machine_config_from(*parse({ "--kernel", "k" }), "").stop_at_boot_marker);
 }

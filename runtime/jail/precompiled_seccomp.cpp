@@ -1,0 +1,34 @@
+// Filling in the run-time values of a precompiled filter, and loading a BPF program.
+#include "runtime/jail/precompiled_seccomp.hpp"
+
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace husk {
+
+std::vector<sock_filter> instantiate(PrecompiledFilter const& filter, MainThreadValues values)
+{
+    std::vector<sock_filter> program(filter.program.begin(), filter.program.end());
+    for (auto slot : filter.pid_slots)
+        program.at(slot).k = values.pid;
+    for (auto slot : filter.kick_signal_slots)
+        program.at(slot).k = values.kick_signal;
+    return program;
+}
+
+Result<void> load_seccomp_program(std::span<sock_filter const> program)
+{
+    if (program.empty() || program.size() > BPF_MAXINSNS)
+        return fail("a seccomp program needs 1 to " + std::to_string(BPF_MAXINSNS) + " instructions, not "
+            + std::to_string(program.size()));
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return fail_errno("prctl(PR_SET_NO_NEW_PRIVS)");
+    sock_fprog fprog { static_cast<unsigned short>(program.size()), const_cast<sock_filter*>(program.data()) };
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0)
+        return fail_errno("loading the seccomp filter");
+    return {};
+}
+
+} // namespace husk

@@ -1,6 +1,7 @@
 // Lab: hostile guests. tests/guests/ builds one freestanding guest holding every malicious-driver
 // case; husk-vmm boots it once per case (hostile.case=NAME) with an rng, a vsock device and two
-// disks (read-write, read-only). The case list comes from the guest itself (hostile.case=list),
+// disks (read-write, read-only), a virtio-net device on a tap (in a network namespace of the
+// suite's own) and a virtio-9p share. The case list comes from the guest itself (hostile.case=list),
 // so a new case file needs no change here.
 //
 // A case passes when husk-vmm stops normally (guest-shutdown, never a signal, timeout or
@@ -8,16 +9,19 @@
 // request after the attack unless it asked for a reset, and again after a reset), its peak RSS
 // stays within a bound of the list run's, its log and console output stay bounded, the read-only
 // image is unchanged and, for vsock cases, the host listener got the probe's "ping" and
-// husk-vmm's socket still accepted a connection.
+// husk-vmm's socket still accepted a connection; for p9 cases, nothing beside the shared
+// directory changed. Net cases run with frames streaming into the guest from the tap's host end.
 //
 // Environment: HUSK_HOSTILE_GUEST (the guest ELF), HUSK_HOSTILE_VMM (another husk-vmm, e.g. an
 // ASan+UBSan build), HUSK_HOSTILE_NO_SECCOMP=1 (pass --no-seccomp, needed by sanitizer builds).
 #include "tests/lab/hostile_host_side.hpp"
+#include "tests/lab/hostile_net_side.hpp"
 #include "tests/lab/vmm_process.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 #include <gtest/gtest.h>
+#include <optional>
 #include <sstream>
 #include <sys/resource.h>
 
@@ -52,7 +56,8 @@ VmmRun boot_case(std::string const& name, HostileHostSide const& host)
     // Two vCPUs: the race cases start the second one; the others leave it waiting for SIPI.
     std::vector<std::string> arguments { "--kernel", guest_path(), "--memory", "64M", "--vcpus", "2", "--serial",
         "stdout", "--cmdline", "hostile.case=" + name, "--vsock", host.vsock_path(), "--disk", host.rw_disk(), "--disk",
-        host.ro_disk() + ",ro", "--timeout", std::to_string(case_vmm_timeout.count()) + "s" };
+        host.ro_disk() + ",ro", "--net-tap", hostile_net_tap_option(), "--share",
+        host.share_directory() + ":" + hostile_share_tag, "--timeout", std::to_string(case_vmm_timeout.count()) + "s" };
     if (env_or("HUSK_HOSTILE_NO_SECCOMP", "") == "1")
         arguments.push_back("--no-seccomp");
     return run_vmm(arguments, case_wall_limit, false, nullptr, vmm_path());
@@ -100,7 +105,11 @@ public:
     {
         HostileHostSide host;
         ASSERT_FALSE(host.directory().empty());
+        std::optional<HostileNetTraffic> traffic;
+        if (m_name.starts_with("net."))
+            traffic.emplace();
         auto run = boot_case(m_name, host);
+        traffic.reset();
         SCOPED_TRACE(describe(run));
         print_guest_notes(run.out);
         ASSERT_FALSE(run.killed_by_test) << "husk-vmm hung past " << case_wall_limit.count() << " s";
@@ -118,6 +127,9 @@ public:
         if (m_name.starts_with("vsock.")) {
             EXPECT_GE(host.pings(), 1u) << "the host listener never got the probe's ping";
             EXPECT_EQ(host.uds_connects_accepted(), host.uds_connects_tried()) << "husk-vmm's socket refused";
+        }
+        if (m_name.starts_with("p9.")) {
+            EXPECT_TRUE(host.outside_of_share_intact()) << "something beside the 9P share changed";
         }
     }
 
@@ -160,8 +172,11 @@ int main(int argc, char** argv)
         files.rlim_cur = std::min<rlim_t>(8192, files.rlim_max);
         setrlimit(RLIMIT_NOFILE, &files);
     }
-    std::string failure;
-    auto names = list_cases(g_baseline_rss_kib, failure);
+    // The tap lives in a namespace of the suite's own; without it every case fails to boot.
+    std::string failure = set_up_hostile_network();
+    std::vector<std::string> names;
+    if (failure.empty())
+        names = list_cases(g_baseline_rss_kib, failure);
     if (!failure.empty()) {
         ::testing::RegisterTest(
             "HostileGuest", "ListCases", nullptr, nullptr, __FILE__, __LINE__, [failure]() -> ::testing::Test* {

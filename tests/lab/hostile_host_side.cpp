@@ -103,6 +103,7 @@ HostileHostSide::HostileHostSide()
     write_text(m_directory + "/outside/canary", "canary: must never change\n");
     write_text(m_directory + "/outside/dir/deep.txt", "deep\n");
     ::symlink("../outside/canary", (share_directory() + "/link-out").c_str());
+    ::symlink("../outside/dir", (share_directory() + "/link-out-dir").c_str());
     ::symlink("/", (share_directory() + "/link-root").c_str());
     m_outside_snapshot = describe_tree(m_directory, share_directory());
 

@@ -8,8 +8,29 @@
 
 namespace guest {
 
+namespace {
+    // Message buffers are reused round-robin (a case may build a whole ring's worth before
+    // sending): fresh guest memory for every request would make a flood of requests slow.
+    constexpr unsigned reused_buffers = 32;
+    uint64_t message_buffers[reused_buffers];
+    unsigned message_cursor = 0;
+    uint64_t reply_buffer = 0;
+    uint32_t reply_buffer_size = 0;
+
+    uint64_t message_buffer(uint32_t capacity)
+    {
+        if (capacity > p9_msize)
+            return scratch(capacity);
+        uint64_t& buffer = message_buffers[message_cursor++ % reused_buffers];
+        if (buffer == 0)
+            buffer = scratch(p9_msize);
+        memset(reinterpret_cast<void*>(buffer), 0, p9_msize);
+        return buffer;
+    }
+} // namespace
+
 P9Message::P9Message(uint8_t type, uint16_t tag, uint32_t capacity)
-    : m_buffer(scratch(capacity))
+    : m_buffer(message_buffer(capacity))
     , m_writer(std::span(reinterpret_cast<uint8_t*>(m_buffer), capacity))
 {
     m_writer.begin(type, tag);
@@ -21,7 +42,10 @@ bool p9_exchange(
     Session& session, uint64_t request, uint32_t request_length, P9Reply& reply, uint32_t reply_capacity, uint16_t slot)
 {
     auto& queue = session.queues[0];
-    uint64_t reply_buffer = reply_capacity ? scratch(reply_capacity) : 0;
+    if (reply_capacity > reply_buffer_size) {
+        reply_buffer = scratch(reply_capacity);
+        reply_buffer_size = reply_capacity;
+    }
     if (reply_capacity) {
         queue.set(slot, request, request_length, flag_next, static_cast<uint16_t>(slot + 1));
         queue.set(static_cast<uint16_t>(slot + 1), reply_buffer, reply_capacity, flag_write);
@@ -35,7 +59,9 @@ bool p9_exchange(
     reply = P9Reply {};
     reply.length = used.length;
     reply.bytes = reinterpret_cast<uint8_t const*>(reply_buffer);
-    if (used.length < p9::header_size || used.length > reply_capacity)
+    if (used.length > reply_capacity)
+        misbehaved("a 9P used length larger than the reply buffer");
+    if (used.length < p9::header_size)
         return true;
     p9::WireReader reader(std::span(reply.bytes, used.length));
     uint32_t size = reader.u32();

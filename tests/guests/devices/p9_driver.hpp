@@ -22,8 +22,11 @@ inline constexpr uint32_t p9_msize = 8192;
 // case's directory, is "outside/" (the host checks it never changes).
 inline constexpr char p9_probe_file[] = "probe.txt";
 inline constexpr char p9_probe_contents[] = "HUSK-HOSTILE-SHARE\n";
-// A symlink in the share pointing out of it (the host made it): "../outside/canary".
+// Symlinks in the share pointing out of it (the host made them): "../outside/canary",
+// "../outside/dir" (holding deep.txt) and "/".
 inline constexpr char p9_outward_link[] = "link-out";
+inline constexpr char p9_outward_directory_link[] = "link-out-dir";
+inline constexpr char p9_root_link[] = "link-root";
 inline constexpr char p9_subdirectory[] = "sub";
 // Rlerror's type and "no answer" for the helpers that return an errno.
 inline constexpr int p9_no_answer = -1;
@@ -58,6 +61,20 @@ bool p9_exchange(Session& session, uint64_t request, uint32_t request_length, P9
 bool p9_call(Session& session, P9Message& message, P9Reply& reply, uint32_t reply_capacity = p9_msize);
 // 0 when the reply is the R-message of `type`, the Rlerror errno, or p9_no_answer.
 int p9_outcome(P9Reply const& reply, uint8_t type, bool answered);
+
+// Any request: `fill(writer)` writes the fields after the header. 0, an errno or p9_no_answer.
+template<typename Fill>
+int p9_request(Session& session, uint8_t type, Fill fill, uint32_t reply_capacity = p9_msize,
+    uint32_t capacity = p9_msize, P9Reply* reply_out = nullptr)
+{
+    P9Message message(type, 1, capacity);
+    fill(message.writer());
+    P9Reply reply;
+    bool answered = p9_call(session, message, reply, reply_capacity);
+    if (reply_out)
+        *reply_out = reply;
+    return p9_outcome(reply, type, answered);
+}
 
 // The usual requests: 0, an errno or p9_no_answer.
 int p9_version(

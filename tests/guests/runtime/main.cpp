@@ -67,7 +67,9 @@ namespace {
                 print("hostile-case: ");
                 print((*kind)->name);
                 print(".");
-                println(entry->name);
+                print(entry->name);
+                // The suite's sanitizer subset tells the generic cases from the device's own.
+                println(equal(entry->kind, "*") ? " generic" : "");
             }
         }
     }

@@ -1,8 +1,8 @@
 // Lab: hostile guests. tests/guests/ builds one freestanding guest holding every malicious-driver
 // case; husk-vmm boots it once per case (hostile.case=NAME) with an rng, a vsock device and two
 // disks (read-write, read-only), a virtio-net device on a tap (in a network namespace of the
-// suite's own) and a virtio-9p share. The case list comes from the guest itself (hostile.case=list),
-// so a new case file needs no change here.
+// suite's own) and a virtio-9p share. The case list comes from the guest itself
+// (hostile.case=list), so a new case file needs no change here.
 //
 // A case passes when husk-vmm stops normally (guest-shutdown, never a signal, timeout or
 // sanitizer report), the guest's own verdict is 0 (the attacked device served a well-formed

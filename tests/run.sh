@@ -3,7 +3,8 @@
 # images and husk, then runs the unit tests and packaging checks, a short run of every fuzz
 # target, and the lab tests on real KVM (through the lab when this host has no hardware
 # virtualization): the KVM unit tests (wrappers, vCPU threads, Machine with tiny guests), the
-# jail's cgroup tests, and the Linux boot and SDK tests (husk-vmm boots our kernel to husk-init).
+# jail's cgroup tests, and the Linux boot and SDK tests (husk-vmm boots our kernel to husk-init),
+# and the hostile-driver guests against husk-vmm as built and against an ASan+UBSan build of it.
 # Prints how long each phase took at the end, also when a phase failed.
 # Usage: tests/run.sh [build-dir]
 set -euo pipefail
@@ -35,6 +36,14 @@ trap report_phases EXIT
 
 begin_phase "set-up, kernels, images and build"
 "$repo/packaging/build.sh" "$build"
+
+# husk-vmm again with ASan+UBSan, for lab_hostile_asan (tests/lab/CMakeLists.txt looks for it in
+# <build>-asan); ccache makes a rebuild cheap.
+begin_phase "ASan+UBSan husk-vmm"
+source "$repo/packaging/compiler-cache.sh"
+cmake -S "$repo" -B "$build-asan" -G Ninja -DHUSK_WERROR=ON -DHUSK_TESTS=OFF -DHUSK_SANITIZE=address,undefined \
+  "${husk_compiler_cache_arguments[@]}" >/dev/null
+cmake --build "$build-asan" -j"$(nproc)" --target husk-vmm
 
 begin_phase "unit tests and packaging checks"
 ctest --test-dir "$build" --output-on-failure --label-exclude 'lab' -j"$(nproc)"

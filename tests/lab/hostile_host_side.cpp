@@ -1,14 +1,18 @@
 // Host side of the hostile-guest cases: images, listener, socket check.
 #include "tests/lab/hostile_host_side.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <poll.h>
+#include <sstream>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -33,6 +37,46 @@ namespace {
         std::fclose(file);
     }
 
+    void write_text(std::string const& path, std::string const& text)
+    {
+        write_file(path, std::vector<uint8_t>(text.begin(), text.end()));
+    }
+
+    // Every entry below `directory` but `skip` (and sockets), in a stable order, with what a
+    // write, chmod, truncate, rename or new file would change.
+    std::string describe_tree(std::string const& directory, std::string const& skip)
+    {
+        namespace fs = std::filesystem;
+        std::vector<std::string> lines;
+        std::error_code error;
+        for (auto it = fs::recursive_directory_iterator(directory, error); !error && it != fs::end(it);
+             it.increment(error)) {
+            auto path = it->path().string();
+            if (path == skip) {
+                it.disable_recursion_pending();
+                continue;
+            }
+            struct stat st { };
+            if (::lstat(path.c_str(), &st) != 0 || S_ISSOCK(st.st_mode))
+                continue;
+            std::ostringstream line;
+            line << path << ' ' << std::oct << st.st_mode << std::dec << ' ' << st.st_uid << ' ' << st.st_size << ' '
+                 << st.st_mtim.tv_sec << '.' << st.st_mtim.tv_nsec << ' ' << st.st_nlink;
+            if (S_ISREG(st.st_mode)) {
+                std::ifstream file(path, std::ios::binary);
+                line << ' ' << std::hash<std::string> {}(std::string(std::istreambuf_iterator<char>(file), {}));
+            } else if (S_ISLNK(st.st_mode)) {
+                line << " -> " << fs::read_symlink(path, error).string();
+            }
+            lines.push_back(line.str());
+        }
+        std::sort(lines.begin(), lines.end());
+        std::string all;
+        for (auto const& line : lines)
+            all += line + "\n";
+        return all;
+    }
+
     sockaddr_un unix_address(std::string const& path)
     {
         sockaddr_un address {};
@@ -50,6 +94,18 @@ HostileHostSide::HostileHostSide()
     write_file(rw_disk(), image_contents("HUSK-HOSTILE-RW"));
     m_ro_contents = image_contents("HUSK-HOSTILE-RO");
     write_file(ro_disk(), m_ro_contents);
+    // share/: the probe's file, a subdirectory, a symlink out of the share (the guest may walk
+    // to it but never through it). outside/: what an escape would reach first.
+    std::filesystem::create_directories(share_directory() + "/sub");
+    std::filesystem::create_directories(m_directory + "/outside/dir");
+    write_text(share_directory() + "/probe.txt", hostile_share_probe_contents);
+    write_text(share_directory() + "/sub/inner.txt", "inner\n");
+    write_text(m_directory + "/outside/canary", "canary: must never change\n");
+    write_text(m_directory + "/outside/dir/deep.txt", "deep\n");
+    ::symlink("../outside/canary", (share_directory() + "/link-out").c_str());
+    ::symlink("../outside/dir", (share_directory() + "/link-out-dir").c_str());
+    ::symlink("/", (share_directory() + "/link-root").c_str());
+    m_outside_snapshot = describe_tree(m_directory, share_directory());
 
     auto listen_on = [&](uint32_t port, int backlog) {
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -95,6 +151,11 @@ bool HostileHostSide::read_only_disk_intact() const
     std::fclose(file);
     now.resize(got);
     return now == m_ro_contents;
+}
+
+bool HostileHostSide::outside_of_share_intact() const
+{
+    return describe_tree(m_directory, share_directory()) == m_outside_snapshot;
 }
 
 void HostileHostSide::serve()

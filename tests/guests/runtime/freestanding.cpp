@@ -45,4 +45,13 @@ int memcmp(void const* left, void const* right, size_t count)
     }
     return 0;
 }
+
+// std::string_view of a C string (the 9P driver's names).
+size_t strlen(char const* text)
+{
+    size_t length = 0;
+    while (text[length] != 0)
+        ++length;
+    return length;
+}
 }

@@ -64,6 +64,9 @@ struct Case {
 bool open_session(Session& session, uint64_t extra_features = 0, uint16_t queue_size = session_queue_size);
 // The same with exactly the offered part of `features` (VERSION_1 not added).
 bool open_session_exact(Session& session, uint64_t features, uint16_t queue_size = session_queue_size);
+// The same without the kind's prepare step (no receive buffers posted): for cases that build
+// their receive ring themselves.
+bool open_session_bare(Session& session, uint64_t features, uint16_t queue_size = session_queue_size);
 
 // Prints why and ends the case with DeviceMisbehaved.
 [[noreturn]] void misbehaved(char const* why);

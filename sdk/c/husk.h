@@ -77,6 +77,10 @@ typedef struct husk_sandbox_config {
     size_t publish_count;
     const char* const* dns_servers; /**< IPv4 addresses; none: the host's resolvers */
     size_t dns_server_count;
+    /** A host directory as the guest's root instead of rootfs_path (docs/sharing.md). */
+    const char* rootfs_dir;
+    /** Non-zero: the guest writes rootfs_dir in place; zero: into a private overlay in its RAM. */
+    int32_t rootfs_dir_writable;
 } husk_sandbox_config;
 
 /** Job settings; NULL for defaults. */

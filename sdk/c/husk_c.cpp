@@ -105,6 +105,10 @@ husk::Result<husk::SandboxOptions> options_from(husk_sandbox_config const* confi
         HUSK_TRY(append_array("dns_servers", config->dns_servers, config->dns_server_count,
             [&](char const* server) { options.dns_servers.push_back(text(server)); }));
     }
+    if (has_field(config, &husk_sandbox_config::rootfs_dir))
+        options.rootfs_dir = text(config->rootfs_dir);
+    if (has_field(config, &husk_sandbox_config::rootfs_dir_writable) && config->rootfs_dir_writable)
+        options.rootfs_writes = husk::RootfsWrites::InPlace;
     return options;
 }
 

@@ -191,6 +191,22 @@ TEST(CAbi, NetworkFieldsReachTheSdkChecks)
     EXPECT_NE(create_error(config).find("need a network"), std::string::npos);
 }
 
+TEST(CAbi, RootfsDirFieldsReachTheSdkChecks)
+{
+    auto config = config_without_vm();
+    config.rootfs_dir = "relative/root";
+    EXPECT_NE(create_error(config).find("rootfs_dir must be absolute"), std::string::npos);
+
+    config = config_without_vm();
+    config.rootfs_dir_writable = 1;
+    EXPECT_NE(create_error(config).find("rootfs_writes applies to rootfs_dir"), std::string::npos);
+
+    config = config_without_vm();
+    config.rootfs_dir = "/srv/root";
+    config.rootfs_path = "debian-python";
+    EXPECT_NE(create_error(config).find("not both"), std::string::npos);
+}
+
 TEST(CAbi, ConfigOfAnOlderCaller_IgnoresTheNewFields)
 {
     auto config = config_without_vm();

@@ -86,6 +86,8 @@ private:
     void finish_handshake(StreamPointer const& stream, size_t line_length);
     void on_handshake_timeout(StreamPointer const& stream, int result);
     Result<void> arm_receive(StreamPointer const& stream);
+    // Moves the bytes not yet read to the front of the receive buffer (no receive in flight).
+    static void make_receive_room(HostStream& stream);
     void on_receive(StreamPointer const& stream, int result);
     Result<void> kick_send(StreamPointer const& stream);
     void on_send(StreamPointer const& stream, int result);

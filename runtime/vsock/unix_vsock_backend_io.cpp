@@ -98,9 +98,12 @@ VsockReadResult UnixVsockBackend::read(VsockConnectionKey key, std::span<uint8_t
     std::copy_n(
         stream->receive_buffer.begin() + static_cast<ptrdiff_t>(stream->receive_begin), count, destination.begin());
     stream->receive_begin += count;
-    if (stream->buffered_for_guest() == 0) {
-        stream->receive_begin = stream->receive_end = 0;
-        if (!stream->end_of_stream && !stream->receive_operation) {
+    // Read the host socket again while the guest still drains what is buffered, not only once it
+    // has taken everything: the next receive overlaps the guest's consumption of this one. The
+    // offsets move only with no receive in flight (it writes at the receive_end it was given).
+    if (!stream->end_of_stream && !stream->receive_operation) {
+        make_receive_room(*stream);
+        if (stream->receive_end < stream->receive_buffer.size()) {
             auto armed = arm_receive(stream);
             if (!armed) {
                 log_error("vsock backend: " + armed.error().message);
@@ -134,6 +137,17 @@ bool UnixVsockBackend::has_unsent_guest_data() const
     });
 }
 
+void UnixVsockBackend::make_receive_room(HostStream& stream)
+{
+    // Only with no receive in flight: the kernel writes at the receive_end it was given.
+    if (stream.receive_operation || stream.receive_begin == 0)
+        return;
+    std::memmove(stream.receive_buffer.data(), stream.receive_buffer.data() + stream.receive_begin,
+        stream.buffered_for_guest());
+    stream.receive_end -= stream.receive_begin;
+    stream.receive_begin = 0;
+}
+
 Result<void> UnixVsockBackend::arm_receive(StreamPointer const& stream)
 {
     auto room = std::span(stream->receive_buffer).subspan(stream->receive_end);
@@ -159,6 +173,17 @@ void UnixVsockBackend::on_receive(StreamPointer const& stream, int result)
         stream->end_of_stream = true;
     else
         stream->receive_end += static_cast<size_t>(result);
+    // An open stream keeps a receive armed while its buffer has room, so the socket is drained
+    // as fast as the guest's buffers allow rather than one buffer per guest round trip.
+    if (result > 0 && stream->phase == HostStream::Phase::Open) {
+        make_receive_room(*stream);
+    }
+    if (result > 0 && stream->phase == HostStream::Phase::Open && stream->receive_end < stream->receive_buffer.size()) {
+        if (auto armed = arm_receive(stream); !armed) {
+            log_error("vsock backend: " + armed.error().message);
+            stream->end_of_stream = true;
+        }
+    }
     if (m_events)
         m_events->on_host_readable(stream->key);
 }

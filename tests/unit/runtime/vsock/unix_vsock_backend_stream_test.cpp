@@ -31,6 +31,63 @@ TEST_F(UnixVsockBackendTest, HostConnect_DataBothWays_FlowsAndIsCounted)
     ASSERT_TRUE(run_until([&] { return events.consumed[key] == 10; }));
 }
 
+// A read with nothing buffered while the next receive is in flight must not move where that
+// receive lands: the guest once got the client's CONNECT line back as stream data.
+TEST_F(UnixVsockBackendTest, ReadWhileNothingBuffered_LaterBytesArriveIntact)
+{
+    start();
+    Fd client;
+    auto key = connected_host_client(client);
+
+    EXPECT_EQ(read_from_backend(key), "");
+    send_text(client, "first");
+    ASSERT_TRUE(run_until([&] { return events.readable[key] > 0; }));
+    std::string received;
+    ASSERT_TRUE(run_until([&] {
+        received += read_from_backend(key);
+        return received.size() >= 5;
+    }));
+    EXPECT_EQ(received, "first");
+
+    EXPECT_EQ(read_from_backend(key), "");
+    send_text(client, "second");
+    received.clear();
+    ASSERT_TRUE(run_until([&] {
+        received += read_from_backend(key);
+        return received.size() >= 6;
+    }));
+    EXPECT_EQ(received, "second");
+}
+
+// More than the receive buffer holds, read back in small pieces while receives keep landing:
+// every byte arrives once, in order.
+TEST_F(UnixVsockBackendTest, StreamLargerThanTheBuffer_ReadInPieces_ArrivesInOrder)
+{
+    start();
+    Fd client;
+    auto key = connected_host_client(client);
+    std::string sent;
+    for (int i = 0; sent.size() < 200 * 1024; ++i)
+        sent += std::to_string(i) + ",";
+    std::string received;
+    size_t offset = 0;
+
+    ASSERT_TRUE(run_until([&] {
+        if (offset < sent.size()) {
+            auto wrote = ::send(client.get(), sent.data() + offset, std::min<size_t>(sent.size() - offset, 7000),
+                MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (wrote > 0)
+                offset += static_cast<size_t>(wrote);
+        }
+        std::vector<uint8_t> piece(3000);
+        auto result = backend->read(key, piece);
+        received.append(piece.begin(), piece.begin() + static_cast<ptrdiff_t>(result.bytes));
+        return received.size() >= sent.size();
+    }, 20s));
+
+    EXPECT_TRUE(received == sent) << "received " << received.size() << " of " << sent.size() << " bytes";
+}
+
 TEST_F(UnixVsockBackendTest, HostClientHalfCloses_ReadReportsEndOfStream)
 {
     start();

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -53,6 +54,17 @@ int64_t host_seconds()
 
 std::string snapshot_directory; // made by the first SnapshotLab suite, removed by RemoveSnapshot
 
+// A job's output as a number; anything else fails the test naming what was there.
+long number_in(std::string const& text)
+{
+    try {
+        return std::stol(text);
+    } catch (std::exception const&) {
+        ADD_FAILURE() << "not a number: '" << text << "'";
+        return -1;
+    }
+}
+
 class SnapshotLab : public ::testing::Test {
 protected:
     // Runs for every suite derived from this one too: the first makes the snapshot, the others
@@ -67,9 +79,12 @@ protected:
         auto original = husk::Sandbox::create(options);
         ASSERT_TRUE(original) << original.error().message;
         // A counter that outlives its job (its own session, so the agent's process-group kill of
-        // the job does not reach it) and must go on counting in every clone.
+        // the job does not reach it) and must go on counting in every clone. It renames a complete
+        // file into place: `echo > /tmp/count` truncates first, and a snapshot (or a reader) that
+        // falls between the truncation and the write sees an empty counter.
         auto started = original->run_shell(
-            "setsid sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done' "
+            "setsid sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/count.next; mv /tmp/count.next /tmp/count; "
+            "sleep 0.1; done' "
             "</dev/null >/dev/null 2>&1 & while [ ! -s /tmp/count ]; do sleep 0.1; done; cat /tmp/count");
         ASSERT_TRUE(started && started->ok());
         auto taken = std::chrono::steady_clock::now();
@@ -83,7 +98,7 @@ protected:
         // The original goes on after its snapshot.
         auto after = original->run_shell("cat /tmp/count");
         ASSERT_TRUE(after && after->ok());
-        count_at_snapshot = std::stol(started->stdout_data);
+        count_at_snapshot = number_in(started->stdout_data);
         snapshot_taken_at = host_seconds();
         (void)original->shutdown();
     }
@@ -96,8 +111,8 @@ protected:
 TEST_F(SnapshotLab, Restore_ShellLoopCountingBeforeTheSnapshot_GoesOnCounting)
 {
     auto clone = restore(directory);
-    auto first = std::stol(run_ok(clone, "cat /tmp/count"));
-    auto second = std::stol(run_ok(clone, "sleep 1; cat /tmp/count"));
+    auto first = number_in(run_ok(clone, "cat /tmp/count"));
+    auto second = number_in(run_ok(clone, "sleep 1; cat /tmp/count"));
     EXPECT_GE(first, count_at_snapshot);
     EXPECT_GT(second, first);
 }
@@ -139,7 +154,7 @@ TEST_F(SnapshotLab, Restore_WithoutTheAgentsHelp_AdvancesTheGuestClockItself)
     auto [status, out] = shell(command);
     EXPECT_EQ(status, 0) << out;
     ASSERT_FALSE(out.empty());
-    auto guest = std::stol(out);
+    auto guest = number_in(out);
     auto host = host_seconds();
     std::printf("raw restore: guest clock %+lld s from the host's, snapshot %lld s old\n",
         static_cast<long long>(guest - host), static_cast<long long>(host - snapshot_taken_at));
@@ -318,7 +333,7 @@ TEST_F(SnapshotLab, Clone_WallClock_MatchesTheHost)
     if (age < 60)
         std::this_thread::sleep_for(std::chrono::seconds(60 - age));
     auto clone = restore(directory);
-    auto guest = std::stol(run_ok(clone, "date +%s"));
+    auto guest = number_in(run_ok(clone, "date +%s"));
     auto host = host_seconds();
     EXPECT_LE(std::abs(guest - host), 1) << "guest " << guest << ", host " << host;
     std::printf("clone of a %lld s old snapshot: guest clock %+lld s from the host's\n",

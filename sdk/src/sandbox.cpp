@@ -216,6 +216,35 @@ Sandbox::Sandbox(Sandbox&&) noexcept = default;
 Sandbox& Sandbox::operator=(Sandbox&&) noexcept = default;
 Sandbox::~Sandbox() = default;
 
+Result<std::unique_ptr<SandboxState>> detail::start_sandbox(SandboxOptions options, bool jailed,
+    VmmArguments const& vmm_arguments, std::chrono::steady_clock::time_point deadline)
+{
+    auto state = std::make_unique<SandboxState>();
+    state->options = std::move(options);
+    state->temp_dir.emplace(TRY_CONTEXT(detail::TempDir::create(), "sandbox directory"));
+    auto socket_path = *state->temp_dir / detail::socket_file;
+    state->log_path = *state->temp_dir / detail::log_file;
+    state->report_path = *state->temp_dir / detail::report_file;
+    auto argv = vmm_arguments(state->options, socket_path, state->report_path);
+    argv.insert(argv.end(), { "--control", *state->temp_dir / detail::control_file });
+    if (jailed) {
+        auto prepared = detail::SandboxJail::create();
+        if (!prepared)
+            return unexpected(jail_error(std::move(prepared).error()));
+        state->jail.emplace(std::move(*prepared));
+        state->jail_uid = state->jail->uid();
+        auto arguments = state->jail->vmm_arguments();
+        argv.insert(argv.end(), arguments.begin(), arguments.end());
+    }
+    state->vmm_path = argv.front();
+    state->networked = detail::has_network(state->options);
+    state->vmm.emplace(TRY(detail::VmmChild::spawn(argv, state->log_path)));
+
+    auto stream = TRY(detail::wait_for_agent(*state, socket_path, deadline));
+    TRY(detail::open_agent(*state, std::move(stream), deadline));
+    return state;
+}
+
 Result<Sandbox> Sandbox::create(SandboxOptions options)
 {
     TRY(detail::check_options(options));
@@ -226,29 +255,11 @@ Result<Sandbox> Sandbox::create(SandboxOptions options)
                 + "); without root only network \"none\" is possible");
     auto assets = TRY(detail::resolve_assets(options));
     auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
-    auto state = std::make_unique<SandboxState>();
-    state->options = std::move(options);
-    state->temp_dir.emplace(TRY_CONTEXT(detail::TempDir::create(), "sandbox directory"));
-    auto socket_path = *state->temp_dir / detail::socket_file;
-    state->log_path = *state->temp_dir / detail::log_file;
-    state->report_path = *state->temp_dir / detail::report_file;
-    auto argv = vmm_argv(assets, state->options, socket_path, state->report_path);
-    argv.insert(argv.end(), { "--control", *state->temp_dir / detail::control_file });
-    if (jail.jailed) {
-        auto prepared = detail::SandboxJail::create();
-        if (!prepared)
-            return unexpected(jail_error(std::move(prepared).error()));
-        state->jail.emplace(std::move(*prepared));
-        state->jail_uid = state->jail->uid();
-        auto arguments = state->jail->vmm_arguments();
-        argv.insert(argv.end(), arguments.begin(), arguments.end());
-    }
-    state->vmm_path = assets.vmm;
-    state->networked = detail::has_network(state->options);
-    state->vmm.emplace(TRY(detail::VmmChild::spawn(argv, state->log_path)));
-
-    auto stream = TRY(detail::wait_for_agent(*state, socket_path, deadline));
-    TRY(detail::open_agent(*state, std::move(stream), deadline));
+    auto state = TRY(detail::start_sandbox(std::move(options), jail.jailed,
+        [&assets](SandboxOptions const& options, std::string const& socket_path, std::string const& report_path) {
+            return vmm_argv(assets, options, socket_path, report_path);
+        },
+        deadline));
     return Sandbox(std::move(state));
 }
 

@@ -3,7 +3,6 @@
 // its own.
 #include "husk/sandbox.hpp"
 
-#include "guest-init/protocol/agent_port.hpp"
 #include "runtime/base/fd.hpp"
 #include "sdk/src/assets.hpp"
 #include "sdk/src/jail_decision.hpp"
@@ -115,43 +114,29 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
     auto jail = TRY(detail::decide_jail(options.jail, ::geteuid()));
     auto assets = TRY(detail::resolve_assets(options));
     auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
-    auto state = std::make_unique<SandboxState>();
-    state->options = std::move(options);
-    state->temp_dir.emplace(TRY_CONTEXT(detail::TempDir::create(), "sandbox directory"));
-    auto socket_path = *state->temp_dir / detail::socket_file;
-    state->log_path = *state->temp_dir / detail::log_file;
-    state->report_path = *state->temp_dir / detail::report_file;
-    std::vector<std::string> argv { assets.vmm, "--restore", absolute(directory), "--serial", "none", "--vsock",
-        socket_path, "--report", state->report_path, "--control", *state->temp_dir / detail::control_file };
-    if (assets.rootfs)
-        argv.insert(argv.end(), { "--disk", *assets.rootfs + ",ro" });
-    if (state->options.lifetime) {
-        argv.push_back("--timeout");
-        argv.push_back(std::to_string(state->options.lifetime->count()) + "ms");
-    }
-    if (jail.jailed) {
-        auto prepared = detail::SandboxJail::create();
-        if (!prepared)
-            return fail(ErrorKind::BadConfig, "cannot jail the VM: " + prepared.error().message);
-        state->jail.emplace(std::move(*prepared));
-        state->jail_uid = state->jail->uid();
-        auto arguments = state->jail->vmm_arguments();
-        argv.insert(argv.end(), arguments.begin(), arguments.end());
-    }
-    state->vmm.emplace(TRY(detail::VmmChild::spawn(argv, state->log_path)));
-
-    auto stream = detail::wait_for_agent(*state, socket_path, deadline);
-    if (!stream) {
+    auto arguments = [&assets, snapshot = absolute(directory)](SandboxOptions const& options,
+                         std::string const& socket_path, std::string const& report_path) {
+        std::vector<std::string> argv { assets.vmm, "--restore", snapshot, "--serial", "none", "--vsock", socket_path,
+            "--report", report_path };
+        if (assets.rootfs)
+            argv.insert(argv.end(), { "--disk", *assets.rootfs + ",ro" });
+        if (options.lifetime) {
+            argv.push_back("--timeout");
+            argv.push_back(std::to_string(options.lifetime->count()) + "ms");
+        }
+        return argv;
+    };
+    auto state = detail::start_sandbox(std::move(options), jail.jailed, arguments, deadline);
+    if (!state) {
         // A snapshot husk-vmm refuses (it exits at once, saying why) is the caller's mistake, not
         // a guest that is slow to boot.
-        auto error = std::move(stream).error();
-        if (state->vmm->peek_exit() && (error.kind == ErrorKind::VmDied || error.kind == ErrorKind::VmmStartFailed))
+        auto error = std::move(state).error();
+        if (error.kind == ErrorKind::VmDied || error.kind == ErrorKind::VmmStartFailed)
             error.kind = ErrorKind::BadConfig;
         return unexpected(std::move(error));
     }
-    TRY(detail::open_agent(*state, std::move(stream).value(), deadline));
-    TRY(state->client->refresh(TRY(make_refresh()), deadline));
-    return Sandbox(std::move(state));
+    TRY((*state)->client->refresh(TRY(make_refresh()), deadline));
+    return Sandbox(std::move(*state));
 }
 
 } // namespace husk

@@ -12,8 +12,11 @@
 #include "sdk/src/temp_dir.hpp"
 #include "sdk/src/vmm_child.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace husk::detail {
 
@@ -70,6 +73,16 @@ Result<void> greet(AgentClient& client, std::chrono::steady_clock::time_point de
 // Makes `stream` the state's agent connection (watching its VMM) and greets the agent; a
 // timeout there means the guest was not ready.
 Result<void> open_agent(SandboxState& state, Fd stream, std::chrono::steady_clock::time_point deadline);
+
+// The part of husk-vmm's command line that differs between a boot and a restore, given the
+// sandbox's options and the paths of its directory's vsock socket and report.
+using VmmArguments = std::function<std::vector<std::string>(
+    SandboxOptions const& options, std::string const& socket_path, std::string const& report_path)>;
+// Starts a new sandbox's VM (create and restore): the sandbox directory, the jail when `jailed`,
+// husk-vmm with `vmm_arguments` then the control socket and the jail's arguments, and the agent
+// connection once the guest answers, all before `deadline`.
+Result<std::unique_ptr<SandboxState>> start_sandbox(SandboxOptions options, bool jailed,
+    VmmArguments const& vmm_arguments, std::chrono::steady_clock::time_point deadline);
 
 // The names of a sandbox directory's entries.
 inline constexpr char const* socket_file = "vsock.sock";

@@ -41,6 +41,23 @@ size_t ShareServer::handle_write(
     return length;
 }
 
+P9Handler::ReadReply ShareServer::handle_read(
+    std::span<uint8_t const> request, std::span<iovec const> data, uint64_t data_bytes, std::span<uint8_t> reply)
+{
+    m_read_data = data;
+    m_read_room = data_bytes;
+    m_read_into_guest = 0;
+    ReadReply result;
+    result.header_length = respond(parse_p9_request(request), reply);
+    m_read_data = {};
+    // read() ran and answered with an Rread: its size field counts the data beside the header.
+    if (m_read_into_guest != 0 && result.header_length == rread_header_size && reply[4] == message::reply_to(message::tread)) {
+        WireWriter(reply.first(4)).u32(static_cast<uint32_t>(rread_header_size + m_read_into_guest));
+        result.data_bytes = m_read_into_guest;
+    }
+    return result;
+}
+
 size_t ShareServer::respond(ParsedRequest const& parsed, std::span<uint8_t> reply)
 {
     ReplyWriter out(reply.first(std::min<size_t>(reply.size(), m_msize)));

@@ -49,6 +49,8 @@ public:
     size_t handle(std::span<uint8_t const> request, std::span<uint8_t> reply) override;
     size_t handle_write(std::span<uint8_t const> header, std::span<iovec const> data, uint64_t data_bytes,
         std::span<uint8_t> reply) override;
+    ReadReply handle_read(std::span<uint8_t const> request, std::span<iovec const> data, uint64_t data_bytes,
+        std::span<uint8_t> reply) override;
 
     size_t fid_count() const { return m_fids.size(); }
     uint32_t negotiated_msize() const { return m_msize; }
@@ -70,6 +72,7 @@ private:
     int lopen(p9::Tlopen const&, p9::ReplyWriter&);
     int lcreate(p9::Tlcreate const&, p9::ReplyWriter&);
     int read(p9::Tread const&, p9::ReplyWriter&);
+    int read_into_guest(ShareFid const& fid, p9::Tread const& request, p9::ReplyWriter& out);
     int write(p9::Twrite const&, p9::ReplyWriter&);
     int readdir(p9::Treaddir const&, p9::ReplyWriter&);
     int fsync(p9::Tfsync const&);
@@ -97,6 +100,10 @@ private:
     std::unordered_map<uint32_t, ShareFid> m_fids;
     std::vector<uint8_t> m_dirents; // getdents64 buffer, reused
     std::span<iovec const> m_write_data; // handle_write's guest buffers, while it serves
+    std::span<iovec const> m_read_data; // handle_read's guest buffers, while it serves
+    uint64_t m_read_room { 0 }; // their total
+    uint64_t m_read_into_guest { 0 }; // what read() put there
+    std::vector<iovec> m_read_vectors; // m_read_data cut to the bytes asked for, reused
 };
 
 // The qid of a file with `st`: its inode number as path, the type bits, and a version that

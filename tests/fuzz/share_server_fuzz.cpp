@@ -3,13 +3,16 @@
 // by a ShareServer on a temporary share that holds a symlink to the outside, a FIFO and a
 // subdirectory; beside the share lies an "outside" directory with a secret.
 // Properties checked after every input:
-//   - every reply is a well-formed 9P message no longer than the buffer;
+//   - every reply is a well-formed 9P message no longer than the buffer; a Tread served
+//     zero-copy (handle_read, into fuzzer-sized buffers) reads no more than their room, and its
+//     size field counts header and data;
 //   - the secret outside is unchanged and nothing new appeared outside the share;
 //   - the server never blocks (a FIFO open would hang the target: libFuzzer reports a timeout).
 #include "runtime/share/share_server.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 #include "virtio/p9/p9_wire.hpp"
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -185,6 +188,26 @@ std::vector<uint8_t> build(FuzzedDataProvider& input, uint16_t tag)
     return bytes;
 }
 
+// The zero-copy read path: the data buffers as a guest might lay them out (a few, of any size).
+void serve_read_in_place(ShareServer& server, std::vector<uint8_t> const& request, FuzzedDataProvider& input)
+{
+    std::vector<std::vector<uint8_t>> buffers(input.ConsumeIntegralInRange<size_t>(0, 4));
+    std::vector<iovec> vectors;
+    uint64_t room = 0;
+    for (auto& buffer : buffers) {
+        buffer.resize(input.ConsumeIntegralInRange<size_t>(0, 5000));
+        vectors.push_back({ buffer.data(), buffer.size() });
+        room += buffer.size();
+    }
+    std::array<uint8_t, rread_header_size> header {};
+    auto reply = server.handle_read(request, vectors, room, header);
+    require(reply.header_length <= header.size() && reply.data_bytes <= room);
+    if (reply.header_length > 0) {
+        WireReader r(std::span<uint8_t const>(header).first(reply.header_length));
+        require(r.u32() == reply.header_length + reply.data_bytes);
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
@@ -205,6 +228,10 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
     require(server.handle(attach, reply) > 0);
     for (uint16_t tag = 2; input.remaining_bytes() > 0 && tag < 64; ++tag) {
         auto request = build(input, tag);
+        if (request.size() == tread_size && request[4] == message::tread && input.ConsumeBool()) {
+            serve_read_in_place(server, request, input);
+            continue;
+        }
         size_t length = server.handle(request, reply);
         require(length <= reply.size());
         if (length > 0) {

@@ -56,9 +56,33 @@ std::optional<size_t> P9Device::serve_write_in_place(DescriptorChain const& chai
         return std::nullopt;
     m_write_data.clear();
     if (!append_io_vectors(
-            *m_memory, chain, BufferAccess::DeviceReadable, header.size(), max_write_vectors, m_write_data))
+            *m_memory, chain, BufferAccess::DeviceReadable, header.size(), max_io_vectors, m_write_data))
         return std::nullopt;
     return m_handler.handle_write(header, m_write_data, total - header.size(), reply);
+}
+
+// A Tread whose reply has room for a page or more: the handler reads into the guest's buffers
+// after the Rread header's room, and only the header goes through the device.
+std::optional<uint32_t> P9Device::serve_read_in_place(DescriptorChain const& chain)
+{
+    ChainReader reader(*m_memory, chain);
+    std::array<uint8_t, p9::tread_size> request {};
+    if (reader.remaining() != request.size() || !reader.read(std::span(request)) || request[4] != p9::message::tread)
+        return std::nullopt;
+    ChainWriter writer(*m_memory, chain);
+    uint64_t room = std::min<uint64_t>(writer.remaining(), m_handler.max_message_size());
+    if (room < p9::rread_header_size + zero_copy_read_minimum)
+        return std::nullopt;
+    m_read_data.clear();
+    if (!append_io_vectors(
+            *m_memory, chain, BufferAccess::DeviceWritable, p9::rread_header_size, max_io_vectors, m_read_data))
+        return std::nullopt;
+    std::array<uint8_t, p9::rread_header_size> header {};
+    auto reply = m_handler.handle_read(request, m_read_data, room - p9::rread_header_size, header);
+    if (reply.header_length == 0 || reply.header_length > header.size()
+        || !writer.write(std::span(header).first(reply.header_length)))
+        return 0;
+    return static_cast<uint32_t>(reply.header_length + reply.data_bytes);
 }
 
 uint32_t P9Device::serve(DescriptorChain const& chain)
@@ -67,6 +91,8 @@ uint32_t P9Device::serve(DescriptorChain const& chain)
     uint64_t limit = m_handler.max_message_size();
     if (reader.remaining() > limit || reader.remaining() < p9::header_size)
         return 0;
+    if (auto used = serve_read_in_place(chain))
+        return *used;
     if (!m_request) {
         m_request = std::make_unique_for_overwrite<uint8_t[]>(limit);
         m_reply = std::make_unique_for_overwrite<uint8_t[]>(limit);

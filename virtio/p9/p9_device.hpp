@@ -56,11 +56,16 @@ private:
     // A large Twrite served from guest memory (a malformed one gets its Rlerror there too);
     // nullopt when the chain is not a large Twrite, which is then served the ordinary way.
     std::optional<size_t> serve_write_in_place(DescriptorChain const& chain, std::span<uint8_t> reply);
+    // A Tread with a large reply room, its data read straight into guest memory; returns the used
+    // length (0: refused), or nullopt when the chain is not such a Tread.
+    std::optional<uint32_t> serve_read_in_place(DescriptorChain const& chain);
 
     // Below this a copy is cheaper than gathering io-vectors (Linux sends writes of a page or
     // more with the data in buffers of their own).
     static constexpr uint64_t zero_copy_write_minimum = 4096;
-    static constexpr size_t max_write_vectors = 1024; // IOV_MAX
+    // Likewise for reads: below this much room for the data the reply goes through m_reply.
+    static constexpr uint64_t zero_copy_read_minimum = 4096;
+    static constexpr size_t max_io_vectors = 1024; // IOV_MAX
 
     std::vector<uint8_t> m_config;
     P9Handler& m_handler;
@@ -72,6 +77,7 @@ private:
     std::unique_ptr<uint8_t[]> m_request;
     std::unique_ptr<uint8_t[]> m_reply;
     std::vector<iovec> m_write_data; // serve_write_in_place's io-vectors, reused
+    std::vector<iovec> m_read_data; // serve_read_in_place's io-vectors, reused
     P9DeviceStats m_stats;
 };
 

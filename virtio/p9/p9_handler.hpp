@@ -26,6 +26,19 @@ public:
     virtual size_t handle_write(
         std::span<uint8_t const> header, std::span<iovec const> data, uint64_t data_bytes, std::span<uint8_t> reply)
         = 0;
+
+    struct ReadReply {
+        size_t header_length { 0 }; // as handle()'s return value: 0 means no reply at all
+        uint64_t data_bytes { 0 }; // what went into `data`; 0 unless the reply is an Rread
+    };
+    // A Tread whose data goes straight into guest memory (zero-copy): `request` is the whole
+    // Tread (p9::tread_size bytes), `data` the guest's writable buffers that follow the room for
+    // the Rread header, `data_bytes` their total. The handler reads the file into `data` (one
+    // vectored read) and writes the reply's header — its size field counting the data too — or an
+    // Rlerror into `reply`.
+    virtual ReadReply handle_read(std::span<uint8_t const> request, std::span<iovec const> data,
+        uint64_t data_bytes, std::span<uint8_t> reply)
+        = 0;
 };
 
 } // namespace husk

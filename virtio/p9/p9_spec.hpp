@@ -15,6 +15,10 @@ inline constexpr uint16_t no_tag = 0xffffu;
 inline constexpr uint32_t header_size = 7;
 // The fixed part of a Twrite: size[4] type[1] tag[2] fid[4] offset[8] count[4], then the data.
 inline constexpr uint32_t twrite_header_size = header_size + 4 + 8 + 4;
+// A whole Tread: size[4] type[1] tag[2] fid[4] offset[8] count[4].
+inline constexpr uint32_t tread_size = header_size + 4 + 8 + 4;
+// The fixed part of an Rread: size[4] type[1] tag[2] count[4], then the data.
+inline constexpr uint32_t rread_header_size = header_size + 4;
 // Names a Twalk may carry (P9_MAXWELEM).
 inline constexpr uint16_t max_walk_names = 16;
 // Smallest msize worth negotiating: a header plus a useful payload (Linux asks ≥ 4096).

@@ -1,5 +1,6 @@
 // ShareServer: what a well-behaved client does (the operations Linux's v9fs sends), checked
 // against the host directory.
+#include <array>
 #include "tests/unit/runtime/share/share_fixture.hpp"
 
 #include <set>
@@ -47,6 +48,48 @@ TEST_F(ShareServerOps, ReadHostFile_ReturnsItsBytes)
     ASSERT_TRUE(client->lopen(1, 0).ok(msg::tlopen));
     EXPECT_EQ(P9TestClient::data(client->read(1, 6, 100)), "from the host");
     EXPECT_EQ(P9TestClient::data(client->read(1, 1000, 100)), "");
+}
+
+// handle_read: the data goes into the caller's (the guest's) buffers, the header into the reply,
+// its size field counting both; never more than asked for or than the buffers hold.
+TEST_F(ShareServerOps, ReadInPlace_FillsTheBuffersAndCountsThemInTheHeader)
+{
+    ASSERT_EQ(P9TestClient::walked(client->walk(0, 1, { "hello.txt" })), 1);
+    ASSERT_TRUE(client->lopen(1, 0).ok(msg::tlopen));
+    auto tread = [](uint32_t fid, uint64_t offset, uint32_t count) {
+        return P9TestClient::message(msg::tread, 9, [&](auto& w) {
+            w.u32(fid);
+            w.u64(offset);
+            w.u32(count);
+        });
+    };
+    std::string first(4, '.'), second(100, '.');
+    std::array<iovec, 2> buffers { iovec { first.data(), first.size() }, iovec { second.data(), second.size() } };
+    std::array<uint8_t, p9::rread_header_size> header {};
+
+    auto reply = server->handle_read(tread(1, 6, 9), buffers, 104, header);
+    ASSERT_EQ(reply.header_length, p9::rread_header_size);
+    EXPECT_EQ(reply.data_bytes, 9u);
+    EXPECT_EQ(header[4], msg::reply_to(msg::tread));
+    EXPECT_EQ(p9::WireReader(header).u32(), p9::rread_header_size + 9);
+    EXPECT_EQ(first + second.substr(0, 6), "from the .");
+    EXPECT_EQ(second.substr(5), std::string(95, '.')) << "read more than the count asked for";
+
+    // The buffers' room bounds the read even when the count is larger.
+    reply = server->handle_read(tread(1, 0, 4096), std::span(buffers).first(1), 4, header);
+    EXPECT_EQ(reply.data_bytes, 4u);
+    EXPECT_EQ(first, "hell");
+
+    // Errors come back as Rlerror with no data.
+    reply = server->handle_read(tread(77, 0, 10), buffers, 104, header);
+    EXPECT_EQ(reply.data_bytes, 0u);
+    EXPECT_EQ(header[4], msg::rlerror);
+    ASSERT_EQ(P9TestClient::walked(client->walk(0, 2, {})), 0);
+    ASSERT_TRUE(client->lopen(2, 0).ok(msg::tlopen));
+    reply = server->handle_read(tread(2, 0, 10), buffers, 104, header);
+    EXPECT_EQ(reply.data_bytes, 0u);
+    EXPECT_EQ(header[4], msg::rlerror);
+    EXPECT_EQ(header[7], EISDIR);
 }
 
 TEST_F(ShareServerOps, CreateWriteRead_LandsOnTheHostOwnedByTheServer)

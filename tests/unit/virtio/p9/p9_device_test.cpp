@@ -220,6 +220,77 @@ TEST_F(P9DeviceTest, ZeroCopyWriteLayout_WritesTheDataFromGuestMemory)
     EXPECT_EQ(reply[7], EPROTO);
 }
 
+// A Tread with a page or more of reply room: the data goes from the file straight into the
+// guest's buffers after the 11-byte header's room, whatever their layout.
+TEST_F(P9DeviceTest, ZeroCopyReadLayout_ReadsTheDataIntoGuestMemory)
+{
+    std::string data;
+    for (int i = 0; i < 20000; ++i)
+        data += static_cast<char>('a' + i % 26);
+    std::ofstream(directory + "/big") << data;
+    std::vector<MockBuffer> replies;
+    auto send = [&](std::vector<uint8_t> const& message, std::vector<uint32_t> reply_sizes = { 64 }) {
+        replies.clear();
+        auto used = exchange(message, {}, std::move(reply_sizes), replies);
+        EXPECT_TRUE(used);
+        return used ? reply_bytes(replies, *used) : std::vector<uint8_t> {};
+    };
+    send(P9TestClient::message(msg::tversion, p9::no_tag, [](auto& w) {
+        w.u32(512000);
+        w.string(p9::protocol_version);
+    }));
+    send(P9TestClient::message(msg::tattach, 1, [](auto& w) {
+        w.u32(0);
+        w.u32(p9::no_fid);
+        w.string("");
+        w.string("");
+        w.u32(0);
+    }));
+    send(P9TestClient::message(msg::twalk, 2, [](auto& w) {
+        w.u32(0);
+        w.u32(1);
+        w.u16(1);
+        w.string("big");
+    }));
+    ASSERT_EQ(send(P9TestClient::message(msg::tlopen, 3,
+                       [](auto& w) {
+                           w.u32(1);
+                           w.u32(0);
+                       }))
+                  .at(4),
+        msg::reply_to(msg::tlopen));
+    auto tread = [](uint64_t offset, uint32_t count) {
+        return P9TestClient::message(msg::tread, 4, [&](auto& w) {
+            w.u32(1);
+            w.u64(offset);
+            w.u32(count);
+        });
+    };
+
+    // Linux's layout: the header alone, then pages; and one buffer holding both.
+    for (auto layout : { std::vector<uint32_t> { 11, 4096, 4096, 4096, 4096, 4096 }, std::vector<uint32_t> { 30000 } }) {
+        auto reply = send(tread(5, 20000), layout);
+        ASSERT_EQ(reply.size(), 11u + 19995u);
+        EXPECT_EQ(reply[4], msg::reply_to(msg::tread));
+        EXPECT_EQ(p9::WireReader(reply).u32(), 11u + 19995u);
+        EXPECT_EQ(reply[7] | reply[8] << 8 | reply[9] << 16, 19995);
+        EXPECT_EQ(std::string(reply.begin() + 11, reply.end()), data.substr(5));
+    }
+    // A count below the room reads only the count; a read at the end reads nothing.
+    auto reply = send(tread(100, 5000), { 11, 8192 });
+    ASSERT_EQ(reply.size(), 11u + 5000u);
+    EXPECT_EQ(std::string(reply.begin() + 11, reply.end()), data.substr(100, 5000));
+    reply = send(tread(20000, 5000), { 11, 8192 });
+    EXPECT_EQ(reply.size(), 11u);
+    // A bad fid gets its Rlerror in the header's place.
+    auto bad = tread(0, 5000);
+    bad[7] = 9;
+    reply = send(bad, { 11, 8192 });
+    ASSERT_EQ(reply.size(), 11u);
+    EXPECT_EQ(reply[4], msg::rlerror);
+    EXPECT_EQ(reply[7], EBADF);
+}
+
 TEST_F(P9DeviceTest, RequestWithoutHeader_CompletesWithZeroLength)
 {
     std::vector<MockBuffer> replies;

@@ -167,6 +167,9 @@ Result<void> Machine::create_vcpus()
         // CPUID first: KVM checks MSRs and features against the CPUID the vCPU has.
         auto cpuid = cpuid_for_vcpu(supported_cpuid, index, m_config.vcpus);
         TRY_CONTEXT(vcpu.set_cpuid(cpuid), context);
+        // After CPUID (KVM accepts only the XCR0 bits it allows): see guest_xcr0 for why the
+        // vCPU starts with every component the guest will enable.
+        TRY_CONTEXT(vcpu.set_xcrs(initial_xcrs(cpuid)), context);
         m_vcpu_cpuid.push_back(cpuid);
         TRY_CONTEXT(vcpu.set_msrs(msrs), context);
         TRY_CONTEXT(vcpu.set_fpu(initial_fpu()), context);

@@ -7,6 +7,8 @@
 // Prints medians and p99 and the ratios.
 #include "bench/common/bench_arguments.hpp"
 #include "bench/common/peer_vm.hpp"
+#include "bench/common/sandbox_steps.hpp"
+#include "bench/common/timed_rounds.hpp"
 #include "husk/husk.hpp"
 
 #include <chrono>
@@ -21,13 +23,7 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using namespace husk::bench;
-
-double millis_since(Clock::time_point start)
-{
-    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
 
 // kB of a field of /proc/PID/smaps_rollup.
 uint64_t rollup_kib(pid_t pid, std::string const& field)
@@ -110,34 +106,15 @@ int main(int argc, char** argv)
             static_cast<double>(memory_file.st_blocks) * 512 / (1 << 20));
     }
 
-    std::vector<double> cold_ms, restore_ms, qemu_ms;
-    for (int run = 0; run < runs; ++run) {
-        auto start = Clock::now();
-        auto cold = husk::Sandbox::create(options);
-        if (!cold || !run_true(*cold)) {
-            std::fprintf(stderr, "husk: cold create + run failed\n");
-            return 1;
-        }
-        cold_ms.push_back(millis_since(start));
-        (void)cold->shutdown();
-
-        start = Clock::now();
-        auto clone = husk::Sandbox::restore(directory, options);
-        if (!clone || !run_true(*clone)) {
-            std::fprintf(stderr, "husk: restore + run failed: %s\n", clone ? "run" : clone.error().message.c_str());
-            return 1;
-        }
-        restore_ms.push_back(millis_since(start));
-        (void)clone->shutdown();
-
-        start = Clock::now();
-        pid_t pid = spawn_process(
-            qemu_command(images, { .exit_at_boot_marker = true, .vsock_cid = std::nullopt }, { "true" }), "/dev/null");
-        if (pid < 0 || !wait_process(pid)) {
-            std::fprintf(stderr, "qemu: failed to run\n");
-            return 1;
-        }
-        qemu_ms.push_back(millis_since(start));
+    TimedStep const steps[] = {
+        { "cold create + run true", [&] { return time_create_and_run_true(options); } },
+        { "restore + run true", [&] { return time_restore_and_run_true(directory, options); } },
+        { "qemu boot to init", [&] { return time_qemu_boot_to_init(images); } },
+    };
+    auto samples = run_rounds(runs, steps);
+    if (!samples) {
+        std::fprintf(stderr, "husk: %s\n", samples.error().message.c_str());
+        return 1;
     }
 
     std::vector<husk::Sandbox> held;
@@ -162,9 +139,9 @@ int main(int argc, char** argv)
     held.clear();
     std::filesystem::remove_all(directory);
 
-    auto cold = summarize(cold_ms);
-    auto restored = summarize(restore_ms);
-    auto qemu = summarize(qemu_ms);
+    auto cold = summarize((*samples)[0]);
+    auto restored = summarize((*samples)[1]);
+    auto qemu = summarize((*samples)[2]);
     std::printf("ready sandbox running `true`, %d runs each, 256 MiB guest, %s\n", runs,
         !no_jail ? "jailed when root" : "not jailed (seccomp only)");
     std::printf("  cold: create + run        median %9.1f ms  p99 %9.1f ms\n", cold.median, cold.p99);

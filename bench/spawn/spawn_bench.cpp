@@ -5,24 +5,14 @@
 // Prints medians and p99 and the ratio husk / QEMU of the medians.
 #include "bench/common/bench_arguments.hpp"
 #include "bench/common/peer_vm.hpp"
+#include "bench/common/sandbox_steps.hpp"
+#include "bench/common/timed_rounds.hpp"
 #include "husk/husk.hpp"
 
-#include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <string>
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
 using namespace husk::bench;
-
-double millis_since(Clock::time_point start)
-{
-    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-} // namespace
 
 int main(int argc, char** argv)
 {
@@ -45,39 +35,21 @@ int main(int argc, char** argv)
     if (no_jail)
         options.jail = husk::JailMode::Off;
 
-    std::vector<double> husk_ms, teardown_ms, qemu_ms;
-    bool jailed = false;
-    for (int run = 0; run < runs; ++run) {
-        auto start = Clock::now();
-        auto sandbox = husk::Sandbox::create(options);
-        if (!sandbox) {
-            std::fprintf(stderr, "husk: %s\n", sandbox.error().message.c_str());
-            return 1;
-        }
-        jailed = sandbox->jailed();
-        auto result = sandbox->run({ "true" });
-        if (!result || !result->ok()) {
-            std::fprintf(stderr, "husk: run true failed\n");
-            return 1;
-        }
-        husk_ms.push_back(millis_since(start));
-        auto stopping = Clock::now();
-        (void)sandbox->shutdown();
-        teardown_ms.push_back(millis_since(stopping));
-
-        start = Clock::now();
-        pid_t pid = spawn_process(
-            qemu_command(images, { .exit_at_boot_marker = true, .vsock_cid = std::nullopt }, { "true" }), "/dev/null");
-        if (pid < 0 || !wait_process(pid)) {
-            std::fprintf(stderr, "qemu: failed to run\n");
-            return 1;
-        }
-        qemu_ms.push_back(millis_since(start));
+    SpawnRecord spawns;
+    TimedStep const steps[] = {
+        { "husk create + run true", [&] { return time_create_and_run_true(options, &spawns); } },
+        { "qemu boot to init", [&] { return time_qemu_boot_to_init(images); } },
+    };
+    auto samples = run_rounds(runs, steps);
+    if (!samples) {
+        std::fprintf(stderr, "%s\n", samples.error().message.c_str());
+        return 1;
     }
 
-    auto husk = summarize(husk_ms);
-    auto teardown = summarize(teardown_ms);
-    auto qemu = summarize(qemu_ms);
+    auto husk = summarize((*samples)[0]);
+    auto teardown = summarize(spawns.teardown_ms);
+    auto qemu = summarize((*samples)[1]);
+    bool jailed = spawns.jailed;
     std::printf("spawn-to-result for `true`, %d runs, %llu MiB guest, husk-vmm %s\n", runs,
         static_cast<unsigned long long>(images.memory_mib), jailed ? "jailed" : "not jailed (seccomp only)");
     std::printf("  husk (create + run)     median %9.1f ms  p99 %9.1f ms\n", husk.median, husk.p99);

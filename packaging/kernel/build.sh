@@ -8,7 +8,7 @@ set -euo pipefail
 flavour=${1:?usage: build.sh guest|lab-host}
 here=$(cd "$(dirname "$0")" && pwd)
 case "$flavour" in
-  guest) fragments=("$here/guest.config") ;;
+  guest) fragments=("$here/guest.config" "$here/guest-only.config") ;;
   lab-host) fragments=("$here/guest.config" "$here/lab-host.config") ;;
   *) echo "build.sh: unknown flavour '$flavour' (guest or lab-host)" >&2; exit 2 ;;
 esac

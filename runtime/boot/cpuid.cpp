@@ -60,6 +60,40 @@ namespace {
         entry.eax = clear_bits(entry.eax, 26, 6) | bits(std::min(cores, 63u), 26, 6);
     }
 
+    kvm_cpuid_entry2 const* find_entry(std::span<kvm_cpuid_entry2 const> table, uint32_t function, uint32_t index)
+    {
+        for (auto const& entry : table)
+            if (entry.function == function && entry.index == index)
+                return &entry;
+        return nullptr;
+    }
+
+    uint64_t edx_eax(kvm_cpuid_entry2 const& entry) { return (uint64_t { entry.edx } << 32) | entry.eax; }
+
+    // Leaf 0xd's sizes describe the host's XCR0 at the time KVM ran CPUID. They must describe the
+    // components this guest can enable: Linux recomputes the size from the per-component
+    // subleaves and refuses XSAVE's own figure when the two differ ("XSAVE consistency problem").
+    void adjust_xsave(kvm_cpuid_entry2& entry, std::span<kvm_cpuid_entry2 const> supported)
+    {
+        auto const* enumeration = find_entry(supported, leaf_xsave, 0);
+        if (!enumeration)
+            return;
+        uint64_t xcr0 = edx_eax(*enumeration);
+        if (entry.index == 0) {
+            // EBX: the area for the XCR0 the vCPU starts with (guest_xcr0); ECX: for every
+            // component XCR0 can hold. The same here: the guest starts with all of them.
+            entry.ebx = xsave_area_size(supported, xcr0, false);
+            entry.ecx = entry.ebx;
+        } else if (entry.index == 1) {
+            // EBX: the compacted area for XCR0 | IA32_XSS, given only when XSAVEC or XSAVES can
+            // use that format (0 otherwise, as KVM reports it). Supervisor components start
+            // disabled in IA32_XSS; counting them keeps the figure an upper bound.
+            bool compacted = (entry.eax & (eax_xsavec | eax_xsaves)) != 0;
+            uint64_t xss = (uint64_t { entry.edx } << 32) | entry.ecx; // what IA32_XSS can hold
+            entry.ebx = compacted ? xsave_area_size(supported, xcr0 | xss, true) : 0;
+        }
+    }
+
     // One subleaf of leaf 0xb/0x1f: SMT level (1 thread per core), core level (vcpu_count cores),
     // then the invalid level that ends the enumeration.
     kvm_cpuid_entry2 topology_entry(uint32_t leaf, uint32_t subleaf, unsigned vcpu_index, unsigned vcpu_count)
@@ -107,6 +141,9 @@ std::vector<kvm_cpuid_entry2> cpuid_for_vcpu(
             entry.eax &= eax_arat;
             entry.ebx = entry.ecx = entry.edx = 0;
             break;
+        case leaf_xsave:
+            adjust_xsave(entry, supported);
+            break;
         case leaf_extended_topology:
             // The host's subleaves describe the host; rebuilt below for the virtual package.
             has_topology = true;
@@ -138,6 +175,47 @@ std::vector<kvm_cpuid_entry2> cpuid_for_vcpu(
             result.push_back(topology_entry(leaf_extended_topology_v2, subleaf, vcpu_index, vcpu_count));
     }
     return result;
+}
+
+uint64_t guest_xcr0(std::span<kvm_cpuid_entry2 const> table)
+{
+    constexpr uint64_t x87_only = 1;
+    auto const* features = find_entry(table, leaf_features, 0);
+    auto const* enumeration = find_entry(table, leaf_xsave, 0);
+    if (!features || !(features->ecx & ecx_xsave) || !enumeration)
+        return x87_only;
+    return edx_eax(*enumeration) | x87_only;
+}
+
+kvm_xcrs initial_xcrs(std::span<kvm_cpuid_entry2 const> table)
+{
+    kvm_xcrs xcrs {};
+    xcrs.nr_xcrs = 1;
+    xcrs.xcrs[0].xcr = 0; // XCR0, the only one KVM knows
+    xcrs.xcrs[0].value = guest_xcr0(table);
+    return xcrs;
+}
+
+uint32_t xsave_area_size(std::span<kvm_cpuid_entry2 const> table, uint64_t mask, bool compacted)
+{
+    // Components 0 and 1 live in the legacy region; the extended ones follow the header.
+    uint32_t size = xsave_legacy_and_header_size;
+    for (uint32_t component = 2; component < 64; ++component) {
+        if (!(mask & (uint64_t { 1 } << component)))
+            continue;
+        auto const* subleaf = find_entry(table, leaf_xsave, component);
+        if (!subleaf || subleaf->eax == 0)
+            continue; // a component the table does not describe takes no room
+        if (compacted) {
+            // Packed in component order; some start on a 64-byte boundary.
+            if (subleaf->ecx & ecx_xsave_aligned)
+                size = (size + 63) & ~63u;
+            size += subleaf->eax;
+        } else {
+            size = std::max(size, subleaf->ebx + subleaf->eax);
+        }
+    }
+    return size;
 }
 
 } // namespace husk

@@ -15,8 +15,9 @@ namespace husk {
 
 // A read-only private mapping of a whole image file, and the file itself. Mapping instead of
 // reading saves copying and zero-filling a buffer the size of the file (17 MiB for a vmlinux,
-// most of it symbols the loader never touches); the loaders read headers from the mapping and map
-// the loadable pages straight into guest RAM from file() (GuestMemory::write_from_file). The
+// most of it symbols the loader never touches); the loaders read headers from the mapping and
+// copy the loadable bytes from it, or map them straight into guest RAM from file()
+// (GuestMemory::write_from_file; Machine copies, see map_images_from_files there). The
 // files are the host's own (kernel, initrd), not guest input; one truncated while a VM runs
 // makes the guest (or husk-vmm) fault on the pages that are gone.
 class MappedImage {

@@ -117,7 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
     auto queue = std::move(created).value();
 
     for (size_t operation = 0; operation < max_operations && input.remaining_bytes() > 0; ++operation) {
-        switch (input.ConsumeIntegralInRange<int>(0, 5)) {
+        switch (input.ConsumeIntegralInRange<int>(0, 6)) {
         case 0: { // pop and serve
             auto popped = queue.pop();
             if (popped.has_chain()) {
@@ -156,6 +156,23 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
         case 5:
             drain(memory, queue, input);
             break;
+        case 6: { // a batch as QueueBatch does it: stage what is popped, publish once
+            auto published_before = queue.published_used_index();
+            auto chains = input.ConsumeIntegralInRange<int>(1, 8);
+            for (int i = 0; i < chains; ++i) {
+                auto popped = queue.pop();
+                if (popped.has_chain())
+                    require(queue.stage_used(popped.chain().head(), serve(memory, popped.chain(), input)).has_value());
+                else if (popped.has_error() && popped.error().head)
+                    require(queue.stage_used(*popped.error().head, 0).has_value());
+                else
+                    break;
+            }
+            require(queue.published_used_index() == published_before); // staged, not yet visible
+            require(queue.publish_used().has_value());
+            require(queue.published_used_index() == queue.next_used_index());
+            break;
+        }
         }
     }
     return 0;

@@ -30,7 +30,8 @@ std::optional<DescriptorChain> QueueBatch::next()
 
 void QueueBatch::complete(uint16_t head, uint32_t written)
 {
-    auto added = m_queue.add_used(head, written);
+    // Staged: the driver sees the whole batch's entries at once, in finish().
+    auto added = m_queue.stage_used(head, written);
     if (!added) {
         // Unreachable through a well-built queue (its rings were checked at activation), but
         // the device cannot go on without a used ring either way.
@@ -46,7 +47,16 @@ void QueueBatch::finish()
     if (m_finished)
         return;
     m_finished = true;
-    if (m_completed > 0 && m_queue.needs_notification())
+    if (m_completed == 0)
+        return;
+    // One used->idx store for the batch, then one decision: what was completed before a
+    // ring-level fault is still announced.
+    if (auto published = m_queue.publish_used(); !published) {
+        if (!m_stopped)
+            stop(published.error().message);
+        return;
+    }
+    if (m_queue.needs_notification())
         m_interrupt.signal_used_buffer();
 }
 

@@ -1,8 +1,9 @@
 // QueueBatch: one pass of a device over one of its queues, the loop every husk device shares (as
 // rust-vmm's AvailIter and Firecracker's pop_or_enable_notification are for theirs). It pops
 // the next available chain, triages guest faults by the one policy of docs/security.md, puts
-// chains back on the used ring with the length the device really wrote, and decides once, at
-// the end, whether the driver wants an interrupt for everything the batch completed.
+// chains back on the used ring with the length the device really wrote, publishes them with one
+// used->idx store at the end, and decides once whether the driver wants an interrupt for
+// everything the batch completed.
 //
 // Fault policy: a chain-level fault completes that request with used length 0 and the batch goes
 // on; a ring-level fault, or a used ring that cannot be written, marks the device NEEDS_RESET and
@@ -38,9 +39,11 @@ public:
     // fault. Chain-level faults met on the way are completed (used length 0) and counted.
     std::optional<DescriptorChain> next();
     // Returns chain `head` to the driver with `written` bytes really written into its buffers.
+    // The entry is staged: the driver sees it when the batch finishes.
     void complete(uint16_t head, uint32_t written);
-    // The batch's one notification decision: interrupts if anything was completed and the driver
-    // asked to hear of it. The destructor calls it; a second call does nothing.
+    // Publishes the batch's completions with one used->idx store, then makes the batch's one
+    // notification decision: interrupts if anything was completed and the driver asked to hear
+    // of it (used_event with EVENT_IDX). The destructor calls it; a second call does nothing.
     void finish();
 
     uint64_t completed() const { return m_completed; }

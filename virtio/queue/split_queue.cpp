@@ -238,6 +238,12 @@ std::optional<QueueErrorKind> SplitQueue::read_indirect_table(ring::Descriptor c
 
 Result<void> SplitQueue::add_used(uint16_t head, uint32_t length)
 {
+    TRY(stage_used(head, length));
+    return publish_used();
+}
+
+Result<void> SplitQueue::stage_used(uint16_t head, uint32_t length)
+{
     if (!is_ready())
         return fail("virtqueue is not ready");
     if (head >= m_layout.size)
@@ -248,14 +254,24 @@ Result<void> SplitQueue::add_used(uint16_t head, uint32_t length)
         m_layout.used_ring.unchecked_add(ring::used_entry_offset(slot)), ring::UsedElement { head, length });
     if (!entry)
         return used_ring_fault("used->ring[" + std::to_string(slot) + "]");
+    ++m_next_used;
+    return {};
+}
+
+Result<void> SplitQueue::publish_used()
+{
+    if (!is_ready())
+        return fail("virtqueue is not ready");
+    if (m_published_used == m_next_used)
+        return {};
     // Release: pairs with the driver's virtio_rmb() after loading used->idx and before reading
-    // used->ring[] (virtqueue_get_buf_ctx_split), so it never sees the index before the entry.
-    uint16_t next = m_next_used + 1;
+    // used->ring[] (virtqueue_get_buf_ctx_split), so it never sees the index before the entries
+    // it covers, however many were staged.
     auto index = m_memory->store<uint16_t>(
-        m_layout.used_ring.unchecked_add(ring::used_idx_offset), next, std::memory_order_release);
+        m_layout.used_ring.unchecked_add(ring::used_idx_offset), m_next_used, std::memory_order_release);
     if (!index)
         return used_ring_fault("used->idx");
-    m_next_used = next;
+    m_published_used = m_next_used;
     return {};
 }
 
@@ -278,10 +294,10 @@ bool SplitQueue::needs_notification()
         m_layout.avail_ring.unchecked_add(ring::used_event_offset(m_layout.size)), std::memory_order_relaxed);
     // Used entries added since the last decision; the first window starts at used->idx 0.
     uint16_t old_used = m_signalled_used;
-    m_signalled_used = m_next_used;
+    m_signalled_used = m_published_used;
     if (!used_event)
-        return m_next_used != old_used;
-    return ring::need_event(*used_event, m_next_used, old_used);
+        return m_published_used != old_used;
+    return ring::need_event(*used_event, m_published_used, old_used);
 }
 
 } // namespace husk

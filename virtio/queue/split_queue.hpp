@@ -71,7 +71,10 @@ public:
     // Set after a ring-level fault; pop() then keeps returning that fault until a reset.
     bool is_broken() const { return m_broken.has_value(); }
     uint16_t next_avail_index() const { return m_next_avail; }
+    // The used index after every entry written so far, staged or published.
     uint16_t next_used_index() const { return m_next_used; }
+    // The used index the driver can see (used->idx as last stored).
+    uint16_t published_used_index() const { return m_published_used; }
     uint16_t signalled_used_index() const { return m_signalled_used; }
     // The driver's available index as it is now (nothing when the ring cannot be read): tells
     // whether the driver posted buffers since an earlier look, without popping them.
@@ -82,6 +85,7 @@ public:
     {
         m_next_avail = next_avail;
         m_next_used = next_used;
+        m_published_used = next_used;
         m_signalled_used = signalled_used;
     }
 
@@ -89,14 +93,21 @@ public:
     // empty also asks the driver to notify at the next entry (avail_event).
     PopResult pop();
 
-    // Returns a chain to the driver: `length` is the number of bytes really written into it.
+    // Returns a chain to the driver at once: stage_used() then publish_used().
+    Result<void> add_used(uint16_t head, uint32_t length);
+    // Writes the used entry for chain `head` (`length`: the bytes really written into it) without
+    // moving used->idx: the driver sees it at the next publish_used(). A batch of completions so
+    // costs one index store, and the driver finds them all at once (QueueBatch does this).
     // Fails for a queue that is not ready or a head outside it (device bugs), and when the used
     // ring cannot be written: a ring-level fault (UsedRingUnwritable) that breaks the queue.
-    Result<void> add_used(uint16_t head, uint32_t length);
+    Result<void> stage_used(uint16_t head, uint32_t length);
+    // Makes every staged entry visible with one used->idx store; nothing to do when none waits.
+    Result<void> publish_used();
 
-    // Whether the driver wants an interrupt for the entries added since the last call: by
+    // Whether the driver wants an interrupt for the entries published since the last call: by
     // used_event with EVENT_IDX, by the NO_INTERRUPT flag without it. Errs towards true when the
     // ring cannot be read: a spurious interrupt is harmless, a lost one hangs the driver.
+    // Staged entries are not published here: publish_used() first.
     bool needs_notification();
 
 private:
@@ -115,8 +126,9 @@ private:
     bool m_event_idx { false };
     bool m_indirect { false };
     uint16_t m_next_avail { 0 };
-    uint16_t m_next_used { 0 };
-    uint16_t m_signalled_used { 0 }; // m_next_used when needs_notification() last ran
+    uint16_t m_next_used { 0 }; // after the last entry written, staged or not
+    uint16_t m_published_used { 0 }; // as stored in used->idx
+    uint16_t m_signalled_used { 0 }; // m_published_used when needs_notification() last ran
     std::optional<QueueError> m_broken;
 };
 

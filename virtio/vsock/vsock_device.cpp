@@ -72,12 +72,7 @@ void VsockDevice::queue_notify(uint16_t index)
 {
     std::lock_guard guard(m_mutex);
     if (index == event_queue) {
-        // The guest posts the event buffer back (and kicks) once it has handled the event: after a
-        // restore, from then on its sockets are reset and new connections are safe. Other kicks
-        // (the VMM serves every queue once at start) leave the index where it was.
-        if (m_transport_reset_pending && is_active()
-            && m_event->driver_available_index() != m_event_available_at_reset)
-            m_transport_reset_pending = false;
+        note_transport_reset_handled();
         return;
     }
     close_detached_host_ends();
@@ -88,6 +83,17 @@ void VsockDevice::queue_notify(uint16_t index)
     // rx: new buffers; tx: maybe new replies.
     if (index == rx_queue || index == tx_queue)
         process_rx();
+}
+
+void VsockDevice::note_transport_reset_handled()
+{
+    // The guest posts the event buffer back once it has handled the event: after a restore, from
+    // then on its sockets are reset and new connections are safe. Other kicks (the VMM serves
+    // every queue once at start) leave the index where it was. Looked at on a kick and again when
+    // the host connects: with EVENT_IDX the driver kicks only when avail_event asks it to, and the
+    // event queue is never drained, so that kick may not come.
+    if (m_transport_reset_pending && is_active() && m_event->driver_available_index() != m_event_available_at_reset)
+        m_transport_reset_pending = false;
 }
 
 void VsockDevice::process_tx()
@@ -227,6 +233,7 @@ std::optional<VsockConnectionKey> VsockDevice::on_host_connect(uint32_t guest_po
         return std::nullopt; // no driver to take the connection
     // Until the guest has handled the transport reset, a new connection could be reset with the
     // old ones: refuse it, the host retries (as while the guest boots).
+    note_transport_reset_handled();
     if (m_transport_reset_pending)
         return std::nullopt;
     auto key = m_muxer.host_connect(guest_port);

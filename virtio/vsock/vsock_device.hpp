@@ -56,7 +56,10 @@ public:
 
     // VirtioDevice
     virtio::DeviceType device_type() const override { return virtio::DeviceType::Vsock; }
-    uint64_t features() const override { return 0; } // VERSION_1 only, which the transport adds
+    // EVENT_IDX: the driver kicks only when the device asks (avail_event) and the device
+    // interrupts only when the driver asks (used_event), as with vhost-vsock. VERSION_1 is the
+    // transport's.
+    uint64_t features() const override { return virtio::feature_mask(virtio::feature::event_idx); }
     uint16_t queue_count() const override { return 3; }
     uint16_t queue_max_size(uint16_t) const override { return queue_size; }
     void read_config(uint64_t offset, std::span<uint8_t> data) const override;
@@ -93,6 +96,7 @@ private:
     bool is_active() const { return m_memory != nullptr; }
     // On the event thread: closes the host ends a reset() left open.
     void close_detached_host_ends();
+    void note_transport_reset_handled();
     void process_tx();
     void process_rx();
     // Takes the held RX chain or the batch's next one with room for a header (smaller ones are

@@ -154,3 +154,92 @@ TEST(BootCpuid, AmdCoreCount_MatchesVcpuCount)
     EXPECT_EQ((leaf->ecx >> 12) & 0xf, 1u); // 1 APIC id bit
     EXPECT_EQ(leaf->eax, 0x3030u); // address sizes kept
 }
+
+namespace {
+
+// The lab host's table (QEMU TCG, EPYC): x87, SSE and AVX; XSAVEOPT only; the sizes KVM left
+// from its own XCR0 when it filled the table, not the guest's.
+std::vector<kvm_cpuid_entry2> avx_host_table(uint32_t stale_size)
+{
+    auto table = host_table();
+    table[1].ecx |= 1u << 26; // XSAVE
+    auto enumeration = entry(0xd, 0, 0x7, stale_size, stale_size, 0);
+    auto compaction = entry(0xd, 1, 0x5, 0, 0, 0);
+    auto avx = entry(0xd, 2, 0x100, 0x240, 0, 0);
+    for (auto* e : { &enumeration, &compaction, &avx })
+        e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+    table.insert(table.end(), { enumeration, compaction, avx });
+    return table;
+}
+
+} // namespace
+
+TEST(BootCpuid, XsaveSizes_MatchTheComponentsTheGuestEnables)
+{
+    // 576 is x87+SSE only, what the guest read in the lab; with AVX the area is 832 bytes.
+    auto host = avx_host_table(576);
+    auto table = cpuid_for_vcpu(host, 0, 1);
+    auto const* leaf = find(table, 0xd, 0);
+    ASSERT_NE(leaf, nullptr);
+    EXPECT_EQ(leaf->eax, 0x7u);
+    EXPECT_EQ(leaf->ebx, 832u); // AVX at offset 576, 256 bytes
+    EXPECT_EQ(leaf->ecx, 832u);
+    auto const* compaction = find(table, 0xd, 1);
+    ASSERT_NE(compaction, nullptr);
+    EXPECT_EQ(compaction->ebx, 0u); // no XSAVEC/XSAVES: no compacted size
+    EXPECT_EQ(compaction->eax, 0x5u);
+    auto const* avx = find(table, 0xd, 2);
+    ASSERT_NE(avx, nullptr);
+    EXPECT_EQ(avx->eax, 0x100u); // component subleaves pass through
+    EXPECT_EQ(avx->ebx, 0x240u);
+}
+
+TEST(BootCpuid, XsaveSizes_AnInflatedHostSizeIsCutToTheGuestComponents)
+{
+    // A host with AVX-512 enabled reports 2696 bytes; the guest table offers only x87-AVX.
+    auto table = cpuid_for_vcpu(avx_host_table(2696), 0, 1);
+    EXPECT_EQ(find(table, 0xd, 0)->ebx, 832u);
+    EXPECT_EQ(find(table, 0xd, 0)->ecx, 832u);
+}
+
+TEST(BootCpuid, XsaveSizes_CompactedFormatAlignsAndCountsSupervisorState)
+{
+    auto host = avx_host_table(832);
+    host.push_back(entry(0xd, 3, 0x40, 0x3c0, 0, 0)); // MPX BNDREGS, 64 bytes, standard offset 960
+    host.push_back(entry(0xd, 8, 0x8, 0, 0x3, 0)); // PT, a supervisor component: 8 bytes, aligned
+    for (auto& e : host) {
+        if (e.function == 0xd) {
+            e.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+            if (e.index == 0)
+                e.eax = 0xf; // x87, SSE, AVX, BNDREGS
+            if (e.index == 1) {
+                e.eax = 0xf; // XSAVEOPT, XSAVEC, XGETBV1, XSAVES
+                e.ecx = 1u << 8; // component 8 in IA32_XSS
+            }
+        }
+    }
+    auto table = cpuid_for_vcpu(host, 0, 1);
+    EXPECT_EQ(find(table, 0xd, 0)->ebx, 1024u); // standard: BNDREGS ends at 960 + 64
+    // Compacted: 576 + 256 (AVX) + 64 (BNDREGS) = 896, aligned to 64 (already), + 8.
+    EXPECT_EQ(find(table, 0xd, 1)->ebx, 904u);
+    EXPECT_EQ(xsave_area_size(table, 0x3, true), 576u);
+    EXPECT_EQ(xsave_area_size(table, 0x7, false), 832u);
+}
+
+TEST(BootCpuid, GuestXcr0_IsEveryComponentOfLeafD)
+{
+    auto table = cpuid_for_vcpu(avx_host_table(576), 0, 1);
+    EXPECT_EQ(guest_xcr0(table), 0x7u);
+    auto xcrs = initial_xcrs(table);
+    EXPECT_EQ(xcrs.nr_xcrs, 1u);
+    EXPECT_EQ(xcrs.xcrs[0].xcr, 0u);
+    EXPECT_EQ(xcrs.xcrs[0].value, 0x7u);
+}
+
+TEST(BootCpuid, GuestXcr0_X87OnlyWithoutXsave)
+{
+    auto host = avx_host_table(576);
+    host[1].ecx &= ~(1u << 26); // XSAVE off in leaf 1
+    EXPECT_EQ(guest_xcr0(host), 0x1u);
+    EXPECT_EQ(guest_xcr0(host_table()), 0x1u); // no leaf 0xd at all
+}

@@ -80,6 +80,7 @@ TEST_F(QueueBatchTest, QueueBatch_MalformedChain_CompletedEmptyCountedAndBatchGo
     EXPECT_EQ(batch.completed(), 2u);
     EXPECT_FALSE(batch.stopped());
     EXPECT_FALSE(interrupt.needs_reset());
+    batch.finish(); // publishes the batch's used entries
     auto used = used_entries();
     ASSERT_EQ(used.size(), 2u);
     EXPECT_EQ(used[0].id, 8u);
@@ -240,6 +241,52 @@ TEST_F(QueueBatchTest, QueueBatch_CompletionOutsideAPop_IsAnnounced)
     ASSERT_EQ(used.size(), 1u);
     EXPECT_EQ(used[0].length, 3u);
     EXPECT_EQ(trigger.count(), 1u);
+}
+
+TEST_F(QueueBatchTest, QueueBatch_Completions_InvisibleToTheDriverUntilTheBatchPublishesThemAtOnce)
+{
+    MockBuffer buffer[] = { writable(0, 4) };
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(driver->add_chain(buffer));
+    {
+        auto drain = batch();
+        while (auto chain = drain.next()) {
+            drain.complete(chain->head(), 4);
+            // The entry is written, used->idx is not: the driver reads nothing mid-batch.
+            EXPECT_EQ(*driver->used_index(), 0);
+        }
+        EXPECT_EQ(queue.next_used_index(), 3);
+        EXPECT_EQ(queue.published_used_index(), 0);
+        EXPECT_EQ(trigger.count(), 0u);
+    }
+    // One store published all three, then one interrupt.
+    EXPECT_EQ(*driver->used_index(), 3);
+    EXPECT_EQ(queue.published_used_index(), 3);
+    EXPECT_EQ(used_entries().size(), 3u);
+    EXPECT_EQ(trigger.count(), 1u);
+}
+
+TEST_F(QueueBatchTest, QueueBatch_EventIdx_NoInterruptUntilABatchCrossesUsedEvent)
+{
+    start(event_idx);
+    // The driver (as Linux's virtqueue_enable_cb_delayed does) asks to hear at the 5th entry.
+    ASSERT_TRUE(driver->set_used_event(4));
+    MockBuffer buffer[] = { writable(0, 4) };
+    auto serve = [&](int chains) {
+        for (int i = 0; i < chains; ++i)
+            ASSERT_TRUE(driver->add_chain(buffer));
+        auto drain = batch();
+        while (auto chain = drain.next())
+            drain.complete(chain->head(), 4);
+    };
+    serve(3); // used->idx 0 -> 3: entry 4 not reached
+    EXPECT_EQ(trigger.count(), 0u);
+    EXPECT_EQ(*driver->used_index(), 3);
+    serve(3); // 3 -> 6 crosses it: one interrupt for the batch
+    EXPECT_EQ(trigger.count(), 1u);
+    serve(2); // 6 -> 8, past it already: none until the driver moves used_event
+    EXPECT_EQ(trigger.count(), 1u);
+    EXPECT_EQ(used_entries().size(), 8u);
 }
 
 } // namespace

@@ -107,4 +107,42 @@ TEST_F(SplitQueueTest, SplitQueue_WithoutEventIdx_LeavesAvailEventAlone)
     EXPECT_EQ(*driver->used_flags(), 0); // the device never suppresses kicks
 }
 
+TEST_F(SplitQueueTest, SplitQueue_StagedEntries_NeitherVisibleNorNotifiedUntilPublished)
+{
+    start(event_idx); // the decision then depends on the entries published, not only on a flag
+    ASSERT_TRUE(driver->set_used_event(0));
+    MockBuffer buffer[] = { writable(0, 4) };
+    std::vector<uint16_t> heads;
+    for (int i = 0; i < 2; ++i) {
+        heads.push_back(*driver->add_chain(buffer));
+        ASSERT_TRUE(queue.pop().has_chain());
+    }
+    ASSERT_TRUE(queue.stage_used(heads[0], 4));
+    ASSERT_TRUE(queue.stage_used(heads[1], 8));
+    EXPECT_EQ(*driver->used_index(), 0);
+    EXPECT_FALSE(queue.needs_notification()); // nothing the driver can see yet
+
+    ASSERT_TRUE(queue.publish_used());
+    EXPECT_EQ(*driver->used_index(), 2);
+    EXPECT_TRUE(queue.needs_notification());
+    ASSERT_TRUE(queue.publish_used()); // nothing staged: no change
+    EXPECT_EQ(*driver->used_index(), 2);
+    EXPECT_FALSE(queue.needs_notification());
+    auto first = driver->pop_used();
+    ASSERT_TRUE(first && first->has_value());
+    EXPECT_EQ((**first).id, heads[0]);
+    auto second = driver->pop_used();
+    ASSERT_TRUE(second && second->has_value());
+    EXPECT_EQ((**second).length, 8u);
+}
+
+TEST_F(SplitQueueTest, SplitQueue_RestoredIndices_CountAsPublished)
+{
+    queue.restore_indices(5, 7, 7);
+    EXPECT_EQ(queue.next_used_index(), 7);
+    EXPECT_EQ(queue.published_used_index(), 7);
+    EXPECT_TRUE(queue.publish_used()); // nothing staged: used->idx is left as the snapshot had it
+    EXPECT_EQ(*driver->used_index(), 0);
+}
+
 } // namespace

@@ -109,10 +109,11 @@ protected:
     VsockDevice device { guest_cid, backend };
 };
 
-TEST_F(VsockDeviceTest, Identity_IsSocketDeviceWithThreeQueuesAndOnlyVersion1)
+TEST_F(VsockDeviceTest, Identity_IsSocketDeviceWithThreeQueuesVersion1AndEventIdx)
 {
     EXPECT_EQ(driver->read_register(virtio::mmio::device_id), 19u);
-    EXPECT_EQ(driver->device_features(), virtio::feature_mask(virtio::feature::version_1));
+    EXPECT_EQ(driver->device_features(),
+        virtio::feature_mask(virtio::feature::version_1) | virtio::feature_mask(virtio::feature::event_idx));
     driver->write_register(virtio::mmio::queue_sel, 3);
     EXPECT_EQ(driver->read_register(virtio::mmio::queue_num_max), 0u);
     EXPECT_EQ(backend.events, &device);

@@ -8,6 +8,7 @@
 #include "husk/sandbox.hpp"
 #include "runtime/base/fd.hpp"
 #include "sdk/src/agent_client.hpp"
+#include "sdk/src/passt_network.hpp"
 #include "sdk/src/sandbox_jail.hpp"
 #include "sdk/src/temp_dir.hpp"
 #include "sdk/src/vmm_child.hpp"
@@ -29,6 +30,7 @@ struct SandboxState {
     std::optional<SandboxJail> jail; // reset (cleaned up, id released) once the VMM has exited
     uint32_t jail_uid { 0 }; // 0: not jailed
     std::optional<VmmChild> vmm;
+    std::optional<PasstNetwork> passt; // the network of an unjailed sandbox; stopped after the VMM
     std::string vmm_path; // for `husk-vmm --reap-networks` after a networked launcher was killed
     bool networked { false };
     std::string log_path;

@@ -38,9 +38,13 @@ std::string passt_guest_kernel_arguments()
 
 std::vector<std::string> passt_argv(std::string const& passt, int fd, SandboxOptions const& options)
 {
-    std::vector<std::string> argv { passt, "--foreground", "--quiet", "--fd", std::to_string(fd), "--ipv4-only",
-        "--address", passt_guest_address, "--netmask", std::to_string(passt_guest_prefix), "--gateway",
-        passt_gateway, "--dns-forward", passt_dns,
+    // IPv4 only, but not through --ipv4-only: bookworm's passt (0.0~git20230309) dies of
+    // SIGSEGV at its first TCP frame to the guest with it once the guest has sent IPv6 frames
+    // (Linux sends NDP and MLD on any link). Without router advertisements, DHCPv6 and NDP
+    // answers the guest gets no IPv6 address or route beyond its link-local one.
+    std::vector<std::string> argv { passt, "--foreground", "--quiet", "--fd", std::to_string(fd), "--no-ra",
+        "--no-dhcpv6", "--no-ndp", "--address", passt_guest_address, "--netmask", std::to_string(passt_guest_prefix),
+        "--gateway", passt_gateway, "--dns-forward", passt_dns,
         // The gateway stays an address out there, never this host's loopback services.
         "--no-map-gw" };
     for (auto const& server : options.dns_servers)

@@ -1,14 +1,17 @@
 // Lab: networking without root. `husk run --net internet` as an unprivileged user (nobody, via
 // setpriv) gets its network from passt (sdk/src/passt_network.hpp) through husk-vmm's
-// --net-stream and a real guest. The test process runs in a network namespace of its own: a
-// veth with 198.18.0.1/24 and a default route stands for the host's uplink (passt takes its
-// outbound interface from the default route), a TCP server listens on the host's own address
-// 198.18.0.1:8080 and a "loopback-only" one on 127.0.0.1:8081. The guest probes with busybox nc.
+// --net-stream and a real guest. The test process runs in a network namespace of its own, the
+// "host": its uplink is a veth (198.18.0.1/24, default route via 198.18.0.2; passt takes its
+// outbound interface from the default route) to a "world" namespace with an HTTP server on
+// 198.18.0.2:8080. A host service listens on 127.0.0.1:8081 only. The guest fetches with
+// busybox wget.
+#include "runtime/net/network_namespace.hpp"
 #include "tests/unit/runtime/net/net_test_world.hpp"
 
 #include <array>
 #include <cstdio>
 #include <dirent.h>
+#include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -21,7 +24,10 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr char const* host_address = "198.18.0.1";
+constexpr char const* world_address = "198.18.0.2";
 constexpr char const* nobody = "65534";
+// The build's assets link into root's cache, which nobody may not enter: copies for the user.
+constexpr char const* user_assets = "/tmp/husk-lab-passt-assets";
 
 struct CliRun {
     int status { -1 };
@@ -32,7 +38,8 @@ struct CliRun {
 CliRun husk_run_as_user(std::string const& arguments)
 {
     std::string command = std::string("setpriv --reuid=") + nobody + " --regid=" + nobody
-        + " --clear-groups -- env TMPDIR=/tmp HOME=/tmp " + HUSK_CLI_PATH + " run " + arguments + " 2>&1";
+        + " --clear-groups -- env TMPDIR=/tmp HOME=/tmp HUSK_ASSETS_DIR=" + user_assets + " " + HUSK_CLI_PATH + " run "
+        + arguments + " 2>&1";
     CliRun run;
     FILE* pipe = ::popen(command.c_str(), "r");
     if (!pipe)
@@ -63,6 +70,27 @@ std::vector<pid_t> processes_named(std::string const& name)
     return found;
 }
 
+// One HTTP/1.0 response per connection, after reading the request.
+void serve_http(char const* address, uint16_t port, std::string body)
+{
+    int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    int yes = 1;
+    ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    auto where = socket_address(address, port);
+    if (::bind(listener, reinterpret_cast<sockaddr*>(&where), sizeof where) != 0 || ::listen(listener, 16) != 0)
+        ::_exit(2);
+    std::string response = "HTTP/1.0 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    for (;;) {
+        int connection = ::accept(listener, nullptr, nullptr);
+        if (connection < 0)
+            continue;
+        char request[2048];
+        (void)::read(connection, request, sizeof request);
+        (void)::write(connection, response.data(), response.size());
+        ::close(connection);
+    }
+}
+
 class LabPasst : public ::testing::Test {
 protected:
     static void SetUpTestSuite()
@@ -70,18 +98,27 @@ protected:
         ASSERT_EQ(::geteuid(), 0u) << "the lab runs tests as root (they drop to nobody themselves)";
         ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << "a network namespace of the suite's own";
         for (auto const& command : std::vector<std::vector<std::string>> { { "link", "set", "lo", "up" },
-                 { "link", "add", "uplink0", "type", "veth", "peer", "name", "uplink1" },
+                 { "netns", "add", "passt-world" },
+                 { "link", "add", "uplink0", "type", "veth", "peer", "name", "eth0", "netns", "passt-world" },
                  { "addr", "add", std::string(host_address) + "/24", "dev", "uplink0" },
-                 { "link", "set", "uplink0", "up" }, { "link", "set", "uplink1", "up" },
-                 { "route", "add", "default", "via", "198.18.0.254" } }) {
+                 { "link", "set", "uplink0", "up" }, { "-n", "passt-world", "link", "set", "lo", "up" },
+                 { "-n", "passt-world", "addr", "add", std::string(world_address) + "/24", "dev", "eth0" },
+                 { "-n", "passt-world", "link", "set", "eth0", "up" },
+                 { "route", "add", "default", "via", world_address } }) {
             auto done = ip(command);
             ASSERT_TRUE(done) << done.error().message;
         }
-        servers.push_back(start_in("", [] { serve_tcp(host_address, 8080, "hello-from-the-host\n"); }));
-        servers.push_back(start_in("", [] { serve_tcp("127.0.0.1", 8081, "loopback-only-service\n"); }));
+        servers.push_back(start_in(named_netns_path("passt-world"), [] { serve_http(world_address, 8080, "hello-from-the-world\n"); }));
+        servers.push_back(start_in("", [] { serve_http("127.0.0.1", 8081, "loopback-only-service\n"); }));
         // The lab's /dev is its own: let the unprivileged user open KVM, as a kvm group would.
         ASSERT_EQ(::chmod("/dev/kvm", 0666), 0);
-        std::this_thread::sleep_for(100ms); // the servers are listening
+        std::filesystem::create_directories(user_assets);
+        for (char const* asset : { "vmlinux", "initramfs.cpio" })
+            std::filesystem::copy_file(std::string(HUSK_ASSETS_DIR) + "/" + asset, std::string(user_assets) + "/" + asset,
+                std::filesystem::copy_options::overwrite_existing);
+        ASSERT_EQ(::chmod(user_assets, 0755), 0);
+        ASSERT_TRUE(wait_until_serving(named_netns_path("passt-world"), world_address, 8080));
+        ASSERT_TRUE(wait_until_serving("/proc/self/ns/net", "127.0.0.1", 8081));
     }
     static void TearDownTestSuite()
     {
@@ -89,25 +126,30 @@ protected:
             ::kill(pid, SIGKILL);
             ::waitpid(pid, nullptr, 0);
         }
+        (void)ip({ "netns", "del", "passt-world" });
     }
     static inline std::vector<pid_t> servers;
 };
 
-TEST_F(LabPasst, HuskRunAsUser_NetInternet_ReachesAServerOnTheHostThroughPasst)
+TEST_F(LabPasst, HuskRunAsUser_NetInternet_FetchesFromTheWorldThroughPasst)
 {
-    auto run = husk_run_as_user(std::string("-q --net internet -- sh -c 'nc -w 5 ") + host_address
-        + " 8080 </dev/null; echo probe-done'");
+    // busybox wget (1.35) crashes with -T in this guest: no timeout option here.
+    auto run = husk_run_as_user(std::string("-q --net internet -- sh -c 'wget -q -O - http://") + world_address
+        + ":8080/; echo wget-exit $?'");
     EXPECT_EQ(run.status, 0) << run.out;
-    EXPECT_NE(run.out.find("hello-from-the-host"), std::string::npos) << run.out;
-    EXPECT_NE(run.out.find("probe-done"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("hello-from-the-world"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("wget-exit 0"), std::string::npos) << run.out;
     EXPECT_TRUE(processes_named("passt").empty()) << "passt outlived its sandbox";
 }
 
 TEST_F(LabPasst, HuskRunAsUser_GatewayIsNotTheHostsLoopback)
 {
-    auto run = husk_run_as_user("-q --net internet -- sh -c 'nc -w 3 10.0.2.2 8081 </dev/null; echo probe-done'");
+    auto run = husk_run_as_user(
+        "-q --net internet -- sh -c 'timeout 5 wget -q -O - http://10.0.2.2:8081/; echo wget-exit $?'");
     EXPECT_EQ(run.status, 0) << run.out;
-    EXPECT_NE(run.out.find("probe-done"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("wget-exit"), std::string::npos) << run.out;
+    EXPECT_EQ(run.out.find("wget-exit 0"), std::string::npos) << run.out;
+    EXPECT_EQ(run.out.find("wget-exit 139"), std::string::npos) << "wget crashed: no answer about the gateway\n" << run.out;
     EXPECT_EQ(run.out.find("loopback-only-service"), std::string::npos) << run.out;
 }
 

@@ -16,6 +16,8 @@ packages=(
   qemu-system-x86 iproute2 file
   # sandbox networking (runtime/net/): nftables rules in-process, the per-sandbox DNS forwarder
   libnftables-dev dnsmasq-base
+  # rootless networking: the user-mode network stack behind --net internet without root
+  passt
   # bench/net: the throughput peer on the host side and, with its libraries, in the guest
   iperf3
   # husk-oci's lab suite drives real podman (with conmon) and containerd

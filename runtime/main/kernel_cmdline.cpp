@@ -121,7 +121,7 @@ MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline
         config.vsock = VsockConfig { *options.vsock_path, options.vsock_cid, std::nullopt };
     for (auto const& disk : options.disks)
         config.disks.push_back(DiskConfig { disk.path, disk.read_only });
-    config.net = options.net_tap;
+    config.net = options.net_stream ? options.net_stream : options.net_tap;
     // The shares are served as whoever husk-vmm ends up running as: the jail's ids when jailed.
     uint32_t share_uid = options.jail_uid.value_or(::geteuid());
     uint32_t share_gid = options.jail_gid.value_or(::getegid());

@@ -124,6 +124,8 @@ JailSettings jail_settings_from(VmmOptions const& options, std::optional<Fd> con
     settings.resource_limits.processes = options.vcpus + vmm_tasks;
     if (report_file)
         settings.keep_fds.push_back(report_file->get());
+    if (options.net_stream && options.net_stream->stream_fd)
+        settings.keep_fds.push_back(*options.net_stream->stream_fd); // the VMM adopts it
     return settings;
 }
 

@@ -27,6 +27,7 @@ namespace {
         VsockCid,
         Disk,
         NetTap,
+        NetStream,
         Share,
         Debug,
         ExitAtBootMarker,
@@ -69,6 +70,7 @@ namespace {
         { "--vsock-cid", Option::VsockCid, TakesValue::Yes },
         { "--disk", Option::Disk, TakesValue::Yes },
         { "--net-tap", Option::NetTap, TakesValue::Yes },
+        { "--net-stream", Option::NetStream, TakesValue::Yes },
         { "--share", Option::Share, TakesValue::Yes },
         { "--debug", Option::Debug, TakesValue::No },
         { "--exit-at-boot-marker", Option::ExitAtBootMarker, TakesValue::No },
@@ -164,6 +166,9 @@ namespace {
         }
         case Option::NetTap:
             options.net_tap = TRY(parse_net_tap_option(value));
+            return {};
+        case Option::NetStream:
+            options.net_stream = TRY(parse_net_stream_option(value));
             return {};
         case Option::Share: {
             if (options.shares.size() == max_shares)
@@ -380,6 +385,8 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         return fail("--publish and --net-dns need a network: --net internet or --net allow=LIST");
     if (options.network.has_network() && options.net_tap)
         return fail("--net builds the sandbox's tap itself: --net-tap is for a tap of your own, without --net");
+    if (options.net_stream && (options.net_tap || options.network.has_network()))
+        return fail("--net-stream is the VM's one network device: not with --net-tap or --net");
     if (options.network.has_network() && !options.jail_directory)
         return fail("--net " + to_string(options.network)
             + " needs --jail (as root: the network namespace, tap and rules are set up around a jailed VMM); "
@@ -416,6 +423,11 @@ std::string vmm_usage()
            "                     locally administered. RATE: bytes/s (K, M, G suffixes), N: frames/s;\n"
            "                     rx is host to guest. Guest addressing: --cmdline \"husk.ip=ADDR/PREFIX\n"
            "                     husk.gw=ADDR husk.dns=ADDR[,ADDR]\"\n"
+           "  --net-stream fd=N|PATH[,mac=MAC][,rx-bytes=RATE]...\n"
+           "                     a virtio-net device on a unix stream of length-prefixed frames\n"
+           "                     (passt: `passt --fd N` or `--socket PATH`): the inherited connected\n"
+           "                     socket N or the socket PATH; no checksum/TSO offloads. Settings\n"
+           "                     and guest addressing as --net-tap\n"
            "  --share HOSTDIR:TAG[,ro]  serve the host directory HOSTDIR to the guest over virtio-9p\n"
            "                     (repeatable, at most 8); the guest mounts it by TAG (husk-init:\n"
            "                     --cmdline husk.mount=TAG:/guest/path[:ro]). Files the guest\n"

@@ -34,6 +34,7 @@ struct VmmOptions {
     uint64_t vsock_cid { default_guest_cid };
     std::vector<DiskOption> disks; // --disk, in order: /dev/vda, /dev/vdb, ...
     std::optional<NetConfig> net_tap; // --net-tap: virtio-net on that tap (the guest's eth0)
+    std::optional<NetConfig> net_stream; // --net-stream: virtio-net on passt's frame stream
     std::vector<ShareOption> shares; // --share, in order (virtio-9p slots after the disks)
     bool debug { false };
     // For bench/boot: stop cleanly when husk-init writes its boot marker, or exit once the VM is

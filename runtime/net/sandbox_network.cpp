@@ -4,6 +4,7 @@
 
 #include "runtime/base/fd.hpp"
 #include "runtime/base/log.hpp"
+#include "runtime/net/allowed_name_resolution.hpp"
 #include "runtime/net/dns_forwarder.hpp"
 #include "runtime/net/host_addresses.hpp"
 #include "runtime/net/host_command.hpp"
@@ -100,7 +101,11 @@ Result<void> SandboxNetwork::build(SandboxNetworkRequest const& request)
 
     SandboxRulesInput rules;
     rules.addresses = a;
-    rules.policy = request.policy;
+    // Allowed names open their current addresses from the start; the forwarder adds later ones.
+    auto resolved = resolve_allowed_names(request.policy, resolve_ipv4_on_host);
+    for (auto const& note : resolved.notes)
+        log_info("network: " + note);
+    rules.policy = std::move(resolved.policy);
     rules.published = request.published;
     rules.host_addresses = TRY(host_ipv4_addresses());
     rules.dns_forwarder = needs_dns_forwarder(request.policy);

@@ -44,9 +44,16 @@ struct DiskConfig {
 };
 
 // The virtio-net device on a tap (runtime/net/), opened in the network namespace the VMM is in
-// when it builds the machine (the sandbox's, for a jailed VMM), before any jail pivot.
+// when it builds the machine (the sandbox's, for a jailed VMM), before any jail pivot; or on a
+// unix stream of length-prefixed frames (passt's socket; runtime/net/stream_net_backend.hpp).
 struct NetConfig {
+    enum class Backend { Tap, Stream };
+    Backend backend { Backend::Tap };
     std::string tap_name; // created if absent, attached to if it is a persistent tap we may use
+    // Backend::Stream: an inherited connected socket (the VMM owns it from then on), or else
+    // the path of a listening one to connect to.
+    std::optional<int> stream_fd;
+    std::string stream_path;
     std::optional<std::array<uint8_t, 6>> mac; // unset: a random locally administered address
     RateLimiterConfig rx_limit; // host → guest
     RateLimiterConfig tx_limit; // guest → host

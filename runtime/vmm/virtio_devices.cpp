@@ -9,6 +9,7 @@
 #include "runtime/jail/allow_lists.hpp"
 #include "runtime/jail/seccomp.hpp"
 #include "runtime/net/mac_address.hpp"
+#include "runtime/net/net_stream_socket.hpp"
 #include "runtime/share/share_server.hpp"
 #include "virtio/block/block_device.hpp"
 #include "virtio/net/net_device.hpp"
@@ -63,7 +64,8 @@ namespace {
             loop_config.opcodes.insert(loop_config.opcodes.end(), block.begin(), block.end());
         }
         if (config.net) {
-            auto net = net_backend_opcodes();
+            auto net = config.net->backend == NetConfig::Backend::Stream ? net_stream_backend_opcodes()
+                                                                        : net_backend_opcodes();
             loop_config.opcodes.insert(loop_config.opcodes.end(), net.begin(), net.end());
         }
         loop_config.fixed_file_count = other_fixed_files + (config.vsock ? max_vsock_streams : 0);
@@ -164,16 +166,27 @@ Result<void> VirtioDevices::add_disk(DiskConfig const& disk, size_t index, Vm& v
 
 Result<void> VirtioDevices::add_net(NetConfig const& net, Vm& vm, GuestMemory& memory, Bus& mmio_bus)
 {
-    m_tap.emplace(TRY(TapDevice::open(net.tap_name)));
-    TapDevice const& tap = *m_tap;
-    m_net_backend = TRY_CONTEXT(
-        UringNetBackend::create(*m_loop, tap.fd(), [&tap](RxOffloads offloads) { return tap.set_offloads(offloads); }),
-        "tap " + net.tap_name);
     NetDeviceConfig device_config;
+    std::string where;
+    if (net.backend == NetConfig::Backend::Stream) {
+        // Plain frames, no virtio-net header: the device offers no offloads.
+        m_net_stream = net.stream_fd ? TRY(adopt_net_stream_socket(*net.stream_fd))
+                                     : TRY(connect_net_stream_socket(net.stream_path));
+        m_net_backend = TRY_CONTEXT(StreamNetBackend::create(*m_loop, m_net_stream.get()), "--net-stream");
+        device_config.offloads = NetOffloads::None;
+        where = net.stream_fd ? "stream fd " + std::to_string(*net.stream_fd) : "stream " + net.stream_path;
+    } else {
+        m_tap.emplace(TRY(TapDevice::open(net.tap_name)));
+        TapDevice const& tap = *m_tap;
+        m_net_backend = TRY_CONTEXT(UringNetBackend::create(*m_loop, tap.fd(),
+                                        [&tap](RxOffloads offloads) { return tap.set_offloads(offloads); }),
+            "tap " + net.tap_name);
+        where = "tap " + tap.name();
+    }
     device_config.mac = net.mac ? *net.mac : TRY(random_local_mac_address());
     device_config.rx_limit = net.rx_limit;
     device_config.tx_limit = net.tx_limit;
-    log_debug("virtio-net on tap " + tap.name() + ", MAC " + format_mac_address(device_config.mac));
+    log_debug("virtio-net on " + where + ", MAC " + format_mac_address(device_config.mac));
     auto device = std::make_unique<NetDevice>(*m_net_backend, std::move(device_config));
     m_net_device = device.get();
     return add(std::move(device), vm, memory, mmio_bus);

@@ -4,7 +4,7 @@
 // Devices, in slot order: virtio-rng (always: the guest's crng is ready at boot instead of
 // waiting for entropy), virtio-vsock (with MachineConfig::vsock), then one virtio-blk per
 // MachineConfig::disks entry, so the guest names them /dev/vda, /dev/vdb, ... in that order,
-// then virtio-net on a tap (with MachineConfig::net; the guest's eth0).
+// then virtio-net on a tap or a frame stream (with MachineConfig::net; the guest's eth0).
 // then one virtio-9p per MachineConfig::shares entry (served synchronously on the event thread
 // by runtime/share/).
 #pragma once
@@ -17,6 +17,7 @@
 #include "runtime/kvm/vm.hpp"
 #include "runtime/memory/guest_memory.hpp"
 #include "runtime/net/tap_device.hpp"
+#include "runtime/net/stream_net_backend.hpp"
 #include "runtime/net/uring_net_backend.hpp"
 #include "runtime/vmm/machine_config.hpp"
 #include "runtime/snapshot/machine_snapshot.hpp"
@@ -117,7 +118,8 @@ private:
     VsockDevice* m_vsock_device { nullptr }; // owned by its slot
     std::vector<std::unique_ptr<BlockBackend>> m_block_backends; // outlive their devices in m_slots
     std::optional<TapDevice> m_tap; // outlives its backend, which unregisters it from the loop
-    std::unique_ptr<UringNetBackend> m_net_backend;
+    Fd m_net_stream; // --net-stream's socket, likewise
+    std::unique_ptr<NetBackend> m_net_backend;
     NetDevice* m_net_device { nullptr }; // owned by its slot; read for the statistics at stop()
     std::vector<std::unique_ptr<P9Handler>> m_share_servers; // likewise
     std::vector<int> m_share_root_fds; // owned by the servers; pinned in m_share_rules

@@ -4,6 +4,7 @@
 #include "husk/version.hpp"
 #include "runtime/base/fd.hpp"
 #include "sdk/src/jail_decision.hpp"
+#include "sdk/src/passt_network.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -168,15 +169,19 @@ Finding jail_finding(uid_t effective_uid)
 
 Finding network_finding(NetworkHostFacts const& facts)
 {
+    if (!facts.root && facts.passt)
+        return { Verdict::Warn, "network",
+            "--net none (default) or internet through passt, which has no egress policy: allow= lists, the "
+            "always-denied ranges and the policy need root (network namespace, tap, nftables rules)" };
+    if (!facts.root)
+        return { Verdict::Warn, "network",
+            "only --net none: the policy needs root (network namespace, tap, nftables rules), and --net internet "
+            "without root needs passt (Debian package passt)" };
     if (!facts.tun)
         return { Verdict::Warn, "network",
             "only --net none: /dev/net/tun is missing (the kernel needs CONFIG_TUN; modprobe tun)" };
     if (!facts.ip_tool)
         return { Verdict::Warn, "network", "only --net none: the ip command is missing (Debian package iproute2)" };
-    if (!facts.root)
-        return { Verdict::Warn, "network",
-            "only --net none: sandbox networking needs root (network namespace, tap, nftables rules); "
-            "no rootless (passt) backend yet" };
     if (!facts.dnsmasq)
         return { Verdict::Warn, "network",
             "--net allow=CIDR[:PORT] only: internet and allowed names need the DNS forwarder dnsmasq "
@@ -245,6 +250,7 @@ std::vector<Finding> run_doctor_checks()
     network.ip_tool
         = access("/usr/sbin/ip", X_OK) == 0 || access("/sbin/ip", X_OK) == 0 || access("/usr/bin/ip", X_OK) == 0;
     network.dnsmasq = access("/usr/sbin/dnsmasq", X_OK) == 0 || access("/sbin/dnsmasq", X_OK) == 0;
+    network.passt = detail::find_passt().has_value();
     for (auto& finding :
         { check_io_uring(), check_seccomp(), check_cgroups(), jail_finding(geteuid()), network_finding(network) })
         findings.push_back(finding);

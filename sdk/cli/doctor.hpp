@@ -40,6 +40,7 @@ struct NetworkHostFacts {
     bool tun { false };
     bool ip_tool { false };
     bool dnsmasq { false };
+    bool passt { false }; // the network of unjailed VMs (sdk/src/passt_network.hpp)
 };
 Finding network_finding(NetworkHostFacts const& facts);
 

@@ -8,6 +8,7 @@
 #include "sdk/src/hybrid_vsock.hpp"
 #include "sdk/src/jail_decision.hpp"
 #include "sdk/src/mounts.hpp"
+#include "sdk/src/passt_network.hpp"
 #include "sdk/src/sandbox_state.hpp"
 
 #include <thread>
@@ -56,8 +57,13 @@ namespace {
         return {};
     }
 
+    // Where a network comes from: the jailed launcher's namespace, tap and policy (root), or
+    // passt's socket (sdk/src/passt_network.hpp).
+    enum class NetworkBackend { JailedPolicy, Passt };
+
     std::vector<std::string> vmm_argv(detail::Assets const& assets, SandboxOptions const& options,
-        std::string const& socket_path, std::string const& report_path)
+        std::string const& socket_path, std::string const& report_path, NetworkBackend network,
+        std::string const& guest_mac)
     {
         std::vector<std::string> argv { assets.vmm, "--kernel", assets.kernel, "--initrd", assets.initrd, "--memory",
             std::to_string(options.memory_bytes), "--vcpus", std::to_string(options.vcpus), "--serial", "none",
@@ -75,6 +81,8 @@ namespace {
                 { "--rootfs", options.rootfs_dir + (options.rootfs_writes == RootfsWrites::InPlace ? ",rw" : "") });
         }
         detail::append_mount_arguments(options.mounts, argv, cmdline_words);
+        if (detail::has_network(options) && network == NetworkBackend::Passt)
+            cmdline_words.push_back(detail::passt_guest_kernel_arguments());
         if (!cmdline_words.empty()) {
             std::string cmdline;
             for (auto const& word : cmdline_words)
@@ -85,7 +93,11 @@ namespace {
             argv.push_back("--timeout");
             argv.push_back(std::to_string(options.lifetime->count()) + "ms");
         }
-        if (detail::has_network(options)) {
+        if (detail::has_network(options) && network == NetworkBackend::Passt) {
+            // The socketpair's end is inherited as descriptor passed_fd_number.
+            argv.insert(argv.end(),
+                { "--net-stream", "fd=" + std::to_string(detail::passed_fd_number) + ",mac=" + guest_mac });
+        } else if (detail::has_network(options)) {
             argv.insert(argv.end(), { "--net", options.network });
             for (auto const& port : options.publish)
                 argv.insert(argv.end(),
@@ -225,7 +237,7 @@ Result<std::unique_ptr<SandboxState>> detail::start_sandbox(SandboxOptions optio
     auto socket_path = *state->temp_dir / detail::socket_file;
     state->log_path = *state->temp_dir / detail::log_file;
     state->report_path = *state->temp_dir / detail::report_file;
-    auto argv = vmm_arguments(state->options, socket_path, state->report_path);
+    auto argv = TRY(vmm_arguments(*state, socket_path));
     argv.insert(argv.end(), { "--control", *state->temp_dir / detail::control_file });
     if (jailed) {
         auto prepared = detail::SandboxJail::create();
@@ -237,8 +249,14 @@ Result<std::unique_ptr<SandboxState>> detail::start_sandbox(SandboxOptions optio
         argv.insert(argv.end(), arguments.begin(), arguments.end());
     }
     state->vmm_path = argv.front();
-    state->networked = detail::has_network(state->options);
-    state->vmm.emplace(TRY(detail::VmmChild::spawn(argv, state->log_path)));
+    // Only a jailed network leaves anything for husk-vmm's reaper.
+    state->networked = detail::has_network(state->options) && !state->passt;
+    if (state->passt) {
+        state->vmm.emplace(TRY(detail::VmmChild::spawn(argv, state->log_path, state->passt->vmm_socket())));
+        state->passt->close_vmm_socket(); // husk-vmm's now: passt sees the end when husk-vmm exits
+    } else {
+        state->vmm.emplace(TRY(detail::VmmChild::spawn(argv, state->log_path)));
+    }
 
     auto stream = TRY(detail::wait_for_agent(*state, socket_path, deadline));
     TRY(detail::open_agent(*state, std::move(stream), deadline));
@@ -249,15 +267,21 @@ Result<Sandbox> Sandbox::create(SandboxOptions options)
 {
     TRY(detail::check_options(options));
     auto jail = TRY(detail::decide_jail(options.jail, ::geteuid()));
-    if (detail::has_network(options) && !jail.jailed)
-        return fail(ErrorKind::BadConfig,
-            "network \"" + options.network + "\" needs the jail, which needs root (" + jail.reason
-                + "); without root only network \"none\" is possible");
+    // Unjailed (no root), a network comes from passt, which enforces no policy.
+    auto network = jail.jailed ? NetworkBackend::JailedPolicy : NetworkBackend::Passt;
+    if (detail::has_network(options) && network == NetworkBackend::Passt)
+        TRY(detail::check_passt_network(options));
     auto assets = TRY(detail::resolve_assets(options));
     auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
     auto state = TRY(detail::start_sandbox(std::move(options), jail.jailed,
-        [&assets](SandboxOptions const& options, std::string const& socket_path, std::string const& report_path) {
-            return vmm_argv(assets, options, socket_path, report_path);
+        [&](SandboxState& state, std::string const& socket_path) -> Result<std::vector<std::string>> {
+            std::string guest_mac;
+            if (detail::has_network(state.options) && network == NetworkBackend::Passt) {
+                state.passt.emplace(
+                    TRY(detail::PasstNetwork::start(state.options, state.temp_dir->path(), deadline)));
+                guest_mac = detail::format_mac(state.passt->guest_mac());
+            }
+            return vmm_argv(assets, state.options, socket_path, state.report_path, network, guest_mac);
         },
         deadline));
     return Sandbox(std::move(state));

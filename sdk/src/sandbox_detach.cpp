@@ -119,6 +119,9 @@ Result<DetachedSandbox> Sandbox::detach()
     // callable, hence the shared jail).
     auto jail = std::make_shared<std::optional<detail::SandboxJail>>(std::move(state.jail));
     state.jail.reset();
+    // passt (an unjailed sandbox's network) ends by itself when husk-vmm closes its socket.
+    if (state.passt)
+        state.passt->process().release([] {});
     state.vmm->release([directory = state.temp_dir->release(), jail] {
         jail->reset(); // cleans up and releases the id
         detail::TempDir::adopt(directory);

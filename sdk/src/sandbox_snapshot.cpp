@@ -114,15 +114,15 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
     auto jail = TRY(detail::decide_jail(options.jail, ::geteuid()));
     auto assets = TRY(detail::resolve_assets(options));
     auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
-    auto arguments = [&assets, snapshot = absolute(directory)](SandboxOptions const& options,
-                         std::string const& socket_path, std::string const& report_path) {
+    auto arguments = [&assets, snapshot = absolute(directory)](SandboxState& state, std::string const& socket_path)
+        -> Result<std::vector<std::string>> {
         std::vector<std::string> argv { assets.vmm, "--restore", snapshot, "--serial", "none", "--vsock", socket_path,
-            "--report", report_path };
+            "--report", state.report_path };
         if (assets.rootfs)
             argv.insert(argv.end(), { "--disk", *assets.rootfs + ",ro" });
-        if (options.lifetime) {
+        if (state.options.lifetime) {
             argv.push_back("--timeout");
-            argv.push_back(std::to_string(options.lifetime->count()) + "ms");
+            argv.push_back(std::to_string(state.options.lifetime->count()) + "ms");
         }
         return argv;
     };

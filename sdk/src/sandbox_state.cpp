@@ -112,6 +112,8 @@ Result<void> SandboxState::stop()
         if (killed && networked)
             reap_networks();
     }
+    if (passt)
+        passt->stop();
     if (jail) {
         // The launcher normally removed the jail root and cgroup itself; not when it was killed.
         if (auto cleaned = jail->clean_up(); !cleaned && outcome)

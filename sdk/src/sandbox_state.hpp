@@ -8,6 +8,7 @@
 #include "husk/sandbox.hpp"
 #include "runtime/base/fd.hpp"
 #include "sdk/src/agent_client.hpp"
+#include "sdk/src/passt_network.hpp"
 #include "sdk/src/sandbox_jail.hpp"
 #include "sdk/src/temp_dir.hpp"
 #include "sdk/src/vmm_child.hpp"
@@ -32,6 +33,7 @@ struct SandboxState {
     std::optional<SandboxJail> jail; // reset (cleaned up, id released) once the VMM has exited
     uint32_t jail_uid { 0 }; // 0: not jailed
     std::optional<VmmChild> vmm;
+    std::optional<PasstNetwork> passt; // the network of an unjailed sandbox; stopped after the VMM
     std::string vmm_path; // for `husk-vmm --reap-networks` after a networked launcher was killed
     bool networked { false };
     std::string log_path;
@@ -74,10 +76,11 @@ Result<void> greet(AgentClient& client, std::chrono::steady_clock::time_point de
 // timeout there means the guest was not ready.
 Result<void> open_agent(SandboxState& state, Fd stream, std::chrono::steady_clock::time_point deadline);
 
-// The part of husk-vmm's command line that differs between a boot and a restore, given the
-// sandbox's options and the paths of its directory's vsock socket and report.
-using VmmArguments = std::function<std::vector<std::string>(
-    SandboxOptions const& options, std::string const& socket_path, std::string const& report_path)>;
+// The part of husk-vmm's command line that differs between a boot and a restore, given the new
+// sandbox's state (its options and directory; it may start what the VMM needs, such as passt)
+// and the path of its vsock socket.
+using VmmArguments
+    = std::function<Result<std::vector<std::string>>(SandboxState& state, std::string const& socket_path)>;
 // Starts a new sandbox's VM (create and restore): the sandbox directory, the jail when `jailed`,
 // husk-vmm with `vmm_arguments` then the control socket and the jail's arguments, and the agent
 // connection once the guest answers, all before `deadline`.

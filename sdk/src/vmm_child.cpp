@@ -22,7 +22,7 @@ namespace {
     constexpr std::chrono::milliseconds adopted_exit_wait { 2000 };
 
     // Only async-signal-safe calls between fork and exec: the parent has other threads.
-    [[noreturn]] void exec_child(char* const* argv, int log_fd, int null_fd, int error_fd, pid_t parent)
+    [[noreturn]] void exec_child(char* const* argv, int log_fd, int null_fd, int error_fd, int pass_fd, pid_t parent)
     {
         setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -36,11 +36,14 @@ namespace {
         dup2(null_fd, STDIN_FILENO);
         dup2(log_fd, STDOUT_FILENO);
         dup2(log_fd, STDERR_FILENO);
-        if (error_fd != 3) {
-            dup2(error_fd, 3);
-            fcntl(3, F_SETFD, FD_CLOEXEC);
-        }
-        syscall(SYS_close_range, 4u, ~0u, 0u);
+        // Both out of the way first: either may sit at 3 or 4 already.
+        int error_high = fcntl(error_fd, F_DUPFD_CLOEXEC, 10);
+        int pass_high = pass_fd >= 0 ? fcntl(pass_fd, F_DUPFD, 10) : -1;
+        dup2(error_high, 3);
+        fcntl(3, F_SETFD, FD_CLOEXEC);
+        if (pass_high >= 0)
+            dup2(pass_high, passed_fd_number); // dup2 leaves close-on-exec clear: it is inherited
+        syscall(SYS_close_range, pass_high >= 0 ? 5u : 4u, ~0u, 0u);
         execv(argv[0], argv);
         int error = errno;
         (void)!write(3, &error, sizeof error);
@@ -49,7 +52,7 @@ namespace {
 
 } // namespace
 
-Result<VmmChild> VmmChild::spawn(std::vector<std::string> const& argv, std::string const& log_path)
+Result<VmmChild> VmmChild::spawn(std::vector<std::string> const& argv, std::string const& log_path, int pass_fd)
 {
     if (argv.empty() || argv[0].find('/') == std::string::npos)
         return fail(ErrorKind::BadConfig, "husk-vmm must be given as a path");
@@ -76,7 +79,7 @@ Result<VmmChild> VmmChild::spawn(std::vector<std::string> const& argv, std::stri
     run_on_spawner_thread([&] {
         pid = fork();
         if (pid == 0)
-            exec_child(raw_argv.data(), log->get(), null->get(), error_write.get(), parent);
+            exec_child(raw_argv.data(), log->get(), null->get(), error_write.get(), pass_fd, parent);
         fork_errno = errno;
     });
     if (pid < 0)

@@ -19,6 +19,9 @@
 
 namespace husk::detail {
 
+// The descriptor number a child gets VmmChild::spawn's `pass_fd` as.
+inline constexpr int passed_fd_number = 4;
+
 struct ChildExit {
     bool signaled { false };
     int value { 0 }; // exit status, or the signal
@@ -27,8 +30,10 @@ struct ChildExit {
 
 class VmmChild {
 public:
-    // argv[0] must be a path. Errors (kind VmmStartFailed) when fork or exec fails.
-    static Result<VmmChild> spawn(std::vector<std::string> const& argv, std::string const& log_path);
+    // argv[0] must be a path. Errors (kind VmmStartFailed) when fork or exec fails. `pass_fd`
+    // (when not -1) is inherited as descriptor passed_fd_number: how husk-vmm gets passt's
+    // socket and passt its end (both started this way).
+    static Result<VmmChild> spawn(std::vector<std::string> const& argv, std::string const& log_path, int pass_fd = -1);
     // A running process that is not our child. Errors (kind VmDied) when it no longer exists.
     static Result<VmmChild> adopt(pid_t pid);
     VmmChild(VmmChild&& other) noexcept;

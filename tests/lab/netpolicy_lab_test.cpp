@@ -19,6 +19,8 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <set>
+#include <sched.h>
+#include <sys/mount.h>
 #include <thread>
 
 using namespace husk;
@@ -29,6 +31,7 @@ using namespace std::chrono_literals;
 namespace {
 constexpr char const* jail_parent = "/tmp/husk-lab-net-jails";
 constexpr char const* guest_running_marker = "guest init started";
+constexpr char const* host_hosts_file = "/tmp/husk-lab-netpolicy-hosts";
 
 std::string describe(VmmRun const& run)
 {
@@ -98,6 +101,16 @@ protected:
     {
         std::filesystem::create_directories(jail_parent);
         ::chmod(jail_parent, 0700);
+        // The host's resolver knows early.test (its /etc/hosts, in a mount namespace of the
+        // suite's own); the world's DNS server does not: an allow-list entry for it can only
+        // open through resolution at policy time.
+        ASSERT_EQ(::unshare(CLONE_NEWNS), 0);
+        ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0);
+        {
+            std::ofstream hosts(host_hosts_file);
+            hosts << "127.0.0.1 localhost\n198.18.1.11 early.test\n";
+        }
+        ASSERT_EQ(::mount(host_hosts_file, "/etc/hosts", nullptr, MS_BIND, nullptr), 0);
         auto world = build_world();
         ASSERT_TRUE(world) << world.error().message;
     }
@@ -184,6 +197,22 @@ TEST_F(LabNetPolicy, AllowedName_WorksOnlyForThatName)
     EXPECT_FALSE(says(run, "other.test resolved")) << describe(run);
     EXPECT_TRUE(says(run, "after: 198.18.1.11:80 closed")) << describe(run);
     EXPECT_TRUE(says(run, "after: 198.18.1.53:53 closed")) << describe(run);
+    // The host's resolver does not know it: it was left to the forwarder, and said so.
+    EXPECT_NE(run.err.find("allowed.test:80 did not resolve on the host"), std::string::npos) << describe(run);
+}
+
+// A name the host resolves when the policy is built opens its address from the first packet,
+// without the guest resolving anything (the world's DNS server does not even know the name).
+TEST_F(LabNetPolicy, AllowedName_ResolvedOnTheHostAtStart_OpenWithoutAGuestLookup)
+{
+    auto run = run_vmm(jailed("lab-net-early-name",
+                           { "--net", "allow=early.test:80", "--serial", "stdout", "--", "sh", "-c",
+                               probe_script({ "198.18.1.11:80", "198.18.1.10:80" }) }),
+        150s);
+    EXPECT_EQ(run.exit_status, 0) << describe(run);
+    EXPECT_NE(run.err.find("early.test:80 resolved on the host to 198.18.1.11"), std::string::npos) << describe(run);
+    EXPECT_TRUE(says(run, "198.18.1.11:80 open")) << describe(run);
+    EXPECT_TRUE(says(run, "198.18.1.10:80 closed")) << describe(run);
 }
 
 TEST_F(LabNetPolicy, TwentySandboxes_LeaveNothingBehind)

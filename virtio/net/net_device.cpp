@@ -55,11 +55,14 @@ NetDevice::~NetDevice() { m_backend.set_events(nullptr); }
 uint64_t NetDevice::features() const
 {
     using virtio::feature_mask;
-    return feature_mask(virtio::feature::indirect_desc) | feature_mask(virtio::feature::event_idx)
-        | feature_mask(net::feature::csum) | feature_mask(net::feature::guest_csum) | feature_mask(net::feature::mac)
-        | feature_mask(net::feature::guest_tso4) | feature_mask(net::feature::guest_tso6)
-        | feature_mask(net::feature::host_tso4) | feature_mask(net::feature::host_tso6)
-        | feature_mask(net::feature::mrg_rxbuf) | feature_mask(net::feature::status);
+    uint64_t features = feature_mask(virtio::feature::indirect_desc) | feature_mask(virtio::feature::event_idx)
+        | feature_mask(net::feature::mac) | feature_mask(net::feature::mrg_rxbuf) | feature_mask(net::feature::status);
+    if (m_config.offloads == NetOffloads::Offered) {
+        features |= feature_mask(net::feature::csum) | feature_mask(net::feature::guest_csum)
+            | feature_mask(net::feature::guest_tso4) | feature_mask(net::feature::guest_tso6)
+            | feature_mask(net::feature::host_tso4) | feature_mask(net::feature::host_tso6);
+    }
+    return features;
 }
 
 void NetDevice::read_config(uint64_t offset, std::span<uint8_t> data) const

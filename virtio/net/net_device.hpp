@@ -1,6 +1,7 @@
 // NetDevice: the virtio network device (virtio 1.2 §5.1, device type 1) with one receive queue
 // (0) and one transmit queue (1), no control queue. Features: MAC, STATUS (link always up),
-// MRG_RXBUF, CSUM/GUEST_CSUM, HOST_TSO4/6 and GUEST_TSO4/6, EVENT_IDX and INDIRECT_DESC.
+// MRG_RXBUF, CSUM/GUEST_CSUM, HOST_TSO4/6 and GUEST_TSO4/6 (not with NetOffloads::None),
+// EVENT_IDX and INDIRECT_DESC.
 // Frames move between guest buffers and a NetBackend with no copy: a receive reads the next
 // frame straight into the guest's posted buffers (spanning several with MRG_RXBUF), a transmit
 // writes the guest's buffers behind a checked copy of its header (check_tx_frame).
@@ -46,8 +47,14 @@ namespace husk {
 
 using MacAddress = std::array<uint8_t, virtio::net::mac_length>;
 
+// Whether the backend carries the virtio-net header's checksum and segmentation offloads. A tap
+// does (IFF_VNET_HDR); a plain frame stream (passt) does not: then the device offers neither
+// CSUM/GUEST_CSUM nor TSO, and every frame is complete and checksummed both ways.
+enum class NetOffloads { Offered, None };
+
 struct NetDeviceConfig {
     MacAddress mac {};
+    NetOffloads offloads { NetOffloads::Offered };
     RateLimiterConfig rx_limit; // host → guest
     RateLimiterConfig tx_limit; // guest → host
     // The limiters' clock: tests inject their own.

@@ -102,9 +102,10 @@ struct SandboxOptions {
     ///   "allow=LIST"  only what LIST names: comma-separated CIDR[:PORT] and NAME[:PORT] (a name
     ///                 allows the addresses the sandbox's DNS forwarder resolves for it)
     /// Private, loopback, link-local (cloud metadata), CGNAT, multicast, the host's own and
-    /// other sandboxes' addresses are always denied. Anything but "none" needs the jail (root):
-    /// create() fails with BadConfig when the VM would not be jailed. husk-vmm checks LIST; a
-    /// malformed one fails create() with its message.
+    /// other sandboxes' addresses are always denied. That policy needs the jail (root). When the
+    /// VM is not jailed, "internet" comes from passt (Debian package passt): whatever this
+    /// process's user can reach, with no policy, so "allow=LIST" fails create() with BadConfig.
+    /// husk-vmm checks LIST; a malformed one fails create() with its message.
     std::string network { "none" };
     /// Host TCP ports that reach the guest; needs a network other than "none".
     std::vector<PortMapping> publish;

@@ -149,6 +149,11 @@ namespace {
         auto no_root = network_finding({ false, true, true, true });
         EXPECT_EQ(no_root.verdict, Verdict::Warn);
         EXPECT_NE(no_root.detail.find("needs root"), std::string::npos) << no_root.detail;
+        EXPECT_NE(no_root.detail.find("Debian package passt"), std::string::npos) << no_root.detail;
+        auto with_passt = network_finding({ false, true, true, true, true });
+        EXPECT_EQ(with_passt.verdict, Verdict::Warn);
+        EXPECT_NE(with_passt.detail.find("internet through passt"), std::string::npos) << with_passt.detail;
+        EXPECT_NE(with_passt.detail.find("need root"), std::string::npos) << with_passt.detail;
         EXPECT_NE(network_finding({ true, false, true, true }).detail.find("CONFIG_TUN"), std::string::npos);
         EXPECT_NE(network_finding({ true, true, false, true }).detail.find("iproute2"), std::string::npos);
         auto no_dnsmasq = network_finding({ true, true, true, false });

@@ -92,8 +92,9 @@ namespace {
             o.dns_servers = { "dns.example" };
         }).find("IPv4"),
             std::string::npos);
-        // JailMode::Off here: a network needs the jail.
-        EXPECT_NE(message([](SandboxOptions& o) { o.network = "internet"; }).find("needs the jail"), std::string::npos);
+        // JailMode::Off here: the network would come from passt, which enforces no allow-list.
+        EXPECT_NE(message([](SandboxOptions& o) { o.network = "allow=198.51.100.0/24"; }).find("cannot be enforced"),
+            std::string::npos);
     }
 
     TEST_F(SandboxCreate, MissingRootfs_IsBadConfigNamingIt)

@@ -105,3 +105,53 @@ TEST(NetTapOption, VmmOptions_NetTap_CarriedIntoTheMachineConfigAndOnlyOnce)
     ASSERT_TRUE(plain);
     EXPECT_FALSE(machine_config_from(*plain, "").net);
 }
+
+TEST(NetStreamOption, FdOrPath_ParsedWithTheTapSettings)
+{
+    auto by_fd = parse_net_stream_option("fd=4,mac=02:00:00:00:00:07,rx-bytes=1M");
+    ASSERT_TRUE(by_fd) << by_fd.error().message;
+    EXPECT_EQ(by_fd->backend, NetConfig::Backend::Stream);
+    ASSERT_TRUE(by_fd->stream_fd);
+    EXPECT_EQ(*by_fd->stream_fd, 4);
+    EXPECT_TRUE(by_fd->mac);
+    ASSERT_TRUE(by_fd->rx_limit.bytes);
+    EXPECT_EQ(by_fd->rx_limit.bytes->size, 1u << 20);
+
+    auto by_path = parse_net_stream_option("/run/user/1000/passt.socket");
+    ASSERT_TRUE(by_path) << by_path.error().message;
+    EXPECT_FALSE(by_path->stream_fd);
+    EXPECT_EQ(by_path->stream_path, "/run/user/1000/passt.socket");
+}
+
+TEST(NetStreamOption, Malformed_Refused)
+{
+    for (char const* text : { "", "fd=", "fd=-1", "fd=x", "fd=99999999", "relative.sock", "fd=3,mac=01:00:00:00:00:01",
+             "fd=3,rx-bytes=0", "fd=3,bogus=1", "fd=3,mac=02:00:00:00:00:01,mac=02:00:00:00:00:02", "fd=3,", "fd=3,mac" }) {
+        auto parsed = parse_net_stream_option(text);
+        EXPECT_FALSE(parsed) << "'" << text << "' was accepted";
+        if (!parsed) {
+            EXPECT_NE(parsed.error().message.find("--net-stream"), std::string::npos) << parsed.error().message;
+        }
+    }
+    EXPECT_FALSE(parse_net_stream_option("/" + std::string(200, 'a')));
+    EXPECT_FALSE(parse_net_stream_option(std::string("/a\0b", 4)));
+}
+
+TEST(NetStreamOption, VmmOptions_NetStream_CarriedIntoTheMachineConfigAndAlone)
+{
+    std::vector<char const*> argv { "husk-vmm", "--kernel", "k", "--net-stream", "fd=5" };
+    auto options = parse_vmm_options(argv);
+    ASSERT_TRUE(options) << options.error().message;
+    auto config = machine_config_from(*options, "");
+    ASSERT_TRUE(config.net);
+    EXPECT_EQ(config.net->backend, NetConfig::Backend::Stream);
+    EXPECT_EQ(config.net->stream_fd, 5);
+
+    std::vector<char const*> with_tap { "husk-vmm", "--kernel", "k", "--net-stream", "fd=5", "--net-tap", "tap0" };
+    EXPECT_FALSE(parse_vmm_options(with_tap));
+    std::vector<char const*> with_net { "husk-vmm", "--kernel", "k", "--net-stream", "fd=5", "--net", "internet",
+        "--jail", "/tmp/j", "--jail-uid", "1", "--jail-gid", "1" };
+    auto refused = parse_vmm_options(with_net);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("--net-stream"), std::string::npos);
+}

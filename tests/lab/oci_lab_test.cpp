@@ -378,7 +378,9 @@ protected:
     {
         // vfs and cgroupfs: no overlayfs or systemd needed from the lab; the state of podman and
         // of husk-oci in this test's own directories.
-        return "podman --root " + (s_work / "podman/root").string() + " --runroot " + (s_work / "podman/run").string()
+        // TMPDIR: podman commit stages the image under /var/tmp otherwise, read-only in the lab.
+        return "TMPDIR=/tmp podman --root " + (s_work / "podman/root").string() + " --runroot "
+            + (s_work / "podman/run").string()
             + " --storage-driver vfs --cgroup-manager cgroupfs --events-backend none --runtime " + HUSK_OCI_PATH
             + " " + arguments;
     }
@@ -545,20 +547,38 @@ std::vector<std::pair<std::string, std::string>> vmm_thread_capabilities()
     return threads;
 }
 
-TEST_F(PodmanLab, CopyInAndOutOfARunningContainer_OnlyTheEventThreadHasCapabilities)
+// `podman cp` into a created container and out of a stopped one (podman copies in its storage);
+// a running container and the host see each other's writes in its rootfs at once (what podman cp
+// into a running runc container amounts to; podman itself resolves a running container's paths in
+// /proc/PID/root, which for husk-oci is the monitor's, the host's: see docs/oci.md). While it
+// runs, only its VMM's event thread holds capabilities.
+TEST_F(PodmanLab, CopyInAndOut_RunningContainerSharesItsRootfs_OnlyTheEventThreadHasCapabilities)
 {
-    auto started = shell(run("-d --name copier localhost/husk-oci-lab sleep 1000"));
-    ASSERT_EQ(started.status, 0) << started.output;
     write_text(s_work / "to-container.txt", "copied in\n");
-
+    ASSERT_EQ(shell(podman("create --network none --log-driver k8s-file --name copier localhost/husk-oci-lab sh -c "
+                           "'cat /root/in.txt; echo made inside > /root/out.txt'"))
+                  .status,
+        0);
     auto copied_in = shell(podman("cp " + (s_work / "to-container.txt").string() + " copier:/root/in.txt"));
     EXPECT_EQ(copied_in.status, 0) << copied_in.output;
-    auto seen = shell(podman("exec copier cat /root/in.txt"));
-    EXPECT_EQ(seen.output, "copied in\n");
-    ASSERT_EQ(shell(podman("exec copier sh -c 'echo made inside > /root/out.txt'")).status, 0);
+    auto started = shell(podman("start -a copier"));
+    EXPECT_EQ(started.status, 0) << started.output;
+    EXPECT_EQ(started.output, "copied in\n");
     auto copied_out = shell(podman("cp copier:/root/out.txt " + (s_work / "from-container.txt").string()));
     EXPECT_EQ(copied_out.status, 0) << copied_out.output;
     EXPECT_EQ(read_text(s_work / "from-container.txt"), "made inside\n");
+    EXPECT_EQ(shell(podman("rm copier")).status, 0);
+
+    auto running = shell(run("-d --name sharer localhost/husk-oci-lab sleep 1000"));
+    ASSERT_EQ(running.status, 0) << running.output;
+    auto mounted = shell(podman("mount sharer"));
+    ASSERT_EQ(mounted.status, 0) << mounted.output;
+    fs::path rootfs = mounted.output.substr(0, mounted.output.find('\n'));
+    write_text(rootfs / "root/from-host.txt", "written on the host\n");
+    auto seen = shell(podman("exec sharer cat /root/from-host.txt"));
+    EXPECT_EQ(seen.output, "written on the host\n");
+    ASSERT_EQ(shell(podman("exec sharer sh -c 'echo written in the guest > /root/from-guest.txt'")).status, 0);
+    EXPECT_EQ(read_text(rootfs / "root/from-guest.txt"), "written in the guest\n");
 
     auto threads = vmm_thread_capabilities();
     ASSERT_GE(threads.size(), 3u) << "main, event and vCPU threads of the one running VMM";
@@ -577,7 +597,8 @@ TEST_F(PodmanLab, CopyInAndOutOfARunningContainer_OnlyTheEventThreadHasCapabilit
         }
     }
     EXPECT_EQ(event_threads, 1);
-    EXPECT_EQ(shell(podman("rm -f copier")).status, 0);
+    shell(podman("unmount sharer"));
+    EXPECT_EQ(shell(podman("rm -f sharer")).status, 0);
     EXPECT_EQ(count_vmms(), 0);
 }
 

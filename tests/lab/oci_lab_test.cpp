@@ -378,9 +378,7 @@ protected:
     {
         // vfs and cgroupfs: no overlayfs or systemd needed from the lab; the state of podman and
         // of husk-oci in this test's own directories.
-        // TMPDIR: podman commit stages the image under /var/tmp otherwise, read-only in the lab.
-        return "TMPDIR=/tmp podman --root " + (s_work / "podman/root").string() + " --runroot "
-            + (s_work / "podman/run").string()
+        return "podman --root " + (s_work / "podman/root").string() + " --runroot " + (s_work / "podman/run").string()
             + " --storage-driver vfs --cgroup-manager cgroupfs --events-backend none --runtime " + HUSK_OCI_PATH
             + " " + arguments;
     }
@@ -503,7 +501,10 @@ TEST_F(PodmanLab, RootfsWritesReachTheHostWithTheContainersOwners)
     EXPECT_NE(diff.output.find("/etc/motd"), std::string::npos) << diff.output;
     EXPECT_NE(diff.output.find("A /bin/extra"), std::string::npos) << diff.output;
 
-    auto committed = shell(podman("commit -q writer localhost/husk-oci-lab-committed"));
+    // podman commit stages the image in image_copy_tmp_dir, /var/tmp by default: read-only in the lab.
+    write_text(s_work / "containers.conf", "[engine]\nimage_copy_tmp_dir = \"/tmp\"\n");
+    auto committed = shell("CONTAINERS_CONF=" + (s_work / "containers.conf").string() + " "
+        + podman("commit -q writer localhost/husk-oci-lab-committed"));
     ASSERT_EQ(committed.status, 0) << committed.output;
     auto from_commit = shell(run("--rm localhost/husk-oci-lab-committed cat /root/note /etc/motd"));
     EXPECT_EQ(from_commit.status, 0) << from_commit.output;

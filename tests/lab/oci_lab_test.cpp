@@ -117,6 +117,9 @@ protected:
         write_text(s_work / "rootfs/etc/motd", "image motd\n");
         fs::create_directories(s_work / "rootfs/root");
         chmod((s_work / "rootfs/root").c_str(), 0700);
+        // A container user's home: what it writes there is its own on the host.
+        fs::create_directories(s_work / "rootfs/home/user");
+        chown((s_work / "rootfs/home/user").c_str(), 1000, 1000);
     }
 
     static void TearDownTestSuite()
@@ -474,7 +477,7 @@ TEST_F(PodmanLab, RootfsWritesReachTheHostWithTheContainersOwners)
     EXPECT_EQ(ran.status, 0) << ran.output;
     EXPECT_EQ(ran.output, "guest\n");
     auto as_user = shell(run("--name user-writer --user 1000:1000 localhost/husk-oci-lab sh -c 'id -u; echo user > "
-                             "/tmp/by-user; echo x >> /etc/motd || echo etc-denied; ls /root || echo root-denied'"));
+                             "/home/user/by-user; echo x >> /etc/motd || echo etc-denied; ls /root || echo root-denied'"));
     EXPECT_EQ(as_user.status, 0) << as_user.output;
     EXPECT_NE(as_user.output.find("1000\n"), std::string::npos) << as_user.output;
     EXPECT_NE(as_user.output.find("etc-denied\n"), std::string::npos) << as_user.output;
@@ -483,7 +486,7 @@ TEST_F(PodmanLab, RootfsWritesReachTheHostWithTheContainersOwners)
     ASSERT_EQ(user_mounted.status, 0) << user_mounted.output;
     fs::path user_rootfs = user_mounted.output.substr(0, user_mounted.output.find('\n'));
     struct stat by_user { };
-    ASSERT_EQ(stat((user_rootfs / "tmp/by-user").c_str(), &by_user), 0);
+    ASSERT_EQ(stat((user_rootfs / "home/user/by-user").c_str(), &by_user), 0);
     EXPECT_EQ(by_user.st_uid, 1000u);
     EXPECT_EQ(by_user.st_gid, 1000u);
     EXPECT_EQ(read_text(user_rootfs / "etc/motd"), "image motd\n");

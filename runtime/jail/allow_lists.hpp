@@ -23,9 +23,12 @@ struct MainThreadValues {
 MainThreadValues current_main_thread_values(); // getpid(), SIGRTMIN
 std::vector<SyscallRule> main_thread_allow_list(MainThreadValues values);
 
+// Whether any of the VM's shares stores the guest's owners (runtime/share: ShareOwnership::Guest).
+enum class FileSharingOwners { ServerUser, Guest };
 // The event thread's extra rules for a VM with shares (share_allow_list.cpp): opening pinned to
-// the share roots and the /proc/self/fd directories given.
-std::vector<SyscallRule> file_sharing_rules(std::span<int const> share_roots, std::span<int const> proc_fd_directories);
+// the share roots and the /proc/self/fd directories given; chown only with guest-owned shares.
+std::vector<SyscallRule> file_sharing_rules(std::span<int const> share_roots, std::span<int const> proc_fd_directories,
+    FileSharingOwners owners = FileSharingOwners::ServerUser);
 // Distinct syscalls the file-sharing rules may add to the event thread's budget.
 inline constexpr size_t file_sharing_syscall_budget = 18;
 

@@ -103,6 +103,32 @@ Result<void> JailRoot::add_mount(JailMount const& mount)
     return {};
 }
 
+Result<void> JailRoot::mount_proc(std::string const& jail_path)
+{
+    auto components = TRY(split_jail_path(jail_path));
+    auto directory = TRY(walk_to_parent(m_root.get(), components, jail_path));
+    TRY(create_mount_point(directory.get(), components.back(), true, jail_path));
+    int target = ::openat(directory.get(), components.back().c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (target < 0)
+        return fail_errno("opening the mount point \"" + jail_path + "\"");
+    Fd target_fd(target);
+    int context = ::fsopen("proc", FSOPEN_CLOEXEC);
+    if (context < 0)
+        return fail_errno("fsopen(proc)");
+    Fd context_fd(context);
+    if (::fsconfig(context, FSCONFIG_SET_STRING, "subset", "pid", 0) != 0)
+        return fail_errno("procfs subset=pid (Linux 5.8 or later)");
+    if (::fsconfig(context, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
+        return fail_errno("creating the jail's procfs");
+    int mounted = ::fsmount(context, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (mounted < 0)
+        return fail_errno("fsmount of the jail's procfs");
+    Fd mounted_fd(mounted);
+    if (::move_mount(mounted, "", target_fd.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        return fail_errno("move_mount of the jail's procfs to \"" + jail_path + "\"");
+    return {};
+}
+
 Result<void> JailRoot::pivot()
 {
     // pivot_root needs the new root to be a mount point: bind it onto itself, with its mounts.

@@ -42,6 +42,12 @@ public:
     // read-only unless ReadWrite. Missing directories on the way are created (root, 0755).
     Result<void> add_mount(JailMount const& mount);
 
+    // Mounts a procfs of this process's PID namespace at jail_path ("proc"), showing only its
+    // processes' directories (subset=pid: no /proc/sys, /proc/sysrq-trigger or other global
+    // files), nosuid, nodev, noexec. For the file-sharing server's /proc/self/fd: one opened from
+    // the host's /proc would lead, through "..", to the host's global proc files.
+    Result<void> mount_proc(std::string const& jail_path);
+
     // Makes the jail root this process's "/" (pivot_root) and detaches the old root.
     Result<void> pivot();
 

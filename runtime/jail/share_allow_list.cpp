@@ -4,12 +4,16 @@
 // share's root (ShareRoot::resolve; the RESOLVE_* flags live in a struct seccomp cannot read),
 // openat only in /proc/self/fd (ShareRoot::reopen of a descriptor already checked). No other
 // directory can be opened from, so no absolute or cwd-relative path. Twrite's pwritev is already
-// the event thread's (virtio-blk's fallback), so it is not listed here.
+// the event thread's (virtio-blk's fallback), so it is not listed here. Guest-owned shares
+// (ShareOwnership::Guest) add fchownat on descriptors only.
 #include "runtime/jail/allow_lists.hpp"
+
+#include <fcntl.h>
 
 namespace husk {
 
-std::vector<SyscallRule> file_sharing_rules(std::span<int const> share_roots, std::span<int const> proc_fd_directories)
+std::vector<SyscallRule> file_sharing_rules(
+    std::span<int const> share_roots, std::span<int const> proc_fd_directories, FileSharingOwners owners)
 {
     std::vector<ArgMatch> beneath_a_root;
     for (int fd : share_roots)
@@ -17,7 +21,7 @@ std::vector<SyscallRule> file_sharing_rules(std::span<int const> share_roots, st
     std::vector<ArgMatch> in_proc_fd;
     for (int fd : proc_fd_directories)
         in_proc_fd.push_back(arg_equals_32(0, static_cast<uint32_t>(fd)));
-    return {
+    std::vector<SyscallRule> rules {
         { "openat2", "file sharing: every guest-named path, beneath a share root only", beneath_a_root },
         { "openat", "file sharing: reopen a checked O_PATH fd through /proc/self/fd only", in_proc_fd },
         { "fstatfs", "file sharing: Tstatfs", {} },
@@ -35,6 +39,12 @@ std::vector<SyscallRule> file_sharing_rules(std::span<int const> share_roots, st
         { "fchmodat", "file sharing: Tsetattr of the mode", {} },
         { "utimensat", "file sharing: Tsetattr of the times", {} },
     };
+    if (owners == FileSharingOwners::Guest) {
+        // Only on a descriptor (AT_EMPTY_PATH), never by a path the guest named.
+        rules.push_back({ "fchownat", "guest-owned shares: the owner of new files, Tsetattr of uid/gid",
+            { arg_equals_32(4, AT_EMPTY_PATH) } });
+    }
+    return rules;
 }
 
 } // namespace husk

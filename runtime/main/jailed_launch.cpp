@@ -4,6 +4,7 @@
 
 #include "runtime/base/fd.hpp"
 #include "runtime/base/log.hpp"
+#include "runtime/jail/capabilities.hpp"
 #include "runtime/jail/jail_root.hpp"
 #include "runtime/jail/namespaces.hpp"
 #include "runtime/jail/process_hygiene.hpp"
@@ -39,8 +40,13 @@ namespace {
             keep.insert(keep.end(), settings.keep_fds.begin(), settings.keep_fds.end());
             TRY(close_inherited_fds(keep));
             TRY(enter_namespaces({ settings.network_namespace }));
-            return std::optional<JailRoot>(TRY(JailRoot::create(
-                settings.directory, settings.id, JailOwner { settings.identity.uid, settings.identity.gid })));
+            auto root = TRY(JailRoot::create(
+                settings.directory, settings.id, JailOwner { settings.identity.uid, settings.identity.gid }));
+            for (auto const& mount : settings.share_mounts)
+                TRY_CONTEXT(root.add_mount(mount), "the shared directory " + mount.host_path);
+            if (!settings.share_mounts.empty())
+                TRY(root.mount_proc(jail_proc_path));
+            return std::optional<JailRoot>(std::move(root));
         };
         auto root = setup();
         if (!root) {
@@ -51,14 +57,21 @@ namespace {
             TRY((*root)->pivot());
             TRY(apply_resource_limits(settings.resource_limits));
             TRY(clear_environment());
+            bool keep_capabilities = settings.capabilities == JailSettings::Capabilities::GuestOwnedShares;
+            if (keep_capabilities)
+                TRY(keep_share_capabilities_across_drop());
             TRY(drop_identity(settings.identity));
+            if (keep_capabilities)
+                TRY(raise_share_capabilities());
             // Changing the uid cleared the parent-death signal (the kernel does so on every
             // credential change): arm it again, or a VMM whose launcher was killed with -9 would
             // run on unsupervised, holding its network namespace, until its guest ends.
             if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
                 return fail_errno("PR_SET_PDEATHSIG after dropping to the jail ids");
             log_info("jailed: root " + (*root)->path() + ", uid " + std::to_string(settings.identity.uid) + ", gid "
-                + std::to_string(settings.identity.gid));
+                + std::to_string(settings.identity.gid)
+                + (keep_capabilities ? ", keeping CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID for shares"
+                                     : ""));
             return {};
         };
         ::_exit(vmm(enter_jail));
@@ -118,6 +131,8 @@ namespace {
         ::_exit(128 + signal_number);
     }
 } // namespace
+
+std::string jail_share_path(std::string const& tag) { return "shares/" + tag; }
 
 int run_jailed(JailSettings const& settings, JailedVmm const& vmm)
 {

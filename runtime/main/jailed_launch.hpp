@@ -13,6 +13,7 @@
 #include "runtime/base/result.hpp"
 #include "runtime/jail/cgroup.hpp"
 #include "runtime/jail/identity.hpp"
+#include "runtime/jail/jail_root.hpp"
 #include "runtime/jail/resource_limits.hpp"
 
 #include <functional>
@@ -37,7 +38,20 @@ struct JailSettings {
     // namespace the VMM was init of accepts no new process any more.
     std::optional<std::string> network_namespace;
     std::function<void()> remove_network;
+    // Shared directories: bind-mounted in the root (at "shares/TAG") before the VMM builds the
+    // machine, with the jail's own procfs at "proc", so that the VMM reopens them from inside its
+    // root once pivoted (ShareRoot::reopen_in_jail) and ".." cannot lead out of it.
+    std::vector<JailMount> share_mounts;
+    // Guest-owned shares: the VMM keeps CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER and CAP_FSETID
+    // across the uid drop (runtime/jail/capabilities.hpp), for its event thread.
+    enum class Capabilities { None, GuestOwnedShares };
+    Capabilities capabilities { Capabilities::None };
 };
+
+// Where a share bind-mounted for the jail appears, relative to the jail root and, once pivoted,
+// absolute; and the jail's procfs.
+std::string jail_share_path(std::string const& tag);
+inline constexpr char const* jail_proc_path = "proc";
 
 // What the jailed VMM process runs: build the machine, call enter_jail() once before the guest
 // runs (a failure must stop it), run, report; returns husk-vmm's exit status.

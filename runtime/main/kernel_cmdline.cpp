@@ -126,7 +126,8 @@ MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline
     uint32_t share_uid = options.jail_uid.value_or(::geteuid());
     uint32_t share_gid = options.jail_gid.value_or(::getegid());
     for (auto const& share : options.shares)
-        config.shares.push_back(ShareConfig { share.host_path, share.tag, share.read_only, share_uid, share_gid });
+        config.shares.push_back(
+            ShareConfig { share.host_path, share.tag, share.read_only, share_uid, share_gid, share.ownership, {} });
     config.timeout = options.timeout;
     config.debug = options.debug;
     config.stop_at_boot_marker = options.exit_at_boot_marker;

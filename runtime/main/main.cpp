@@ -13,6 +13,7 @@
 #include "runtime/vmm/snapshot_files.hpp"
 
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdlib.h>
 #include <unistd.h>
 
 using namespace husk;
@@ -142,6 +144,26 @@ std::string vsock_base_in_jail(std::string const& uds_path, JailSettings const& 
     return {};
 }
 
+// Every share is bind-mounted into the jail root and served from there once the VMM has pivoted
+// (ShareRoot::reopen_in_jail); guest-owned ones also keep the share capabilities.
+Result<void> put_shares_in_jail(MachineConfig& config, JailSettings& settings)
+{
+    for (auto& share : config.shares) {
+        // The jail mounts only what a path names itself; the share's own path may pass through
+        // symlinks (the host user's choice), so it is resolved first.
+        char resolved[PATH_MAX];
+        if (!::realpath(share.host_path.c_str(), resolved))
+            return fail_errno("the shared directory " + share.host_path);
+        auto access = share.read_only ? JailMount::Access::ReadOnly : JailMount::Access::ReadWrite;
+        settings.share_mounts.push_back({ resolved, jail_share_path(share.tag), access });
+        share.in_jail
+            = ShareConfig::InJail { "/" + jail_share_path(share.tag), "/" + std::string(jail_proc_path) + "/self/fd" };
+        if (share.ownership == ShareOwnership::Guest)
+            settings.capabilities = JailSettings::Capabilities::GuestOwnedShares;
+    }
+    return {};
+}
+
 SandboxNetworkRequest network_request_from(VmmOptions const& options, JailSettings const& settings)
 {
     SandboxNetworkRequest request;
@@ -228,6 +250,10 @@ int main(int argc, char** argv)
             settings.keep_fds.push_back(snapshot->memory_file.get()); // mapped before the pivot
         if (config.vsock)
             config.vsock->guest_connect_base = vsock_base_in_jail(config.vsock->uds_path, settings);
+        if (auto placed = put_shares_in_jail(config, settings); !placed) {
+            log_error(placed.error().message);
+            return exit_with(VmmExitStatus::VmmError);
+        }
         // --net: the launcher (root, before it forks the VMM) builds the sandbox's network; the
         // VMM joins its namespace and attaches to its tap; the launcher removes it at the end.
         std::unique_ptr<SandboxNetwork> network;

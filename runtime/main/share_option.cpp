@@ -1,4 +1,4 @@
-// parse_share_option: HOSTDIR:TAG[,ro|,rw].
+// parse_share_option: HOSTDIR:TAG[,ro|,rw][,guest-owners].
 #include "runtime/main/share_option.hpp"
 
 namespace husk {
@@ -8,25 +8,33 @@ bool is_valid_share_tag(std::string_view tag) { return protocol::is_valid_share_
 Result<ShareOption> parse_share_option(std::string_view text)
 {
     auto problem = [&](std::string const& what) {
-        return fail("--share " + std::string(text) + ": " + what + " (expected HOSTDIR:TAG[,ro])");
+        return fail("--share " + std::string(text) + ": " + what + " (expected HOSTDIR:TAG[,ro][,guest-owners])");
     };
     if (text.find('\0') != std::string_view::npos)
         return fail("--share value contains a NUL byte");
     ShareOption share;
-    std::string_view rest = text;
-    if (auto comma = rest.rfind(',');
-        comma != std::string_view::npos && rest.find(':', comma) == std::string_view::npos) {
-        auto flag = rest.substr(comma + 1);
-        if (flag != "ro" && flag != "rw")
-            return problem("unknown flag '" + std::string(flag) + "' (ro or rw)");
-        share.read_only = flag == "ro";
-        rest = rest.substr(0, comma);
-    }
-    auto colon = rest.rfind(':');
+    // TAG holds no ':' or ',', so the last ':' ends HOSTDIR and the flags follow TAG.
+    auto colon = text.rfind(':');
     if (colon == std::string_view::npos)
         return problem("missing :TAG");
-    auto path = rest.substr(0, colon);
-    auto tag = rest.substr(colon + 1);
+    auto path = text.substr(0, colon);
+    auto rest = text.substr(colon + 1);
+    auto comma = rest.find(',');
+    auto tag = rest.substr(0, comma);
+    bool access_given = false;
+    while (comma != std::string_view::npos) {
+        rest = rest.substr(comma + 1);
+        comma = rest.find(',');
+        auto flag = rest.substr(0, comma);
+        if ((flag == "ro" || flag == "rw") && !access_given) {
+            share.read_only = flag == "ro";
+            access_given = true;
+        } else if (flag == guest_owners_flag && share.ownership == ShareOwnership::ServerUser) {
+            share.ownership = ShareOwnership::Guest;
+        } else {
+            return problem("unknown or repeated flag '" + std::string(flag) + "' (ro, rw, guest-owners)");
+        }
+    }
     if (path.empty() || path.front() != '/')
         return problem("HOSTDIR must be an absolute path");
     if (!is_valid_share_tag(tag))

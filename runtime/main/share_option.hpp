@@ -1,12 +1,14 @@
-// husk-vmm's --share value: `HOSTDIR:TAG`, `HOSTDIR:TAG,ro` or `HOSTDIR:TAG,rw`. Pure parsing,
+// husk-vmm's --share value: `HOSTDIR:TAG[,ro|,rw][,guest-owners]`. Pure parsing,
 // so every rejection is unit-tested; opening and checking the directory is ShareRoot's job.
 // HOSTDIR must be absolute (it may contain ':' and ','; the tag and flag are split off the
 // end). TAG is what the guest mounts by and what husk.mount= on the kernel command line names,
-// so it is kept to 1..32 of [A-Za-z0-9_-].
+// so it is kept to 1..32 of [A-Za-z0-9_-]. `guest-owners`: files get the guest's uids and gids
+// and guest root may change any file (ShareOwnership::Guest; needs --jail).
 #pragma once
 
 #include "guest-init/protocol/share_names.hpp"
 #include "runtime/base/result.hpp"
+#include "runtime/share/share_root.hpp"
 
 #include <cstddef>
 #include <string>
@@ -18,10 +20,13 @@ namespace husk {
 inline constexpr size_t max_shares = 8;
 inline constexpr size_t max_share_tag_length = protocol::max_share_tag_length;
 
+inline constexpr std::string_view guest_owners_flag = "guest-owners";
+
 struct ShareOption {
     std::string host_path;
     std::string tag;
     bool read_only { false };
+    ShareOwnership ownership { ShareOwnership::ServerUser };
     bool operator==(ShareOption const&) const = default;
 };
 

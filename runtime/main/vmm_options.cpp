@@ -381,6 +381,11 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         return fail("--jail-id, --jail-uid, --jail-gid and --jail-memory-limit only apply with --jail DIR");
     if (options.jail_directory && (!options.jail_uid || !options.jail_gid))
         return fail("--jail needs --jail-uid and --jail-gid (the ids the VMM drops to)");
+    // Guest owners: the server acts with DAC override, which is only confined inside the jail.
+    for (auto const& share : options.shares) {
+        if (share.ownership == ShareOwnership::Guest && !options.jail_directory)
+            return fail("guest-owners (share '" + share.tag + "') needs --jail: its privileges are confined by it");
+    }
     if (!options.network.has_network() && (!options.published.empty() || !options.net_dns.empty()))
         return fail("--publish and --net-dns need a network: --net internet or --net allow=LIST");
     if (options.network.has_network() && options.net_tap)
@@ -428,14 +433,16 @@ std::string vmm_usage()
            "                     (passt: `passt --fd N` or `--socket PATH`): the inherited connected\n"
            "                     socket N or the socket PATH; no checksum/TSO offloads. Settings\n"
            "                     and guest addressing as --net-tap\n"
-           "  --share HOSTDIR:TAG[,ro]  serve the host directory HOSTDIR to the guest over virtio-9p\n"
-           "                     (repeatable, at most 8); the guest mounts it by TAG (husk-init:\n"
-           "                     --cmdline husk.mount=TAG:/guest/path[:ro]). Files the guest\n"
-           "                     creates belong to the user husk-vmm runs as (the jail uid)\n"
-           "  --rootfs DIR[,rw]  boot on the host directory DIR as the guest's root (virtio-9p, like\n"
-           "                     a --share; counts towards its 8): read-only, the guest's writes go\n"
-           "                     to a private overlay in its RAM; ,rw: written in place, as the user\n"
-           "                     husk-vmm serves shares as\n"
+           "  --share HOSTDIR:TAG[,ro][,guest-owners]  serve the host directory HOSTDIR to the guest\n"
+           "                     over virtio-9p (repeatable, at most 8); the guest mounts it by TAG\n"
+           "                     (husk-init: --cmdline husk.mount=TAG:/guest/path[:ro]). Files the\n"
+           "                     guest creates belong to the user husk-vmm runs as (the jail uid);\n"
+           "                     ,guest-owners (with --jail): to the guest's uids and gids, and guest\n"
+           "                     root may change any file in it (runc's semantics, docs/sharing.md)\n"
+           "  --rootfs DIR[,rw][,guest-owners]  boot on the host directory DIR as the guest's root\n"
+           "                     (virtio-9p, like a --share; counts towards its 8): read-only, the\n"
+           "                     guest's writes go to a private overlay in its RAM; ,rw: written in\n"
+           "                     place, as the user husk-vmm serves shares as (or the guest's)\n"
            "  --debug            debug logging, kernel messages on the console, register dumps\n"
            "  --exit-at-boot-marker  stop cleanly as soon as husk-init has started (benchmarks)\n"
            "  --exit-before-run  build the VM, then exit before it runs (benchmarks)\n"

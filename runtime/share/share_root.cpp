@@ -3,7 +3,9 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,16 +26,20 @@ namespace {
     }
 } // namespace
 
-Result<ShareRoot> ShareRoot::open(std::string const& host_path, ShareAccess access, ShareIdentity identity)
+Result<ShareRoot> ShareRoot::open(
+    std::string const& host_path, ShareAccess access, ShareIdentity identity, ShareOwnership ownership)
 {
     ShareRoot root;
     root.m_host_path = host_path;
     root.m_access = access;
+    root.m_ownership = ownership;
     root.m_root = TRY(Fd::open(host_path, O_PATH | O_DIRECTORY | O_CLOEXEC));
     struct stat st { };
     if (::fstat(root.m_root.get(), &st) != 0)
         return fail_errno("stat of the shared directory " + host_path);
     std::string who = "uid " + std::to_string(identity.uid) + " (the user husk-vmm serves shares as)";
+    if (ownership == ShareOwnership::Guest)
+        identity.uid = 0; // served with DAC override: nothing to check
     if (!permits(st, identity, 05))
         return fail("shared directory " + host_path + " is not readable and searchable by " + who
             + ": grant it r-x on the directory");
@@ -44,6 +50,39 @@ Result<ShareRoot> ShareRoot::open(std::string const& host_path, ShareAccess acce
     root.m_proc_fds = TRY_CONTEXT(Fd::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC),
         "file sharing needs /proc mounted when husk-vmm starts");
     return root;
+}
+
+namespace {
+    // Opens `path` and makes it descriptor number `keep`, which must name the same inode.
+    Result<void> replace_keeping_number(int keep, std::string const& path, char const* what)
+    {
+        struct stat before { };
+        if (::fstat(keep, &before) != 0)
+            return fail_errno(std::string("stat of the ") + what);
+        auto fresh = TRY_CONTEXT(Fd::open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), what);
+        struct stat after { };
+        if (::fstat(fresh.get(), &after) != 0)
+            return fail_errno(std::string("stat of the ") + what + " in the jail");
+        if (before.st_dev != after.st_dev || before.st_ino != after.st_ino)
+            return fail(std::string("the ") + what + " in the jail (" + path + ") is not the directory opened before");
+        if (::dup3(fresh.get(), keep, O_CLOEXEC) < 0)
+            return fail_errno(std::string("dup3 of the ") + what);
+        return {};
+    }
+} // namespace
+
+Result<void> ShareRoot::reopen_in_jail(std::string const& jail_path, std::string const& proc_fd_path)
+{
+    TRY(replace_keeping_number(m_root.get(), jail_path, "shared directory"));
+    // The jail's procfs is another mount of another PID namespace: a different inode, so it is
+    // checked for what it is instead (a procfs directory), not against the old one.
+    auto fresh = TRY_CONTEXT(Fd::open(proc_fd_path, O_PATH | O_DIRECTORY | O_CLOEXEC), "the jail's /proc/self/fd");
+    struct statfs fs { };
+    if (::fstatfs(fresh.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC)
+        return fail(proc_fd_path + " is not on a procfs");
+    if (::dup3(fresh.get(), m_proc_fds.get(), O_CLOEXEC) < 0)
+        return fail_errno("dup3 of the jail's /proc/self/fd");
+    return {};
 }
 
 int ShareRoot::resolve(std::string_view relative, int flags, mode_t mode) const

@@ -23,6 +23,19 @@ namespace husk {
 
 enum class ShareAccess { ReadWrite, ReadOnly };
 
+// Who owns what the guest creates in the share, on the host.
+enum class ShareOwnership {
+    // The user the server runs as (the jail's): the guest's uids and gids are ignored, chown is
+    // accepted and does nothing, set-user-ID and set-group-ID bits are dropped.
+    ServerUser,
+    // The guest's (runc's semantics without a user namespace): new files get the creating guest
+    // user's uid and the gid the guest asks for, chown and set-ID bits are applied, and the server
+    // acts for guest root on files of any owner. The server must hold CAP_CHOWN, CAP_DAC_OVERRIDE,
+    // CAP_FOWNER and CAP_FSETID for that (runtime/jail/capabilities.hpp); the guest's kernel checks
+    // its own users' permissions against the owners and modes the server reports.
+    Guest,
+};
+
 // Who will serve the share: files the guest creates belong to this identity (the jail's when
 // jailed, else the invoking user's), and a writable share must be writable by it.
 struct ShareIdentity {
@@ -34,9 +47,19 @@ class ShareRoot {
 public:
     // Opens `host_path` (a directory; the path itself may pass through symlinks: it is the
     // host user's choice) and checks that `identity` can search it and, for ReadWrite, write it.
-    static Result<ShareRoot> open(std::string const& host_path, ShareAccess access, ShareIdentity identity);
+    // With ShareOwnership::Guest the permission check is skipped: the server acts with DAC override.
+    static Result<ShareRoot> open(std::string const& host_path, ShareAccess access, ShareIdentity identity,
+        ShareOwnership ownership = ShareOwnership::ServerUser);
+
+    // Replaces the root and /proc/self/fd descriptors, keeping their numbers (seccomp rules name
+    // them), with ones opened at `jail_path` and `proc_fd_path` (the same directory bind-mounted in
+    // the jail, and the jail's own procfs), once the process has pivoted into its jail. A
+    // descriptor opened before the pivot lets ".." climb through the detached host tree; one opened
+    // inside the new root stops at it. Fails if `jail_path` is not the same directory.
+    Result<void> reopen_in_jail(std::string const& jail_path, std::string const& proc_fd_path);
 
     bool read_only() const { return m_access == ShareAccess::ReadOnly; }
+    ShareOwnership ownership() const { return m_ownership; }
     std::string const& host_path() const { return m_host_path; }
     int root_fd() const { return m_root.get(); }
 
@@ -53,6 +76,7 @@ private:
 
     std::string m_host_path;
     ShareAccess m_access { ShareAccess::ReadOnly };
+    ShareOwnership m_ownership { ShareOwnership::ServerUser };
     Fd m_root;
     Fd m_proc_fds;
 };

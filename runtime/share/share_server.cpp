@@ -13,6 +13,12 @@ namespace husk {
 
 using namespace p9;
 
+namespace {
+    // Tattach without a numeric user (P9_NONUNAME): treated as the kernel's overflow uid, nobody.
+    constexpr uint32_t no_uid = 0xffffffffu;
+    constexpr uint32_t overflow_uid = 65534;
+} // namespace
+
 p9::Qid share_qid(struct stat const& st)
 {
     Qid qid;
@@ -169,6 +175,8 @@ int ShareServer::attach(Tattach const& request, ReplyWriter& out)
     if (m_fids.size() >= max_fids)
         return ENFILE;
     ShareFid root;
+    // Linux attaches once per guest user (access=client, 9P2000.L's default) and names it here.
+    root.uid = request.n_uname == no_uid ? overflow_uid : request.n_uname;
     int fd = m_root.resolve("", O_PATH | O_DIRECTORY);
     if (fd < 0)
         return -fd;
@@ -231,6 +239,7 @@ int ShareServer::walk(Twalk const& request, ReplyWriter& out)
         out.writer().qid(each);
     if (qids.size() == request.names.size()) {
         ShareFid walked;
+        walked.uid = from->uid;
         walked.path = std::move(path);
         walked.qid = qid;
         m_fids.insert_or_assign(request.newfid, std::move(walked));

@@ -8,9 +8,13 @@
 // at the root. Only directories and regular files can be opened; symlinks are read with
 // Treadlink and never followed; device nodes, FIFOs and sockets are visible but refused
 // (EPERM) and cannot be created. A read-only share answers every modifying request with EROFS.
-// Files the guest creates belong to whoever runs the server; the guest's uid/gid fields are
-// ignored (chown is accepted and does nothing, as QEMU's security_model=none does), set-user-ID
-// and set-group-ID bits are dropped from every mode the guest sets.
+// Ownership (ShareRoot::ownership()): with ServerUser, files the guest creates belong to whoever
+// runs the server; the guest's uid/gid fields are ignored (chown is accepted and does nothing, as
+// QEMU's security_model=none does), set-user-ID and set-group-ID bits are dropped from every mode
+// the guest sets. With Guest, a new file gets the uid its fid was attached as (Tattach's n_uname:
+// Linux attaches once per guest user) and the gid of the request, chown and every mode bit are
+// applied, and a write by a guest user other than root clears set-user-ID (and set-group-ID with
+// group execute) as the kernel does: the server's CAP_FSETID would keep them.
 //
 // Requests are served synchronously, one at a time, on the calling (event) thread.
 #pragma once
@@ -30,6 +34,7 @@ namespace husk {
 
 struct ShareFid {
     std::string path; // relative to the share root; "" is the root
+    uint32_t uid { 0 }; // the guest user it was attached as (ShareOwnership::Guest's new files)
     p9::Qid qid;
     Fd open_file; // after Tlopen / Tlcreate
     bool is_open { false };
@@ -53,6 +58,7 @@ public:
         std::span<uint8_t> reply) override;
 
     size_t fid_count() const { return m_fids.size(); }
+    ShareRoot& root() { return m_root; }
     uint32_t negotiated_msize() const { return m_msize; }
 
 private:
@@ -92,6 +98,22 @@ private:
     // The fid's directory opened O_PATH, for *at calls with a checked name; -errno if the fid is
     // not a directory.
     int directory_fd(ShareFid const& fid) const;
+    bool guest_owned() const { return m_root.ownership() == ShareOwnership::Guest; }
+    // The permission bits the guest may set: all twelve for guest-owned shares, no set-ID bits
+    // otherwise.
+    mode_t guest_mode(uint32_t mode) const;
+    // Guest-owned shares: gives the file `fd` (any kind, O_PATH is enough) just created with
+    // `mode` to uid:gid and then sets `mode` exactly (the chown clears set-ID bits, and the
+    // create applied the server's umask). 0 or an errno.
+    int give_to_guest(int fd, uint32_t uid, uint32_t gid, uint32_t mode) const;
+    // give_to_guest for `name`, just created in the directory `parent` by a request on it: owned
+    // by the user `parent` was attached as. On failure the new entry is removed again
+    // (`unlink_flags`: AT_REMOVEDIR for a directory), so no file is left with the server's owner.
+    int give_created_to_guest(
+        ShareFid const& parent, std::string_view name, uint32_t gid, uint32_t mode, int unlink_flags) const;
+    // Guest-owned shares: after a write through `fid`, what the kernel's file_remove_privs does
+    // for a writer without CAP_FSETID (any guest user but root). 0 or an errno.
+    int drop_set_id_after_write(ShareFid const& fid) const;
     // Moves every fid at or below `from` to the same place below `to`, after a rename.
     void rename_fids(std::string const& from, std::string const& to);
 

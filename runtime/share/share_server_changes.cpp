@@ -12,8 +12,6 @@ namespace husk {
 using namespace p9;
 
 namespace {
-    mode_t guest_mode(uint32_t mode) { return static_cast<mode_t>(mode & 01777); }
-
     // The qid of `name` in `directory` after creating it there.
     int qid_of(int directory, std::string_view name, Qid& qid)
     {
@@ -38,6 +36,10 @@ int ShareServer::mkdir(Tmkdir const& request, ReplyWriter& out)
     Fd owned(directory);
     if (::mkdirat(directory, std::string(request.name).c_str(), guest_mode(request.mode)) != 0)
         return errno;
+    if (guest_owned()) {
+        if (int error = give_created_to_guest(*fid, request.name, request.gid, request.mode, AT_REMOVEDIR); error != 0)
+            return error;
+    }
     Qid qid;
     if (int error = qid_of(directory, request.name, qid); error != 0)
         return error;
@@ -63,6 +65,10 @@ int ShareServer::symlink(Tsymlink const& request, ReplyWriter& out)
     // Any target text is fine, "/etc/shadow" included: the server never follows a symlink.
     if (::symlinkat(std::string(request.target).c_str(), directory, std::string(request.name).c_str()) != 0)
         return errno;
+    if (guest_owned()) {
+        if (int error = give_created_to_guest(*fid, request.name, request.gid, 0777, 0); error != 0)
+            return error;
+    }
     Qid qid;
     if (int error = qid_of(directory, request.name, qid); error != 0)
         return error;
@@ -200,14 +206,27 @@ int ShareServer::setattr(Tsetattr const& request)
     bool is_link = S_ISLNK(st.st_mode);
     // The *at calls below go through /proc/self/fd/N: exactly the inode checked, no path.
     std::string self = std::to_string(fd);
+    // setattr::uid / setattr::gid: on a guest-owned share the file's new owner, before the mode
+    // (a chown clears set-ID bits the mode may set again); otherwise accepted and ignored: the
+    // guest's ids mean nothing on the host and the server never chowns (see the class comment).
+    if (guest_owned() && (request.valid & (setattr::uid | setattr::gid))) {
+        uid_t uid = (request.valid & setattr::uid) ? request.uid : static_cast<uid_t>(-1);
+        gid_t gid = (request.valid & setattr::gid) ? request.gid : static_cast<gid_t>(-1);
+        if (::fchownat(fd, "", uid, gid, AT_EMPTY_PATH) != 0)
+            return errno;
+        // The guest's kernel sends the mode with the owner when its chown clears set-ID bits;
+        // without one, the host's chown must not have changed it either.
+        struct stat after { };
+        if (!(request.valid & setattr::mode) && !is_link && ::fstat(fd, &after) == 0 && after.st_mode != st.st_mode
+            && ::fchmodat(m_root.proc_fds(), self.c_str(), st.st_mode & 07777, 0) != 0)
+            return errno;
+    }
     if (request.valid & setattr::mode) {
         if (is_link)
             return EOPNOTSUPP;
         if (::fchmodat(m_root.proc_fds(), self.c_str(), guest_mode(request.mode), 0) != 0)
             return errno;
     }
-    // setattr::uid / setattr::gid: accepted and ignored. The guest's ids mean nothing on the host
-    // and the server never chowns (see the class comment).
     if (request.valid & setattr::size) {
         if (!S_ISREG(st.st_mode))
             return S_ISDIR(st.st_mode) ? EISDIR : EINVAL;

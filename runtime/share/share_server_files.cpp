@@ -45,9 +45,6 @@ namespace {
 
     bool writes(int host_flags) { return (host_flags & O_ACCMODE) != O_RDONLY || (host_flags & O_TRUNC); }
 
-    // Permission bits the guest may set: no set-user-ID / set-group-ID on a host file.
-    mode_t guest_mode(uint32_t mode) { return static_cast<mode_t>(mode & 01777); }
-
     struct LinuxDirent64 {
         uint64_t d_ino;
         int64_t d_off;
@@ -124,6 +121,16 @@ int ShareServer::lcreate(Tlcreate const& request, ReplyWriter& out)
     if (fd < 0)
         return -fd;
     Fd file(fd);
+    if (guest_owned()) {
+        if (int error = give_to_guest(fd, fid->uid, request.gid, request.mode); error != 0) {
+            // Never leave the file behind with the server's ownership.
+            if (int directory = m_root.resolve(fid->path, O_PATH | O_DIRECTORY); directory >= 0) {
+                Fd owned(directory);
+                ::unlinkat(directory, std::string(request.name).c_str(), 0);
+            }
+            return error;
+        }
+    }
     struct stat st { };
     if (::fstat(fd, &st) != 0)
         return errno;
@@ -198,6 +205,11 @@ int ShareServer::write(Twrite const& request, ReplyWriter& out)
     // inside the message. One system call either way (the event thread's seccomp budget).
     iovec in_message { const_cast<uint8_t*>(request.data.data()), request.data.size() };
     std::span<iovec const> data = request.external_count != 0 ? m_write_data : std::span<iovec const>(&in_message, 1);
+    if (guest_owned()) {
+        // Before the data lands, as the kernel does: never a changed program with its set-ID bits.
+        if (int error = drop_set_id_after_write(*fid); error != 0)
+            return error;
+    }
     ssize_t put;
     do
         put = ::pwritev(

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "runtime/kvm/kvm_flavour.hpp"
+#include "runtime/share/share_root.hpp"
 #include "virtio/net/rate_limiter.hpp"
 
 #include <array>
@@ -67,6 +68,17 @@ struct ShareConfig {
     // Who serves it (the jail's ids when jailed): the start-up permission check uses them.
     uint32_t serve_uid { 0 };
     uint32_t serve_gid { 0 };
+    // Whose uids/gids new files get (runtime/share/share_root.hpp). Guest needs the jail and the
+    // share capabilities on the event thread (runtime/jail/capabilities.hpp).
+    ShareOwnership ownership { ShareOwnership::ServerUser };
+    // Jailed: where the jail bind-mounted the directory and its own /proc/self/fd, as seen once the
+    // VMM has pivoted; VirtioDevices::start() reopens the share there, so ".." cannot leave the
+    // jail root. Unset: the descriptors opened at the host path are served.
+    struct InJail {
+        std::string directory; // "/shares/TAG"
+        std::string proc_fds; // "/proc/self/fd"
+    };
+    std::optional<InJail> in_jail;
 };
 
 struct MachineConfig {

@@ -7,6 +7,7 @@
 #include "runtime/block/uring_block_backend.hpp"
 #include "runtime/boot/layout.hpp"
 #include "runtime/jail/allow_lists.hpp"
+#include "runtime/jail/capabilities.hpp"
 #include "runtime/jail/seccomp.hpp"
 #include "runtime/net/mac_address.hpp"
 #include "runtime/net/net_stream_socket.hpp"
@@ -196,13 +197,20 @@ Result<void> VirtioDevices::add_share(ShareConfig const& share, Vm& vm, GuestMem
 {
     // Opened here, before the jail's pivot_root: the descriptors keep working inside it.
     auto root = TRY(ShareRoot::open(share.host_path, share.read_only ? ShareAccess::ReadOnly : ShareAccess::ReadWrite,
-        ShareIdentity { share.serve_uid, share.serve_gid }));
-    log_debug("virtio-9p " + share.tag + ": " + share.host_path + (share.read_only ? ", read-only" : ""));
+        ShareIdentity { share.serve_uid, share.serve_gid }, share.ownership));
+    bool guest_owned = share.ownership == ShareOwnership::Guest;
+    log_debug("virtio-9p " + share.tag + ": " + share.host_path + (share.read_only ? ", read-only" : "")
+        + (guest_owned ? ", guest owners" : ""));
+    m_guest_owned_shares = m_guest_owned_shares || guest_owned;
     // The event thread may open files only beneath this root and in its /proc/self/fd.
     m_share_root_fds.push_back(root.root_fd());
     m_share_proc_fds.push_back(root.proc_fds());
-    m_share_rules = file_sharing_rules(m_share_root_fds, m_share_proc_fds);
-    m_share_servers.push_back(std::make_unique<ShareServer>(std::move(root)));
+    m_share_rules = file_sharing_rules(m_share_root_fds, m_share_proc_fds,
+        m_guest_owned_shares ? FileSharingOwners::Guest : FileSharingOwners::ServerUser);
+    auto server = std::make_unique<ShareServer>(std::move(root));
+    if (share.in_jail)
+        m_jailed_shares.emplace_back(&server->root(), *share.in_jail);
+    m_share_servers.push_back(std::move(server));
     return add(std::make_unique<P9Device>(share.tag, *m_share_servers.back()), vm, memory, mmio_bus);
 }
 
@@ -221,6 +229,9 @@ Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
 {
     if (m_event_thread.joinable())
         return fail("the event thread is already running");
+    // Same descriptor numbers (the seccomp rules name them), now opened inside the jail's root.
+    for (auto& [root, in_jail] : m_jailed_shares)
+        TRY_CONTEXT(root->reopen_in_jail(in_jail.directory, in_jail.proc_fds), "the share " + root->host_path());
     m_event_thread = std::thread([this, on_failure = std::move(on_failure)] {
         set_log_thread_name("event");
         ::pthread_setname_np(::pthread_self(), "husk-event");
@@ -242,6 +253,10 @@ Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
         if (auto ran = m_loop->run(); !ran)
             on_failure("the event loop failed: " + ran.error().message);
     });
+    // The event thread was created with this thread's capabilities; nothing else may keep them
+    // (the vCPU threads, created next, inherit this thread's).
+    if (m_guest_owned_shares)
+        TRY_CONTEXT(drop_thread_capabilities(), "the main thread's capabilities");
     return {};
 }
 

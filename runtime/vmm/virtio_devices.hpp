@@ -56,7 +56,9 @@ public:
     std::string kernel_arguments() const;
 
     // Starts the event thread; `on_failure` is called on it if the loop fails (the VM cannot
-    // go on without its devices) or its seccomp filter cannot be installed.
+    // go on without its devices) or its seccomp filter cannot be installed. Jailed shares are
+    // reopened inside the jail first (ShareConfig::in_jail); with guest-owned shares the calling
+    // thread drops every capability once the event thread, which serves them, has inherited them.
     Result<void> start(std::function<void(std::string)> on_failure);
     enum class StopMode {
         Immediate, // drop whatever the devices still hold
@@ -124,6 +126,10 @@ private:
     std::vector<std::unique_ptr<P9Handler>> m_share_servers; // likewise
     std::vector<int> m_share_root_fds; // owned by the servers; pinned in m_share_rules
     std::vector<int> m_share_proc_fds;
+    // Shares to reopen inside the jail at start(), and whether any is guest-owned (then the
+    // thread calling start() gives its capabilities up once the event thread has them).
+    std::vector<std::pair<ShareRoot*, ShareConfig::InJail>> m_jailed_shares;
+    bool m_guest_owned_shares { false };
     std::vector<SyscallRule> m_share_rules; // the event thread's extra seccomp rules
     std::vector<std::unique_ptr<VirtioMmioSlot>> m_slots;
     SeccompMode m_seccomp { SeccompMode::AllThreads };

@@ -121,7 +121,8 @@ Result<ContainerMounts> plan_container_mounts(
             else if (option == "rw")
                 read_only = false;
         }
-        plan.shares.push_back(Mount { source, destination, read_only });
+        // As runc: the container's users own what they create, container root may write any file.
+        plan.shares.push_back(Mount { source, destination, read_only, ShareOwners::Guest });
     }
     return plan;
 }

@@ -12,11 +12,12 @@ Result<SandboxOptions> sandbox_options_for(
     OciConfig const& config, std::string const& rootfs, std::function<HostFileKind(std::string const&)> const& kind_of)
 {
     SandboxOptions options;
-    // Served read-only, the container's writes in the guest's RAM: in place (runc's semantics)
-    // the jailed VMM, a uid of its own, could write only where the root-owned tree lets others
-    // write (docs/oci.md, "What differs from runc").
+    // runc's semantics: the container writes its rootfs in place, as its own users (container
+    // root makes root-owned files), so podman cp, diff and commit see the changes on the host.
+    // root.readonly keeps the directory unchanged: writes then go to the guest's RAM overlay.
     options.rootfs_dir = rootfs;
-    options.rootfs_writes = RootfsWrites::Private;
+    options.rootfs_writes = config.root_readonly ? RootfsWrites::Private : RootfsWrites::InPlace;
+    options.rootfs_owners = ShareOwners::Guest;
     options.mounts = TRY(plan_container_mounts(config.mounts, kind_of)).shares;
     // TCG-emulated labs and loaded hosts boot slowly; podman waits on `create` anyway.
     options.boot_timeout = std::chrono::seconds(60);

@@ -1,5 +1,6 @@
 // How a container's config maps onto its VM and its job: the bundle's rootfs directory as the
-// guest's root (virtio-9p, read-only under the guest's private overlay: see docs/oci.md); VM size from linux.resources (memory
+// guest's root (virtio-9p, written in place with the container's own owners, as runc does; with
+// root.readonly under the guest's private overlay: see docs/oci.md); VM size from linux.resources (memory
 // limit → guest RAM, at least 128 MiB; cpu quota/period → vCPUs, rounded up) or from the
 // annotations io.husk.vcpus / io.husk.memory, which win; the bind mounts of host directories as
 // shares (container_mounts.hpp); the process's env, cwd and uid/gid.

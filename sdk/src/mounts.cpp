@@ -44,7 +44,8 @@ void append_mount_arguments(
     for (size_t i = 0; i < mounts.size(); ++i) {
         std::string tag = "m" + std::to_string(i);
         argv.push_back("--share");
-        argv.push_back(mounts[i].host + ":" + tag + (mounts[i].read_only ? ",ro" : ""));
+        argv.push_back(mounts[i].host + ":" + tag + (mounts[i].read_only ? ",ro" : "")
+            + (mounts[i].owners == ShareOwners::Guest ? ",guest-owners" : ""));
         cmdline_words.push_back("husk.mount=" + tag + ":" + mounts[i].guest + (mounts[i].read_only ? ":ro" : ""));
     }
 }

@@ -11,6 +11,7 @@
 #include "sdk/src/passt_network.hpp"
 #include "sdk/src/sandbox_state.hpp"
 
+#include <algorithm>
 #include <thread>
 #include <unistd.h>
 
@@ -78,7 +79,9 @@ namespace {
         if (!options.rootfs_dir.empty()) {
             // husk-vmm shares it and names it on the kernel command line itself.
             argv.insert(argv.end(),
-                { "--rootfs", options.rootfs_dir + (options.rootfs_writes == RootfsWrites::InPlace ? ",rw" : "") });
+                { "--rootfs",
+                    options.rootfs_dir + (options.rootfs_writes == RootfsWrites::InPlace ? ",rw" : "")
+                        + (options.rootfs_owners == ShareOwners::Guest ? ",guest-owners" : "") });
         }
         detail::append_mount_arguments(options.mounts, argv, cmdline_words);
         if (detail::has_network(options) && network == NetworkBackend::Passt)
@@ -115,6 +118,8 @@ namespace {
         if (options.rootfs_dir.empty()) {
             if (options.rootfs_writes != RootfsWrites::Private)
                 return fail(ErrorKind::BadConfig, "rootfs_writes applies to rootfs_dir, which is not set");
+            if (options.rootfs_owners != ShareOwners::Vmm)
+                return fail(ErrorKind::BadConfig, "rootfs_owners applies to rootfs_dir, which is not set");
             return {};
         }
         if (!options.rootfs_path.empty())
@@ -271,6 +276,12 @@ Result<Sandbox> Sandbox::create(SandboxOptions options)
     auto network = jail.jailed ? NetworkBackend::JailedPolicy : NetworkBackend::Passt;
     if (detail::has_network(options) && network == NetworkBackend::Passt)
         TRY(detail::check_passt_network(options));
+    bool guest_owners = options.rootfs_owners == ShareOwners::Guest
+        || std::any_of(options.mounts.begin(), options.mounts.end(),
+            [](Mount const& mount) { return mount.owners == ShareOwners::Guest; });
+    if (guest_owners && !jail.jailed)
+        return fail(ErrorKind::BadConfig,
+            "ShareOwners::Guest needs the jail, which needs root (" + jail.reason + "): it confines the privileges");
     auto assets = TRY(detail::resolve_assets(options));
     auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
     auto state = TRY(detail::start_sandbox(std::move(options), jail.jailed,

@@ -6,7 +6,8 @@
 //   - every reply is a well-formed 9P message no longer than the buffer; a Tread served
 //     zero-copy (handle_read, into fuzzer-sized buffers) reads no more than their room, and its
 //     size field counts header and data;
-//   - the secret outside is unchanged and nothing new appeared outside the share;
+//   - the secret outside is unchanged (contents, owner, mode) and nothing new appeared outside the
+//     share; on shares served with the server's and with the guest's owners;
 //   - the server never blocks (a FIFO open would hang the target: libFuzzer reports a timeout).
 #include "runtime/share/share_server.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
@@ -25,6 +26,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+mode_t s_secret_mode = 0;
+mode_t s_outside_mode = 0;
+
 fs::path const& top()
 {
     static fs::path path = [] {
@@ -32,6 +36,11 @@ fs::path const& top()
         require(::mkdtemp(pattern.data()) != nullptr);
         fs::create_directories(fs::path(pattern) / "outside");
         std::ofstream(fs::path(pattern) / "outside" / "secret") << "secret";
+        struct stat st { };
+        require(::stat((fs::path(pattern) / "outside" / "secret").c_str(), &st) == 0);
+        s_secret_mode = st.st_mode & 07777;
+        require(::stat((fs::path(pattern) / "outside").c_str(), &st) == 0);
+        s_outside_mode = st.st_mode & 07777;
         return fs::path(pattern);
     }();
     return path;
@@ -212,10 +221,13 @@ void serve_read_in_place(ShareServer& server, std::vector<uint8_t> const& reques
 
 extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
 {
+    // Guest-owned shares (chown, set-ID bits) on the second bit of the byte ConsumeBool() reads
+    // (the last), so inputs kept before this choice existed mean what they meant.
+    auto ownership = size > 0 && (data[size - 1] & 2) ? ShareOwnership::Guest : ShareOwnership::ServerUser;
     FuzzedDataProvider input(data, size);
     reset_share();
     auto root = ShareRoot::open((top() / "share").string(),
-        input.ConsumeBool() ? ShareAccess::ReadOnly : ShareAccess::ReadWrite, { ::geteuid(), ::getegid() });
+        input.ConsumeBool() ? ShareAccess::ReadOnly : ShareAccess::ReadWrite, { ::geteuid(), ::getegid() }, ownership);
     require(root.has_value());
     ShareServer server(std::move(root).value());
     std::vector<uint8_t> reply(8192);
@@ -240,6 +252,12 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
         }
     }
     require(read_all(top() / "outside" / "secret") == "secret");
+    // Nothing chowned or chmodded through the links to the outside either.
+    struct stat secret { }, outside { };
+    require(::stat((top() / "outside" / "secret").c_str(), &secret) == 0 && secret.st_uid == ::geteuid()
+        && (secret.st_mode & 07777) == s_secret_mode);
+    require(::stat((top() / "outside").c_str(), &outside) == 0 && outside.st_uid == ::geteuid()
+        && (outside.st_mode & 07777) == s_outside_mode);
     size_t outside_entries = 0;
     for ([[maybe_unused]] auto const& entry : fs::directory_iterator(top() / "outside"))
         ++outside_entries;

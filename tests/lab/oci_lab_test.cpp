@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -104,11 +105,21 @@ protected:
         s_work = fs::path("/tmp") / ("oci-lab-" + std::to_string(getpid()));
         fs::create_directories(s_work / "rootfs/bin");
         fs::copy_file("/bin/busybox", s_work / "rootfs/bin/busybox");
-        for (auto const* applet : { "sh", "echo", "cat", "sleep", "ls", "true", "kill", "hostname", "id" })
+        for (auto const* applet :
+            { "sh", "echo", "cat", "sleep", "ls", "true", "kill", "hostname", "id", "stat", "mkdir" })
             fs::create_symlink("busybox", s_work / "rootfs/bin" / applet);
         write_text(s_work / "rootfs/not-executable", "#!/bin/sh\necho no\n");
         chmod((s_work / "rootfs/not-executable").c_str(), 0644);
         fs::create_directories(s_work / "rootfs/tmp");
+        chmod((s_work / "rootfs/tmp").c_str(), 01777);
+        // Root-owned places only container root may write (runc's semantics, docs/oci.md).
+        fs::create_directories(s_work / "rootfs/etc");
+        write_text(s_work / "rootfs/etc/motd", "image motd\n");
+        fs::create_directories(s_work / "rootfs/root");
+        chmod((s_work / "rootfs/root").c_str(), 0700);
+        // A container user's home: what it writes there is its own on the host.
+        fs::create_directories(s_work / "rootfs/home/user");
+        chown((s_work / "rootfs/home/user").c_str(), 1000, 1000);
     }
 
     static void TearDownTestSuite()
@@ -428,15 +439,15 @@ TEST_F(PodmanLab, DetachedLogsExecStopRemove)
     EXPECT_TRUE(!fs::exists("/run/husk-oci") || fs::is_empty("/run/husk-oci")) << "husk-oci state left behind";
 }
 
-// `podman run -v`: config.json bind mounts of host directories become shares of the VM. The
-// jailed VMM writes as its own uid, so the writable directory is open to it (docs/sharing.md).
+// `podman run -v`: config.json bind mounts of host directories become shares of the VM, with
+// runc's ownership: what container root writes in a root-owned directory is root's on the host.
 TEST_F(PodmanLab, VolumesReadWriteAndReadOnly)
 {
     auto data = s_work / "volume-rw";
     auto input = s_work / "volume-ro";
     fs::create_directories(data);
     fs::create_directories(input);
-    fs::permissions(data, fs::perms::all);
+    chmod(data.c_str(), 0755);
     write_text(input / "in.txt", "from the host\n");
 
     auto ran = shell(run("--rm -v " + data.string() + ":/data -v " + input.string()
@@ -448,28 +459,162 @@ TEST_F(PodmanLab, VolumesReadWriteAndReadOnly)
     EXPECT_NE(ran.output.find("Read-only file system"), std::string::npos) << ran.output;
     EXPECT_NE(ran.output.find("refused\n"), std::string::npos) << ran.output;
     EXPECT_EQ(read_text(data / "out.txt"), "from the container\n");
+    struct stat st { };
+    ASSERT_EQ(stat((data / "out.txt").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 0u);
+    EXPECT_EQ(st.st_gid, 0u);
     EXPECT_FALSE(fs::exists(input / "refused"));
     EXPECT_EQ(count_vmms(), 0);
 }
 
-// The bundle's rootfs directory is the guest's root over virtio-9p, read-only under the guest's
-// overlay: the container writes anywhere in its root, and the host tree stays as it was
-// (docs/oci.md says why not in place yet).
-TEST_F(PodmanLab, RootfsWritesStayInTheVm)
+// The bundle's rootfs directory is the guest's root over virtio-9p, written in place with the
+// container's own owners (runc's semantics): container root writes /root and /etc, a container
+// user only where the modes let it, and podman's diff, commit and mount see it all on the host.
+TEST_F(PodmanLab, RootfsWritesReachTheHostWithTheContainersOwners)
 {
-    auto ran = shell(run("--name writer localhost/husk-oci-lab sh -c 'echo guest > /written && cat /written && "
-                         "mkdir /bin/extra && ls /bin/busybox && grep -c \" / overlay \" /proc/mounts'"));
+    auto ran = shell(run("--name writer localhost/husk-oci-lab sh -c 'echo guest > /root/note && "
+                         "echo changed >> /etc/motd && mkdir /bin/extra && cat /root/note'"));
     EXPECT_EQ(ran.status, 0) << ran.output;
-    EXPECT_EQ(ran.output, "guest\n/bin/busybox\n1\n");
+    EXPECT_EQ(ran.output, "guest\n");
+    auto as_user = shell(run("--name user-writer --user 1000:1000 localhost/husk-oci-lab sh -c 'id -u; echo user > "
+                             "/home/user/by-user; echo x >> /etc/motd || echo etc-denied; ls /root || echo root-denied'"));
+    EXPECT_EQ(as_user.status, 0) << as_user.output;
+    EXPECT_NE(as_user.output.find("1000\n"), std::string::npos) << as_user.output;
+    EXPECT_NE(as_user.output.find("etc-denied\n"), std::string::npos) << as_user.output;
+    EXPECT_NE(as_user.output.find("root-denied\n"), std::string::npos) << as_user.output;
+    auto user_mounted = shell(podman("mount user-writer"));
+    ASSERT_EQ(user_mounted.status, 0) << user_mounted.output;
+    fs::path user_rootfs = user_mounted.output.substr(0, user_mounted.output.find('\n'));
+    struct stat by_user { };
+    ASSERT_EQ(stat((user_rootfs / "home/user/by-user").c_str(), &by_user), 0);
+    EXPECT_EQ(by_user.st_uid, 1000u);
+    EXPECT_EQ(by_user.st_gid, 1000u);
+    EXPECT_EQ(read_text(user_rootfs / "etc/motd"), "image motd\n");
+    shell(podman("unmount user-writer"));
+    EXPECT_EQ(shell(podman("rm user-writer")).status, 0);
+
     // The container's own rootfs directory in podman's storage, after the run.
     auto mounted = shell(podman("mount writer"));
     ASSERT_EQ(mounted.status, 0) << mounted.output;
     fs::path rootfs = mounted.output.substr(0, mounted.output.find('\n'));
-    EXPECT_TRUE(fs::exists(rootfs / "bin/busybox")) << rootfs;
-    EXPECT_FALSE(fs::exists(rootfs / "written"));
-    EXPECT_FALSE(fs::exists(rootfs / "bin/extra"));
+    EXPECT_EQ(read_text(rootfs / "root/note"), "guest\n") << rootfs;
+    EXPECT_EQ(read_text(rootfs / "etc/motd"), "image motd\nchanged\n");
+    struct stat st { };
+    ASSERT_EQ(stat((rootfs / "root/note").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 0u);
+    EXPECT_EQ(st.st_gid, 0u);
+    ASSERT_EQ(stat((rootfs / "bin/extra").c_str(), &st), 0);
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_EQ(st.st_uid, 0u);
     shell(podman("unmount writer"));
+
+    auto diff = shell(podman("diff writer"));
+    EXPECT_EQ(diff.status, 0) << diff.output;
+    EXPECT_NE(diff.output.find("A /root/note"), std::string::npos) << diff.output;
+    EXPECT_NE(diff.output.find("/etc/motd"), std::string::npos) << diff.output;
+    EXPECT_NE(diff.output.find("A /bin/extra"), std::string::npos) << diff.output;
+
+    // podman commit stages image data in /var/tmp whatever it is told; the lab's is read-only (the
+    // host's root), so the lab VM gets a tmpfs there.
+    if (access("/var/tmp", W_OK) != 0) {
+        ASSERT_EQ(shell("mount -t tmpfs -o mode=1777 husk-lab-var-tmp /var/tmp").status, 0);
+    }
+    auto committed = shell(podman("commit -q writer localhost/husk-oci-lab-committed"));
+    ASSERT_EQ(committed.status, 0) << committed.output;
+    auto from_commit = shell(run("--rm localhost/husk-oci-lab-committed cat /root/note /etc/motd"));
+    EXPECT_EQ(from_commit.status, 0) << from_commit.output;
+    EXPECT_EQ(from_commit.output, "guest\nimage motd\nchanged\n");
     EXPECT_EQ(shell(podman("rm writer")).status, 0);
+    shell(podman("rmi localhost/husk-oci-lab-committed"));
+    EXPECT_EQ(count_vmms(), 0);
+}
+
+// The capabilities of a VMM with guest-owned shares, read from /proc while it runs: its event
+// thread (which serves 9P) has exactly CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER and CAP_FSETID,
+// every other thread none (io_uring's workers run the event thread's requests as it), and nothing
+// else can ever be gained (bounding set).
+std::vector<std::pair<std::string, std::string>> vmm_thread_capabilities()
+{
+    std::vector<std::pair<std::string, std::string>> threads;
+    for (auto const& entry : fs::directory_iterator("/proc")) {
+        auto name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos
+            || !read_text(entry.path() / "comm").starts_with("husk-vmm"))
+            continue;
+        // The launcher (root, outside the jail) has the VMM as its child; only the VMM has threads.
+        for (auto const& task : fs::directory_iterator(entry.path() / "task")) {
+            auto comm = read_text(task.path() / "comm");
+            std::string effective, permitted, bounding, uid;
+            std::istringstream status(read_text(task.path() / "status"));
+            for (std::string line; std::getline(status, line);) {
+                if (line.starts_with("CapEff:"))
+                    effective = line.substr(8);
+                if (line.starts_with("CapPrm:"))
+                    permitted = line.substr(8);
+                if (line.starts_with("CapBnd:"))
+                    bounding = line.substr(8);
+                if (line.starts_with("Uid:"))
+                    uid = line.substr(5, line.find('\t', 5) - 5);
+            }
+            if (uid != "0")
+                threads.emplace_back(comm.substr(0, comm.find('\n')), effective + " " + permitted + " " + bounding);
+        }
+    }
+    return threads;
+}
+
+// `podman cp` into a created container and out of a stopped one (podman copies in its storage);
+// a running container and the host see each other's writes in its rootfs at once (what podman cp
+// into a running runc container amounts to; podman itself resolves a running container's paths in
+// /proc/PID/root, which for husk-oci is the monitor's, the host's: see docs/oci.md). While it
+// runs, only its VMM's event thread holds capabilities.
+TEST_F(PodmanLab, CopyInAndOut_RunningContainerSharesItsRootfs_OnlyTheEventThreadHasCapabilities)
+{
+    write_text(s_work / "to-container.txt", "copied in\n");
+    ASSERT_EQ(shell(podman("create --network none --log-driver k8s-file --name copier localhost/husk-oci-lab sh -c "
+                           "'cat /root/in.txt; echo made inside > /root/out.txt'"))
+                  .status,
+        0);
+    auto copied_in = shell(podman("cp " + (s_work / "to-container.txt").string() + " copier:/root/in.txt"));
+    EXPECT_EQ(copied_in.status, 0) << copied_in.output;
+    auto started = shell(podman("start -a copier"));
+    EXPECT_EQ(started.status, 0) << started.output;
+    EXPECT_EQ(started.output, "copied in\n");
+    auto copied_out = shell(podman("cp copier:/root/out.txt " + (s_work / "from-container.txt").string()));
+    EXPECT_EQ(copied_out.status, 0) << copied_out.output;
+    EXPECT_EQ(read_text(s_work / "from-container.txt"), "made inside\n");
+    EXPECT_EQ(shell(podman("rm copier")).status, 0);
+
+    auto running = shell(run("-d --name sharer localhost/husk-oci-lab sleep 1000"));
+    ASSERT_EQ(running.status, 0) << running.output;
+    auto mounted = shell(podman("mount sharer"));
+    ASSERT_EQ(mounted.status, 0) << mounted.output;
+    fs::path rootfs = mounted.output.substr(0, mounted.output.find('\n'));
+    write_text(rootfs / "root/from-host.txt", "written on the host\n");
+    auto seen = shell(podman("exec sharer cat /root/from-host.txt"));
+    EXPECT_EQ(seen.output, "written on the host\n");
+    ASSERT_EQ(shell(podman("exec sharer sh -c 'echo written in the guest > /root/from-guest.txt'")).status, 0);
+    EXPECT_EQ(read_text(rootfs / "root/from-guest.txt"), "written in the guest\n");
+
+    auto threads = vmm_thread_capabilities();
+    ASSERT_GE(threads.size(), 3u) << "main, event and vCPU threads of the one running VMM";
+    int event_threads = 0;
+    for (auto const& [name, sets] : threads) {
+        if (name == "husk-event") {
+            ++event_threads;
+            EXPECT_EQ(sets, "000000000000001b 000000000000001b 000000000000001b") << name;
+        } else if (name.starts_with("iou-")) {
+            // io_uring's workers are copies of the thread whose requests they run: the event thread.
+            EXPECT_TRUE(sets == "000000000000001b 000000000000001b 000000000000001b"
+                || sets == "0000000000000000 0000000000000000 000000000000001b")
+                << name << ": " << sets;
+        } else {
+            EXPECT_EQ(sets, "0000000000000000 0000000000000000 000000000000001b") << name;
+        }
+    }
+    EXPECT_EQ(event_threads, 1);
+    shell(podman("unmount sharer"));
+    EXPECT_EQ(shell(podman("rm -f sharer")).status, 0);
     EXPECT_EQ(count_vmms(), 0);
 }
 

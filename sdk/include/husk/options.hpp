@@ -34,14 +34,29 @@ struct PortMapping {
     bool operator==(PortMapping const&) const = default;
 };
 
+/// Who owns, on the host, what the guest creates in a shared directory (Mount, rootfs_dir).
+enum class ShareOwners {
+    /// The user husk-vmm runs as (the sandbox's jail uid when jailed): guest uid 0 is not host
+    /// root, the guest's chown does nothing, set-user-ID and set-group-ID bits are dropped.
+    Vmm,
+    /// The guest's own uids and gids, as runc gives a container: guest root creates root-owned
+    /// files and may change any file in the directory, chown and set-ID bits are applied. Needs
+    /// the jail (create() fails with BadConfig otherwise): husk-vmm keeps CAP_CHOWN,
+    /// CAP_DAC_OVERRIDE, CAP_FOWNER and CAP_FSETID for the thread that serves shares, confined to
+    /// the directory (docs/sharing.md, docs/security.md).
+    Guest,
+};
+
 /// A host directory shared with the guest: served by husk-vmm itself over virtio-9p and mounted
 /// by the guest's init before any job runs (docs/sharing.md). Files the guest creates there
 /// belong on the host to the user husk-vmm runs as: the sandbox's jail uid when jailed (a
-/// writable directory must then be writable by it), this process's user otherwise.
+/// writable directory must then be writable by it), this process's user otherwise; or, with
+/// ShareOwners::Guest, to the guest's users.
 struct Mount {
     std::string host; ///< absolute path of an existing host directory
     std::string guest; ///< absolute path in the guest, not /, not under /proc, /sys or /dev
     bool read_only { false }; ///< the guest cannot change anything in it
+    ShareOwners owners { ShareOwners::Vmm };
 };
 
 /// Where the guest's writes to a root filesystem directory (SandboxOptions::rootfs_dir) go.
@@ -73,6 +88,9 @@ struct SandboxOptions {
     /// guest's writes is rootfs_writes'.
     std::string rootfs_dir;
     RootfsWrites rootfs_writes { RootfsWrites::Private };
+    /// Whose files the guest's writes to rootfs_dir make (with InPlace; with Private, Guest lets
+    /// the guest read files only their owners may read, such as root's). See ShareOwners.
+    ShareOwners rootfs_owners { ShareOwners::Vmm };
 
     /// Host directories to share with the guest, at most 8 (docker's -v HOST:GUEST[:ro]).
     std::vector<Mount> mounts;

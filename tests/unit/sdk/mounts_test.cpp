@@ -18,6 +18,18 @@ TEST(SdkMounts, WellFormed_BecomeSharesAndMountWords)
     EXPECT_EQ(words, (std::vector<std::string> { "husk.mount=m0:/in:ro", "husk.mount=m1:/work/out" }));
 }
 
+TEST(SdkMounts, GuestOwners_AreFlaggedOnTheShare)
+{
+    std::vector<Mount> mounts { { "/srv/in", "/in", true, ShareOwners::Guest },
+        { "/srv/out", "/out", false, ShareOwners::Guest } };
+    std::vector<std::string> argv;
+    std::vector<std::string> words;
+    append_mount_arguments(mounts, argv, words);
+    EXPECT_EQ(argv,
+        (std::vector<std::string> { "--share", "/srv/in:m0,ro,guest-owners", "--share", "/srv/out:m1,guest-owners" }));
+    EXPECT_EQ(words, (std::vector<std::string> { "husk.mount=m0:/in:ro", "husk.mount=m1:/out" }));
+}
+
 TEST(SdkMounts, Malformed_AreBadConfig)
 {
     std::vector<Mount> bad_ones { { "relative", "/in", false }, { "/srv", "in", false }, { "/srv", "/", false },

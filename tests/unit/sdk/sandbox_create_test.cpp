@@ -228,6 +228,18 @@ namespace {
             std::string::npos);
         EXPECT_NE(message([](SandboxOptions& o) { o.rootfs_writes = RootfsWrites::InPlace; }).find("rootfs_dir"),
             std::string::npos);
+        EXPECT_NE(message([](SandboxOptions& o) { o.rootfs_owners = ShareOwners::Guest; }).find("rootfs_dir"),
+            std::string::npos);
+        // JailMode::Off here: the guest's owners need the jail.
+        EXPECT_NE(message([&](SandboxOptions& o) {
+            o.rootfs_dir = root;
+            o.rootfs_owners = ShareOwners::Guest;
+        }).find("needs the jail"),
+            std::string::npos);
+        EXPECT_NE(message([&](SandboxOptions& o) {
+            o.mounts.push_back(Mount { root, "/data", false, ShareOwners::Guest });
+        }).find("needs the jail"),
+            std::string::npos);
         EXPECT_NE(message([&](SandboxOptions& o) {
             o.rootfs_dir = root;
             for (int i = 0; i < 8; ++i)

@@ -8,6 +8,7 @@
 #include "tests/unit/runtime/jail/seccomp_child.hpp"
 #include "tests/unit/runtime/share/p9_test_client.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
@@ -52,15 +53,16 @@ protected:
     void TearDown() override { std::filesystem::remove_all(directory); }
 
     // In a child: open the share, install the event filter with the sharing rules, run `action`.
-    ChildEnd run(std::function<int(ShareServer&)> const& action)
+    ChildEnd run(std::function<int(ShareServer&)> const& action, ShareOwnership ownership = ShareOwnership::ServerUser)
     {
         return run_in_child([&]() -> int {
-            auto root = ShareRoot::open(directory, ShareAccess::ReadWrite, { ::geteuid(), ::getegid() });
+            auto root = ShareRoot::open(directory, ShareAccess::ReadWrite, { ::geteuid(), ::getegid() }, ownership);
             if (!root)
                 return 90;
             int fds[] = { root->root_fd() };
             int procs[] = { root->proc_fds() };
-            auto rules = file_sharing_rules(fds, procs);
+            auto rules = file_sharing_rules(fds, procs,
+                ownership == ShareOwnership::Guest ? FileSharingOwners::Guest : FileSharingOwners::ServerUser);
             ShareServer server(std::move(root).value());
             if (!install_seccomp(ThreadKind::Event, rules))
                 return install_failed_code;
@@ -119,6 +121,59 @@ TEST_F(FileSharingFilter, EveryOperation_RunsUnderTheFilter)
         return 0;
     });
     EXPECT_TRUE(end.exited_with(0)) << end.describe() << " (exit code = failing step)";
+}
+
+TEST_F(FileSharingFilter, GuestOwnedShare_ChownsUnderTheFilter_OnlyByDescriptor)
+{
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "SKIPPING: giving files to other owners needs root";
+    auto end = run(
+        [](ShareServer& server) -> int {
+            P9TestClient client(server);
+            client.attach();
+            if (!client.attach_as(5, 1234).ok(msg::tattach))
+                return 1;
+            if (!client.lcreate(5, "owned", p9::open_flag::write_only, 04755, 99).ok(msg::tlcreate))
+                return 2;
+            if (!client.write(5, 0, "x").ok(msg::twrite))
+                return 3; // clears the set-user-ID bit: a write by a user other than root
+            if (!client.mkdir(0, "d", 0755, 7).ok(msg::tmkdir) || !client.symlink(0, "l", "owned", 7).ok(msg::tsymlink))
+                return 4;
+            if (P9TestClient::walked(client.walk(0, 1, { "d" })) != 1
+                || !client.setattr_owner(1, p9::setattr::uid | p9::setattr::gid, 0, 0, 42, 43).ok(msg::tsetattr))
+                return 5;
+            return 0;
+        },
+        ShareOwnership::Guest);
+    EXPECT_TRUE(end.exited_with(0)) << end.describe() << " (exit code = failing step)";
+    struct stat st { };
+    ASSERT_EQ(::stat((directory + "/owned").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 1234u);
+    EXPECT_EQ(st.st_gid, 99u);
+    EXPECT_EQ(st.st_mode & 07777, 0755u);
+    ASSERT_EQ(::stat((directory + "/d").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 42u);
+    // By a path instead of a descriptor, fchownat is still refused.
+    end = run(
+        [](ShareServer& server) -> int {
+            return ::fchownat(server.root().root_fd(), "owned", 0, 0, AT_SYMLINK_NOFOLLOW);
+        },
+        ShareOwnership::Guest);
+    EXPECT_TRUE(end.killed_by(SIGSYS)) << end.describe();
+}
+
+TEST(FileSharingRules, Chown_OnlyForGuestOwnedShares)
+{
+    std::vector<int> roots { 7 };
+    std::vector<int> procs { 8 };
+    auto has_chown = [](std::vector<SyscallRule> const& rules) {
+        return std::any_of(rules.begin(), rules.end(), [](auto const& rule) { return rule.name == "fchownat"; });
+    };
+    EXPECT_FALSE(has_chown(file_sharing_rules(roots, procs)));
+    auto guest = file_sharing_rules(roots, procs, FileSharingOwners::Guest);
+    EXPECT_TRUE(has_chown(guest));
+    EXPECT_LE(distinct_syscall_count(guest), file_sharing_syscall_budget);
+    EXPECT_TRUE(SeccompFilter::create(guest));
 }
 
 TEST_F(FileSharingFilter, OpenOutsideTheShareDescriptors_Kills)

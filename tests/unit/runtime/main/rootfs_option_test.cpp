@@ -44,3 +44,19 @@ TEST(RootfsOption, RootfsOption_Malformed_IsRefusedWithTheExpectedForm)
     }
     EXPECT_FALSE(parse_rootfs_option(std::string_view("/srv\0x", 6)));
 }
+
+TEST(RootfsOption, RootfsOption_GuestOwners_InEitherOrder_CarriedByTheShare)
+{
+    for (char const* text : { "/srv/root,rw,guest-owners", "/srv/root,guest-owners,rw" }) {
+        auto rootfs = parse_rootfs_option(text);
+        ASSERT_TRUE(rootfs) << text << ": " << rootfs.error().message;
+        EXPECT_EQ(*rootfs, (RootfsOption { "/srv/root", RootfsWrites::InPlace, ShareOwnership::Guest }));
+        EXPECT_EQ(rootfs->share(), (ShareOption { "/srv/root", "rootfs", false, ShareOwnership::Guest }));
+    }
+    auto read_only = parse_rootfs_option("/srv/root,guest-owners");
+    ASSERT_TRUE(read_only);
+    EXPECT_EQ(read_only->writes, RootfsWrites::PrivateOverlay);
+    EXPECT_EQ(read_only->ownership, ShareOwnership::Guest);
+    EXPECT_FALSE(parse_rootfs_option("/srv/root,guest-owners,guest-owners"));
+    EXPECT_FALSE(parse_rootfs_option("/srv/root,rw,ro"));
+}

@@ -50,3 +50,27 @@ TEST(ShareOption, ShareTag_Charset)
     EXPECT_FALSE(is_valid_share_tag("a:b"));
     EXPECT_FALSE(is_valid_share_tag(std::string(33, 'a')));
 }
+
+TEST(ShareOption, ShareOption_GuestOwners_WithOrWithoutAccess)
+{
+    auto share = parse_share_option("/srv/root:r,guest-owners");
+    ASSERT_TRUE(share) << share.error().message;
+    EXPECT_EQ(*share, (ShareOption { "/srv/root", "r", false, ShareOwnership::Guest }));
+    EXPECT_EQ(
+        *parse_share_option("/srv/a:b,ro,guest-owners"), (ShareOption { "/srv/a", "b", true, ShareOwnership::Guest }));
+    EXPECT_EQ(
+        *parse_share_option("/srv/a:b,guest-owners,rw"), (ShareOption { "/srv/a", "b", false, ShareOwnership::Guest }));
+    EXPECT_EQ(parse_share_option("/srv/a:b,rw")->ownership, ShareOwnership::ServerUser);
+}
+
+TEST(ShareOption, ShareOption_RepeatedOrUnknownFlags_AreRefused)
+{
+    for (char const* bad : { "/srv:t,ro,rw", "/srv:t,guest-owners,guest-owners", "/srv:t,guest-owner", "/srv:t,ro,",
+             "/srv:t,,ro", "/srv:t,keep-owners" }) {
+        auto share = parse_share_option(bad);
+        EXPECT_FALSE(share) << bad;
+        if (!share) {
+            EXPECT_NE(share.error().message.find("guest-owners"), std::string::npos) << share.error().message;
+        }
+    }
+}

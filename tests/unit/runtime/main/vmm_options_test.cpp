@@ -327,6 +327,21 @@ TEST(ParseVmmOptions, SharesJailed_AreServedAsTheJailIds)
     EXPECT_EQ(config.shares[0].serve_gid, 4001u);
 }
 
+TEST(ParseVmmOptions, GuestOwnedShares_NeedTheJail_AndReachTheConfig)
+{
+    expect_rejected({ "--kernel", "k", "--share", "/srv/in:in,guest-owners" }, "needs --jail");
+    expect_rejected({ "--kernel", "k", "--rootfs", "/srv/root,rw,guest-owners" }, "needs --jail");
+    auto options = parse({ "--kernel", "k", "--rootfs", "/srv/root,rw,guest-owners", "--share", "/srv/in:in", "--jail",
+        "/run/j", "--jail-uid", "4000", "--jail-gid", "4001" });
+    ASSERT_TRUE(options) << options.error().message;
+    auto config = machine_config_from(*options, "");
+    ASSERT_EQ(config.shares.size(), 2u);
+    EXPECT_EQ(config.shares[0].ownership, ShareOwnership::ServerUser);
+    EXPECT_EQ(config.shares[1].tag, "rootfs");
+    EXPECT_EQ(config.shares[1].ownership, ShareOwnership::Guest);
+    EXPECT_FALSE(config.shares[1].read_only);
+}
+
 TEST(ParseVmmOptions, SharesWithTheSameTag_OrTooMany_AreRefused)
 {
     expect_rejected({ "--kernel", "k", "--share", "/a:t", "--share", "/b:t" }, "used twice");

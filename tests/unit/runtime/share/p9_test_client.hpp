@@ -91,6 +91,18 @@ public:
         ASSERT_TRUE(attached.ok(p9::message::tattach)) << attached.error();
     }
 
+    // Another Tattach, as Linux sends one per guest user: `fid` becomes the root seen by `uid`.
+    P9Reply attach_as(uint32_t fid, uint32_t uid)
+    {
+        return send(p9::message::tattach, [&](auto& w) {
+            w.u32(fid);
+            w.u32(p9::no_fid);
+            w.string("");
+            w.string("");
+            w.u32(uid);
+        });
+    }
+
     P9Reply walk(uint32_t fid, uint32_t newfid, std::vector<std::string_view> const& names)
     {
         return send(p9::message::twalk, [&](auto& w) {
@@ -114,14 +126,14 @@ public:
             w.u32(flags);
         });
     }
-    P9Reply lcreate(uint32_t fid, std::string_view name, uint32_t flags, uint32_t mode)
+    P9Reply lcreate(uint32_t fid, std::string_view name, uint32_t flags, uint32_t mode, uint32_t gid = 0)
     {
         return send(p9::message::tlcreate, [&](auto& w) {
             w.u32(fid);
             w.string(name);
             w.u32(flags);
             w.u32(mode);
-            w.u32(0);
+            w.u32(gid);
         });
     }
     P9Reply read(uint32_t fid, uint64_t offset, uint32_t count)
@@ -150,22 +162,22 @@ public:
             w.bytes({ reinterpret_cast<uint8_t const*>(data.data()), data.size() });
         });
     }
-    P9Reply mkdir(uint32_t dfid, std::string_view name, uint32_t mode = 0755)
+    P9Reply mkdir(uint32_t dfid, std::string_view name, uint32_t mode = 0755, uint32_t gid = 0)
     {
         return send(p9::message::tmkdir, [&](auto& w) {
             w.u32(dfid);
             w.string(name);
             w.u32(mode);
-            w.u32(0);
+            w.u32(gid);
         });
     }
-    P9Reply symlink(uint32_t dfid, std::string_view name, std::string_view target)
+    P9Reply symlink(uint32_t dfid, std::string_view name, std::string_view target, uint32_t gid = 0)
     {
         return send(p9::message::tsymlink, [&](auto& w) {
             w.u32(dfid);
             w.string(name);
             w.string(target);
-            w.u32(0);
+            w.u32(gid);
         });
     }
     P9Reply link(uint32_t dfid, uint32_t fid, std::string_view name)
@@ -195,12 +207,16 @@ public:
     }
     P9Reply setattr(uint32_t fid, uint32_t valid, uint32_t mode, uint64_t size, uint32_t uid = 0)
     {
+        return setattr_owner(fid, valid, mode, size, uid, uid);
+    }
+    P9Reply setattr_owner(uint32_t fid, uint32_t valid, uint32_t mode, uint64_t size, uint32_t uid, uint32_t gid)
+    {
         return send(p9::message::tsetattr, [&](auto& w) {
             w.u32(fid);
             w.u32(valid);
             w.u32(mode);
             w.u32(uid);
-            w.u32(uid);
+            w.u32(gid);
             w.u64(size);
             for (int i = 0; i < 4; ++i)
                 w.u64(0);

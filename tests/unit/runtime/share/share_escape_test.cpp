@@ -1,7 +1,7 @@
 // ShareServer against a hostile guest: every way out of the share the issue lists ("..",
 // absolute and relative symlinks, a symlink swapped in during an operation, hard links, device
 // nodes, FIFOs, sockets, /proc magic links) fails with the errno it should, and nothing outside
-// the share is read or changed.
+// the share is read or changed; on shares served with the server's and with the guest's owners.
 #include "tests/unit/runtime/share/share_fixture.hpp"
 
 #include <sys/socket.h>
@@ -13,12 +13,14 @@ using namespace husk::testing;
 namespace msg = husk::p9::message;
 namespace of = husk::p9::open_flag;
 
-class ShareEscape : public ShareServerTest {
+// Every case holds for both ownerships: a guest-owned share's server acts with DAC override, so
+// its confinement must not depend on permissions.
+class ShareEscape : public ShareServerTest, public ::testing::WithParamInterface<ShareOwnership> {
 protected:
     void SetUp() override
     {
         ShareServerTest::SetUp();
-        serve();
+        serve(ShareAccess::ReadWrite, GetParam());
     }
     p9::Qid root_qid()
     {
@@ -34,7 +36,7 @@ protected:
     void expect_outside_untouched() { EXPECT_EQ(contents(outside + "/secret"), "outside secret"); }
 };
 
-TEST_F(ShareEscape, DotDotAtTheRoot_StaysAtTheRoot)
+TEST_P(ShareEscape, DotDotAtTheRoot_StaysAtTheRoot)
 {
     auto reply = client->walk(0, 1, { "..", "..", ".." });
     ASSERT_EQ(P9TestClient::walked(reply), 3);
@@ -48,7 +50,7 @@ TEST_F(ShareEscape, DotDotAtTheRoot_StaysAtTheRoot)
     EXPECT_EQ(client->walk(0, 2, { "outside" }).error(), ENOENT);
 }
 
-TEST_F(ShareEscape, NameWithSlashOrDot_IsEinval)
+TEST_P(ShareEscape, NameWithSlashOrDot_IsEinval)
 {
     EXPECT_EQ(client->walk(0, 1, { "../outside/secret" }).error(), EINVAL);
     EXPECT_EQ(client->walk(0, 1, { "/etc" }).error(), EINVAL);
@@ -65,7 +67,7 @@ TEST_F(ShareEscape, NameWithSlashOrDot_IsEinval)
     expect_outside_untouched();
 }
 
-TEST_F(ShareEscape, AbsoluteSymlink_IsNeverFollowed)
+TEST_P(ShareEscape, AbsoluteSymlink_IsNeverFollowed)
 {
     std::filesystem::create_symlink(outside, share + "/abs");
     std::filesystem::create_symlink(outside + "/secret", share + "/abs-file");
@@ -86,7 +88,7 @@ TEST_F(ShareEscape, AbsoluteSymlink_IsNeverFollowed)
     expect_outside_untouched();
 }
 
-TEST_F(ShareEscape, RelativeSymlinkClimbingOut_IsNeverFollowed)
+TEST_P(ShareEscape, RelativeSymlinkClimbingOut_IsNeverFollowed)
 {
     std::filesystem::create_directories(share + "/sub");
     std::filesystem::create_symlink("../../outside", share + "/sub/up");
@@ -98,7 +100,7 @@ TEST_F(ShareEscape, RelativeSymlinkClimbingOut_IsNeverFollowed)
     expect_outside_untouched();
 }
 
-TEST_F(ShareEscape, DirectorySwappedForSymlinkAfterWalk_IsRefused)
+TEST_P(ShareEscape, DirectorySwappedForSymlinkAfterWalk_IsRefused)
 {
     std::filesystem::create_directories(share + "/d");
     ASSERT_EQ(P9TestClient::walked(client->walk(0, 1, { "d" })), 1);
@@ -116,7 +118,7 @@ TEST_F(ShareEscape, DirectorySwappedForSymlinkAfterWalk_IsRefused)
     expect_outside_untouched();
 }
 
-TEST_F(ShareEscape, FileSwappedForSymlinkAfterWalk_IsRefused)
+TEST_P(ShareEscape, FileSwappedForSymlinkAfterWalk_IsRefused)
 {
     ASSERT_EQ(P9TestClient::walked(client->walk(0, 1, { "hello.txt" })), 1);
     std::filesystem::remove(share + "/hello.txt");
@@ -127,7 +129,7 @@ TEST_F(ShareEscape, FileSwappedForSymlinkAfterWalk_IsRefused)
     expect_outside_untouched();
 }
 
-TEST_F(ShareEscape, ParentSwappedForSymlinkAfterWalk_PathOpsStayInside)
+TEST_P(ShareEscape, ParentSwappedForSymlinkAfterWalk_PathOpsStayInside)
 {
     std::filesystem::create_directories(share + "/a/b");
     put(share + "/a/b/file", "inside");
@@ -142,7 +144,7 @@ TEST_F(ShareEscape, ParentSwappedForSymlinkAfterWalk_PathOpsStayInside)
     EXPECT_EQ(contents(outside + "/b/file"), "outside file");
 }
 
-TEST_F(ShareEscape, HardLink_CanOnlyNameFilesAlreadyInside)
+TEST_P(ShareEscape, HardLink_CanOnlyNameFilesAlreadyInside)
 {
     // The link's target is a fid, so a file in the share; its new name is one component.
     ASSERT_EQ(P9TestClient::walked(client->walk(0, 1, { "hello.txt" })), 1);
@@ -162,7 +164,7 @@ TEST_F(ShareEscape, HardLink_CanOnlyNameFilesAlreadyInside)
     expect_outside_untouched();
 }
 
-TEST_F(ShareEscape, Fifo_IsRefusedWithoutBlocking)
+TEST_P(ShareEscape, Fifo_IsRefusedWithoutBlocking)
 {
     ASSERT_EQ(::mkfifo((share + "/fifo").c_str(), 0666), 0);
     ASSERT_EQ(P9TestClient::walked(client->walk(0, 1, { "fifo" })), 1);
@@ -171,7 +173,7 @@ TEST_F(ShareEscape, Fifo_IsRefusedWithoutBlocking)
     EXPECT_EQ(client->setattr(1, p9::setattr::size, 0, 0).error(), EINVAL);
 }
 
-TEST_F(ShareEscape, Socket_IsRefused)
+TEST_P(ShareEscape, Socket_IsRefused)
 {
     int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
     ASSERT_GE(fd, 0);
@@ -186,7 +188,7 @@ TEST_F(ShareEscape, Socket_IsRefused)
     EXPECT_EQ(client->lopen(1, of::read_write).error(), EPERM);
 }
 
-TEST_F(ShareEscape, DeviceNode_IsRefused)
+TEST_P(ShareEscape, DeviceNode_IsRefused)
 {
     if (::geteuid() != 0)
         GTEST_SKIP() << "creating a device node on the host needs root";
@@ -196,7 +198,7 @@ TEST_F(ShareEscape, DeviceNode_IsRefused)
     EXPECT_EQ(client->lopen(1, of::write_only).error(), EPERM);
 }
 
-TEST_F(ShareEscape, Mknod_OfAnyKind_IsEperm)
+TEST_P(ShareEscape, Mknod_OfAnyKind_IsEperm)
 {
     for (uint32_t type : { S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK, S_IFREG }) {
         auto reply = client->send(msg::tmknod, [&](auto& w) {
@@ -212,7 +214,7 @@ TEST_F(ShareEscape, Mknod_OfAnyKind_IsEperm)
     EXPECT_FALSE(exists(share + "/node"));
 }
 
-TEST_F(ShareEscape, ProcMagicLinks_AreNotFollowed)
+TEST_P(ShareEscape, ProcMagicLinks_AreNotFollowed)
 {
     std::filesystem::create_symlink("/proc/self/root", share + "/self-root");
     std::filesystem::create_symlink("/proc/self/cwd", share + "/self-cwd");
@@ -233,7 +235,7 @@ TEST_F(ShareEscape, ProcMagicLinks_AreNotFollowed)
     EXPECT_EQ(proc_client.lopen(3, 0).error(), ELOOP);
 }
 
-TEST_F(ShareEscape, MountPointInsideTheShare_IsNotCrossed)
+TEST_P(ShareEscape, MountPointInsideTheShare_IsNotCrossed)
 {
     // /proc/self/fd is not on the same mount as /proc/self... it is; /proc itself vs "/" is the
     // mount boundary a share of "/" would see.
@@ -244,3 +246,6 @@ TEST_F(ShareEscape, MountPointInsideTheShare_IsNotCrossed)
     root_client.attach();
     EXPECT_EQ(root_client.walk(0, 1, { "proc" }).error(), EXDEV);
 }
+
+INSTANTIATE_TEST_SUITE_P(Ownership, ShareEscape, ::testing::Values(ShareOwnership::ServerUser, ShareOwnership::Guest),
+    [](auto const& info) { return info.param == ShareOwnership::Guest ? "GuestOwners" : "ServerUser"; });

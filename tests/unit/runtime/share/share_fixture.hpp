@@ -42,9 +42,9 @@ protected:
         put(share + "/hello.txt", "hello from the host");
     }
 
-    void serve(ShareAccess access = ShareAccess::ReadWrite)
+    void serve(ShareAccess access = ShareAccess::ReadWrite, ShareOwnership ownership = ShareOwnership::ServerUser)
     {
-        auto root = ShareRoot::open(share, access, { ::geteuid(), ::getegid() });
+        auto root = ShareRoot::open(share, access, { ::geteuid(), ::getegid() }, ownership);
         ASSERT_TRUE(root) << root.error().message;
         server = std::make_unique<ShareServer>(std::move(root).value());
         client = std::make_unique<P9TestClient>(*server);

@@ -65,6 +65,9 @@ namespace {
         EXPECT_EQ(plan->shares[1].host, "/srv/in");
         EXPECT_EQ(plan->shares[1].guest, "/in");
         EXPECT_TRUE(plan->shares[1].read_only);
+        // runc's semantics for volumes: the container's users own what they write there.
+        EXPECT_EQ(plan->shares[0].owners, ShareOwners::Guest);
+        EXPECT_EQ(plan->shares[1].owners, ShareOwners::Guest);
         // mqueue, cgroup and the four engine files.
         ASSERT_EQ(plan->not_applied.size(), 6u);
         EXPECT_NE(plan->not_applied[0].find("/dev/mqueue"), std::string::npos) << plan->not_applied[0];

@@ -103,6 +103,17 @@ TEST(OciLog, AppendsToTheLogFile)
     EXPECT_EQ(nlohmann::json::parse(two)["level"], "info");
 }
 
+TEST(SandboxSettings, ReadonlyRoot_LeavesTheDirectoryUnchanged)
+{
+    OciConfig config;
+    config.process.args = { "x" };
+    config.root_readonly = true;
+    auto options = sandbox_options_for(config, "/img");
+    ASSERT_TRUE(options.has_value());
+    EXPECT_EQ(options->rootfs_writes, RootfsWrites::Private);
+    EXPECT_EQ(options->rootfs_owners, ShareOwners::Guest);
+}
+
 TEST(SandboxSettings, SizesTheVmFromResourcesAndAnnotations)
 {
     OciConfig config;
@@ -110,7 +121,9 @@ TEST(SandboxSettings, SizesTheVmFromResourcesAndAnnotations)
     auto options = sandbox_options_for(config, "/img");
     ASSERT_TRUE(options.has_value());
     EXPECT_EQ(options->rootfs_dir, "/img");
-    EXPECT_EQ(options->rootfs_writes, RootfsWrites::Private);
+    // runc's semantics: written in place, owned by the container's users.
+    EXPECT_EQ(options->rootfs_writes, RootfsWrites::InPlace);
+    EXPECT_EQ(options->rootfs_owners, ShareOwners::Guest);
     EXPECT_TRUE(options->rootfs_path.empty());
     EXPECT_EQ(options->vcpus, 1u);
     config.memory_limit = 16ull << 20;

@@ -94,15 +94,15 @@ Result<void> Machine::create_control_socket()
 
 namespace {
 
-    // The kernel's and the initrd's bytes are copied into guest RAM, not mapped from their files
-    // (GuestMemory::write_from_file, which `true` here would enable again). Mapping
-    // saves the copy at setup (about 9 ms of CPU natively for 10.6 MB of PT_LOAD and a 3.4 MB
-    // initrd), but every mapped page the guest later writes (.data, text patched at boot, the
-    // freed initrd reused) takes a second, copy-on-write fault, and exits are dear under nested
-    // virtualisation. Interleaved in the lab (docs/benchmarks.md, 10 boots each, exec to init's
-    // boot marker): copying 19.1 s median against mapping 20.7 s, 7 of 10 pairs faster (0.82
-    // median pairwise); an earlier A/B, 16 boots each: 6.9 s against 8.1 s.
-    constexpr bool map_images_from_files = false;
+    // The kernel's and the initrd's pages are mapped copy-on-write from their files into guest
+    // RAM (GuestMemory::write_from_file), not copied: natively that halves husk-vmm's setup
+    // (bench/setup: 25.5 ms median exec to first KVM_RUN and 2.4 ms of CPU, against 53.0 ms and
+    // 12.5 ms copying 10.6 MB of PT_LOAD and a 3.4 MB initrd), and VMs booted from one vmlinux
+    // share its pages until they write one. The price is a second, copy-on-write fault for each
+    // mapped page the guest writes (.data, text patched at boot, the freed initrd reused): a few
+    // microseconds on hardware KVM, but dear under the lab's nested TCG, where copying booted
+    // faster (docs/benchmarks.md: 19.1 s against 20.7 s median, 7 of 10 pairs). `false` copies.
+    constexpr bool map_images_from_files = true;
 
     MappableFile loaded_image_source(MappedImage const& image)
     {

@@ -4,10 +4,8 @@
 // Covers frames both ways, a receive that waits (in a poll) until a frame arrives,
 // frames that arrived before the guest posted any buffer (the lost wakeup), and a long run of
 // frames in order.
-#include "runtime/base/fd.hpp"
 #include "runtime/net/uring_net_backend.hpp"
-#include "virtio/net/net_device.hpp"
-#include "virtio/testing/device_harness.hpp"
+#include "tests/unit/runtime/net/net_device_rig.hpp"
 
 #include <array>
 #include <chrono>
@@ -27,7 +25,6 @@ namespace {
 
 constexpr uint64_t features
     = ~(virtio::feature_mask(net::feature::guest_tso4) | virtio::feature_mask(net::feature::guest_tso6));
-constexpr std::array<uint16_t, 2> queue_sizes { 64, 64 };
 
 std::vector<uint8_t> packet(size_t frame_length, uint8_t seed)
 {
@@ -37,110 +34,36 @@ std::vector<uint8_t> packet(size_t frame_length, uint8_t seed)
     return bytes;
 }
 
-class NetSocketpairTest : public ::testing::Test {
+class NetSocketpairTest : public husk::testing::NetDeviceRig<UringNetBackend> {
 protected:
     void SetUp() override
     {
-        int pair[2];
-        ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
-        device_end = Fd(pair[0]);
-        host_end = Fd(pair[1]);
-        ASSERT_EQ(::fcntl(device_end.get(), F_SETFL, O_NONBLOCK), 0); // as TapDevice opens the tap
-
-        EventLoopConfig config;
-        config.opcodes = net_backend_opcodes();
-        config.fixed_file_count = 8;
-        auto created_loop = EventLoop::create(config);
-        ASSERT_TRUE(created_loop) << created_loop.error().message;
-        loop.emplace(std::move(created_loop).value());
-        auto created_backend = UringNetBackend::create(*loop, device_end.get(), [this](RxOffloads offloads) {
-            offloads_set.push_back(offloads);
-            return Result<void> {};
-        });
-        ASSERT_TRUE(created_backend) << created_backend.error().message;
-        backend = std::move(created_backend).value();
-        NetDeviceConfig device_config;
-        device_config.mac = { 0x02, 0, 0, 0, 0, 1 };
-        device.emplace(*backend, device_config);
-
-        auto created_harness = DeviceHarness::create(*device, 0x1000000);
-        ASSERT_TRUE(created_harness) << created_harness.error().message;
-        harness = std::move(created_harness).value();
-        memory = &harness->memory();
-        driver = &harness->driver();
-        ASSERT_TRUE(driver->start(features, queue_sizes));
+        start(
+            SOCK_SEQPACKET, net_backend_opcodes(),
+            [this](EventLoop& loop, int device_fd) {
+                return UringNetBackend::create(loop, device_fd, [this](RxOffloads offloads) {
+                    offloads_set.push_back(offloads);
+                    return Result<void> {};
+                });
+            },
+            device_config(NetOffloads::Offered), features);
     }
-    void TearDown() override
-    {
-        // The VMM's order: transport and device before the backend, the backend before the loop.
-        harness.reset();
-        device.reset();
-        backend.reset();
-        loop.reset();
-    }
-
-    // Runs the loop until `done` or two seconds passed.
-    bool run_until(std::function<bool()> const& done)
-    {
-        auto deadline = std::chrono::steady_clock::now() + 2s;
-        while (!done()) {
-            if (std::chrono::steady_clock::now() > deadline)
-                return false;
-            auto ran = loop->run_once(10ms);
-            EXPECT_TRUE(ran) << ran.error().message;
-        }
-        return true;
-    }
-
-    MockBuffer post_rx(bool kick = true)
-    {
-        auto made = harness->buffer(2048, BufferAccess::DeviceWritable);
-        EXPECT_TRUE(made);
-        EXPECT_TRUE(driver->queue(NetDevice::rx_queue).add_chain(std::vector { *made }));
-        if (kick)
-            driver->kick(NetDevice::rx_queue);
-        return *made;
-    }
-    void send_tx(std::vector<uint8_t> const& bytes)
-    {
-        auto made = harness->buffer(static_cast<uint32_t>(bytes.size()), BufferAccess::DeviceReadable);
-        ASSERT_TRUE(made);
-        ASSERT_TRUE(memory->write(made->address, bytes));
-        ASSERT_TRUE(driver->queue(NetDevice::tx_queue).add_chain(std::vector { *made }));
-    }
+    void send_tx(std::vector<uint8_t> const& bytes) { queue_tx(bytes); }
     std::vector<uint8_t> read_host_end()
     {
-        pollfd readable { host_end.get(), POLLIN, 0 };
+        pollfd readable { peer_end.get(), POLLIN, 0 };
         if (::poll(&readable, 1, 2000) != 1)
             return {};
         std::vector<uint8_t> bytes(70000);
-        auto count = ::recv(host_end.get(), bytes.data(), bytes.size(), 0);
+        auto count = ::recv(peer_end.get(), bytes.data(), bytes.size(), 0);
         bytes.resize(count < 0 ? 0 : static_cast<size_t>(count));
         return bytes;
     }
     void write_host_end(std::vector<uint8_t> const& bytes)
     {
-        ASSERT_EQ(::send(host_end.get(), bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
-    }
-    std::vector<virtio::ring::UsedElement> drain_used(uint16_t queue)
-    {
-        std::vector<virtio::ring::UsedElement> entries;
-        while (true) {
-            auto used = driver->queue(queue).pop_used();
-            if (!used || !*used)
-                return entries;
-            entries.push_back(**used);
-        }
+        ASSERT_EQ(::send(peer_end.get(), bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
     }
 
-    Fd device_end;
-    Fd host_end;
-    std::optional<EventLoop> loop;
-    std::unique_ptr<UringNetBackend> backend;
-    std::optional<NetDevice> device;
-    std::unique_ptr<DeviceHarness> harness;
-    GuestMemory* memory { nullptr };
-    MockDriver* driver { nullptr };
     std::vector<RxOffloads> offloads_set;
 };
 

@@ -4,10 +4,8 @@
 // split across writes and several in one, a frame larger than the guest's buffers, a zero or
 // oversized length, a peer that closes, and a long run in order through a small socket buffer
 // (partial writes).
-#include "runtime/base/fd.hpp"
 #include "runtime/net/stream_net_backend.hpp"
-#include "virtio/net/net_device.hpp"
-#include "virtio/testing/device_harness.hpp"
+#include "tests/unit/runtime/net/net_device_rig.hpp"
 
 #include <array>
 #include <chrono>
@@ -24,8 +22,6 @@ using namespace std::chrono_literals;
 namespace net = husk::virtio::net;
 
 namespace {
-
-constexpr std::array<uint16_t, 2> queue_sizes { 64, 64 };
 
 std::vector<uint8_t> frame(size_t length, uint8_t seed)
 {
@@ -48,79 +44,25 @@ std::vector<uint8_t> prefixed(std::vector<uint8_t> const& body)
     return prefixed(static_cast<uint32_t>(body.size()), body);
 }
 
-class NetStreamTest : public ::testing::Test {
+class NetStreamTest : public husk::testing::NetDeviceRig<StreamNetBackend> {
 protected:
     void SetUp() override
     {
-        int pair[2];
-        ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
-        device_end = Fd(pair[0]);
-        peer_end = Fd(pair[1]);
-        ASSERT_EQ(::fcntl(device_end.get(), F_SETFL, O_NONBLOCK), 0);
-
-        EventLoopConfig config;
-        config.opcodes = net_stream_backend_opcodes();
-        config.fixed_file_count = 8;
-        auto created_loop = EventLoop::create(config);
-        ASSERT_TRUE(created_loop) << created_loop.error().message;
-        loop.emplace(std::move(created_loop).value());
-        auto created_backend = StreamNetBackend::create(*loop, device_end.get());
-        ASSERT_TRUE(created_backend) << created_backend.error().message;
-        backend = std::move(created_backend).value();
-        NetDeviceConfig device_config;
-        device_config.mac = { 0x02, 0, 0, 0, 0, 1 };
-        device_config.offloads = NetOffloads::None;
-        device.emplace(*backend, device_config);
-
-        auto created_harness = DeviceHarness::create(*device, 0x1000000);
-        ASSERT_TRUE(created_harness) << created_harness.error().message;
-        harness = std::move(created_harness).value();
-        memory = &harness->memory();
-        driver = &harness->driver();
-        ASSERT_TRUE(driver->start(~uint64_t { 0 }, queue_sizes));
-    }
-    void TearDown() override
-    {
-        harness.reset();
-        device.reset();
-        backend.reset();
-        loop.reset();
-    }
-
-    bool run_until(std::function<bool()> const& done)
-    {
-        auto deadline = std::chrono::steady_clock::now() + 2s;
-        while (!done()) {
-            if (std::chrono::steady_clock::now() > deadline)
-                return false;
-            auto ran = loop->run_once(10ms);
-            EXPECT_TRUE(ran) << ran.error().message;
-        }
-        return true;
+        start(
+            SOCK_STREAM, net_stream_backend_opcodes(),
+            [](EventLoop& loop, int device_fd) { return StreamNetBackend::create(loop, device_fd); },
+            device_config(NetOffloads::None), ~uint64_t { 0 });
     }
     void run_a_while()
     {
         for (int i = 0; i < 5; ++i)
             ASSERT_TRUE(loop->run_once(5ms));
     }
-
-    MockBuffer post_rx(bool kick = true)
-    {
-        auto made = harness->buffer(2048, BufferAccess::DeviceWritable);
-        EXPECT_TRUE(made);
-        EXPECT_TRUE(driver->queue(NetDevice::rx_queue).add_chain(std::vector { *made }));
-        if (kick)
-            driver->kick(NetDevice::rx_queue);
-        return *made;
-    }
     void send_tx(std::vector<uint8_t> const& body)
     {
         std::vector<uint8_t> bytes(net::header_size, 0);
         bytes.insert(bytes.end(), body.begin(), body.end());
-        auto made = harness->buffer(static_cast<uint32_t>(bytes.size()), BufferAccess::DeviceReadable);
-        ASSERT_TRUE(made);
-        ASSERT_TRUE(memory->write(made->address, bytes));
-        ASSERT_TRUE(driver->queue(NetDevice::tx_queue).add_chain(std::vector { *made }));
+        queue_tx(bytes);
     }
     // Exactly `count` bytes from the peer's end (what the device wrote), or fewer on timeout.
     std::vector<uint8_t> read_peer(size_t count)
@@ -145,16 +87,6 @@ protected:
     {
         ASSERT_EQ(::send(peer_end.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
     }
-    std::vector<virtio::ring::UsedElement> drain_used(uint16_t queue)
-    {
-        std::vector<virtio::ring::UsedElement> entries;
-        while (true) {
-            auto used = driver->queue(queue).pop_used();
-            if (!used || !*used)
-                return entries;
-            entries.push_back(**used);
-        }
-    }
     std::vector<virtio::ring::UsedElement> wait_used(uint16_t queue, size_t count)
     {
         std::vector<virtio::ring::UsedElement> used;
@@ -174,14 +106,6 @@ protected:
         return bytes;
     }
 
-    Fd device_end;
-    Fd peer_end;
-    std::optional<EventLoop> loop;
-    std::unique_ptr<StreamNetBackend> backend;
-    std::optional<NetDevice> device;
-    std::unique_ptr<DeviceHarness> harness;
-    GuestMemory* memory { nullptr };
-    MockDriver* driver { nullptr };
     int idle { 0 };
 };
 

@@ -71,24 +71,10 @@ std::vector<pid_t> processes_named(std::string const& name)
 }
 
 // One HTTP/1.0 response per connection, after reading the request.
-void serve_http(char const* address, uint16_t port, std::string body)
+void serve_http(char const* address, uint16_t port, std::string const& body)
 {
-    int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-    int yes = 1;
-    ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    auto where = socket_address(address, port);
-    if (::bind(listener, reinterpret_cast<sockaddr*>(&where), sizeof where) != 0 || ::listen(listener, 16) != 0)
-        ::_exit(2);
-    std::string response = "HTTP/1.0 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-    for (;;) {
-        int connection = ::accept(listener, nullptr, nullptr);
-        if (connection < 0)
-            continue;
-        char request[2048];
-        (void)::read(connection, request, sizeof request);
-        (void)::write(connection, response.data(), response.size());
-        ::close(connection);
-    }
+    serve_tcp(address, port, "HTTP/1.0 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body,
+        true);
 }
 
 class LabPasst : public ::testing::Test {

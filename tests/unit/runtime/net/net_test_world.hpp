@@ -105,8 +105,9 @@ inline pid_t start_in(std::string const& netns_path, std::function<void()> const
     return pid;
 }
 
-// A TCP server answering every connection with `reply` and closing it.
-inline void serve_tcp(char const* address, uint16_t port, std::string reply)
+// A TCP server answering every connection with `reply` and closing it; with `read_request`,
+// after reading what the client sent first (an HTTP client waits for its request to be read).
+inline void serve_tcp(char const* address, uint16_t port, std::string reply, bool read_request = false)
 {
     int listener = ::socket(AF_INET, SOCK_STREAM, 0);
     int yes = 1;
@@ -118,6 +119,10 @@ inline void serve_tcp(char const* address, uint16_t port, std::string reply)
         int connection = ::accept(listener, nullptr, nullptr);
         if (connection < 0)
             continue;
+        if (read_request) {
+            char request[2048];
+            (void)::read(connection, request, sizeof request);
+        }
         (void)::write(connection, reply.data(), reply.size());
         ::close(connection);
     }

@@ -3,8 +3,9 @@
 // shares, and opening is pinned to the descriptors opened at start: openat2 only beneath a
 // share's root (ShareRoot::resolve; the RESOLVE_* flags live in a struct seccomp cannot read),
 // openat only in /proc/self/fd (ShareRoot::reopen of a descriptor already checked). No other
-// directory can be opened from, so no absolute or cwd-relative path. Twrite's pwritev is already
-// the event thread's (virtio-blk's fallback), so it is not listed here. Guest-owned shares
+// directory can be opened from, so no absolute or cwd-relative path. Twrite's pwritev and the
+// zero-copy Tread's preadv are already the event thread's (virtio-blk's fallback), so they are
+// not listed here. Guest-owned shares
 // (ShareOwnership::Guest) add fchownat on descriptors only.
 #include "runtime/jail/allow_lists.hpp"
 

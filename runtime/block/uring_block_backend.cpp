@@ -23,26 +23,22 @@ UringBlockBackend::UringBlockBackend(EventLoop& loop, BlockImage image, FixedFil
     : m_loop(loop)
     , m_image(std::move(image))
     , m_file(file)
-    , m_self(std::make_shared<UringBlockBackend*>(this))
 {
 }
 
 UringBlockBackend::~UringBlockBackend()
 {
     // Operations already in the kernel hold their own reference to the file; their completions
-    // find m_self expired. Their iovecs point into guest memory, which outlives the devices.
-    m_self.reset();
+    // do nothing once revoked. Their iovecs point into guest memory, which outlives the devices.
+    m_completions.revoke();
     if (auto unregistered = m_loop.unregister_file(m_file); !unregistered)
         log_warn("virtio-blk: " + unregistered.error().message);
 }
 
 Result<void> UringBlockBackend::start(uint64_t tag, Operation& operation)
 {
-    std::weak_ptr<UringBlockBackend*> weak = m_self;
-    Completion completion = [weak, tag](int result) {
-        if (auto self = weak.lock())
-            (*self)->on_completion(tag, result);
-    };
+    Completion completion
+        = m_completions.bind([tag](UringBlockBackend& self, int result) { self.on_completion(tag, result); });
     auto const& io = operation.io;
     switch (io.operation) {
     case BlockOperation::Read:

@@ -13,6 +13,7 @@
 #include "runtime/block/block_image.hpp"
 #include "runtime/block/block_io_helpers.hpp"
 #include "runtime/io/event_loop.hpp"
+#include "runtime/io/owner_completions.hpp"
 #include "virtio/block/block_backend.hpp"
 
 #include <memory>
@@ -66,8 +67,8 @@ private:
     BlockBackendEvents* m_events { nullptr };
     ZeroFill m_zero_fill { ZeroFill::FallocateFirst };
     std::unordered_map<uint64_t, Operation> m_operations; // nodes are stable: iovecs live here
-    // Completions hold a weak reference: the loop may run them after the backend is gone.
-    std::shared_ptr<UringBlockBackend*> m_self;
+    // The loop may run completions after the backend is gone: they hold a weak reference.
+    OwnerCompletions<UringBlockBackend> m_completions { *this };
 };
 
 } // namespace husk

@@ -31,26 +31,16 @@ StreamNetBackend::StreamNetBackend(EventLoop& loop, FixedFile file)
     : m_loop(loop)
     , m_file(file)
     , m_deframer(std::make_shared<StreamDeframer>(net::max_frame_size))
-    , m_self(std::make_shared<StreamNetBackend*>(this))
 {
 }
 
 StreamNetBackend::~StreamNetBackend()
 {
-    m_self.reset();
+    m_completions.revoke();
     if (m_recv)
         (void)m_loop.cancel(*m_recv);
     if (auto unregistered = m_loop.unregister_file(m_file); !unregistered)
         log_warn("virtio-net: " + unregistered.error().message);
-}
-
-Completion StreamNetBackend::weak(std::function<void(StreamNetBackend&, int)> handler)
-{
-    std::weak_ptr<StreamNetBackend*> weak = m_self;
-    return [weak, handler = std::move(handler)](int result) {
-        if (auto self = weak.lock())
-            handler(**self, result);
-    };
 }
 
 Result<void> StreamNetBackend::set_receive_offloads(RxOffloads offloads)
@@ -93,7 +83,7 @@ void StreamNetBackend::advance_receive(Report when)
             report_receive();
             return;
         }
-        auto timer = m_loop.timeout(std::chrono::nanoseconds(0), weak([](StreamNetBackend& self, int) {
+        auto timer = m_loop.timeout(std::chrono::nanoseconds(0), m_completions.bind([](StreamNetBackend& self, int) {
             self.m_report_timer.reset();
             self.report_receive();
         }));
@@ -108,9 +98,8 @@ void StreamNetBackend::advance_receive(Report when)
         return; // a link that is down stays quiet until the receive is cancelled
     auto space = m_deframer->free_space();
     std::shared_ptr<StreamDeframer> keep_alive = m_deframer;
-    auto recv = m_loop.recv(m_file, space, 0, weak([keep_alive](StreamNetBackend& self, int result) {
-        self.on_recv(result);
-    }));
+    auto recv = m_loop.recv(m_file, space, 0,
+        m_completions.bind([keep_alive](StreamNetBackend& self, int result) { self.on_recv(result); }));
     if (!recv) {
         log_warn("virtio-net: cannot read the network stream: " + recv.error().message);
         return;
@@ -224,7 +213,7 @@ Result<void> StreamNetBackend::start_transmit(uint64_t tag, std::span<iovec cons
 
     if (m_link_down) {
         // Reported later, as every completion is.
-        TRY(m_loop.timeout(std::chrono::nanoseconds(0), weak([tag](StreamNetBackend& self, int) {
+        TRY(m_loop.timeout(std::chrono::nanoseconds(0), m_completions.bind([tag](StreamNetBackend& self, int) {
             if (self.m_events)
                 self.m_events->on_net_transmitted(tag, -EPIPE);
         })));
@@ -261,12 +250,12 @@ void StreamNetBackend::write_queued()
             add(piece.iov_base, piece.iov_len);
     }
     auto written = m_loop.writev(m_file, batch->pieces, stream_offset,
-        weak([batch](StreamNetBackend& self, int result) { self.on_written(result); }));
+        m_completions.bind([batch](StreamNetBackend& self, int result) { self.on_written(result); }));
     if (!written) {
         log_warn("virtio-net: cannot write to the network stream: " + written.error().message);
         m_writing = true; // reported through the timer below, never from here
         auto timer = m_loop.timeout(std::chrono::nanoseconds(0),
-            weak([](StreamNetBackend& self, int) { self.on_written(-EIO); }));
+            m_completions.bind([](StreamNetBackend& self, int) { self.on_written(-EIO); }));
         if (!timer)
             m_writing = false;
         return;
@@ -278,14 +267,15 @@ void StreamNetBackend::on_written(int result)
 {
     m_writing = false;
     if (result == -EAGAIN || result == -EINTR) {
-        auto polled = m_loop.poll(m_file, POLLOUT, Multishot::No, weak([](StreamNetBackend& self, int revents) {
-            self.m_writing = false;
-            if (revents < 0) {
-                self.take_link_down(-revents, "waiting to write the network stream failed");
-                return;
-            }
-            self.write_queued();
-        }));
+        auto polled
+            = m_loop.poll(m_file, POLLOUT, Multishot::No, m_completions.bind([](StreamNetBackend& self, int revents) {
+                  self.m_writing = false;
+                  if (revents < 0) {
+                      self.take_link_down(-revents, "waiting to write the network stream failed");
+                      return;
+                  }
+                  self.write_queued();
+              }));
         if (polled) {
             m_writing = true;
             return;
@@ -331,7 +321,7 @@ void StreamNetBackend::fail_queued_transmits(int error)
 
 Result<void> StreamNetBackend::start_timer(std::chrono::nanoseconds delay)
 {
-    TRY(m_loop.timeout(delay, weak([](StreamNetBackend& self, int) {
+    TRY(m_loop.timeout(delay, m_completions.bind([](StreamNetBackend& self, int) {
         if (self.m_events)
             self.m_events->on_net_timer();
     })));

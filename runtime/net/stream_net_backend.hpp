@@ -27,6 +27,7 @@
 #pragma once
 
 #include "runtime/io/event_loop.hpp"
+#include "runtime/io/owner_completions.hpp"
 #include "runtime/net/stream_deframer.hpp"
 #include "virtio/net/net_backend.hpp"
 
@@ -75,7 +76,6 @@ private:
     enum class Report { Deferred, Now };
 
     StreamNetBackend(EventLoop& loop, FixedFile file);
-    Completion weak(std::function<void(StreamNetBackend&, int)> handler);
     // Receive.
     // Reports what can be reported (Deferred: through a zero-length timer), else reads more.
     void advance_receive(Report when);
@@ -114,8 +114,8 @@ private:
     uint64_t m_front_written { 0 };
     bool m_writing { false };
 
-    // Completions hold a weak reference: the loop may run them after the backend is gone.
-    std::shared_ptr<StreamNetBackend*> m_self;
+    // The loop may run completions after the backend is gone: they hold a weak reference.
+    OwnerCompletions<StreamNetBackend> m_completions { *this };
 };
 
 } // namespace husk

@@ -21,28 +21,18 @@ UringNetBackend::UringNetBackend(EventLoop& loop, FixedFile file, OffloadSetter 
     : m_loop(loop)
     , m_file(file)
     , m_set_offloads(std::move(set_offloads))
-    , m_self(std::make_shared<UringNetBackend*>(this))
 {
 }
 
 UringNetBackend::~UringNetBackend()
 {
-    // Operations in the kernel keep their own reference to the file; their completions find
-    // m_self expired. Their iovecs point into guest memory, which outlives the devices.
-    m_self.reset();
+    // Operations in the kernel keep their own reference to the file; their completions do
+    // nothing once revoked. Their iovecs point into guest memory, which outlives the devices.
+    m_completions.revoke();
     if (m_receive)
         (void)m_loop.cancel(*m_receive);
     if (auto unregistered = m_loop.unregister_file(m_file); !unregistered)
         log_warn("virtio-net: " + unregistered.error().message);
-}
-
-Completion UringNetBackend::weak(std::function<void(UringNetBackend&, int)> handler)
-{
-    std::weak_ptr<UringNetBackend*> weak = m_self;
-    return [weak, handler = std::move(handler)](int result) {
-        if (auto self = weak.lock())
-            handler(**self, result);
-    };
 }
 
 Result<void> UringNetBackend::start_receive(std::span<iovec const> buffers)
@@ -58,23 +48,24 @@ Result<void> UringNetBackend::submit_poll()
     // Poll first, then read: io_uring arms a poll inline, while a readv of an empty descriptor
     // it cannot complete at once goes to an io-wq worker thread (only plain reads are
     // poll-armed in Linux 6.1), one thread hop per idle-to-busy transition of the tap.
-    m_receive = TRY(m_loop.poll(m_file, POLLIN, Multishot::No, weak([](UringNetBackend& self, int revents) {
-        self.m_receive.reset();
-        if (revents < 0) {
-            if (self.m_events)
-                self.m_events->on_net_received(revents);
-            return;
-        }
-        if (auto read = self.submit_read(); !read && self.m_events)
-            self.m_events->on_net_received(-EIO);
-    })));
+    m_receive
+        = TRY(m_loop.poll(m_file, POLLIN, Multishot::No, m_completions.bind([](UringNetBackend& self, int revents) {
+              self.m_receive.reset();
+              if (revents < 0) {
+                  if (self.m_events)
+                      self.m_events->on_net_received(revents);
+                  return;
+              }
+              if (auto read = self.submit_read(); !read && self.m_events)
+                  self.m_events->on_net_received(-EIO);
+          })));
     return {};
 }
 
 Result<void> UringNetBackend::submit_read()
 {
     m_receive = TRY(m_loop.readv(m_file, m_receive_buffers, stream_offset,
-        weak([](UringNetBackend& self, int result) { self.on_read(result); })));
+        m_completions.bind([](UringNetBackend& self, int result) { self.on_read(result); })));
     return {};
 }
 
@@ -114,18 +105,19 @@ Result<void> UringNetBackend::submit_write(uint64_t tag)
 {
     auto& transmit = m_transmits.at(tag);
     transmit.operation = TRY(m_loop.writev(m_file, transmit.buffers, stream_offset,
-        weak([tag](UringNetBackend& self, int result) { self.on_write(tag, result); })));
+        m_completions.bind([tag](UringNetBackend& self, int result) { self.on_write(tag, result); })));
     return {};
 }
 
 void UringNetBackend::on_write(uint64_t tag, int result)
 {
     if (result == -EAGAIN || result == -EINTR) {
-        auto polled = m_loop.poll(m_file, POLLOUT, Multishot::No, weak([tag](UringNetBackend& self, int revents) {
-            if (revents >= 0 && self.submit_write(tag))
-                return;
-            self.on_write(tag, revents < 0 ? revents : -EIO);
-        }));
+        auto polled
+            = m_loop.poll(m_file, POLLOUT, Multishot::No, m_completions.bind([tag](UringNetBackend& self, int revents) {
+                  if (revents >= 0 && self.submit_write(tag))
+                      return;
+                  self.on_write(tag, revents < 0 ? revents : -EIO);
+              }));
         if (polled)
             return;
         result = -EIO;
@@ -137,7 +129,7 @@ void UringNetBackend::on_write(uint64_t tag, int result)
 
 Result<void> UringNetBackend::start_timer(std::chrono::nanoseconds delay)
 {
-    TRY(m_loop.timeout(delay, weak([](UringNetBackend& self, int) {
+    TRY(m_loop.timeout(delay, m_completions.bind([](UringNetBackend& self, int) {
         if (self.m_events)
             self.m_events->on_net_timer();
     })));

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "runtime/io/event_loop.hpp"
+#include "runtime/io/owner_completions.hpp"
 #include "virtio/net/net_backend.hpp"
 
 #include <functional>
@@ -55,7 +56,6 @@ private:
     Result<void> submit_poll();
     Result<void> submit_read();
     Result<void> submit_write(uint64_t tag);
-    Completion weak(std::function<void(UringNetBackend&, int)> handler);
     void on_read(int result);
     void on_write(uint64_t tag, int result);
 
@@ -66,8 +66,8 @@ private:
     std::span<iovec const> m_receive_buffers;
     std::optional<OperationId> m_receive; // the read or poll of the receive in flight
     std::unordered_map<uint64_t, Transmit> m_transmits;
-    // Completions hold a weak reference: the loop may run them after the backend is gone.
-    std::shared_ptr<UringNetBackend*> m_self;
+    // The loop may run completions after the backend is gone: they hold a weak reference.
+    OwnerCompletions<UringNetBackend> m_completions { *this };
 };
 
 } // namespace husk

@@ -7,8 +7,11 @@
 //                                   socket with PACKET_VNET_HDR (the guest kernel's driver builds
 //                                   the device header from them): 1-byte GSO segments, checksum
 //                                   fields at the frame's edge, GSO without payload, garbage
-//                                   EtherTypes, runts and jumbo frames; prints `accepted=N of M`
+//                                   EtherTypes, runts and jumbo frames, a spoofed source address,
+//                                   ARP replies claiming the gateway's address; prints
+//                                   `accepted=N of M`
 // Exit status 0 unless the tool itself could not run.
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
@@ -129,6 +132,20 @@ int hostile(char const* interface)
     add(needs_csum, 0, 0, 0, 2, 0, ipv4_tcp_frame(40)); // inside the Ethernet header
     add(0, 0, 0, 0, 0, 0, std::vector<uint8_t>(14, 0xab)); // a bare Ethernet header
     add(0, 0, 0, 0, 0, 0, ipv4_tcp_frame(9000)); // jumbo without GSO
+    auto spoofed = ipv4_tcp_frame(40);
+    std::memcpy(spoofed.data() + 14 + 12, "\xc6\x12\x07\x07", 4); // from 198.18.7.7, not the guest
+    add(0, 0, 0, 0, 0, 0, spoofed);
+    // "10.77.0.1 (the host's end, the guest's gateway) is at 02:00:00:00:00:00", broadcast.
+    std::vector<uint8_t> arp_claim(14 + 28, 0);
+    std::memset(arp_claim.data(), 0xff, 6);
+    arp_claim[6] = 0x02;
+    arp_claim[12] = 0x08;
+    arp_claim[13] = 0x06;
+    std::memcpy(arp_claim.data() + 14, "\x00\x01\x08\x00\x06\x04\x00\x02\x02\x00\x00\x00\x00\x00\x0a\x4d\x00\x01", 18);
+    std::memset(arp_claim.data() + 14 + 18, 0xff, 6);
+    std::memcpy(arp_claim.data() + 14 + 24, "\x0a\x4d\x00\x01", 4);
+    for (int i = 0; i < 3; ++i)
+        add(0, 0, 0, 0, 0, 0, arp_claim);
     std::vector<uint8_t> garbage(1500, 0x5a);
     garbage[12] = 0x12; // no such EtherType
     for (int i = 0; i < 200; ++i)
@@ -136,9 +153,9 @@ int hostile(char const* interface)
 
     int accepted = 0;
     for (auto& hostile : frames) {
-        std::vector<uint8_t> bytes(sizeof hostile.header);
+        std::vector<uint8_t> bytes(sizeof hostile.header + hostile.frame.size());
         std::memcpy(bytes.data(), &hostile.header, sizeof hostile.header);
-        bytes.insert(bytes.end(), hostile.frame.begin(), hostile.frame.end());
+        std::copy(hostile.frame.begin(), hostile.frame.end(), bytes.begin() + sizeof hostile.header);
         if (::send(fd, bytes.data(), bytes.size(), 0) > 0)
             ++accepted;
     }

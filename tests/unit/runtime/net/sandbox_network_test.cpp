@@ -8,8 +8,12 @@
 
 #include <dirent.h>
 #include <filesystem>
+#include <fstream>
 #include <gtest/gtest.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 
 using namespace husk;
 using namespace husk::testing_net;
@@ -121,6 +125,62 @@ size_t interface_count()
     return count;
 }
 
+// Sends, from the calling thread's namespace, an unsolicited ARP reply and a gratuitous ARP
+// request on `interface` for each address in `claims`, each saying "this address is at my MAC".
+// Returns that MAC as /proc/net/arp prints it.
+Result<std::string> claim_addresses_by_arp(char const* interface, std::vector<std::string> const& claims)
+{
+    int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP));
+    if (fd < 0)
+        return fail_errno("packet socket");
+    ifreq request {};
+    std::strncpy(request.ifr_name, interface, IFNAMSIZ - 1);
+    if (::ioctl(fd, SIOCGIFHWADDR, &request) != 0) {
+        ::close(fd);
+        return fail_errno("SIOCGIFHWADDR");
+    }
+    uint8_t mac[6];
+    std::memcpy(mac, request.ifr_hwaddr.sa_data, 6);
+    sockaddr_ll link {};
+    link.sll_family = AF_PACKET;
+    link.sll_protocol = htons(ETH_P_ARP);
+    link.sll_ifindex = static_cast<int>(::if_nametoindex(interface));
+    link.sll_halen = 6;
+    std::memset(link.sll_addr, 0xff, 6);
+    for (auto const& claim : claims) {
+        in_addr address {};
+        ::inet_pton(AF_INET, claim.c_str(), &address);
+        for (uint8_t operation : { 2, 1 }) { // an unsolicited reply, then a gratuitous request
+            uint8_t arp[28] = { 0, 1, 8, 0, 6, 4, 0, operation };
+            std::memcpy(arp + 8, mac, 6);
+            std::memcpy(arp + 14, &address, 4);
+            std::memset(arp + 18, operation == 2 ? 0xff : 0, 6);
+            std::memcpy(arp + 24, &address, 4);
+            for (int repeat = 0; repeat < 3; ++repeat)
+                ::sendto(fd, arp, sizeof arp, 0, reinterpret_cast<sockaddr*>(&link), sizeof link);
+        }
+    }
+    ::close(fd);
+    char text[18];
+    std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    return std::string(text);
+}
+
+// The IPv4 addresses /proc/net/arp of namespace `netns_path` maps to `mac`.
+Result<std::vector<std::string>> addresses_at_mac(std::string const& netns_path, std::string const& mac)
+{
+    std::vector<std::string> addresses;
+    TRY(in_network_namespace(netns_path, [&]() -> Result<void> {
+        std::ifstream table("/proc/net/arp");
+        std::string line;
+        while (std::getline(table, line))
+            if (line.find(mac) != std::string::npos)
+                addresses.push_back(line.substr(0, line.find(' ')));
+        return {};
+    }));
+    return addresses;
+}
+
 class SandboxNetworkTest : public ::testing::Test {
 protected:
     void SetUp() override
@@ -211,6 +271,62 @@ TEST_F(SandboxNetworkTest, SpoofedSource_IsDropped)
         socklen_t size = sizeof error;
         ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size);
         CHECK(ready == 0 || error != 0, "a spoofed source got through");
+        return "";
+    });
+    EXPECT_EQ(outcome, "");
+}
+
+// A guest answering ARP for addresses it does not own (its gateway, another sandbox's guest and
+// gateway, a world server) poisons no neighbour table: its link is a /30 of its own, the gateway
+// address is local to the sandbox's namespace, and the host never shares a link with a guest.
+// The policy is unchanged afterwards, for the spoofer and for the other sandbox.
+TEST_F(SandboxNetworkTest, ArpSpoofing_PoisonsNoNeighbourTableAndChangesNoPolicy)
+{
+    auto outcome = in_isolated_host([]() -> std::string {
+        CHECK_OK(build_world());
+        StateDirectory state;
+        auto first = SandboxNetwork::create(request_for("allow=198.18.1.10:80", state.path));
+        CHECK_OK(first);
+        auto second = SandboxNetwork::create(request_for("allow=198.18.1.10:80", state.path));
+        CHECK_OK(second);
+        auto guest = attach_stand_in_guest(**first, "guest1");
+        CHECK_OK(guest);
+        auto other = attach_stand_in_guest(**second, "guest2");
+        CHECK_OK(other);
+        auto const& mine = (*first)->addresses();
+        auto const& theirs = (*second)->addresses();
+        auto other_address = to_string(theirs.guest);
+        start_in(*other, [other_address] { serve_tcp(other_address.c_str(), 80, "other sandbox"); });
+        CHECK(wait_until_serving(*other, other_address.c_str(), 80), "the other guest's server did not start");
+        CHECK_REACH(*guest, "198.18.1.10", 80, Reach::Connected); // the sandbox learns the guest's MAC
+
+        std::vector<std::string> claims { to_string(mine.gateway), to_string(mine.host_end), other_address,
+            to_string(theirs.gateway), "198.18.1.10", "198.18.0.1" };
+        std::string spoofer;
+        CHECK_OK(in_network_namespace(*guest, [&]() -> Result<void> {
+            spoofer = TRY(claim_addresses_by_arp("eth0", claims));
+            return {};
+        }));
+        ::usleep(200'000);
+
+        auto in_sandbox = addresses_at_mac(named_netns_path(mine.netns_name()), spoofer);
+        CHECK_OK(in_sandbox);
+        // The guest's own entry shows the lookup reads the table the spoofer aimed at.
+        CHECK(!in_sandbox->empty(), "the sandbox namespace has no entry for the guest's MAC " + spoofer);
+        for (auto const& address : *in_sandbox)
+            CHECK(address == to_string(mine.guest), "the sandbox namespace maps " + address + " to the spoofer");
+        for (auto const& netns : { std::string("/proc/self/ns/net"), named_netns_path(theirs.netns_name()) }) {
+            auto mapped = addresses_at_mac(netns, spoofer);
+            CHECK_OK(mapped);
+            CHECK(mapped->empty(), netns + " maps " + (mapped->empty() ? "" : mapped->front()) + " to the spoofer");
+        }
+
+        CHECK_REACH(*guest, "198.18.1.10", 80, Reach::Connected);
+        CHECK_REACH(*guest, "198.18.1.11", 80, Reach::Refused);
+        CHECK_BLOCKED(*guest, other_address.c_str(), 80);
+        CHECK_BLOCKED(*guest, "198.18.0.1", 2222);
+        CHECK_REACH(*other, "198.18.1.10", 80, Reach::Connected);
+        CHECK_REACH(*other, "198.18.1.11", 80, Reach::Refused);
         return "";
     });
     EXPECT_EQ(outcome, "");

@@ -71,7 +71,8 @@ typedef struct husk_sandbox_config {
     const husk_mount* mounts; /**< at most 8 */
     size_t mount_count;
     /** "none" (NULL: the default), "internet" or "allow=LIST": husk::SandboxOptions::network,
-     * docs/network-policy.md. Anything but "none" needs the jail. */
+     * docs/network-policy.md. "allow=LIST" needs the jail; "internet" without the jail comes from
+     * passt, with no policy. */
     const char* network;
     const husk_port_mapping* publish;
     size_t publish_count;

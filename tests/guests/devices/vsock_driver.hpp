@@ -4,32 +4,24 @@
 #pragma once
 
 #include "runtime/hostile.hpp"
+#include "virtio/vsock/vsock_wire.hpp"
 
 #include <cstdint>
 
 namespace guest {
 
-// virtio_vsock_hdr, as husk's virtio/vsock/packet.hpp has it (that header needs the host runtime).
-struct [[gnu::packed]] VsockHeader {
-    uint64_t src_cid;
-    uint64_t dst_cid;
-    uint32_t src_port;
-    uint32_t dst_port;
-    uint32_t len;
-    uint16_t type;
-    uint16_t op;
-    uint32_t flags;
-    uint32_t buf_alloc;
-    uint32_t fwd_cnt;
-};
-static_assert(sizeof(VsockHeader) == 44);
+using VsockHeader = husk::VsockPacketHeader;
 
 namespace vsock_op {
-    inline constexpr uint16_t request = 1, response = 2, rst = 3, shutdown = 4, rw = 5, credit_update = 6,
-                              credit_request = 7;
+    inline constexpr uint16_t request
+        = static_cast<uint16_t>(husk::vsock::Op::Request),
+        response = static_cast<uint16_t>(husk::vsock::Op::Response), rst = static_cast<uint16_t>(husk::vsock::Op::Rst),
+        shutdown = static_cast<uint16_t>(husk::vsock::Op::Shutdown), rw = static_cast<uint16_t>(husk::vsock::Op::Rw),
+        credit_update = static_cast<uint16_t>(husk::vsock::Op::CreditUpdate),
+        credit_request = static_cast<uint16_t>(husk::vsock::Op::CreditRequest);
 }
-inline constexpr uint16_t vsock_type_stream = 1;
-inline constexpr uint64_t vsock_host_cid = 2;
+inline constexpr uint16_t vsock_type_stream = husk::vsock::type_stream;
+inline constexpr uint64_t vsock_host_cid = husk::vsock::host_cid;
 inline constexpr uint32_t vsock_probe_port = 1234;
 inline constexpr uint16_t vsock_rx_queue = 0, vsock_tx_queue = 1, vsock_event_queue = 2;
 inline constexpr uint32_t vsock_rx_buffer_size = 4096;

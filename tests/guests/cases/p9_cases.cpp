@@ -56,11 +56,7 @@ namespace {
     P9Message attach_message(uint32_t fid)
     {
         P9Message message(p9::message::tattach);
-        message.writer().u32(fid);
-        message.writer().u32(p9::no_fid);
-        message.writer().string("");
-        message.writer().string("");
-        message.writer().u32(0);
+        p9_write_attach(message.writer(), fid);
         return message;
     }
 

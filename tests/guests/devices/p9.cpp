@@ -107,17 +107,18 @@ int p9_version(Session& session, uint32_t msize, char const* version, uint16_t t
     return p9_outcome(reply, p9::message::tversion, answered);
 }
 
+void p9_write_attach(p9::WireWriter& writer, uint32_t fid)
+{
+    writer.u32(fid);
+    writer.u32(p9::no_fid); // no authentication fid
+    writer.string(""); // user name
+    writer.string(""); // attach name
+    writer.u32(0); // numeric uid
+}
+
 int p9_attach(Session& session, uint32_t fid)
 {
-    P9Message message(p9::message::tattach);
-    message.writer().u32(fid);
-    message.writer().u32(p9::no_fid);
-    message.writer().string("");
-    message.writer().string("");
-    message.writer().u32(0);
-    P9Reply reply;
-    bool answered = p9_call(session, message, reply);
-    return p9_outcome(reply, p9::message::tattach, answered);
+    return p9_request(session, p9::message::tattach, [&](p9::WireWriter& w) { p9_write_attach(w, fid); });
 }
 
 bool p9_start(Session& session) { return p9_version(session) == 0 && p9_attach(session, p9_root_fid) == 0; }
@@ -141,21 +142,15 @@ int p9_walk(
 
 int p9_lopen(Session& session, uint32_t fid, uint32_t flags)
 {
-    P9Message message(p9::message::tlopen);
-    message.writer().u32(fid);
-    message.writer().u32(flags);
-    P9Reply reply;
-    bool answered = p9_call(session, message, reply);
-    return p9_outcome(reply, p9::message::tlopen, answered);
+    return p9_request(session, p9::message::tlopen, [&](p9::WireWriter& w) {
+        w.u32(fid);
+        w.u32(flags);
+    });
 }
 
 int p9_clunk(Session& session, uint32_t fid)
 {
-    P9Message message(p9::message::tclunk);
-    message.writer().u32(fid);
-    P9Reply reply;
-    bool answered = p9_call(session, message, reply);
-    return p9_outcome(reply, p9::message::tclunk, answered);
+    return p9_request(session, p9::message::tclunk, [&](p9::WireWriter& w) { w.u32(fid); });
 }
 
 int p9_read(Session& session, uint32_t fid, uint64_t offset, uint32_t count, uint8_t* out, uint32_t* got)

@@ -80,6 +80,8 @@ int p9_request(Session& session, uint8_t type, Fill fill, uint32_t reply_capacit
 int p9_version(
     Session& session, uint32_t msize = p9_msize, char const* version = p9::protocol_version, uint16_t tag = p9::no_tag);
 int p9_attach(Session& session, uint32_t fid);
+// Tattach's fields for `fid`: no authentication, the share's root.
+void p9_write_attach(p9::WireWriter& writer, uint32_t fid);
 // A fresh session with the root at p9_root_fid.
 bool p9_start(Session& session);
 // `names` from `fid` into `newfid`; the number of qids returned in `walked`.

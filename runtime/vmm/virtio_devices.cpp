@@ -52,6 +52,22 @@ namespace {
             log_debug(line);
     }
 
+    // One debug line per share at the end of the VM: where its event-thread time went (bench/share
+    // reads it to tell the server's cost from the guest's and the transport's).
+    void log_share_stats(std::string const& tag, P9DeviceStats const& stats)
+    {
+        auto ms
+            = [](uint64_t ns) { return std::to_string(ns / 1000000) + "." + std::to_string(ns / 100000 % 10) + " ms"; };
+        auto path = [&](P9ZeroCopyStats const& each) {
+            return std::to_string(each.requests) + " (" + std::to_string(each.bytes) + " bytes, " + ms(each.serving_ns)
+                + ")";
+        };
+        log_debug("virtio-9p " + tag + ": " + std::to_string(stats.requests_served) + " requests served, "
+            + std::to_string(stats.requests_refused) + " refused, serving took " + ms(stats.serving_ns) + " (longest "
+            + ms(stats.longest_request_ns) + "); zero-copy writes " + path(stats.writes_in_place) + ", reads "
+            + path(stats.reads_in_place));
+    }
+
     EventLoopConfig event_loop_config(MachineConfig const& config)
     {
         EventLoopConfig loop_config;
@@ -211,7 +227,9 @@ Result<void> VirtioDevices::add_share(ShareConfig const& share, Vm& vm, GuestMem
     if (share.in_jail)
         m_jailed_shares.emplace_back(&server->root(), *share.in_jail);
     m_share_servers.push_back(std::move(server));
-    return add(std::make_unique<P9Device>(share.tag, *m_share_servers.back()), vm, memory, mmio_bus);
+    auto device = std::make_unique<P9Device>(share.tag, *m_share_servers.back());
+    m_share_devices.emplace_back(share.tag, device.get());
+    return add(std::move(device), vm, memory, mmio_bus);
 }
 
 std::string VirtioDevices::kernel_arguments() const
@@ -272,6 +290,8 @@ void VirtioDevices::stop(StopMode mode)
     m_event_thread.join();
     if (m_net_device)
         log_net_stats(m_net_device->stats());
+    for (auto const& [tag, device] : m_share_devices)
+        log_share_stats(tag, device->stats());
 }
 
 } // namespace husk

@@ -25,6 +25,7 @@
 #include "runtime/vsock/unix_vsock_backend.hpp"
 #include "virtio/block/block_backend.hpp"
 #include "virtio/net/net_device.hpp"
+#include "virtio/p9/p9_device.hpp"
 #include "virtio/p9/p9_handler.hpp"
 #include "virtio/rng/entropy_source.hpp"
 #include "virtio/vsock/vsock_device.hpp"
@@ -124,6 +125,7 @@ private:
     std::unique_ptr<NetBackend> m_net_backend;
     NetDevice* m_net_device { nullptr }; // owned by its slot; read for the statistics at stop()
     std::vector<std::unique_ptr<P9Handler>> m_share_servers; // likewise
+    std::vector<std::pair<std::string, P9Device*>> m_share_devices; // by tag, owned by their slots; statistics
     std::vector<int> m_share_root_fds; // owned by the servers; pinned in m_share_rules
     std::vector<int> m_share_proc_fds;
     // Shares to reopen inside the jail at start(), and whether any is guest-owned (then the

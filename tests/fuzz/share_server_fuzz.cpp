@@ -5,7 +5,9 @@
 // Properties checked after every input:
 //   - every reply is a well-formed 9P message no longer than the buffer; a Tread served
 //     zero-copy (handle_read, into fuzzer-sized buffers) reads no more than their room, and its
-//     size field counts header and data;
+//     size field counts header and data; a Twrite served zero-copy (handle_write, its data cut
+//     into fuzzer-sized guest buffers, the header's count and size possibly disagreeing) answers
+//     with a well-formed reply too;
 //   - the secret outside is unchanged (contents, owner, mode) and nothing new appeared outside the
 //     share; on shares served with the server's and with the guest's owners;
 //   - the server never blocks (a FIFO open would hang the target: libFuzzer reports a timeout).
@@ -217,6 +219,23 @@ void serve_read_in_place(ShareServer& server, std::vector<uint8_t> const& reques
     }
 }
 
+// The zero-copy write path: the 23-byte header alone and the rest of the message as the data,
+// cut into a few guest buffers of fuzzer-chosen sizes (the device hands over what the chain
+// holds, so the buffers' total is the data's length; the header may disagree with it).
+size_t serve_write_in_place(
+    ShareServer& server, std::vector<uint8_t>& request, std::span<uint8_t> reply, FuzzedDataProvider& input)
+{
+    auto header = std::span<uint8_t const>(request).first(twrite_header_size);
+    auto data = std::span<uint8_t>(request).subspan(twrite_header_size);
+    std::vector<iovec> vectors;
+    for (size_t at = 0; at < data.size();) {
+        size_t piece = std::min(data.size() - at, input.ConsumeIntegralInRange<size_t>(1, 32));
+        vectors.push_back({ data.data() + at, piece });
+        at += piece;
+    }
+    return server.handle_write(header, vectors, data.size(), reply);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
@@ -244,7 +263,8 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
             serve_read_in_place(server, request, input);
             continue;
         }
-        size_t length = server.handle(request, reply);
+        bool in_place = request.size() >= twrite_header_size && request[4] == message::twrite && input.ConsumeBool();
+        size_t length = in_place ? serve_write_in_place(server, request, reply, input) : server.handle(request, reply);
         require(length <= reply.size());
         if (length > 0) {
             WireReader r(std::span<uint8_t const>(reply).first(length));

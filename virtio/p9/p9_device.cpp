@@ -7,8 +7,17 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 
 namespace husk {
+
+namespace {
+    uint64_t nanoseconds_since(std::chrono::steady_clock::time_point start)
+    {
+        return static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+    }
+} // namespace
 
 P9Device::P9Device(std::string tag, P9Handler& handler)
     : m_handler(handler)
@@ -58,7 +67,12 @@ std::optional<size_t> P9Device::serve_write_in_place(DescriptorChain const& chai
     if (!append_io_vectors(
             *m_memory, chain, BufferAccess::DeviceReadable, header.size(), max_io_vectors, m_write_data))
         return std::nullopt;
-    return m_handler.handle_write(header, m_write_data, total - header.size(), reply);
+    auto start = std::chrono::steady_clock::now();
+    size_t length = m_handler.handle_write(header, m_write_data, total - header.size(), reply);
+    m_stats.writes_in_place.requests++;
+    m_stats.writes_in_place.bytes += total - header.size();
+    m_stats.writes_in_place.serving_ns += nanoseconds_since(start);
+    return length;
 }
 
 // A Tread whose reply has room for a page or more: the handler reads into the guest's buffers
@@ -78,7 +92,11 @@ std::optional<uint32_t> P9Device::serve_read_in_place(DescriptorChain const& cha
             *m_memory, chain, BufferAccess::DeviceWritable, p9::rread_header_size, max_io_vectors, m_read_data))
         return std::nullopt;
     std::array<uint8_t, p9::rread_header_size> header {};
+    auto start = std::chrono::steady_clock::now();
     auto reply = m_handler.handle_read(request, m_read_data, room - p9::rread_header_size, header);
+    m_stats.reads_in_place.requests++;
+    m_stats.reads_in_place.bytes += reply.data_bytes;
+    m_stats.reads_in_place.serving_ns += nanoseconds_since(start);
     if (reply.header_length == 0 || reply.header_length > header.size()
         || !writer.write(std::span(header).first(reply.header_length)))
         return 0;
@@ -119,7 +137,11 @@ void P9Device::queue_notify(uint16_t index)
         return;
     QueueBatch batch(*m_queue, *m_interrupt, "virtio-9p");
     while (auto chain = batch.next()) {
+        auto start = std::chrono::steady_clock::now();
         uint32_t used = serve(*chain);
+        uint64_t took = nanoseconds_since(start);
+        m_stats.serving_ns += took;
+        m_stats.longest_request_ns = std::max(m_stats.longest_request_ns, took);
         ++(used ? m_stats.requests_served : m_stats.requests_refused);
         batch.complete(chain->head(), used);
     }

@@ -24,9 +24,22 @@
 
 namespace husk {
 
+// What one zero-copy path moved and how long the event thread spent in it.
+struct P9ZeroCopyStats {
+    uint64_t requests { 0 };
+    uint64_t bytes { 0 }; // data bytes (Twrite's payload sent, Rread's data returned)
+    uint64_t serving_ns { 0 };
+};
+
 struct P9DeviceStats {
     uint64_t requests_served { 0 };
     uint64_t requests_refused { 0 }; // chain faults, oversized or header-less requests
+    // Event-thread time inside requests (parse, system calls, reply), all kinds together, and the
+    // longest single one: where a slow share spends its time, without a profiler in the guest.
+    uint64_t serving_ns { 0 };
+    uint64_t longest_request_ns { 0 };
+    P9ZeroCopyStats writes_in_place;
+    P9ZeroCopyStats reads_in_place;
 };
 
 class P9Device final : public VirtioDevice {

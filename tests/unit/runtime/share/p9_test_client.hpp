@@ -8,8 +8,10 @@
 #include "virtio/p9/p9_wire.hpp"
 
 #include <cstdint>
+#include <algorithm>
 #include <functional>
 #include <gtest/gtest.h>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,22 +58,31 @@ public:
     P9Reply send_bytes(std::vector<uint8_t> const& bytes, size_t reply_room = 1 << 20)
     {
         std::vector<uint8_t> reply(reply_room);
-        size_t length = m_handler.handle(bytes, reply);
-        P9Reply decoded;
-        if (length < p9::header_size) {
-            decoded.type = 0;
-            return decoded;
-        }
-        p9::WireReader r { std::span<uint8_t const>(reply).first(length) };
-        uint32_t size = r.u32();
-        EXPECT_EQ(size, length);
-        decoded.type = r.u8();
-        decoded.tag = r.u16();
-        decoded.body.assign(reply.begin() + p9::header_size, reply.begin() + static_cast<long>(length));
-        return decoded;
+        return decode(reply, m_handler.handle(bytes, reply));
     }
 
     P9Reply send(uint8_t type, Fields const& fields) { return send_bytes(message(type, ++m_tag, fields)); }
+
+    // A zero-copy Twrite (P9Handler::handle_write), as the device hands over Linux's layout: the
+    // 23-byte header alone and the data in buffers of `piece` bytes (the last one shorter).
+    // `count` and `size` stand in for the header's fields when a test wants them to disagree
+    // with the data.
+    P9Reply write_in_place(uint32_t fid, uint64_t offset, std::string_view data, size_t piece = 4096,
+        std::optional<uint32_t> count = {}, std::optional<uint32_t> size = {})
+    {
+        auto header = message(p9::message::twrite, ++m_tag, [&](auto& w) {
+            w.u32(fid);
+            w.u64(offset);
+            w.u32(count.value_or(static_cast<uint32_t>(data.size())));
+        });
+        p9::WireWriter(header).u32(size.value_or(static_cast<uint32_t>(header.size() + data.size())));
+        std::string guest_buffers(data);
+        std::vector<iovec> buffers;
+        for (size_t at = 0; at < guest_buffers.size(); at += piece)
+            buffers.push_back({ guest_buffers.data() + at, std::min(piece, guest_buffers.size() - at) });
+        std::vector<uint8_t> reply(1 << 16);
+        return decode(reply, m_handler.handle_write(header, buffers, data.size(), reply));
+    }
 
     // Tversion + Tattach of fid 0 (the root).
     void attach(uint32_t msize = 1 << 20)
@@ -239,6 +250,22 @@ public:
     }
 
 private:
+    static P9Reply decode(std::vector<uint8_t> const& reply, size_t length)
+    {
+        P9Reply decoded;
+        if (length < p9::header_size) {
+            decoded.type = 0;
+            return decoded;
+        }
+        p9::WireReader r { std::span<uint8_t const>(reply).first(length) };
+        uint32_t size = r.u32();
+        EXPECT_EQ(size, length);
+        decoded.type = r.u8();
+        decoded.tag = r.u16();
+        decoded.body.assign(reply.begin() + p9::header_size, reply.begin() + static_cast<long>(length));
+        return decoded;
+    }
+
     P9Handler& m_handler;
     uint16_t m_tag { 0 };
 };

@@ -147,6 +147,17 @@ TEST_F(ShareOwners, WriteByAnotherGuestUser_ClearsSetuidAndExecutableSetgid)
     EXPECT_EQ(host_stat(share + "/su").st_mode & 07777, 0755u);
 }
 
+TEST_F(ShareOwners, ZeroCopyWriteByAnotherGuestUser_ClearsSetuidAndExecutableSetgid)
+{
+    host_file("su", 0, 06755, 10, 11);
+    ASSERT_TRUE(client->lopen(11, of::write_only).ok(msg::tlopen));
+
+    ASSERT_TRUE(client->write_in_place(11, 0, std::string(8192, 'x')).ok(msg::twrite));
+
+    EXPECT_EQ(host_stat(share + "/su").st_mode & 07777, 0755u);
+    EXPECT_EQ(host_stat(share + "/su").st_size, 8192);
+}
+
 TEST_F(ShareOwners, WriteByAnotherGuestUser_KeepsSetgidWithoutGroupExecute)
 {
     host_file("locked", 0, 02644, 10, 11);

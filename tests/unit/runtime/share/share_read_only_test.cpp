@@ -45,6 +45,8 @@ TEST_F(ShareReadOnly, EveryModifyingRequest_IsErofs)
     EXPECT_EQ(client->setattr(1, p9::setattr::mode, 0777, 0).error(), EROFS);
     EXPECT_EQ(client->setattr(1, p9::setattr::mtime, 0, 0).error(), EROFS);
     EXPECT_EQ(client->write(1, 0, "x").error(), EROFS);
+    ASSERT_TRUE(client->lopen(1, 0).ok(msg::tlopen));
+    EXPECT_EQ(client->write_in_place(1, 0, std::string(8192, 'x')).error(), EROFS) << "the zero-copy Twrite";
     EXPECT_EQ(client
                   ->send(msg::trename,
                       [](auto& w) {

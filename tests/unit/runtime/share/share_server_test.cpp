@@ -92,6 +92,53 @@ TEST_F(ShareServerOps, ReadInPlace_FillsTheBuffersAndCountsThemInTheHeader)
     EXPECT_EQ(header[7], EISDIR);
 }
 
+// handle_write: the data comes from the caller's (the guest's) buffers, however they are cut,
+// and lands at the offset; the Rwrite counts it.
+TEST_F(ShareServerOps, WriteInPlace_WritesTheGuestBuffersAtTheOffset)
+{
+    std::string data;
+    for (int i = 0; i < 10000; ++i)
+        data += static_cast<char>('a' + i % 26);
+    ASSERT_EQ(P9TestClient::walked(client->walk(0, 1, { "hello.txt" })), 1);
+    ASSERT_TRUE(client->lopen(1, of::read_write).ok(msg::tlopen));
+
+    for (size_t piece : { size_t { 4096 }, size_t { 10000 }, size_t { 1 } << 20 }) {
+        auto reply = client->write_in_place(1, 6, data, piece);
+        ASSERT_TRUE(reply.ok(msg::twrite)) << reply.error();
+        EXPECT_EQ(reply.reader().u32(), 10000u);
+        EXPECT_EQ(contents(share + "/hello.txt"), "hello " + data);
+    }
+}
+
+// The header must agree with the data the device found: a count or size larger or smaller than
+// the buffers is a malformed message (EPROTO), and nothing is written.
+TEST_F(ShareServerOps, WriteInPlace_CountOrSizeDisagreeingWithTheData_IsEprotoAndWritesNothing)
+{
+    std::string data(5000, 'x');
+    ASSERT_EQ(P9TestClient::walked(client->walk(0, 1, { "hello.txt" })), 1);
+    ASSERT_TRUE(client->lopen(1, of::read_write).ok(msg::tlopen));
+
+    EXPECT_EQ(client->write_in_place(1, 0, data, 4096, 5001).error(), EPROTO);
+    EXPECT_EQ(client->write_in_place(1, 0, data, 4096, 4999).error(), EPROTO);
+    EXPECT_EQ(client->write_in_place(1, 0, data, 4096, 0).error(), EPROTO);
+    EXPECT_EQ(client->write_in_place(1, 0, data, 4096, {}, p9::twrite_header_size + 6000).error(), EPROTO);
+    EXPECT_EQ(client->write_in_place(1, 0, "", 4096).error(), EPROTO) << "no data at all";
+    EXPECT_EQ(contents(share + "/hello.txt"), "hello from the host");
+}
+
+TEST_F(ShareServerOps, WriteInPlace_UnknownUnopenedOrReadOnlyFid_IsEbadf)
+{
+    std::string data(5000, 'x');
+    ASSERT_EQ(P9TestClient::walked(client->walk(0, 1, { "hello.txt" })), 1);
+    ASSERT_EQ(P9TestClient::walked(client->walk(0, 2, { "hello.txt" })), 1);
+    ASSERT_TRUE(client->lopen(2, 0).ok(msg::tlopen));
+
+    EXPECT_EQ(client->write_in_place(77, 0, data).error(), EBADF);
+    EXPECT_EQ(client->write_in_place(1, 0, data).error(), EBADF) << "walked, not opened";
+    EXPECT_EQ(client->write_in_place(2, 0, data).error(), EBADF) << "opened for reading";
+    EXPECT_EQ(contents(share + "/hello.txt"), "hello from the host");
+}
+
 TEST_F(ShareServerOps, CreateWriteRead_LandsOnTheHostOwnedByTheServer)
 {
     ASSERT_EQ(P9TestClient::walked(client->walk(0, 1, {})), 0);

@@ -231,6 +231,52 @@ TEST_F(P9DeviceTest, ZeroCopyWriteLayout_WritesTheDataFromGuestMemory)
     EXPECT_EQ(reply[7], EPROTO);
 }
 
+// The same zero-copy path whatever the layout: header and data in one buffer, or the header cut
+// across buffers; a bad fid gets its Rlerror; a write under a page goes the copying way. The
+// device's statistics count what went which way.
+TEST_F(P9DeviceTest, ZeroCopyWriteOtherLayoutsAndErrors_ServedInPlaceAndCounted)
+{
+    open_fid1("file", O_RDWR);
+    if (HasFatalFailure())
+        return;
+    auto twrite = [](uint32_t fid, uint64_t offset, std::string const& data) {
+        return P9TestClient::message(msg::twrite, 4, [&](auto& w) {
+            w.u32(fid);
+            w.u64(offset);
+            w.u32(static_cast<uint32_t>(data.size()));
+            w.bytes(std::span(reinterpret_cast<uint8_t const*>(data.data()), data.size()));
+        });
+    };
+    auto file = [&] {
+        std::ifstream in(directory + "/file");
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    std::string data(6000, 'y');
+
+    auto reply = send(twrite(1, 0, data), {}); // one buffer: header and data together
+    ASSERT_EQ(reply.size(), 11u);
+    EXPECT_EQ(reply[4], msg::reply_to(msg::twrite));
+    EXPECT_EQ(file(), data);
+    reply = send(twrite(1, 6000, data), { 5, 100 }); // the header cut across two buffers
+    ASSERT_EQ(reply.size(), 11u);
+    EXPECT_EQ(reply[4], msg::reply_to(msg::twrite));
+    EXPECT_EQ(file(), data + data);
+    reply = send(twrite(9, 0, data), { p9::twrite_header_size });
+    ASSERT_EQ(reply.size(), 11u);
+    EXPECT_EQ(reply[4], msg::rlerror);
+    EXPECT_EQ(reply[7], EBADF);
+    EXPECT_EQ(device->stats().writes_in_place.requests, 3u);
+    EXPECT_EQ(device->stats().writes_in_place.bytes, 18000u);
+
+    reply = send(twrite(1, 0, "small"), { p9::twrite_header_size });
+    ASSERT_EQ(reply.size(), 11u);
+    EXPECT_EQ(reply[4], msg::reply_to(msg::twrite));
+    EXPECT_EQ(file().substr(0, 6), "smally");
+    EXPECT_EQ(device->stats().writes_in_place.requests, 3u) << "a small write is copied";
+    EXPECT_GT(device->stats().serving_ns, 0u);
+    EXPECT_GE(device->stats().serving_ns, device->stats().longest_request_ns);
+}
+
 // A Tread with a page or more of reply room: the data goes from the file straight into the
 // guest's buffers after the 11-byte header's room, whatever their layout.
 TEST_F(P9DeviceTest, ZeroCopyReadLayout_ReadsTheDataIntoGuestMemory)
@@ -259,6 +305,8 @@ TEST_F(P9DeviceTest, ZeroCopyReadLayout_ReadsTheDataIntoGuestMemory)
         EXPECT_EQ(reply[7] | reply[8] << 8 | reply[9] << 16, 19995);
         EXPECT_EQ(std::string(reply.begin() + 11, reply.end()), data.substr(5));
     }
+    EXPECT_EQ(device->stats().reads_in_place.requests, 2u);
+    EXPECT_EQ(device->stats().reads_in_place.bytes, 2u * 19995u);
     // A count below the room reads only the count; a read at the end reads nothing.
     auto reply = send(tread(100, 5000), {}, { 11, 8192 });
     ASSERT_EQ(reply.size(), 11u + 5000u);

@@ -108,13 +108,17 @@ Result<std::optional<ContainerNic>> attach_container_nic(std::string const& netn
         nic.address = to_string(address->address) + "/" + std::to_string(address->prefix);
         nic.gateway = gateway ? to_string(*gateway) : "";
         // The guest takes the interface's MAC; the interface, now a bridge port, must not keep it
-        // too, or the bridge would take the guest's frames for its own.
+        // too, or the bridge would take the guest's frames for its own. Nor may the bridge learn
+        // addresses on that port: the engine's bridge runs it in hairpin mode (podman's default)
+        // and sends the guest's broadcasts back, which would move the guest's MAC to that port,
+        // and the answers to the guest's ARP requests would then never reach the tap.
         auto replacement = format_mac_address(TRY(random_local_mac_address()));
         std::string bridge = nic_bridge_name, tap = nic_tap_name, port = nic.interface;
         std::string batch = "link add " + bridge + " type bridge\n" + "tuntap add dev " + tap + " mode tap vnet_hdr\n"
             + "addr del " + nic.address + " dev " + port + "\n" + "link set dev " + port + " down\n"
             + "link set dev " + port + " address " + replacement + "\n" + "link set dev " + port + " master " + bridge
-            + "\n" + "link set dev " + tap + " master " + bridge + "\n" + "link set dev " + port + " up\n"
+            + "\n" + "link set dev " + port + " type bridge_slave learning off\n" + "link set dev " + tap + " master "
+            + bridge + "\n" + "link set dev " + port + " up\n"
             + "link set dev " + tap + " up\n" + "link set dev " + bridge + " up\n";
         if (auto built = run_host_command({ ip, "-batch", "-" }, batch); !built) {
             (void)undo_in_namespace(ip, nic);

@@ -563,11 +563,10 @@ std::vector<std::pair<std::string, std::string>> vmm_thread_capabilities()
     return threads;
 }
 
-// `podman cp` into a created container and out of a stopped one (podman copies in its storage);
-// a running container and the host see each other's writes in its rootfs at once (what podman cp
-// into a running runc container amounts to; podman itself resolves a running container's paths in
-// /proc/PID/root, which for husk-oci is the monitor's, the host's: see docs/oci.md). While it
-// runs, only its VMM's event thread holds capabilities.
+// `podman cp` into a created container and out of a stopped one (podman copies in its storage),
+// and both ways with a running one (podman joins the pid file process's mount namespace: the
+// monitor's, whose "/" is the rootfs); a running container and the host see each other's writes
+// in its rootfs at once. While it runs, only its VMM's event thread holds capabilities.
 TEST_F(PodmanLab, CopyInAndOut_RunningContainerSharesItsRootfs_OnlyTheEventThreadHasCapabilities)
 {
     write_text(s_work / "to-container.txt", "copied in\n");
@@ -595,6 +594,17 @@ TEST_F(PodmanLab, CopyInAndOut_RunningContainerSharesItsRootfs_OnlyTheEventThrea
     EXPECT_EQ(seen.output, "written on the host\n");
     ASSERT_EQ(shell(podman("exec sharer sh -c 'echo written in the guest > /root/from-guest.txt'")).status, 0);
     EXPECT_EQ(read_text(rootfs / "root/from-guest.txt"), "written in the guest\n");
+
+    // podman cp with the running container: podman joins the monitor's mount namespace and works
+    // at its "/", which is the container's rootfs (sdk/oci/container_mount_namespace.hpp).
+    write_text(s_work / "cp-running.txt", "copied into a running container\n");
+    auto into_running = shell(podman("cp " + (s_work / "cp-running.txt").string() + " sharer:/root/cp-running.txt"));
+    EXPECT_EQ(into_running.status, 0) << into_running.output;
+    EXPECT_EQ(shell(podman("exec sharer cat /root/cp-running.txt")).output, "copied into a running container\n");
+    EXPECT_FALSE(fs::exists("/root/cp-running.txt")) << "copied into the host's root";
+    auto out_of_running = shell(podman("cp sharer:/root/from-guest.txt " + (s_work / "cp-out-running.txt").string()));
+    EXPECT_EQ(out_of_running.status, 0) << out_of_running.output;
+    EXPECT_EQ(read_text(s_work / "cp-out-running.txt"), "written in the guest\n");
 
     auto threads = vmm_thread_capabilities();
     ASSERT_GE(threads.size(), 3u) << "main, event and vCPU threads of the one running VMM";

@@ -281,6 +281,10 @@ int main(int argc, char** argv)
             log_info("network: " + to_string(options->network) + " in " + network->namespace_path() + " ("
                 + network->guest_kernel_arguments() + "), built in " + std::to_string(network_setup.count()) + " ms");
         }
+        // --net-namespace: somebody else's namespace and tap (husk-oci's container engine); the VMM
+        // joins it instead of an empty one and opens --net-tap there, before the pivot.
+        if (options->net_namespace)
+            settings.network_namespace = *options->net_namespace;
         return run_jailed(settings, [&](std::function<Result<void>()> const& enter_jail) {
             return run_vm(*options, std::move(config), std::move(snapshot), report_file, enter_jail);
         });

@@ -47,6 +47,7 @@ namespace {
         Restore,
         Rootfs,
         ProfileSetup,
+        NetNamespace,
         Count,
     };
     enum class TakesValue { No, Yes };
@@ -91,6 +92,7 @@ namespace {
         { "--restore", Option::Restore, TakesValue::Yes },
         { "--rootfs", Option::Rootfs, TakesValue::Yes },
         { "--profile-setup", Option::ProfileSetup, TakesValue::No },
+        { "--net-namespace", Option::NetNamespace, TakesValue::Yes },
     };
 
     std::string_view option_name(Option option)
@@ -169,6 +171,11 @@ namespace {
             return {};
         case Option::NetStream:
             options.net_stream = TRY(parse_net_stream_option(value));
+            return {};
+        case Option::NetNamespace:
+            if (value.empty() || value.front() != '/' || value.find('\0') != std::string_view::npos)
+                return fail(std::string(name) + ": '" + std::string(value) + "' is not an absolute path");
+            options.net_namespace = std::string(value);
             return {};
         case Option::Share: {
             if (options.shares.size() == max_shares)
@@ -396,6 +403,9 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         return fail("--net " + to_string(options.network)
             + " needs --jail (as root: the network namespace, tap and rules are set up around a jailed VMM); "
               "without root only --net none is possible");
+    if (options.net_namespace && (!options.jail_directory || !options.net_tap))
+        return fail("--net-namespace is the namespace the jailed VMM joins to attach to its --net-tap: it needs "
+                    "--jail and --net-tap");
     return options;
 }
 
@@ -433,6 +443,10 @@ std::string vmm_usage()
            "                     (passt: `passt --fd N` or `--socket PATH`): the inherited connected\n"
            "                     socket N or the socket PATH; no checksum/TSO offloads. Settings\n"
            "                     and guest addressing as --net-tap\n"
+           "  --net-namespace PATH  with --jail and --net-tap: the jailed VMM joins this existing\n"
+           "                     network namespace (/run/netns/NAME, /proc/PID/ns/net) instead of a\n"
+           "                     new, empty one, and attaches to the tap there (husk-oci: the\n"
+           "                     container engine's namespace)\n"
            "  --share HOSTDIR:TAG[,ro][,guest-owners]  serve the host directory HOSTDIR to the guest\n"
            "                     over virtio-9p (repeatable, at most 8); the guest mounts it by TAG\n"
            "                     (husk-init: --cmdline husk.mount=TAG:/guest/path[:ro]). Files the\n"

@@ -70,6 +70,10 @@ struct VmmOptions {
     // --rootfs DIR[,rw]: the guest's root from a host directory. Parsing adds its share to
     // `shares` (tag rootfs); build_kernel_cmdline adds husk.root=9p:rootfs[:rw].
     std::optional<RootfsOption> rootfs;
+    // --net-namespace PATH (with --jail and --net-tap): the jailed VMM joins that existing network
+    // namespace (/run/netns/NAME, /proc/PID/ns/net) instead of a new, empty one, and attaches to
+    // the --net-tap there: how husk-oci puts a container's VM on its engine's network.
+    std::optional<std::string> net_namespace;
     bool help { false }; // --help seen: print usage, exit 0, nothing else is checked
     std::vector<std::string> job_argv; // everything after `--`
 };

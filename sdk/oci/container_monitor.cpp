@@ -1,6 +1,7 @@
 // The container monitor: the VM's owner and the container process's stand-in on the host.
 #include "sdk/oci/container_monitor.hpp"
 
+#include "sdk/oci/container_mount_namespace.hpp"
 #include "sdk/oci/exec_protocol.hpp"
 #include "sdk/oci/exit_like.hpp"
 #include "sdk/oci/fd_passing.hpp"
@@ -219,6 +220,9 @@ namespace {
 
 void run_container_monitor(MonitorLaunch launch)
 {
+    // Single-threaded still, as unshare(CLONE_NEWNS) needs (container_mount_namespace.hpp).
+    if (auto entered = enter_private_mount_namespace(); !entered)
+        fail_creation(launch, entered.error().message);
     setsid();
     signal(SIGPIPE, SIG_IGN);
     sigset_t forwarded = forwarded_set();
@@ -258,6 +262,8 @@ void run_container_monitor(MonitorLaunch launch)
     auto options = sandbox_options_for(launch.config, launch.record.rootfs);
     if (!options)
         fail_creation(launch, options.error().message);
+    if (launch.nic)
+        options->tap_network = tap_network_for(*launch.nic);
     auto sandbox = Sandbox::create(*options);
     if (!sandbox)
         fail_creation(launch, "cannot boot the container's VM: " + sandbox.error().message);
@@ -274,6 +280,14 @@ void run_container_monitor(MonitorLaunch launch)
         if (!named)
             fail_creation(launch, "cannot set the hostname: " + named.error().message);
     }
+
+    // podman cp on the running container joins this process's mount namespace: from now on its
+    // "/" is the rootfs, with the volumes (the guest has made their mount points by now).
+    auto shown = show_rootfs_at_namespace_root(launch.record.rootfs, options->mounts);
+    if (!shown)
+        fail_creation(launch, shown.error().message);
+    for (auto const& note : *shown)
+        OciLog::warning(note);
 
     std::string fifo_path = directory + "/" + start_fifo_name;
     if (mkfifo(fifo_path.c_str(), 0600) < 0)

@@ -5,9 +5,11 @@
 // guest process did. `kill` and `delete` talk to it with sigqueue() values (below).
 #pragma once
 
+#include "sdk/oci/container_nic.hpp"
 #include "sdk/oci/container_store.hpp"
 #include "sdk/oci/oci_config.hpp"
 
+#include <optional>
 #include <string>
 
 namespace husk::oci {
@@ -27,6 +29,7 @@ struct MonitorLaunch {
     OciConfig config;
     std::string console_socket; ///< with process.terminal
     int report_fd { -1 }; ///< written "ok\n" or "error <message>" once, then closed
+    std::optional<ContainerNic> nic; ///< the NIC `create` built in the engine's namespace
 };
 
 /// Runs in the forked child of `create`; never returns.

@@ -3,6 +3,7 @@
 #include "sdk/oci/container_id.hpp"
 #include "sdk/oci/container_monitor.hpp"
 #include "sdk/oci/container_mounts.hpp"
+#include "sdk/oci/container_network.hpp"
 #include "sdk/oci/oci_commands.hpp"
 #include "sdk/oci/oci_log.hpp"
 
@@ -77,7 +78,10 @@ Result<int> create_container(GlobalOptions const& globals, CreateArguments const
 
     ContainerStore store(globals.root);
     TRY(store.create_directory(arguments.id));
+    std::optional<ContainerNic> nic;
     auto undo = [&](Error error) -> Result<int> {
+        if (nic)
+            (void)detach_container_nic(*nic);
         (void)store.remove(arguments.id);
         return unexpected(std::move(error));
     };
@@ -91,6 +95,18 @@ Result<int> create_container(GlobalOptions const& globals, CreateArguments const
     record.status = ContainerStatus::Creating;
     if (auto written = store.write(record); !written)
         return undo(written.error());
+    // The engine's network namespace: its address moves into the VM (container_network.hpp).
+    if (config.network_namespace) {
+        auto attached = attach_container_nic(*config.network_namespace);
+        if (!attached)
+            return undo(attached.error());
+        nic = *attached;
+        if (nic) {
+            auto path = store.directory(arguments.id) + "/" + nic_record_file;
+            if (auto written = write_file_atomically(path, nic_to_json(*nic)); !written)
+                return undo(written.error());
+        }
+    }
 
     int report[2];
     if (pipe2(report, O_CLOEXEC) < 0)
@@ -100,7 +116,7 @@ Result<int> create_container(GlobalOptions const& globals, CreateArguments const
         return undo(Error::from_errno("fork"));
     if (monitor == 0) {
         close(report[0]);
-        run_container_monitor(MonitorLaunch { store, record, config, arguments.console_socket, report[1] });
+        run_container_monitor(MonitorLaunch { store, record, config, arguments.console_socket, report[1], nic });
     }
     close(report[1]);
     if (auto reported = await_report(report[0], monitor); !reported)

@@ -2,6 +2,8 @@
 // the container's monitor.
 #include "sdk/oci/container_id.hpp"
 #include "sdk/oci/container_monitor.hpp"
+#include "sdk/oci/container_network.hpp"
+#include "sdk/oci/oci_log.hpp"
 #include "sdk/oci/oci_commands.hpp"
 #include "sdk/oci/signal_name.hpp"
 
@@ -118,6 +120,20 @@ Result<int> kill_container(GlobalOptions const& globals, std::string const& id, 
     return 0;
 }
 
+namespace {
+    // The NIC `create` built in the engine's namespace (container_network.hpp), if it did.
+    Result<void> release_nic(ContainerStore const& store, std::string const& id)
+    {
+        auto path = store.directory(id) + "/" + nic_record_file;
+        if (access(path.c_str(), F_OK) != 0)
+            return {};
+        auto nic = TRY(parse_nic(TRY(read_small_file(path))));
+        if (auto detached = detach_container_nic(nic); !detached)
+            return fail("the container's NIC in " + nic.netns + ": " + detached.error().message);
+        return {};
+    }
+} // namespace
+
 Result<int> delete_container(GlobalOptions const& globals, std::string const& id, bool force)
 {
     TRY(validate_container_id(id));
@@ -125,6 +141,7 @@ Result<int> delete_container(GlobalOptions const& globals, std::string const& id
     auto record = store.read(id);
     if (!record) {
         // A create that died half-way may leave a directory without a state.json.
+        (void)release_nic(store, id);
         (void)store.remove(id);
         if (force)
             return 0;
@@ -137,6 +154,8 @@ Result<int> delete_container(GlobalOptions const& globals, std::string const& id
         // Created (not started) containers are deleted without --force, as runc does.
         TRY(request_kill(*record, true));
     }
+    if (auto released = release_nic(store, id); !released)
+        OciLog::warning(released.error().message);
     TRY(store.remove(id));
     return 0;
 }

@@ -113,6 +113,31 @@ namespace {
         return {};
     }
 
+    // linux.namespaces: [{type, path?}]. Only the network entry's path matters to a VM.
+    Result<void> parse_namespaces(JsonFields const& linux_fields, OciConfig& config)
+    {
+        if (!linux_fields.has("namespaces"))
+            return {};
+        auto const& list = linux_fields.json()["namespaces"];
+        if (list.is_null())
+            return {};
+        if (!list.is_array())
+            return fail(ErrorKind::BadConfig, linux_fields.field_path("namespaces") + ": expected an array");
+        for (size_t i = 0; i < list.size(); ++i) {
+            auto entry = TRY(JsonFields::of(list[i], linux_fields.field_path("namespaces") + "[" + std::to_string(i) + "]"));
+            auto type = TRY(entry.string("type"));
+            auto path = TRY(entry.optional_string("path"));
+            if (type != "network" || !path || path->empty())
+                continue;
+            if (config.network_namespace)
+                return fail(ErrorKind::BadConfig, entry.field_path("type") + ": a second network namespace");
+            if ((*path)[0] != '/' || path->find('\0') != std::string::npos)
+                return fail(ErrorKind::BadConfig, entry.field_path("path") + ": must be an absolute path");
+            config.network_namespace = *path;
+        }
+        return {};
+    }
+
 } // namespace
 
 Result<OciConfig> parse_oci_config(std::string_view json_text)
@@ -138,8 +163,10 @@ Result<OciConfig> parse_oci_config(std::string_view json_text)
     config.root_readonly = TRY(root->optional_bool("readonly")).value_or(false);
     config.hostname = TRY(fields.optional_string("hostname")).value_or("");
     config.annotations = TRY(fields.optional_string_map("annotations"));
-    if (auto linux_fields = TRY(fields.optional_object("linux")))
+    if (auto linux_fields = TRY(fields.optional_object("linux"))) {
         TRY(parse_resources(*linux_fields, config));
+        TRY(parse_namespaces(*linux_fields, config));
+    }
     TRY(collect_unsupported(fields, config));
     // What husk-oci does with each mount is container_mounts.cpp's business; here only its shape.
     if (fields.has("mounts")) {

@@ -54,6 +54,10 @@ struct OciConfig {
     std::optional<uint64_t> cpu_period;
     std::string cgroups_path; ///< linux.cgroupsPath
     std::vector<OciMount> mounts;
+    /// linux.namespaces: the path of the `network` entry, when it names one (the engine's
+    /// namespace the container's NIC lives in, container_network.hpp); the other types, and a
+    /// network entry without a path (a new, empty namespace), change nothing for a VM.
+    std::optional<std::string> network_namespace;
     /// Fields present that husk-oci cannot honour and that would change what the container does
     /// (e.g. hooks), as dotted paths: `create` refuses the bundle naming them.
     std::vector<std::string> unsupported_fields;

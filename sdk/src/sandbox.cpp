@@ -31,6 +31,28 @@ namespace {
     constexpr auto first_connect_pause = 2ms;
     constexpr auto max_connect_pause = 20ms;
 
+    // tap_network's values become parts of husk-vmm arguments and kernel command line words:
+    // husk-vmm and husk-init check their grammar, here only what would split or join them.
+    Result<void> check_tap_network(SandboxOptions const& options)
+    {
+        if (!options.tap_network)
+            return {};
+        auto const& tap = *options.tap_network;
+        if (detail::has_network(options))
+            return fail(ErrorKind::BadConfig, "tap_network is the guest's network: network must be \"none\" with it");
+        if (tap.netns.empty() || tap.netns.front() != '/')
+            return fail(ErrorKind::BadConfig, "tap_network.netns must be an absolute path: '" + tap.netns + "'");
+        auto plain = [](std::string const& value, char const* extra) {
+            return value.find_first_of(std::string(" \t\n\"\0", 5) + extra) == std::string::npos;
+        };
+        if (tap.tap.empty() || !plain(tap.tap, ",/:") || !plain(tap.mac, ",") || tap.mac.empty()
+            || !plain(tap.address, ",") || tap.address.find('/') == std::string::npos || !plain(tap.gateway, ",/")
+            || !plain(tap.netns, ""))
+            return fail(ErrorKind::BadConfig,
+                "tap_network: tap, mac, address (ADDR/PREFIX) and gateway must be plain words without spaces or commas");
+        return {};
+    }
+
     // The network's own grammar is husk-vmm's to check (runtime/net/network_policy.hpp); here
     // only what would make it an argument of something else, and what the jail decides.
     Result<void> check_network_options(SandboxOptions const& options)
@@ -55,7 +77,7 @@ namespace {
             if (server.empty() || server.find_first_not_of("0123456789.") != std::string::npos)
                 return fail(ErrorKind::BadConfig, "dns_servers entries must be IPv4 addresses: '" + server + "'");
         }
-        return {};
+        return check_tap_network(options);
     }
 
     // Where a network comes from: the jailed launcher's namespace, tap and policy (root), or
@@ -86,6 +108,14 @@ namespace {
         detail::append_mount_arguments(options.mounts, argv, cmdline_words);
         if (detail::has_network(options) && network == NetworkBackend::Passt)
             cmdline_words.push_back(detail::passt_guest_kernel_arguments());
+        if (options.tap_network) {
+            cmdline_words.push_back("husk.ip=" + options.tap_network->address);
+            if (!options.tap_network->gateway.empty())
+                cmdline_words.push_back("husk.gw=" + options.tap_network->gateway);
+            argv.insert(argv.end(),
+                { "--net-namespace", options.tap_network->netns, "--net-tap",
+                    options.tap_network->tap + ",mac=" + options.tap_network->mac });
+        }
         if (!cmdline_words.empty()) {
             std::string cmdline;
             for (auto const& word : cmdline_words)
@@ -279,6 +309,9 @@ Result<Sandbox> Sandbox::create(SandboxOptions options)
     bool guest_owners = options.rootfs_owners == ShareOwners::Guest
         || std::any_of(options.mounts.begin(), options.mounts.end(),
             [](Mount const& mount) { return mount.owners == ShareOwners::Guest; });
+    if (options.tap_network && !jail.jailed)
+        return fail(ErrorKind::BadConfig,
+            "tap_network needs the jail, which needs root (" + jail.reason + "): the VMM joins the namespace");
     if (guest_owners && !jail.jailed)
         return fail(ErrorKind::BadConfig,
             "ShareOwners::Guest needs the jail, which needs root (" + jail.reason + "): it confines the privileges");

@@ -1,10 +1,11 @@
-// husk-oci's parsers of caller-supplied JSON: config.json, exec's process.json and the state.json
-// records under --root, on arbitrary bytes. Any input must give a value or an error, never a crash,
+// husk-oci's parsers of caller-supplied JSON: config.json, exec's process.json, the state.json and
+// network.json records under --root (and the route table text), on arbitrary bytes. Any input must give a value or an error, never a crash,
 // an exception or a hang; a parsed config must have the invariants `create` relies on, and its
 // mounts planned against a made-up host (each path's kind from its length) must give shares whose
 // guest paths pass the shared mount-path rules, or a refusal naming the mount.
 #include "guest-init/protocol/share_names.hpp"
 #include "sdk/oci/container_mounts.hpp"
+#include "sdk/oci/container_nic.hpp"
 #include "sdk/oci/container_state.hpp"
 #include "sdk/oci/oci_config.hpp"
 #include "sdk/oci/signal_name.hpp"
@@ -43,5 +44,12 @@ extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size)
     }
     if (size < 64)
         (void)husk::oci::parse_signal(text);
+    // network.json under --root, and the kernel's route table text the NIC's gateway comes from.
+    if (auto nic = husk::oci::parse_nic(text)) {
+        if (nic->netns.empty() || nic->netns[0] != '/' || nic->interface.empty())
+            abort();
+        (void)husk::oci::nic_to_json(*nic);
+    }
+    (void)husk::oci::default_gateway(text, "eth0");
     return 0;
 }

@@ -106,7 +106,7 @@ protected:
         fs::create_directories(s_work / "rootfs/bin");
         fs::copy_file("/bin/busybox", s_work / "rootfs/bin/busybox");
         for (auto const* applet :
-            { "sh", "echo", "cat", "sleep", "ls", "true", "kill", "hostname", "id", "stat", "mkdir" })
+            { "sh", "echo", "cat", "sleep", "ls", "true", "kill", "hostname", "id", "stat", "mkdir", "wget" })
             fs::create_symlink("busybox", s_work / "rootfs/bin" / applet);
         write_text(s_work / "rootfs/not-executable", "#!/bin/sh\necho no\n");
         chmod((s_work / "rootfs/not-executable").c_str(), 0644);
@@ -563,11 +563,10 @@ std::vector<std::pair<std::string, std::string>> vmm_thread_capabilities()
     return threads;
 }
 
-// `podman cp` into a created container and out of a stopped one (podman copies in its storage);
-// a running container and the host see each other's writes in its rootfs at once (what podman cp
-// into a running runc container amounts to; podman itself resolves a running container's paths in
-// /proc/PID/root, which for husk-oci is the monitor's, the host's: see docs/oci.md). While it
-// runs, only its VMM's event thread holds capabilities.
+// `podman cp` into a created container and out of a stopped one (podman copies in its storage),
+// and both ways with a running one (podman joins the pid file process's mount namespace: the
+// monitor's, whose "/" is the rootfs); a running container and the host see each other's writes
+// in its rootfs at once. While it runs, only its VMM's event thread holds capabilities.
 TEST_F(PodmanLab, CopyInAndOut_RunningContainerSharesItsRootfs_OnlyTheEventThreadHasCapabilities)
 {
     write_text(s_work / "to-container.txt", "copied in\n");
@@ -595,6 +594,17 @@ TEST_F(PodmanLab, CopyInAndOut_RunningContainerSharesItsRootfs_OnlyTheEventThrea
     EXPECT_EQ(seen.output, "written on the host\n");
     ASSERT_EQ(shell(podman("exec sharer sh -c 'echo written in the guest > /root/from-guest.txt'")).status, 0);
     EXPECT_EQ(read_text(rootfs / "root/from-guest.txt"), "written in the guest\n");
+
+    // podman cp with the running container: podman joins the monitor's mount namespace and works
+    // at its "/", which is the container's rootfs (sdk/oci/container_mount_namespace.hpp).
+    write_text(s_work / "cp-running.txt", "copied into a running container\n");
+    auto into_running = shell(podman("cp " + (s_work / "cp-running.txt").string() + " sharer:/root/cp-running.txt"));
+    EXPECT_EQ(into_running.status, 0) << into_running.output;
+    EXPECT_EQ(shell(podman("exec sharer cat /root/cp-running.txt")).output, "copied into a running container\n");
+    EXPECT_FALSE(fs::exists("/root/cp-running.txt")) << "copied into the host's root";
+    auto out_of_running = shell(podman("cp sharer:/root/from-guest.txt " + (s_work / "cp-out-running.txt").string()));
+    EXPECT_EQ(out_of_running.status, 0) << out_of_running.output;
+    EXPECT_EQ(read_text(s_work / "cp-out-running.txt"), "written in the guest\n");
 
     auto threads = vmm_thread_capabilities();
     ASSERT_GE(threads.size(), 3u) << "main, event and vCPU threads of the one running VMM";
@@ -714,6 +724,39 @@ TEST_F(ContainerdLab, RunExecKillDelete)
     EXPECT_EQ(shell(ctr("container rm c3")).status, 0);
     EXPECT_EQ(count_vmms(), 0);
     EXPECT_EQ(count_jails(), 0u);
+}
+
+// containerd's runc-style network namespace (`ctr run --with-ns network:PATH`, as CNI callers
+// pass theirs): the VM takes eth0's address there (sdk/oci/container_network.hpp) and reaches
+// the namespace's peer; the namespace gets eth0's address back when the container is gone.
+TEST_F(ContainerdLab, WithNetworkNamespace_TheVmTakesItsAddress)
+{
+    shell("ip netns del husk-ctr-net; ip link del hc-host");
+    auto made = shell("ip netns add husk-ctr-net && ip -n husk-ctr-net link set lo up && ip link add hc-host type veth "
+                      "peer name eth0 netns husk-ctr-net && ip addr add 10.212.0.1/24 dev hc-host && ip link set hc-host "
+                      "up && ip -n husk-ctr-net addr add 10.212.0.2/24 dev eth0 && ip -n husk-ctr-net link set eth0 up "
+                      "&& ip -n husk-ctr-net route add default via 10.212.0.1");
+    ASSERT_EQ(made.status, 0) << made.output;
+    fs::create_directories(s_work / "ctr-www");
+    write_text(s_work / "ctr-www/index.html", "from the namespace's peer\n");
+    pid_t server = fork();
+    if (server == 0) {
+        execl("/bin/busybox", "busybox", "httpd", "-f", "-p", "10.212.0.1:8080", "-h", (s_work / "ctr-www").c_str(),
+            static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    std::this_thread::sleep_for(300ms);
+    auto ran = shell(ctr_run("--rm --with-ns network:/run/netns/husk-ctr-net localhost/husk-oci-lab:latest cn sh -c "
+                             "'ls /sys/class/net; wget -q -O- http://10.212.0.1:8080/'"));
+    kill(server, SIGTERM);
+    waitpid(server, nullptr, 0);
+    EXPECT_EQ(ran.status, 0) << ran.output;
+    EXPECT_EQ(ran.output, "eth0\nlo\nfrom the namespace's peer\n");
+    auto address = shell("ip -n husk-ctr-net -4 addr show dev eth0").output;
+    EXPECT_NE(address.find("10.212.0.2/24"), std::string::npos) << "given back on delete: " << address;
+    EXPECT_EQ(shell("ip -n husk-ctr-net link show").output.find("husk-"), std::string::npos);
+    shell("ip netns del husk-ctr-net; ip link del hc-host");
+    EXPECT_EQ(count_vmms(), 0);
 }
 
 } // namespace

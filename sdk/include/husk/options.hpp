@@ -70,6 +70,20 @@ enum class RootfsWrites {
     InPlace,
 };
 
+/// A NIC on a tap somebody else prepared in a network namespace of theirs (how husk-oci puts a
+/// container's VM on its engine's network, docs/oci.md): husk-vmm joins `netns` and attaches to
+/// the persistent tap `tap` there, and the guest's eth0 gets `mac`, `address` and `gateway`.
+/// No policy and no NAT of husk's: whoever made the namespace owns its network. Needs the jail
+/// (root) and network "none"; the caller removes the tap.
+struct TapNetwork {
+    std::string netns; ///< absolute: /run/netns/NAME, /proc/PID/ns/net
+    std::string tap; ///< a persistent tap in that namespace (1-15 bytes)
+    std::string mac; ///< "02:xx:xx:xx:xx:xx": the guest's eth0
+    std::string address; ///< IPv4 "ADDR/PREFIX"
+    std::string gateway; ///< IPv4 default gateway; empty: none
+    bool operator==(TapNetwork const&) const = default;
+};
+
 struct SandboxOptions {
     /// husk-vmm, kernel and initramfs. Empty: looked up: the HUSK_VMM and HUSK_ASSETS_DIR
     /// environment variables, then the installation libhusk runs from (<prefix>/bin/husk-vmm,
@@ -130,6 +144,10 @@ struct SandboxOptions {
     /// Upstream servers (IPv4 addresses) of the sandbox's DNS forwarder; empty: the
     /// non-loopback nameservers of the host's /etc/resolv.conf.
     std::vector<std::string> dns_servers;
+
+    /// The guest's NIC on a prepared tap in another network namespace (see TapNetwork), instead
+    /// of `network`.
+    std::optional<TapNetwork> tap_network;
 };
 
 /// What every job takes, whether run() or start()ed.

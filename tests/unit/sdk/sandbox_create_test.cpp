@@ -97,6 +97,33 @@ namespace {
             std::string::npos);
     }
 
+    TEST_F(SandboxCreate, BadTapNetwork_IsBadConfigSayingWhy)
+    {
+        options.vmm_path = script("exit 0");
+        auto message = [&](auto change) {
+            auto changed = options;
+            changed.tap_network = TapNetwork { "/run/netns/ctr", "husk-tap0", "02:00:00:00:00:01", "10.88.0.5/16",
+                "10.88.0.1" };
+            change(changed);
+            auto created = Sandbox::create(changed);
+            EXPECT_FALSE(created);
+            EXPECT_EQ(created ? ErrorKind::Other : created.error().kind, ErrorKind::BadConfig);
+            return created ? std::string() : created.error().message;
+        };
+        // JailMode::Off here: the VMM could not join the namespace.
+        EXPECT_NE(message([](SandboxOptions&) {}).find("needs the jail"), std::string::npos);
+        EXPECT_NE(message([](SandboxOptions& o) { o.network = "internet"; }).find("must be \"none\""), std::string::npos);
+        EXPECT_NE(message([](SandboxOptions& o) { o.tap_network->netns = "netns/ctr"; }).find("absolute"),
+            std::string::npos);
+        EXPECT_NE(message([](SandboxOptions& o) { o.tap_network->tap = "tap0,mac=02:00:00:00:00:02"; }).find("plain"),
+            std::string::npos);
+        EXPECT_NE(message([](SandboxOptions& o) { o.tap_network->address = "10.88.0.5"; }).find("ADDR/PREFIX"),
+            std::string::npos);
+        EXPECT_NE(message([](SandboxOptions& o) { o.tap_network->gateway = "10.88.0.1 husk.root=/dev/vda"; })
+                      .find("plain"),
+            std::string::npos);
+    }
+
     TEST_F(SandboxCreate, MissingRootfs_IsBadConfigNamingIt)
     {
         options.vmm_path = script("exit 0");

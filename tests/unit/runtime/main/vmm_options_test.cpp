@@ -514,3 +514,27 @@ TEST(ParseVmmOptions, RootfsConflicts_AreRefused)
     ASSERT_FALSE(options);
     EXPECT_NE(options.error().message.find("--rootfs counted"), std::string::npos) << options.error().message;
 }
+
+TEST(ParseVmmOptions, NetNamespace_JoinsAnExistingNamespaceForItsTap)
+{
+    auto options = parse({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--net-tap",
+        "husk-tap0,mac=02:00:00:00:00:01", "--net-namespace", "/run/netns/ctr" });
+    ASSERT_TRUE(options) << options.error().message;
+    ASSERT_TRUE(options->net_namespace);
+    EXPECT_EQ(*options->net_namespace, "/run/netns/ctr");
+    EXPECT_EQ(options->net_tap->tap_name, "husk-tap0");
+}
+
+TEST(ParseVmmOptions, NetNamespace_NeedsTheJailATapAndAnAbsolutePath)
+{
+    expect_rejected({ "--kernel", "k", "--net-tap", "t0", "--net-namespace", "/run/netns/x" }, "--jail and --net-tap");
+    expect_rejected({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--net-namespace",
+                        "/run/netns/x" },
+        "--jail and --net-tap");
+    expect_rejected({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--net-tap", "t0",
+                        "--net-namespace", "netns/x" },
+        "absolute");
+    expect_rejected({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--net-tap", "t0",
+                        "--net-namespace", "" },
+        "absolute");
+}

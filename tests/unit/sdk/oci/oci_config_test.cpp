@@ -71,6 +71,36 @@ TEST(OciConfig, ParsesWhatPodmanWrites)
     EXPECT_EQ(config->cpu_period, 100000u);
     EXPECT_EQ(config->cgroups_path, "machine.slice:libpod:abc");
     EXPECT_TRUE(config->unsupported_fields.empty()) << "empty hook lists ask for nothing";
+    EXPECT_FALSE(config->network_namespace) << "a network entry without a path is a new, empty namespace";
+}
+
+TEST(OciConfig, NetworkNamespacePathIsKept)
+{
+    auto config = parse_oci_config(R"({"ociVersion":"1.0.2","root":{"path":"r"},"process":{"args":["x"],"cwd":"/"},
+        "linux":{"namespaces":[{"type":"pid"},{"type":"network","path":"/run/netns/netns-1"},{"type":"mount"}]}})");
+    ASSERT_TRUE(config.has_value()) << config.error().message;
+    EXPECT_EQ(config->network_namespace, "/run/netns/netns-1");
+}
+
+TEST(OciConfig, RefusesMalformedNamespaces)
+{
+    auto with_linux = [](std::string const& linux_text) {
+        return R"({"ociVersion":"1.0.2","root":{"path":"r"},"process":{"args":["x"],"cwd":"/"},"linux":)" + linux_text
+            + "}";
+    };
+    EXPECT_EQ(parse_error(with_linux(R"({"namespaces":{"type":"network"}})")).message,
+        "linux.namespaces: expected an array");
+    EXPECT_EQ(parse_error(with_linux(R"({"namespaces":[{"path":"/run/netns/x"}]})")).message,
+        "linux.namespaces[0].type: missing");
+    EXPECT_EQ(parse_error(with_linux(R"({"namespaces":[{"type":"network","path":"netns/x"}]})")).message,
+        "linux.namespaces[0].path: must be an absolute path");
+    EXPECT_EQ(parse_error(with_linux(R"({"namespaces":[{"type":"network","path":7}]})")).message,
+        "linux.namespaces[0].path: expected a string, got number");
+    EXPECT_EQ(parse_error(with_linux(R"({"namespaces":[{"type":"network","path":"/a"},{"type":"network","path":"/b"}]})"))
+                  .message,
+        "linux.namespaces[1].type: a second network namespace");
+    EXPECT_EQ(parse_error(with_linux(R"({"namespaces":["network"]})")).message,
+        "linux.namespaces[0]: expected an object, got string");
 }
 
 TEST(OciConfig, UnlimitedMemoryAndMissingCpuPeriodSetNothing)

@@ -61,7 +61,7 @@ Result<MachineSnapshot> Machine::capture_snapshot() const
     snapshot.serial = m_serial->save_state();
     snapshot.i8042 = m_i8042->save_state();
     snapshot.status = m_status->save_state();
-    snapshot.virtio = m_virtio->save_state();
+    snapshot.virtio = TRY(m_virtio->save_state());
     return snapshot;
 }
 

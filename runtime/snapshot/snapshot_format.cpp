@@ -14,10 +14,7 @@ namespace husk {
 namespace fmt = snapshot_format;
 
 namespace {
-    bool is_share_slot(uint32_t device_type)
-    {
-        return device_type == static_cast<uint32_t>(virtio::DeviceType::NineP);
-    }
+    bool is_share_slot(uint32_t device_type) { return device_type == static_cast<uint32_t>(virtio::DeviceType::NineP); }
 
     // ---- encoding ----
 

@@ -48,8 +48,9 @@ Result<std::vector<ShareSession>> VirtioDevices::saved_share_sessions() const
     }
     for (size_t i = 0; i < sessions.size(); ++i) {
         if (sessions[i].fids.size() > snapshot_format::max_share_fids)
-            return fail("the share " + m_share_slots[i].tag + ": the guest holds " + std::to_string(sessions[i].fids.size())
-                + " fids, a snapshot keeps at most " + std::to_string(snapshot_format::max_share_fids));
+            return fail("the share " + m_share_slots[i].tag + ": the guest holds "
+                + std::to_string(sessions[i].fids.size()) + " fids, a snapshot keeps at most "
+                + std::to_string(snapshot_format::max_share_fids));
     }
     return sessions;
 }
@@ -65,16 +66,16 @@ Result<void> VirtioDevices::check_share_slot(size_t index, VirtioSlotSnapshot co
             + " but the restore options give " + share->tag + " there (pass --share HOSTDIR:" + saved.share_tag
             + ", in the same order)");
     if (share->read_only != saved.share_read_only || share->guest_owners != saved.share_guest_owners)
-        return fail("the share " + share->tag + " is " + mode_name(share->read_only, share->guest_owners)
-            + " but was " + mode_name(saved.share_read_only, saved.share_guest_owners) + " in the snapshot");
+        return fail("the share " + share->tag + " is " + mode_name(share->read_only, share->guest_owners) + " but was "
+            + mode_name(saved.share_read_only, saved.share_guest_owners) + " in the snapshot");
     share->to_restore = saved.share_session;
     return {};
 }
 
 bool VirtioDevices::has_share_sessions_to_restore() const
 {
-    return std::any_of(
-        m_share_slots.begin(), m_share_slots.end(), [](ShareSlot const& share) { return share.to_restore.has_value(); });
+    return std::any_of(m_share_slots.begin(), m_share_slots.end(),
+        [](ShareSlot const& share) { return share.to_restore.has_value(); });
 }
 
 Result<void> VirtioDevices::restore_share_sessions()

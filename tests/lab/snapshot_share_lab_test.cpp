@@ -3,7 +3,8 @@
 // clones restored from it read and write the directory they are given under the same mount: a
 // copy each (their writes reach their own copy on the host), or one read-only directory for
 // both. A file a guest process held open across the snapshot is read on through its restored
-// fid. Restores whose mounts do not match the snapshot's are refused before the guest runs.
+// fid. Restores whose mounts do not match the snapshot's are refused before the guest runs. A
+// sandbox whose root is a host directory (rootfs_dir) is restored on it with its overlay.
 #include "husk/husk.hpp"
 #include "tests/lab/sdk_lab_support.hpp"
 
@@ -152,10 +153,40 @@ TEST_F(SnapshotShareLab, ReadOnlyMount_BothClonesReadOneDirectory_AndMismatchesA
     // guest had looked up: refused with the reason, before the guest runs.
     auto without = lab_options();
     EXPECT_NE(refusal(without).find("virtio-9p"), std::string::npos);
-    EXPECT_NE(refusal(options_with(data, false)).find("is writable but was read-only in the snapshot"),
-        std::string::npos);
+    EXPECT_NE(
+        refusal(options_with(data, false)).find("is writable but was read-only in the snapshot"), std::string::npos);
     fs::create_directories(top / "empty");
     EXPECT_NE(refusal(options_with(top / "empty", true)).find("'in.txt'"), std::string::npos);
+}
+
+TEST_F(SnapshotShareLab, DirectoryRoot_CloneRunsOnTheTreeWithItsOverlay)
+{
+    // The smallest root husk-init switches into: a static busybox and the applets the jobs use.
+    auto tree = top / "tree";
+    fs::create_directories(tree / "bin");
+    fs::create_directories(tree / "etc");
+    fs::copy_file("/bin/busybox", tree / "bin" / "busybox");
+    for (auto const* applet : { "sh", "cat", "ls", "sleep" })
+        fs::create_symlink("busybox", tree / "bin" / applet);
+    std::ofstream(tree / "etc" / "greeting") << "hello from the tree\n";
+    auto options = lab_options();
+    options.boot_timeout = 180s;
+    options.rootfs_dir = tree.string(); // read-only, the guest's writes in its RAM overlay
+    {
+        auto original = husk::Sandbox::create(options);
+        ASSERT_TRUE(original) << original.error().message;
+        EXPECT_EQ(guest(*original, "cat /etc/greeting; echo in-the-overlay > /note; ls /bin >/dev/null"),
+            "hello from the tree\n");
+        auto taken = original->snapshot((top / "snapshot").string());
+        ASSERT_TRUE(taken) << taken.error().message;
+        (void)original->shutdown();
+    }
+    options.boot_timeout = 60s;
+    auto clone = husk::Sandbox::restore((top / "snapshot").string(), options);
+    ASSERT_TRUE(clone) << clone.error().message;
+    EXPECT_EQ(guest(*clone, "cat /note /etc/greeting"), "in-the-overlay\nhello from the tree\n");
+    EXPECT_FALSE(fs::exists(tree / "note"));
+    EXPECT_NE(refusal(lab_options()).find("virtio-9p"), std::string::npos);
 }
 
 } // namespace

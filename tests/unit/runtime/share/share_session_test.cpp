@@ -31,8 +31,8 @@ protected:
 
     // A fresh server over `directory` that took `session` over, and a client on it that never
     // attached: it goes on with the fids of the old one.
-    Result<void> restore_into(std::string const& directory, husk::ShareSession const& session,
-        ShareAccess access = ShareAccess::ReadWrite)
+    Result<void> restore_into(
+        std::string const& directory, husk::ShareSession const& session, ShareAccess access = ShareAccess::ReadWrite)
     {
         auto root = ShareRoot::open(directory, access, { ::geteuid(), ::getegid() });
         EXPECT_TRUE(root) << root.error().message;
@@ -200,8 +200,8 @@ TEST_F(ShareServerSession, FileMissingAtTheRestore_IsRefusedNamingIt)
     ASSERT_EQ(::unlink((share + "/sub/inner.txt").c_str()), 0);
     auto restored_session = restore_into(share, session);
     ASSERT_FALSE(restored_session);
-    EXPECT_NE(restored_session.error().message.find("'sub/inner.txt' (fid 1) cannot be found in " + share),
-        std::string::npos)
+    EXPECT_NE(
+        restored_session.error().message.find("'sub/inner.txt' (fid 1) cannot be found in " + share), std::string::npos)
         << restored_session.error().message;
     EXPECT_EQ(restored->fid_count(), 0u);
 }
@@ -214,8 +214,7 @@ TEST_F(ShareServerSession, NameOfAnotherTypeAtTheRestore_IsRefused)
     put(share + "/sub", "now a file");
     auto restored_session = restore_into(share, session);
     ASSERT_FALSE(restored_session);
-    EXPECT_NE(restored_session.error().message.find("was a directory in the snapshot and is a file"),
-        std::string::npos)
+    EXPECT_NE(restored_session.error().message.find("was a directory in the snapshot and is a file"), std::string::npos)
         << restored_session.error().message;
 }
 

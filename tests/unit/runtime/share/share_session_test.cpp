@@ -31,10 +31,10 @@ protected:
 
     // A fresh server over `directory` that took `session` over, and a client on it that never
     // attached: it goes on with the fids of the old one.
-    Result<void> restore_into(
-        std::string const& directory, husk::ShareSession const& session, ShareAccess access = ShareAccess::ReadWrite)
+    Result<void> restore_into(std::string const& directory, husk::ShareSession const& session,
+        ShareAccess access = ShareAccess::ReadWrite, ShareOwnership ownership = ShareOwnership::ServerUser)
     {
-        auto root = ShareRoot::open(directory, access, { ::geteuid(), ::getegid() });
+        auto root = ShareRoot::open(directory, access, { ::geteuid(), ::getegid() }, ownership);
         EXPECT_TRUE(root) << root.error().message;
         restored = std::make_unique<ShareServer>(std::move(root).value());
         restored_client = std::make_unique<P9TestClient>(*restored);
@@ -251,4 +251,22 @@ TEST_F(ShareServerSession, MalformedPaths_AreRefusedBeforeAnyLookup)
         ASSERT_FALSE(restored_session) << bad;
         EXPECT_NE(restored_session.error().message.find("malformed path"), std::string::npos) << bad;
     }
+}
+
+TEST_F(ShareServerSession, GuestOwnedShare_KeepsTheUserEachFidWasAttachedAs)
+{
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "SKIPPING: files of other owners need root";
+    client.reset();
+    server.reset();
+    serve(ShareAccess::ReadWrite, ShareOwnership::Guest);
+    ASSERT_TRUE(client->attach_as(10, 1234).ok(msg::tattach));
+    auto session = saved_session();
+    ASSERT_TRUE(restore_into(share, session, ShareAccess::ReadWrite, ShareOwnership::Guest));
+    ASSERT_TRUE(restored_client->walk(10, 11, {}).ok(msg::twalk));
+    ASSERT_TRUE(restored_client->lcreate(11, "mine", of::read_write, 0640, 5678).ok(msg::tlcreate));
+    struct stat st { };
+    ASSERT_EQ(::stat((share + "/mine").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 1234u);
+    EXPECT_EQ(st.st_gid, 5678u);
 }

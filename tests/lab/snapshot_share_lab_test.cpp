@@ -155,6 +155,11 @@ TEST_F(SnapshotShareLab, ReadOnlyMount_BothClonesReadOneDirectory_AndMismatchesA
     EXPECT_NE(refusal(without).find("virtio-9p"), std::string::npos);
     EXPECT_NE(
         refusal(options_with(data, false)).find("is writable but was read-only in the snapshot"), std::string::npos);
+    // husk-vmm itself: the same directory and mode under another tag.
+    auto [status, out] = husk_lab::shell(std::string(HUSK_VMM_PATH) + " --restore " + (top / "snapshot").string()
+        + " --vsock " + (top / "v.sock").string() + " --share " + data.string() + ":other,ro 2>&1");
+    EXPECT_EQ(status, 1) << out;
+    EXPECT_NE(out.find("serves the tag m0 but the restore options give other there"), std::string::npos) << out;
     fs::create_directories(top / "empty");
     EXPECT_NE(refusal(options_with(top / "empty", true)).find("'in.txt'"), std::string::npos);
 }

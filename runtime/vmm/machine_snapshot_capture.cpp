@@ -79,8 +79,9 @@ Result<std::string> Machine::write_snapshot(int state_fd, int memory_fd)
     auto state = encode_snapshot(snapshot);
     // Only a share with tens of thousands of long fid paths gets here; no restore would read it.
     if (state.size() > snapshot_format::header_size + snapshot_format::max_body_size)
-        return fail("cannot snapshot this VM: its state would take " + std::to_string(state.size()) + " bytes, more than "
-            + std::to_string(snapshot_format::max_body_size) + " (the guest holds too many shared files open)");
+        return fail("cannot snapshot this VM: its state would take " + std::to_string(state.size())
+            + " bytes, more than " + std::to_string(snapshot_format::max_body_size)
+            + " (its shares hold too many fids)");
     if (::ftruncate(state_fd, 0) < 0)
         return fail_errno("cannot truncate the snapshot state file");
     TRY_CONTEXT(write_all(state_fd, state.data(), state.size()), "snapshot state file");

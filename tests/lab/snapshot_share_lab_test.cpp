@@ -3,8 +3,9 @@
 // clones restored from it read and write the directory they are given under the same mount: a
 // copy each (their writes reach their own copy on the host), or one read-only directory for
 // both. A file a guest process held open across the snapshot is read on through its restored
-// fid. Restores whose mounts do not match the snapshot's are refused before the guest runs. A
-// sandbox whose root is a host directory (rootfs_dir) is restored on it with its overlay.
+// fid; one whose file the host deleted fails the snapshot until it is closed. Restores whose
+// mounts do not match the snapshot's are refused before the guest runs. A sandbox whose root is
+// a host directory (rootfs_dir) is restored on it with its overlay.
 #include "husk/husk.hpp"
 #include "tests/lab/sdk_lab_support.hpp"
 
@@ -69,11 +70,28 @@ protected:
         return options;
     }
 
-    // Boots a sandbox on `data`, lets `script` run in it, snapshots it and shuts it down.
-    void snapshot_after(std::string const& script, bool read_only)
+    // Boots a sandbox on `data`, lets `script` run in it, snapshots it and shuts it down. With
+    // `first_a_deleted_open_file`, a snapshot is tried first while a guest process holds a file
+    // open that the host deleted: it must fail saying so, and the sandbox go on.
+    void snapshot_after(std::string const& script, bool read_only, bool first_a_deleted_open_file = false)
     {
         auto original = husk::Sandbox::create(options_with(data, read_only));
         ASSERT_TRUE(original) << original.error().message;
+        if (first_a_deleted_open_file) {
+            guest(*original,
+                "echo doomed > /data/doomed.txt; setsid sh -c 'exec 4</data/doomed.txt; touch /tmp/holding; "
+                "while [ ! -e /tmp/release ]; do sleep 0.1; done; exec 4<&-; touch /tmp/closed' "
+                "</dev/null >/dev/null 2>&1 & "
+                "while [ ! -e /tmp/holding ]; do sleep 0.1; done");
+            fs::remove(data / "doomed.txt");
+            auto refused = original->snapshot((top / "refused").string());
+            ASSERT_FALSE(refused);
+            std::printf("snapshot refused: %s\n", refused.error().message.c_str());
+            EXPECT_NE(refused.error().message.find("'doomed.txt' open (fid "), std::string::npos);
+            EXPECT_NE(refused.error().message.find("but it was deleted"), std::string::npos);
+            // The holder lets go; its fid is clunked and the snapshot below succeeds.
+            guest(*original, "touch /tmp/release; while [ ! -e /tmp/closed ]; do sleep 0.1; done");
+        }
         guest(*original, script);
         auto taken = original->snapshot((top / "snapshot").string());
         ASSERT_TRUE(taken) << taken.error().message;
@@ -119,7 +137,7 @@ TEST_F(SnapshotShareLab, WritableMount_TwoClonesOnTheirOwnCopies_ReadAndWriteApa
     snapshot_after("cat /data/in.txt; echo before > /data/before.txt; "
                    "setsid sh -c 'exec 3</data/in.txt; while [ ! -e /tmp/go ]; do sleep 0.1; done; "
                    "cat <&3 > /tmp/through-fd3; touch /tmp/done' </dev/null >/dev/null 2>&1 &",
-        false);
+        false, true);
     for (auto const* name : { "a", "b" }) {
         fs::copy(data, top / name, fs::copy_options::recursive);
         fs::permissions(top / name, fs::perms::all);

@@ -22,7 +22,9 @@ std::vector<SyscallRule> event_thread_allow_list()
         { "socket", "guest-initiated vsock streams connect to <uds_path>_<port>: AF_UNIX only",
             { arg_equals_32(0, AF_UNIX) } },
         { "connect", "the AF_UNIX connect of a guest-initiated vsock stream", {} },
-        { "fcntl", "make a freshly connected vsock socket blocking (F_GETFL, F_SETFL only)",
+        { "fcntl",
+            "make a freshly connected vsock socket blocking (F_GETFL, F_SETFL only); a snapshot reads open 9P fids' "
+            "flags (F_GETFL)",
             { arg_equals_32(1, F_GETFL), arg_equals_32(1, F_SETFL) } },
         { "shutdown", "half-close a vsock stream when the guest shuts one direction", {} },
         { "close", "vsock streams, accepted sockets and other backend fds", {} },

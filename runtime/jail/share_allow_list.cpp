@@ -36,7 +36,10 @@ std::vector<SyscallRule> file_sharing_rules(
         { "linkat", "file sharing: Tlink of a fid's own descriptor", {} },
         { "renameat", "file sharing: Trenameat, Trename", {} },
         { "unlinkat", "file sharing: Tunlinkat, Tremove", {} },
-        { "readlinkat", "file sharing: Treadlink (the text only; never followed)", {} },
+        { "readlinkat",
+            "file sharing: Treadlink (the text only; never followed); a snapshot reads /proc/self/fd/N to find an "
+            "open fid's file the host renamed",
+            {} },
         { "fchmodat", "file sharing: Tsetattr of the mode", {} },
         { "utimensat", "file sharing: Tsetattr of the times", {} },
     };

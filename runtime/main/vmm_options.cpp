@@ -366,9 +366,9 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         return options;
     }
     if (options.restore_directory) {
-        // The snapshot's guest already booted: what shaped its boot has no meaning now.
-        for (auto option :
-            { Option::Kernel, Option::Initrd, Option::Cmdline, Option::ExitAtBootMarker, Option::Rootfs }) {
+        // The snapshot's guest already booted: what shaped its boot has no meaning now. --rootfs
+        // DIR still names the directory its root is served from (the tag `rootfs`).
+        for (auto option : { Option::Kernel, Option::Initrd, Option::Cmdline, Option::ExitAtBootMarker }) {
             if (seen[static_cast<size_t>(option)])
                 return fail("--restore cannot be combined with " + std::string(option_name(option)));
         }
@@ -483,9 +483,10 @@ std::string vmm_usage()
            "                     (with the state and memory files passed as descriptors); see\n"
            "                     docs/snapshots.md\n"
            "  --restore DIR      resume the snapshot in DIR (files `state` and `memory`) instead of\n"
-           "                     booting; pass the snapshot's --vsock and --disk devices (socket\n"
-           "                     paths, CID and image paths may differ); --memory and --vcpus, if\n"
-           "                     given, must match the snapshot\n"
+           "                     booting; pass the snapshot's --vsock, --disk, --share and\n"
+           "                     --rootfs DIR devices (socket paths, CID, image paths and shared\n"
+           "                     directories may differ; tags and modes may not); --memory and\n"
+           "                     --vcpus, if given, must match the snapshot\n"
            "  --help             this text\n"
            "\n"
            "Exit status: 0 guest shut down cleanly, 1 VMM/KVM error, 2 usage error,\n"

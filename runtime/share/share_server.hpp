@@ -20,7 +20,9 @@
 #pragma once
 
 #include "runtime/base/fd.hpp"
+#include "runtime/base/result.hpp"
 #include "runtime/share/share_root.hpp"
+#include "runtime/share/share_session.hpp"
 #include "virtio/p9/p9_handler.hpp"
 #include "virtio/p9/p9_reply.hpp"
 #include "virtio/p9/p9_request.hpp"
@@ -60,6 +62,15 @@ public:
     size_t fid_count() const { return m_fids.size(); }
     ShareRoot& root() { return m_root; }
     uint32_t negotiated_msize() const { return m_msize; }
+
+    // Snapshots (share_server_session.cpp), on the serving thread with no request in flight.
+    // The session by fid paths; fails for an open fid whose file was deleted or moved out of
+    // the share.
+    Result<ShareSession> save_session() const;
+    // Takes `session` over, replacing any fids: each resolved again beneath this share's root
+    // under the confinement of a walk, open ones reopened with their flags. Fails naming the
+    // first fid that cannot be.
+    Result<void> restore_session(ShareSession const& session);
 
 private:
     // Each handler writes its reply into `out` (already begun) and returns 0, or returns an
@@ -114,6 +125,10 @@ private:
     // Guest-owned shares: after a write through `fid`, what the kernel's file_remove_privs does
     // for a writer without CAP_FSETID (any guest user but root). 0 or an errno.
     int drop_set_id_after_write(ShareFid const& fid) const;
+    // The path of the file an open fid holds (share_server_session.cpp): its own path while that
+    // names the same inode, else where /proc/self/fd says the inode is now within the share.
+    Result<std::string> open_fid_path(uint32_t number, ShareFid const& fid) const;
+    Result<ShareFid> restore_fid(SavedShareFid const& saved) const;
     // Moves every fid at or below `from` to the same place below `to`, after a rename.
     void rename_fids(std::string const& from, std::string const& to);
 

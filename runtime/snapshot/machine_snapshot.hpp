@@ -6,6 +6,7 @@
 #include "runtime/devices/i8042.hpp"
 #include "runtime/devices/serial.hpp"
 #include "runtime/devices/status_device.hpp"
+#include "runtime/share/share_session.hpp"
 #include "virtio/mmio/mmio_transport_state.hpp"
 
 #include <cstdint>
@@ -55,6 +56,11 @@ struct VirtioSlotSnapshot {
     uint32_t vsock_next_host_port { 0 }; // vsock: host-initiated streams go on from here
     uint64_t disk_size_bytes { 0 }; // blk: the image must have this size at restore
     bool disk_read_only { false }; // blk
+    // virtio-9p: the tag and mode a restore must serve again, and the guest's 9P session.
+    std::string share_tag;
+    bool share_read_only { false };
+    bool share_guest_owners { false };
+    ShareSession share_session;
 };
 
 struct MachineSnapshot {

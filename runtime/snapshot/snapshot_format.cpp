@@ -2,8 +2,10 @@
 #include "runtime/snapshot/snapshot_format.hpp"
 
 #include "runtime/snapshot/crc32c.hpp"
+#include "runtime/snapshot/share_session_format.hpp"
 #include "runtime/snapshot/state_decoder.hpp"
 #include "runtime/snapshot/state_encoder.hpp"
+#include "virtio/core/virtio_spec.hpp"
 
 #include <cstring>
 
@@ -12,6 +14,8 @@ namespace husk {
 namespace fmt = snapshot_format;
 
 namespace {
+    bool is_share_slot(uint32_t device_type) { return device_type == static_cast<uint32_t>(virtio::DeviceType::NineP); }
+
     // ---- encoding ----
 
     template<typename T>
@@ -132,6 +136,8 @@ namespace {
             out.u32(slot.vsock_next_host_port);
             out.u64(slot.disk_size_bytes);
             out.boolean(slot.disk_read_only);
+            if (is_share_slot(slot.device_type))
+                put_share_slot(out, slot);
             out.end_section();
         }
     }
@@ -330,6 +336,8 @@ namespace {
             slot.vsock_next_host_port = TRY(slot_in.u32("vsock_next_host_port"));
             slot.disk_size_bytes = TRY(slot_in.u64("disk_size_bytes"));
             slot.disk_read_only = TRY(slot_in.boolean("disk_read_only"));
+            if (is_share_slot(slot.device_type))
+                TRY(get_share_slot(slot_in, slot));
             TRY(slot_in.finish());
             snapshot.virtio.push_back(std::move(slot));
         }

@@ -18,7 +18,7 @@ namespace husk {
 namespace snapshot_format {
     inline constexpr char magic[8] = { 'H', 'U', 'S', 'K', 'S', 'N', 'A', 'P' };
     // Bump on any change of the body's layout: another build then refuses the file by name.
-    inline constexpr uint32_t version = 1;
+    inline constexpr uint32_t version = 2; // 2: virtio-9p slots carry their share and 9P session
     inline constexpr size_t header_size = 32;
     // Far above any real state (32 vCPUs with AMX are under 1 MiB): a bigger length is corrupt.
     inline constexpr uint64_t max_body_size = 16ull << 20;
@@ -30,6 +30,12 @@ namespace snapshot_format {
     inline constexpr size_t max_xsave_size = 64 * 1024;
     inline constexpr uint32_t max_msrs = 1024;
     inline constexpr uint32_t max_cpuid_entries = 256;
+    // virtio-9p slots (runtime/share/share_session.hpp).
+    inline constexpr size_t max_share_tag = 64; // p9::max_tag_length
+    inline constexpr uint32_t max_share_fids = 65536; // Linux holds a few per cached dentry
+    inline constexpr size_t max_share_path = 4095; // PATH_MAX less its NUL
+    inline constexpr uint32_t min_share_msize = 4096; // p9::min_msize
+    inline constexpr uint32_t max_share_msize = 1u << 20; // ShareServer::max_msize
     inline constexpr char const* state_file_name = "state";
     inline constexpr char const* memory_file_name = "memory";
 } // namespace snapshot_format

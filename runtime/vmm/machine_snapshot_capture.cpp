@@ -61,7 +61,7 @@ Result<MachineSnapshot> Machine::capture_snapshot() const
     snapshot.serial = m_serial->save_state();
     snapshot.i8042 = m_i8042->save_state();
     snapshot.status = m_status->save_state();
-    snapshot.virtio = m_virtio->save_state();
+    snapshot.virtio = TRY(m_virtio->save_state());
     return snapshot;
 }
 
@@ -77,6 +77,11 @@ Result<std::string> Machine::write_snapshot(int state_fd, int memory_fd)
     auto started = std::chrono::steady_clock::now();
     auto snapshot = TRY(capture_snapshot());
     auto state = encode_snapshot(snapshot);
+    // Only a share with tens of thousands of long fid paths gets here; no restore would read it.
+    if (state.size() > snapshot_format::header_size + snapshot_format::max_body_size)
+        return fail("cannot snapshot this VM: its state would take " + std::to_string(state.size())
+            + " bytes, more than " + std::to_string(snapshot_format::max_body_size)
+            + " (its shares hold too many fids)");
     if (::ftruncate(state_fd, 0) < 0)
         return fail_errno("cannot truncate the snapshot state file");
     TRY_CONTEXT(write_all(state_fd, state.data(), state.size()), "snapshot state file");

@@ -224,6 +224,7 @@ Result<void> VirtioDevices::add_share(ShareConfig const& share, Vm& vm, GuestMem
     m_share_rules = file_sharing_rules(m_share_root_fds, m_share_proc_fds,
         m_guest_owned_shares ? FileSharingOwners::Guest : FileSharingOwners::ServerUser);
     auto server = std::make_unique<ShareServer>(std::move(root));
+    m_share_slots.push_back({ m_slots.size(), server.get(), share.tag, share.read_only, guest_owned, std::nullopt });
     if (share.in_jail)
         m_jailed_shares.emplace_back(&server->root(), *share.in_jail);
     m_share_servers.push_back(std::move(server));
@@ -250,6 +251,7 @@ Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
     // Same descriptor numbers (the seccomp rules name them), now opened inside the jail's root.
     for (auto& [root, in_jail] : m_jailed_shares)
         TRY_CONTEXT(root->reopen_in_jail(in_jail.directory, in_jail.proc_fds), "the share " + root->host_path());
+    bool restoring_shares = has_share_sessions_to_restore();
     m_event_thread = std::thread([this, on_failure = std::move(on_failure)] {
         set_log_thread_name("event");
         ::pthread_setname_np(::pthread_self(), "husk-event");
@@ -259,11 +261,18 @@ Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
             SetupPhase phase("event seccomp");
             if (auto installed = install_seccomp(ThreadKind::Event, m_share_rules); !installed) {
                 log_error(installed.error().message);
+                report_share_sessions_restored(installed.error().message);
                 on_failure(installed.error().message);
                 return;
             }
         }
         forbidden_syscall_test_hook(ThreadKind::Event);
+        // A restore's 9P sessions: with this thread's identity and filter, before any request.
+        if (auto restored = restore_share_sessions(); !restored) {
+            report_share_sessions_restored(restored.error().message);
+            return;
+        }
+        report_share_sessions_restored("");
         if (m_serve_queues_on_start) {
             for (auto& slot : m_slots)
                 slot->serve_all_queues();
@@ -271,6 +280,10 @@ Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
         if (auto ran = m_loop->run(); !ran)
             on_failure("the event loop failed: " + ran.error().message);
     });
+    if (auto restored = restoring_shares ? wait_for_share_sessions() : Result<void> {}; !restored) {
+        m_event_thread.join();
+        return restored;
+    }
     // The event thread was created with this thread's capabilities; nothing else may keep them
     // (the vCPU threads, created next, inherit this thread's).
     if (m_guest_owned_shares)

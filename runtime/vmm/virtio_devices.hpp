@@ -42,6 +42,8 @@
 
 namespace husk {
 
+class ShareServer;
+
 class VirtioDevices {
 public:
     // Builds every device `config` asks for and plugs it into `vm` and `mmio_bus`; all three
@@ -81,12 +83,15 @@ public:
     Result<void> pause(std::chrono::steady_clock::time_point deadline);
     // Lets a parked event thread go on. Harmless when it is not parked.
     void resume();
-    // The event thread is parked (or not started yet): the slots' state, in slot order.
-    std::vector<VirtioSlotSnapshot> save_state() const;
+    // The event thread is parked (or not started yet): the slots' state, in slot order. Fails
+    // when a share's 9P session cannot be saved (a file the guest holds open was deleted).
+    Result<std::vector<VirtioSlotSnapshot>> save_state() const;
     // Before start(): checks the slots against `slots` (same devices in the same order, disks of
     // the same size and mode) and restores every transport. start() then serves every queue
     // once, for kicks the snapshot caught in flight.
     Result<void> restore_state(std::vector<VirtioSlotSnapshot> const& slots);
+    // Shares' 9P sessions restored by restore_state are taken over by the event thread, with the
+    // jail's identity and filter, before it serves anything: start() fails if one cannot be.
     // VirtioDevice::after_restore for every device. Only once the interrupt controllers and the
     // LAPICs are restored: the interrupts it raises would be overwritten by their saved state.
     void tell_devices_restored();
@@ -103,6 +108,25 @@ private:
     Result<void> watch_pause_request();
     // On the event thread: parks once nothing is in flight, or fails at the pause deadline.
     void try_park();
+
+    // Snapshots of shares (virtio_devices_share_snapshot.cpp).
+    struct ShareSlot {
+        size_t slot { 0 };
+        ShareServer* server { nullptr }; // owned by m_share_servers
+        std::string tag; // a restore must serve the same tag, mode and owners in this slot
+        bool read_only { false };
+        bool guest_owners { false };
+        std::optional<ShareSession> to_restore;
+    };
+    // On the parked event thread: every share's session, or the first failure.
+    void capture_share_sessions();
+    Result<std::vector<ShareSession>> saved_share_sessions() const;
+    Result<void> check_share_slot(size_t index, VirtioSlotSnapshot const& saved);
+    // On the event thread before it serves: the sessions restore_state kept; tells start().
+    Result<void> restore_share_sessions();
+    void report_share_sessions_restored(std::string failure);
+    Result<void> wait_for_share_sessions();
+    bool has_share_sessions_to_restore() const;
 
     enum class PauseState { Running, Draining, Parked, Failed };
     // What the snapshot records about a slot beyond its transport, from the configuration.
@@ -133,6 +157,11 @@ private:
     std::vector<std::pair<ShareRoot*, ShareConfig::InJail>> m_jailed_shares;
     bool m_guest_owned_shares { false };
     std::vector<SyscallRule> m_share_rules; // the event thread's extra seccomp rules
+    std::vector<ShareSlot> m_share_slots;
+    std::optional<Result<std::vector<ShareSession>>> m_captured_sessions; // by the parked event thread
+    std::mutex m_share_restore_lock;
+    std::condition_variable m_share_restore_changed;
+    std::optional<std::string> m_share_restore_failure; // set once the event thread tried; "" = done
     std::vector<std::unique_ptr<VirtioMmioSlot>> m_slots;
     SeccompMode m_seccomp { SeccompMode::AllThreads };
     // Signalled by stop(DeliverGuestOutput); polled on the loop like a queue kick.

@@ -119,6 +119,7 @@ void VirtioDevices::try_park()
         auto transport_lock = slot->transport().lock();
         slot->device().prepare_snapshot();
     }
+    capture_share_sessions(); // on this thread: its identity and filter serve the shares
     lock.lock();
     m_pause_state = PauseState::Parked;
     m_pause_changed.notify_all();
@@ -133,8 +134,9 @@ void VirtioDevices::resume()
     m_pause_changed.notify_all();
 }
 
-std::vector<VirtioSlotSnapshot> VirtioDevices::save_state() const
+Result<std::vector<VirtioSlotSnapshot>> VirtioDevices::save_state() const
 {
+    auto sessions = TRY(saved_share_sessions());
     std::vector<VirtioSlotSnapshot> slots;
     for (size_t index = 0; index < m_slots.size(); ++index) {
         VirtioSlotSnapshot slot;
@@ -147,6 +149,14 @@ std::vector<VirtioSlotSnapshot> VirtioDevices::save_state() const
         }
         if (m_vsock_device && &m_slots[index]->device() == m_vsock_device)
             slot.vsock_next_host_port = m_vsock_device->next_host_port();
+        for (size_t share = 0; share < m_share_slots.size(); ++share) {
+            if (m_share_slots[share].slot != index)
+                continue;
+            slot.share_tag = m_share_slots[share].tag;
+            slot.share_read_only = m_share_slots[share].read_only;
+            slot.share_guest_owners = m_share_slots[share].guest_owners;
+            slot.share_session = std::move(sessions[share]);
+        }
         slots.push_back(std::move(slot));
     }
     return slots;
@@ -162,7 +172,7 @@ Result<void> VirtioDevices::restore_state(std::vector<VirtioSlotSnapshot> const&
         theirs.push_back(slot.device_type);
     if (ours != theirs)
         return fail("the snapshot's devices are " + device_list(theirs) + " but the restore options give "
-            + device_list(ours) + " (pass the same --vsock and --disk options, in the same order)");
+            + device_list(ours) + " (pass the same --vsock, --disk and --share options, in the same order)");
     for (size_t index = 0; index < slots.size(); ++index) {
         auto const& saved = slots[index];
         auto& slot = *m_slots[index];
@@ -177,6 +187,8 @@ Result<void> VirtioDevices::restore_state(std::vector<VirtioSlotSnapshot> const&
                 return fail(identity.name + std::string(" is ") + (identity.disk_read_only ? "read-only" : "writable")
                     + " but was " + (saved.disk_read_only ? "read-only" : "writable") + " in the snapshot");
         }
+        if (saved.device_type == static_cast<uint32_t>(virtio::DeviceType::NineP))
+            TRY(check_share_slot(index, saved));
         TRY_CONTEXT(slot.transport().restore_state(saved.transport), "restoring slot " + std::to_string(index));
         if (m_vsock_device && &slot.device() == m_vsock_device)
             m_vsock_device->continue_host_ports_from(saved.vsock_next_host_port);

@@ -114,7 +114,8 @@ int husk_sandbox_connect(const char* directory, const husk_sandbox_config* confi
  * docs/snapshots.md); the sandbox keeps running. */
 int husk_sandbox_snapshot(husk_sandbox* sandbox, const char* directory, husk_error** error);
 /** Starts a new sandbox from a snapshot instead of booting (husk::Sandbox::restore): the snapshot
- * decides vcpus and memory_bytes; `config` may be NULL. */
+ * decides vcpus and memory_bytes; mounts and rootfs_dir must be the snapshot's (their host
+ * directories may be others, e.g. copies); `config` may be NULL. */
 int husk_sandbox_restore(const char* directory, const husk_sandbox_config* config, husk_sandbox** sandbox,
     husk_error** error);
 /** 1 when the sandbox's VMM runs jailed (own uid, namespaces, cgroup), 0 otherwise or for NULL. */

@@ -91,7 +91,7 @@ namespace {
         run.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");
         run.add_option("--from", raw.from,
             "Start from the snapshot in this directory (Sandbox::snapshot) instead of booting; give the --rootfs "
-            "it was taken with");
+            "and the -v mounts it was taken with (a mount's host directory may be another, e.g. a copy)");
         auto* no_jail = run.add_flag(
             "--no-jail", raw.no_jail, "Run husk-vmm unjailed even as root (seccomp stays on); for debugging");
         run.add_flag(
@@ -127,6 +127,7 @@ namespace {
         std::string initrd;
         std::string vmm;
         std::string directory;
+        std::vector<std::string> volumes;
         bool no_jail { false };
         bool quiet { false };
     };
@@ -143,6 +144,9 @@ namespace {
         create.add_option("--kernel", raw.kernel, "Guest kernel (default: the built or installed one)");
         create.add_option("--initrd", raw.initrd, "Guest initramfs (default: the built or installed one)");
         create.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");
+        create.add_option("--volume,-v", raw.volumes,
+            "Mount host directory HOST at GUEST (HOST:GUEST[:ro]); husk run --from must give the same mounts, "
+            "in the same order, on the same or copied directories");
         create.add_flag("--no-jail", raw.no_jail, "Run husk-vmm unjailed even as root (seccomp stays on)");
         create.add_flag("--quiet,-q", raw.quiet, "No message on success");
         create.footer("Example: husk snapshot create --rootfs debian-python /var/lib/husk/python && "
@@ -160,6 +164,8 @@ namespace {
         command.sandbox.kernel_path = raw.kernel;
         command.sandbox.initrd_path = raw.initrd;
         command.sandbox.vmm_path = raw.vmm;
+        for (auto const& volume : raw.volumes)
+            command.sandbox.mounts.push_back(TRY(parse_volume(volume)));
         if (raw.no_jail)
             command.sandbox.jail = JailMode::Off;
         command.quiet = raw.quiet;

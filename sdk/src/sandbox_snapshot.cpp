@@ -6,6 +6,7 @@
 #include "runtime/base/fd.hpp"
 #include "sdk/src/assets.hpp"
 #include "sdk/src/jail_decision.hpp"
+#include "sdk/src/mounts.hpp"
 #include "sdk/src/sandbox_state.hpp"
 #include "sdk/src/vmm_control.hpp"
 
@@ -102,12 +103,11 @@ Result<void> Sandbox::snapshot(std::string const& directory)
 Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions options)
 {
     TRY(detail::check_options(options));
-    // The devices behind these cannot be snapshotted yet (husk-vmm refuses such snapshots), so
-    // a restored VM never has them: asking for them is an error, not something to drop quietly.
-    if (!options.mounts.empty() || !options.rootfs_dir.empty() || detail::has_network(options))
+    // The network device cannot be snapshotted yet (husk-vmm refuses such snapshots), so a
+    // restored VM never has one: asking for it is an error, not something to drop quietly.
+    if (detail::has_network(options))
         return fail(ErrorKind::BadConfig,
-            "a restored sandbox cannot have mounts, a root directory or a network: snapshots of VMs with shared "
-            "directories or a network device are not supported yet");
+            "a restored sandbox cannot have a network: snapshots of VMs with a network device are not supported yet");
     struct stat status { };
     if (::stat((directory + "/state").c_str(), &status) < 0)
         return fail(ErrorKind::BadConfig, "not a snapshot directory (no state file): " + directory);
@@ -120,6 +120,16 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
             "--report", state.report_path };
         if (assets.rootfs)
             argv.insert(argv.end(), { "--disk", *assets.rootfs + ",ro" });
+        // The snapshot's shares again, under the same tags (husk-vmm checks tag and mode); the
+        // guest mounted them before the snapshot, so their command-line words are not needed.
+        auto const& options = state.options;
+        if (!options.rootfs_dir.empty())
+            argv.insert(argv.end(),
+                { "--rootfs",
+                    options.rootfs_dir + (options.rootfs_writes == RootfsWrites::InPlace ? ",rw" : "")
+                        + (options.rootfs_owners == ShareOwners::Guest ? ",guest-owners" : "") });
+        std::vector<std::string> mounted_by_the_guest_already;
+        detail::append_mount_arguments(options.mounts, argv, mounted_by_the_guest_already);
         if (state.options.lifetime) {
             argv.push_back("--timeout");
             argv.push_back(std::to_string(state.options.lifetime->count()) + "ms");

@@ -60,6 +60,9 @@ public:
         uint64_t negotiated_features) override;
     void reset() override;
     void queue_notify(uint16_t index) override;
+    // Every request is served synchronously in queue_notify(), so none is in flight when the
+    // event thread parks; the handler's session is saved by the VMM (runtime/share/).
+    bool supports_snapshot() const override { return true; }
 
     P9DeviceStats const& stats() const { return m_stats; }
 

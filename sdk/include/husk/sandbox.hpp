@@ -63,8 +63,10 @@ public:
     /// so any number of sandboxes restored from one snapshot share its untouched pages and never
     /// see each other's writes. Each gets fresh entropy, the host's time and a hostname of its own
     /// before it is handed out. The snapshot decides memory_bytes and vcpus (`options` values are
-    /// ignored); rootfs_path must name the image the snapshot was taken with; mounts and a network
-    /// are refused (their devices cannot be snapshotted yet). Errors: BadConfig (not a snapshot,
+    /// ignored); rootfs_path must name the image the snapshot was taken with; mounts and
+    /// rootfs_dir must be the snapshot's, in the same order and modes, but each may name another
+    /// host directory (a copy, so that clones write apart: docs/snapshots.md); a network is
+    /// refused (its device cannot be snapshotted yet). Errors: BadConfig (not a snapshot,
     /// a corrupt one or one of another husk build, with the reason),
     /// VmmStartFailed, GuestNotReady.
     static Result<Sandbox> restore(std::string const& directory, SandboxOptions options = {});

@@ -235,7 +235,7 @@ TEST(CAbi, SnapshotAndRestoreWithBadArguments_AreRefusedNotCrashed)
     husk_error_free(error);
 }
 
-TEST(CAbi, RestoreWithMountsOrNetwork_IsRefused)
+TEST(CAbi, RestoreWithNetwork_IsRefused)
 {
     husk_sandbox_config config {};
     config.size = sizeof config;
@@ -244,7 +244,7 @@ TEST(CAbi, RestoreWithMountsOrNetwork_IsRefused)
     husk_error* error = nullptr;
     EXPECT_EQ(husk_sandbox_restore("/no/such/snapshot", &config, &sandbox, &error), -1);
     ASSERT_NE(error, nullptr);
-    EXPECT_NE(std::string(husk_error_message(error)).find("a restored sandbox cannot have mounts"), std::string::npos);
+    EXPECT_NE(std::string(husk_error_message(error)).find("a restored sandbox cannot have a network"), std::string::npos);
     husk_error_free(error);
 }
 

@@ -219,6 +219,18 @@ namespace {
         EXPECT_FALSE(parse({ "snapshot", "create", "--memory", "lots", "/d" }));
     }
 
+    TEST(CliOptions, SnapshotCreate_TakesVolumesLikeRun)
+    {
+        auto parsed = parse({ "snapshot", "create", "-v", "/srv/in:/in:ro", "-v", "/srv/out:/out", "/snap/dir" });
+        ASSERT_TRUE(parsed) << parsed.error().message;
+        ASSERT_EQ(parsed->snapshot.sandbox.mounts.size(), 2u);
+        EXPECT_EQ(parsed->snapshot.sandbox.mounts[0].host, "/srv/in");
+        EXPECT_EQ(parsed->snapshot.sandbox.mounts[0].guest, "/in");
+        EXPECT_TRUE(parsed->snapshot.sandbox.mounts[0].read_only);
+        EXPECT_FALSE(parsed->snapshot.sandbox.mounts[1].read_only);
+        EXPECT_FALSE(parse({ "snapshot", "create", "-v", "relative-guest:data", "/d" }));
+    }
+
     TEST(CliOptions, NoJailFlags_LeaveTheJailOnAuto)
     {
         auto parsed = parse({ "run", "--", "true" });

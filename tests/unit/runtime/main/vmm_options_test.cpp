@@ -503,7 +503,11 @@ TEST(ParseVmmOptions, RootfsConflicts_AreRefused)
     expect_rejected({ "--kernel", "k", "--rootfs", "/a", "--cmdline", "quiet husk.root=/dev/vda" }, "husk.root=");
     expect_rejected({ "--kernel", "k", "--rootfs", "/a", "--cmdline", "husk.rootfstype=ext4" }, "husk.root=");
     expect_rejected({ "--kernel", "k", "--rootfs", "a" }, "absolute");
-    expect_rejected({ "--restore", "/snap", "--rootfs", "/a" }, "--rootfs");
+    // With --restore, --rootfs names the directory the snapshot's root is served from again.
+    auto restored = parse({ "--restore", "/snap", "--rootfs", "/a" });
+    ASSERT_TRUE(restored) << restored.error().message;
+    ASSERT_EQ(restored->shares.size(), 1u);
+    EXPECT_EQ(restored->shares[0].tag, "rootfs");
     std::vector<char const*> argv { "husk-vmm", "--kernel", "k", "--rootfs", "/root" };
     std::vector<std::string> values;
     for (int i = 0; i < 8; ++i)

@@ -13,8 +13,6 @@
 #include "runtime/devices/i8042.hpp"
 #include "runtime/vmm/host_files.hpp"
 
-#include <thread>
-
 namespace husk {
 
 namespace {
@@ -51,19 +49,16 @@ Result<std::unique_ptr<Machine>> Machine::create(MachineConfig config)
     phase.emplace("guest memory map");
     auto regions = layout::ram_regions(config.memory_bytes);
     auto memory = TRY_CONTEXT(GuestMemory::create(regions), "guest memory");
-    // KVM makes the memory slot and the irqchip and PIT creation each wait for an SRCU grace
-    // period; on a busy host these waits were most of setup's wall time (bench/setup: 6-14 ms
-    // in a row, with 0.2 ms of CPU). Issued from two threads at once they overlap (2.5 ms).
-    // map_memory and create_irqchip/create_pit2 share no Vm state.
-    phase.emplace("irqchip, pit, memory slots");
-    std::optional<Result<void>> mapped;
-    std::thread slots([&] { mapped = vm.map_memory(memory); });
-    auto interrupts = vm.create_irqchip();
-    if (interrupts)
-        interrupts = vm.create_pit2();
-    slots.join();
-    TRY(interrupts);
-    TRY(*mapped);
+    // The memory slot before the irqchip: registering a slot waits for an SRCU grace period of
+    // the VM, which ends at once while none is in flight. The irqchip's device registrations
+    // start one without waiting for it (host kernel 6.18), and a slot registered after them
+    // waited for that one to end: 4-8 ms of setup with 0.1 ms of CPU on a 250 Hz host
+    // (docs/benchmarks.md, bench/setup).
+    phase.emplace("memory slots");
+    TRY(vm.map_memory(memory));
+    phase.emplace("irqchip, pit");
+    TRY(vm.create_irqchip());
+    TRY(vm.create_pit2());
     phase.emplace("legacy devices");
     auto stop = TRY(StopController::create());
 

@@ -93,11 +93,12 @@ Result<std::unique_ptr<Machine>> Machine::restore(MachineConfig config, MachineS
     auto vm = TRY(Vm::create(kvm));
     TRY(vm.set_tss_address(kvm_tss_address));
     TRY(vm.set_identity_map_address(kvm_identity_map_address));
-    TRY(vm.create_irqchip());
-    TRY(vm.create_pit2());
     auto memory = TRY_CONTEXT(GuestMemory::map_file(regions, offsets, memory_file.get()), "snapshot memory file");
     memory_file.reset(); // the mappings keep the file
+    // The memory slot before the irqchip, as in Machine::create (no grace period to wait for).
     TRY(vm.map_memory(memory));
+    TRY(vm.create_irqchip());
+    TRY(vm.create_pit2());
     auto stop = TRY(StopController::create());
 
     std::unique_ptr<Machine> machine(

@@ -3,6 +3,7 @@
 // and the guest clocks (kvmclock and TSC) move forward by the host time since the snapshot, so a
 // clone's wall clock is right without any help from the guest.
 #include "runtime/base/log.hpp"
+#include "runtime/base/setup_profile.hpp"
 #include "runtime/boot/cpu_state.hpp"
 #include "runtime/boot/layout.hpp"
 #include "runtime/vmm/machine.hpp"
@@ -89,29 +90,41 @@ Result<std::unique_ptr<Machine>> Machine::restore(MachineConfig config, MachineS
         return fail("the snapshot's guest memory layout is not the one husk uses for "
             + std::to_string(snapshot.memory_bytes >> 20) + " MiB");
 
+    std::optional<SetupPhase> phase;
+    phase.emplace("kvm open");
     auto kvm = TRY(Kvm::open(config.pvm_policy));
+    phase.emplace("vm create");
     auto vm = TRY(Vm::create(kvm));
     TRY(vm.set_tss_address(kvm_tss_address));
     TRY(vm.set_identity_map_address(kvm_identity_map_address));
+    phase.emplace("guest memory map");
     auto memory = TRY_CONTEXT(GuestMemory::map_file(regions, offsets, memory_file.get()), "snapshot memory file");
     memory_file.reset(); // the mappings keep the file
     // The memory slot before the irqchip, as in Machine::create (no grace period to wait for).
+    phase.emplace("memory slots");
     TRY(vm.map_memory(memory));
+    phase.emplace("irqchip");
     TRY(vm.create_irqchip());
-    TRY(vm.create_pit2());
+    phase.emplace("legacy devices");
     auto stop = TRY(StopController::create());
 
     std::unique_ptr<Machine> machine(
         new Machine(std::move(config), std::move(kvm), std::move(vm), std::move(memory), std::move(stop)));
     TRY(machine->create_devices());
+    phase.emplace("virtio devices");
     TRY(machine->create_virtio_devices());
+    phase.emplace("device state");
     TRY(machine->restore_devices(snapshot));
     // One reading for both clocks, so kvmclock and the TSC agree.
     int64_t elapsed_ns = std::max<int64_t>(0, realtime_ns() - snapshot.vm.host_realtime_ns);
+    phase.emplace("vcpus");
     TRY(machine->restore_vcpus(snapshot, elapsed_ns));
+    phase.emplace("vm state");
     TRY(machine->restore_vm_state(snapshot, elapsed_ns));
     machine->m_virtio->tell_devices_restored();
+    phase.emplace("control socket");
     TRY(machine->create_control_socket());
+    phase.reset();
     log_info("restored a snapshot taken " + std::to_string(elapsed_ns / 1'000'000) + " ms ago");
     return machine;
 }
@@ -160,7 +173,6 @@ Result<void> Machine::restore_vcpus(MachineSnapshot const& snapshot, int64_t ela
 
 Result<void> Machine::restore_vm_state(MachineSnapshot const& snapshot, int64_t elapsed_ns)
 {
-    TRY(m_vm.set_pit2(snapshot.vm.pit));
     auto clock = snapshot.vm.clock;
     clock.clock += static_cast<uint64_t>(elapsed_ns);
     // Only the value: KVM's own realtime correction (KVM_CLOCK_REALTIME) needs a TSC-based host

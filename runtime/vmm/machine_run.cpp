@@ -176,14 +176,18 @@ StopReport Machine::run()
     }
     resume(runners); // parked threads must see the stop
 
+    // Teardown is profiled like setup: it is part of what each VM costs its caller.
+    phase.emplace("teardown: vcpu threads");
     for (auto& runner : runners)
         runner->kick();
     for (auto& runner : runners)
         runner->join();
     // A guest that powered off may have queued its last bytes (the agent's Ack to Shutdown among
     // them) without the event thread having served them yet: deliver them before closing.
+    phase.emplace("teardown: devices");
     bool powered_off = m_stop.decision() && m_stop.decision()->reason == StopReason::GuestShutdown;
     m_virtio->stop(powered_off ? VirtioDevices::StopMode::DeliverGuestOutput : VirtioDevices::StopMode::Immediate);
+    phase.reset();
     auto stopped_at = Clock::now();
     // Every vCPU is out of KVM_RUN now, so their state can be read from this thread.
     if (m_config.debug && m_stop.decision()->reason != StopReason::GuestShutdown) {

@@ -13,7 +13,8 @@
 // --baseline-vmm runs a second husk-vmm alternately with the first, run by run, so a change is
 // measured against its base under the same load (no other peer: QEMU has no comparable marker,
 // and the boot benchmark compares the whole boot). --restore DIR restores that snapshot instead
-// of booting the kernel (the host-side restore time).
+// of booting the kernel (the host-side restore time); --baseline-restore gives the baseline its
+// own snapshot when the two builds' snapshot formats differ.
 #include "bench/common/bench_arguments.hpp"
 #include "bench/common/setup_profile_log.hpp"
 
@@ -39,6 +40,7 @@ struct Sample {
 // One husk-vmm's samples, phase by phase in the order they first appeared.
 struct Series {
     std::string vmm;
+    std::optional<std::string> restore;
     std::vector<double> total, to_main, to_exit;
     std::vector<std::string> order;
     std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> phases;
@@ -152,6 +154,7 @@ int main(int argc, char** argv)
     int runs = 30;
     std::string baseline;
     std::string restore;
+    std::string baseline_restore;
     CLI::App app { "husk-vmm host-side setup (exec -> first KVM_RUN), per phase", "husk_bench_setup" };
     add_image_options(app, images);
     app.add_option("--runs", runs, "VMs to set up (per husk-vmm)")
@@ -159,23 +162,23 @@ int main(int argc, char** argv)
         ->capture_default_str();
     app.add_option("--baseline-vmm", baseline, "Another husk-vmm, run alternately with --vmm (A/B)");
     app.add_option("--restore", restore, "Restore this snapshot directory instead of booting the kernel");
+    app.add_option("--baseline-restore", baseline_restore, "The baseline's snapshot directory (default: --restore)");
     if (auto status = parse_bench_arguments(app, argc, argv))
         return *status;
     // The guest never needs to boot here: a PVM /dev/kvm is good enough.
     ::setenv("HUSK_ALLOW_PVM", "1", 1);
 
-    std::optional<std::string> restore_directory;
-    if (!restore.empty())
-        restore_directory = restore;
-    std::vector<Series> series { Series { images.vmm, {}, {}, {}, {}, {} } };
+    auto directory = [](std::string const& path) { return path.empty() ? std::nullopt : std::optional(path); };
+    std::vector<Series> series { Series { images.vmm, directory(restore), {}, {}, {}, {}, {} } };
     if (!baseline.empty())
-        series.push_back(Series { baseline, {}, {}, {}, {}, {} });
+        series.push_back(
+            Series { baseline, directory(baseline_restore.empty() ? restore : baseline_restore), {}, {}, {}, {}, {} });
     std::string log_path = "/tmp/husk-bench-setup-" + std::to_string(::getpid()) + ".log";
     for (int run = 0; run < runs; ++run) {
         // Alternate the two run by run (and which goes first), so drift in the load hits both.
         for (size_t k = 0; k < series.size(); ++k) {
             auto& one = series[(k + static_cast<size_t>(run)) % series.size()];
-            auto sample = run_once(images, one.vmm, restore_directory, log_path);
+            auto sample = run_once(images, one.vmm, one.restore, log_path);
             if (!sample) {
                 std::fprintf(stderr, "bench/setup: %s gave no setup profile (see %s)\n", one.vmm.c_str(),
                     log_path.c_str());

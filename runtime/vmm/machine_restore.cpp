@@ -23,20 +23,23 @@ namespace {
     }
 
     // Sets what KVM accepts; an MSR it refuses (a feature this host lacks) is named in the log
-    // and left at its reset value, which is what a guest without that feature expects.
+    // and left at its reset value, which is what a guest without that feature expects. One call
+    // per refused MSR, going on after it (a snapshot of another CPU model can have dozens).
     Result<void> set_msrs_tolerantly(Vcpu& vcpu, std::vector<kvm_msr_entry> const& msrs)
     {
-        if (vcpu.set_msrs(msrs))
-            return {};
+        std::span<kvm_msr_entry const> rest(msrs);
         std::string refused;
-        for (auto const& msr : msrs) {
-            if (!vcpu.set_msrs(std::span(&msr, 1))) {
-                char index[16];
-                std::snprintf(index, sizeof index, "%#x", msr.index);
-                refused += (refused.empty() ? "" : " ") + std::string(index);
-            }
+        while (!rest.empty()) {
+            auto set = TRY(vcpu.set_msrs_until_refused(rest));
+            if (set == rest.size())
+                break;
+            char index[16];
+            std::snprintf(index, sizeof index, "%#x", rest[set].index);
+            refused += (refused.empty() ? "" : " ") + std::string(index);
+            rest = rest.subspan(set + 1);
         }
-        log_warn("vCPU " + std::to_string(vcpu.index()) + ": KVM refused the saved MSRs " + refused);
+        if (!refused.empty())
+            log_warn("vCPU " + std::to_string(vcpu.index()) + ": KVM refused the saved MSRs " + refused);
         return {};
     }
 

@@ -214,6 +214,7 @@ void Machine::on_guest_reset(std::string_view mechanism)
 
 void Machine::on_boot_marker()
 {
+    m_guest_booted.store(true);
     if (m_config.stop_at_boot_marker)
         m_stop.request(StopReason::GuestShutdown, "stopped at husk-init's boot marker (--exit-at-boot-marker)");
     int64_t first_run = m_first_run_ns.load();

@@ -140,6 +140,7 @@ StopReport Machine::run()
         deadline = started_at + *m_config.timeout;
     auto next_halt_check = started_at + halt_check_interval;
     HaltDetector halt_detector;
+    bool released_after_boot = false;
     std::vector<std::optional<VcpuActivity>> sample(runners.size());
 
     while (!m_stop.requested()) {
@@ -162,6 +163,12 @@ StopReport Machine::run()
                 sample[i] = runners[i]->wait_activity(answer_deadline);
             if (halt_detector.observe(sample))
                 m_stop.request(StopReason::GuestHalted, "every vCPU is halted with interrupts disabled");
+            // Once husk-init runs, the devices' bring-up code is done with too: release again, so
+            // what stays mapped is what a running VM uses.
+            if (m_guest_booted.load() && !released_after_boot) {
+                released_after_boot = true;
+                (void)release_mapped_code();
+            }
             next_halt_check = Clock::now() + halt_check_interval;
             continue;
         }

@@ -185,10 +185,13 @@ StopReport Machine::run()
             if (auto signal = signals->take())
                 m_stop.request(StopReason::HostSignal, std::string("husk-vmm received SIG") + sigabbrev_np(*signal));
         }
-        if (ready > 0 && m_control && (fds[2].revents & POLLIN) != 0)
-            m_control->accept_client();
+        // The connected client first: when it has hung up and the next one is already waiting
+        // (libhusk's SNAPSHOT, then RESUME), the hang-up must free the slot before the accept,
+        // or the next client is refused as a second one.
         if (ready > 0 && m_control && (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) != 0)
             serve_control(runners);
+        if (ready > 0 && m_control && (fds[2].revents & POLLIN) != 0)
+            m_control->accept_client();
     }
     resume(runners); // parked threads must see the stop
 

@@ -27,7 +27,6 @@ namespace {
         { KVM_CAP_USER_MEMORY, "KVM cannot map guest memory from user space (KVM_CAP_USER_MEMORY)" },
         { KVM_CAP_IOEVENTFD, "KVM lacks ioeventfd support needed by virtio devices (KVM_CAP_IOEVENTFD)" },
         { KVM_CAP_IRQFD, "KVM lacks irqfd support needed to inject device interrupts (KVM_CAP_IRQFD)" },
-        { KVM_CAP_PIT2, "KVM lacks the in-kernel PIT timer (KVM_CAP_PIT2)" },
         { KVM_CAP_SET_TSS_ADDR, "KVM cannot place the real-mode TSS (KVM_CAP_SET_TSS_ADDR)" },
         { KVM_CAP_IMMEDIATE_EXIT,
             "KVM lacks immediate_exit, needed to stop vCPUs without races (KVM_CAP_IMMEDIATE_EXIT)" },

@@ -72,14 +72,12 @@ static_assert(sizeof(kvm_mp_state) == 4);
 static_assert(sizeof(kvm_userspace_memory_region) == 32);
 static_assert(sizeof(kvm_irqfd) == 32);
 static_assert(sizeof(kvm_ioeventfd) == 64);
-static_assert(sizeof(kvm_pit_config) == 64);
 static_assert(sizeof(kvm_irq_level) == 8);
 static_assert(sizeof(kvm_run) == 2352);
 static_assert(sizeof(kvm_xcrs) == 392);
 static_assert(sizeof(kvm_vcpu_events) == 64);
 static_assert(sizeof(kvm_debugregs) == 128);
 static_assert(sizeof(kvm_irqchip) == 520);
-static_assert(sizeof(kvm_pit_state2) == 112);
 static_assert(sizeof(kvm_clock_data) == 48);
 
 } // namespace husk::kvm_abi

@@ -181,7 +181,7 @@ Result<std::vector<kvm_msr_entry>> Vcpu::get_readable_msrs(std::span<uint32_t co
     return readable;
 }
 
-Result<void> Vcpu::set_msrs(std::span<kvm_msr_entry const> entries)
+Result<size_t> Vcpu::set_msrs_until_refused(std::span<kvm_msr_entry const> entries)
 {
     if (entries.size() > max_entries_per_call)
         return fail("KVM_SET_MSRS: " + std::to_string(entries.size()) + " entries is more than KVM accepts");
@@ -194,7 +194,13 @@ Result<void> Vcpu::set_msrs(std::span<kvm_msr_entry const> entries)
     if (written < 0)
         return fail_errno("KVM_SET_MSRS");
     // KVM returns how many MSRs it set and silently stops at the first one it refuses.
-    if (static_cast<size_t>(written) != entries.size()) {
+    return std::min(static_cast<size_t>(written), entries.size());
+}
+
+Result<void> Vcpu::set_msrs(std::span<kvm_msr_entry const> entries)
+{
+    auto written = TRY(set_msrs_until_refused(entries));
+    if (written != entries.size()) {
         char index[16];
         std::snprintf(index, sizeof index, "%#x", entries[static_cast<size_t>(written)].index);
         return fail("KVM_SET_MSRS: KVM refused MSR " + std::string(index) + " (set " + std::to_string(written) + " of "

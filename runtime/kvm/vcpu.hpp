@@ -35,6 +35,9 @@ public:
     Result<void> set_fpu(kvm_fpu const& fpu);
     // Fails unless KVM accepts every entry (it stops at the first MSR it rejects).
     Result<void> set_msrs(std::span<kvm_msr_entry const> entries);
+    // Sets `entries` in order until KVM refuses one (a feature this host lacks); returns how many
+    // it set, so entries[result] is the refused one when result < entries.size().
+    Result<size_t> set_msrs_until_refused(std::span<kvm_msr_entry const> entries);
     // Fills the data of each entry, whose index the caller sets.
     Result<void> get_msrs(std::span<kvm_msr_entry> entries) const;
     Result<void> set_cpuid(std::span<kvm_cpuid_entry2 const> entries);

@@ -54,14 +54,6 @@ Result<void> Vm::set_identity_map_address(uint64_t address)
 
 Result<void> Vm::create_irqchip() { return vm_ioctl(m_fd.get(), KVM_CREATE_IRQCHIP, nullptr, "KVM_CREATE_IRQCHIP"); }
 
-Result<void> Vm::create_pit2()
-{
-    kvm_pit_config config {};
-    // Without the dummy, every PC-speaker port access (0x61) would exit to user space.
-    config.flags = KVM_PIT_SPEAKER_DUMMY;
-    return vm_ioctl(m_fd.get(), KVM_CREATE_PIT2, &config, "KVM_CREATE_PIT2");
-}
-
 Result<void> Vm::register_irqfd(EventFd const& event, uint32_t gsi)
 {
     kvm_irqfd irqfd {};
@@ -115,19 +107,6 @@ Result<void> Vm::set_irqchip(kvm_irqchip const& chip)
     if (chip.chip_id > KVM_IRQCHIP_IOAPIC)
         return fail("KVM_SET_IRQCHIP: unknown chip " + std::to_string(chip.chip_id));
     return vm_ioctl(m_fd.get(), KVM_SET_IRQCHIP, &chip, "KVM_SET_IRQCHIP");
-}
-
-Result<kvm_pit_state2> Vm::get_pit2() const
-{
-    kvm_pit_state2 state {};
-    if (::ioctl(m_fd.get(), KVM_GET_PIT2, &state) < 0)
-        return fail_errno("KVM_GET_PIT2");
-    return state;
-}
-
-Result<void> Vm::set_pit2(kvm_pit_state2 const& state)
-{
-    return vm_ioctl(m_fd.get(), KVM_SET_PIT2, &state, "KVM_SET_PIT2");
 }
 
 Result<kvm_clock_data> Vm::get_clock() const

@@ -1,5 +1,5 @@
 // Vm: one KVM virtual machine (KVM_CREATE_VM) and its VM-wide state: memory slots, the
-// in-kernel interrupt controllers and PIT, irqfd/ioeventfd wiring.
+// in-kernel interrupt controllers, irqfd/ioeventfd wiring.
 #pragma once
 
 #include "runtime/base/event_fd.hpp"
@@ -34,8 +34,6 @@ public:
     Result<void> set_identity_map_address(uint64_t address);
     // PIC + IOAPIC + per-vCPU LAPIC in the kernel; must come before the first vCPU.
     Result<void> create_irqchip();
-    // The i8254 timer in the kernel, with the PC speaker port as a dummy so it never exits.
-    Result<void> create_pit2();
     // Writing `event` injects an edge on `gsi`.
     Result<void> register_irqfd(EventFd const& event, uint32_t gsi);
     // A guest write of `length` bytes (1, 2, 4 or 8) at `address` signals `event` instead of
@@ -49,8 +47,6 @@ public:
     // _IOAPIC.
     Result<kvm_irqchip> get_irqchip(uint32_t chip_id) const;
     Result<void> set_irqchip(kvm_irqchip const& chip);
-    Result<kvm_pit_state2> get_pit2() const;
-    Result<void> set_pit2(kvm_pit_state2 const& state);
     // kvmclock: the guest's clock in nanoseconds (KVM_GET_CLOCK / KVM_SET_CLOCK).
     Result<kvm_clock_data> get_clock() const;
     Result<void> set_clock(kvm_clock_data const& clock);

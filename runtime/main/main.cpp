@@ -101,13 +101,18 @@ int run_vm(VmmOptions const& options, MachineConfig config, std::optional<Loaded
     } else {
         report = (*machine)->run();
     }
+    emit_report(report, report_file);
+    if (machine) {
+        // KVM destroys the VM here, when its last descriptor closes.
+        SetupPhase phase("teardown: machine");
+        machine->reset();
+    }
     if (options.profile_setup) {
         std::optional<SetupProfile::Clock::time_point> first_run;
         if (report.timings.setup)
             first_run = process_start + *report.timings.setup;
         log_info("setup profile: " + SetupProfile::process().to_json(first_run));
     }
-    emit_report(report, report_file);
     return exit_with(vmm_exit_status(report.reason));
 }
 
@@ -213,6 +218,7 @@ int main(int argc, char** argv)
     }
     std::optional<LoadedSnapshot> snapshot;
     if (options->restore_directory) {
+        options_phase.emplace("snapshot load");
         SnapshotExpectations expected;
         if (options->memory_given)
             expected.memory_bytes = options->memory_bytes;
@@ -227,6 +233,7 @@ int main(int argc, char** argv)
         options->memory_bytes = loaded->state.memory_bytes;
         options->vcpus = static_cast<unsigned>(loaded->state.vcpus.size());
         snapshot = std::move(loaded).value();
+        options_phase.emplace("config");
     }
     auto cmdline = build_kernel_cmdline(*options);
     if (!cmdline) {

@@ -41,7 +41,6 @@ struct VmSnapshot {
     kvm_irqchip pic_master {};
     kvm_irqchip pic_slave {};
     kvm_irqchip ioapic {};
-    kvm_pit_state2 pit {};
     kvm_clock_data clock {};
     // Host CLOCK_REALTIME when the state was read: a restore advances the guest clocks by the time
     // since then, so the clone's wall clock is right.

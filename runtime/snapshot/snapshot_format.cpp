@@ -93,7 +93,6 @@ namespace {
         out.blob(snapshot.vm.pic_master);
         out.blob(snapshot.vm.pic_slave);
         out.blob(snapshot.vm.ioapic);
-        out.blob(snapshot.vm.pit);
         out.blob(snapshot.vm.clock);
         out.i64(snapshot.vm.host_realtime_ns);
         out.end_section();
@@ -288,7 +287,6 @@ namespace {
         snapshot.vm.pic_master = TRY(vm.blob<kvm_irqchip>("pic_master"));
         snapshot.vm.pic_slave = TRY(vm.blob<kvm_irqchip>("pic_slave"));
         snapshot.vm.ioapic = TRY(vm.blob<kvm_irqchip>("ioapic"));
-        snapshot.vm.pit = TRY(vm.blob<kvm_pit_state2>("pit"));
         snapshot.vm.clock = TRY(vm.blob<kvm_clock_data>("clock"));
         snapshot.vm.host_realtime_ns = TRY(vm.i64("host_realtime_ns"));
         TRY(vm.finish());

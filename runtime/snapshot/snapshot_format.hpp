@@ -18,7 +18,8 @@ namespace husk {
 namespace snapshot_format {
     inline constexpr char magic[8] = { 'H', 'U', 'S', 'K', 'S', 'N', 'A', 'P' };
     // Bump on any change of the body's layout: another build then refuses the file by name.
-    inline constexpr uint32_t version = 2; // 2: virtio-9p slots carry their share and 9P session
+    // 2: no PIT state (husk VMs have no PIT); virtio-9p slots carry their share and 9P session.
+    inline constexpr uint32_t version = 2;
     inline constexpr size_t header_size = 32;
     // Far above any real state (32 vCPUs with AMX are under 1 MiB): a bigger length is corrupt.
     inline constexpr uint64_t max_body_size = 16ull << 20;

@@ -13,8 +13,6 @@
 #include "runtime/devices/i8042.hpp"
 #include "runtime/vmm/host_files.hpp"
 
-#include <thread>
-
 namespace husk {
 
 namespace {
@@ -51,19 +49,18 @@ Result<std::unique_ptr<Machine>> Machine::create(MachineConfig config)
     phase.emplace("guest memory map");
     auto regions = layout::ram_regions(config.memory_bytes);
     auto memory = TRY_CONTEXT(GuestMemory::create(regions), "guest memory");
-    // KVM makes the memory slot and the irqchip and PIT creation each wait for an SRCU grace
-    // period; on a busy host these waits were most of setup's wall time (bench/setup: 6-14 ms
-    // in a row, with 0.2 ms of CPU). Issued from two threads at once they overlap (2.5 ms).
-    // map_memory and create_irqchip/create_pit2 share no Vm state.
-    phase.emplace("irqchip, pit, memory slots");
-    std::optional<Result<void>> mapped;
-    std::thread slots([&] { mapped = vm.map_memory(memory); });
-    auto interrupts = vm.create_irqchip();
-    if (interrupts)
-        interrupts = vm.create_pit2();
-    slots.join();
-    TRY(interrupts);
-    TRY(*mapped);
+    // The memory slot before the irqchip: registering a slot waits for an SRCU grace period of
+    // the VM, which ends at once while none is in flight. The irqchip's device registrations
+    // start one without waiting for it (host kernel 6.18), and a slot registered after them
+    // waited for that one to end: 4-8 ms of setup with 0.1 ms of CPU on a 250 Hz host
+    // (docs/benchmarks.md, bench/setup).
+    phase.emplace("memory slots");
+    TRY(vm.map_memory(memory));
+    // No i8254 PIT: a Linux guest with kvmclock and the TSC-deadline LAPIC timer (with ARAT,
+    // runtime/boot/cpuid.cpp) never uses it (apic_needs_pit()), and KVM's PIT made each VM's
+    // exit wait for SRCU grace periods (~20 ms on a 250 Hz host) besides a kernel thread per VM.
+    phase.emplace("irqchip");
+    TRY(vm.create_irqchip());
     phase.emplace("legacy devices");
     auto stop = TRY(StopController::create());
 
@@ -217,6 +214,7 @@ void Machine::on_guest_reset(std::string_view mechanism)
 
 void Machine::on_boot_marker()
 {
+    m_guest_booted.store(true);
     if (m_config.stop_at_boot_marker)
         m_stop.request(StopReason::GuestShutdown, "stopped at husk-init's boot marker (--exit-at-boot-marker)");
     int64_t first_run = m_first_run_ns.load();

@@ -113,6 +113,7 @@ private:
     std::optional<ControlSocket> m_control;
     bool m_paused { false };
     std::atomic<int64_t> m_first_run_ns { 0 }; // steady_clock ns of the first KVM_RUN
+    std::atomic<bool> m_guest_booted { false }; // husk-init's boot marker seen
     bool m_ran { false };
 };
 

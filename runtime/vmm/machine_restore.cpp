@@ -3,6 +3,7 @@
 // and the guest clocks (kvmclock and TSC) move forward by the host time since the snapshot, so a
 // clone's wall clock is right without any help from the guest.
 #include "runtime/base/log.hpp"
+#include "runtime/base/setup_profile.hpp"
 #include "runtime/boot/cpu_state.hpp"
 #include "runtime/boot/layout.hpp"
 #include "runtime/vmm/machine.hpp"
@@ -22,20 +23,23 @@ namespace {
     }
 
     // Sets what KVM accepts; an MSR it refuses (a feature this host lacks) is named in the log
-    // and left at its reset value, which is what a guest without that feature expects.
+    // and left at its reset value, which is what a guest without that feature expects. One call
+    // per refused MSR, going on after it (a snapshot of another CPU model can have dozens).
     Result<void> set_msrs_tolerantly(Vcpu& vcpu, std::vector<kvm_msr_entry> const& msrs)
     {
-        if (vcpu.set_msrs(msrs))
-            return {};
+        std::span<kvm_msr_entry const> rest(msrs);
         std::string refused;
-        for (auto const& msr : msrs) {
-            if (!vcpu.set_msrs(std::span(&msr, 1))) {
-                char index[16];
-                std::snprintf(index, sizeof index, "%#x", msr.index);
-                refused += (refused.empty() ? "" : " ") + std::string(index);
-            }
+        while (!rest.empty()) {
+            auto set = TRY(vcpu.set_msrs_until_refused(rest));
+            if (set == rest.size())
+                break;
+            char index[16];
+            std::snprintf(index, sizeof index, "%#x", rest[set].index);
+            refused += (refused.empty() ? "" : " ") + std::string(index);
+            rest = rest.subspan(set + 1);
         }
-        log_warn("vCPU " + std::to_string(vcpu.index()) + ": KVM refused the saved MSRs " + refused);
+        if (!refused.empty())
+            log_warn("vCPU " + std::to_string(vcpu.index()) + ": KVM refused the saved MSRs " + refused);
         return {};
     }
 
@@ -89,28 +93,41 @@ Result<std::unique_ptr<Machine>> Machine::restore(MachineConfig config, MachineS
         return fail("the snapshot's guest memory layout is not the one husk uses for "
             + std::to_string(snapshot.memory_bytes >> 20) + " MiB");
 
+    std::optional<SetupPhase> phase;
+    phase.emplace("kvm open");
     auto kvm = TRY(Kvm::open(config.pvm_policy));
+    phase.emplace("vm create");
     auto vm = TRY(Vm::create(kvm));
     TRY(vm.set_tss_address(kvm_tss_address));
     TRY(vm.set_identity_map_address(kvm_identity_map_address));
-    TRY(vm.create_irqchip());
-    TRY(vm.create_pit2());
+    phase.emplace("guest memory map");
     auto memory = TRY_CONTEXT(GuestMemory::map_file(regions, offsets, memory_file.get()), "snapshot memory file");
     memory_file.reset(); // the mappings keep the file
+    // The memory slot before the irqchip, as in Machine::create (no grace period to wait for).
+    phase.emplace("memory slots");
     TRY(vm.map_memory(memory));
+    phase.emplace("irqchip");
+    TRY(vm.create_irqchip());
+    phase.emplace("legacy devices");
     auto stop = TRY(StopController::create());
 
     std::unique_ptr<Machine> machine(
         new Machine(std::move(config), std::move(kvm), std::move(vm), std::move(memory), std::move(stop)));
     TRY(machine->create_devices());
+    phase.emplace("virtio devices");
     TRY(machine->create_virtio_devices());
+    phase.emplace("device state");
     TRY(machine->restore_devices(snapshot));
     // One reading for both clocks, so kvmclock and the TSC agree.
     int64_t elapsed_ns = std::max<int64_t>(0, realtime_ns() - snapshot.vm.host_realtime_ns);
+    phase.emplace("vcpus");
     TRY(machine->restore_vcpus(snapshot, elapsed_ns));
+    phase.emplace("vm state");
     TRY(machine->restore_vm_state(snapshot, elapsed_ns));
     machine->m_virtio->tell_devices_restored();
+    phase.emplace("control socket");
     TRY(machine->create_control_socket());
+    phase.reset();
     log_info("restored a snapshot taken " + std::to_string(elapsed_ns / 1'000'000) + " ms ago");
     return machine;
 }
@@ -159,7 +176,6 @@ Result<void> Machine::restore_vcpus(MachineSnapshot const& snapshot, int64_t ela
 
 Result<void> Machine::restore_vm_state(MachineSnapshot const& snapshot, int64_t elapsed_ns)
 {
-    TRY(m_vm.set_pit2(snapshot.vm.pit));
     auto clock = snapshot.vm.clock;
     clock.clock += static_cast<uint64_t>(elapsed_ns);
     // Only the value: KVM's own realtime correction (KVM_CLOCK_REALTIME) needs a TSC-based host

@@ -1,6 +1,7 @@
 // Machine::run: vCPU threads, the main thread's wait loop (stop requests, host signals,
 // timeout, halt detection) and the stop report.
 #include "runtime/base/log.hpp"
+#include "runtime/base/mapped_code.hpp"
 #include "runtime/base/setup_profile.hpp"
 #include "runtime/jail/seccomp.hpp"
 #include "runtime/kvm/vcpu_kick.hpp"
@@ -114,6 +115,14 @@ StopReport Machine::run()
         runners.push_back(std::move(runner));
     }
 
+    // Setup is over: what it ran (options, images, seccomp, jail) the VM will not run again, and
+    // fault-around mapped much more beside it. The running VM faults back in what it uses
+    // (docs/benchmarks.md: 1.4 of husk-vmm's 2.2 MB of text and 1 of libc's 1.4 MB were resident).
+    phase.emplace("release setup code");
+    auto released = release_mapped_code();
+    log_debug("released the mappings of " + std::to_string(released.bytes >> 10) + " KiB of code and constants in "
+        + std::to_string(released.ranges) + " ranges (" + std::to_string(released.refused) + " refused)");
+
     // The main thread filters itself only now: a filter is inherited by threads created later, and
     // the main list has no KVM_RUN (nor clone). Each vCPU thread installs its own list.
     phase.emplace("main seccomp");
@@ -131,6 +140,7 @@ StopReport Machine::run()
         deadline = started_at + *m_config.timeout;
     auto next_halt_check = started_at + halt_check_interval;
     HaltDetector halt_detector;
+    bool released_after_boot = false;
     std::vector<std::optional<VcpuActivity>> sample(runners.size());
 
     while (!m_stop.requested()) {
@@ -153,6 +163,12 @@ StopReport Machine::run()
                 sample[i] = runners[i]->wait_activity(answer_deadline);
             if (halt_detector.observe(sample))
                 m_stop.request(StopReason::GuestHalted, "every vCPU is halted with interrupts disabled");
+            // Once husk-init runs, the devices' bring-up code is done with too: release again, so
+            // what stays mapped is what a running VM uses.
+            if (m_guest_booted.load() && !released_after_boot) {
+                released_after_boot = true;
+                (void)release_mapped_code();
+            }
             next_halt_check = Clock::now() + halt_check_interval;
             continue;
         }
@@ -169,21 +185,28 @@ StopReport Machine::run()
             if (auto signal = signals->take())
                 m_stop.request(StopReason::HostSignal, std::string("husk-vmm received SIG") + sigabbrev_np(*signal));
         }
-        if (ready > 0 && m_control && (fds[2].revents & POLLIN) != 0)
-            m_control->accept_client();
+        // The connected client first: when it has hung up and the next one is already waiting
+        // (libhusk's SNAPSHOT, then RESUME), the hang-up must free the slot before the accept,
+        // or the next client is refused as a second one.
         if (ready > 0 && m_control && (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) != 0)
             serve_control(runners);
+        if (ready > 0 && m_control && (fds[2].revents & POLLIN) != 0)
+            m_control->accept_client();
     }
     resume(runners); // parked threads must see the stop
 
+    // Teardown is profiled like setup: it is part of what each VM costs its caller.
+    phase.emplace("teardown: vcpu threads");
     for (auto& runner : runners)
         runner->kick();
     for (auto& runner : runners)
         runner->join();
     // A guest that powered off may have queued its last bytes (the agent's Ack to Shutdown among
     // them) without the event thread having served them yet: deliver them before closing.
+    phase.emplace("teardown: devices");
     bool powered_off = m_stop.decision() && m_stop.decision()->reason == StopReason::GuestShutdown;
     m_virtio->stop(powered_off ? VirtioDevices::StopMode::DeliverGuestOutput : VirtioDevices::StopMode::Immediate);
+    phase.reset();
     auto stopped_at = Clock::now();
     // Every vCPU is out of KVM_RUN now, so their state can be read from this thread.
     if (m_config.debug && m_stop.decision()->reason != StopReason::GuestShutdown) {

@@ -53,7 +53,6 @@ Result<MachineSnapshot> Machine::capture_snapshot() const
     snapshot.vm.pic_master = TRY(m_vm.get_irqchip(KVM_IRQCHIP_PIC_MASTER));
     snapshot.vm.pic_slave = TRY(m_vm.get_irqchip(KVM_IRQCHIP_PIC_SLAVE));
     snapshot.vm.ioapic = TRY(m_vm.get_irqchip(KVM_IRQCHIP_IOAPIC));
-    snapshot.vm.pit = TRY(m_vm.get_pit2());
     // The two clocks read back to back: the restore advances the guest's by the host's.
     snapshot.vm.clock = TRY(m_vm.get_clock());
     snapshot.vm.host_realtime_ns = realtime_ns();

@@ -77,19 +77,15 @@ TEST(Vcpu, SavedState_ContinuesInAnotherVm)
     EXPECT_EQ(io->data[0], 0x43);
 }
 
-TEST(Vm, IrqchipPitAndClock_ReadAndWriteBack)
+TEST(Vm, IrqchipAndClock_ReadAndWriteBack)
 {
     MAKE_TINY_GUEST_WITH_OR_SKIP(guest, InKernel, 0xf4);
-    ASSERT_TRUE(guest->vm.create_pit2());
     for (uint32_t chip : { KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC }) {
         auto state = guest->vm.get_irqchip(chip);
         ASSERT_TRUE(state) << state.error().message;
         EXPECT_EQ(state->chip_id, chip);
         EXPECT_TRUE(guest->vm.set_irqchip(*state));
     }
-    auto pit = guest->vm.get_pit2();
-    ASSERT_TRUE(pit) << pit.error().message;
-    EXPECT_TRUE(guest->vm.set_pit2(*pit));
     auto clock = guest->vm.get_clock();
     ASSERT_TRUE(clock) << clock.error().message;
     auto later = *clock;

@@ -44,7 +44,6 @@ namespace {
         fill_pattern(snapshot.vm.pic_master, 1);
         fill_pattern(snapshot.vm.pic_slave, 2);
         fill_pattern(snapshot.vm.ioapic, 3);
-        fill_pattern(snapshot.vm.pit, 4);
         fill_pattern(snapshot.vm.clock, 5);
         snapshot.vm.host_realtime_ns = 1'700'000'000'123'456'789;
         snapshot.serial = { 1, 3, 8, 0x55, 1, 0, 0x0b, true, true, false };
@@ -142,7 +141,6 @@ TEST(SnapshotFormat, RoundTrip_KeepsEveryField)
     EXPECT_TRUE(same_bytes(original.vm.pic_master, decoded->vm.pic_master));
     EXPECT_TRUE(same_bytes(original.vm.pic_slave, decoded->vm.pic_slave));
     EXPECT_TRUE(same_bytes(original.vm.ioapic, decoded->vm.ioapic));
-    EXPECT_TRUE(same_bytes(original.vm.pit, decoded->vm.pit));
     EXPECT_TRUE(same_bytes(original.vm.clock, decoded->vm.clock));
     EXPECT_EQ(decoded->vm.host_realtime_ns, original.vm.host_realtime_ns);
     EXPECT_EQ(decoded->serial.scratch, 0x55);

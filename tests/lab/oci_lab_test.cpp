@@ -3,6 +3,7 @@
 // them) and through real podman (`--runtime husk-oci`) with a busybox image imported locally.
 // podman runs with vfs storage, cgroupfs and --network none so the lab kernel needs no overlayfs
 // for podman, no systemd and no network.
+#include "tests/lab/oci_lab_support.hpp"
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -16,49 +17,22 @@
 #include <string>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <thread>
-#include <vector>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-struct Outcome {
-    int status { -1 }; ///< exit code, or 128+N when killed by signal N
-    std::string output; ///< stdout and stderr
-};
-
-Outcome shell(std::string const& command)
-{
-    Outcome outcome;
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    if (!pipe)
-        return outcome;
-    char buffer[4096];
-    size_t got;
-    while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0)
-        outcome.output.append(buffer, got);
-    int status = pclose(pipe);
-    outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return outcome;
-}
-
-std::string read_text(fs::path const& path)
-{
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_text(fs::path const& path, std::string const& text)
-{
-    std::ofstream out(path);
-    out << text;
-}
+using husk_oci_lab::Outcome;
+using husk_oci_lab::read_text;
+using husk_oci_lab::shell;
+using husk_oci_lab::write_text;
 
 // husk-vmm processes anywhere on the lab host, after giving exiting ones up to 10 s (TCG) to go.
 int count_vmms_now();
@@ -179,7 +153,8 @@ TEST_F(OciLab, LifecycleFollowsRunc)
 {
     auto path = bundle("lifecycle", "echo out-line; echo err-line >&2; hostname; exit 3");
     auto pid_file = s_work / "lifecycle.pid";
-    auto created = create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " life", s_work / "life.out");
+    auto created
+        = create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " life", s_work / "life.out");
     ASSERT_EQ(created.status, 0) << created.output;
     pid_t monitor = pid_from(pid_file);
     EXPECT_EQ(kill(monitor, 0), 0);
@@ -188,7 +163,8 @@ TEST_F(OciLab, LifecycleFollowsRunc)
     EXPECT_NE(state.output.find("\"status\": \"created\""), std::string::npos) << state.output;
     EXPECT_NE(state.output.find("\"pid\": " + std::to_string(monitor)), std::string::npos) << state.output;
     EXPECT_NE(state.output.find("\"bundle\": \"" + path.string() + "\""), std::string::npos) << state.output;
-    EXPECT_EQ(create("--bundle " + path.string() + " life", s_work / "life2.out").status, 1) << "a second create of one id";
+    EXPECT_EQ(create("--bundle " + path.string() + " life", s_work / "life2.out").status, 1)
+        << "a second create of one id";
 
     auto started = shell(oci("start life"));
     ASSERT_EQ(started.status, 0) << started.output;
@@ -243,7 +219,8 @@ TEST_F(OciLab, KillForwardsSignalsAndDeleteForceCleansUp)
     EXPECT_EQ(shell(oci("delete k")).status, 0);
 
     // Signal names and numbers; --force kills a running container and removes everything.
-    ASSERT_EQ(create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " k2", s_work / "k2.out").status, 0);
+    ASSERT_EQ(
+        create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " k2", s_work / "k2.out").status, 0);
     monitor = pid_from(pid_file);
     ASSERT_EQ(shell(oci("start k2")).status, 0);
     EXPECT_EQ(shell(oci("kill k2 SIGBOGUS")).status, 1);
@@ -268,14 +245,15 @@ TEST_F(OciLab, CreateReportsMissingAndNonExecutablePrograms)
 
     auto denied = bundle("denied", "true");
     config = read_text(denied / "config.json");
-    config.replace(config.find("\"sh\",\"-c\",\"true\""), std::string("\"sh\",\"-c\",\"true\"").size(),
-        "\"/not-executable\"");
+    config.replace(
+        config.find("\"sh\",\"-c\",\"true\""), std::string("\"sh\",\"-c\",\"true\"").size(), "\"/not-executable\"");
     write_text(denied / "config.json", config);
     created = create("--bundle " + denied.string() + " d", s_work / "d.out");
     EXPECT_EQ(created.status, 1);
     EXPECT_NE(created.output.find("permission denied"), std::string::npos) << created.output;
     auto log = read_text(s_work / "log.json");
-    EXPECT_NE(log.find("{\"level\":\"error\",\"msg\":\"unable to start container process: exec: \\\"/not-executable\\\": permission denied\",\"time\":\""),
+    EXPECT_NE(log.find("{\"level\":\"error\",\"msg\":\"unable to start container process: exec: "
+                       "\\\"/not-executable\\\": permission denied\",\"time\":\""),
         std::string::npos)
         << log;
 }
@@ -284,7 +262,8 @@ TEST_F(OciLab, ExecRunsBesideTheContainerProcess)
 {
     auto path = bundle("exec", "sleep 1000");
     auto pid_file = s_work / "exec.pid";
-    ASSERT_EQ(create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " e", s_work / "e.out").status, 0);
+    ASSERT_EQ(
+        create("--bundle " + path.string() + " --pid-file " + pid_file.string() + " e", s_work / "e.out").status, 0);
     pid_t monitor = pid_from(pid_file);
     ASSERT_EQ(shell(oci("start e")).status, 0);
     write_text(s_work / "process.json",
@@ -301,7 +280,8 @@ TEST_F(OciLab, ExecRunsBesideTheContainerProcess)
     write_text(s_work / "detached.json", R"({"args":["sh","-c","sleep 1; exit 4"],"cwd":"/"})");
     auto exec_pid = s_work / "exec-detached.pid";
     exec = shell(oci("exec --detach --pid-file " + exec_pid.string() + " --process "
-        + (s_work / "detached.json").string() + " e") + " < /dev/null");
+                     + (s_work / "detached.json").string() + " e")
+        + " < /dev/null");
     ASSERT_EQ(exec.status, 0) << exec.output;
     EXPECT_EQ(wait_status(pid_from(exec_pid)), 4);
 
@@ -382,8 +362,8 @@ protected:
         // vfs and cgroupfs: no overlayfs or systemd needed from the lab; the state of podman and
         // of husk-oci in this test's own directories.
         return "podman --root " + (s_work / "podman/root").string() + " --runroot " + (s_work / "podman/run").string()
-            + " --storage-driver vfs --cgroup-manager cgroupfs --events-backend none --runtime " + HUSK_OCI_PATH
-            + " " + arguments;
+            + " --storage-driver vfs --cgroup-manager cgroupfs --events-backend none --runtime " + HUSK_OCI_PATH + " "
+            + arguments;
     }
 
     static std::string run(std::string const& arguments)
@@ -476,8 +456,9 @@ TEST_F(PodmanLab, RootfsWritesReachTheHostWithTheContainersOwners)
                          "echo changed >> /etc/motd && mkdir /bin/extra && cat /root/note'"));
     EXPECT_EQ(ran.status, 0) << ran.output;
     EXPECT_EQ(ran.output, "guest\n");
-    auto as_user = shell(run("--name user-writer --user 1000:1000 localhost/husk-oci-lab sh -c 'id -u; echo user > "
-                             "/home/user/by-user; echo x >> /etc/motd || echo etc-denied; ls /root || echo root-denied'"));
+    auto as_user
+        = shell(run("--name user-writer --user 1000:1000 localhost/husk-oci-lab sh -c 'id -u; echo user > "
+                    "/home/user/by-user; echo x >> /etc/motd || echo etc-denied; ls /root || echo root-denied'"));
     EXPECT_EQ(as_user.status, 0) << as_user.output;
     EXPECT_NE(as_user.output.find("1000\n"), std::string::npos) << as_user.output;
     EXPECT_NE(as_user.output.find("etc-denied\n"), std::string::npos) << as_user.output;
@@ -649,7 +630,8 @@ protected:
     {
         PodmanLab::SetUpTestSuite();
         auto archive = s_work / "image-docker.tar";
-        auto saved = shell(podman("save --format docker-archive -o " + archive.string() + " localhost/husk-oci-lab:latest"));
+        auto saved
+            = shell(podman("save --format docker-archive -o " + archive.string() + " localhost/husk-oci-lab:latest"));
         ASSERT_EQ(saved.status, 0) << saved.output;
         auto directory = s_work / "containerd";
         fs::create_directories(directory);
@@ -688,8 +670,8 @@ protected:
 
     static std::string ctr_run(std::string const& arguments)
     {
-        return ctr(std::string("run --snapshotter native --runtime io.containerd.runc.v2 --runc-binary ") + HUSK_OCI_PATH
-            + " " + arguments);
+        return ctr(std::string("run --snapshotter native --runtime io.containerd.runc.v2 --runc-binary ")
+            + HUSK_OCI_PATH + " " + arguments);
     }
 
     static inline pid_t s_containerd { 0 };
@@ -732,10 +714,11 @@ TEST_F(ContainerdLab, RunExecKillDelete)
 TEST_F(ContainerdLab, WithNetworkNamespace_TheVmTakesItsAddress)
 {
     shell("ip netns del husk-ctr-net; ip link del hc-host");
-    auto made = shell("ip netns add husk-ctr-net && ip -n husk-ctr-net link set lo up && ip link add hc-host type veth "
-                      "peer name eth0 netns husk-ctr-net && ip addr add 10.212.0.1/24 dev hc-host && ip link set hc-host "
-                      "up && ip -n husk-ctr-net addr add 10.212.0.2/24 dev eth0 && ip -n husk-ctr-net link set eth0 up "
-                      "&& ip -n husk-ctr-net route add default via 10.212.0.1");
+    auto made
+        = shell("ip netns add husk-ctr-net && ip -n husk-ctr-net link set lo up && ip link add hc-host type veth "
+                "peer name eth0 netns husk-ctr-net && ip addr add 10.212.0.1/24 dev hc-host && ip link set hc-host "
+                "up && ip -n husk-ctr-net addr add 10.212.0.2/24 dev eth0 && ip -n husk-ctr-net link set eth0 up "
+                "&& ip -n husk-ctr-net route add default via 10.212.0.1");
     ASSERT_EQ(made.status, 0) << made.output;
     fs::create_directories(s_work / "ctr-www");
     write_text(s_work / "ctr-www/index.html", "from the namespace's peer\n");

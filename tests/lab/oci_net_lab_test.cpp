@@ -5,18 +5,19 @@
 // server on the host side, a server in the container is reached from the host, and `delete`
 // gives the namespace back as it was; a namespace with loopback only gives no NIC; and podman's
 // own bridge network with --runtime husk-oci (podman run, -p).
+#include "tests/lab/oci_lab_support.hpp"
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <string>
 #include <sched.h>
+#include <string>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -28,37 +29,10 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-struct Outcome {
-    int status { -1 }; ///< exit code, or 128+N when killed by signal N
-    std::string output; ///< stdout and stderr
-};
-
-Outcome shell(std::string const& command)
-{
-    Outcome outcome;
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    if (!pipe)
-        return outcome;
-    char buffer[4096];
-    size_t got;
-    while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0)
-        outcome.output.append(buffer, got);
-    int status = pclose(pipe);
-    outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return outcome;
-}
-
-std::string read_text(fs::path const& path)
-{
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_text(fs::path const& path, std::string const& text)
-{
-    std::ofstream out(path);
-    out << text;
-}
+using husk_oci_lab::Outcome;
+using husk_oci_lab::read_text;
+using husk_oci_lab::shell;
+using husk_oci_lab::write_text;
 
 constexpr char const* netns = "husk-oci-lab-net";
 constexpr char const* host_end = "10.211.0.1";
@@ -113,7 +87,10 @@ protected:
         ASSERT_EQ(made.status, 0) << made.output;
     }
 
-    std::string in_namespace(std::string const& command) { return shell("ip -n " + std::string(netns) + " " + command).output; }
+    std::string in_namespace(std::string const& command)
+    {
+        return shell("ip -n " + std::string(netns) + " " + command).output;
+    }
 
     fs::path bundle(std::string const& name, std::string const& script)
     {
@@ -194,7 +171,8 @@ TEST_F(OciNetLab, EngineNamespace_TheVmTakesTheAddressAndMacAndDeleteGivesThemBa
     // The container fetches from the host side, then serves until the host fetched from it.
     auto path = bundle("engine",
         "cat /sys/class/net/eth0/address; wget -q -O- http://" + std::string(host_end)
-            + ":8080/hello.txt; httpd -p 8081 -h /www; for i in $(seq 600); do test -e /www/fetched && exit 0; sleep 0.2; done; exit 9");
+            + ":8080/hello.txt; httpd -p 8081 -h /www; for i in $(seq 600); do test -e /www/fetched && exit 0; sleep "
+              "0.2; done; exit 9");
     auto created = create("net", path);
     ASSERT_EQ(created.status, 0) << created.output;
     pid_t monitor = monitor_of("net");
@@ -291,7 +269,8 @@ protected:
 
     static int count_vmms()
     {
-        auto found = shell("for i in $(seq 100); do pgrep -x husk-vmm >/dev/null || break; sleep 0.1; done; pgrep -c -x husk-vmm");
+        auto found = shell(
+            "for i in $(seq 100); do pgrep -x husk-vmm >/dev/null || break; sleep 0.1; done; pgrep -c -x husk-vmm");
         return std::atoi(found.output.c_str());
     }
 };
@@ -307,7 +286,8 @@ TEST_F(PodmanNetLab, BridgeNetwork_TheContainerReachesTheHostAndIsReachedAtItsAd
     EXPECT_NE(run.output.find("eth0\nlo\n"), std::string::npos) << run.output;
     EXPECT_NE(run.output.find("hello from the host side\n"), std::string::npos) << run.output;
 
-    auto started = shell(podman("run -d --name web --network husklab localhost/husk-oci-net-lab httpd -f -p 8081 -h /www"));
+    auto started
+        = shell(podman("run -d --name web --network husklab localhost/husk-oci-net-lab httpd -f -p 8081 -h /www"));
     ASSERT_EQ(started.status, 0) << started.output;
     auto address = shell(podman("inspect --format '{{.NetworkSettings.Networks.husklab.IPAddress}}' web"));
     auto mac = shell(podman("inspect --format '{{.NetworkSettings.Networks.husklab.MacAddress}}' web"));

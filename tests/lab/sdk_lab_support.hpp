@@ -1,13 +1,15 @@
-// What the SDK lab tests share: sandbox options for TCG-nested boots, a shell runner, and
+// What the SDK lab tests share: sandbox options for TCG-nested boots, a job runner, a shell runner, and
 // /proc readers for process status fields and children.
 #pragma once
 
 #include "husk/husk.hpp"
 
+#include <gtest/gtest.h>
+
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <cstdio>
 #include <string>
 #include <sys/wait.h>
 #include <utility>
@@ -21,6 +23,17 @@ inline husk::SandboxOptions lab_options()
     options.memory_bytes = 128ull << 20;
     options.boot_timeout = std::chrono::seconds(60); // TCG-nested boots are slow
     return options;
+}
+
+// The stdout of `script` run in the sandbox; a failed or non-zero run fails the test.
+inline std::string run_ok(husk::Sandbox& sandbox, std::string const& script)
+{
+    auto result = sandbox.run_shell(script);
+    EXPECT_TRUE(result) << script << ": " << (result ? "" : result.error().message);
+    if (!result)
+        return {};
+    EXPECT_TRUE(result->ok()) << script << ": exit " << result->exit_code << ", stderr " << result->stderr_data;
+    return result->stdout_data;
 }
 
 // Exit status and stdout of a shell command line.

@@ -21,17 +21,8 @@ namespace fs = std::filesystem;
 namespace {
 
 using husk_lab::lab_options;
+using husk_lab::run_ok;
 using husk_lab::shell;
-
-std::string run_ok(husk::Sandbox& sandbox, std::string const& script)
-{
-    auto result = sandbox.run_shell(script);
-    EXPECT_TRUE(result) << script << ": " << (result ? "" : result.error().message);
-    if (!result)
-        return {};
-    EXPECT_TRUE(result->ok()) << script << ": exit " << result->exit_code << ", stderr " << result->stderr_data;
-    return result->stdout_data;
-}
 
 husk::Sandbox restore(std::string const& directory)
 {

@@ -23,16 +23,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using husk_lab::lab_options;
-
-std::string guest(husk::Sandbox& sandbox, std::string const& script)
-{
-    auto result = sandbox.run_shell(script);
-    EXPECT_TRUE(result) << script << ": " << (result ? "" : result.error().message);
-    if (!result)
-        return {};
-    EXPECT_TRUE(result->ok()) << script << ": exit " << result->exit_code << ", stderr " << result->stderr_data;
-    return result->stdout_data;
-}
+using husk_lab::run_ok;
 
 std::string host_file(fs::path const& path)
 {
@@ -78,7 +69,7 @@ protected:
         auto original = husk::Sandbox::create(options_with(data, read_only));
         ASSERT_TRUE(original) << original.error().message;
         if (first_a_deleted_open_file) {
-            guest(*original,
+            run_ok(*original,
                 "echo doomed > /data/doomed.txt; setsid sh -c 'exec 4</data/doomed.txt; touch /tmp/holding; "
                 "while [ ! -e /tmp/release ]; do sleep 0.1; done; exec 4<&-; touch /tmp/closed' "
                 "</dev/null >/dev/null 2>&1 & "
@@ -90,9 +81,9 @@ protected:
             EXPECT_NE(refused.error().message.find("'doomed.txt' open (fid "), std::string::npos);
             EXPECT_NE(refused.error().message.find("but it was deleted"), std::string::npos);
             // The holder lets go; its fid is clunked and the snapshot below succeeds.
-            guest(*original, "touch /tmp/release; while [ ! -e /tmp/closed ]; do sleep 0.1; done");
+            run_ok(*original, "touch /tmp/release; while [ ! -e /tmp/closed ]; do sleep 0.1; done");
         }
-        guest(*original, script);
+        run_ok(*original, script);
         auto taken = original->snapshot((top / "snapshot").string());
         ASSERT_TRUE(taken) << taken.error().message;
         (void)original->shutdown();
@@ -145,15 +136,15 @@ TEST_F(SnapshotShareLab, WritableMount_TwoClonesOnTheirOwnCopies_ReadAndWriteApa
     }
     auto a = restore_on(top / "a", false);
     auto b = restore_on(top / "b", false);
-    EXPECT_EQ(guest(a, "cat /data/in.txt"), "input for clone a\n");
-    EXPECT_EQ(guest(b, "cat /data/in.txt"), "input for clone b\n");
-    EXPECT_EQ(guest(a, "cat /data/before.txt"), "before\n");
-    guest(a, "echo written-by-a > /data/out.txt");
-    guest(b, "echo written-by-b > /data/out.txt");
+    EXPECT_EQ(run_ok(a, "cat /data/in.txt"), "input for clone a\n");
+    EXPECT_EQ(run_ok(b, "cat /data/in.txt"), "input for clone b\n");
+    EXPECT_EQ(run_ok(a, "cat /data/before.txt"), "before\n");
+    run_ok(a, "echo written-by-a > /data/out.txt");
+    run_ok(b, "echo written-by-b > /data/out.txt");
     EXPECT_EQ(host_file(top / "a" / "out.txt"), "written-by-a\n");
     EXPECT_EQ(host_file(top / "b" / "out.txt"), "written-by-b\n");
     EXPECT_FALSE(fs::exists(data / "out.txt"));
-    EXPECT_EQ(guest(a, "touch /tmp/go; while [ ! -e /tmp/done ]; do sleep 0.1; done; cat /tmp/through-fd3"),
+    EXPECT_EQ(run_ok(a, "touch /tmp/go; while [ ! -e /tmp/done ]; do sleep 0.1; done; cat /tmp/through-fd3"),
         "input for clone a\n");
 }
 
@@ -162,9 +153,9 @@ TEST_F(SnapshotShareLab, ReadOnlyMount_BothClonesReadOneDirectory_AndMismatchesA
     snapshot_after("cat /data/in.txt; ls /data", true);
     auto a = restore_on(data, true);
     auto b = restore_on(data, true);
-    EXPECT_EQ(guest(a, "cat /data/in.txt"), "input from the host\n");
-    EXPECT_EQ(guest(b, "cat /data/in.txt"), "input from the host\n");
-    EXPECT_EQ(guest(b, "echo x > /data/new 2>/dev/null && echo written || echo refused"), "refused\n");
+    EXPECT_EQ(run_ok(a, "cat /data/in.txt"), "input from the host\n");
+    EXPECT_EQ(run_ok(b, "cat /data/in.txt"), "input from the host\n");
+    EXPECT_EQ(run_ok(b, "echo x > /data/new 2>/dev/null && echo written || echo refused"), "refused\n");
     EXPECT_FALSE(fs::exists(data / "new"));
 
     // Without the mount, writable instead of read-only, or on a directory without the file the
@@ -198,7 +189,7 @@ TEST_F(SnapshotShareLab, DirectoryRoot_CloneRunsOnTheTreeWithItsOverlay)
     {
         auto original = husk::Sandbox::create(options);
         ASSERT_TRUE(original) << original.error().message;
-        EXPECT_EQ(guest(*original, "cat /etc/greeting; echo in-the-overlay > /note; ls /bin >/dev/null"),
+        EXPECT_EQ(run_ok(*original, "cat /etc/greeting; echo in-the-overlay > /note; ls /bin >/dev/null"),
             "hello from the tree\n");
         auto taken = original->snapshot((top / "snapshot").string());
         ASSERT_TRUE(taken) << taken.error().message;
@@ -207,7 +198,7 @@ TEST_F(SnapshotShareLab, DirectoryRoot_CloneRunsOnTheTreeWithItsOverlay)
     options.boot_timeout = 60s;
     auto clone = husk::Sandbox::restore((top / "snapshot").string(), options);
     ASSERT_TRUE(clone) << clone.error().message;
-    EXPECT_EQ(guest(*clone, "cat /note /etc/greeting"), "in-the-overlay\nhello from the tree\n");
+    EXPECT_EQ(run_ok(*clone, "cat /note /etc/greeting"), "in-the-overlay\nhello from the tree\n");
     EXPECT_FALSE(fs::exists(tree / "note"));
     EXPECT_NE(refusal(lab_options()).find("virtio-9p"), std::string::npos);
 }

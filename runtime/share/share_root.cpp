@@ -1,12 +1,13 @@
 // ShareRoot: opening the share, the start-up permission check and the confined lookups.
 #include "runtime/share/share_root.hpp"
 
+#include "runtime/base/openat2.hpp"
+
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace husk {
@@ -92,11 +93,7 @@ int ShareRoot::resolve(std::string_view relative, int flags, mode_t mode) const
     how.flags = static_cast<uint64_t>(flags | O_NOFOLLOW | O_CLOEXEC);
     how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-    long fd;
-    do
-        fd = ::syscall(SYS_openat2, m_root.get(), path.c_str(), &how, sizeof how);
-    while (fd < 0 && errno == EAGAIN); // RESOLVE_IN_ROOT retries after a concurrent rename
-    return fd < 0 ? -errno : static_cast<int>(fd);
+    return openat2_retrying(m_root.get(), path.c_str(), how);
 }
 
 int ShareRoot::reopen(int path_fd, int flags) const

@@ -3,12 +3,11 @@
 #include "sdk/oci/container_mount_namespace.hpp"
 
 #include "runtime/base/fd.hpp"
+#include "runtime/base/openat2.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <sys/mount.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace husk::oci {
@@ -21,13 +20,10 @@ namespace {
         open_how how {};
         how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
         how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-        long fd = -1;
-        do
-            fd = ::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how);
-        while (fd < 0 && errno == EAGAIN);
+        int fd = openat2_retrying(root, path.c_str(), how);
         if (fd < 0)
-            return fail_errno(path + " in the container's rootfs");
-        return Fd(static_cast<int>(fd));
+            return fail_errno(path + " in the container's rootfs", -fd);
+        return Fd(fd);
     }
 
     std::string fd_path(Fd const& fd) { return "/proc/self/fd/" + std::to_string(fd.get()); }

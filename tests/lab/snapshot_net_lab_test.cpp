@@ -64,8 +64,13 @@ protected:
         auto world = husk::testing_net::build_world();
         ASSERT_TRUE(world) << world.error().message;
         directory = fs::temp_directory_path() / ("husk-snapshot-net-lab-" + std::to_string(::getpid()));
+        auto booting = std::chrono::steady_clock::now();
         auto created = husk::Sandbox::create(networked("allow=198.18.1.10:80"));
         ASSERT_TRUE(created) << created.error().message;
+        std::printf("networked sandbox booted to agent-ready in %lld ms\n",
+            static_cast<long long>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - booting)
+                    .count()));
         original.emplace(std::move(*created));
         // The guest has talked to its gateway (its ARP cache holds it) before the snapshot.
         EXPECT_TRUE(says(run_ok(*original, probe({ "198.18.1.10:80" })), "198.18.1.10:80 open"));

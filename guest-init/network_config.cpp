@@ -139,6 +139,22 @@ Result<std::optional<NetworkConfig>> network_config(KernelCmdline const& cmdline
     return std::optional<NetworkConfig>(config);
 }
 
+Result<NetworkConfig> refreshed_network_config(std::string_view words)
+{
+    auto cmdline = parse_kernel_cmdline(words);
+    if (cmdline.has_separator)
+        return fail("network settings: '--' is not a network setting");
+    for (auto const& parameter : cmdline.parameters) {
+        if (parameter.name != ip_parameter && parameter.name != gateway_parameter && parameter.name != dns_parameter)
+            return fail("network settings: '" + printable_value(parameter.joined())
+                + "' is not one of husk.ip, husk.gw, husk.dns");
+    }
+    auto config = TRY(network_config(cmdline));
+    if (!config)
+        return fail("network settings: husk.ip is missing");
+    return std::move(*config);
+}
+
 std::string resolv_conf_text(NetworkConfig const& config)
 {
     std::string text;

@@ -48,6 +48,10 @@ std::string format_ipv4_address(Ipv4Address const& address);
 // or too many nameservers.
 Result<std::optional<NetworkConfig>> network_config(KernelCmdline const& cmdline);
 
+// Refresh::network (a restored clone's new settings): the same words and checks as the boot
+// command line, but husk.ip is required and nothing else may be there (no other word, no `--`).
+Result<NetworkConfig> refreshed_network_config(std::string_view words);
+
 // The /etc/resolv.conf text for `config`'s nameservers (empty when there are none).
 std::string resolv_conf_text(NetworkConfig const& config);
 

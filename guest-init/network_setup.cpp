@@ -65,6 +65,18 @@ namespace {
     }
 } // namespace
 
+Result<void> take_down(std::string_view interface)
+{
+    auto socket = TRY(inet_socket());
+    auto request = interface_request(interface);
+    if (::ioctl(socket.get(), SIOCGIFFLAGS, &request) < 0)
+        return fail_errno(std::string(interface) + ": SIOCGIFFLAGS");
+    request.ifr_flags = static_cast<short>(request.ifr_flags & ~IFF_UP);
+    if (::ioctl(socket.get(), SIOCSIFFLAGS, &request) < 0)
+        return fail_errno(std::string(interface) + ": taking it down");
+    return {};
+}
+
 Result<void> bring_up_loopback()
 {
     auto socket = TRY(inet_socket());

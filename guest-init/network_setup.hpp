@@ -16,6 +16,9 @@ inline constexpr char const* resolv_conf_path = "/etc/resolv.conf";
 
 // `lo` up: 127.0.0.1 works for every job, with or without a network device.
 Result<void> bring_up_loopback();
+// IFF_UP cleared on `interface`: Linux then drops its routes and its neighbour (ARP) entries,
+// and closes nothing else (a restored clone moves eth0 to new addresses this way).
+Result<void> take_down(std::string_view interface);
 // Address, netmask, IFF_UP on `interface`, then the default route through the gateway, if any.
 Result<void> configure_interface(std::string_view interface, NetworkConfig const& config);
 // Replaces /etc/resolv.conf (a symlink there is removed, never followed); nothing without

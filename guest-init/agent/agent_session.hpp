@@ -42,7 +42,8 @@ protected:
 // Capabilities the agent implements, sent in HelloReply.
 inline constexpr uint64_t agent_capabilities = protocol::capability_bit(protocol::Capability::Exec)
     | protocol::capability_bit(protocol::Capability::Stdin) | protocol::capability_bit(protocol::Capability::Files)
-    | protocol::capability_bit(protocol::Capability::Rlimits);
+    | protocol::capability_bit(protocol::Capability::Rlimits)
+    | protocol::capability_bit(protocol::Capability::RefreshNetwork);
 
 class AgentSession final : public JobHost {
 public:

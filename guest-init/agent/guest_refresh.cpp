@@ -1,5 +1,8 @@
-// Refresh: clock, entropy, hostname.
+// Refresh: clock, entropy, hostname, eth0's addresses.
 #include "guest-init/agent/guest_refresh.hpp"
+
+#include "guest-init/network_config.hpp"
+#include "guest-init/network_setup.hpp"
 
 #include "runtime/base/fd.hpp"
 
@@ -42,6 +45,16 @@ namespace {
             return fail_errno("RNDRESEEDCRNG");
         return {};
     }
+    // Down first: Linux drops eth0's routes and neighbour entries (the old gateway's MAC belongs
+    // to the snapshotted VM's tap), then the boot's own steps with the new values.
+    Result<void> move_eth0(std::string const& words)
+    {
+        auto config = TRY(init::refreshed_network_config(words));
+        TRY(init::take_down(init::guest_interface));
+        TRY(init::configure_interface(init::guest_interface, config));
+        TRY(init::write_resolv_conf(config));
+        return {};
+    }
 } // namespace
 
 Result<void> apply_refresh(protocol::Refresh const& refresh)
@@ -51,6 +64,8 @@ Result<void> apply_refresh(protocol::Refresh const& refresh)
     TRY(reseed(refresh.entropy));
     if (!refresh.hostname.empty() && ::sethostname(refresh.hostname.data(), refresh.hostname.size()) < 0)
         return fail_errno("sethostname");
+    if (!refresh.network.empty())
+        TRY_CONTEXT(move_eth0(refresh.network), "eth0");
     return {};
 }
 

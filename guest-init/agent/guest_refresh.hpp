@@ -12,7 +12,10 @@ namespace husk::agent {
 
 // Sets CLOCK_REALTIME, credits the entropy to the input pool (RNDADDENTROPY) and forces a reseed
 // of the kernel's RNG (RNDRESEEDCRNG), then sets the hostname. Needs CAP_SYS_TIME and
-// CAP_SYS_ADMIN: husk-init runs as root. The first failure is returned; what came before stays.
+// CAP_SYS_ADMIN: husk-init runs as root. With `network`, moves eth0 to those settings (down, new
+// address, netmask, up, default route, /etc/resolv.conf when it names nameservers), checked
+// first as at boot (init::refreshed_network_config): a malformed value changes nothing of eth0.
+// The first failure is returned; what came before stays.
 Result<void> apply_refresh(protocol::Refresh const& refresh);
 
 } // namespace husk::agent

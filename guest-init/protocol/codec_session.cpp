@@ -71,20 +71,34 @@ void encode_fields(ByteWriter& writer, Refresh const& message)
     writer.write_u64(message.realtime_ns);
     writer.write_bytes(message.entropy);
     writer.write_string(message.hostname);
+    if (!message.network.empty())
+        writer.write_string(message.network);
 }
 Result<void> decode_fields(ByteReader& reader, Refresh& message)
 {
     message.realtime_ns = TRY(reader.read_u64("realtime_ns"));
     message.entropy = TRY(reader.read_bytes("entropy", max_refresh_entropy_size));
     message.hostname = TRY(reader.read_string("hostname", max_hostname_size, NulBytes::Rejected));
+    if (reader.remaining() > 0) {
+        message.network = TRY(reader.read_string("network", max_refresh_network_size, NulBytes::Rejected));
+        if (message.network.empty())
+            return fail("network: present but empty (leave it out instead)");
+    }
     return {};
 }
 Result<void> check_fields(Refresh const& message)
 {
     for (char c : message.hostname) {
-        bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+        bool allowed
+            = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
         if (!allowed)
             return fail("hostname: only letters, digits, '-' and '.' are allowed");
+    }
+    if (message.network.size() > max_refresh_network_size)
+        return fail("network: longer than " + std::to_string(max_refresh_network_size) + " bytes");
+    for (char c : message.network) {
+        if (c < ' ' || c > '~')
+            return fail("network: only printable ASCII is allowed");
     }
     return {};
 }

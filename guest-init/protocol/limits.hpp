@@ -30,6 +30,8 @@ inline constexpr uint32_t max_rlimit_count = 16; // one per Linux RLIMIT_* resou
 // RNDADDENTROPY call, 64 are plenty), and Linux's hostname limit (HOST_NAME_MAX).
 inline constexpr uint32_t max_refresh_entropy_size = 512;
 inline constexpr uint32_t max_hostname_size = 64;
+// Refresh::network: three husk.* words with at most five addresses fit in well under this.
+inline constexpr uint32_t max_refresh_network_size = 256;
 
 // Every field is length-prefixed and decoding consumes the payload exactly, so a decoded message
 // holds at most max_payload_size bytes of field data plus one std::string object per argv/env

@@ -21,6 +21,9 @@ enum class Capability : uint64_t {
     Stdin = 1 << 1,
     Files = 1 << 2,
     Rlimits = 1 << 3,
+    // The agent applies Refresh::network (a restored clone's own addresses). A host that needs
+    // it checks this bit first, so an older agent is told apart from a failure.
+    RefreshNetwork = 1 << 4,
 };
 inline constexpr uint64_t capability_bit(Capability capability) { return static_cast<uint64_t>(capability); }
 
@@ -111,12 +114,17 @@ struct Shutdown {
 // Sent first on a connection to a VM restored from a snapshot, which runs on as an exact copy of
 // the snapshotted guest: the agent sets CLOCK_REALTIME to `realtime_ns` (ns since the epoch),
 // mixes `entropy` into the kernel's pool and reseeds its RNG (so clones of one snapshot never
-// share random numbers), and sets the hostname (empty: left as is). Answered by Ack or ErrorReply.
+// share random numbers), and sets the hostname (empty: left as is). `network`, when not empty,
+// is eth0's new settings in the words husk-init reads from the kernel command line at boot
+// (husk.ip=ADDR/PREFIX husk.gw=ADDR [husk.dns=ADDR[,ADDR...]]), checked by the same parser: the
+// agent moves eth0 to them (Capability::RefreshNetwork). It is on the wire only when not empty,
+// so a Refresh without it is byte for byte what older agents read. Answered by Ack or ErrorReply.
 struct Refresh {
     static constexpr MessageType type = MessageType::Refresh;
     uint64_t realtime_ns { 0 };
     std::vector<uint8_t> entropy {}; // <= max_refresh_entropy_size
     std::string hostname {}; // <= max_hostname_size: letters, digits, '-', '.'
+    std::string network {}; // <= max_refresh_network_size: printable ASCII
     bool operator==(Refresh const&) const = default;
 };
 

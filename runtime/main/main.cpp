@@ -169,6 +169,15 @@ Result<void> put_shares_in_jail(MachineConfig& config, JailSettings& settings)
     return {};
 }
 
+// --net-guest-file: a new file (never one in place, nor through a symlink) with one line.
+Result<void> write_net_guest_file(std::string const& path, std::string const& words)
+{
+    constexpr mode_t file_mode = 0644;
+    auto file = TRY(Fd::open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, file_mode));
+    auto line = words + "\n";
+    return write_all(file.get(), line.data(), line.size());
+}
+
 SandboxNetworkRequest network_request_from(VmmOptions const& options, JailSettings const& settings)
 {
     SandboxNetworkRequest request;
@@ -280,6 +289,13 @@ int main(int argc, char** argv)
                 return exit_with(VmmExitStatus::Usage);
             }
             config.cmdline = std::move(with_network).value();
+            if (options->net_guest_file) {
+                if (auto written = write_net_guest_file(*options->net_guest_file, network->guest_kernel_arguments());
+                    !written) {
+                    log_error("network: " + written.error().message);
+                    return exit_with(VmmExitStatus::VmmError);
+                }
+            }
             // The VMM attaches to the tap the launcher made in the sandbox's namespace.
             config.net = NetConfig {};
             config.net->tap_name = network->tap_name();

@@ -48,6 +48,7 @@ namespace {
         Rootfs,
         ProfileSetup,
         NetNamespace,
+        NetGuestFile,
         Count,
     };
     enum class TakesValue { No, Yes };
@@ -85,6 +86,7 @@ namespace {
         { "--net", Option::Net, TakesValue::Yes },
         { "--publish", Option::Publish, TakesValue::Yes },
         { "--net-dns", Option::NetDns, TakesValue::Yes },
+        { "--net-guest-file", Option::NetGuestFile, TakesValue::Yes },
         { "--reap-networks", Option::ReapNetworks, TakesValue::No },
         { "--help", Option::Help, TakesValue::No },
         { "-h", Option::Help, TakesValue::No },
@@ -263,6 +265,11 @@ namespace {
         case Option::ReapNetworks:
             options.reap_networks = true;
             return {};
+        case Option::NetGuestFile:
+            if (value.empty() || value.front() != '/')
+                return fail(std::string(name) + ": an absolute path is needed");
+            options.net_guest_file = std::string(value);
+            return {};
         case Option::Help:
             options.help = true;
             return {};
@@ -403,6 +410,8 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         return fail("--net " + to_string(options.network)
             + " needs --jail (as root: the network namespace, tap and rules are set up around a jailed VMM); "
               "without root only --net none is possible");
+    if (options.net_guest_file && !options.network.has_network())
+        return fail("--net-guest-file writes the guest settings of --net: it needs --net internet or allow=LIST");
     if (options.net_namespace && (!options.jail_directory || !options.net_tap))
         return fail("--net-namespace is the namespace the jailed VMM joins to attach to its --net-tap: it needs "
                     "--jail and --net-tap");
@@ -477,16 +486,19 @@ std::string vmm_usage()
            "  --publish H:G      host TCP port H reaches guest port G (repeatable)\n"
            "  --net-dns ADDRESS  upstream DNS server of the forwarder (repeatable; default:\n"
            "                     the non-loopback nameservers of /etc/resolv.conf)\n"
+           "  --net-guest-file PATH  with --net: write the guest's network settings (husk-init's\n"
+           "                     husk.ip=... husk.gw=... [husk.dns=...] words) to the new file PATH\n"
+           "                     once they are chosen; a restored guest gets them from the SDK\n"
            "  --reap-networks    remove the networks of sandboxes whose launcher died, then exit\n"
            "                     (root; every --net start does this first anyway)\n"
            "  --control PATH     control socket at the unix socket PATH: PAUSE, RESUME, SNAPSHOT\n"
            "                     (with the state and memory files passed as descriptors); see\n"
            "                     docs/snapshots.md\n"
            "  --restore DIR      resume the snapshot in DIR (files `state` and `memory`) instead of\n"
-           "                     booting; pass the snapshot's --vsock, --disk, --share and\n"
-           "                     --rootfs DIR devices (socket paths, CID, image paths and shared\n"
-           "                     directories may differ; tags and modes may not); --memory and\n"
-           "                     --vcpus, if given, must match the snapshot\n"
+           "                     booting; pass the snapshot's --vsock, --disk, --net, --share and\n"
+           "                     --rootfs DIR devices (socket paths, CID, image paths, shared\n"
+           "                     directories and the network policy may differ; tags and modes\n"
+           "                     may not); --memory and --vcpus, if given, must match the snapshot\n"
            "  --help             this text\n"
            "\n"
            "Exit status: 0 guest shut down cleanly, 1 VMM/KVM error, 2 usage error,\n"

@@ -58,6 +58,10 @@ struct VmmOptions {
     NetworkPolicy network;
     std::vector<PublishedPort> published;
     std::vector<Ipv4Address> net_dns;
+    // --net-guest-file PATH: where the launcher writes the guest's settings of --net (the words of
+    // SandboxNetwork::guest_kernel_arguments). A restored guest booted on another network: the
+    // SDK reads them there and hands them to the agent (Refresh).
+    std::optional<std::string> net_guest_file;
     // --reap-networks: only reap abandoned sandbox networks (runtime/net/network_reaper.hpp)
     // and exit; libhusk runs it after it had to kill a networked sandbox's launcher.
     bool reap_networks { false };

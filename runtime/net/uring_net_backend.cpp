@@ -40,6 +40,7 @@ Result<void> UringNetBackend::start_receive(std::span<iovec const> buffers)
     if (m_receive)
         return fail("a receive is already in flight");
     m_receive_buffers = buffers;
+    m_receive_cancelled = false;
     return submit_poll();
 }
 
@@ -51,9 +52,9 @@ Result<void> UringNetBackend::submit_poll()
     m_receive
         = TRY(m_loop.poll(m_file, POLLIN, Multishot::No, m_completions.bind([](UringNetBackend& self, int revents) {
               self.m_receive.reset();
-              if (revents < 0) {
+              if (revents < 0 || self.m_receive_cancelled) {
                   if (self.m_events)
-                      self.m_events->on_net_received(revents);
+                      self.m_events->on_net_received(revents < 0 ? revents : -ECANCELED);
                   return;
               }
               if (auto read = self.submit_read(); !read && self.m_events)
@@ -72,6 +73,8 @@ Result<void> UringNetBackend::submit_read()
 void UringNetBackend::on_read(int result)
 {
     m_receive.reset();
+    if ((result == -EAGAIN || result == -EINTR) && m_receive_cancelled)
+        result = -ECANCELED;
     if (result == -EAGAIN || result == -EINTR) {
         // Readable, yet nothing to read (or interrupted): wait again.
         if (submit_poll())
@@ -84,6 +87,7 @@ void UringNetBackend::on_read(int result)
 
 void UringNetBackend::cancel_receive()
 {
+    m_receive_cancelled = true;
     if (m_receive)
         (void)m_loop.cancel(*m_receive); // reports -ECANCELED, or the frame if it was already read
 }

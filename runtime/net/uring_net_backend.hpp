@@ -65,6 +65,9 @@ private:
     NetBackendEvents* m_events { nullptr };
     std::span<iovec const> m_receive_buffers;
     std::optional<OperationId> m_receive; // the read or poll of the receive in flight
+    // cancel_receive() came: a poll that had already fired must not lead to a read that waits
+    // again (a pause would wait for it forever), only to one that finishes at once or not at all.
+    bool m_receive_cancelled { false };
     std::unordered_map<uint64_t, Transmit> m_transmits;
     // The loop may run completions after the backend is gone: they hold a weak reference.
     OwnerCompletions<UringNetBackend> m_completions { *this };

@@ -9,6 +9,7 @@
 #include "runtime/share/share_session.hpp"
 #include "virtio/mmio/mmio_transport_state.hpp"
 
+#include <array>
 #include <cstdint>
 #include <linux/kvm.h>
 #include <string>
@@ -60,6 +61,7 @@ struct VirtioSlotSnapshot {
     bool share_read_only { false };
     bool share_guest_owners { false };
     ShareSession share_session;
+    std::array<uint8_t, 6> net_mac {}; // virtio-net: the guest's eth0 has it; a restore keeps it
 };
 
 struct MachineSnapshot {

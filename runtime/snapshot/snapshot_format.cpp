@@ -7,6 +7,7 @@
 #include "runtime/snapshot/state_encoder.hpp"
 #include "virtio/core/virtio_spec.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace husk {
@@ -15,6 +16,7 @@ namespace fmt = snapshot_format;
 
 namespace {
     bool is_share_slot(uint32_t device_type) { return device_type == static_cast<uint32_t>(virtio::DeviceType::NineP); }
+    bool is_net_slot(uint32_t device_type) { return device_type == static_cast<uint32_t>(virtio::DeviceType::Net); }
 
     // ---- encoding ----
 
@@ -137,6 +139,8 @@ namespace {
             out.boolean(slot.disk_read_only);
             if (is_share_slot(slot.device_type))
                 put_share_slot(out, slot);
+            if (is_net_slot(slot.device_type))
+                out.bytes(slot.net_mac);
             out.end_section();
         }
     }
@@ -191,6 +195,19 @@ namespace {
         vcpu.tsc_khz = TRY(in.u32("tsc_khz"));
         TRY(in.finish());
         return vcpu;
+    }
+
+    // A NIC's own address: six bytes, unicast, not all zero (what --net-tap's mac= accepts).
+    Result<std::array<uint8_t, 6>> get_net_mac(StateDecoder& in)
+    {
+        auto bytes = TRY(in.bytes("net_mac", 6));
+        std::array<uint8_t, 6> mac {};
+        if (bytes.size() != mac.size())
+            return fail("snapshot: section VIRT: a MAC address of " + std::to_string(bytes.size()) + " bytes");
+        std::copy(bytes.begin(), bytes.end(), mac.begin());
+        if ((mac[0] & 1) != 0 || mac == std::array<uint8_t, 6> {})
+            return fail("snapshot: section VIRT: the virtio-net MAC address is multicast or all zero");
+        return mac;
     }
 
     Result<MmioTransportState> get_transport(StateDecoder& in)
@@ -336,6 +353,8 @@ namespace {
             slot.disk_read_only = TRY(slot_in.boolean("disk_read_only"));
             if (is_share_slot(slot.device_type))
                 TRY(get_share_slot(slot_in, slot));
+            if (is_net_slot(slot.device_type))
+                slot.net_mac = TRY(get_net_mac(slot_in));
             TRY(slot_in.finish());
             snapshot.virtio.push_back(std::move(slot));
         }

@@ -201,6 +201,7 @@ Result<void> VirtioDevices::add_net(NetConfig const& net, Vm& vm, GuestMemory& m
         where = "tap " + tap.name();
     }
     device_config.mac = net.mac ? *net.mac : TRY(random_local_mac_address());
+    m_net_mac_given = net.mac;
     device_config.rx_limit = net.rx_limit;
     device_config.tx_limit = net.tx_limit;
     log_debug("virtio-net on " + where + ", MAC " + format_mac_address(device_config.mac));

@@ -108,6 +108,10 @@ private:
     Result<void> watch_pause_request();
     // On the event thread: parks once nothing is in flight, or fails at the pause deadline.
     void try_park();
+    // On the event thread, leaving a pause (parked or not): VirtioDevice::end_pause for each.
+    void end_device_pause();
+    // restore_state for the virtio-net slot: the device keeps the snapshot's MAC.
+    Result<void> restore_net_mac(MacAddress const& saved);
 
     // Snapshots of shares (virtio_devices_share_snapshot.cpp).
     struct ShareSlot {
@@ -148,6 +152,7 @@ private:
     Fd m_net_stream; // --net-stream's socket, likewise
     std::unique_ptr<NetBackend> m_net_backend;
     NetDevice* m_net_device { nullptr }; // owned by its slot; read for the statistics at stop()
+    std::optional<MacAddress> m_net_mac_given; // mac= of --net-tap/--net-stream: a restore checks it
     std::vector<std::unique_ptr<P9Handler>> m_share_servers; // likewise
     std::vector<std::pair<std::string, P9Device*>> m_share_devices; // by tag, owned by their slots; statistics
     std::vector<int> m_share_root_fds; // owned by the servers; pinned in m_share_rules

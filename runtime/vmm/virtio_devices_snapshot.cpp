@@ -2,6 +2,7 @@
 // nothing else runs on it meanwhile) once no device has requests in flight; the main thread then
 // reads or writes the transports, and resume() lets the thread go on.
 #include "runtime/base/log.hpp"
+#include "runtime/net/mac_address.hpp"
 #include "runtime/vmm/virtio_devices.hpp"
 
 #include <poll.h>
@@ -88,18 +89,29 @@ Result<void> VirtioDevices::pause(std::chrono::steady_clock::time_point deadline
     return fail(m_pause_failure);
 }
 
+void VirtioDevices::end_device_pause()
+{
+    for (auto& slot : m_slots) {
+        auto lock = slot->transport().lock();
+        slot->device().end_pause();
+    }
+}
+
 void VirtioDevices::try_park()
 {
     std::string busy;
     for (size_t index = 0; index < m_slots.size(); ++index) {
         auto& slot = *m_slots[index];
         auto lock = slot.transport().lock();
+        slot.device().begin_pause(); // again on every retry: harmless, and covers a late request
         if (slot.device().has_requests_in_flight())
             busy = device_type_name(static_cast<uint32_t>(slot.device().device_type()));
     }
     std::unique_lock lock(m_pause_lock);
     if (m_resume_requested) {
         m_pause_state = PauseState::Running;
+        lock.unlock();
+        end_device_pause();
         return;
     }
     if (!busy.empty()) {
@@ -112,6 +124,8 @@ void VirtioDevices::try_park()
         m_pause_state = PauseState::Failed;
         m_pause_failure = busy + " still has requests in flight; cannot snapshot now";
         m_pause_changed.notify_all();
+        lock.unlock();
+        end_device_pause();
         return;
     }
     lock.unlock();
@@ -125,6 +139,8 @@ void VirtioDevices::try_park()
     m_pause_changed.notify_all();
     m_pause_changed.wait(lock, [&] { return m_resume_requested; });
     m_pause_state = PauseState::Running;
+    lock.unlock();
+    end_device_pause();
 }
 
 void VirtioDevices::resume()
@@ -149,6 +165,8 @@ Result<std::vector<VirtioSlotSnapshot>> VirtioDevices::save_state() const
         }
         if (m_vsock_device && &m_slots[index]->device() == m_vsock_device)
             slot.vsock_next_host_port = m_vsock_device->next_host_port();
+        if (m_net_device && &m_slots[index]->device() == m_net_device)
+            slot.net_mac = m_net_device->mac();
         for (size_t share = 0; share < m_share_slots.size(); ++share) {
             if (m_share_slots[share].slot != index)
                 continue;
@@ -172,7 +190,7 @@ Result<void> VirtioDevices::restore_state(std::vector<VirtioSlotSnapshot> const&
         theirs.push_back(slot.device_type);
     if (ours != theirs)
         return fail("the snapshot's devices are " + device_list(theirs) + " but the restore options give "
-            + device_list(ours) + " (pass the same --vsock, --disk and --share options, in the same order)");
+            + device_list(ours) + " (pass the same --vsock, --disk, --net and --share options, in the same order)");
     for (size_t index = 0; index < slots.size(); ++index) {
         auto const& saved = slots[index];
         auto& slot = *m_slots[index];
@@ -189,11 +207,25 @@ Result<void> VirtioDevices::restore_state(std::vector<VirtioSlotSnapshot> const&
         }
         if (saved.device_type == static_cast<uint32_t>(virtio::DeviceType::NineP))
             TRY(check_share_slot(index, saved));
+        if (m_net_device && &slot.device() == m_net_device)
+            TRY(restore_net_mac(saved.net_mac));
         TRY_CONTEXT(slot.transport().restore_state(saved.transport), "restoring slot " + std::to_string(index));
         if (m_vsock_device && &slot.device() == m_vsock_device)
             m_vsock_device->continue_host_ports_from(saved.vsock_next_host_port);
     }
     m_serve_queues_on_start = true;
+    return {};
+}
+
+Result<void> VirtioDevices::restore_net_mac(MacAddress const& saved)
+{
+    // The guest's eth0 took the snapshot's MAC at its probe and keeps it: the restored device
+    // must report the same one. A clone's NIC sits alone on its own tap or stream, so sharing
+    // the MAC with its siblings is harmless (docs/snapshots.md).
+    if (m_net_mac_given && *m_net_mac_given != saved)
+        return fail("the snapshot's virtio-net has MAC " + format_mac_address(saved)
+            + "; a restore keeps it (mac=" + format_mac_address(*m_net_mac_given) + " was given)");
+    m_net_device->restore_mac(saved);
     return {};
 }
 

@@ -90,8 +90,9 @@ namespace {
         run.add_option("--initrd", raw.initrd, "Guest initramfs (default: the built or installed one)");
         run.add_option("--vmm", raw.vmm, "husk-vmm binary (default: the built or installed one)");
         run.add_option("--from", raw.from,
-            "Start from the snapshot in this directory (Sandbox::snapshot) instead of booting; give the --rootfs "
-            "and the -v mounts it was taken with (a mount's host directory may be another, e.g. a copy)");
+            "Start from the snapshot in this directory (Sandbox::snapshot) instead of booting; give the --rootfs, "
+            "the -v mounts and a --net it was taken with (a mount's host directory may be another, e.g. a copy; "
+            "the --net policy may be another: the clone gets a network of its own)");
         auto* no_jail = run.add_flag(
             "--no-jail", raw.no_jail, "Run husk-vmm unjailed even as root (seccomp stays on); for debugging");
         run.add_flag(

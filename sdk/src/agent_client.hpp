@@ -40,8 +40,12 @@ public:
     Result<protocol::HelloReply> hello(Deadline deadline);
     Result<void> ping(Deadline deadline);
     Result<void> shutdown(Deadline deadline);
-    // After a snapshot restore: the guest's clock, RNG and hostname (protocol::Refresh).
+    // After a snapshot restore: the guest's clock, RNG and hostname (protocol::Refresh), and its
+    // network when `refresh.network` is set; that needs an agent whose Hello answer carried
+    // Capability::RefreshNetwork, or it fails (BadConfig) without sending anything.
     Result<void> refresh(protocol::Refresh const& refresh, Deadline deadline);
+    // The capabilities of the agent's HelloReply (0 before hello()).
+    uint64_t agent_capabilities() const { return m_agent_capabilities.load(); }
 
     // Registers `operation` under a fresh id and sends `first` with it.
     Result<uint32_t> begin(std::shared_ptr<Operation> operation, protocol::Message const& first);
@@ -75,6 +79,7 @@ private:
     uint32_t m_next_id { 1 };
     uint64_t m_next_nonce { 1 };
 
+    std::atomic<uint64_t> m_agent_capabilities { 0 };
     std::atomic<bool> m_failed { false }; // m_failure is set: lets a blocked sender give up
     std::mutex m_send_mutex; // one frame at a time on the stream
     std::mutex m_exchange_mutex; // one id-0 exchange at a time

@@ -49,6 +49,7 @@ Result<HelloReply> AgentClient::hello(Deadline deadline)
     if (reply.version > protocol_version)
         return fail(ErrorKind::AgentDisconnected,
             "the agent chose protocol version " + std::to_string(reply.version) + ", newer than ours");
+    m_agent_capabilities = reply.capabilities;
     return reply;
 }
 
@@ -67,6 +68,10 @@ Result<void> AgentClient::ping(Deadline deadline)
 
 Result<void> AgentClient::refresh(protocol::Refresh const& refresh, Deadline deadline)
 {
+    if (!refresh.network.empty() && (agent_capabilities() & capability_bit(protocol::Capability::RefreshNetwork)) == 0)
+        return fail(ErrorKind::BadConfig,
+            "the snapshot's guest agent (husk-init) cannot move its network to a clone's addresses: it predates "
+            "that; take the snapshot again with this husk build");
     TRY(expect<Ack>(exchange(refresh, deadline), "Refresh"));
     return {};
 }

@@ -131,12 +131,7 @@ namespace {
             argv.insert(argv.end(),
                 { "--net-stream", "fd=" + std::to_string(detail::passed_fd_number) + ",mac=" + guest_mac });
         } else if (detail::has_network(options)) {
-            argv.insert(argv.end(), { "--net", options.network });
-            for (auto const& port : options.publish)
-                argv.insert(argv.end(),
-                    { "--publish", std::to_string(port.host_port) + ":" + std::to_string(port.guest_port) });
-            for (auto const& server : options.dns_servers)
-                argv.insert(argv.end(), { "--net-dns", server });
+            detail::append_policy_network_arguments(options, argv);
         }
         return argv;
     }
@@ -176,6 +171,16 @@ namespace {
     }
 
 } // namespace
+
+void detail::append_policy_network_arguments(SandboxOptions const& options, std::vector<std::string>& argv)
+{
+    argv.insert(argv.end(), { "--net", options.network });
+    for (auto const& port : options.publish)
+        argv.insert(
+            argv.end(), { "--publish", std::to_string(port.host_port) + ":" + std::to_string(port.guest_port) });
+    for (auto const& server : options.dns_servers)
+        argv.insert(argv.end(), { "--net-dns", server });
+}
 
 bool detail::has_network(SandboxOptions const& options)
 {

@@ -68,6 +68,18 @@ namespace {
         refresh.realtime_ns = static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec);
         return refresh;
     }
+    // The clone's addresses, which husk-vmm's launcher wrote before it started the VM (so before
+    // the agent could answer): one line of husk.ip=... words, for the agent to check and apply.
+    Result<std::string> read_guest_network(std::string const& path)
+    {
+        constexpr size_t max_size = protocol::max_refresh_network_size + 1;
+        auto text = TRY_CONTEXT(read_file(path, max_size), "the restored sandbox's network settings");
+        while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+            text.pop_back();
+        if (text.empty())
+            return fail("the restored sandbox's network settings are empty: " + path);
+        return text;
+    }
 } // namespace
 
 Result<void> Sandbox::snapshot(std::string const& directory)
@@ -103,15 +115,19 @@ Result<void> Sandbox::snapshot(std::string const& directory)
 Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions options)
 {
     TRY(detail::check_options(options));
-    // The network device cannot be snapshotted yet (husk-vmm refuses such snapshots), so a
-    // restored VM never has one: asking for it is an error, not something to drop quietly.
-    if (detail::has_network(options))
-        return fail(ErrorKind::BadConfig,
-            "a restored sandbox cannot have a network: snapshots of VMs with a network device are not supported yet");
     struct stat status { };
     if (::stat((directory + "/state").c_str(), &status) < 0)
         return fail(ErrorKind::BadConfig, "not a snapshot directory (no state file): " + directory);
     auto jail = TRY(detail::decide_jail(options.jail, ::geteuid()));
+    // A clone's network is a new one, built like a fresh sandbox's by the jailed launcher, with
+    // this restore's policy; the guest is then moved to its addresses (Refresh). The rootless
+    // network (passt) and a caller's own tap are not restored.
+    if (options.tap_network)
+        return fail(ErrorKind::BadConfig, "a restored sandbox cannot use tap_network: give it network instead");
+    if (detail::has_network(options) && !jail.jailed)
+        return fail(ErrorKind::BadConfig,
+            "a restored sandbox's network needs the jail, which needs root (" + jail.reason
+                + "): the rootless network (passt) is not restored");
     auto assets = TRY(detail::resolve_assets(options));
     auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
     auto arguments = [&assets, snapshot = absolute(directory)](SandboxState& state, std::string const& socket_path)
@@ -134,6 +150,10 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
             argv.push_back("--timeout");
             argv.push_back(std::to_string(state.options.lifetime->count()) + "ms");
         }
+        if (detail::has_network(options)) {
+            detail::append_policy_network_arguments(options, argv);
+            argv.insert(argv.end(), { "--net-guest-file", *state.temp_dir / detail::net_guest_file });
+        }
         return argv;
     };
     auto state = detail::start_sandbox(std::move(options), jail.jailed, arguments, deadline);
@@ -145,7 +165,10 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
             error.kind = ErrorKind::BadConfig;
         return unexpected(std::move(error));
     }
-    TRY((*state)->client->refresh(TRY(make_refresh()), deadline));
+    auto refresh = TRY(make_refresh());
+    if (detail::has_network((*state)->options))
+        refresh.network = TRY(read_guest_network(*(*state)->temp_dir / detail::net_guest_file));
+    TRY((*state)->client->refresh(refresh, deadline));
     return Sandbox(std::move(*state));
 }
 

@@ -67,6 +67,8 @@ struct SandboxAccess {
 Result<void> check_options(SandboxOptions const& options);
 // True when the options ask for a network device (anything but "none").
 bool has_network(SandboxOptions const& options);
+// husk-vmm's --net, --publish and --net-dns for a jailed sandbox's network (the launcher builds it).
+void append_policy_network_arguments(SandboxOptions const& options, std::vector<std::string>& argv);
 // Connects through the VMM's socket, retrying while the VMM or the agent is still starting.
 Result<Fd> wait_for_agent(
     SandboxState const& state, std::string const& socket_path, std::chrono::steady_clock::time_point deadline);
@@ -93,6 +95,7 @@ inline constexpr char const* log_file = "vmm.log";
 inline constexpr char const* report_file = "report.json";
 inline constexpr char const* pid_file = "vmm.pid"; // written when the sandbox is detached
 inline constexpr char const* control_file = "control.sock"; // husk-vmm --control: pause, snapshot
+inline constexpr char const* net_guest_file = "guest-network"; // husk-vmm --net-guest-file: a restore's
 
 // The agent's Exec for a job, SandboxOptions defaults merged in.
 protocol::Exec make_exec(SandboxOptions const& sandbox, std::vector<std::string> argv, JobOptions const& job,

@@ -1,14 +1,16 @@
 // libFuzzer target for virtio-net's guest-facing input: check_tx_frame on fuzzed headers, frame
 // lengths and offloads, and the NetDevice on fuzzed transmit chains (header bytes cut across
 // descriptors at fuzzer-chosen places) and receive completions (any length, cut frames, errors,
-// resets in between), against a backend that keeps what it is given.
+// resets and snapshot pauses in between), against a backend that keeps what it is given.
 // Properties checked on every input:
 //   - an accepted header obeys every rule: length bounds, only NEEDS_CSUM as a flag and only when
 //     negotiated, the checksum field inside the frame, GSO only TCPv4/TCPv6 when negotiated, with
 //     NEEDS_CSUM, a gso_size and an hdr_len inside the frame;
 //   - every frame the device hands the backend passes check_tx_frame again on the very bytes
 //     handed over, and carries num_buffers 0;
-//   - receive used lengths never exceed the chain they complete.
+//   - receive used lengths never exceed the chain they complete;
+//   - a pause leaves nothing in flight once the read was cancelled, and no chain held once the
+//     device prepared for a snapshot.
 // Any violation aborts, which libFuzzer reports as a crash.
 #include "tests/fuzz/fuzz_support.hpp"
 #include "virtio/net/net_device.hpp"
@@ -16,6 +18,7 @@
 #include "virtio/testing/device_harness.hpp"
 
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -123,7 +126,7 @@ void drive_device(FuzzedDataProvider& input)
     size_t tx_in_use = 0;
 
     for (int step = 0; step < 24 && input.remaining_bytes() > 0; ++step) {
-        switch (input.ConsumeIntegralInRange<int>(0, 4)) {
+        switch (input.ConsumeIntegralInRange<int>(0, 5)) {
         case 0: { // a transmit chain cut into up to four pieces
             auto bytes = transmit_bytes(input);
             std::vector<MockBuffer> pieces;
@@ -193,6 +196,26 @@ void drive_device(FuzzedDataProvider& input)
                 backend.m_events->on_net_timer();
             }
             break;
+        case 5: { // a pause, as for a snapshot: the read cancelled, transmits finished, chains given back
+            {
+                auto lock = harness->transport().lock();
+                device.begin_pause();
+            }
+            if (backend.receiving) {
+                backend.receiving = false;
+                backend.m_events->on_net_received(input.ConsumeBool() ? -ECANCELED : 60);
+            }
+            for (auto& [tag, bytes] : std::exchange(backend.sent, {}))
+                backend.m_events->on_net_transmitted(tag, 0);
+            auto lock = harness->transport().lock();
+            require(!device.has_requests_in_flight());
+            if (input.ConsumeBool()) {
+                device.prepare_snapshot();
+                require(device.held_rx_chains() == 0);
+            }
+            device.end_pause();
+            break;
+        }
         }
         while (true) {
             auto used = driver.queue(NetDevice::rx_queue).pop_used();

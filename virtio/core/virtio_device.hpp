@@ -48,6 +48,11 @@ public:
     // Requests handed to a backend and not completed yet: a snapshot waits until there are none,
     // since their completions would land in guest memory after it was saved.
     virtual bool has_requests_in_flight() const { return false; }
+    // On the event thread when a pause begins (and again while it waits for requests in flight
+    // to end): start no new backend requests, cancel those that may never end by themselves
+    // (virtio-net's read of a quiet tap). end_pause() on the same thread lets the device go on.
+    virtual void begin_pause() { }
+    virtual void end_pause() { }
     // Called with the vCPUs paused and nothing in flight, before the state is read: return to the
     // guest what the device popped and still holds, so the saved ring indices are all its state.
     virtual void prepare_snapshot() { }

@@ -106,6 +106,7 @@ void NetDevice::reset()
     m_interrupt = nullptr;
     m_rx_chains.clear();
     m_rx_chain_bytes = 0;
+    m_rx_chains_at_ring_tail = 0;
     m_held_tx.reset();
     m_applied_rx_offloads.reset();
 }
@@ -154,16 +155,21 @@ bool NetDevice::gather_rx_chains(QueueBatch& batch)
         return !m_mergeable || m_rx_chain_bytes >= rx_bytes_wanted() || m_rx_chains.size() >= m_rx->size();
     };
     while (!covered()) {
+        auto faults_before = batch.chain_faults();
         auto chain = batch.next();
+        if (batch.chain_faults() != faults_before)
+            m_rx_chains_at_ring_tail = 0; // a faulty chain popped and completed after the held ones
         if (!chain)
             break;
         if (chain->writable_length() < net::header_size) {
             ++m_stats.rx_buffers_too_small;
             batch.complete(chain->head(), 0);
+            m_rx_chains_at_ring_tail = 0;
             continue;
         }
         m_rx_chain_bytes += chain->writable_length();
         m_rx_chains.push_back(std::move(*chain));
+        ++m_rx_chains_at_ring_tail;
     }
     m_stats.chain_faults += batch.chain_faults();
     return covered();
@@ -171,7 +177,7 @@ bool NetDevice::gather_rx_chains(QueueBatch& batch)
 
 void NetDevice::process_rx()
 {
-    if (!m_applied_rx_offloads || m_receiving || !m_rx->is_ready())
+    if (m_paused || !m_applied_rx_offloads || m_receiving || !m_rx->is_ready())
         return;
     auto now = m_config.clock();
     if (!m_rx_limiter.may_start(now)) {
@@ -221,6 +227,7 @@ void NetDevice::deliver_rx(QueueBatch& batch, uint64_t length)
         m_rx_chain_bytes -= m_rx_chains[index].writable_length();
     }
     m_rx_chains.erase(m_rx_chains.begin(), m_rx_chains.begin() + static_cast<ptrdiff_t>(used));
+    m_rx_chains_at_ring_tail = std::min(m_rx_chains_at_ring_tail, m_rx_chains.size());
 }
 
 void NetDevice::on_net_received(int64_t result)
@@ -259,7 +266,7 @@ void NetDevice::on_net_received(int64_t result)
 
 void NetDevice::process_tx()
 {
-    if (!m_tx->is_ready())
+    if (m_paused || !m_tx->is_ready())
         return;
     QueueBatch batch(*m_tx, *m_interrupt, "virtio-net: tx queue");
     while (m_tx_in_flight.size() < max_tx_in_flight) {
@@ -375,6 +382,71 @@ void NetDevice::arm_timer(std::chrono::nanoseconds delay)
         return;
     }
     m_timer_deadline = deadline;
+}
+
+bool NetDevice::has_requests_in_flight() const
+{
+    std::lock_guard guard(m_mutex);
+    return m_receiving || !m_tx_in_flight.empty();
+}
+
+void NetDevice::begin_pause()
+{
+    std::lock_guard guard(m_mutex);
+    m_paused = true;
+    // A read of a quiet tap never ends by itself. What it reports after the cancel (-ECANCELED,
+    // or a frame it had read meanwhile, which is delivered) ends the wait.
+    if (m_receiving && !m_receive_cancelled) {
+        m_backend.cancel_receive();
+        m_receive_cancelled = true;
+    }
+}
+
+void NetDevice::end_pause()
+{
+    std::lock_guard guard(m_mutex);
+    m_paused = false;
+    if (!prepare_event_thread())
+        return;
+    process_tx();
+    process_rx();
+}
+
+void NetDevice::prepare_snapshot()
+{
+    std::lock_guard guard(m_mutex);
+    if (!is_active())
+        return;
+    // Chains popped last are un-popped: the restored device (or this one, resumed) pops them
+    // again. Older ones, with a chain completed after them, cannot be; they go back empty, which
+    // Linux counts as a short frame and replaces with a fresh buffer.
+    size_t returned_empty = m_rx_chains.size() - m_rx_chains_at_ring_tail;
+    if (returned_empty > 0) {
+        QueueBatch batch(*m_rx, *m_interrupt, "virtio-net: rx queue");
+        for (size_t index = 0; index < returned_empty; ++index)
+            batch.complete(m_rx_chains[index].head(), 0);
+    }
+    m_rx->give_back(static_cast<uint16_t>(m_rx_chains_at_ring_tail));
+    m_rx_chains.clear();
+    m_rx_chain_bytes = 0;
+    m_rx_chains_at_ring_tail = 0;
+    // A held transmit is always the last chain popped from its ring (process_tx stops there).
+    if (m_held_tx) {
+        m_tx->give_back(1);
+        m_held_tx.reset();
+    }
+}
+
+void NetDevice::restore_mac(MacAddress const& mac)
+{
+    std::lock_guard guard(m_mutex);
+    m_config.mac = mac;
+}
+
+MacAddress NetDevice::mac() const
+{
+    std::lock_guard guard(m_mutex);
+    return m_config.mac;
 }
 
 NetDeviceStats NetDevice::stats() const

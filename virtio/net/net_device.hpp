@@ -25,6 +25,13 @@
 // ioeventfd per queue); reset() may run on a vCPU thread and never calls the backend: a receive
 // in flight is cancelled on the next event-thread call, and what it or a transmit still reports
 // afterwards is dropped. An internal mutex serialises everything.
+//
+// Snapshots (docs/snapshots.md): a pause cancels the tap read in flight (begin_pause; a frame it
+// had read is lost, as a NIC drops what it had not delivered) and waits for transmits in flight
+// (has_requests_in_flight). prepare_snapshot() then un-pops the receive chains held for the next
+// frame and a transmit the rate limiter held back (SplitQueue::give_back), so the saved ring
+// indices are the device's whole state and a restored device pops them again. The rate limiters
+// are not saved: a restored device starts with full buckets.
 #pragma once
 
 #include "virtio/core/virtio_device.hpp"
@@ -102,13 +109,21 @@ public:
         uint64_t negotiated_features) override;
     void reset() override;
     void queue_notify(uint16_t index) override;
+    bool supports_snapshot() const override { return true; }
+    bool has_requests_in_flight() const override;
+    void begin_pause() override;
+    void end_pause() override;
+    void prepare_snapshot() override;
+    // A restore: the guest's driver read the snapshot's MAC at its probe and keeps using it, so
+    // the device reports that one. Before activation.
+    void restore_mac(MacAddress const& mac);
 
     // NetBackendEvents
     void on_net_received(int64_t result) override;
     void on_net_transmitted(uint64_t tag, int64_t result) override;
     void on_net_timer() override;
 
-    MacAddress const& mac() const { return m_config.mac; }
+    MacAddress mac() const;
     NetDeviceStats stats() const;
     // The offloads handed to the backend for this activation, once they were.
     std::optional<RxOffloads> applied_rx_offloads() const;
@@ -147,6 +162,7 @@ private:
     SplitQueue* m_tx { nullptr };
     VirtioInterrupt* m_interrupt { nullptr };
     bool m_mergeable { false };
+    bool m_paused { false }; // between begin_pause() and end_pause(): no new backend requests
     TxOffloads m_tx_offloads;
     RxOffloads m_rx_offloads;
     std::optional<RxOffloads> m_applied_rx_offloads; // reset by activation: apply again
@@ -155,6 +171,9 @@ private:
     // Receive: popped chains in ring order, and the iovecs of the read in flight over them.
     std::vector<DescriptorChain> m_rx_chains;
     uint64_t m_rx_chain_bytes { 0 };
+    // How many chains at the end of m_rx_chains were the last ones popped from the ring, with
+    // nothing completed in between: those a pause can un-pop (the others it returns empty).
+    size_t m_rx_chains_at_ring_tail { 0 };
     std::vector<iovec> m_rx_buffers;
     bool m_receiving { false };
     uint64_t m_receive_generation { 0 };

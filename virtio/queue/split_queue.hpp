@@ -89,6 +89,11 @@ public:
         m_signalled_used = signalled_used;
     }
 
+    // Un-pops the last `count` chains pop() returned, which the device still holds and never
+    // completed: pop() returns them again. For a pause, so the saved next available index is
+    // all the state a device keeps of them (VirtioDevice::prepare_snapshot).
+    void give_back(uint16_t count) { m_next_avail = static_cast<uint16_t>(m_next_avail - count); }
+
     // The next available chain, nothing, or a QueueError. With EVENT_IDX, finding the ring
     // empty also asks the driver to notify at the next entry (avail_event).
     PopResult pop();

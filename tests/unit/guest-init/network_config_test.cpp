@@ -103,3 +103,27 @@ TEST(NetworkConfig, NetworkConfig_LastParameterWins)
     ASSERT_TRUE(config->has_value());
     EXPECT_EQ((*config)->address, (Ipv4Address { 10, 9, 0, 2 }));
 }
+
+// Refresh::network: a restored clone's new settings, in the boot's words and with its checks.
+TEST(NetworkConfig, RefreshedNetworkConfig_AllWords_Parsed)
+{
+    auto config = refreshed_network_config("husk.ip=10.231.0.14/30 husk.gw=10.231.0.13 husk.dns=10.231.0.13");
+    ASSERT_TRUE(config) << config.error().message;
+    EXPECT_EQ(config->address, (Ipv4Address { 10, 231, 0, 14 }));
+    EXPECT_EQ(config->prefix_length, 30u);
+    EXPECT_EQ(config->gateway, (Ipv4Address { 10, 231, 0, 13 }));
+    EXPECT_EQ(resolv_conf_text(*config), "nameserver 10.231.0.13\n");
+}
+
+TEST(NetworkConfig, RefreshedNetworkConfig_MissingAddressOrOtherWords_Refused)
+{
+    for (auto text : { "", "husk.gw=10.0.0.1", "husk.ip=10.0.0.2/24 husk.root=/dev/vda", "quiet husk.ip=10.0.0.2/24",
+             "husk.ip=10.0.0.2/24 -- sh", "husk.ip=10.0.0.2/24 husk.gw=10.1.0.1", "husk.ip=10.0.0.0/24",
+             "husk.ip=10.0.0.2/33", "husk.ip=10.0.0.2/24 husk.dns=1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4" }) {
+        auto config = refreshed_network_config(text);
+        EXPECT_FALSE(config) << text;
+        if (!config) {
+            EXPECT_EQ(config.error().message.find('\n'), std::string::npos) << config.error().message;
+        }
+    }
+}

@@ -34,6 +34,56 @@ namespace {
         EXPECT_TRUE(ping) << ping.error().message;
     }
 
+    // An agent that answers Hello with `capabilities` and acknowledges a Refresh, recording it.
+    FakeAgent::Respond refresh_agent(uint64_t capabilities, std::shared_ptr<std::optional<Refresh>> seen)
+    {
+        return [capabilities, seen](Frame const& frame) -> std::vector<uint8_t> {
+            auto message = decode_message(frame, Peer::Host);
+            if (message && std::holds_alternative<Hello>(*message))
+                return encode_message(0, HelloReply { 1, capabilities });
+            if (message && std::holds_alternative<Refresh>(*message)) {
+                *seen = std::get<Refresh>(*message);
+                return encode_message(0, Ack {});
+            }
+            return greet_reply(frame);
+        };
+    }
+
+    TEST(AgentClient, RefreshWithNetwork_ReachesAnAgentThatCanApplyIt)
+    {
+        SocketPair pair;
+        auto seen = std::make_shared<std::optional<Refresh>>();
+        FakeAgent agent(std::move(pair.agent), refresh_agent(capability_bit(Capability::RefreshNetwork), seen));
+        auto client = client_for(std::move(pair.host));
+        ASSERT_TRUE(client->hello(soon()));
+
+        auto refreshed = client->refresh(Refresh { .hostname = "h", .network = "husk.ip=10.0.0.2/24" }, soon());
+
+        ASSERT_TRUE(refreshed) << refreshed.error().message;
+        ASSERT_TRUE(seen->has_value());
+        EXPECT_EQ((*seen)->network, "husk.ip=10.0.0.2/24");
+    }
+
+    TEST(AgentClient, RefreshWithNetwork_OlderAgent_FailsClearlyAndSendsNothing)
+    {
+        SocketPair pair;
+        auto seen = std::make_shared<std::optional<Refresh>>();
+        FakeAgent agent(std::move(pair.agent), refresh_agent(capability_bit(Capability::Exec), seen));
+        auto client = client_for(std::move(pair.host));
+        ASSERT_TRUE(client->hello(soon()));
+
+        auto refreshed = client->refresh(Refresh { .network = "husk.ip=10.0.0.2/24" }, soon());
+
+        ASSERT_FALSE(refreshed);
+        EXPECT_EQ(refreshed.error().kind, ErrorKind::BadConfig);
+        EXPECT_NE(refreshed.error().message.find("take the snapshot again"), std::string::npos)
+            << refreshed.error().message;
+        EXPECT_FALSE(seen->has_value());
+        // Without a network the same agent is refreshed as before.
+        EXPECT_TRUE(client->refresh(Refresh { .hostname = "h" }, soon()));
+        EXPECT_TRUE(seen->has_value());
+    }
+
     TEST(AgentClient, PongWithWrongNonce_IsAgentDisconnected)
     {
         SocketPair pair;

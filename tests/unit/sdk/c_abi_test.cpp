@@ -1,8 +1,11 @@
 // The C ABI without a VM: error handles carry the kind and message; NULL arguments are refused.
 #include "husk.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <string>
+#include <unistd.h>
 
 namespace {
 
@@ -235,17 +238,28 @@ TEST(CAbi, SnapshotAndRestoreWithBadArguments_AreRefusedNotCrashed)
     husk_error_free(error);
 }
 
-TEST(CAbi, RestoreWithNetwork_IsRefused)
+// A clone's network is built by the jailed launcher; unjailed (passt) it is not restored.
+TEST(CAbi, RestoreWithNetworkUnjailed_IsRefusedNamingWhy)
 {
+    char directory[] = "/tmp/husk-c-abi-snapshot-XXXXXX";
+    ASSERT_NE(::mkdtemp(directory), nullptr);
+    auto state_path = std::string(directory) + "/state";
+    ASSERT_TRUE(std::ofstream(state_path).good());
     husk_sandbox_config config {};
     config.size = sizeof config;
     config.network = "internet";
+    config.jail = HUSK_JAIL_OFF;
     husk_sandbox* sandbox = nullptr;
     husk_error* error = nullptr;
-    EXPECT_EQ(husk_sandbox_restore("/no/such/snapshot", &config, &sandbox, &error), -1);
+    EXPECT_EQ(husk_sandbox_restore(directory, &config, &sandbox, &error), -1);
     ASSERT_NE(error, nullptr);
-    EXPECT_NE(std::string(husk_error_message(error)).find("a restored sandbox cannot have a network"), std::string::npos);
+    EXPECT_EQ(husk_error_kind(error), HUSK_ERROR_BAD_CONFIG);
+    EXPECT_NE(
+        std::string(husk_error_message(error)).find("the rootless network (passt) is not restored"), std::string::npos)
+        << husk_error_message(error);
     husk_error_free(error);
+    ::unlink(state_path.c_str());
+    ::rmdir(directory);
 }
 
 } // namespace

@@ -63,10 +63,26 @@ TEST(MessageCodec, ConnectionMessages_RoundTrip)
     expect_round_trip(Ping { .nonce = 0xfedcba9876543210 }, connection_id);
     expect_round_trip(Pong { .nonce = 0 }, connection_id);
     expect_round_trip(Shutdown {}, connection_id);
-    expect_round_trip(Refresh { .realtime_ns = 1'700'000'000'000'000'123, .entropy = { 1, 2, 3, 0, 255 },
-                          .hostname = "husk-0a1b2c3d4e5f" },
+    expect_round_trip(
+        Refresh {
+            .realtime_ns = 1'700'000'000'000'000'123, .entropy = { 1, 2, 3, 0, 255 }, .hostname = "husk-0a1b2c3d4e5f" },
         connection_id);
     expect_round_trip(Refresh {}, connection_id);
+    expect_round_trip(Refresh { .realtime_ns = 5,
+                          .entropy = { 9 },
+                          .hostname = "husk-1",
+                          .network = "husk.ip=10.231.0.14/30 husk.gw=10.231.0.13 husk.dns=10.231.0.13" },
+        connection_id);
+}
+
+TEST(MessageCodec, RefreshWithoutNetwork_IsTheLayoutOlderAgentsRead)
+{
+    // realtime_ns, entropy (u32 length + bytes), hostname (u32 length + bytes), and nothing else.
+    auto bytes = encode_message(connection_id, Refresh { .realtime_ns = 1, .entropy = { 7 }, .hostname = "h" });
+    EXPECT_EQ(bytes.size(), frame_header_size + 8 + 4 + 1 + 4 + 1);
+    auto with_network = encode_message(connection_id,
+        Refresh { .realtime_ns = 1, .entropy = { 7 }, .hostname = "h", .network = "husk.ip=10.0.0.2/24" });
+    EXPECT_EQ(with_network.size(), bytes.size() + 4 + 19);
 }
 
 TEST(MessageCodec, GenericReplies_RoundTripOnConnectionAndOperation)

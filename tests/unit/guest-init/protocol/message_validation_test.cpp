@@ -190,6 +190,29 @@ TEST(MessageValidation, RefreshWithABadHostnameOrTooMuchEntropy_IsRejected)
     EXPECT_FALSE(decode_error(MessageType::Refresh, payload_of(Refresh {}), 7).empty()); // connection-level only
 }
 
+TEST(MessageValidation, RefreshWithABadNetwork_IsRejected)
+{
+    EXPECT_REJECTED(decode_error(MessageType::Refresh, payload_of(Refresh { .network = "husk.ip=10.0.0.2/24\nx" }), 0),
+        "printable ASCII");
+    EXPECT_REJECTED(decode_error(MessageType::Refresh,
+                        payload_of(Refresh { .network = std::string(max_refresh_network_size + 1, 'a') }), 0),
+        "network");
+    // Present but empty: an encoder leaves an empty one out, so this is no encoding of anything.
+    ByteWriter writer;
+    writer.write_u64(0);
+    writer.write_bytes(std::vector<uint8_t> {});
+    writer.write_string("h");
+    writer.write_string("");
+    EXPECT_REJECTED(decode_error(MessageType::Refresh, writer.take(), 0), "present but empty");
+    // A NUL inside, and bytes after the network field.
+    auto with_nul = payload_of(Refresh { .network = "husk.ip=10.0.0.2/24" });
+    with_nul.back() = 0;
+    EXPECT_FALSE(decode_error(MessageType::Refresh, with_nul, 0).empty());
+    auto trailing = payload_of(Refresh { .network = "husk.ip=10.0.0.2/24" });
+    trailing.push_back(1);
+    EXPECT_FALSE(decode_error(MessageType::Refresh, trailing, 0).empty());
+}
+
 TEST(MessageValidation, BooleanOtherThanZeroOrOne_IsRejected)
 {
     auto payload = payload_of(Remove { .path = "/x", .recursive = true });

@@ -415,6 +415,25 @@ TEST(ParseVmmOptions, Publish_WithoutNetworkOrMalformed_IsRefused)
         "--net-dns");
 }
 
+TEST(ParseVmmOptions, NetGuestFile_WithNetAndAnAbsolutePath_Accepted)
+{
+    auto options = parse({ "--restore", "/snap", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--net",
+        "internet", "--net-guest-file", "/run/sandbox/guest-network" });
+    ASSERT_TRUE(options) << options.error().message;
+    EXPECT_EQ(options->net_guest_file, std::optional<std::string>("/run/sandbox/guest-network"));
+}
+
+TEST(ParseVmmOptions, NetGuestFile_WithoutNetOrRelative_IsRefused)
+{
+    expect_rejected({ "--kernel", "k", "--net-guest-file", "/tmp/g" }, "needs --net internet or allow=LIST");
+    expect_rejected({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--net", "internet",
+                        "--net-guest-file", "g" },
+        "absolute path");
+    expect_rejected({ "--kernel", "k", "--jail", "/j", "--jail-uid", "1", "--jail-gid", "1", "--net", "internet",
+                        "--net-guest-file", "" },
+        "absolute path");
+}
+
 TEST(BuildKernelCmdline, GuestNetwork_GoesBeforeExtraArgumentsAndTheJob)
 {
     auto options = parse({ "--kernel", "k", "--cmdline", "husk.root=/dev/vda", "--", "wget", "x" });

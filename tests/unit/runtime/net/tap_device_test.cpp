@@ -5,6 +5,7 @@
 // it both ways: the host kernel's ARP request reaches the guest's receive buffer, and a UDP
 // datagram the guest transmits reaches a host socket.
 #include "guest-init/network_setup.hpp"
+#include "runtime/base/fd.hpp"
 #include "runtime/net/tap_device.hpp"
 #include "runtime/net/uring_net_backend.hpp"
 #include "virtio/net/net_device.hpp"
@@ -20,6 +21,7 @@
 #include <gtest/gtest.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sstream>
@@ -161,6 +163,62 @@ TEST_F(TapDeviceTest, GuestNetworkSetup_OnATap_AddressAndDefaultRoute)
         text << routes.rdbuf();
         // Default route (destination 0) via 10.9.0.254 (little-endian hex FE00090A) on husk-g0.
         CHECK_STEP(text.str().find("husk-g0\t00000000\tFE00090A") != std::string::npos, 4, text.str());
+        return 0;
+    }),
+        0);
+}
+
+// What the agent does for a restored clone (guest-init/agent/guest_refresh.cpp): down, then the
+// boot's steps with the new values. The old address, default route and neighbour entries go.
+TEST_F(TapDeviceTest, GuestNetworkSetup_MovedToNewAddresses_OldRouteAndNeighboursGone)
+{
+    EXPECT_EQ(in_private_netns([] {
+        auto tap = TapDevice::open("husk-m0");
+        CHECK_STEP(tap.has_value(), 1, tap ? "" : tap.error().message);
+        init::NetworkConfig old_config;
+        old_config.address = { 10, 231, 0, 6 };
+        old_config.prefix_length = 30;
+        old_config.gateway = init::Ipv4Address { 10, 231, 0, 5 };
+        CHECK_STEP(init::configure_interface("husk-m0", old_config).has_value(), 2, "old addresses");
+        // The old gateway's MAC, as the guest had learnt it (a permanent entry: the hardest kind).
+        arpreq entry {};
+        sockaddr_in gateway {};
+        gateway.sin_family = AF_INET;
+        gateway.sin_addr.s_addr = htonl(0x0ae70005);
+        std::memcpy(&entry.arp_pa, &gateway, sizeof gateway);
+        entry.arp_ha.sa_family = 1; // ARPHRD_ETHER
+        std::memcpy(entry.arp_ha.sa_data, "\x02\x01\x02\x03\x04\x05", 6);
+        entry.arp_flags = ATF_PERM | ATF_COM;
+        std::strcpy(entry.arp_dev, "husk-m0");
+        Fd socket(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        CHECK_STEP(::ioctl(socket.get(), SIOCSARP, &entry) == 0, 3, std::string("SIOCSARP: ") + std::strerror(errno));
+        auto read_all = [](char const* path) {
+            std::ifstream file(path);
+            std::stringstream text;
+            text << file.rdbuf();
+            return text.str();
+        };
+        CHECK_STEP(read_all("/proc/net/arp").find("10.231.0.5") != std::string::npos, 4, read_all("/proc/net/arp"));
+
+        init::NetworkConfig new_config;
+        new_config.address = { 10, 231, 0, 14 };
+        new_config.prefix_length = 30;
+        new_config.gateway = init::Ipv4Address { 10, 231, 0, 13 };
+        CHECK_STEP(init::take_down("husk-m0").has_value(), 5, "down");
+        auto moved = init::configure_interface("husk-m0", new_config);
+        CHECK_STEP(moved.has_value(), 6, moved ? "" : moved.error().message);
+
+        auto routes = read_all("/proc/net/route");
+        // Default route via 10.231.0.13 (0D00E70A), none via .5 (0500E70A), the new /30 (0C00E70A).
+        CHECK_STEP(routes.find("husk-m0\t00000000\t0D00E70A") != std::string::npos, 7, routes);
+        CHECK_STEP(routes.find("0500E70A") == std::string::npos, 8, routes);
+        CHECK_STEP(routes.find("husk-m0\t0C00E70A") != std::string::npos, 9, routes);
+        CHECK_STEP(read_all("/proc/net/arp").find("10.231.0.5") == std::string::npos, 10, read_all("/proc/net/arp"));
+        ifreq request {};
+        std::strcpy(request.ifr_name, "husk-m0");
+        CHECK_STEP(::ioctl(socket.get(), SIOCGIFADDR, &request) == 0, 11, "SIOCGIFADDR");
+        auto const* address = reinterpret_cast<sockaddr_in const*>(&request.ifr_addr);
+        CHECK_STEP(address->sin_addr.s_addr == htonl(0x0ae7000e), 12, "the address is 10.231.0.14");
         return 0;
     }),
         0);

@@ -3,8 +3,10 @@
 #include "runtime/snapshot/crc32c.hpp"
 #include "runtime/snapshot/snapshot_format.hpp"
 
+#include <array>
 #include <cstring>
 #include <gtest/gtest.h>
+#include <string>
 
 namespace husk {
 namespace {
@@ -289,6 +291,89 @@ TEST(SnapshotFormat, ZeroVcpus_AreRefused)
     auto snapshot = sample_snapshot();
     snapshot.vcpus.clear();
     EXPECT_NE(decode_error(encode_snapshot(snapshot)).find("0 vCPUs"), std::string::npos);
+}
+
+} // namespace husk
+
+// ---- virtio-net slots: the MAC the guest's eth0 has, which a restore keeps ----
+
+namespace husk {
+namespace {
+    constexpr std::array<uint8_t, 6> sample_mac { 0x02, 0x12, 0x34, 0x56, 0x78, 0x9a };
+
+    // The sample with a virtio-net slot last, so its MAC ends the body: a u32 length, 6 bytes.
+    MachineSnapshot sample_with_net(std::array<uint8_t, 6> mac = sample_mac)
+    {
+        auto snapshot = sample_snapshot();
+        VirtioSlotSnapshot net;
+        net.device_type = 1;
+        net.transport.status = 0xf;
+        net.transport.queues
+            = { { 256, true, 0x5000, 0x6000, 0x7000, 3, 2, 2 }, { 256, true, 0x8000, 0x9000, 0xa000, 9, 9, 9 } };
+        net.net_mac = mac;
+        snapshot.virtio.push_back(net);
+        return snapshot;
+    }
+
+    constexpr size_t mac_length_from_end = 4 + 6;
+} // namespace
+
+TEST(SnapshotFormat, NetSlot_RoundTripKeepsItsMac)
+{
+    auto file = encode_snapshot(sample_with_net());
+    auto decoded = decode_snapshot(file);
+    ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+    ASSERT_EQ(decoded->virtio.size(), 3u);
+    EXPECT_EQ(decoded->virtio[2].device_type, 1u);
+    EXPECT_EQ(decoded->virtio[2].net_mac, sample_mac);
+    EXPECT_EQ(decoded->virtio[2].transport.queues[0].next_avail, 3);
+    EXPECT_EQ(encode_snapshot(*decoded), file);
+}
+
+TEST(SnapshotFormat, NetSlot_ShortMac_IsRefused)
+{
+    auto file = encode_snapshot(sample_with_net());
+    size_t length_at = file.size() - mac_length_from_end;
+    ASSERT_EQ(file[length_at], 6);
+    file[length_at] = 5; // the sixth byte is then left over
+    reseal(file);
+    auto message = decode_error(file);
+    EXPECT_NE(message.find("a MAC address of 5 bytes"), std::string::npos) << message;
+}
+
+TEST(SnapshotFormat, NetSlot_LongMac_IsRefusedBeforeReading)
+{
+    auto file = encode_snapshot(sample_with_net());
+    file[file.size() - mac_length_from_end] = 7;
+    reseal(file);
+    auto message = decode_error(file);
+    EXPECT_NE(message.find("net_mac has 7 bytes, at most 6"), std::string::npos) << message;
+}
+
+TEST(SnapshotFormat, NetSlot_MulticastOrZeroMac_IsRefused)
+{
+    auto multicast = decode_error(encode_snapshot(sample_with_net({ 0x03, 1, 2, 3, 4, 5 })));
+    EXPECT_NE(multicast.find("multicast or all zero"), std::string::npos) << multicast;
+    auto zero = decode_error(encode_snapshot(sample_with_net({})));
+    EXPECT_NE(zero.find("multicast or all zero"), std::string::npos) << zero;
+}
+
+TEST(SnapshotFormat, NetSlot_MissingMac_IsRefusedAsTruncated)
+{
+    // A net slot written without its MAC (as if by a build that had none): the section ends early.
+    auto snapshot = sample_with_net();
+    auto file = encode_snapshot(snapshot);
+    snapshot.virtio.back().device_type = 2; // a disk's fields, same length up to the MAC
+    auto without = encode_snapshot(snapshot);
+    // Make the shorter file claim the net device type again: the last VIRT tag, its length, the type.
+    std::string body(without.begin(), without.end());
+    size_t type_at = body.rfind("VIRT") + 4 + 4;
+    ASSERT_EQ(without[type_at], 2);
+    without[type_at] = 1;
+    reseal(without);
+    auto message = decode_error(without);
+    EXPECT_NE(message.find("net_mac"), std::string::npos) << message;
+    EXPECT_EQ(file.size(), without.size() + mac_length_from_end);
 }
 
 } // namespace husk

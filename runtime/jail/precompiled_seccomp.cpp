@@ -18,6 +18,25 @@ std::vector<sock_filter> instantiate(PrecompiledFilter const& filter, MainThread
     return program;
 }
 
+Result<std::vector<sock_filter>> instantiate(
+    PrecompiledShareFilter const& filter, FileSharingDescriptors const& descriptors)
+{
+    size_t shares = descriptors.share_roots.size();
+    if (filter.program.empty())
+        return fail("no seccomp program was compiled for " + std::to_string(shares) + " shares (at most "
+            + std::to_string(max_precompiled_shares) + ")");
+    if (shares != filter.shares || descriptors.proc_fd_directories.size() != filter.shares)
+        return fail("the seccomp program for " + std::to_string(filter.shares) + " shares was given "
+            + std::to_string(shares) + " share roots and " + std::to_string(descriptors.proc_fd_directories.size())
+            + " /proc/self/fd descriptors");
+    std::vector<sock_filter> program(filter.program.begin(), filter.program.end());
+    for (auto slot : filter.root_slots)
+        program.at(slot.instruction).k = static_cast<uint32_t>(descriptors.share_roots.at(slot.share));
+    for (auto slot : filter.proc_fds_slots)
+        program.at(slot.instruction).k = static_cast<uint32_t>(descriptors.proc_fd_directories.at(slot.share));
+    return program;
+}
+
 Result<void> load_seccomp_program(std::span<sock_filter const> program)
 {
     if (program.empty() || program.size() > BPF_MAXINSNS)

@@ -1,6 +1,7 @@
 // Filling in the run-time values of a precompiled filter, and loading a BPF program.
 #include "runtime/jail/precompiled_seccomp.hpp"
 
+#include <algorithm>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -29,11 +30,18 @@ Result<std::vector<sock_filter>> instantiate(
         return fail("the seccomp program for " + std::to_string(filter.shares) + " shares was given "
             + std::to_string(shares) + " share roots and " + std::to_string(descriptors.proc_fd_directories.size())
             + " /proc/self/fd descriptors");
+    // By rank: the smallest descriptor where libseccomp put the smallest placeholder.
+    auto ascending = [](std::vector<int> values) {
+        std::sort(values.begin(), values.end());
+        return values;
+    };
+    auto roots = ascending(descriptors.share_roots);
+    auto proc_fds = ascending(descriptors.proc_fd_directories);
     std::vector<sock_filter> program(filter.program.begin(), filter.program.end());
     for (auto slot : filter.root_slots)
-        program.at(slot.instruction).k = static_cast<uint32_t>(descriptors.share_roots.at(slot.share));
+        program.at(slot.instruction).k = static_cast<uint32_t>(roots.at(slot.rank));
     for (auto slot : filter.proc_fds_slots)
-        program.at(slot.instruction).k = static_cast<uint32_t>(descriptors.proc_fd_directories.at(slot.share));
+        program.at(slot.instruction).k = static_cast<uint32_t>(proc_fds.at(slot.rank));
     return program;
 }
 

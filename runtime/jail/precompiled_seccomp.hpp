@@ -43,8 +43,8 @@ std::vector<sock_filter> instantiate(PrecompiledFilter const& filter, MainThread
 // husk-vmm's limit on shares per VM (runtime/main/share_option.hpp checks that it fits).
 inline constexpr size_t max_precompiled_shares = 8;
 
-// Share i's descriptors in the programs compiled for shares: values no descriptor (at most
-// fs.nr_open, below 2^30) is, and no constant in the lists.
+// The descriptors in the programs compiled for shares, by rank (ShareDescriptorSlot): values
+// no descriptor (at most fs.nr_open, below 2^30) is, and no constant in the lists.
 inline constexpr uint32_t seccomp_share_root_placeholder(size_t share)
 {
     return 0x7e5a'0100 + static_cast<uint32_t>(share);
@@ -54,10 +54,15 @@ inline constexpr uint32_t seccomp_share_proc_fds_placeholder(size_t share)
     return 0x7e5a'0200 + static_cast<uint32_t>(share);
 }
 
-// An instruction whose constant is share `share`'s descriptor.
+// An instruction whose constant is a share descriptor: placeholder `rank`'s. libseccomp orders
+// a syscall's alternatives by their values, so a program's layout follows the order of the
+// descriptors, not of the shares: the placeholders ascend with their rank, and instantiate()
+// gives the rank-th smallest root (or /proc/self/fd) descriptor to rank `rank`. The program is
+// then exactly what libseccomp makes of the real descriptors (and the same set of comparisons
+// whatever the order).
 struct ShareDescriptorSlot {
     uint16_t instruction { 0 };
-    uint16_t share { 0 };
+    uint16_t rank { 0 };
 };
 
 // The event thread's program for a VM with `shares` shares: its list plus file_sharing_rules.

@@ -95,7 +95,7 @@ Result<CompiledShares> compile_shares(size_t shares, FileSharingOwners owners)
     }
     for (size_t share = 0; share < shares; ++share) {
         if (!root_seen[share] || !proc_fds_seen[share])
-            return fail("the program lost share " + std::to_string(share) + "'s descriptor placeholders");
+            return fail("the program lost the descriptor placeholders of rank " + std::to_string(share));
     }
     return compiled;
 }
@@ -149,7 +149,7 @@ int main(int argc, char** argv)
               << "_kick_signal_slots, " << compiled->kick_signal_slots.size() << ") };\n";
     }
     auto format_slot = [](ShareDescriptorSlot const& slot) {
-        return "{ " + std::to_string(slot.instruction) + ", " + std::to_string(slot.share) + " }";
+        return "{ " + std::to_string(slot.instruction) + ", " + std::to_string(slot.rank) + " }";
     };
     std::ostringstream share_cases;
     for (size_t shares = 1; shares <= max_precompiled_shares; ++shares) {

@@ -101,7 +101,8 @@ std::vector<SyscallRule> event_rules_with_shares(FileSharingDescriptors const& s
 }
 
 // Descriptors as a VM opens them (root, then its /proc/self/fd, share after share), in reverse,
-// and scattered: a program whose layout depended on the values would differ for one of them.
+// and scattered: libseccomp orders each syscall's alternatives by value, which instantiate()
+// must follow for every order the shares' descriptors can come in.
 std::vector<FileSharingDescriptors> descriptor_layouts(size_t shares, FileSharingOwners owners)
 {
     std::vector<FileSharingDescriptors> layouts(3);

@@ -191,8 +191,8 @@ TEST_F(FileSharingFilter, OpenOutsideTheShareDescriptors_Kills)
 
 TEST_F(FileSharingFilter, EveryOneOfSeveralShares_OpensUnderTheFilter)
 {
-    // Each share's descriptors sit in their own slots of the precompiled program: a slot filled
-    // with another share's descriptor would kill the child at that share's open.
+    // Every share's descriptors are in the precompiled program: one left out (or written twice)
+    // would kill the child at that share's open.
     auto end = run_in_child([&]() -> int {
         std::vector<ShareRoot> roots;
         FileSharingDescriptors shares;

@@ -109,7 +109,7 @@ Result<LoadedKernel> load_elf_kernel(GuestMemory& memory, std::span<uint8_t cons
         TRY_CONTEXT(memory.write_from_file(address, image.subspan(segment.p_offset, segment.p_filesz), file, segment.p_offset),
             "cannot copy an ELF kernel segment");
         // The tail beyond the file bytes is .bss (and .brk): the kernel expects it zeroed.
-        TRY_CONTEXT(memory.fill(address.unchecked_add(segment.p_filesz), 0, segment.p_memsz - segment.p_filesz),
+        TRY_CONTEXT(memory.zero(address.unchecked_add(segment.p_filesz), segment.p_memsz - segment.p_filesz),
             "cannot zero an ELF kernel segment");
         end = std::max(end, segment.p_paddr + segment.p_memsz);
     }

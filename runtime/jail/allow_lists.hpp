@@ -29,6 +29,13 @@ enum class FileSharingOwners { ServerUser, Guest };
 // the share roots and the /proc/self/fd directories given; chown only with guest-owned shares.
 std::vector<SyscallRule> file_sharing_rules(std::span<int const> share_roots, std::span<int const> proc_fd_directories,
     FileSharingOwners owners = FileSharingOwners::ServerUser);
+// What those rules name, for a VM's shares: each share's root and /proc/self/fd descriptors
+// (share i's are share_roots[i] and proc_fd_directories[i]). No shares: no file-sharing rules.
+struct FileSharingDescriptors {
+    std::vector<int> share_roots;
+    std::vector<int> proc_fd_directories;
+    FileSharingOwners owners { FileSharingOwners::ServerUser };
+};
 // Distinct syscalls the file-sharing rules may add to the event thread's budget.
 inline constexpr size_t file_sharing_syscall_budget = 18;
 

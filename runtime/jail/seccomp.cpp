@@ -4,7 +4,6 @@
 #include "runtime/base/log.hpp"
 #include "runtime/jail/allow_lists.hpp"
 #include "runtime/jail/precompiled_seccomp.hpp"
-#include "runtime/jail/seccomp_filter.hpp"
 
 #include <cstdlib>
 #include <ctime>
@@ -29,22 +28,20 @@ void prepare_allocator_for_seccomp()
     ::mallopt(M_ARENA_MAX, 1);
 }
 
-Result<void> install_seccomp(ThreadKind kind, std::vector<SyscallRule> const& extra)
+Result<void> install_seccomp(ThreadKind kind, FileSharingDescriptors const& shares)
 {
     prime_lazy_libc_state();
-    if (extra.empty()) {
-        auto program = instantiate(precompiled_filter(kind), current_main_thread_values());
-        TRY_CONTEXT(load_seccomp_program(program),
-            "installing the seccomp filter of the " + std::string(thread_kind_name(kind)) + " thread");
-        return {};
+    auto thread = [kind] { return "the seccomp filter of the " + std::string(thread_kind_name(kind)) + " thread"; };
+    std::vector<sock_filter> program;
+    if (shares.share_roots.empty()) {
+        program = instantiate(precompiled_filter(kind), current_main_thread_values());
+    } else {
+        if (kind != ThreadKind::Event)
+            return fail(thread() + " has no file-sharing rules: only the event thread serves shares");
+        program = TRY_CONTEXT(instantiate(precompiled_share_filter(shares.share_roots.size(), shares.owners), shares),
+            "building " + thread());
     }
-    // Rules naming descriptors opened at run time (file sharing): compiled now.
-    auto rules = allow_list_for(kind);
-    rules.insert(rules.end(), extra.begin(), extra.end());
-    auto filter = TRY_CONTEXT(SeccompFilter::create(rules),
-        "building the seccomp filter of the " + std::string(thread_kind_name(kind)) + " thread");
-    TRY_CONTEXT(
-        filter.load(), "installing the seccomp filter of the " + std::string(thread_kind_name(kind)) + " thread");
+    TRY_CONTEXT(load_seccomp_program(program), "installing " + thread());
     return {};
 }
 

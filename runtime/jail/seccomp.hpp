@@ -3,19 +3,18 @@
 #pragma once
 
 #include "runtime/base/result.hpp"
-#include "runtime/jail/syscall_rule.hpp"
+#include "runtime/jail/allow_lists.hpp"
 #include "runtime/jail/thread_kind.hpp"
 
-#include <vector>
 
 namespace husk {
 
 // Sets no_new_privs and loads the allow-list of `kind` on the calling thread only, from the
 // program compiled at build time (precompiled_seccomp.hpp). From then on any syscall outside the
-// list kills the whole process with SIGSYS. `extra` rules are added to the kind's list (the
-// event thread's file-sharing rules, which name run-time descriptors): that filter is compiled
-// with libseccomp now.
-Result<void> install_seccomp(ThreadKind kind, std::vector<SyscallRule> const& extra = {});
+// list kills the whole process with SIGSYS. With `shares` (the event thread of a VM with shares)
+// the list also has file_sharing_rules for those descriptors, from the program compiled for that
+// many shares; more than max_precompiled_shares, or shares on another kind, fail.
+Result<void> install_seccomp(ThreadKind kind, FileSharingDescriptors const& shares = {});
 
 // Call first thing in main(), before any thread starts: keeps glibc's allocator inside every
 // thread's allow-list. glibc gives threads heaps of their own ("arenas"), and the first time one

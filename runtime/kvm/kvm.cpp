@@ -67,6 +67,14 @@ Result<Kvm> Kvm::open(PvmPolicy policy)
     return kvm;
 }
 
+Result<Kvm> Kvm::another_handle() const
+{
+    int fd = ::fcntl(m_fd.get(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+        return fail_errno("dup of the /dev/kvm handle");
+    return Kvm(Fd(fd), m_flavour);
+}
+
 Result<void> Kvm::check_capabilities() const
 {
     for (auto const& required : required_capabilities) {

@@ -25,6 +25,9 @@ public:
     static Result<Kvm> open(PvmPolicy policy = PvmPolicy::FromEnvironment);
 
     KvmFlavour flavour() const { return m_flavour; }
+    // A second handle on the same /dev/kvm (dup): for another thread to ask system questions on
+    // while this handle moves or closes (SupportedCpuidAhead).
+    Result<Kvm> another_handle() const;
     // CPUID leaves this host's KVM can present to a guest (KVM_GET_SUPPORTED_CPUID).
     Result<std::vector<kvm_cpuid_entry2>> supported_cpuid() const;
     // The MSRs KVM can save and restore for a vCPU (KVM_GET_MSR_INDEX_LIST); some may still be

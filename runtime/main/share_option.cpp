@@ -1,7 +1,13 @@
 // parse_share_option: HOSTDIR:TAG[,ro|,rw][,guest-owners].
 #include "runtime/main/share_option.hpp"
 
+#include "runtime/jail/precompiled_seccomp.hpp"
+
 namespace husk {
+
+// The event thread's seccomp programs for VMs with shares are compiled at build time, one per
+// number of shares up to this limit: a VM with more would have none.
+static_assert(max_shares <= max_precompiled_shares, "raise max_precompiled_shares with max_shares");
 
 bool is_valid_share_tag(std::string_view tag) { return protocol::is_valid_share_tag(tag); }
 

@@ -242,6 +242,27 @@ Result<void> GuestMemory::write_from_file(
     return {};
 }
 
+Result<void> GuestMemory::zero(GuestAddress address, uint64_t size)
+{
+    auto* host = TRY(translate(address, size));
+    // Regions start on page boundaries in both address spaces, so guest and host offsets agree.
+    uint64_t head = std::min(size, (page_size - address.value() % page_size) % page_size);
+    uint64_t middle = (size - head) / page_size * page_size;
+    if (head > 0)
+        std::memset(host, 0, head);
+    if (middle > 0) {
+        // Over our own private mapping; KVM's memory slot names host addresses, and its MMU
+        // notifier drops whatever it had of the old pages.
+        void* mapped = ::mmap(host + head, middle, PROT_READ | PROT_WRITE,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+        if (mapped == MAP_FAILED)
+            return fail_errno("cannot zero guest memory at " + hex(address.value() + head));
+    }
+    if (size > head + middle)
+        std::memset(host + head + middle, 0, size - head - middle);
+    return {};
+}
+
 Result<void> GuestMemory::fill(GuestAddress address, uint8_t value, uint64_t size)
 {
     auto* host = TRY(translate(address, size));

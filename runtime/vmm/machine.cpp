@@ -11,6 +11,7 @@
 #include "runtime/boot/layout.hpp"
 #include "runtime/boot/mptable.hpp"
 #include "runtime/devices/i8042.hpp"
+#include "runtime/kvm/supported_cpuid_ahead.hpp"
 #include "runtime/vmm/host_files.hpp"
 
 namespace husk {
@@ -41,6 +42,8 @@ Result<std::unique_ptr<Machine>> Machine::create(MachineConfig config)
     std::optional<SetupPhase> phase;
     phase.emplace("kvm open");
     auto kvm = TRY(Kvm::open(config.pvm_policy));
+    // Needed only by the vCPUs, asked now on a helper thread (supported_cpuid_ahead.hpp).
+    SupportedCpuidAhead cpuid_ahead(TRY(kvm.another_handle()));
     phase.emplace("vm create");
     auto vm = TRY(Vm::create(kvm));
     // Order required by KVM: TSS and identity map, then the irqchip, all before any vCPU.
@@ -73,7 +76,7 @@ Result<std::unique_ptr<Machine>> Machine::create(MachineConfig config)
     phase.reset();
     TRY(machine->load_guest());
     phase.emplace("vcpus");
-    TRY(machine->create_vcpus());
+    TRY(machine->create_vcpus(TRY(cpuid_ahead.supported_cpuid())));
     phase.emplace("control socket");
     TRY(machine->create_control_socket());
     return machine;
@@ -174,9 +177,8 @@ Result<void> Machine::create_virtio_devices()
     return {};
 }
 
-Result<void> Machine::create_vcpus()
+Result<void> Machine::create_vcpus(std::vector<kvm_cpuid_entry2> const& supported_cpuid)
 {
-    auto supported_cpuid = TRY(m_kvm.supported_cpuid());
     auto msrs = boot_msrs();
     m_vcpus.reserve(m_config.vcpus);
     for (unsigned index = 0; index < m_config.vcpus; ++index) {

@@ -69,7 +69,7 @@ private:
     Result<void> load_guest();
     Result<void> create_devices();
     Result<void> create_virtio_devices();
-    Result<void> create_vcpus();
+    Result<void> create_vcpus(std::vector<kvm_cpuid_entry2> const& supported_cpuid);
     void on_guest_reset(std::string_view mechanism);
     void on_boot_marker();
     StopReport build_report(std::chrono::steady_clock::time_point stopped_at) const;

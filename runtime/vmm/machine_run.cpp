@@ -115,14 +115,6 @@ StopReport Machine::run()
         runners.push_back(std::move(runner));
     }
 
-    // Setup is over: what it ran (options, images, seccomp, jail) the VM will not run again, and
-    // fault-around mapped much more beside it. The running VM faults back in what it uses
-    // (docs/benchmarks.md: 1.4 of husk-vmm's 2.2 MB of text and 1 of libc's 1.4 MB were resident).
-    phase.emplace("release setup code");
-    auto released = release_mapped_code();
-    log_debug("released the mappings of " + std::to_string(released.bytes >> 10) + " KiB of code and constants in "
-        + std::to_string(released.ranges) + " ranges (" + std::to_string(released.refused) + " refused)");
-
     // The main thread filters itself only now: a filter is inherited by threads created later, and
     // the main list has no KVM_RUN (nor clone). Each vCPU thread installs its own list.
     phase.emplace("main seccomp");
@@ -140,6 +132,7 @@ StopReport Machine::run()
         deadline = started_at + *m_config.timeout;
     auto next_halt_check = started_at + halt_check_interval;
     HaltDetector halt_detector;
+    bool released_setup_code = false;
     bool released_after_boot = false;
     std::vector<std::optional<VcpuActivity>> sample(runners.size());
 
@@ -163,11 +156,22 @@ StopReport Machine::run()
                 sample[i] = runners[i]->wait_activity(answer_deadline);
             if (halt_detector.observe(sample))
                 m_stop.request(StopReason::GuestHalted, "every vCPU is halted with interrupts disabled");
-            // Once husk-init runs, the devices' bring-up code is done with too: release again, so
-            // what stays mapped is what a running VM uses.
-            if (m_guest_booted.load() && !released_after_boot) {
-                released_after_boot = true;
-                (void)release_mapped_code();
+            // Setup is over: what it ran (options, images, seccomp, jail) the VM will not run again,
+            // and fault-around mapped much more beside it. The running VM faults back in what it
+            // uses (docs/benchmarks.md: 1.4 of husk-vmm's 2.2 MB of text and 1 of libc's 1.4 MB
+            // were resident). Not at the end of setup: there the madvise ran beside the new vCPU
+            // threads, which faulted their code back in and took its TLB shootdowns on their way
+            // to the first KVM_RUN (0.3 ms with an idle core). Once husk-init runs, the devices'
+            // bring-up code is done with too: release again, so what stays mapped is what a
+            // running VM uses.
+            bool booted = m_guest_booted.load();
+            if (!released_setup_code || (booted && !released_after_boot)) {
+                released_setup_code = true;
+                released_after_boot = booted;
+                auto released = release_mapped_code();
+                log_debug("released the mappings of " + std::to_string(released.bytes >> 10)
+                    + " KiB of code and constants in " + std::to_string(released.ranges) + " ranges ("
+                    + std::to_string(released.refused) + " refused)");
             }
             next_halt_check = Clock::now() + halt_check_interval;
             continue;

@@ -222,8 +222,6 @@ Result<void> VirtioDevices::add_share(ShareConfig const& share, Vm& vm, GuestMem
     // The event thread may open files only beneath this root and in its /proc/self/fd.
     m_share_root_fds.push_back(root.root_fd());
     m_share_proc_fds.push_back(root.proc_fds());
-    m_share_rules = file_sharing_rules(m_share_root_fds, m_share_proc_fds,
-        m_guest_owned_shares ? FileSharingOwners::Guest : FileSharingOwners::ServerUser);
     auto server = std::make_unique<ShareServer>(std::move(root));
     m_share_slots.push_back({ m_slots.size(), server.get(), share.tag, share.read_only, guest_owned, std::nullopt });
     if (share.in_jail)
@@ -260,7 +258,9 @@ Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
         // goes on before the first event is handled.
         if (m_seccomp != SeccompMode::Off) {
             SetupPhase phase("event seccomp");
-            if (auto installed = install_seccomp(ThreadKind::Event, m_share_rules); !installed) {
+            FileSharingDescriptors shares { m_share_root_fds, m_share_proc_fds,
+                m_guest_owned_shares ? FileSharingOwners::Guest : FileSharingOwners::ServerUser };
+            if (auto installed = install_seccomp(ThreadKind::Event, shares); !installed) {
                 log_error(installed.error().message);
                 report_share_sessions_restored(installed.error().message);
                 on_failure(installed.error().message);

@@ -13,7 +13,6 @@
 #include "runtime/base/result.hpp"
 #include "runtime/devices/bus.hpp"
 #include "runtime/io/event_loop.hpp"
-#include "runtime/jail/syscall_rule.hpp"
 #include "runtime/kvm/vm.hpp"
 #include "runtime/memory/guest_memory.hpp"
 #include "runtime/net/tap_device.hpp"
@@ -155,13 +154,12 @@ private:
     std::optional<MacAddress> m_net_mac_given; // mac= of --net-tap/--net-stream: a restore checks it
     std::vector<std::unique_ptr<P9Handler>> m_share_servers; // likewise
     std::vector<std::pair<std::string, P9Device*>> m_share_devices; // by tag, owned by their slots; statistics
-    std::vector<int> m_share_root_fds; // owned by the servers; pinned in m_share_rules
+    std::vector<int> m_share_root_fds; // owned by the servers; pinned in the event thread's seccomp filter
     std::vector<int> m_share_proc_fds;
     // Shares to reopen inside the jail at start(), and whether any is guest-owned (then the
     // thread calling start() gives its capabilities up once the event thread has them).
     std::vector<std::pair<ShareRoot*, ShareConfig::InJail>> m_jailed_shares;
     bool m_guest_owned_shares { false };
-    std::vector<SyscallRule> m_share_rules; // the event thread's extra seccomp rules
     std::vector<ShareSlot> m_share_slots;
     std::optional<Result<std::vector<ShareSession>>> m_captured_sessions; // by the parked event thread
     std::mutex m_share_restore_lock;

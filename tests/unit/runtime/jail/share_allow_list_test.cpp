@@ -15,6 +15,7 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <linux/openat2.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 using namespace husk;
@@ -59,12 +60,10 @@ protected:
             auto root = ShareRoot::open(directory, ShareAccess::ReadWrite, { ::geteuid(), ::getegid() }, ownership);
             if (!root)
                 return 90;
-            int fds[] = { root->root_fd() };
-            int procs[] = { root->proc_fds() };
-            auto rules = file_sharing_rules(fds, procs,
-                ownership == ShareOwnership::Guest ? FileSharingOwners::Guest : FileSharingOwners::ServerUser);
+            FileSharingDescriptors shares { { root->root_fd() }, { root->proc_fds() },
+                ownership == ShareOwnership::Guest ? FileSharingOwners::Guest : FileSharingOwners::ServerUser };
             ShareServer server(std::move(root).value());
-            if (!install_seccomp(ThreadKind::Event, rules))
+            if (!install_seccomp(ThreadKind::Event, shares))
                 return install_failed_code;
             end_child(ThreadKind::Event, action(server));
         });
@@ -188,4 +187,50 @@ TEST_F(FileSharingFilter, OpenOutsideTheShareDescriptors_Kills)
         return static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, "/etc/hostname", &how, sizeof how));
     });
     EXPECT_TRUE(end.killed_by(SIGSYS)) << end.describe();
+}
+
+TEST_F(FileSharingFilter, EveryOneOfSeveralShares_OpensUnderTheFilter)
+{
+    // Every share's descriptors are in the precompiled program: one left out (or written twice)
+    // would kill the child at that share's open.
+    auto end = run_in_child([&]() -> int {
+        std::vector<ShareRoot> roots;
+        FileSharingDescriptors shares;
+        for (int i = 0; i < 3; ++i) {
+            auto root = ShareRoot::open(
+                directory, ShareAccess::ReadWrite, { ::geteuid(), ::getegid() }, ShareOwnership::ServerUser);
+            if (!root)
+                return 90;
+            shares.share_roots.push_back(root->root_fd());
+            shares.proc_fd_directories.push_back(root->proc_fds());
+            roots.push_back(std::move(root).value());
+        }
+        if (!install_seccomp(ThreadKind::Event, shares))
+            return install_failed_code;
+        for (auto const& root : roots) {
+            int path = root.resolve("in", O_PATH);
+            if (path < 0)
+                end_child(ThreadKind::Event, 91);
+            if (root.reopen(path, O_RDONLY) < 0)
+                end_child(ThreadKind::Event, 92);
+        }
+        end_child(ThreadKind::Event, action_returned_code);
+    });
+    EXPECT_TRUE(end.exited_with(action_returned_code)) << end.describe();
+}
+
+TEST(FileSharingRules, SharesOnAnotherThreadKind_AreRefusedBeforeAnyFilterLoads)
+{
+    auto end = run_in_child([]() -> int {
+        FileSharingDescriptors shares { { 7 }, { 8 }, FileSharingOwners::ServerUser };
+        auto installed = install_seccomp(ThreadKind::Vcpu, shares);
+        if (installed)
+            return 1;
+        if (installed.error().message.find("only the event thread") == std::string::npos)
+            return 2;
+        // Still unfiltered: a syscall no list allows works.
+        int fd = static_cast<int>(::syscall(SYS_socket, AF_INET, SOCK_STREAM, 0));
+        return fd >= 0 ? 0 : 3;
+    });
+    EXPECT_TRUE(end.exited_with(0)) << end.describe();
 }

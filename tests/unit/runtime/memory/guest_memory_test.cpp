@@ -6,6 +6,7 @@
 #include <cstring>
 #include <gtest/gtest.h>
 #include <string>
+#include <vector>
 
 using namespace husk;
 
@@ -93,6 +94,41 @@ TEST(GuestMemory, Fill_ChecksBounds)
     EXPECT_TRUE(memory.fill(GuestAddress(0x100000), 0xab, 0x10000));
     EXPECT_EQ(*memory.read_obj<uint8_t>(GuestAddress(0x10ffff)), 0xab);
     EXPECT_FALSE(memory.fill(GuestAddress(0x100000), 0xab, 0x10001));
+}
+
+TEST(GuestMemory, Zero_ClearsExactlyTheRange_WholePagesAndPartialEnds)
+{
+    auto memory = two_regions();
+    ASSERT_TRUE(memory.fill(GuestAddress(0x100000), 0xab, 0x10000));
+    // From mid-page to mid-page: a partial first page, three whole pages, a partial last page.
+    constexpr uint64_t start = 0x100800, size = 0x3a00;
+
+    ASSERT_TRUE(memory.zero(GuestAddress(start), size));
+
+    std::vector<uint8_t> bytes(0x10000);
+    ASSERT_TRUE(memory.read(GuestAddress(0x100000), bytes));
+    for (uint64_t offset = 0; offset < bytes.size(); ++offset) {
+        bool inside = offset >= start - 0x100000 && offset < start - 0x100000 + size;
+        ASSERT_EQ(bytes[offset], inside ? 0 : 0xab) << "offset " << offset;
+    }
+    // The replaced pages are ordinary guest memory again.
+    ASSERT_TRUE(memory.write_obj(GuestAddress(0x101000), uint32_t { 0x5a5a5a5a }));
+    EXPECT_EQ(*memory.read_obj<uint32_t>(GuestAddress(0x101000)), 0x5a5a5a5au);
+}
+
+TEST(GuestMemory, Zero_WithinOnePage_AndOutOfBounds)
+{
+    auto memory = two_regions();
+    ASSERT_TRUE(memory.fill(GuestAddress(0), 0xcd, 0x2000));
+
+    ASSERT_TRUE(memory.zero(GuestAddress(0x10), 0x20));
+
+    EXPECT_EQ(*memory.read_obj<uint8_t>(GuestAddress(0xf)), 0xcd);
+    EXPECT_EQ(*memory.read_obj<uint8_t>(GuestAddress(0x10)), 0);
+    EXPECT_EQ(*memory.read_obj<uint8_t>(GuestAddress(0x2f)), 0);
+    EXPECT_EQ(*memory.read_obj<uint8_t>(GuestAddress(0x30)), 0xcd);
+    EXPECT_FALSE(memory.zero(GuestAddress(0x100000), 0x10001));
+    EXPECT_FALSE(memory.zero(GuestAddress(0x20000), 1));
 }
 
 TEST(GuestMemory, IoVector_InsideRegion_DescribesTheSameBytes)

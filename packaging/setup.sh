@@ -20,8 +20,9 @@ packages=(
   passt
   # bench/net: the throughput peer on the host side and, with its libraries, in the guest
   iperf3
-  # husk-oci's lab suite drives real podman (with conmon) and containerd
-  podman containerd
+  # husk-oci's lab suite drives real podman (with conmon) and containerd, and compares husk-oci
+  # with runc and crun (tests/lab/oci_lifecycle_lab_test.cpp, bench/oci)
+  podman containerd runc crun
 )
 
 missing=()

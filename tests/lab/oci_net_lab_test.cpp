@@ -234,9 +234,9 @@ TEST_F(OciNetLab, NamespaceAlreadyHoldingANic_IsRefusedAndLeftAlone)
 }
 
 // podman's own bridge network (CNI here: the lab host has no netavark) with --runtime husk-oci.
-// The network is a conflist of the test's own (bridge and host-local, without ipMasq, firewall
-// and portmap: their iptables rules need xtables, which the lab kernel lacks), in a private
-// mount namespace where /var/lib is writable for CNI's cache (the lab's root is read-only).
+// The network is a conflist of the test's own (bridge and host-local, and portmap for `-p`;
+// without ipMasq and firewall, which nothing here needs), in a private mount namespace where
+// /var/lib is writable for CNI's cache (the lab's root is read-only).
 class PodmanNetLab : public OciNetLab {
 protected:
     static void SetUpTestSuite()
@@ -253,7 +253,8 @@ protected:
         write_text(s_work / "cni/husk-lab.conflist",
             R"({"cniVersion":"0.4.0","name":"husklab","plugins":[{"type":"bridge","bridge":"cni-husklab0",)"
             R"("isGateway":true,"ipMasq":false,"hairpinMode":true,"ipam":{"type":"host-local","routes":)"
-            R"([{"dst":"0.0.0.0/0"}],"ranges":[[{"subnet":"10.89.0.0/24","gateway":"10.89.0.1"}]]}}]})");
+            R"([{"dst":"0.0.0.0/0"}],"ranges":[[{"subnet":"10.89.0.0/24","gateway":"10.89.0.1"}]]}},)"
+            R"({"type":"portmap","capabilities":{"portMappings":true}}]})");
         auto tar = s_work / "rootfs.tar";
         ASSERT_EQ(shell("tar -C " + (s_work / "rootfs").string() + " -cf " + tar.string() + " .").status, 0);
         auto imported = shell(podman("import " + tar.string() + " localhost/husk-oci-net-lab:latest"));
@@ -300,6 +301,23 @@ TEST_F(PodmanNetLab, BridgeNetwork_TheContainerReachesTheHostAndIsReachedAtItsAd
     EXPECT_EQ(removed.status, 0) << removed.output;
     EXPECT_EQ(count_vmms(), 0);
     EXPECT_EQ(shell("ls /run/netns 2>/dev/null | grep -c . || true").output, "0\n") << "podman removed its namespaces";
+}
+
+// `podman run -p HOST:CTR`: CNI's portmap plugin turns the host's port into a DNAT to the
+// container's address, which the VM holds; nothing of husk-oci's is involved. Reached from the lab
+// host at the bridge's address and at 127.0.0.1 (portmap masquerades that one).
+TEST_F(PodmanNetLab, PublishedPort_ReachesTheServerInTheVm)
+{
+    auto started = shell(podman("run -d --name published --network husklab -p 8090:8081 "
+                                "localhost/husk-oci-net-lab httpd -f -p 8081 -h /www"));
+    ASSERT_EQ(started.status, 0) << started.output;
+    EXPECT_EQ(fetch_from_host("http://10.89.0.1:8090/in-container.txt").output, "served from the container\n");
+    EXPECT_EQ(fetch_from_host("http://127.0.0.1:8090/in-container.txt").output, "served from the container\n");
+    auto removed = shell(podman("rm -f published"));
+    EXPECT_EQ(removed.status, 0) << removed.output;
+    EXPECT_EQ(count_vmms(), 0);
+    auto rules = shell("iptables -t nat -S");
+    EXPECT_EQ(rules.output.find("8090"), std::string::npos) << "portmap removed its rule: " << rules.output;
 }
 
 TEST_F(PodmanNetLab, NetworkNone_HasNoEth0)

@@ -7,6 +7,7 @@
 #include "runtime/net/network_namespace.hpp"
 #include "runtime/net/network_teardown.hpp"
 #include "runtime/net/sandbox_addresses.hpp"
+#include "tests/lab/guest_probe_script.hpp"
 #include "tests/lab/vmm_process.hpp"
 #include "tests/unit/runtime/net/net_test_world.hpp"
 
@@ -18,8 +19,8 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
-#include <set>
 #include <sched.h>
+#include <set>
 #include <sys/mount.h>
 #include <thread>
 
@@ -57,18 +58,6 @@ std::optional<uint32_t> slot_of(VmmRun const& run)
     if (at == std::string::npos)
         return std::nullopt;
     return static_cast<uint32_t>(std::stoul(run.err.substr(at + std::string("/run/netns/husk-net-").size())));
-}
-
-// One guest shell line per probe: "HOST:PORT open" when the server answered, "closed" else.
-std::string probe_script(std::vector<std::string> const& targets)
-{
-    std::string script = "for t in";
-    for (auto const& target : targets)
-        script += " " + target;
-    // No double quotes: the kernel command line that carries the job cannot hold them.
-    script += "; do h=${t%:*}; p=${t#*:}; if nc -w 2 $h $p </dev/null 2>/dev/null | grep -q .; "
-              "then echo $t open; else echo $t closed; fi; done";
-    return script;
 }
 
 std::set<std::string> names_in(std::string const& path)
@@ -149,12 +138,13 @@ TEST_F(LabNetPolicy, AllowList_ReachesOnlyTheAllowedServerAndPort_PublishReaches
     ASSERT_TRUE(other_slot) << "sandbox B built no network";
     auto other_guest = to_string(sandbox_addresses(*other_slot).guest);
 
-    auto run = run_vmm(jailed("lab-net-a",
-                           { "--net", "allow=198.18.1.10:80", "--serial", "stdout", "--", "sh", "-c",
-                               "sleep 2; "
-                                   + probe_script({ "198.18.1.10:80", "198.18.1.10:81", "198.18.1.11:80",
-                                       "169.254.169.254:80", "198.18.0.1:2222", other_guest + ":80" }) }),
-        150s);
+    auto run
+        = run_vmm(jailed("lab-net-a",
+                      { "--net", "allow=198.18.1.10:80", "--serial", "stdout", "--", "sh", "-c",
+                          "sleep 2; "
+                              + husk_lab::guest_probe_script({ "198.18.1.10:80", "198.18.1.10:81", "198.18.1.11:80",
+                                  "169.254.169.254:80", "198.18.0.1:2222", other_guest + ":80" }) }),
+            150s);
     EXPECT_EQ(run.exit_status, 0) << describe(run);
     EXPECT_TRUE(says(run, "198.18.1.10:80 open")) << describe(run);
     EXPECT_TRUE(says(run, "198.18.1.10:81 closed")) << describe(run);
@@ -178,11 +168,11 @@ TEST_F(LabNetPolicy, AllowList_ReachesOnlyTheAllowedServerAndPort_PublishReaches
 TEST_F(LabNetPolicy, AllowedName_WorksOnlyForThatName)
 {
     std::string script = "gw=$(sed -n 's/.*husk.dns=\\([0-9.]*\\).*/\\1/p' /proc/cmdline); sleep 2; "
-        + probe_script({ "198.18.1.10:80" }) + "; "
+        + husk_lab::guest_probe_script({ "198.18.1.10:80" }) + "; "
         + "nslookup allowed.test $gw | grep -q 198.18.1.10 && echo 'allowed.test resolved'; "
         + "nslookup other.test $gw | grep -q 198.18.1.11 && echo 'other.test resolved'; "
-        + probe_script({ "198.18.1.10:80" }) + "; " + probe_script({ "198.18.1.11:80", "198.18.1.53:53" })
-        + " | sed 's/^/after: /'";
+        + husk_lab::guest_probe_script({ "198.18.1.10:80" }) + "; "
+        + husk_lab::guest_probe_script({ "198.18.1.11:80", "198.18.1.53:53" }) + " | sed 's/^/after: /'";
     auto run = run_vmm(
         jailed("lab-net-names", { "--net", "allow=allowed.test:80", "--serial", "stdout", "--", "sh", "-c", script }),
         150s);
@@ -207,7 +197,7 @@ TEST_F(LabNetPolicy, AllowedName_ResolvedOnTheHostAtStart_OpenWithoutAGuestLooku
 {
     auto run = run_vmm(jailed("lab-net-early-name",
                            { "--net", "allow=early.test:80", "--serial", "stdout", "--", "sh", "-c",
-                               probe_script({ "198.18.1.11:80", "198.18.1.10:80" }) }),
+                               husk_lab::guest_probe_script({ "198.18.1.11:80", "198.18.1.10:80" }) }),
         150s);
     EXPECT_EQ(run.exit_status, 0) << describe(run);
     EXPECT_NE(run.err.find("early.test:80 resolved on the host to 198.18.1.11"), std::string::npos) << describe(run);
@@ -288,7 +278,7 @@ TEST_F(LabNetPolicy, HuskRun_NetAllowList_PassesThroughTheSdk)
 {
     std::string command = std::string(HUSK_CLI_PATH)
         + " run -q --require-jail --net allow=198.18.1.10:80 --net-dns 198.18.1.53 --publish 18181:80 -- sh -c '"
-        + probe_script({ "198.18.1.10:80", "198.18.1.11:80", "169.254.169.254:80" }) + "' 2>&1";
+        + husk_lab::guest_probe_script({ "198.18.1.10:80", "198.18.1.11:80", "169.254.169.254:80" }) + "' 2>&1";
     std::string out;
     FILE* pipe = ::popen(command.c_str(), "r");
     ASSERT_NE(pipe, nullptr);

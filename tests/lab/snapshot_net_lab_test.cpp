@@ -4,6 +4,7 @@
 // and the agent moves their eth0 to it. The "world" (tests/unit/runtime/net/net_test_world.hpp)
 // serves TCP on 198.18.1.10:80, :81 and 198.18.1.11:80; guests probe with busybox nc.
 #include "husk/husk.hpp"
+#include "tests/lab/guest_probe_script.hpp"
 #include "tests/lab/sdk_lab_support.hpp"
 #include "tests/unit/runtime/net/net_test_world.hpp"
 
@@ -23,17 +24,6 @@ namespace {
 
 using husk_lab::lab_options;
 using husk_lab::run_ok;
-
-// One line per target: "HOST:PORT open" when the server answered, "closed" else.
-std::string probe(std::vector<std::string> const& targets)
-{
-    std::string script = "for t in";
-    for (auto const& target : targets)
-        script += " " + target;
-    script += "; do h=${t%:*}; p=${t#*:}; if nc -w 2 $h $p </dev/null 2>/dev/null | grep -q .; "
-              "then echo $t open; else echo $t closed; fi; done";
-    return script;
-}
 
 bool says(std::string const& output, std::string const& line) { return output.find(line) != std::string::npos; }
 
@@ -73,7 +63,7 @@ protected:
                     .count()));
         original.emplace(std::move(*created));
         // The guest has talked to its gateway (its ARP cache holds it) before the snapshot.
-        EXPECT_TRUE(says(run_ok(*original, probe({ "198.18.1.10:80" })), "198.18.1.10:80 open"));
+        EXPECT_TRUE(says(run_ok(*original, husk_lab::guest_probe_script({ "198.18.1.10:80" })), "198.18.1.10:80 open"));
         original_address = address_of(*original);
         auto taken = std::chrono::steady_clock::now();
         auto snapshot = original->snapshot(directory);
@@ -134,13 +124,14 @@ TEST_F(SnapshotNetLab, TwoClonesAtOnce_EachOnItsOwnNetworkWithItsOwnPolicy)
     // The sandbox's rules drop anything not sent from the clone's own address: a reply at all
     // means the clone sent from it.
     auto a_probes = run_ok(*a,
-        probe({ "198.18.1.10:80", "198.18.1.10:81", "198.18.1.11:80", b_address + ":80", original_address + ":80" }));
+        husk_lab::guest_probe_script(
+            { "198.18.1.10:80", "198.18.1.10:81", "198.18.1.11:80", b_address + ":80", original_address + ":80" }));
     EXPECT_TRUE(says(a_probes, "198.18.1.10:80 open")) << a_probes;
     EXPECT_TRUE(says(a_probes, "198.18.1.10:81 closed")) << a_probes;
     EXPECT_TRUE(says(a_probes, "198.18.1.11:80 closed")) << a_probes;
     EXPECT_TRUE(says(a_probes, b_address + ":80 closed")) << a_probes;
     EXPECT_TRUE(says(a_probes, original_address + ":80 closed")) << a_probes;
-    auto b_probes = run_ok(*b, probe({ "198.18.1.11:80", "198.18.1.10:80", a_address + ":80" }));
+    auto b_probes = run_ok(*b, husk_lab::guest_probe_script({ "198.18.1.11:80", "198.18.1.10:80", a_address + ":80" }));
     EXPECT_TRUE(says(b_probes, "198.18.1.11:80 open")) << b_probes;
     EXPECT_TRUE(says(b_probes, "198.18.1.10:80 closed")) << b_probes;
     EXPECT_TRUE(says(b_probes, a_address + ":80 closed")) << b_probes;
@@ -160,7 +151,7 @@ TEST_F(SnapshotNetLab, TwoClonesAtOnce_EachOnItsOwnNetworkWithItsOwnPolicy)
     }
 
     // The original, still running, kept its own network.
-    auto original_probes = run_ok(*original, probe({ "198.18.1.10:80" }));
+    auto original_probes = run_ok(*original, husk_lab::guest_probe_script({ "198.18.1.10:80" }));
     EXPECT_TRUE(says(original_probes, "198.18.1.10:80 open")) << original_probes;
 }
 

@@ -19,10 +19,12 @@ int main(int argc, char** argv)
     VmImages images;
     int runs = 20;
     bool no_jail = false; // the SDK's default: jailed when root, as in the lab
+    bool trace = false;
     CLI::App app { "Spawn-to-result through libhusk against QEMU microvm boot-to-init", "husk_bench_spawn" };
     add_image_options(app, images);
     app.add_option("--runs", runs, "Sandboxes (and QEMU boots)")->check(CLI::Range(1, 100000))->capture_default_str();
     app.add_flag("--no-jail", no_jail, "Run husk-vmm unjailed (seccomp only)");
+    app.add_flag("--trace", trace, "Print where each sandbox's time went (libhusk's step trace)");
     if (auto status = parse_bench_arguments(app, argc, argv))
         return *status;
 
@@ -35,6 +37,7 @@ int main(int argc, char** argv)
     if (no_jail)
         options.jail = husk::JailMode::Off;
 
+    husk::detail::enable_step_trace(trace);
     SpawnRecord spawns;
     TimedStep const steps[] = {
         { "husk create + run true", [&] { return time_create_and_run_true(options, &spawns); } },
@@ -56,5 +59,7 @@ int main(int argc, char** argv)
     std::printf("  husk teardown           median %9.1f ms  p99 %9.1f ms\n", teardown.median, teardown.p99);
     std::printf("  qemu microvm to init    median %9.1f ms  p99 %9.1f ms\n", qemu.median, qemu.p99);
     std::printf("  ratio husk/qemu (medians) %.2f\n", qemu.median > 0 ? husk.median / qemu.median : 0.0);
+    if (!spawns.steps.empty())
+        spawns.steps.print("husk create + run true + shutdown");
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "sdk/src/mounts.hpp"
 #include "sdk/src/passt_network.hpp"
 #include "sdk/src/sandbox_state.hpp"
+#include "sdk/src/step_trace.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -220,8 +221,11 @@ Result<Fd> detail::wait_for_agent(
             return unexpected(state.vm_died_error(*exit, "during boot"));
         detail::ConnectStage stage;
         auto stream = detail::connect_hybrid_vsock(socket_path, protocol::agent_port, deadline, stage);
-        if (stream)
+        if (stream) {
+            detail::trace_step("connected");
             return stream;
+        }
+        detail::trace_step(stage == detail::ConnectStage::NoSocket ? "connect: no socket yet" : "connect: refused");
         last = std::move(stream).error();
         if (stage == detail::ConnectStage::Failed && last.kind != ErrorKind::GuestNotReady)
             return unexpected(std::move(last));
@@ -246,7 +250,9 @@ Result<void> detail::open_agent(SandboxState& state, Fd stream, std::chrono::ste
     auto* raw_state = &state;
     state.client = TRY(detail::AgentClient::create(
         std::move(stream), state.vmm->pidfd(), [raw_state](Error reason) { return raw_state->explain(reason); }));
-    if (auto greeted = detail::greet(*state.client, deadline); !greeted) {
+    auto greeted = detail::greet(*state.client, deadline);
+    detail::trace_step("hello and ping answered");
+    if (!greeted) {
         auto error = std::move(greeted).error();
         if (error.kind == ErrorKind::Timeout)
             error.kind = ErrorKind::GuestNotReady;
@@ -266,6 +272,7 @@ Sandbox::~Sandbox() = default;
 Result<std::unique_ptr<SandboxState>> detail::start_sandbox(SandboxOptions options, bool jailed,
     VmmArguments const& vmm_arguments, std::chrono::steady_clock::time_point deadline)
 {
+    detail::trace_step("start");
     auto state = std::make_unique<SandboxState>();
     state->options = std::move(options);
     state->temp_dir.emplace(TRY_CONTEXT(detail::TempDir::create(), "sandbox directory"));
@@ -282,6 +289,7 @@ Result<std::unique_ptr<SandboxState>> detail::start_sandbox(SandboxOptions optio
         state->jail_uid = state->jail->uid();
         auto arguments = state->jail->vmm_arguments();
         argv.insert(argv.end(), arguments.begin(), arguments.end());
+        detail::trace_step("jail id and directories ready");
     }
     state->vmm_path = argv.front();
     // Only a jailed network leaves anything for husk-vmm's reaper.
@@ -292,6 +300,7 @@ Result<std::unique_ptr<SandboxState>> detail::start_sandbox(SandboxOptions optio
     } else {
         state->vmm.emplace(TRY(detail::VmmChild::spawn(argv, state->log_path)));
     }
+    detail::trace_step("husk-vmm spawned");
 
     auto stream = TRY(detail::wait_for_agent(*state, socket_path, deadline));
     TRY(detail::open_agent(*state, std::move(stream), deadline));

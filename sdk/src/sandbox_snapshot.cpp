@@ -8,6 +8,7 @@
 #include "sdk/src/jail_decision.hpp"
 #include "sdk/src/mounts.hpp"
 #include "sdk/src/sandbox_state.hpp"
+#include "sdk/src/step_trace.hpp"
 #include "sdk/src/vmm_control.hpp"
 
 #include <cerrno>
@@ -146,6 +147,7 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
         return unexpected(std::move(error));
     }
     TRY((*state)->client->refresh(TRY(make_refresh()), deadline));
+    detail::trace_step("refresh answered");
     return Sandbox(std::move(*state));
 }
 

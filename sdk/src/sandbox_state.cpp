@@ -2,6 +2,7 @@
 #include "sdk/src/sandbox_state.hpp"
 
 #include "runtime/base/fd.hpp"
+#include "sdk/src/step_trace.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,22 @@ namespace {
         if (reason == json.end() || !reason->is_string())
             return {};
         return reason->get<std::string>();
+    }
+
+    // husk-vmm's moments (its report's clock_us, CLOCK_MONOTONIC microseconds) as traced steps.
+    void trace_vmm_clock(std::string const& report_path)
+    {
+        auto report = read_file(report_path, 64 * 1024);
+        if (!report)
+            return;
+        auto json = nlohmann::json::parse(*report, nullptr, false);
+        if (!json.is_object() || !json.contains("clock_us") || !json["clock_us"].is_object())
+            return;
+        for (auto const& [key, value] : json["clock_us"].items()) {
+            if (value.is_number_integer())
+                trace_step_at("husk-vmm: " + key,
+                    std::chrono::steady_clock::time_point(std::chrono::microseconds(value.get<int64_t>())));
+        }
     }
 
     std::string with_log(std::string message, std::string const& log_path, size_t lines)
@@ -92,7 +109,9 @@ Result<void> SandboxState::stop()
     if (client) {
         outcome = client->failure() ? Result<void>(unexpected(*client->failure()))
                                     : client->shutdown(std::chrono::steady_clock::now() + shutdown_ack_timeout);
+        trace_step("shutdown answered");
         client->close(Error { "the sandbox was shut down", 0, ErrorKind::AgentDisconnected });
+        trace_step("agent connection closed");
     }
     if (vmm) {
         // An acknowledged Shutdown powers the guest off. A connection that ended instead of the
@@ -102,11 +121,14 @@ Result<void> SandboxState::stop()
         bool may_power_off = outcome || outcome.error().kind == ErrorKind::AgentDisconnected
             || outcome.error().kind == ErrorKind::VmDied;
         bool killed = !may_power_off || !vmm->wait_exit(vmm_exit_timeout);
+        trace_step(killed ? "husk-vmm killed" : "husk-vmm exited");
         if (killed)
             vmm->kill();
         else if (!outcome && is_clean_guest_shutdown(*vmm->peek_exit()))
             outcome = {};
         vmm->reap();
+        if (step_trace_enabled())
+            trace_vmm_clock(report_path);
         // A killed launcher could not remove the sandbox's network namespace, tap, veth and
         // rules: husk-vmm's reaper does (docs/network-policy.md), now rather than at the next start.
         if (killed && networked)
@@ -119,8 +141,10 @@ Result<void> SandboxState::stop()
         if (auto cleaned = jail->clean_up(); !cleaned && outcome)
             outcome = unexpected(std::move(cleaned).error());
         jail.reset();
+        trace_step("jail cleaned up");
     }
     temp_dir.reset();
+    trace_step("sandbox directory removed");
     return outcome;
 }
 

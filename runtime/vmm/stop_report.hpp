@@ -38,8 +38,8 @@ struct StopReport {
 //  "boot_to_init_us":56789,"total_us":60000,"invalid_status_writes":0,
 //  "clock_us":{"start":N,"first_run":N,"boot_marker":N,"job_status":N,"shutdown_intent":N,"stopped":N}}
 // job is {"exit_code":N}, {"signal":N}, {"spawn_error":"not-found"|...} or null; a timing the
-// run never reached is null, in clock_us too (CLOCK_MONOTONIC in microseconds). Output is ASCII: control and non-ASCII characters are \u escapes,
-// invalid UTF-8 becomes U+FFFD.
+// run never reached is null, in clock_us too (CLOCK_MONOTONIC in microseconds). Output is ASCII:
+// control and non-ASCII characters are \u escapes, invalid UTF-8 becomes U+FFFD.
 std::string to_json(StopReport const& report);
 
 char const* spawn_error_name(status_port::SpawnError error);

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 namespace husk::detail {
 
@@ -42,6 +43,8 @@ public:
     Result<void> shutdown(Deadline deadline);
     // After a snapshot restore: the guest's clock, RNG and hostname (protocol::Refresh).
     Result<void> refresh(protocol::Refresh const& refresh, Deadline deadline);
+    // Hello and Refresh sent together (one round trip): a restored sandbox's greeting.
+    Result<protocol::HelloReply> hello_and_refresh(protocol::Refresh const& refresh, Deadline deadline);
 
     // Registers `operation` under a fresh id and sends `first` with it.
     Result<uint32_t> begin(std::shared_ptr<Operation> operation, protocol::Message const& first);
@@ -51,12 +54,17 @@ public:
 
     // The error everything fails with once the connection is gone.
     std::optional<Error> failure() const;
-    // Fails everything with `reason` and stops the reader (idempotent).
+    // Fails everything with `reason`, stops the reader and shuts the stream down, so the agent
+    // sees the connection end at once (idempotent).
     void close(Error reason);
 
 private:
     AgentClient(Fd stream, int watch_fd, Explain explain, EventFd wake);
     Result<protocol::Message> exchange(protocol::Message const& request, Deadline deadline);
+    // Sends every request, then collects one reply per request, in order.
+    Result<std::vector<protocol::Message>> exchange_all(
+        std::vector<protocol::Message> const& requests, Deadline deadline);
+    static Result<protocol::HelloReply> check_hello(Result<protocol::HelloReply> reply);
     Result<void> send_bytes(std::vector<uint8_t> const& bytes);
     void read_loop();
     void dispatch(uint32_t id, protocol::Message message);

@@ -178,6 +178,14 @@ namespace {
 
 } // namespace
 
+bool detail::may_end_without_guest(SandboxOptions const& options)
+{
+    bool root_written_in_place = !options.rootfs_dir.empty() && options.rootfs_writes == RootfsWrites::InPlace;
+    bool writable_share = std::any_of(
+        options.mounts.begin(), options.mounts.end(), [](Mount const& mount) { return !mount.read_only; });
+    return !root_written_in_place && !writable_share;
+}
+
 bool detail::has_network(SandboxOptions const& options)
 {
     return !options.network.empty() && options.network != "none";
@@ -238,20 +246,26 @@ Result<Fd> detail::wait_for_agent(
     return unexpected(std::move(error));
 }
 
-Result<void> detail::greet(detail::AgentClient& client, std::chrono::steady_clock::time_point deadline)
+Result<void> detail::greet(detail::AgentClient& client, std::chrono::steady_clock::time_point deadline,
+    protocol::Refresh const* refresh)
 {
-    TRY(client.hello(deadline));
-    TRY(client.ping(deadline));
+    // The HelloReply is the agent answering in our protocol: a Ping after it would only cost
+    // every sandbox's start one more round trip.
+    if (refresh)
+        TRY(client.hello_and_refresh(*refresh, deadline));
+    else
+        TRY(client.hello(deadline));
     return {};
 }
 
-Result<void> detail::open_agent(SandboxState& state, Fd stream, std::chrono::steady_clock::time_point deadline)
+Result<void> detail::open_agent(SandboxState& state, Fd stream, std::chrono::steady_clock::time_point deadline,
+    protocol::Refresh const* refresh)
 {
     auto* raw_state = &state;
     state.client = TRY(detail::AgentClient::create(
         std::move(stream), state.vmm->pidfd(), [raw_state](Error reason) { return raw_state->explain(reason); }));
-    auto greeted = detail::greet(*state.client, deadline);
-    detail::trace_step("hello and ping answered");
+    auto greeted = detail::greet(*state.client, deadline, refresh);
+    detail::trace_step(refresh ? "hello and refresh answered" : "hello answered");
     if (!greeted) {
         auto error = std::move(greeted).error();
         if (error.kind == ErrorKind::Timeout)
@@ -270,7 +284,7 @@ Sandbox& Sandbox::operator=(Sandbox&&) noexcept = default;
 Sandbox::~Sandbox() = default;
 
 Result<std::unique_ptr<SandboxState>> detail::start_sandbox(SandboxOptions options, bool jailed,
-    VmmArguments const& vmm_arguments, std::chrono::steady_clock::time_point deadline)
+    VmmArguments const& vmm_arguments, std::chrono::steady_clock::time_point deadline, protocol::Refresh const* refresh)
 {
     detail::trace_step("start");
     auto state = std::make_unique<SandboxState>();
@@ -292,6 +306,7 @@ Result<std::unique_ptr<SandboxState>> detail::start_sandbox(SandboxOptions optio
         detail::trace_step("jail id and directories ready");
     }
     state->vmm_path = argv.front();
+    state->may_end_without_guest = detail::may_end_without_guest(state->options);
     // Only a jailed network leaves anything for husk-vmm's reaper.
     state->networked = detail::has_network(state->options) && !state->passt;
     if (state->passt) {
@@ -303,7 +318,7 @@ Result<std::unique_ptr<SandboxState>> detail::start_sandbox(SandboxOptions optio
     detail::trace_step("husk-vmm spawned");
 
     auto stream = TRY(detail::wait_for_agent(*state, socket_path, deadline));
-    TRY(detail::open_agent(*state, std::move(stream), deadline));
+    TRY(detail::open_agent(*state, std::move(stream), deadline, refresh));
     return state;
 }
 

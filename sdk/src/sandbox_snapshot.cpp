@@ -8,7 +8,6 @@
 #include "sdk/src/jail_decision.hpp"
 #include "sdk/src/mounts.hpp"
 #include "sdk/src/sandbox_state.hpp"
-#include "sdk/src/step_trace.hpp"
 #include "sdk/src/vmm_control.hpp"
 
 #include <cerrno>
@@ -137,7 +136,9 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
         }
         return argv;
     };
-    auto state = detail::start_sandbox(std::move(options), jail.jailed, arguments, deadline);
+    // The Refresh travels with the Hello: the guest is unique before anyone can use it.
+    auto refresh = TRY(make_refresh());
+    auto state = detail::start_sandbox(std::move(options), jail.jailed, arguments, deadline, &refresh);
     if (!state) {
         // A snapshot husk-vmm refuses (it exits at once, saying why) is the caller's mistake, not
         // a guest that is slow to boot.
@@ -146,8 +147,6 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
             error.kind = ErrorKind::BadConfig;
         return unexpected(std::move(error));
     }
-    TRY((*state)->client->refresh(TRY(make_refresh()), deadline));
-    detail::trace_step("refresh answered");
     return Sandbox(std::move(*state));
 }
 

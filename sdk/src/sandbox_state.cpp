@@ -105,27 +105,9 @@ Result<void> SandboxState::stop()
     if (stopped)
         return {};
     stopped = true;
-    Result<void> outcome = fail(ErrorKind::AgentDisconnected, "the agent was not connected");
-    if (client) {
-        outcome = client->failure() ? Result<void>(unexpected(*client->failure()))
-                                    : client->shutdown(std::chrono::steady_clock::now() + shutdown_ack_timeout);
-        trace_step("shutdown answered");
-        client->close(Error { "the sandbox was shut down", 0, ErrorKind::AgentDisconnected });
-        trace_step("agent connection closed");
-    }
+    bool killed = false;
+    auto outcome = may_end_without_guest && client && vmm && !client->failure() ? end_vm() : power_off(killed);
     if (vmm) {
-        // An acknowledged Shutdown powers the guest off. A connection that ended instead of the
-        // Ack may still be a clean power-off (the Ack was lost on the way, see
-        // docs/guest-abi.md): the VMM's exit and stop report decide. Otherwise nothing will stop
-        // the VMM.
-        bool may_power_off = outcome || outcome.error().kind == ErrorKind::AgentDisconnected
-            || outcome.error().kind == ErrorKind::VmDied;
-        bool killed = !may_power_off || !vmm->wait_exit(vmm_exit_timeout);
-        trace_step(killed ? "husk-vmm killed" : "husk-vmm exited");
-        if (killed)
-            vmm->kill();
-        else if (!outcome && is_clean_guest_shutdown(*vmm->peek_exit()))
-            outcome = {};
         vmm->reap();
         if (step_trace_enabled())
             trace_vmm_clock(report_path);
@@ -146,6 +128,49 @@ Result<void> SandboxState::stop()
     temp_dir.reset();
     trace_step("sandbox directory removed");
     return outcome;
+}
+
+Result<void> SandboxState::power_off(bool& killed)
+{
+    Result<void> outcome = fail(ErrorKind::AgentDisconnected, "the agent was not connected");
+    if (client) {
+        outcome = client->failure() ? Result<void>(unexpected(*client->failure()))
+                                    : client->shutdown(std::chrono::steady_clock::now() + shutdown_ack_timeout);
+        trace_step("shutdown answered");
+        client->close(Error { "the sandbox was shut down", 0, ErrorKind::AgentDisconnected });
+        trace_step("agent connection closed");
+    }
+    if (!vmm)
+        return outcome;
+    // An acknowledged Shutdown powers the guest off. A connection that ended instead of the
+    // Ack may still be a clean power-off (the Ack was lost on the way, see
+    // docs/guest-abi.md): the VMM's exit and stop report decide. Otherwise nothing will stop
+    // the VMM.
+    bool may_power_off = outcome || outcome.error().kind == ErrorKind::AgentDisconnected
+        || outcome.error().kind == ErrorKind::VmDied;
+    killed = !may_power_off || !vmm->wait_exit(vmm_exit_timeout);
+    trace_step(killed ? "husk-vmm killed" : "husk-vmm exited");
+    if (killed)
+        vmm->kill();
+    else if (!outcome && is_clean_guest_shutdown(*vmm->peek_exit()))
+        outcome = {};
+    return outcome;
+}
+
+Result<void> SandboxState::end_vm()
+{
+    client->close(Error { "the sandbox was shut down", 0, ErrorKind::AgentDisconnected });
+    trace_step("agent connection closed");
+    // husk-vmm stops the VM at once, reports and exits; a jailed one's launcher passes the signal
+    // on and then removes the jail root and cgroup, as after a power-off.
+    vmm->terminate();
+    if (!vmm->wait_exit(vmm_exit_timeout)) {
+        trace_step("husk-vmm killed");
+        vmm->kill();
+        return {};
+    }
+    trace_step("husk-vmm exited");
+    return {};
 }
 
 } // namespace husk::detail

@@ -5,6 +5,9 @@
 
 #include "runtime/base/event_fd.hpp"
 
+#include <mutex>
+#include <poll.h>
+
 namespace husk::sdk_testing {
 namespace {
 
@@ -32,6 +35,67 @@ namespace {
         ASSERT_TRUE(hello) << hello.error().message;
         EXPECT_EQ(hello->version, 1u);
         EXPECT_TRUE(ping) << ping.error().message;
+    }
+
+    TEST(AgentClient, HelloAndRefresh_SentTogether_BothAnswered)
+    {
+        SocketPair pair;
+        std::vector<std::string> seen;
+        std::mutex seen_lock;
+        FakeAgent agent(std::move(pair.agent), [&](Frame const& frame) {
+            auto message = decode_message(frame, Peer::Host);
+            if (!message)
+                return std::vector<uint8_t> {};
+            std::lock_guard lock(seen_lock);
+            seen.emplace_back(message_name(*message));
+            if (std::holds_alternative<Refresh>(*message))
+                return encode_message(0, Ack {});
+            return greet_reply(frame);
+        });
+        auto client = client_for(std::move(pair.host));
+        Refresh refresh;
+        refresh.hostname = "husk-0123456789ab";
+
+        auto hello = client->hello_and_refresh(refresh, soon());
+
+        ASSERT_TRUE(hello) << hello.error().message;
+        EXPECT_EQ(hello->version, 1u);
+        std::lock_guard lock(seen_lock);
+        EXPECT_EQ(seen, (std::vector<std::string> { "Hello", "Refresh" }));
+    }
+
+    TEST(AgentClient, HelloAndRefresh_RefreshRefused_IsGuestError)
+    {
+        SocketPair pair;
+        FakeAgent agent(std::move(pair.agent), [](Frame const& frame) {
+            auto message = decode_message(frame, Peer::Host);
+            if (message && std::holds_alternative<Refresh>(*message))
+                return encode_message(0, ErrorReply { ErrorCode::Internal, "RNDADDENTROPY: Operation not permitted" });
+            return greet_reply(frame);
+        });
+        auto client = client_for(std::move(pair.host));
+
+        auto hello = client->hello_and_refresh(Refresh {}, soon());
+
+        ASSERT_FALSE(hello);
+        EXPECT_EQ(hello.error().kind, ErrorKind::Guest);
+        EXPECT_NE(hello.error().message.find("Refresh refused"), std::string::npos) << hello.error().message;
+    }
+
+    TEST(AgentClient, Close_AgentSeesTheEndAtOnce)
+    {
+        SocketPair pair;
+        int agent_fd = pair.agent.get();
+        auto client = client_for(std::move(pair.host));
+
+        client->close(Error { "done", 0, ErrorKind::AgentDisconnected });
+
+        // The client object (and its descriptor) lives on, as it does while Process handles
+        // hold it; the agent must still read the end of the stream.
+        pollfd fd { agent_fd, POLLIN, 0 };
+        ASSERT_EQ(::poll(&fd, 1, 5000), 1);
+        char byte;
+        EXPECT_EQ(::read(agent_fd, &byte, 1), 0);
     }
 
     TEST(AgentClient, PongWithWrongNonce_IsAgentDisconnected)

@@ -13,6 +13,7 @@
 #include "sdk/src/step_trace.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <thread>
 #include <unistd.h>
 
@@ -251,9 +252,18 @@ Result<void> detail::greet(detail::AgentClient& client, std::chrono::steady_cloc
 {
     // The HelloReply is the agent answering in our protocol: a Ping after it would only cost
     // every sandbox's start one more round trip.
-    if (refresh)
-        TRY(client.hello_and_refresh(*refresh, deadline));
-    else
+    if (refresh) {
+        // The guest sets its clock to this reading when the Refresh arrives: taken now, not when
+        // the Refresh was made, before the VMM was even started.
+        auto stamped = *refresh;
+        if (stamped.realtime_ns != 0) {
+            timespec now {};
+            ::clock_gettime(CLOCK_REALTIME, &now);
+            stamped.realtime_ns
+                = static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec);
+        }
+        TRY(client.hello_and_refresh(stamped, deadline));
+    } else
         TRY(client.hello(deadline));
     return {};
 }

@@ -85,7 +85,8 @@ bool has_network(SandboxOptions const& options);
 Result<Fd> wait_for_agent(
     SandboxState const& state, std::string const& socket_path, std::chrono::steady_clock::time_point deadline);
 // Hello: the agent speaks our protocol and answers; with `refresh` (a restored guest) the
-// Refresh goes along in the same round trip and must be acknowledged too.
+// Refresh goes along in the same round trip, its clock reading (if set) taken as it is sent, and
+// must be acknowledged too.
 Result<void> greet(
     AgentClient& client, std::chrono::steady_clock::time_point deadline, protocol::Refresh const* refresh = nullptr);
 // Makes `stream` the state's agent connection (watching its VMM) and greets the agent; a

@@ -69,11 +69,13 @@ int main(int argc, char** argv)
     int runs = 20;
     int clones = 20;
     bool no_jail = false;
+    bool trace = false;
     CLI::App app { "A sandbox restored from a snapshot against a cold one, and clones held at once", "husk_bench_snapshot" };
     add_image_options(app, images);
     app.add_option("--runs", runs, "Cold and restored sandboxes each")->check(CLI::Range(1, 100000))->capture_default_str();
     app.add_option("--clones", clones, "Clones held at once")->check(CLI::Range(0, 1000))->capture_default_str();
     app.add_flag("--no-jail", no_jail, "Run husk-vmm unjailed (seccomp only)");
+    app.add_flag("--trace", trace, "Print where each sandbox's time went (libhusk's step trace)");
     if (auto status = parse_bench_arguments(app, argc, argv))
         return *status;
 
@@ -106,9 +108,12 @@ int main(int argc, char** argv)
             static_cast<double>(memory_file.st_blocks) * 512 / (1 << 20));
     }
 
+    husk::detail::enable_step_trace(trace);
+    SpawnRecord cold_record;
+    SpawnRecord restore_record;
     TimedStep const steps[] = {
-        { "cold create + run true", [&] { return time_create_and_run_true(options); } },
-        { "restore + run true", [&] { return time_restore_and_run_true(directory, options); } },
+        { "cold create + run true", [&] { return time_create_and_run_true(options, &cold_record); } },
+        { "restore + run true", [&] { return time_restore_and_run_true(directory, options, &restore_record); } },
         { "qemu boot to init", [&] { return time_qemu_boot_to_init(images); } },
     };
     auto samples = run_rounds(runs, steps);
@@ -117,6 +122,7 @@ int main(int argc, char** argv)
         return 1;
     }
 
+    husk::detail::enable_step_trace(false);
     std::vector<husk::Sandbox> held;
     std::vector<double> private_mib;
     double total_pss_mib = 0;
@@ -149,6 +155,15 @@ int main(int argc, char** argv)
     std::printf("  qemu microvm to init      median %9.1f ms  p99 %9.1f ms\n", qemu.median, qemu.p99);
     std::printf("  ratio restore/cold (medians) %.3f\n", cold.median > 0 ? restored.median / cold.median : 0.0);
     std::printf("  ratio restore/qemu-boot (medians) %.3f\n", qemu.median > 0 ? restored.median / qemu.median : 0.0);
+    auto cold_teardown = summarize(cold_record.teardown_ms);
+    auto restore_teardown = summarize(restore_record.teardown_ms);
+    std::printf("  teardown (shutdown) cold  median %9.1f ms  p99 %9.1f ms\n", cold_teardown.median, cold_teardown.p99);
+    std::printf("  teardown (shutdown) clone median %9.1f ms  p99 %9.1f ms\n", restore_teardown.median,
+        restore_teardown.p99);
+    if (!cold_record.steps.empty())
+        cold_record.steps.print("cold create + run true + shutdown");
+    if (!restore_record.steps.empty())
+        restore_record.steps.print("restore + run true + shutdown");
     if (clones > 0) {
         auto memory = summarize(private_mib);
         std::printf("%d clones held at once after `true`: Private_Dirty per clone median %.1f MiB, max %.1f MiB; "

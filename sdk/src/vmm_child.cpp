@@ -155,6 +155,12 @@ void VmmChild::kill() const
         syscall(SYS_pidfd_send_signal, m_pidfd.get(), SIGKILL, nullptr, 0);
 }
 
+void VmmChild::terminate() const
+{
+    if (m_pid > 0)
+        syscall(SYS_pidfd_send_signal, m_pidfd.get(), SIGTERM, nullptr, 0);
+}
+
 void VmmChild::reap()
 {
     if (m_pid <= 0)

@@ -50,6 +50,8 @@ public:
     // True once it has exited, waiting at most `timeout`.
     bool wait_exit(std::chrono::milliseconds timeout) const;
     void kill() const;
+    // SIGTERM: husk-vmm stops its VM, reports and exits (a jail launcher passes it on).
+    void terminate() const;
     // Kills (if needed) and reaps; the child is gone afterwards. An adopted process is killed
     // and waited for (briefly), as it cannot be reaped here.
     void reap();

@@ -70,12 +70,15 @@ int main(int argc, char** argv)
     int clones = 20;
     bool no_jail = false;
     bool trace = false;
+    bool restore_only = false;
     CLI::App app { "A sandbox restored from a snapshot against a cold one, and clones held at once", "husk_bench_snapshot" };
     add_image_options(app, images);
     app.add_option("--runs", runs, "Cold and restored sandboxes each")->check(CLI::Range(1, 100000))->capture_default_str();
     app.add_option("--clones", clones, "Clones held at once")->check(CLI::Range(0, 1000))->capture_default_str();
     app.add_flag("--no-jail", no_jail, "Run husk-vmm unjailed (seccomp only)");
     app.add_flag("--trace", trace, "Print where each sandbox's time went (libhusk's step trace)");
+    app.add_flag("--restore-only", restore_only,
+        "Time restores only (no cold sandboxes, no QEMU): for A/B runs of the restore path");
     if (auto status = parse_bench_arguments(app, argc, argv))
         return *status;
 
@@ -116,7 +119,7 @@ int main(int argc, char** argv)
         { "restore + run true", [&] { return time_restore_and_run_true(directory, options, &restore_record); } },
         { "qemu boot to init", [&] { return time_qemu_boot_to_init(images); } },
     };
-    auto samples = run_rounds(runs, steps);
+    auto samples = run_rounds(runs, restore_only ? std::span(steps).subspan(1, 1) : std::span(steps));
     if (!samples) {
         std::fprintf(stderr, "husk: %s\n", samples.error().message.c_str());
         return 1;
@@ -145,6 +148,14 @@ int main(int argc, char** argv)
     held.clear();
     std::filesystem::remove_all(directory);
 
+    if (restore_only) {
+        auto restored = summarize((*samples)[0]);
+        std::printf("restore + run true, %d runs, 256 MiB guest, %s: median %.1f ms  p99 %.1f ms\n", runs,
+            !no_jail ? "jailed when root" : "not jailed (seccomp only)", restored.median, restored.p99);
+        if (!restore_record.steps.empty())
+            restore_record.steps.print("restore + run true + shutdown");
+        return 0;
+    }
     auto cold = summarize((*samples)[0]);
     auto restored = summarize((*samples)[1]);
     auto qemu = summarize((*samples)[2]);

@@ -16,6 +16,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,6 +55,29 @@ std::vector<pid_t> vm_processes(pid_t vmm_pid)
         }
     }
     return pids;
+}
+
+// Page faults of a process so far (/proc/PID/stat fields 10 and 12): a clone's guest memory is a
+// private mapping of the snapshot's file, so every page the guest touches first costs one.
+std::pair<uint64_t, uint64_t> minor_and_major_faults(pid_t pid)
+{
+    std::ifstream stat_file("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    auto after_name = text.rfind(')');
+    if (after_name == std::string::npos)
+        return { 0, 0 };
+    std::istringstream fields(text.substr(after_name + 2));
+    std::string field;
+    uint64_t minor = 0;
+    uint64_t major = 0;
+    // From field 3 (state): minflt is the 8th of these, majflt the 10th.
+    for (int index = 3; index <= 12 && fields >> field; ++index) {
+        if (index == 10)
+            minor = std::strtoull(field.c_str(), nullptr, 10);
+        if (index == 12)
+            major = std::strtoull(field.c_str(), nullptr, 10);
+    }
+    return { minor, major };
 }
 
 bool run_true(husk::Sandbox& sandbox)
@@ -128,6 +153,8 @@ int main(int argc, char** argv)
     husk::detail::enable_step_trace(false);
     std::vector<husk::Sandbox> held;
     std::vector<double> private_mib;
+    std::vector<double> minor_faults;
+    std::vector<double> major_faults;
     double total_pss_mib = 0;
     for (int i = 0; i < clones; ++i) {
         auto clone = husk::Sandbox::restore(directory, options);
@@ -139,11 +166,18 @@ int main(int argc, char** argv)
     }
     for (auto& clone : held) {
         double clone_private = 0;
+        double clone_minor = 0;
+        double clone_major = 0;
         for (pid_t pid : vm_processes(clone.vmm_pid())) {
             clone_private += static_cast<double>(rollup_kib(pid, "Private_Dirty")) / 1024;
             total_pss_mib += static_cast<double>(rollup_kib(pid, "Pss")) / 1024;
+            auto [minor, major] = minor_and_major_faults(pid);
+            clone_minor += static_cast<double>(minor);
+            clone_major += static_cast<double>(major);
         }
         private_mib.push_back(clone_private);
+        minor_faults.push_back(clone_minor);
+        major_faults.push_back(clone_major);
     }
     held.clear();
     std::filesystem::remove_all(directory);
@@ -180,6 +214,11 @@ int main(int argc, char** argv)
         std::printf("%d clones held at once after `true`: Private_Dirty per clone median %.1f MiB, max %.1f MiB; "
                     "PSS of all %.1f MiB\n",
             clones, memory.median, memory.p99, total_pss_mib);
+        auto minor = summarize(minor_faults);
+        auto major = summarize(major_faults);
+        std::printf("  page faults per clone's husk-vmm processes, from exec to after `true`: minor median %.0f "
+                    "(max %.0f), major median %.0f (max %.0f)\n",
+            minor.median, minor.p99, major.median, major.p99);
     }
     return 0;
 }

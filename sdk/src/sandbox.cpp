@@ -5,6 +5,7 @@
 #include "husk/units.hpp"
 #include "runtime/base/fd.hpp"
 #include "sdk/src/assets.hpp"
+#include "sdk/src/directory_watch.hpp"
 #include "sdk/src/hybrid_vsock.hpp"
 #include "sdk/src/jail_decision.hpp"
 #include "sdk/src/mounts.hpp"
@@ -230,6 +231,9 @@ Result<Fd> detail::wait_for_agent(
 {
     Error last { "nothing tried", 0, ErrorKind::GuestNotReady };
     std::chrono::milliseconds pause = first_connect_pause;
+    // Until husk-vmm binds its socket, its creation ends the pause (the pause stays the bound,
+    // should the watch be unavailable): a restore's first connect is then the one that works.
+    auto socket_created = detail::DirectoryWatch::create(socket_path.substr(0, socket_path.rfind('/')));
     while (std::chrono::steady_clock::now() < deadline) {
         if (auto exit = state.vmm->peek_exit())
             return unexpected(state.vm_died_error(*exit, "during boot"));
@@ -243,7 +247,10 @@ Result<Fd> detail::wait_for_agent(
         last = std::move(stream).error();
         if (stage == detail::ConnectStage::Failed && last.kind != ErrorKind::GuestNotReady)
             return unexpected(std::move(last));
-        std::this_thread::sleep_for(pause);
+        if (stage == detail::ConnectStage::NoSocket && socket_created)
+            socket_created->wait(pause);
+        else
+            std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, std::chrono::milliseconds(max_connect_pause));
     }
     auto error = state.explain(Error { "the guest agent did not answer within "

@@ -21,6 +21,7 @@ namespace {
 
 Result<double> time_create_and_run_true(SandboxOptions const& options, SpawnRecord* record)
 {
+    (void)detail::take_step_trace(); // what an earlier step left
     auto start = Clock::now();
     auto sandbox = Sandbox::create(options);
     if (!sandbox)
@@ -32,19 +33,28 @@ Result<double> time_create_and_run_true(SandboxOptions const& options, SpawnReco
     if (record) {
         record->teardown_ms.push_back(millis_since(stopping));
         record->jailed = sandbox->jailed();
+        record->steps.add_run(detail::take_step_trace());
     }
     return millis;
 }
 
-Result<double> time_restore_and_run_true(std::filesystem::path const& snapshot, SandboxOptions const& options)
+Result<double> time_restore_and_run_true(
+    std::filesystem::path const& snapshot, SandboxOptions const& options, SpawnRecord* record)
 {
+    (void)detail::take_step_trace();
     auto start = Clock::now();
     auto clone = Sandbox::restore(snapshot, options);
     if (!clone)
         return fail("restore: " + clone.error().message);
     TRY(run_true(*clone));
     double millis = millis_since(start);
+    auto stopping = Clock::now();
     (void)clone->shutdown();
+    if (record) {
+        record->teardown_ms.push_back(millis_since(stopping));
+        record->jailed = clone->jailed();
+        record->steps.add_run(detail::take_step_trace());
+    }
     return millis;
 }
 

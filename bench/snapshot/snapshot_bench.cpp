@@ -16,6 +16,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -55,6 +57,29 @@ std::vector<pid_t> vm_processes(pid_t vmm_pid)
     return pids;
 }
 
+// Page faults of a process so far (/proc/PID/stat fields 10 and 12): a clone's guest memory is a
+// private mapping of the snapshot's file, so every page the guest touches first costs one.
+std::pair<uint64_t, uint64_t> minor_and_major_faults(pid_t pid)
+{
+    std::ifstream stat_file("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    auto after_name = text.rfind(')');
+    if (after_name == std::string::npos)
+        return { 0, 0 };
+    std::istringstream fields(text.substr(after_name + 2));
+    std::string field;
+    uint64_t minor = 0;
+    uint64_t major = 0;
+    // From field 3 (state): minflt is the 8th of these, majflt the 10th.
+    for (int index = 3; index <= 12 && fields >> field; ++index) {
+        if (index == 10)
+            minor = std::strtoull(field.c_str(), nullptr, 10);
+        if (index == 12)
+            major = std::strtoull(field.c_str(), nullptr, 10);
+    }
+    return { minor, major };
+}
+
 bool run_true(husk::Sandbox& sandbox)
 {
     auto result = sandbox.run({ "true" });
@@ -69,11 +94,16 @@ int main(int argc, char** argv)
     int runs = 20;
     int clones = 20;
     bool no_jail = false;
+    bool trace = false;
+    bool restore_only = false;
     CLI::App app { "A sandbox restored from a snapshot against a cold one, and clones held at once", "husk_bench_snapshot" };
     add_image_options(app, images);
     app.add_option("--runs", runs, "Cold and restored sandboxes each")->check(CLI::Range(1, 100000))->capture_default_str();
     app.add_option("--clones", clones, "Clones held at once")->check(CLI::Range(0, 1000))->capture_default_str();
     app.add_flag("--no-jail", no_jail, "Run husk-vmm unjailed (seccomp only)");
+    app.add_flag("--trace", trace, "Print where each sandbox's time went (libhusk's step trace)");
+    app.add_flag("--restore-only", restore_only,
+        "Time restores only (no cold sandboxes, no QEMU): for A/B runs of the restore path");
     if (auto status = parse_bench_arguments(app, argc, argv))
         return *status;
 
@@ -106,19 +136,25 @@ int main(int argc, char** argv)
             static_cast<double>(memory_file.st_blocks) * 512 / (1 << 20));
     }
 
+    husk::detail::enable_step_trace(trace);
+    SpawnRecord cold_record;
+    SpawnRecord restore_record;
     TimedStep const steps[] = {
-        { "cold create + run true", [&] { return time_create_and_run_true(options); } },
-        { "restore + run true", [&] { return time_restore_and_run_true(directory, options); } },
+        { "cold create + run true", [&] { return time_create_and_run_true(options, &cold_record); } },
+        { "restore + run true", [&] { return time_restore_and_run_true(directory, options, &restore_record); } },
         { "qemu boot to init", [&] { return time_qemu_boot_to_init(images); } },
     };
-    auto samples = run_rounds(runs, steps);
+    auto samples = run_rounds(runs, restore_only ? std::span(steps).subspan(1, 1) : std::span(steps));
     if (!samples) {
         std::fprintf(stderr, "husk: %s\n", samples.error().message.c_str());
         return 1;
     }
 
+    husk::detail::enable_step_trace(false);
     std::vector<husk::Sandbox> held;
     std::vector<double> private_mib;
+    std::vector<double> minor_faults;
+    std::vector<double> major_faults;
     double total_pss_mib = 0;
     for (int i = 0; i < clones; ++i) {
         auto clone = husk::Sandbox::restore(directory, options);
@@ -130,15 +166,30 @@ int main(int argc, char** argv)
     }
     for (auto& clone : held) {
         double clone_private = 0;
+        double clone_minor = 0;
+        double clone_major = 0;
         for (pid_t pid : vm_processes(clone.vmm_pid())) {
             clone_private += static_cast<double>(rollup_kib(pid, "Private_Dirty")) / 1024;
             total_pss_mib += static_cast<double>(rollup_kib(pid, "Pss")) / 1024;
+            auto [minor, major] = minor_and_major_faults(pid);
+            clone_minor += static_cast<double>(minor);
+            clone_major += static_cast<double>(major);
         }
         private_mib.push_back(clone_private);
+        minor_faults.push_back(clone_minor);
+        major_faults.push_back(clone_major);
     }
     held.clear();
     std::filesystem::remove_all(directory);
 
+    if (restore_only) {
+        auto restored = summarize((*samples)[0]);
+        std::printf("restore + run true, %d runs, 256 MiB guest, %s: median %.1f ms  p99 %.1f ms\n", runs,
+            !no_jail ? "jailed when root" : "not jailed (seccomp only)", restored.median, restored.p99);
+        if (!restore_record.steps.empty())
+            restore_record.steps.print("restore + run true + shutdown");
+        return 0;
+    }
     auto cold = summarize((*samples)[0]);
     auto restored = summarize((*samples)[1]);
     auto qemu = summarize((*samples)[2]);
@@ -149,11 +200,25 @@ int main(int argc, char** argv)
     std::printf("  qemu microvm to init      median %9.1f ms  p99 %9.1f ms\n", qemu.median, qemu.p99);
     std::printf("  ratio restore/cold (medians) %.3f\n", cold.median > 0 ? restored.median / cold.median : 0.0);
     std::printf("  ratio restore/qemu-boot (medians) %.3f\n", qemu.median > 0 ? restored.median / qemu.median : 0.0);
+    auto cold_teardown = summarize(cold_record.teardown_ms);
+    auto restore_teardown = summarize(restore_record.teardown_ms);
+    std::printf("  teardown (shutdown) cold  median %9.1f ms  p99 %9.1f ms\n", cold_teardown.median, cold_teardown.p99);
+    std::printf("  teardown (shutdown) clone median %9.1f ms  p99 %9.1f ms\n", restore_teardown.median,
+        restore_teardown.p99);
+    if (!cold_record.steps.empty())
+        cold_record.steps.print("cold create + run true + shutdown");
+    if (!restore_record.steps.empty())
+        restore_record.steps.print("restore + run true + shutdown");
     if (clones > 0) {
         auto memory = summarize(private_mib);
         std::printf("%d clones held at once after `true`: Private_Dirty per clone median %.1f MiB, max %.1f MiB; "
                     "PSS of all %.1f MiB\n",
             clones, memory.median, memory.p99, total_pss_mib);
+        auto minor = summarize(minor_faults);
+        auto major = summarize(major_faults);
+        std::printf("  page faults per clone's husk-vmm processes, from exec to after `true`: minor median %.0f "
+                    "(max %.0f), major median %.0f (max %.0f)\n",
+            minor.median, minor.p99, major.median, major.p99);
     }
     return 0;
 }

@@ -108,9 +108,14 @@ std::string StatusDevice::apply(uint64_t offset, std::span<uint8_t const> data, 
         if (value != status_port::shutdown_intent_value)
             return "not the shutdown intent value";
         m_status.shutdown_intent = true; // idempotent: repeating it is harmless
+        if (!m_status.shutdown_intent_time)
+            m_status.shutdown_intent_time = std::chrono::steady_clock::now();
         return {};
     }
-    return apply_job_status(offset, value);
+    auto invalid = apply_job_status(offset, value);
+    if (invalid.empty())
+        m_status.job_status_time = std::chrono::steady_clock::now();
+    return invalid;
 }
 
 std::string StatusDevice::apply_job_status(uint64_t offset, uint32_t value)

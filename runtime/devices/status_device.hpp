@@ -24,6 +24,9 @@ struct GuestStatus {
     std::optional<status_port::SpawnError> spawn_error;
     bool shutdown_intent { false };
     uint32_t invalid_writes { 0 };
+    // When the job status and the shutdown intent arrived (the report's timeline; not saved).
+    std::optional<std::chrono::steady_clock::time_point> job_status_time;
+    std::optional<std::chrono::steady_clock::time_point> shutdown_intent_time;
 };
 
 // What a snapshot keeps of GuestStatus: the boot marker's time is a host clock reading that means

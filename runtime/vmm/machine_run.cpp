@@ -240,6 +240,7 @@ StopReport Machine::build_report(Clock::time_point stopped_at) const
             report.timings.boot_to_init = since(*first_run, *report.guest.boot_marker_time);
     }
     report.timings.total = since(m_config.process_start, stopped_at);
+    report.clock = { m_config.process_start, first_run, stopped_at };
 
     std::string summary = std::string("VM stopped: ") + stop_reason_name(report.reason) + ": " + report.detail;
     if (report.reason == StopReason::GuestShutdown)

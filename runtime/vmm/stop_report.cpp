@@ -43,6 +43,15 @@ std::string to_json(StopReport const& report)
     json["boot_to_init_us"] = microseconds(report.timings.boot_to_init);
     json["total_us"] = report.timings.total.count();
     json["invalid_status_writes"] = report.guest.invalid_writes;
+    auto moment = [](std::optional<std::chrono::steady_clock::time_point> value) {
+        if (!value)
+            return nlohmann::ordered_json(nullptr);
+        return nlohmann::ordered_json(
+            std::chrono::duration_cast<std::chrono::microseconds>(value->time_since_epoch()).count());
+    };
+    json["clock_us"] = { { "start", moment(report.clock.start) }, { "first_run", moment(report.clock.first_run) },
+        { "boot_marker", moment(report.guest.boot_marker_time) }, { "job_status", moment(report.guest.job_status_time) },
+        { "shutdown_intent", moment(report.guest.shutdown_intent_time) }, { "stopped", moment(report.clock.stopped) } };
     // The detail may carry guest-influenced bytes: invalid UTF-8 becomes U+FFFD, never an error.
     return json.dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace);
 }

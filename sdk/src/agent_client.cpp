@@ -54,6 +54,10 @@ void AgentClient::close(Error reason)
         else
             m_reader.join();
     }
+    // The agent must see the end now, not when the last Process handle lets go of this client:
+    // after a Shutdown it waits for it before the guest powers off (docs/guest-abi.md). The
+    // descriptor itself stays open until then, so no other file can take its number meanwhile.
+    ::shutdown(m_stream.get(), SHUT_RDWR);
 }
 
 std::optional<Error> AgentClient::failure() const

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 namespace husk::detail {
 
@@ -46,6 +47,10 @@ public:
     Result<void> refresh(protocol::Refresh const& refresh, Deadline deadline);
     // The capabilities of the agent's HelloReply (0 before hello()).
     uint64_t agent_capabilities() const { return m_agent_capabilities.load(); }
+    // Hello and a Refresh without a network sent together (one round trip): a restored
+    // sandbox's greeting. A clone's network follows in a refresh() of its own once the Hello
+    // answer's capabilities are known.
+    Result<protocol::HelloReply> hello_and_refresh(protocol::Refresh const& refresh, Deadline deadline);
 
     // Registers `operation` under a fresh id and sends `first` with it.
     Result<uint32_t> begin(std::shared_ptr<Operation> operation, protocol::Message const& first);
@@ -55,12 +60,18 @@ public:
 
     // The error everything fails with once the connection is gone.
     std::optional<Error> failure() const;
-    // Fails everything with `reason` and stops the reader (idempotent).
+    // Fails everything with `reason`, stops the reader and shuts the stream down, so the agent
+    // sees the connection end at once (idempotent).
     void close(Error reason);
 
 private:
     AgentClient(Fd stream, int watch_fd, Explain explain, EventFd wake);
     Result<protocol::Message> exchange(protocol::Message const& request, Deadline deadline);
+    // Sends every request, then collects one reply per request, in order.
+    Result<std::vector<protocol::Message>> exchange_all(
+        std::vector<protocol::Message> const& requests, Deadline deadline);
+    // Refuses a newer protocol version; records the agent's capabilities.
+    Result<protocol::HelloReply> check_hello(Result<protocol::HelloReply> reply);
     Result<void> send_bytes(std::vector<uint8_t> const& bytes);
     void read_loop();
     void dispatch(uint32_t id, protocol::Message message);

@@ -1,5 +1,5 @@
-// AgentClient's connection-level exchanges (correlation id 0, one at a time): Hello, Ping and
-// Shutdown, each expecting one reply of one type.
+// AgentClient's connection-level exchanges (correlation id 0, one at a time): Hello, Ping,
+// Refresh and Shutdown, each expecting one reply of one type; Hello and Refresh also pipelined.
 #include "sdk/src/agent_client.hpp"
 
 #include "guest-init/protocol/message_codec.hpp"
@@ -27,30 +27,67 @@ namespace {
 
 Result<Message> AgentClient::exchange(Message const& request, Deadline deadline)
 {
+    auto replies = TRY(exchange_all({ request }, deadline));
+    return std::move(replies.front());
+}
+
+Result<std::vector<Message>> AgentClient::exchange_all(std::vector<Message> const& requests, Deadline deadline)
+{
     std::lock_guard exchange_lock(m_exchange_mutex);
-    auto operation = std::make_shared<ReplyOperation>(is_final_reply);
+    // The agent answers id-0 requests one by one in the order sent, so sending them all at once
+    // costs one round trip instead of one each; the operation stays registered until every
+    // reply is in.
+    auto operation = std::make_shared<ReplyOperation>([](Message const&) { return false; });
     {
         std::lock_guard lock(m_mutex);
         if (m_failure)
             return unexpected(*m_failure);
         m_connection_operation = operation;
     }
-    auto sent = send(0, request);
-    auto reply = sent ? operation->next(deadline) : Result<Message>(unexpected(std::move(sent).error()));
+    Result<std::vector<Message>> replies = std::vector<Message> {};
+    for (auto const& request : requests) {
+        if (auto sent = send(0, request); !sent) {
+            replies = unexpected(std::move(sent).error());
+            break;
+        }
+    }
+    while (replies && replies->size() < requests.size()) {
+        auto reply = operation->next(deadline);
+        if (!reply)
+            replies = unexpected(std::move(reply).error());
+        else
+            replies->push_back(std::move(*reply));
+    }
     std::lock_guard lock(m_mutex);
     if (m_connection_operation == operation)
         m_connection_operation.reset();
-    return reply;
+    return replies;
 }
 
 Result<HelloReply> AgentClient::hello(Deadline deadline)
 {
-    auto reply = TRY(expect<HelloReply>(exchange(Hello { protocol_version, 0 }, deadline), "Hello"));
-    if (reply.version > protocol_version)
+    return check_hello(expect<HelloReply>(exchange(Hello { protocol_version, 0 }, deadline), "Hello"));
+}
+
+Result<HelloReply> AgentClient::check_hello(Result<HelloReply> reply)
+{
+    TRY(reply);
+    if (reply->version > protocol_version)
         return fail(ErrorKind::AgentDisconnected,
-            "the agent chose protocol version " + std::to_string(reply.version) + ", newer than ours");
-    m_agent_capabilities = reply.capabilities;
+            "the agent chose protocol version " + std::to_string(reply->version) + ", newer than ours");
+    m_agent_capabilities = reply->capabilities;
     return reply;
+}
+
+Result<HelloReply> AgentClient::hello_and_refresh(protocol::Refresh const& refresh, Deadline deadline)
+{
+    // A network move needs the Hello answer's capabilities first (refresh() checks them).
+    if (!refresh.network.empty())
+        return fail(ErrorKind::BadConfig, "a Refresh with a network cannot be sent with the Hello");
+    auto replies = TRY(exchange_all({ Hello { protocol_version, 0 }, refresh }, deadline));
+    auto hello = TRY(check_hello(expect<HelloReply>(std::move(replies[0]), "Hello")));
+    TRY(expect<Ack>(std::move(replies[1]), "Refresh"));
+    return hello;
 }
 
 Result<void> AgentClient::ping(Deadline deadline)

@@ -5,13 +5,16 @@
 #include "husk/units.hpp"
 #include "runtime/base/fd.hpp"
 #include "sdk/src/assets.hpp"
+#include "sdk/src/directory_watch.hpp"
 #include "sdk/src/hybrid_vsock.hpp"
 #include "sdk/src/jail_decision.hpp"
 #include "sdk/src/mounts.hpp"
 #include "sdk/src/passt_network.hpp"
 #include "sdk/src/sandbox_state.hpp"
+#include "sdk/src/step_trace.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <thread>
 #include <unistd.h>
 
@@ -182,6 +185,14 @@ void detail::append_policy_network_arguments(SandboxOptions const& options, std:
         argv.insert(argv.end(), { "--net-dns", server });
 }
 
+bool detail::may_end_without_guest(SandboxOptions const& options)
+{
+    bool root_written_in_place = !options.rootfs_dir.empty() && options.rootfs_writes == RootfsWrites::InPlace;
+    bool writable_share = std::any_of(
+        options.mounts.begin(), options.mounts.end(), [](Mount const& mount) { return !mount.read_only; });
+    return !root_written_in_place && !writable_share;
+}
+
 bool detail::has_network(SandboxOptions const& options)
 {
     return !options.network.empty() && options.network != "none";
@@ -220,17 +231,26 @@ Result<Fd> detail::wait_for_agent(
 {
     Error last { "nothing tried", 0, ErrorKind::GuestNotReady };
     std::chrono::milliseconds pause = first_connect_pause;
+    // Until husk-vmm binds its socket, its creation ends the pause (the pause stays the bound,
+    // should the watch be unavailable): a restore's first connect is then the one that works.
+    auto socket_created = detail::DirectoryWatch::create(socket_path.substr(0, socket_path.rfind('/')));
     while (std::chrono::steady_clock::now() < deadline) {
         if (auto exit = state.vmm->peek_exit())
             return unexpected(state.vm_died_error(*exit, "during boot"));
         detail::ConnectStage stage;
         auto stream = detail::connect_hybrid_vsock(socket_path, protocol::agent_port, deadline, stage);
-        if (stream)
+        if (stream) {
+            detail::trace_step("connected");
             return stream;
+        }
+        detail::trace_step(stage == detail::ConnectStage::NoSocket ? "connect: no socket yet" : "connect: refused");
         last = std::move(stream).error();
         if (stage == detail::ConnectStage::Failed && last.kind != ErrorKind::GuestNotReady)
             return unexpected(std::move(last));
-        std::this_thread::sleep_for(pause);
+        if (stage == detail::ConnectStage::NoSocket && socket_created)
+            socket_created->wait(pause);
+        else
+            std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, std::chrono::milliseconds(max_connect_pause));
     }
     auto error = state.explain(Error { "the guest agent did not answer within "
@@ -239,19 +259,36 @@ Result<Fd> detail::wait_for_agent(
     return unexpected(std::move(error));
 }
 
-Result<void> detail::greet(detail::AgentClient& client, std::chrono::steady_clock::time_point deadline)
+Result<void> detail::greet(detail::AgentClient& client, std::chrono::steady_clock::time_point deadline,
+    protocol::Refresh const* refresh)
 {
-    TRY(client.hello(deadline));
-    TRY(client.ping(deadline));
+    // The HelloReply is the agent answering in our protocol: a Ping after it would only cost
+    // every sandbox's start one more round trip.
+    if (refresh) {
+        // The guest sets its clock to this reading when the Refresh arrives: taken now, not when
+        // the Refresh was made, before the VMM was even started.
+        auto stamped = *refresh;
+        if (stamped.realtime_ns != 0) {
+            timespec now {};
+            ::clock_gettime(CLOCK_REALTIME, &now);
+            stamped.realtime_ns
+                = static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec);
+        }
+        TRY(client.hello_and_refresh(stamped, deadline));
+    } else
+        TRY(client.hello(deadline));
     return {};
 }
 
-Result<void> detail::open_agent(SandboxState& state, Fd stream, std::chrono::steady_clock::time_point deadline)
+Result<void> detail::open_agent(SandboxState& state, Fd stream, std::chrono::steady_clock::time_point deadline,
+    protocol::Refresh const* refresh)
 {
     auto* raw_state = &state;
     state.client = TRY(detail::AgentClient::create(
         std::move(stream), state.vmm->pidfd(), [raw_state](Error reason) { return raw_state->explain(reason); }));
-    if (auto greeted = detail::greet(*state.client, deadline); !greeted) {
+    auto greeted = detail::greet(*state.client, deadline, refresh);
+    detail::trace_step(refresh ? "hello and refresh answered" : "hello answered");
+    if (!greeted) {
         auto error = std::move(greeted).error();
         if (error.kind == ErrorKind::Timeout)
             error.kind = ErrorKind::GuestNotReady;
@@ -269,8 +306,9 @@ Sandbox& Sandbox::operator=(Sandbox&&) noexcept = default;
 Sandbox::~Sandbox() = default;
 
 Result<std::unique_ptr<SandboxState>> detail::start_sandbox(SandboxOptions options, bool jailed,
-    VmmArguments const& vmm_arguments, std::chrono::steady_clock::time_point deadline)
+    VmmArguments const& vmm_arguments, std::chrono::steady_clock::time_point deadline, protocol::Refresh const* refresh)
 {
+    detail::trace_step("start");
     auto state = std::make_unique<SandboxState>();
     state->options = std::move(options);
     state->temp_dir.emplace(TRY_CONTEXT(detail::TempDir::create(), "sandbox directory"));
@@ -287,8 +325,10 @@ Result<std::unique_ptr<SandboxState>> detail::start_sandbox(SandboxOptions optio
         state->jail_uid = state->jail->uid();
         auto arguments = state->jail->vmm_arguments();
         argv.insert(argv.end(), arguments.begin(), arguments.end());
+        detail::trace_step("jail id and directories ready");
     }
     state->vmm_path = argv.front();
+    state->may_end_without_guest = detail::may_end_without_guest(state->options);
     // Only a jailed network leaves anything for husk-vmm's reaper.
     state->networked = detail::has_network(state->options) && !state->passt;
     if (state->passt) {
@@ -297,9 +337,10 @@ Result<std::unique_ptr<SandboxState>> detail::start_sandbox(SandboxOptions optio
     } else {
         state->vmm.emplace(TRY(detail::VmmChild::spawn(argv, state->log_path)));
     }
+    detail::trace_step("husk-vmm spawned");
 
     auto stream = TRY(detail::wait_for_agent(*state, socket_path, deadline));
-    TRY(detail::open_agent(*state, std::move(stream), deadline));
+    TRY(detail::open_agent(*state, std::move(stream), deadline, refresh));
     return state;
 }
 

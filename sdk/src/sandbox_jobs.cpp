@@ -4,6 +4,7 @@
 #include "guest-init/protocol/limits.hpp"
 #include "sdk/src/exec_operation.hpp"
 #include "sdk/src/sandbox_state.hpp"
+#include "sdk/src/step_trace.hpp"
 
 #include <limits>
 
@@ -63,6 +64,7 @@ Result<Process> Sandbox::start(std::vector<std::string> argv, StartOptions optio
     auto operation = std::make_shared<detail::ExecOperation>(m_state->client, std::move(options.on_stdout),
         std::move(options.on_stderr), keeps_output ? options.output_limit_bytes : 0);
     TRY(operation->begin(exec));
+    detail::trace_step("exec sent");
     return Process(std::move(operation));
 }
 
@@ -85,6 +87,7 @@ Result<RunResult> Sandbox::run(std::vector<std::string> argv, RunOptions const& 
     if (options.timeout)
         limit = *options.timeout + agent_timeout_grace;
     auto result = process.wait(limit);
+    detail::trace_step("result received");
     if (!result && result.error().kind == ErrorKind::Timeout)
         result.error().message = "the agent did not end the job after its timeout";
     return result;

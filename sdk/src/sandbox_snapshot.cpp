@@ -156,7 +156,9 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
         }
         return argv;
     };
-    auto state = detail::start_sandbox(std::move(options), jail.jailed, arguments, deadline);
+    // The Refresh travels with the Hello: the guest is unique before anyone can use it.
+    auto refresh = TRY(make_refresh());
+    auto state = detail::start_sandbox(std::move(options), jail.jailed, arguments, deadline, &refresh);
     if (!state) {
         // A snapshot husk-vmm refuses (it exits at once, saying why) is the caller's mistake, not
         // a guest that is slow to boot.
@@ -165,10 +167,13 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
             error.kind = ErrorKind::BadConfig;
         return unexpected(std::move(error));
     }
-    auto refresh = TRY(make_refresh());
-    if (detail::has_network((*state)->options))
-        refresh.network = TRY(read_guest_network(*(*state)->temp_dir / detail::net_guest_file));
-    TRY((*state)->client->refresh(refresh, deadline));
+    // A clone's network goes in a second Refresh: it needs the Hello answer's capabilities
+    // (refresh() refuses an agent without RefreshNetwork) and the words husk-vmm's launcher wrote.
+    if (detail::has_network((*state)->options)) {
+        protocol::Refresh network_refresh;
+        network_refresh.network = TRY(read_guest_network(*(*state)->temp_dir / detail::net_guest_file));
+        TRY((*state)->client->refresh(network_refresh, deadline));
+    }
     return Sandbox(std::move(*state));
 }
 

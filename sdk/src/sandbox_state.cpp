@@ -2,6 +2,7 @@
 #include "sdk/src/sandbox_state.hpp"
 
 #include "runtime/base/fd.hpp"
+#include "sdk/src/step_trace.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,22 @@ namespace {
         if (reason == json.end() || !reason->is_string())
             return {};
         return reason->get<std::string>();
+    }
+
+    // husk-vmm's moments (its report's clock_us, CLOCK_MONOTONIC microseconds) as traced steps.
+    void trace_vmm_clock(std::string const& report_path)
+    {
+        auto report = read_file(report_path, 64 * 1024);
+        if (!report)
+            return;
+        auto json = nlohmann::json::parse(*report, nullptr, false);
+        if (!json.is_object() || !json.contains("clock_us") || !json["clock_us"].is_object())
+            return;
+        for (auto const& [key, value] : json["clock_us"].items()) {
+            if (value.is_number_integer())
+                trace_step_at("husk-vmm: " + key,
+                    std::chrono::steady_clock::time_point(std::chrono::microseconds(value.get<int64_t>())));
+        }
     }
 
     std::string with_log(std::string message, std::string const& log_path, size_t lines)
@@ -88,25 +105,12 @@ Result<void> SandboxState::stop()
     if (stopped)
         return {};
     stopped = true;
-    Result<void> outcome = fail(ErrorKind::AgentDisconnected, "the agent was not connected");
-    if (client) {
-        outcome = client->failure() ? Result<void>(unexpected(*client->failure()))
-                                    : client->shutdown(std::chrono::steady_clock::now() + shutdown_ack_timeout);
-        client->close(Error { "the sandbox was shut down", 0, ErrorKind::AgentDisconnected });
-    }
+    bool killed = false;
+    auto outcome = may_end_without_guest && client && vmm && !client->failure() ? end_vm() : power_off(killed);
     if (vmm) {
-        // An acknowledged Shutdown powers the guest off. A connection that ended instead of the
-        // Ack may still be a clean power-off (the Ack was lost on the way, see
-        // docs/guest-abi.md): the VMM's exit and stop report decide. Otherwise nothing will stop
-        // the VMM.
-        bool may_power_off = outcome || outcome.error().kind == ErrorKind::AgentDisconnected
-            || outcome.error().kind == ErrorKind::VmDied;
-        bool killed = !may_power_off || !vmm->wait_exit(vmm_exit_timeout);
-        if (killed)
-            vmm->kill();
-        else if (!outcome && is_clean_guest_shutdown(*vmm->peek_exit()))
-            outcome = {};
         vmm->reap();
+        if (step_trace_enabled())
+            trace_vmm_clock(report_path);
         // A killed launcher could not remove the sandbox's network namespace, tap, veth and
         // rules: husk-vmm's reaper does (docs/network-policy.md), now rather than at the next start.
         if (killed && networked)
@@ -119,9 +123,54 @@ Result<void> SandboxState::stop()
         if (auto cleaned = jail->clean_up(); !cleaned && outcome)
             outcome = unexpected(std::move(cleaned).error());
         jail.reset();
+        trace_step("jail cleaned up");
     }
     temp_dir.reset();
+    trace_step("sandbox directory removed");
     return outcome;
+}
+
+Result<void> SandboxState::power_off(bool& killed)
+{
+    Result<void> outcome = fail(ErrorKind::AgentDisconnected, "the agent was not connected");
+    if (client) {
+        outcome = client->failure() ? Result<void>(unexpected(*client->failure()))
+                                    : client->shutdown(std::chrono::steady_clock::now() + shutdown_ack_timeout);
+        trace_step("shutdown answered");
+        client->close(Error { "the sandbox was shut down", 0, ErrorKind::AgentDisconnected });
+        trace_step("agent connection closed");
+    }
+    if (!vmm)
+        return outcome;
+    // An acknowledged Shutdown powers the guest off. A connection that ended instead of the
+    // Ack may still be a clean power-off (the Ack was lost on the way, see
+    // docs/guest-abi.md): the VMM's exit and stop report decide. Otherwise nothing will stop
+    // the VMM.
+    bool may_power_off = outcome || outcome.error().kind == ErrorKind::AgentDisconnected
+        || outcome.error().kind == ErrorKind::VmDied;
+    killed = !may_power_off || !vmm->wait_exit(vmm_exit_timeout);
+    trace_step(killed ? "husk-vmm killed" : "husk-vmm exited");
+    if (killed)
+        vmm->kill();
+    else if (!outcome && is_clean_guest_shutdown(*vmm->peek_exit()))
+        outcome = {};
+    return outcome;
+}
+
+Result<void> SandboxState::end_vm()
+{
+    client->close(Error { "the sandbox was shut down", 0, ErrorKind::AgentDisconnected });
+    trace_step("agent connection closed");
+    // husk-vmm stops the VM at once, reports and exits; a jailed one's launcher passes the signal
+    // on and then removes the jail root and cgroup, as after a power-off.
+    vmm->terminate();
+    if (!vmm->wait_exit(vmm_exit_timeout)) {
+        trace_step("husk-vmm killed");
+        vmm->kill();
+        return {};
+    }
+    trace_step("husk-vmm exited");
+    return {};
 }
 
 } // namespace husk::detail

@@ -40,11 +40,19 @@ struct SandboxState {
     std::string report_path;
     std::shared_ptr<AgentClient> client;
     bool stopped { false };
+    // Nothing the guest wrote needs to reach the host when the VM ends (may_end_without_guest()),
+    // so stop() ends it from the host instead of having the guest power itself off.
+    bool may_end_without_guest { false };
 
     ~SandboxState() { (void)stop(); }
-    // Shutdown, close, wait for or kill the VMM, clean up its jail, remove the directory.
-    // Idempotent.
+    // Ends the VM (end_vm() or power_off()), waits for the VMM or kills it, cleans up its jail,
+    // removes the directory. Idempotent.
     Result<void> stop();
+    // The guest's own end: Shutdown, the Ack, close; the guest syncs, powers off and husk-vmm
+    // exits, or is killed if it does not within vmm_exit_timeout (`killed`).
+    Result<void> power_off(bool& killed);
+    // The host's end: close, SIGTERM to husk-vmm (which stops the VM at once and reports).
+    Result<void> end_vm();
     // Runs `husk-vmm --reap-networks` and waits for it (bounded).
     void reap_networks() const;
     // True when the VMM exited 0 (or is not our child) and its report says the guest powered
@@ -59,9 +67,15 @@ struct SandboxState {
 struct SandboxAccess {
     static Sandbox make(std::unique_ptr<SandboxState> state) { return Sandbox(std::move(state)); }
     static SandboxState& state(Sandbox& sandbox) { return *sandbox.m_state; }
-    // A sandbox over an already-connected agent stream (no VMM): Hello and Ping, then ready.
+    // A sandbox over an already-connected agent stream (no VMM): Hello, then ready.
     static Result<Sandbox> attach(Fd stream, SandboxOptions options);
 };
+
+// True when no guest write has to reach the host when the VM ends: no writable share (a file
+// the guest mapped and wrote sits in its page cache until written back; its own sync at
+// power-off does that) and no directory root written in place. A read-only root disk, the
+// overlay in guest RAM and the guest's tmpfs end with the VM.
+bool may_end_without_guest(SandboxOptions const& options);
 
 // BadConfig, with one sentence, for options create() cannot honour.
 Result<void> check_options(SandboxOptions const& options);
@@ -72,11 +86,15 @@ void append_policy_network_arguments(SandboxOptions const& options, std::vector<
 // Connects through the VMM's socket, retrying while the VMM or the agent is still starting.
 Result<Fd> wait_for_agent(
     SandboxState const& state, std::string const& socket_path, std::chrono::steady_clock::time_point deadline);
-// Hello and Ping: the agent speaks our protocol and answers.
-Result<void> greet(AgentClient& client, std::chrono::steady_clock::time_point deadline);
+// Hello: the agent speaks our protocol and answers; with `refresh` (a restored guest) the
+// Refresh goes along in the same round trip, its clock reading (if set) taken as it is sent, and
+// must be acknowledged too.
+Result<void> greet(
+    AgentClient& client, std::chrono::steady_clock::time_point deadline, protocol::Refresh const* refresh = nullptr);
 // Makes `stream` the state's agent connection (watching its VMM) and greets the agent; a
 // timeout there means the guest was not ready.
-Result<void> open_agent(SandboxState& state, Fd stream, std::chrono::steady_clock::time_point deadline);
+Result<void> open_agent(SandboxState& state, Fd stream, std::chrono::steady_clock::time_point deadline,
+    protocol::Refresh const* refresh = nullptr);
 
 // The part of husk-vmm's command line that differs between a boot and a restore, given the new
 // sandbox's state (its options and directory; it may start what the VMM needs, such as passt)
@@ -85,9 +103,10 @@ using VmmArguments
     = std::function<Result<std::vector<std::string>>(SandboxState& state, std::string const& socket_path)>;
 // Starts a new sandbox's VM (create and restore): the sandbox directory, the jail when `jailed`,
 // husk-vmm with `vmm_arguments` then the control socket and the jail's arguments, and the agent
-// connection once the guest answers, all before `deadline`.
+// connection once the guest answers (and acknowledged `refresh`, if given), all before `deadline`.
 Result<std::unique_ptr<SandboxState>> start_sandbox(SandboxOptions options, bool jailed,
-    VmmArguments const& vmm_arguments, std::chrono::steady_clock::time_point deadline);
+    VmmArguments const& vmm_arguments, std::chrono::steady_clock::time_point deadline,
+    protocol::Refresh const* refresh = nullptr);
 
 // The names of a sandbox directory's entries.
 inline constexpr char const* socket_file = "vsock.sock";

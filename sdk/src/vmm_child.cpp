@@ -1,5 +1,5 @@
-// VmmChild: fork/exec with a parent-death signal, exec errors reported through a close-on-exec
-// pipe, and exit observation through a pidfd.
+// VmmChild: a vfork-style clone and exec with a parent-death signal, exec errors reported through
+// a close-on-exec pipe, and exit observation through a pidfd.
 #include "sdk/src/vmm_child.hpp"
 
 #include "sdk/src/spawner.hpp"
@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,18 +22,40 @@ namespace {
     // SIGKILL takes effect at once; this only bounds the wait for a process stuck in the kernel.
     constexpr std::chrono::milliseconds adopted_exit_wait { 2000 };
 
-    // Only async-signal-safe calls between fork and exec: the parent has other threads.
+    // The child's stack until it execs (it shares the parent's memory until then).
+    constexpr size_t child_stack_size = 64 * 1024;
+
+    struct ChildArguments {
+        char* const* argv;
+        int log_fd;
+        int null_fd;
+        int error_fd;
+        int pass_fd;
+        pid_t parent;
+    };
+
+    // Only async-signal-safe calls between clone and exec, and no writes to memory the parent
+    // uses: the child runs on the parent's memory (CLONE_VM) while the parent waits.
     [[noreturn]] void exec_child(char* const* argv, int log_fd, int null_fd, int error_fd, int pass_fd, pid_t parent)
     {
         setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) // the parent died before the death signal was armed
             _exit(127);
+        // Every signal arrives blocked (see spawn). The child has its own copy of the handlers:
+        // none of the host program's may run here, so every handled signal goes back to its
+        // default before any is unblocked, and these four to their default even if ignored.
+        for (int signo = 1; signo < NSIG; ++signo) {
+            struct sigaction action { };
+            if (sigaction(signo, nullptr, &action) == 0 && action.sa_handler != SIG_DFL
+                && action.sa_handler != SIG_IGN)
+                signal(signo, SIG_DFL);
+        }
+        for (int signo : { SIGPIPE, SIGINT, SIGTERM, SIGHUP })
+            signal(signo, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
-        for (int signo : { SIGPIPE, SIGINT, SIGTERM, SIGHUP })
-            signal(signo, SIG_DFL);
         dup2(null_fd, STDIN_FILENO);
         dup2(log_fd, STDOUT_FILENO);
         dup2(log_fd, STDERR_FILENO);
@@ -48,6 +71,13 @@ namespace {
         int error = errno;
         (void)!write(3, &error, sizeof error);
         _exit(127);
+    }
+
+    int exec_child_entry(void* raw)
+    {
+        auto const& arguments = *static_cast<ChildArguments const*>(raw);
+        exec_child(arguments.argv, arguments.log_fd, arguments.null_fd, arguments.error_fd, arguments.pass_fd,
+            arguments.parent);
     }
 
 } // namespace
@@ -75,15 +105,24 @@ Result<VmmChild> VmmChild::spawn(std::vector<std::string> const& argv, std::stri
 
     pid_t pid = -1;
     int fork_errno = 0;
-    pid_t parent = getpid();
+    ChildArguments arguments { raw_argv.data(), log->get(), null->get(), error_write.get(), pass_fd, getpid() };
+    std::vector<uint8_t> child_stack(child_stack_size);
     run_on_spawner_thread([&] {
-        pid = fork();
-        if (pid == 0)
-            exec_child(raw_argv.data(), log->get(), null->get(), error_write.get(), pass_fd, parent);
+        // vfork-style: the child borrows our memory until its exec instead of a copy of the
+        // page tables that exec throws away (fork's cost grows with the host program's size).
+        // Every signal is blocked across the clone so no handler of ours runs in the child
+        // before it has reset them.
+        sigset_t all;
+        sigset_t previous;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &previous);
+        auto* stack_top = child_stack.data() + child_stack.size(); // the stack grows down; 16-aligned
+        pid = ::clone(exec_child_entry, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &arguments);
         fork_errno = errno;
+        pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     });
     if (pid < 0)
-        return fail(ErrorKind::VmmStartFailed, Error::from_errno("fork", fork_errno).message);
+        return fail(ErrorKind::VmmStartFailed, Error::from_errno("clone", fork_errno).message);
     error_write.reset();
 
     int exec_errno = 0;
@@ -153,6 +192,12 @@ void VmmChild::kill() const
 {
     if (m_pid > 0)
         syscall(SYS_pidfd_send_signal, m_pidfd.get(), SIGKILL, nullptr, 0);
+}
+
+void VmmChild::terminate() const
+{
+    if (m_pid > 0)
+        syscall(SYS_pidfd_send_signal, m_pidfd.get(), SIGTERM, nullptr, 0);
 }
 
 void VmmChild::reap()

@@ -1,4 +1,5 @@
-// VmmChild: husk-vmm as a supervised child process. It is forked from one long-lived thread with
+// VmmChild: husk-vmm as a supervised child process. It is started (a vfork-style clone, then
+// exec) from one long-lived thread with
 // PR_SET_PDEATHSIG=SIGKILL (the death signal follows the forking *thread*, so forking from a
 // caller's short-lived thread would kill the VM when that thread ends), in its own process group
 // (a terminal's Ctrl-C reaches the CLI, which forwards it to the job, not the VMM), with its
@@ -30,7 +31,7 @@ struct ChildExit {
 
 class VmmChild {
 public:
-    // argv[0] must be a path. Errors (kind VmmStartFailed) when fork or exec fails. `pass_fd`
+    // argv[0] must be a path. Errors (kind VmmStartFailed) when clone or exec fails. `pass_fd`
     // (when not -1) is inherited as descriptor passed_fd_number: how husk-vmm gets passt's
     // socket and passt its end (both started this way).
     static Result<VmmChild> spawn(std::vector<std::string> const& argv, std::string const& log_path, int pass_fd = -1);
@@ -50,6 +51,8 @@ public:
     // True once it has exited, waiting at most `timeout`.
     bool wait_exit(std::chrono::milliseconds timeout) const;
     void kill() const;
+    // SIGTERM: husk-vmm stops its VM, reports and exits (a jail launcher passes it on).
+    void terminate() const;
     // Kills (if needed) and reaps; the child is gone afterwards. An adopted process is killed
     // and waited for (briefly), as it cannot be reaped here.
     void reap();

@@ -112,6 +112,22 @@ std::optional<uint16_t> SplitQueue::load_avail_index()
     return *index;
 }
 
+Result<void> SplitQueue::ask_for_notification_at_next_entry()
+{
+    if (!is_ready() || !m_event_idx)
+        return {};
+    auto avail_index = load_avail_index();
+    if (!avail_index)
+        return fail("virtio queue: avail->idx is unreadable");
+    auto written = m_memory->store<uint16_t>(
+        m_layout.used_ring.unchecked_add(ring::avail_event_offset(m_layout.size)), *avail_index, std::memory_order_relaxed);
+    if (!written)
+        return fail("virtio queue: used->avail_event is unwritable");
+    // As in pop(): pairs with the driver's virtio_mb() before it loads avail_event.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return {};
+}
+
 PopResult SplitQueue::pop()
 {
     if (!is_ready())

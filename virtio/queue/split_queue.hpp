@@ -94,6 +94,12 @@ public:
     // all the state a device keeps of them (VirtioDevice::prepare_snapshot).
     void give_back(uint16_t count) { m_next_avail = static_cast<uint16_t>(m_next_avail - count); }
 
+    // With EVENT_IDX: asks the driver to notify when it makes one more entry available than it
+    // has now (avail_event = avail->idx), for a device that waits for the driver to post a
+    // buffer back while others stay unpopped (pop() asks only when it finds the ring empty).
+    // Without EVENT_IDX the driver notifies anyway. Fails when the used ring cannot be written.
+    Result<void> ask_for_notification_at_next_entry();
+
     // The next available chain, nothing, or a QueueError. With EVENT_IDX, finding the ring
     // empty also asks the driver to notify at the next entry (avail_event).
     PopResult pop();

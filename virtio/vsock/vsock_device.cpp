@@ -71,13 +71,19 @@ void VsockDevice::close_detached_host_ends()
 void VsockDevice::queue_notify(uint16_t index)
 {
     std::lock_guard guard(m_mutex);
-    if (index == event_queue) {
-        note_transport_reset_handled();
-        return;
-    }
+    // Any kick may end the transport-reset wait; the event queue's is the one after_restore()
+    // asked for. Connects held since the restore then reach the guest.
+    bool was_waiting_for_reset = m_transport_reset_pending;
+    note_transport_reset_handled();
+    bool reset_just_handled = was_waiting_for_reset && !m_transport_reset_pending;
     close_detached_host_ends();
     if (!is_active())
         return;
+    if (index == event_queue) {
+        if (reset_just_handled)
+            process_rx();
+        return;
+    }
     if (index == tx_queue)
         process_tx(); // replies are produced below
     // rx: new buffers; tx: maybe new replies.
@@ -141,7 +147,9 @@ std::optional<DescriptorChain> VsockDevice::next_rx_chain(QueueBatch& batch)
 
 void VsockDevice::process_rx()
 {
-    if (!m_rx->is_ready() || m_rx->is_broken())
+    // Nothing reaches the guest before it has handled the transport reset: a connection request
+    // it saw first would be reset with the snapshot's connections.
+    if (m_transport_reset_pending || !m_rx->is_ready() || m_rx->is_broken())
         return;
     QueueBatch batch(*m_rx, *m_interrupt, "virtio-vsock: rx queue");
     while (m_muxer.has_pending_rx()) {
@@ -223,6 +231,10 @@ void VsockDevice::after_restore()
     ++m_stats.transport_resets_sent;
     m_transport_reset_pending = true;
     m_event_available_at_reset = m_event->driver_available_index();
+    // The guest posts the buffer back once it has handled the event: have it kick then, so held
+    // connects go on at once (Linux posts eight event buffers and EVENT_IDX would not ask).
+    if (auto asked = m_event->ask_for_notification_at_next_entry(); !asked)
+        log_warn("virtio-vsock: event queue: " + asked.error().message);
 }
 
 std::optional<VsockConnectionKey> VsockDevice::on_host_connect(uint32_t guest_port)
@@ -232,11 +244,12 @@ std::optional<VsockConnectionKey> VsockDevice::on_host_connect(uint32_t guest_po
     if (!is_active())
         return std::nullopt; // no driver to take the connection
     // Until the guest has handled the transport reset, a new connection could be reset with the
-    // old ones: refuse it, the host retries (as while the guest boots).
+    // old ones: it is held (its request waits in the muxer; process_rx() sends nothing) and goes
+    // to the guest on the event queue's kick, instead of being refused and retried.
     note_transport_reset_handled();
-    if (m_transport_reset_pending)
-        return std::nullopt;
     auto key = m_muxer.host_connect(guest_port);
+    if (key && m_transport_reset_pending)
+        ++m_stats.host_connects_held;
     process_rx();
     return key;
 }

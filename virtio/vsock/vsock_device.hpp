@@ -8,9 +8,8 @@
 // or the event thread (ioeventfd kicks); the backend calls the VsockBackendEvents methods on the
 // event thread. An internal mutex serialises both. The backend itself must only be called on the
 // event thread, hence two rules:
-// - queue_notify() must come from the event thread: the VMM registers ioeventfds for the rx and
-//   tx queues (a kick of the event queue only ends the transport-reset wait below, so it may
-//   arrive on any thread);
+// - queue_notify() must come from the event thread: the VMM registers an ioeventfd for every
+//   queue (a kick of the event queue ends the transport-reset wait below and sends what waited);
 // - reset(), which a vCPU thread runs when the driver writes Status = 0, does not call the
 //   backend: the host ends of the dropped connections are closed on the next event-thread call
 //   (a kick or a backend event), or at destruction.
@@ -36,6 +35,7 @@ struct VsockDeviceStats {
     uint64_t tx_malformed { 0 }; // could not be parsed (short header, bad length)
     uint64_t rx_packets { 0 };
     uint64_t transport_resets_sent { 0 };
+    uint64_t host_connects_held { 0 }; // arrived before the guest had handled the transport reset
     uint64_t rx_buffers_too_small { 0 }; // no room for a header, or header-only while data waits: returned empty
     uint64_t chain_faults { 0 }; // chain-level queue errors, completed with length 0
 };
@@ -70,9 +70,9 @@ public:
     void queue_notify(uint16_t index) override;
     // Snapshots keep the queues and the CID; connections do not survive a restore (their host
     // ends belong to the old process), so after_restore() sends the guest TRANSPORT_RESET, which
-    // makes it drop every connected socket and read the CID again (virtio 1.2 §5.10.6.6). Host
-    // connects are refused until the guest posts the event buffer back (its kick): one accepted
-    // before it handled the reset would be reset with the rest.
+    // makes it drop every connected socket and read the CID again (virtio 1.2 §5.10.6.6). Until
+    // the guest posts the event buffer back (its kick) nothing goes to its RX queue: a host
+    // connect arriving then is held and reaches the guest right after, not refused and retried.
     bool supports_snapshot() const override { return true; }
     void prepare_snapshot() override;
     void after_restore() override;

@@ -76,8 +76,9 @@ public:
     Sandbox& operator=(Sandbox&&) noexcept;
     Sandbox(Sandbox const&) = delete;
     Sandbox& operator=(Sandbox const&) = delete;
-    /// Sends Shutdown, waits briefly for the VMM to exit, kills it otherwise, removes the
-    /// sandbox's temporary directory. Jobs still running are killed with the VM.
+    /// Ends the VM (the guest powers off first when it has a writable share to flush; otherwise
+    /// the VMM stops it at once), waits briefly for the VMM to exit, kills it otherwise, removes
+    /// the sandbox's temporary directory. Jobs still running are killed with the VM.
     ~Sandbox();
 
     /// Runs argv[0] (PATH lookup in the guest) to completion.

@@ -5,6 +5,9 @@
 
 #include "runtime/base/event_fd.hpp"
 
+#include <mutex>
+#include <poll.h>
+
 namespace husk::sdk_testing {
 namespace {
 
@@ -82,6 +85,141 @@ namespace {
         // Without a network the same agent is refreshed as before.
         EXPECT_TRUE(client->refresh(Refresh { .hostname = "h" }, soon()));
         EXPECT_TRUE(seen->has_value());
+    }
+
+    TEST(AgentClient, HelloAndRefresh_SentTogether_BothAnswered)
+    {
+        SocketPair pair;
+        std::vector<std::string> seen;
+        std::mutex seen_lock;
+        FakeAgent agent(std::move(pair.agent), [&](Frame const& frame) {
+            auto message = decode_message(frame, Peer::Host);
+            if (!message)
+                return std::vector<uint8_t> {};
+            std::lock_guard lock(seen_lock);
+            seen.emplace_back(message_name(*message));
+            if (std::holds_alternative<Refresh>(*message))
+                return encode_message(0, Ack {});
+            return greet_reply(frame);
+        });
+        auto client = client_for(std::move(pair.host));
+        Refresh refresh;
+        refresh.hostname = "husk-0123456789ab";
+
+        auto hello = client->hello_and_refresh(refresh, soon());
+
+        ASSERT_TRUE(hello) << hello.error().message;
+        EXPECT_EQ(hello->version, 1u);
+        std::lock_guard lock(seen_lock);
+        EXPECT_EQ(seen, (std::vector<std::string> { "Hello", "Refresh" }));
+    }
+
+    TEST(AgentClient, HelloAndRefresh_RefreshRefused_IsGuestError)
+    {
+        SocketPair pair;
+        FakeAgent agent(std::move(pair.agent), [](Frame const& frame) {
+            auto message = decode_message(frame, Peer::Host);
+            if (message && std::holds_alternative<Refresh>(*message))
+                return encode_message(0, ErrorReply { ErrorCode::Internal, "RNDADDENTROPY: Operation not permitted" });
+            return greet_reply(frame);
+        });
+        auto client = client_for(std::move(pair.host));
+
+        auto hello = client->hello_and_refresh(Refresh {}, soon());
+
+        ASSERT_FALSE(hello);
+        EXPECT_EQ(hello.error().kind, ErrorKind::Guest);
+        EXPECT_NE(hello.error().message.find("Refresh refused"), std::string::npos) << hello.error().message;
+    }
+
+    TEST(AgentClient, Close_AgentSeesTheEndAtOnce)
+    {
+        SocketPair pair;
+        int agent_fd = pair.agent.get();
+        auto client = client_for(std::move(pair.host));
+
+        client->close(Error { "done", 0, ErrorKind::AgentDisconnected });
+
+        // The client object (and its descriptor) lives on, as it does while Process handles
+        // hold it; the agent must still read the end of the stream.
+        pollfd fd { agent_fd, POLLIN, 0 };
+        ASSERT_EQ(::poll(&fd, 1, 5000), 1);
+        char byte;
+        EXPECT_EQ(::read(agent_fd, &byte, 1), 0);
+    }
+
+    // A networked clone's greeting: Hello and the plain Refresh in one round trip, then the
+    // network alone in a second Refresh once the Hello answer showed RefreshNetwork.
+    TEST(AgentClient, HelloAndRefresh_ThenNetworkRefresh_InThatOrder)
+    {
+        SocketPair pair;
+        std::vector<std::string> seen;
+        std::vector<Refresh> refreshes;
+        std::mutex seen_lock;
+        FakeAgent agent(std::move(pair.agent), [&](Frame const& frame) {
+            auto message = decode_message(frame, Peer::Host);
+            if (!message)
+                return std::vector<uint8_t> {};
+            std::lock_guard lock(seen_lock);
+            seen.emplace_back(message_name(*message));
+            if (std::holds_alternative<Hello>(*message))
+                return encode_message(0, HelloReply { 1, capability_bit(Capability::RefreshNetwork) });
+            if (auto* refresh = std::get_if<Refresh>(&*message)) {
+                refreshes.push_back(*refresh);
+                return encode_message(0, Ack {});
+            }
+            return greet_reply(frame);
+        });
+        auto client = client_for(std::move(pair.host));
+
+        auto hello = client->hello_and_refresh(Refresh { .realtime_ns = 5, .hostname = "h" }, soon());
+        ASSERT_TRUE(hello) << hello.error().message;
+        auto networked = client->refresh(Refresh { .network = "husk.ip=10.0.0.2/24" }, soon());
+
+        ASSERT_TRUE(networked) << networked.error().message;
+        std::lock_guard lock(seen_lock);
+        EXPECT_EQ(seen, (std::vector<std::string> { "Hello", "Refresh", "Refresh" }));
+        ASSERT_EQ(refreshes.size(), 2u);
+        EXPECT_EQ(refreshes[0].hostname, "h");
+        EXPECT_TRUE(refreshes[0].network.empty());
+        EXPECT_EQ(refreshes[1].network, "husk.ip=10.0.0.2/24");
+        EXPECT_TRUE(refreshes[1].hostname.empty());
+        EXPECT_EQ(refreshes[1].realtime_ns, 0u);
+    }
+
+    TEST(AgentClient, HelloAndRefresh_ThenNetworkRefresh_OlderAgent_FailsClearlyAfterThePlainRefresh)
+    {
+        SocketPair pair;
+        auto seen = std::make_shared<std::optional<Refresh>>();
+        FakeAgent agent(std::move(pair.agent), refresh_agent(capability_bit(Capability::Exec), seen));
+        auto client = client_for(std::move(pair.host));
+
+        ASSERT_TRUE(client->hello_and_refresh(Refresh { .hostname = "h" }, soon()));
+        ASSERT_TRUE(seen->has_value());
+        EXPECT_EQ((*seen)->hostname, "h");
+        seen->reset();
+        auto networked = client->refresh(Refresh { .network = "husk.ip=10.0.0.2/24" }, soon());
+
+        ASSERT_FALSE(networked);
+        EXPECT_EQ(networked.error().kind, ErrorKind::BadConfig);
+        EXPECT_NE(networked.error().message.find("take the snapshot again"), std::string::npos)
+            << networked.error().message;
+        EXPECT_FALSE(seen->has_value());
+    }
+
+    TEST(AgentClient, HelloAndRefresh_WithNetwork_IsRefusedBeforeSending)
+    {
+        SocketPair pair;
+        auto seen = std::make_shared<std::optional<Refresh>>();
+        FakeAgent agent(std::move(pair.agent), refresh_agent(capability_bit(Capability::RefreshNetwork), seen));
+        auto client = client_for(std::move(pair.host));
+
+        auto hello = client->hello_and_refresh(Refresh { .network = "husk.ip=10.0.0.2/24" }, soon());
+
+        ASSERT_FALSE(hello);
+        EXPECT_EQ(hello.error().kind, ErrorKind::BadConfig);
+        EXPECT_FALSE(seen->has_value());
+        EXPECT_TRUE(client->hello(soon()));
     }
 
     TEST(AgentClient, PongWithWrongNonce_IsAgentDisconnected)

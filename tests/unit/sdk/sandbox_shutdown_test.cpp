@@ -5,6 +5,7 @@
 #include "sdk/src/sandbox_state.hpp"
 #include "tests/unit/sdk/fake_agent.hpp"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -124,6 +125,49 @@ namespace {
 
         EXPECT_FALSE(stopped);
         EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+    }
+
+    TEST_F(SandboxShutdown, NothingToFlush_VmmIsToldToStopAndNoShutdownIsSent)
+    {
+        std::atomic<bool> shutdown_sent { false };
+        SocketPair pair;
+        agent.emplace(std::move(pair.agent), [&shutdown_sent](Frame const& frame) {
+            auto message = decode_message(frame, Peer::Host);
+            if (message && std::holds_alternative<Shutdown>(*message))
+                shutdown_sent = true;
+            return greet_reply(frame);
+        });
+        auto attached = detail::SandboxAccess::attach(std::move(pair.host), {});
+        ASSERT_TRUE(attached) << attached.error().message;
+        sandbox.emplace(std::move(*attached));
+        detail::SandboxAccess::state(*sandbox).may_end_without_guest = true;
+        // As husk-vmm does on SIGTERM: stop at once and exit with the host-signal status.
+        give_vmm(R"({"stop_reason":"host-signal"})", "trap 'exit 5' TERM; while :; do sleep 0.05; done");
+        auto started = std::chrono::steady_clock::now();
+
+        auto stopped = sandbox->shutdown();
+
+        EXPECT_TRUE(stopped) << stopped.error().message;
+        EXPECT_FALSE(shutdown_sent);
+        EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms); // not the 2 s exit limit and a kill
+        auto const& state = detail::SandboxAccess::state(*sandbox);
+        EXPECT_FALSE(state.vmm->peek_exit()); // reaped
+    }
+
+    TEST(SandboxEnd, MayEndWithoutGuest_OnlyWithoutWritableShares)
+    {
+        SandboxOptions options;
+        EXPECT_TRUE(detail::may_end_without_guest(options));
+        options.mounts = { { "/srv/in", "/in", true } };
+        EXPECT_TRUE(detail::may_end_without_guest(options));
+        options.mounts.push_back({ "/srv/out", "/out", false });
+        EXPECT_FALSE(detail::may_end_without_guest(options));
+
+        SandboxOptions root;
+        root.rootfs_dir = "/srv/root";
+        EXPECT_TRUE(detail::may_end_without_guest(root)); // writes go to the overlay in guest RAM
+        root.rootfs_writes = RootfsWrites::InPlace;
+        EXPECT_FALSE(detail::may_end_without_guest(root));
     }
 
     TEST_F(SandboxShutdown, AgentClosesInsteadOfAckWithoutAVmm_IsAgentDisconnected)

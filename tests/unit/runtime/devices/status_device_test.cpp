@@ -89,6 +89,28 @@ TEST(StatusDevice, ShutdownIntent_IsRecordedAndRepeatable)
     EXPECT_EQ(device.status().invalid_writes, 0u);
 }
 
+TEST(StatusDevice, JobStatusAndShutdownIntent_RecordTheirFirstTime)
+{
+    StatusDevice device({});
+    auto before = std::chrono::steady_clock::now();
+    outl(device, sp::job_exit_code, 256); // invalid: no time
+    EXPECT_FALSE(device.status().job_status_time);
+    outl(device, sp::job_exit_code, 0);
+    auto job_time = device.status().job_status_time;
+    ASSERT_TRUE(job_time);
+    EXPECT_GE(*job_time, before);
+    outl(device, sp::job_exit_code, 1); // refused repeat: the first time stays
+    EXPECT_EQ(device.status().job_status_time, job_time);
+
+    EXPECT_FALSE(device.status().shutdown_intent_time);
+    outl(device, sp::shutdown_intent, sp::shutdown_intent_value);
+    auto intent_time = device.status().shutdown_intent_time;
+    ASSERT_TRUE(intent_time);
+    EXPECT_GE(*intent_time, *job_time);
+    outl(device, sp::shutdown_intent, sp::shutdown_intent_value);
+    EXPECT_EQ(device.status().shutdown_intent_time, intent_time);
+}
+
 TEST(StatusDevice, FirstJobStatus_Wins)
 {
     StatusDevice device({});

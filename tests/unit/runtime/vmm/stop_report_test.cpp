@@ -48,7 +48,9 @@ TEST(StopReportJson, NoGuestStatus_GivesNullJobAndTimings)
 {
     EXPECT_EQ(to_json(report_with(StopReason::Timeout, "slow")),
         "{\"stop_reason\":\"timeout\",\"detail\":\"slow\",\"job\":null,\"setup_us\":null,\"boot_to_init_us\":null,"
-        "\"total_us\":1500,\"invalid_status_writes\":0}");
+        "\"total_us\":1500,\"invalid_status_writes\":0,"
+        "\"clock_us\":{\"start\":null,\"first_run\":null,\"boot_marker\":null,\"job_status\":null,"
+        "\"shutdown_intent\":null,\"stopped\":null}}");
 }
 
 TEST(StopReportJson, FullRun_HasExitCodeAndAllTimings)
@@ -60,7 +62,25 @@ TEST(StopReportJson, FullRun_HasExitCodeAndAllTimings)
     report.timings.boot_to_init = 700us;
     EXPECT_EQ(to_json(report),
         "{\"stop_reason\":\"guest-shutdown\",\"detail\":\"ok\",\"job\":{\"exit_code\":3},\"setup_us\":20,"
-        "\"boot_to_init_us\":700,\"total_us\":1500,\"invalid_status_writes\":2}");
+        "\"boot_to_init_us\":700,\"total_us\":1500,\"invalid_status_writes\":2,"
+        "\"clock_us\":{\"start\":null,\"first_run\":null,\"boot_marker\":null,\"job_status\":null,"
+        "\"shutdown_intent\":null,\"stopped\":null}}");
+}
+
+TEST(StopReportJson, Clock_GivesMonotonicMicroseconds)
+{
+    auto report = report_with(StopReason::GuestShutdown, "ok");
+    std::chrono::steady_clock::time_point origin {};
+    report.clock.start = origin + 1000us;
+    report.clock.first_run = origin + 2000us;
+    report.guest.boot_marker_time = origin + 3000us;
+    report.guest.job_status_time = origin + 4000us;
+    report.guest.shutdown_intent_time = origin + 5000us;
+    report.clock.stopped = origin + 6000us;
+    EXPECT_NE(to_json(report).find("\"clock_us\":{\"start\":1000,\"first_run\":2000,\"boot_marker\":3000,"
+                                   "\"job_status\":4000,\"shutdown_intent\":5000,\"stopped\":6000}"),
+        std::string::npos)
+        << to_json(report);
 }
 
 TEST(StopReportJson, Signal_IsReported)

@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ifaddrs.h>
 #include <linux/if_ether.h>
+#include <linux/if_link.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
@@ -50,6 +52,25 @@ std::string set_up_hostile_network()
     if (auto configured = init::configure_interface(hostile_tap_name, host_side); !configured)
         return "tap address: " + configured.error().message;
     return {};
+}
+
+std::string hostile_tap_counters()
+{
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0)
+        return std::string("getifaddrs: ") + std::strerror(errno);
+    std::string text = "no counters for the tap";
+    for (auto* entry = list; entry; entry = entry->ifa_next) {
+        if (!entry->ifa_addr || entry->ifa_addr->sa_family != AF_PACKET || !entry->ifa_data
+            || std::strcmp(entry->ifa_name, hostile_tap_name) != 0)
+            continue;
+        auto const& stats = *static_cast<rtnl_link_stats const*>(entry->ifa_data);
+        text = "tap " + std::string(hostile_tap_name) + ": to the guest " + std::to_string(stats.tx_packets)
+            + " frames read by husk-vmm, " + std::to_string(stats.tx_dropped) + " dropped; from the guest "
+            + std::to_string(stats.rx_packets) + " frames";
+    }
+    ::freeifaddrs(list);
+    return text;
 }
 
 HostileNetTraffic::HostileNetTraffic()

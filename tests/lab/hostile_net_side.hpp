@@ -22,6 +22,11 @@ std::string hostile_net_tap_option();
 // every case's husk-vmm attaches to the same one). An empty string, or why it failed.
 std::string set_up_hostile_network();
 
+// The tap's counters as the host kernel sees them, for a failed case's log: what reached the
+// tap for the guest (tx), what husk-vmm read (tx, counted as read), what the tap dropped because
+// husk-vmm did not read fast enough (tx_dropped) and what the guest sent (rx).
+std::string hostile_tap_counters();
+
 // Sends frames to the guest's MAC through the tap while it lives: 1000-byte frames every 2 ms,
 // with a full 1514-byte one every tenth.
 class HostileNetTraffic {

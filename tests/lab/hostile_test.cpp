@@ -15,6 +15,7 @@
 // Environment: HUSK_HOSTILE_GUEST (the guest ELF), HUSK_HOSTILE_VMM (another husk-vmm, e.g. an
 // ASan+UBSan build), HUSK_HOSTILE_NO_SECCOMP=1 (pass --no-seccomp, needed by sanitizer builds),
 // HUSK_HOSTILE_SUBSET=ci|sanitizer (the subsets CI runs, see in_subset).
+#include "tests/lab/case_watchdog.hpp"
 #include "tests/lab/hostile_host_side.hpp"
 #include "tests/lab/hostile_net_side.hpp"
 #include "tests/lab/vmm_process.hpp"
@@ -36,6 +37,9 @@ namespace {
 // timeout fires first, so a hang shows up as stop_reason "timeout", not as a killed process.
 constexpr auto case_vmm_timeout = 240s;
 constexpr auto case_wall_limit = 300s;
+// Past this a case has hung outside husk-vmm too (run_vmm returns within case_wall_limit plus
+// kill_grace whatever the VMM does): the watchdog ends the suite naming it.
+constexpr auto case_watchdog_limit = case_wall_limit + kill_grace + 60s;
 // Peak RSS a case may add over the list run's (same machine, no attack): generous for sanitizer
 // builds, far below what an unbounded queue or log would reach.
 constexpr long rss_slack_kib = 64 * 1024;
@@ -110,10 +114,19 @@ public:
         std::optional<HostileNetTraffic> traffic;
         if (m_name.starts_with("net."))
             traffic.emplace();
+        auto tap_before = traffic ? hostile_tap_counters() : std::string();
         auto run = boot_case(m_name, host);
+        unsigned streamed = traffic ? traffic->frames_sent() : 0;
         traffic.reset();
-        SCOPED_TRACE(describe(run));
+        std::string net_counters;
+        if (m_name.starts_with("net."))
+            net_counters = "\nframes streamed to the guest " + std::to_string(streamed)
+                + "; before the case: " + tap_before + "; after it: " + hostile_tap_counters();
+        SCOPED_TRACE(describe(run) + net_counters);
         print_guest_notes(run.out);
+        ASSERT_FALSE(run.unkillable) << "husk-vmm hung past " << case_wall_limit.count()
+                                     << " s and outlived SIGKILL by " << kill_grace.count() << " s:\n"
+                                     << run.stuck;
         ASSERT_FALSE(run.killed_by_test) << "husk-vmm hung past " << case_wall_limit.count() << " s";
         ASSERT_EQ(run.term_signal, 0) << "husk-vmm died of a signal";
         EXPECT_FALSE(has_sanitizer_report(run.err)) << "sanitizer report";
@@ -202,6 +215,7 @@ std::string test_name(std::string name)
 int main(int argc, char** argv)
 {
     ::testing::InitGoogleTest(&argc, argv);
+    ::testing::UnitTest::GetInstance()->listeners().Append(new CaseWatchdog(case_watchdog_limit));
     // The flood cases make the listener hold a thousand connections at once.
     rlimit files {};
     if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < 8192) {

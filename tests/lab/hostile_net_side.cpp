@@ -9,11 +9,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sched.h>
+#include <sstream>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -52,6 +54,41 @@ std::string set_up_hostile_network()
     return {};
 }
 
+std::optional<TapCounters> read_tap_counters()
+{
+    // "  name: rx_bytes rx_packets errs drop fifo frame compressed multicast tx_bytes tx_packets
+    //  errs drop ...", two header lines first.
+    std::ifstream table("/proc/self/net/dev");
+    std::string line;
+    while (std::getline(table, line)) {
+        auto colon = line.find(':');
+        if (colon == std::string::npos)
+            continue;
+        auto name = line.substr(0, colon);
+        name.erase(0, name.find_first_not_of(' '));
+        if (name != hostile_tap_name)
+            continue;
+        std::istringstream fields(line.substr(colon + 1));
+        uint64_t value[12] {};
+        for (auto& field : value)
+            fields >> field;
+        if (!fields)
+            return std::nullopt;
+        return TapCounters { value[9], value[11], value[1] };
+    }
+    return std::nullopt;
+}
+
+std::string hostile_tap_counters()
+{
+    auto counters = read_tap_counters();
+    if (!counters)
+        return "no counters for the tap";
+    return "tap " + std::string(hostile_tap_name) + ": to the guest " + std::to_string(counters->read_by_vmm)
+        + " frames read by husk-vmm, " + std::to_string(counters->dropped) + " dropped; from the guest "
+        + std::to_string(counters->from_guest) + " frames";
+}
+
 HostileNetTraffic::HostileNetTraffic()
 {
     m_interface = static_cast<int>(::if_nametoindex(hostile_tap_name));
@@ -86,7 +123,23 @@ void HostileNetTraffic::run()
     std::memcpy(frame.data() + ETH_ALEN, source, ETH_ALEN);
     frame[12] = local_experimental_ethertype >> 8;
     frame[13] = local_experimental_ethertype & 0xff;
+    // Frames that left the tap's queue (read by husk-vmm or dropped) since the stream started;
+    // none when the counters cannot be read, and then the stream is not held back.
+    auto const before = read_tap_counters();
+    auto unread = [&]() -> uint64_t {
+        auto now = read_tap_counters();
+        if (!before || !now)
+            return 0;
+        uint64_t gone = (now->read_by_vmm + now->dropped) - (before->read_by_vmm + before->dropped);
+        return m_sent.load() > gone ? m_sent.load() - gone : 0;
+    };
     for (unsigned sequence = 0; !m_stop; ++sequence) {
+        // Frames the kernel itself sends to the guest (ARP replies) count as gone too: the
+        // estimate errs on the low side by those few.
+        if (unread() >= max_unread_frames) {
+            std::this_thread::sleep_for(frame_interval);
+            continue;
+        }
         size_t length = sequence % 10 == 9 ? ETH_FRAME_LEN : 1000;
         std::memcpy(frame.data() + ETH_HLEN, &sequence, sizeof sequence);
         // Fails while no husk-vmm has the tap open (no carrier): nothing to do then.

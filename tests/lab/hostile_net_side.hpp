@@ -5,6 +5,8 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -22,14 +24,32 @@ std::string hostile_net_tap_option();
 // every case's husk-vmm attaches to the same one). An empty string, or why it failed.
 std::string set_up_hostile_network();
 
+// The tap's counters in this namespace (/proc/self/net/dev). Frames for the guest count as the
+// tap's transmits when husk-vmm reads them or when the tap drops them (its queue full, or no
+// husk-vmm attached); frames from the guest as its receives.
+struct TapCounters {
+    uint64_t read_by_vmm { 0 };
+    uint64_t dropped { 0 };
+    uint64_t from_guest { 0 };
+};
+std::optional<TapCounters> read_tap_counters();
+// The same, as a line for a failed case's log.
+std::string hostile_tap_counters();
+
 // Sends frames to the guest's MAC through the tap while it lives: 1000-byte frames every 2 ms,
-// with a full 1514-byte one every tenth.
+// with a full 1514-byte one every tenth, but never more than max_unread_frames that husk-vmm has
+// not read yet. The tap is a FIFO of 500 frames: a guest that stops receiving during an attack
+// would otherwise find hundreds of frames queued ahead of the probe's ARP reply afterwards, and
+// a slow guest (the lab's TCG on a loaded machine drains some 20 a second) could not reach the
+// reply within the probe's time.
 class HostileNetTraffic {
 public:
     HostileNetTraffic();
     ~HostileNetTraffic();
     HostileNetTraffic(HostileNetTraffic const&) = delete;
     HostileNetTraffic& operator=(HostileNetTraffic const&) = delete;
+
+    static constexpr uint64_t max_unread_frames = 32;
 
     unsigned frames_sent() const { return m_sent.load(); }
 

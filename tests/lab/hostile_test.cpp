@@ -15,6 +15,7 @@
 // Environment: HUSK_HOSTILE_GUEST (the guest ELF), HUSK_HOSTILE_VMM (another husk-vmm, e.g. an
 // ASan+UBSan build), HUSK_HOSTILE_NO_SECCOMP=1 (pass --no-seccomp, needed by sanitizer builds),
 // HUSK_HOSTILE_SUBSET=ci|sanitizer (the subsets CI runs, see in_subset).
+#include "tests/lab/case_watchdog.hpp"
 #include "tests/lab/hostile_host_side.hpp"
 #include "tests/lab/hostile_net_side.hpp"
 #include "tests/lab/vmm_process.hpp"
@@ -36,6 +37,14 @@ namespace {
 // timeout fires first, so a hang shows up as stop_reason "timeout", not as a killed process.
 constexpr auto case_vmm_timeout = 240s;
 constexpr auto case_wall_limit = 300s;
+// Past this a case has hung outside husk-vmm too (run_vmm returns within case_wall_limit plus
+// kill_grace whatever the VMM does): the watchdog ends the suite naming it.
+constexpr auto case_watchdog_limit = case_wall_limit + kill_grace + 60s;
+// The list run prints 517 names through the serial port, a byte per exit: under the lab's TCG on
+// a loaded machine that took more than case_vmm_timeout, and a list cut short ran a part of the
+// suite without a word. It gets more time, and must end with the guest's verdict 0.
+constexpr auto list_vmm_timeout = 900s;
+constexpr auto list_wall_limit = 960s;
 // Peak RSS a case may add over the list run's (same machine, no attack): generous for sanitizer
 // builds, far below what an unbounded queue or log would reach.
 constexpr long rss_slack_kib = 64 * 1024;
@@ -53,16 +62,17 @@ std::string env_or(char const* name, std::string fallback)
 std::string guest_path() { return env_or("HUSK_HOSTILE_GUEST", HUSK_HOSTILE_GUEST_PATH); }
 std::string vmm_path() { return env_or("HUSK_HOSTILE_VMM", HUSK_VMM_PATH); }
 
-VmmRun boot_case(std::string const& name, HostileHostSide const& host)
+VmmRun boot_case(std::string const& name, HostileHostSide const& host,
+    std::chrono::seconds vmm_timeout = case_vmm_timeout, std::chrono::seconds wall_limit = case_wall_limit)
 {
     // Two vCPUs: the race cases start the second one; the others leave it waiting for SIPI.
     std::vector<std::string> arguments { "--kernel", guest_path(), "--memory", "64M", "--vcpus", "2", "--serial",
         "stdout", "--cmdline", "hostile.case=" + name, "--vsock", host.vsock_path(), "--disk", host.rw_disk(), "--disk",
         host.ro_disk() + ",ro", "--net-tap", hostile_net_tap_option(), "--share",
-        host.share_directory() + ":" + hostile_share_tag, "--timeout", std::to_string(case_vmm_timeout.count()) + "s" };
+        host.share_directory() + ":" + hostile_share_tag, "--timeout", std::to_string(vmm_timeout.count()) + "s" };
     if (env_or("HUSK_HOSTILE_NO_SECCOMP", "") == "1")
         arguments.push_back("--no-seccomp");
-    return run_vmm(arguments, case_wall_limit, false, nullptr, vmm_path());
+    return run_vmm(arguments, wall_limit, false, nullptr, vmm_path());
 }
 
 std::string describe(VmmRun const& run)
@@ -110,10 +120,19 @@ public:
         std::optional<HostileNetTraffic> traffic;
         if (m_name.starts_with("net."))
             traffic.emplace();
+        auto tap_before = traffic ? hostile_tap_counters() : std::string();
         auto run = boot_case(m_name, host);
+        unsigned streamed = traffic ? traffic->frames_sent() : 0;
         traffic.reset();
-        SCOPED_TRACE(describe(run));
+        std::string net_counters;
+        if (m_name.starts_with("net."))
+            net_counters = "\nframes streamed to the guest " + std::to_string(streamed)
+                + "; before the case: " + tap_before + "; after it: " + hostile_tap_counters();
+        SCOPED_TRACE(describe(run) + net_counters);
         print_guest_notes(run.out);
+        ASSERT_FALSE(run.unkillable) << "husk-vmm hung past " << case_wall_limit.count()
+                                     << " s and outlived SIGKILL by " << kill_grace.count() << " s:\n"
+                                     << run.stuck;
         ASSERT_FALSE(run.killed_by_test) << "husk-vmm hung past " << case_wall_limit.count() << " s";
         ASSERT_EQ(run.term_signal, 0) << "husk-vmm died of a signal";
         EXPECT_FALSE(has_sanitizer_report(run.err)) << "sanitizer report";
@@ -167,7 +186,7 @@ bool in_subset(std::string const& name, bool generic)
 std::vector<std::string> list_cases(long& rss_kib, std::string& failure)
 {
     HostileHostSide host;
-    auto run = boot_case("list", host);
+    auto run = boot_case("list", host, list_vmm_timeout, list_wall_limit);
     rss_kib = run.max_rss_kib;
     std::vector<std::string> names;
     std::istringstream lines(run.out);
@@ -182,8 +201,12 @@ std::vector<std::string> list_cases(long& rss_kib, std::string& failure)
         if (in_subset(name, marker == "generic"))
             names.push_back(name);
     }
-    if (names.empty() || run.exit_status != 0)
-        failure = "the guest listed no cases: " + describe(run);
+    // The verdict comes after the last name: without it the list may be cut short.
+    bool complete = json_field(run.report, "stop_reason").value_or("none") == "guest-shutdown"
+        && json_number(run.report, "exit_code").value_or(-1) == 0;
+    if (names.empty() || run.exit_status != 0 || !complete)
+        failure = "the guest's list of cases did not come to its end (" + std::to_string(names.size())
+            + " names so far): " + describe(run);
     auto subset = env_or("HUSK_HOSTILE_SUBSET", "");
     if (!subset.empty() && subset != "ci" && subset != "sanitizer")
         failure = "HUSK_HOSTILE_SUBSET=" + subset + " names no subset (ci, sanitizer or unset)";
@@ -202,6 +225,7 @@ std::string test_name(std::string name)
 int main(int argc, char** argv)
 {
     ::testing::InitGoogleTest(&argc, argv);
+    ::testing::UnitTest::GetInstance()->listeners().Append(new CaseWatchdog(case_watchdog_limit));
     // The flood cases make the listener hold a thousand connections at once.
     rlimit files {};
     if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < 8192) {

@@ -4,18 +4,61 @@
 #include "runtime/base/fd.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 extern char** environ;
 
 namespace husk::lab {
+
+namespace {
+    using Clock = std::chrono::steady_clock;
+
+    // Reaps `pid` if it is gone before `deadline`. A blocking wait4 would tie the caller to a
+    // process stuck in the kernel (a killed VMM whose exit waits for I/O that never ends).
+    bool reap_before(pid_t pid, Clock::time_point deadline, int& status, rusage& usage)
+    {
+        for (;;) {
+            pid_t got = wait4(pid, &status, WNOHANG, &usage);
+            if (got == pid || (got < 0 && errno == ECHILD))
+                return true;
+            if (Clock::now() >= deadline)
+                return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+
+} // namespace
+
+std::string describe_process_threads(int pid)
+{
+    std::string text;
+    std::error_code error;
+    auto tasks = "/proc/" + std::to_string(pid) + "/task";
+    for (auto const& task : std::filesystem::directory_iterator(tasks, error)) {
+        auto path = task.path().string();
+        auto field = [&](char const* name) {
+            auto contents = read_file(path + "/" + name, 16384);
+            return contents ? *contents : std::string("?\n");
+        };
+        auto status = field("status");
+        auto state = status.find("State:");
+        text += "thread " + task.path().filename().string() + " " + field("comm")
+            + (state == std::string::npos ? "" : status.substr(state, status.find('\n', state) - state + 1)) + "wchan "
+            + field("wchan") + "\n" + field("stack");
+    }
+    return text.empty() ? "no /proc entry for pid " + std::to_string(pid) : text;
+}
 
 std::string assets_dir()
 {
@@ -58,7 +101,7 @@ VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds l
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    auto start = std::chrono::steady_clock::now();
+    auto start = Clock::now();
     pid_t pid = -1;
     int spawned = posix_spawn(&pid, pointers[0], &actions, nullptr, pointers.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -75,15 +118,14 @@ VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds l
     std::string* sinks[2] = { &run.out, &run.err };
     int open_streams = 2;
     auto deadline = start + limit;
-    while (open_streams > 0) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            kill(pid, SIGKILL);
-            run.killed_by_test = true;
-            break;
+    while (open_streams > 0 && Clock::now() < deadline) {
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+        if (poll(fds, 2, static_cast<int>(std::max<int64_t>(left.count(), 1))) < 0) {
+            if (errno == EINTR)
+                continue;
+            run.err += "\nvmm_process: poll failed: " + std::string(strerror(errno));
+            break; // not a reason to wait without a limit: the deadline below still holds
         }
-        if (poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR)
-            break;
         for (int i = 0; i < 2; ++i) {
             if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
@@ -105,11 +147,25 @@ VmmRun run_vmm(std::vector<std::string> const& arguments, std::chrono::seconds l
     for (auto& pfd : fds)
         if (pfd.fd >= 0)
             close(pfd.fd);
+    // Both streams closed (or polling failed): the VMM is on its way out, yet its exit may hang
+    // too. The same deadline holds for it; after it a kill, and a bounded wait for that.
     int status = 0;
     rusage usage {};
-    wait4(pid, &status, 0, &usage);
+    bool reaped = reap_before(pid, deadline, status, usage);
+    if (!reaped) {
+        kill(pid, SIGKILL);
+        run.killed_by_test = true;
+        reaped = reap_before(pid, Clock::now() + kill_grace, status, usage);
+    }
+    if (!reaped) {
+        run.unkillable = true;
+        run.stuck = describe_process_threads(pid);
+        run.wall = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+        unlink(report_path.c_str());
+        return run;
+    }
     run.max_rss_kib = usage.ru_maxrss;
-    run.wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    run.wall = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     run.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     run.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     auto report = read_file(report_path, 1 << 20);

@@ -102,7 +102,9 @@ bool net_arp_round_trip(Session& session, uint64_t budget)
     net_arp_request(session, request);
     auto& rx = session.queues[net_rx_queue];
     uint64_t deadline = now_ns() + budget;
+    uint64_t requests = 0, frames = 0; // for the verdict's line: starved, or answered wrongly
     while (now_ns() < deadline) {
+        ++requests;
         if (!net_send(session, net::Header {}, request, sizeof request, deadline - now_ns())) {
             println("net probe: the device did not take the ARP request");
             return false;
@@ -117,6 +119,7 @@ bool net_arp_round_trip(Session& session, uint64_t budget)
                 return false;
             if (result == WaitResult::Timeout)
                 break;
+            ++frames;
             uint16_t slot = static_cast<uint16_t>(used.id % rx.size());
             uint64_t buffer = rx_buffers[slot];
             bool found = buffer != 0 && used.length > net::header_size && used.length <= rx_sizes[slot]
@@ -128,7 +131,11 @@ bool net_arp_round_trip(Session& session, uint64_t budget)
                 return true;
         }
     }
-    println("net probe: no ARP reply from the tap's host end");
+    print("net probe: no ARP reply from the tap's host end (");
+    print_decimal(requests);
+    print(" requests sent, ");
+    print_decimal(frames);
+    println(" other frames received)");
     return false;
 }
 

@@ -282,14 +282,6 @@ Result<void> GuestMemory::write_from_file(
 Result<void> GuestMemory::zero(GuestAddress address, uint64_t size)
 {
     auto* host = TRY(translate(address, size));
-    // On huge pages, writing costs at most a fault per 2 MiB (most often none: a kernel's .bss
-    // shares its huge pages with the .data copied just before it), while a new mapping would
-    // split the huge pages it lands in.
-    if (m_huge_pages == HugePages::On) {
-        if (size > 0)
-            std::memset(host, 0, size);
-        return {};
-    }
     // Regions start on page boundaries in both address spaces, so guest and host offsets agree.
     uint64_t head = std::min(size, (page_size - address.value() % page_size) % page_size);
     uint64_t middle = (size - head) / page_size * page_size;

@@ -85,9 +85,10 @@ public:
     // fill(address, 0, size) without touching the whole pages: they are replaced with fresh
     // anonymous memory (MAP_FIXED, with the region's huge-page advice again), which reads as
     // zeros and is committed only when the guest touches it; only a partial first and last page
-    // is written. On huge pages it writes the zeros instead (a new mapping would split them). A vmlinux's .bss (632 KiB, all
-    // zero already in fresh guest RAM) cost 158 page faults of setup when it was written. Setup
-    // only, before the guest runs, like write_from_file.
+    // is written. A vmlinux's .bss (632 KiB, all zero already in fresh guest RAM) cost 158 page
+    // faults of setup when it was written. Setup only, before the guest runs, like
+    // write_from_file: nothing there is populated yet, so the new mapping splits no huge page,
+    // and with the advice again the kernel merges it back into the region's mapping.
     Result<void> zero(GuestAddress address, uint64_t size);
 
     // The one way a host pointer leaves memory/: [address, address + size), checked like read and

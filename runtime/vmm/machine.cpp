@@ -96,22 +96,22 @@ Result<void> Machine::create_control_socket()
 
 namespace {
 
-    // Without huge pages the kernel's and the initrd's pages are mapped copy-on-write from their
-    // files into guest RAM (GuestMemory::write_from_file), not copied: natively that halves
-    // husk-vmm's setup (bench/setup: 25.5 ms median exec to first KVM_RUN and 2.4 ms of CPU,
-    // against 53.0 ms and 12.5 ms copying 10.6 MB of PT_LOAD and a 3.4 MB initrd into 4 KiB
-    // pages), and VMs booted from one vmlinux share its pages until they write one; the price is
-    // a fault per page the guest touches and a second, copy-on-write one for each it writes.
-    // With huge pages they are copied: a file mapping would split the 2 MiB pages it lands in
-    // into 4 KiB ones, and copying into huge pages takes a few faults instead of thousands
-    // (docs/benchmarks.md, bench/boot and bench/setup, has both measured).
-    constexpr bool map_images_without_huge_pages = true;
-    constexpr bool map_images_with_huge_pages = false;
+    // The kernel's and the initrd's pages are mapped copy-on-write from their files into guest
+    // RAM (GuestMemory::write_from_file), not copied: natively that halves husk-vmm's setup
+    // (bench/setup: 25.5 ms median exec to first KVM_RUN and 2.4 ms of CPU, against 53.0 ms and
+    // 12.5 ms copying 10.6 MB of PT_LOAD and a 3.4 MB initrd), and VMs booted from one vmlinux
+    // share its pages until they write one. The price is a second, copy-on-write fault for each
+    // mapped page the guest writes (.data, text patched at boot, the freed initrd reused), and
+    // with huge pages the 2 MiB frames they land in (about 7 of a 128 MiB guest's 64) stay in
+    // 4 KiB pages. Copying into huge pages did not boot faster in the lab (1.04x the mapped
+    // boot's median, within the noise) but cost 2.5-40x the setup CPU on this PVM host, where
+    // each fresh huge page is dear (docs/benchmarks.md, "Guest RAM on transparent huge pages").
+    // `false` copies.
+    constexpr bool map_images_from_files = true;
 
-    MappableFile loaded_image_source(MappedImage const& image, HugePages huge_pages)
+    MappableFile loaded_image_source(MappedImage const& image)
     {
-        bool map = huge_pages == HugePages::On ? map_images_with_huge_pages : map_images_without_huge_pages;
-        return map ? image.file() : MappableFile {};
+        return map_images_from_files ? image.file() : MappableFile {};
     }
 
 } // namespace
@@ -121,7 +121,7 @@ Result<void> Machine::load_guest()
     std::optional<SetupPhase> phase;
     phase.emplace("kernel load");
     auto kernel_image = TRY(MappedImage::open(m_config.kernel_path, max_kernel_file_size, "kernel"));
-    auto kernel = TRY_CONTEXT(load_kernel(m_memory, kernel_image.bytes(), loaded_image_source(kernel_image, m_memory.huge_pages())),
+    auto kernel = TRY_CONTEXT(load_kernel(m_memory, kernel_image.bytes(), loaded_image_source(kernel_image)),
         "kernel " + m_config.kernel_path);
     log_debug("kernel loaded: " + std::to_string(kernel_image.bytes().size()) + " bytes");
     m_kernel_entry = kernel.entry;
@@ -133,7 +133,7 @@ Result<void> Machine::load_guest()
         uint64_t initrd_addr_max
             = kernel.setup_header ? kernel.setup_header->initrd_addr_max : boot_protocol::default_initrd_addr_max;
         initrd = TRY_CONTEXT(
-            load_initrd(m_memory, image.bytes(), kernel.end, initrd_addr_max, loaded_image_source(image, m_memory.huge_pages())),
+            load_initrd(m_memory, image.bytes(), kernel.end, initrd_addr_max, loaded_image_source(image)),
             "initrd " + *m_config.initrd_path);
     }
     // A bzImage states how much command line it keeps; a longer one would be cut silently.

@@ -1,8 +1,7 @@
 // GuestMemory and transparent huge pages: every region's host address is congruent to its guest
 // address modulo 2 MiB (KVM maps huge only where both line up), the advice the host shows for the
 // mapping in /proc/self/smaps (VmFlags `hg` for MADV_HUGEPAGE, `nh` for MADV_NOHUGEPAGE), and
-// zero() keeping the region one mapping with its advice (Off: the pages it replaces take the
-// advice again; On: it writes zeros rather than split huge pages). A host kernel
+// zero() keeping it on the pages it replaces, so the region stays one mapping. A host kernel
 // without THP refuses the advice: then huge_pages() must say Off, which is checked instead.
 #include "runtime/base/fd.hpp"
 #include "runtime/memory/guest_memory.hpp"
@@ -133,8 +132,7 @@ TEST(GuestMemoryHugePages, Zero_KeepsTheAdvice_AndTheRegionOneMapping)
         auto mappings = mappings_of(memory->regions()[0]);
         if (!host_has_thp())
             continue; // no advice to keep; the contents were checked above
-        // Off: the new pages took the region's advice again, so the kernel merged them back in;
-        // On: zero() wrote the zeros into the huge pages instead of replacing them.
+        // The new pages took the region's advice again, so the kernel merged them back in.
         ASSERT_EQ(mappings.size(), 1u) << "zero() left the region split";
         EXPECT_TRUE(mappings[0].has_flag(mode == HugePages::On ? "hg" : "nh"));
     }

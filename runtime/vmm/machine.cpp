@@ -101,12 +101,14 @@ namespace {
     // (bench/setup: 25.5 ms median exec to first KVM_RUN and 2.4 ms of CPU, against 53.0 ms and
     // 12.5 ms copying 10.6 MB of PT_LOAD and a 3.4 MB initrd), and VMs booted from one vmlinux
     // share its pages until they write one. The price is a second, copy-on-write fault for each
-    // mapped page the guest writes (.data, text patched at boot, the freed initrd reused), and
-    // with huge pages the 2 MiB frames they land in (about 7 of a 128 MiB guest's 64) stay in
-    // 4 KiB pages. Copying into huge pages did not boot faster in the lab (1.04x the mapped
-    // boot's median, within the noise) but cost 2.5-40x the setup CPU on this PVM host, where
-    // each fresh huge page is dear (docs/benchmarks.md, "Guest RAM on transparent huge pages").
-    // `false` copies.
+    // mapped page the guest writes (.data, text patched at boot, the freed initrd reused): a few
+    // microseconds on hardware KVM, but dear under the lab's nested TCG, where copying into 4 KiB
+    // pages booted faster (docs/benchmarks.md: 19.1 s against 20.7 s median, 7 of 10 pairs). With
+    // huge pages the 2 MiB frames the images land in (about 7 of a 128 MiB guest's 64) stay in
+    // 4 KiB pages; copying into huge pages instead did not boot faster in the lab (1.04x the
+    // mapped boot's median, within the noise) but cost 2.5-40x the setup CPU on a nested (PVM)
+    // host, where each fresh huge page is dear (docs/benchmarks.md, "Guest RAM on transparent
+    // huge pages"). `false` copies.
     constexpr bool map_images_from_files = true;
 
     MappableFile loaded_image_source(MappedImage const& image)

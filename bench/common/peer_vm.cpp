@@ -56,8 +56,9 @@ std::vector<std::string> qemu_command(
                           "8250.nr_uarts=0 quiet";
     if (!init_arguments.empty()) {
         cmdline += " --";
+        // Quoted as husk-vmm quotes them, so an argument with spaces (`sh -c "..."`) stays one.
         for (auto const& argument : init_arguments)
-            cmdline += " " + argument;
+            cmdline += " \"" + argument + "\"";
     }
     std::vector<std::string> argv { images.qemu, "-M", "microvm,x-option-roms=off,rtc=off,isa-serial=off,acpi=off", "-accel",
         "kvm", "-cpu", "host", "-m", std::to_string(images.memory_mib), "-smp", "1", "-nodefaults", "-no-user-config",

@@ -14,7 +14,9 @@
 // measured against its base under the same load (no other peer: QEMU has no comparable marker,
 // and the boot benchmark compares the whole boot). --restore DIR restores that snapshot instead
 // of booting the kernel (the host-side restore time); --baseline-restore gives the baseline its
-// own snapshot when the two builds' snapshot formats differ.
+// own snapshot when the two builds' snapshot formats differ. --baseline-arg gives the baseline an
+// option of its own (repeatable; without --baseline-vmm the baseline is --vmm itself), so one
+// build's settings compare too (`--baseline-arg=--memory-hugepages=off`).
 #include "bench/common/bench_arguments.hpp"
 #include "bench/common/setup_profile_log.hpp"
 
@@ -41,6 +43,7 @@ struct Sample {
 struct Series {
     std::string vmm;
     std::optional<std::string> restore;
+    std::vector<std::string> arguments; // husk-vmm options of this series only
     std::vector<double> total, to_main, to_exit;
     std::vector<std::string> order;
     std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> phases;
@@ -60,9 +63,10 @@ struct Series {
 };
 
 std::vector<std::string> vmm_command(VmImages const& images, std::string const& vmm,
-    std::optional<std::string> const& restore, std::string const& socket_path)
+    std::optional<std::string> const& restore, std::vector<std::string> const& arguments, std::string const& socket_path)
 {
     std::vector<std::string> common { "--timeout", "1ms", "--profile-setup" };
+    common.insert(common.end(), arguments.begin(), arguments.end());
     if (!restore) {
         auto booted = images;
         booted.vmm = vmm;
@@ -75,12 +79,11 @@ std::vector<std::string> vmm_command(VmImages const& images, std::string const& 
     return argv;
 }
 
-std::optional<Sample> run_once(VmImages const& images, std::string const& vmm, std::optional<std::string> const& restore,
-    std::string const& log_path)
+std::optional<Sample> run_once(VmImages const& images, Series const& series, std::string const& log_path)
 {
     std::string socket_path = log_path + ".vsock";
     int64_t spawned_ns = monotonic_ns();
-    pid_t pid = spawn_process(vmm_command(images, vmm, restore, socket_path), log_path);
+    pid_t pid = spawn_process(vmm_command(images, series.vmm, series.restore, series.arguments, socket_path), log_path);
     bool exited = pid >= 0 && wait_process(pid);
     int64_t exited_ns = monotonic_ns();
     ::unlink(socket_path.c_str());
@@ -96,8 +99,11 @@ void print_tables(std::vector<Series> const& series, int runs, uint64_t memory_m
 {
     for (auto const& one : series) {
         auto all = summarize(one.total);
+        std::string label = one.vmm;
+        for (auto const& argument : one.arguments)
+            label += " " + argument;
         std::printf("%s: exec -> first KVM_RUN, %d runs, %llu MiB guest: median %.2f ms  p99 %.2f ms\n",
-            one.vmm.c_str(), runs, static_cast<unsigned long long>(memory_mib), all.median, all.p99);
+            label.c_str(), runs, static_cast<unsigned long long>(memory_mib), all.median, all.p99);
     }
     std::printf("\n| phase |");
     for (size_t i = 0; i < series.size(); ++i)
@@ -155,6 +161,7 @@ int main(int argc, char** argv)
     std::string baseline;
     std::string restore;
     std::string baseline_restore;
+    std::vector<std::string> baseline_arguments;
     CLI::App app { "husk-vmm host-side setup (exec -> first KVM_RUN), per phase", "husk_bench_setup" };
     add_image_options(app, images);
     app.add_option("--runs", runs, "VMs to set up (per husk-vmm)")
@@ -163,22 +170,25 @@ int main(int argc, char** argv)
     app.add_option("--baseline-vmm", baseline, "Another husk-vmm, run alternately with --vmm (A/B)");
     app.add_option("--restore", restore, "Restore this snapshot directory instead of booting the kernel");
     app.add_option("--baseline-restore", baseline_restore, "The baseline's snapshot directory (default: --restore)");
+    app.add_option("--baseline-arg", baseline_arguments,
+        "An option for the baseline husk-vmm (repeatable; with no --baseline-vmm: --vmm with these options)")
+        ->allow_extra_args(false);
     if (auto status = parse_bench_arguments(app, argc, argv))
         return *status;
     // The guest never needs to boot here: a PVM /dev/kvm is good enough.
     ::setenv("HUSK_ALLOW_PVM", "1", 1);
 
     auto directory = [](std::string const& path) { return path.empty() ? std::nullopt : std::optional(path); };
-    std::vector<Series> series { Series { images.vmm, directory(restore), {}, {}, {}, {}, {} } };
-    if (!baseline.empty())
-        series.push_back(
-            Series { baseline, directory(baseline_restore.empty() ? restore : baseline_restore), {}, {}, {}, {}, {} });
+    std::vector<Series> series { Series { images.vmm, directory(restore), {}, {}, {}, {}, {}, {} } };
+    if (!baseline.empty() || !baseline_arguments.empty())
+        series.push_back(Series { baseline.empty() ? images.vmm : baseline,
+            directory(baseline_restore.empty() ? restore : baseline_restore), baseline_arguments, {}, {}, {}, {}, {} });
     std::string log_path = "/tmp/husk-bench-setup-" + std::to_string(::getpid()) + ".log";
     for (int run = 0; run < runs; ++run) {
         // Alternate the two run by run (and which goes first), so drift in the load hits both.
         for (size_t k = 0; k < series.size(); ++k) {
             auto& one = series[(k + static_cast<size_t>(run)) % series.size()];
-            auto sample = run_once(images, one.vmm, one.restore, log_path);
+            auto sample = run_once(images, one, log_path);
             if (!sample) {
                 std::fprintf(stderr, "bench/setup: %s gave no setup profile (see %s)\n", one.vmm.c_str(),
                     log_path.c_str());

@@ -115,6 +115,7 @@ MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline
     config.initrd_path = options.initrd_path;
     config.cmdline = std::move(cmdline);
     config.memory_bytes = options.memory_bytes;
+    config.memory_huge_pages = options.memory_huge_pages;
     config.vcpus = options.vcpus;
     config.serial = options.serial;
     if (options.vsock_path)

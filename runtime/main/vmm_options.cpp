@@ -49,6 +49,7 @@ namespace {
         ProfileSetup,
         NetNamespace,
         NetGuestFile,
+        MemoryHugePages,
         Count,
     };
     enum class TakesValue { No, Yes };
@@ -95,6 +96,7 @@ namespace {
         { "--rootfs", Option::Rootfs, TakesValue::Yes },
         { "--profile-setup", Option::ProfileSetup, TakesValue::No },
         { "--net-namespace", Option::NetNamespace, TakesValue::Yes },
+        { "--memory-hugepages", Option::MemoryHugePages, TakesValue::Yes },
     };
 
     std::string_view option_name(Option option)
@@ -219,6 +221,14 @@ namespace {
             return {};
         case Option::ProfileSetup:
             options.profile_setup = true;
+            return {};
+        case Option::MemoryHugePages:
+            if (value == "on")
+                options.memory_huge_pages = HugePages::On;
+            else if (value == "off")
+                options.memory_huge_pages = HugePages::Off;
+            else
+                return fail(std::string(name) + ": '" + std::string(value) + "' is neither on nor off");
             return {};
         case Option::NoSeccomp:
             options.no_seccomp = true;
@@ -375,7 +385,10 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
     if (options.restore_directory) {
         // The snapshot's guest already booted: what shaped its boot has no meaning now. --rootfs
         // DIR still names the directory its root is served from (the tag `rootfs`).
-        for (auto option : { Option::Kernel, Option::Initrd, Option::Cmdline, Option::ExitAtBootMarker }) {
+        // --memory-hugepages too: a snapshot's memory is mapped privately from its file, which
+        // takes no huge pages.
+        for (auto option :
+            { Option::Kernel, Option::Initrd, Option::Cmdline, Option::ExitAtBootMarker, Option::MemoryHugePages }) {
             if (seen[static_cast<size_t>(option)])
                 return fail("--restore cannot be combined with " + std::string(option_name(option)));
         }
@@ -428,6 +441,9 @@ std::string vmm_usage()
            "  --initrd PATH      initramfs image\n"
            "  --cmdline ARGS     extra kernel command line arguments\n"
            "  --memory SIZE      guest RAM, 32M..64G, multiple of 4K (default 128M)\n"
+           "  --memory-hugepages on|off  back guest RAM with transparent huge pages where the host\n"
+           "                     has them (default on): faster boots, but an idle guest keeps\n"
+           "                     more host memory resident; off: 4 KiB pages only\n"
            "  --vcpus N          1..32 (default 1)\n"
            "  --serial WHERE     guest console: none (default), stdout, stderr or a file path\n"
            "  --timeout TIME     stop the VM after TIME: 500ms, 30s, 2m, 1h (bare number: seconds)\n"

@@ -78,6 +78,8 @@ struct VmmOptions {
     // namespace (/run/netns/NAME, /proc/PID/ns/net) instead of a new, empty one, and attaches to
     // the --net-tap there: how husk-oci puts a container's VM on its engine's network.
     std::optional<std::string> net_namespace;
+    // --memory-hugepages on|off: transparent huge pages for guest RAM (runtime/memory/huge_pages.hpp).
+    HugePages memory_huge_pages { default_memory_huge_pages };
     bool help { false }; // --help seen: print usage, exit 0, nothing else is checked
     std::vector<std::string> job_argv; // everything after `--`
 };

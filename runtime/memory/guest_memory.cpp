@@ -14,9 +14,30 @@ namespace husk {
 
 namespace {
     constexpr uint64_t page_size = 4096;
+    // One x86-64 transparent huge page (a PMD): what the host and KVM can map in one entry.
+    constexpr uint64_t huge_page_size = 2ull << 20;
+
+    // `size` bytes of anonymous memory at a host address congruent to `guest_start` modulo 2 MiB:
+    // over-map by 2 MiB, then unmap the slack before and after the aligned range. Unaligned, a
+    // region's guest and host 2 MiB frames straddle each other and KVM maps none of them huge.
+    Result<uint8_t*> map_aligned_anonymous(GuestAddress guest_start, uint64_t size)
+    {
+        // NORESERVE: guest RAM is committed lazily as the guest touches it, like a real VMM.
+        void* raw = ::mmap(nullptr, size + huge_page_size, PROT_READ | PROT_WRITE,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (raw == MAP_FAILED)
+            return fail_errno("cannot map " + std::to_string(size >> 20) + " MiB of guest memory");
+        auto base = reinterpret_cast<uintptr_t>(raw);
+        uint64_t want = guest_start.value() % huge_page_size;
+        uint64_t lead = (want + huge_page_size - base % huge_page_size) % huge_page_size;
+        if (lead > 0)
+            ::munmap(raw, lead);
+        ::munmap(reinterpret_cast<void*>(base + lead + size), huge_page_size - lead);
+        return reinterpret_cast<uint8_t*>(base + lead);
+    }
 } // namespace
 
-Result<GuestMemory> GuestMemory::create(std::vector<GuestRegionSpec> const& specs)
+Result<GuestMemory> GuestMemory::create(std::vector<GuestRegionSpec> const& specs, HugePages huge_pages)
 {
     if (specs.empty())
         return fail("guest memory needs at least one region");
@@ -35,15 +56,22 @@ Result<GuestMemory> GuestMemory::create(std::vector<GuestRegionSpec> const& spec
 
     std::vector<Region> regions;
     GuestMemory memory(std::move(regions));
+    memory.m_huge_pages_asked = huge_pages;
+    bool advised = true;
     for (auto const& spec : sorted) {
-        // NORESERVE: guest RAM is committed lazily as the guest touches it, like a real VMM.
-        void* host
-            = ::mmap(nullptr, spec.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (host == MAP_FAILED)
-            return fail_errno("cannot map " + std::to_string(spec.size >> 20) + " MiB of guest memory");
-        memory.m_regions.push_back({ spec.start, spec.size, static_cast<uint8_t*>(host) });
+        auto* host = TRY(map_aligned_anonymous(spec.start, spec.size));
+        memory.m_regions.push_back({ spec.start, spec.size, host });
+        advised = memory.advise_huge_pages(host, spec.size) && advised;
     }
+    memory.m_huge_pages = huge_pages == HugePages::On && advised ? HugePages::On : HugePages::Off;
     return memory;
+}
+
+bool GuestMemory::advise_huge_pages(uint8_t* host, uint64_t size) const
+{
+    // A host kernel without THP refuses both advices with EINVAL; the memory works without.
+    int advice = m_huge_pages_asked == HugePages::On ? MADV_HUGEPAGE : MADV_NOHUGEPAGE;
+    return ::madvise(host, size, advice) == 0;
 }
 
 Result<GuestMemory> GuestMemory::map_file(
@@ -60,6 +88,9 @@ Result<GuestMemory> GuestMemory::map_file(
         return fail_errno("guest memory file");
     std::vector<Region> regions;
     GuestMemory memory(std::move(regions));
+    // A private file mapping takes no huge pages: its pages are the file's, copied one by one as
+    // the guest writes them.
+    memory.m_anonymous = false;
     for (size_t i = 0; i < specs.size(); ++i) {
         auto const& spec = specs[i];
         uint64_t offset = file_offsets[i];
@@ -120,6 +151,9 @@ Result<void> GuestMemory::save_to(int fd) const
 
 GuestMemory::GuestMemory(GuestMemory&& other) noexcept
     : m_regions(std::move(other.m_regions))
+    , m_huge_pages_asked(other.m_huge_pages_asked)
+    , m_huge_pages(other.m_huge_pages)
+    , m_anonymous(other.m_anonymous)
 {
     other.m_regions.clear();
 }
@@ -129,6 +163,9 @@ GuestMemory& GuestMemory::operator=(GuestMemory&& other) noexcept
     if (this != &other) {
         unmap_all();
         m_regions = std::move(other.m_regions);
+        m_huge_pages_asked = other.m_huge_pages_asked;
+        m_huge_pages = other.m_huge_pages;
+        m_anonymous = other.m_anonymous;
         other.m_regions.clear();
     }
     return *this;
@@ -257,6 +294,10 @@ Result<void> GuestMemory::zero(GuestAddress address, uint64_t size)
             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
         if (mapped == MAP_FAILED)
             return fail_errno("cannot zero guest memory at " + hex(address.value() + head));
+        // A new mapping has no advice: give it the region's again, so the kernel merges it back
+        // into the region's mapping and its huge pages stay possible.
+        if (m_anonymous)
+            advise_huge_pages(host + head, middle);
     }
     if (size > head + middle)
         std::memset(host + head + middle, 0, size - head - middle);

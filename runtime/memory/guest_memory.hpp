@@ -7,6 +7,7 @@
 
 #include "runtime/base/result.hpp"
 #include "runtime/memory/guest_address.hpp"
+#include "runtime/memory/huge_pages.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -38,7 +39,11 @@ struct MappableFile {
 
 class GuestMemory {
 public:
-    static Result<GuestMemory> create(std::vector<GuestRegionSpec> const& regions);
+    // Anonymous guest RAM. Each region's host address is congruent to its guest address modulo
+    // 2 MiB (KVM maps a huge page only where both line up), and `huge_pages` is advised on it
+    // (huge_pages.hpp). A host without THP refuses the advice; the memory works the same, in
+    // 4 KiB pages, and huge_pages() says Off.
+    static Result<GuestMemory> create(std::vector<GuestRegionSpec> const& regions, HugePages huge_pages = HugePages::Off);
     // Guest RAM backed by a snapshot's memory file `fd`: region i is mapped MAP_PRIVATE from file
     // offset `file_offsets[i]`, so pages are read in when the guest first touches them, a guest
     // write copies the page, and any number of VMs can map one file without seeing each other's
@@ -61,6 +66,9 @@ public:
     bool contains(GuestAddress address, uint64_t size) const;
     uint64_t total_size() const;
     std::vector<GuestRegionInfo> regions() const;
+    // On when the host accepted MADV_HUGEPAGE for every anonymous region; Off otherwise (asked
+    // for Off, a host without THP, or memory mapped from a snapshot file).
+    HugePages huge_pages() const { return m_huge_pages; }
 
     Result<void> read(GuestAddress address, std::span<uint8_t> destination) const;
     Result<void> write(GuestAddress address, std::span<uint8_t const> source);
@@ -75,10 +83,12 @@ public:
     Result<void> write_from_file(
         GuestAddress address, std::span<uint8_t const> bytes, MappableFile file, uint64_t file_offset);
     // fill(address, 0, size) without touching the whole pages: they are replaced with fresh
-    // anonymous memory (MAP_FIXED), which reads as zeros and is committed only when the guest
-    // touches it; only a partial first and last page is written. A vmlinux's .bss (632 KiB, all
-    // zero already in fresh guest RAM) cost 158 page faults of setup when it was written. Setup
-    // only, before the guest runs, like write_from_file.
+    // anonymous memory (MAP_FIXED, with the region's huge-page advice again), which reads as
+    // zeros and is committed only when the guest touches it; only a partial first and last page
+    // is written. A vmlinux's .bss (632 KiB, all zero already in fresh guest RAM) cost 158 page
+    // faults of setup when it was written. Setup only, before the guest runs, like
+    // write_from_file: nothing there is populated yet, so the new mapping splits no huge page,
+    // and with the advice again the kernel merges it back into the region's mapping.
     Result<void> zero(GuestAddress address, uint64_t size);
 
     // The one way a host pointer leaves memory/: [address, address + size), checked like read and
@@ -139,6 +149,9 @@ private:
         : m_regions(std::move(regions))
     {
     }
+    // Gives [host, host + size) the huge-page advice of this memory (MADV_HUGEPAGE or
+    // MADV_NOHUGEPAGE); false when the host refuses it (no THP).
+    bool advise_huge_pages(uint8_t* host, uint64_t size) const;
     // 16- and 32-bit unsigned words, which x86-64 loads and stores atomically when aligned.
     template<typename T>
     static constexpr bool is_atomic_word()
@@ -155,6 +168,10 @@ private:
     void unmap_all();
 
     std::vector<Region> m_regions;
+    // What was asked for create(); m_huge_pages is what the host granted.
+    HugePages m_huge_pages_asked { HugePages::Off };
+    HugePages m_huge_pages { HugePages::Off };
+    bool m_anonymous { true }; // false: mapped from a snapshot's memory file, no advice
 };
 
 } // namespace husk

@@ -51,7 +51,9 @@ Result<std::unique_ptr<Machine>> Machine::create(MachineConfig config)
     TRY(vm.set_identity_map_address(kvm_identity_map_address));
     phase.emplace("guest memory map");
     auto regions = layout::ram_regions(config.memory_bytes);
-    auto memory = TRY_CONTEXT(GuestMemory::create(regions), "guest memory");
+    auto memory = TRY_CONTEXT(GuestMemory::create(regions, config.memory_huge_pages), "guest memory");
+    if (config.memory_huge_pages == HugePages::On && memory.huge_pages() == HugePages::Off)
+        log_debug("guest memory: the host has no transparent huge pages; 4 KiB pages");
     // The memory slot before the irqchip: registering a slot waits for an SRCU grace period of
     // the VM, which ends at once while none is in flight. The irqchip's device registrations
     // start one without waiting for it (host kernel 6.18), and a slot registered after them
@@ -100,8 +102,13 @@ namespace {
     // 12.5 ms copying 10.6 MB of PT_LOAD and a 3.4 MB initrd), and VMs booted from one vmlinux
     // share its pages until they write one. The price is a second, copy-on-write fault for each
     // mapped page the guest writes (.data, text patched at boot, the freed initrd reused): a few
-    // microseconds on hardware KVM, but dear under the lab's nested TCG, where copying booted
-    // faster (docs/benchmarks.md: 19.1 s against 20.7 s median, 7 of 10 pairs). `false` copies.
+    // microseconds on hardware KVM, but dear under the lab's nested TCG, where copying into 4 KiB
+    // pages booted faster (docs/benchmarks.md: 19.1 s against 20.7 s median, 7 of 10 pairs). With
+    // huge pages the 2 MiB frames the images land in (about 7 of a 128 MiB guest's 64) stay in
+    // 4 KiB pages; copying into huge pages instead did not boot faster in the lab (1.04x the
+    // mapped boot's median, within the noise) but cost 2.5-40x the setup CPU on a nested (PVM)
+    // host, where each fresh huge page is dear (docs/benchmarks.md, "Guest RAM on transparent
+    // huge pages"). `false` copies.
     constexpr bool map_images_from_files = true;
 
     MappableFile loaded_image_source(MappedImage const& image)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "runtime/kvm/kvm_flavour.hpp"
+#include "runtime/memory/huge_pages.hpp"
 #include "runtime/share/share_root.hpp"
 #include "virtio/net/rate_limiter.hpp"
 
@@ -28,6 +29,9 @@ enum class SeccompMode { Off, WorkerThreads, AllThreads };
 
 inline constexpr uint64_t default_memory_bytes = 128ull << 20;
 inline constexpr uint64_t default_guest_cid = 3; // the first CID a guest may have
+// Guest RAM on transparent huge pages unless told otherwise: docs/benchmarks.md (bench/boot)
+// has the boot time it saves and the memory it costs.
+inline constexpr HugePages default_memory_huge_pages = HugePages::On;
 
 // The virtio-vsock device and its hybrid-vsock unix socket (Firecracker convention).
 struct VsockConfig {
@@ -86,6 +90,7 @@ struct MachineConfig {
     std::optional<std::string> initrd_path;
     std::string cmdline; // the complete kernel command line
     uint64_t memory_bytes { default_memory_bytes };
+    HugePages memory_huge_pages { default_memory_huge_pages };
     unsigned vcpus { 1 };
     SerialOutput serial;
     std::optional<VsockConfig> vsock;

@@ -561,3 +561,26 @@ TEST(ParseVmmOptions, NetNamespace_NeedsTheJailATapAndAnAbsolutePath)
                         "--net-namespace", "" },
         "absolute");
 }
+
+TEST(ParseVmmOptions, MemoryHugePages_OnByDefault_OffOnRequest_CarriedIntoConfig)
+{
+    auto defaults = parse({ "--kernel", "k" });
+    ASSERT_TRUE(defaults) << defaults.error().message;
+    EXPECT_EQ(defaults->memory_huge_pages, HugePages::On);
+    EXPECT_EQ(machine_config_from(*defaults, "").memory_huge_pages, HugePages::On);
+    auto off = parse({ "--kernel", "k", "--memory-hugepages", "off" });
+    ASSERT_TRUE(off) << off.error().message;
+    EXPECT_EQ(off->memory_huge_pages, HugePages::Off);
+    EXPECT_EQ(machine_config_from(*off, "").memory_huge_pages, HugePages::Off);
+    auto on = parse({ "--kernel", "k", "--memory-hugepages=on" });
+    ASSERT_TRUE(on) << on.error().message;
+    EXPECT_EQ(on->memory_huge_pages, HugePages::On);
+}
+
+TEST(ParseVmmOptions, MemoryHugePages_BadValues_AndWithRestore_AreRejected)
+{
+    for (auto const* value : { "", "yes", "ON", "1", "on ", "2M" })
+        expect_rejected({ "--kernel", "k", "--memory-hugepages", value }, "--memory-hugepages");
+    expect_rejected({ "--kernel", "k", "--memory-hugepages", "on", "--memory-hugepages", "off" }, "--memory-hugepages");
+    expect_rejected({ "--restore", "/snap", "--memory-hugepages", "off" }, "--restore cannot be combined with");
+}

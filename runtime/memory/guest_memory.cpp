@@ -74,6 +74,16 @@ bool GuestMemory::advise_huge_pages(uint8_t* host, uint64_t size) const
     return ::madvise(host, size, advice) == 0;
 }
 
+Result<void> GuestMemory::keep_small_pages(GuestAddress address, uint64_t size)
+{
+    auto* host = TRY(translate(address, size));
+    if (m_huge_pages != HugePages::On)
+        return {};
+    if (::madvise(host, size, MADV_NOHUGEPAGE) < 0)
+        return fail_errno("guest memory: 4 KiB pages for " + std::to_string(size) + " bytes");
+    return {};
+}
+
 Result<GuestMemory> GuestMemory::map_file(
     std::vector<GuestRegionSpec> const& specs, std::vector<uint64_t> const& file_offsets, int fd)
 {

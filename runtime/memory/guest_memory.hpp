@@ -69,6 +69,10 @@ public:
     // On when the host accepted MADV_HUGEPAGE for every anonymous region; Off otherwise (asked
     // for Off, a host without THP, or memory mapped from a snapshot file).
     HugePages huge_pages() const { return m_huge_pages; }
+    // Advises 4 KiB pages (MADV_NOHUGEPAGE) for [address, address + size), which must lie in one
+    // region: for a frame the host would otherwise fill as one huge page at its first write,
+    // zeroing 2 MiB to store a few bytes. Where huge pages are Off it only checks the range.
+    Result<void> keep_small_pages(GuestAddress address, uint64_t size);
 
     Result<void> read(GuestAddress address, std::span<uint8_t> destination) const;
     Result<void> write(GuestAddress address, std::span<uint8_t const> source);

@@ -152,3 +152,27 @@ TEST(GuestMemoryHugePages, SnapshotFileMemory_HasNone)
     ASSERT_EQ(mappings.size(), 1u);
     EXPECT_FALSE(mappings[0].has_flag("hg"));
 }
+
+TEST(GuestMemoryHugePages, KeepSmallPages_AdvisesOnlyThatFrame)
+{
+    auto memory = GuestMemory::create({ { GuestAddress(0), 8 * huge_page } }, HugePages::On);
+    ASSERT_TRUE(memory) << memory.error().message;
+    ASSERT_TRUE(memory->keep_small_pages(GuestAddress(0), huge_page));
+    auto region = memory->regions()[0];
+    auto first = mappings_over(region.host_address, region.host_address + huge_page);
+    auto rest = mappings_over(region.host_address + huge_page, region.host_address + region.size);
+    ASSERT_EQ(first.size(), 1u);
+    ASSERT_EQ(rest.size(), 1u);
+    if (host_has_thp()) {
+        EXPECT_TRUE(first[0].has_flag("nh"));
+        EXPECT_TRUE(rest[0].has_flag("hg"));
+    }
+    // Outside guest RAM it is refused, naming the range.
+    auto outside = memory->keep_small_pages(GuestAddress(8 * huge_page), huge_page);
+    EXPECT_FALSE(outside);
+    // With huge pages Off the range is checked and nothing else is done.
+    auto off = GuestMemory::create({ { GuestAddress(0), 8 * huge_page } }, HugePages::Off);
+    ASSERT_TRUE(off);
+    EXPECT_TRUE(off->keep_small_pages(GuestAddress(0), huge_page));
+    EXPECT_FALSE(off->keep_small_pages(GuestAddress(8 * huge_page), huge_page));
+}

@@ -37,41 +37,67 @@ namespace {
         EXPECT_TRUE(ping) << ping.error().message;
     }
 
-    // An agent that answers Hello with `capabilities` and acknowledges a Refresh, recording it.
-    FakeAgent::Respond refresh_agent(uint64_t capabilities, std::shared_ptr<std::optional<Refresh>> seen)
-    {
-        return [capabilities, seen](Frame const& frame) -> std::vector<uint8_t> {
+    // An agent that answers Hello with `capabilities`, acknowledges every Refresh and records, in
+    // order, the name of every message it got and every Refresh.
+    class RecordingAgent {
+    public:
+        RecordingAgent(Fd fd, uint64_t capabilities)
+            : m_agent(std::move(fd), [this, capabilities](Frame const& frame) { return answer(frame, capabilities); })
+        {
+        }
+
+        std::vector<std::string> names() const
+        {
+            std::lock_guard lock(m_lock);
+            return m_names;
+        }
+        std::vector<Refresh> refreshes() const
+        {
+            std::lock_guard lock(m_lock);
+            return m_refreshes;
+        }
+
+    private:
+        std::vector<uint8_t> answer(Frame const& frame, uint64_t capabilities)
+        {
             auto message = decode_message(frame, Peer::Host);
-            if (message && std::holds_alternative<Hello>(*message))
+            if (!message)
+                return {};
+            std::lock_guard lock(m_lock);
+            m_names.emplace_back(message_name(*message));
+            if (std::holds_alternative<Hello>(*message))
                 return encode_message(0, HelloReply { 1, capabilities });
-            if (message && std::holds_alternative<Refresh>(*message)) {
-                *seen = std::get<Refresh>(*message);
+            if (auto* refresh = std::get_if<Refresh>(&*message)) {
+                m_refreshes.push_back(*refresh);
                 return encode_message(0, Ack {});
             }
             return greet_reply(frame);
-        };
-    }
+        }
+
+        mutable std::mutex m_lock;
+        std::vector<std::string> m_names;
+        std::vector<Refresh> m_refreshes;
+        FakeAgent m_agent; // last: its thread records into the members above until it is joined
+    };
 
     TEST(AgentClient, RefreshWithNetwork_ReachesAnAgentThatCanApplyIt)
     {
         SocketPair pair;
-        auto seen = std::make_shared<std::optional<Refresh>>();
-        FakeAgent agent(std::move(pair.agent), refresh_agent(capability_bit(Capability::RefreshNetwork), seen));
+        RecordingAgent agent(std::move(pair.agent), capability_bit(Capability::RefreshNetwork));
         auto client = client_for(std::move(pair.host));
         ASSERT_TRUE(client->hello(soon()));
 
         auto refreshed = client->refresh(Refresh { .hostname = "h", .network = "husk.ip=10.0.0.2/24" }, soon());
 
         ASSERT_TRUE(refreshed) << refreshed.error().message;
-        ASSERT_TRUE(seen->has_value());
-        EXPECT_EQ((*seen)->network, "husk.ip=10.0.0.2/24");
+        ASSERT_EQ(agent.refreshes().size(), 1u);
+        EXPECT_EQ(agent.refreshes()[0].network, "husk.ip=10.0.0.2/24");
     }
 
     TEST(AgentClient, RefreshWithNetwork_OlderAgent_FailsClearlyAndSendsNothing)
     {
         SocketPair pair;
-        auto seen = std::make_shared<std::optional<Refresh>>();
-        FakeAgent agent(std::move(pair.agent), refresh_agent(capability_bit(Capability::Exec), seen));
+        RecordingAgent agent(std::move(pair.agent), capability_bit(Capability::Exec));
         auto client = client_for(std::move(pair.host));
         ASSERT_TRUE(client->hello(soon()));
 
@@ -81,27 +107,16 @@ namespace {
         EXPECT_EQ(refreshed.error().kind, ErrorKind::BadConfig);
         EXPECT_NE(refreshed.error().message.find("take the snapshot again"), std::string::npos)
             << refreshed.error().message;
-        EXPECT_FALSE(seen->has_value());
+        EXPECT_TRUE(agent.refreshes().empty());
         // Without a network the same agent is refreshed as before.
         EXPECT_TRUE(client->refresh(Refresh { .hostname = "h" }, soon()));
-        EXPECT_TRUE(seen->has_value());
+        EXPECT_EQ(agent.refreshes().size(), 1u);
     }
 
     TEST(AgentClient, HelloAndRefresh_SentTogether_BothAnswered)
     {
         SocketPair pair;
-        std::vector<std::string> seen;
-        std::mutex seen_lock;
-        FakeAgent agent(std::move(pair.agent), [&](Frame const& frame) {
-            auto message = decode_message(frame, Peer::Host);
-            if (!message)
-                return std::vector<uint8_t> {};
-            std::lock_guard lock(seen_lock);
-            seen.emplace_back(message_name(*message));
-            if (std::holds_alternative<Refresh>(*message))
-                return encode_message(0, Ack {});
-            return greet_reply(frame);
-        });
+        RecordingAgent agent(std::move(pair.agent), 0);
         auto client = client_for(std::move(pair.host));
         Refresh refresh;
         refresh.hostname = "husk-0123456789ab";
@@ -110,8 +125,9 @@ namespace {
 
         ASSERT_TRUE(hello) << hello.error().message;
         EXPECT_EQ(hello->version, 1u);
-        std::lock_guard lock(seen_lock);
-        EXPECT_EQ(seen, (std::vector<std::string> { "Hello", "Refresh" }));
+        EXPECT_EQ(agent.names(), (std::vector<std::string> { "Hello", "Refresh" }));
+        ASSERT_EQ(agent.refreshes().size(), 1u);
+        EXPECT_EQ(agent.refreshes()[0].hostname, "husk-0123456789ab");
     }
 
     TEST(AgentClient, HelloAndRefresh_RefreshRefused_IsGuestError)
@@ -153,23 +169,7 @@ namespace {
     TEST(AgentClient, HelloAndRefresh_ThenNetworkRefresh_InThatOrder)
     {
         SocketPair pair;
-        std::vector<std::string> seen;
-        std::vector<Refresh> refreshes;
-        std::mutex seen_lock;
-        FakeAgent agent(std::move(pair.agent), [&](Frame const& frame) {
-            auto message = decode_message(frame, Peer::Host);
-            if (!message)
-                return std::vector<uint8_t> {};
-            std::lock_guard lock(seen_lock);
-            seen.emplace_back(message_name(*message));
-            if (std::holds_alternative<Hello>(*message))
-                return encode_message(0, HelloReply { 1, capability_bit(Capability::RefreshNetwork) });
-            if (auto* refresh = std::get_if<Refresh>(&*message)) {
-                refreshes.push_back(*refresh);
-                return encode_message(0, Ack {});
-            }
-            return greet_reply(frame);
-        });
+        RecordingAgent agent(std::move(pair.agent), capability_bit(Capability::RefreshNetwork));
         auto client = client_for(std::move(pair.host));
 
         auto hello = client->hello_and_refresh(Refresh { .realtime_ns = 5, .hostname = "h" }, soon());
@@ -177,8 +177,8 @@ namespace {
         auto networked = client->refresh(Refresh { .network = "husk.ip=10.0.0.2/24" }, soon());
 
         ASSERT_TRUE(networked) << networked.error().message;
-        std::lock_guard lock(seen_lock);
-        EXPECT_EQ(seen, (std::vector<std::string> { "Hello", "Refresh", "Refresh" }));
+        EXPECT_EQ(agent.names(), (std::vector<std::string> { "Hello", "Refresh", "Refresh" }));
+        auto refreshes = agent.refreshes();
         ASSERT_EQ(refreshes.size(), 2u);
         EXPECT_EQ(refreshes[0].hostname, "h");
         EXPECT_TRUE(refreshes[0].network.empty());
@@ -190,35 +190,32 @@ namespace {
     TEST(AgentClient, HelloAndRefresh_ThenNetworkRefresh_OlderAgent_FailsClearlyAfterThePlainRefresh)
     {
         SocketPair pair;
-        auto seen = std::make_shared<std::optional<Refresh>>();
-        FakeAgent agent(std::move(pair.agent), refresh_agent(capability_bit(Capability::Exec), seen));
+        RecordingAgent agent(std::move(pair.agent), capability_bit(Capability::Exec));
         auto client = client_for(std::move(pair.host));
 
         ASSERT_TRUE(client->hello_and_refresh(Refresh { .hostname = "h" }, soon()));
-        ASSERT_TRUE(seen->has_value());
-        EXPECT_EQ((*seen)->hostname, "h");
-        seen->reset();
+        ASSERT_EQ(agent.refreshes().size(), 1u);
+        EXPECT_EQ(agent.refreshes()[0].hostname, "h");
         auto networked = client->refresh(Refresh { .network = "husk.ip=10.0.0.2/24" }, soon());
 
         ASSERT_FALSE(networked);
         EXPECT_EQ(networked.error().kind, ErrorKind::BadConfig);
         EXPECT_NE(networked.error().message.find("take the snapshot again"), std::string::npos)
             << networked.error().message;
-        EXPECT_FALSE(seen->has_value());
+        EXPECT_EQ(agent.refreshes().size(), 1u);
     }
 
     TEST(AgentClient, HelloAndRefresh_WithNetwork_IsRefusedBeforeSending)
     {
         SocketPair pair;
-        auto seen = std::make_shared<std::optional<Refresh>>();
-        FakeAgent agent(std::move(pair.agent), refresh_agent(capability_bit(Capability::RefreshNetwork), seen));
+        RecordingAgent agent(std::move(pair.agent), capability_bit(Capability::RefreshNetwork));
         auto client = client_for(std::move(pair.host));
 
         auto hello = client->hello_and_refresh(Refresh { .network = "husk.ip=10.0.0.2/24" }, soon());
 
         ASSERT_FALSE(hello);
         EXPECT_EQ(hello.error().kind, ErrorKind::BadConfig);
-        EXPECT_FALSE(seen->has_value());
+        EXPECT_TRUE(agent.names().empty());
         EXPECT_TRUE(client->hello(soon()));
     }
 

@@ -23,6 +23,8 @@ packages=(
   # husk-oci's lab suite drives real podman (with conmon) and containerd, and compares husk-oci
   # with runc and crun (tests/lab/oci_lifecycle_lab_test.cpp, bench/oci)
   podman containerd runc crun
+  # the .deb packages' policy check in the install test (tests/packaging/install-test.sh)
+  lintian
 )
 
 missing=()

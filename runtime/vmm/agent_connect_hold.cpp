@@ -102,8 +102,9 @@ void AgentConnectHold::on_bound(uint64_t generation, int result)
     if (result != 0 || m_ended)
         return; // cancelled
     log_info(std::string("virtio-vsock: husk-init's agent did not report listening ")
-        + (m_boot_marker_handled ? "within " + std::to_string(m_limits.after_boot_marker.count()) + " ms of its boot marker"
-                                 : "and no boot marker came within " + std::to_string(m_limits.without_any_marker.count()) + " ms")
+        + (m_boot_marker_handled
+                ? "within " + std::to_string(m_limits.after_boot_marker.count()) + " ms of its boot marker"
+                : "and no boot marker came within " + std::to_string(m_limits.without_any_marker.count()) + " ms")
         + "; host connects go to the guest from now on");
     end(AgentHoldEnd::TimedOut);
 }

@@ -50,6 +50,49 @@ TEST(StatusDevice, BootMarker_RecordsTimeAndCallsBackOnce)
     EXPECT_EQ(device.status().invalid_writes, 1u);
 }
 
+TEST(StatusDevice, AgentListening_RecordsTimeAndCallsBackOnce)
+{
+    int boot_calls = 0;
+    int agent_calls = 0;
+    StatusDevice device([&boot_calls] { ++boot_calls; }, [&agent_calls] { ++agent_calls; });
+    outb(device, sp::boot_marker, sp::boot_marker_value);
+    auto before = std::chrono::steady_clock::now();
+    outl(device, sp::agent_listening, sp::agent_listening_value);
+    auto after = std::chrono::steady_clock::now();
+
+    auto status = device.status();
+    ASSERT_TRUE(status.agent_listening_time);
+    EXPECT_GE(*status.agent_listening_time, before);
+    EXPECT_LE(*status.agent_listening_time, after);
+    EXPECT_EQ(agent_calls, 1);
+    EXPECT_EQ(boot_calls, 1);
+    EXPECT_EQ(status.invalid_writes, 0u);
+
+    outl(device, sp::agent_listening, sp::agent_listening_value); // a repeat is invalid and ignored
+    EXPECT_EQ(agent_calls, 1);
+    EXPECT_EQ(device.status().agent_listening_time, status.agent_listening_time);
+    EXPECT_EQ(device.status().invalid_writes, 1u);
+}
+
+TEST(StatusDevice, AgentListeningBeforeTheBootMarker_IsTakenAsItComes)
+{
+    // A hostile or odd guest may write it first: it only ends the host's hold of its connects.
+    int agent_calls = 0;
+    StatusDevice device({}, [&agent_calls] { ++agent_calls; });
+    outl(device, sp::agent_listening, sp::agent_listening_value);
+
+    EXPECT_EQ(agent_calls, 1);
+    EXPECT_TRUE(device.status().agent_listening_time);
+    EXPECT_FALSE(device.status().boot_marker_time);
+}
+
+TEST(StatusDevice, AgentListeningWithoutACallback_IsRecorded)
+{
+    StatusDevice device({});
+    outl(device, sp::agent_listening, sp::agent_listening_value);
+    EXPECT_TRUE(device.status().agent_listening_time);
+}
+
 TEST(StatusDevice, ExitCode_IsRecorded)
 {
     StatusDevice device({});
@@ -138,7 +181,7 @@ TEST(StatusDevice, InvalidJobStatus_DoesNotBlockAValidOne)
 TEST(StatusDevice, EveryInvalidWrite_IsCountedAndIgnored)
 {
     int calls = 0;
-    StatusDevice device([&calls] { ++calls; });
+    StatusDevice device([&calls] { ++calls; }, [&calls] { ++calls; });
     outb(device, sp::boot_marker, sp::boot_marker_value + 1); // wrong value
     outl(device, sp::boot_marker, sp::boot_marker_value); // wrong width
     outl(device, sp::job_exit_code, 256); // out of range
@@ -152,13 +195,16 @@ TEST(StatusDevice, EveryInvalidWrite_IsCountedAndIgnored)
     std::array<uint8_t, 2> half { 0x48, 0x53 };
     device.write(sp::shutdown_intent, half); // wrong width
     outl(device, 0x05, 0); // unaligned: unknown offset
-    outl(device, 0x14, 0); // unknown offset
+    outl(device, sp::agent_listening, 0); // wrong magic
+    outb(device, sp::agent_listening, 0x4e); // wrong width
+    outl(device, 0x18, 0); // unknown offset
     outb(device, sp::length - 1, 0);
     device.write(sp::job_exit_code, std::span<uint8_t const> {}); // empty
 
     auto status = device.status();
-    EXPECT_EQ(status.invalid_writes, 15u);
+    EXPECT_EQ(status.invalid_writes, 17u);
     EXPECT_FALSE(status.boot_marker_time);
+    EXPECT_FALSE(status.agent_listening_time);
     EXPECT_FALSE(status.exit_code);
     EXPECT_FALSE(status.signal);
     EXPECT_FALSE(status.spawn_error);

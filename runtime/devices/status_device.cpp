@@ -94,11 +94,7 @@ std::string StatusDevice::apply(uint64_t offset, std::span<uint8_t const> data, 
             return "the boot marker is one byte wide";
         if (data[0] != status_port::boot_marker_value)
             return "not the boot marker value";
-        if (m_status.boot_marker_time)
-            return "repeated boot marker";
-        m_status.boot_marker_time = std::chrono::steady_clock::now();
-        marker = Marker::Boot;
-        return {};
+        return record_once(m_status.boot_marker_time, Marker::Boot, marker);
     }
     bool known = offset == status_port::job_exit_code || offset == status_port::job_signal
         || offset == status_port::job_spawn_error || offset == status_port::shutdown_intent
@@ -109,15 +105,11 @@ std::string StatusDevice::apply(uint64_t offset, std::span<uint8_t const> data, 
         return "this register is four bytes wide";
     uint32_t value = little_endian_value(data);
     if (offset == status_port::agent_listening) {
-        // Whenever the guest writes it (before its boot marker, twice): the host only stops
-        // holding connects, which a guest can always bring about by not listening.
+        // Taken whenever it comes (before the boot marker too): it only ends the host's hold of
+        // the guest's own connects, which a guest could as well leave unanswered.
         if (value != status_port::agent_listening_value)
             return "not the agent-listening value";
-        if (m_status.agent_listening_time)
-            return "repeated agent-listening report";
-        m_status.agent_listening_time = std::chrono::steady_clock::now();
-        marker = Marker::AgentListening;
-        return {};
+        return record_once(m_status.agent_listening_time, Marker::AgentListening, marker);
     }
     if (offset == status_port::shutdown_intent) {
         if (value != status_port::shutdown_intent_value)
@@ -131,6 +123,16 @@ std::string StatusDevice::apply(uint64_t offset, std::span<uint8_t const> data, 
     if (invalid.empty())
         m_status.job_status_time = std::chrono::steady_clock::now();
     return invalid;
+}
+
+std::string StatusDevice::record_once(
+    std::optional<std::chrono::steady_clock::time_point>& time, Marker kind, Marker& marker)
+{
+    if (time)
+        return "repeated marker";
+    time = std::chrono::steady_clock::now();
+    marker = kind;
+    return {};
 }
 
 std::string StatusDevice::apply_job_status(uint64_t offset, uint32_t value)

@@ -70,6 +70,9 @@ private:
     enum class Marker { None, Boot, AgentListening };
     // Applies one write with m_lock held; returns why it is invalid, or an empty string.
     std::string apply(uint64_t offset, std::span<uint8_t const> data, Marker& marker);
+    // A marker's first valid write: notes its time and which callback follows; a repeat is invalid.
+    static std::string record_once(
+        std::optional<std::chrono::steady_clock::time_point>& time, Marker kind, Marker& marker);
     std::string apply_job_status(uint64_t offset, uint32_t value);
     bool has_job_status() const;
 

@@ -2,6 +2,7 @@
 #include "runtime/devices/status_device.hpp"
 
 #include <array>
+#include <functional>
 #include <gtest/gtest.h>
 
 using namespace husk;
@@ -30,24 +31,34 @@ TEST(StatusDevice, Initially_ReportsNothing)
     EXPECT_EQ(status.invalid_writes, 0u);
 }
 
+// A one-time marker: `write` records it with the time of the write and calls its callback (which
+// counts in `calls`) once; a repeat is invalid and changes nothing.
+using MarkerTime = std::optional<std::chrono::steady_clock::time_point> GuestStatus::*;
+void expect_recorded_once(StatusDevice& device, std::function<void()> const& write, MarkerTime time, int const& calls)
+{
+    auto before = std::chrono::steady_clock::now();
+    write();
+    auto after = std::chrono::steady_clock::now();
+
+    auto status = device.status();
+    ASSERT_TRUE(status.*time);
+    EXPECT_GE(*(status.*time), before);
+    EXPECT_LE(*(status.*time), after);
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(status.invalid_writes, 0u);
+
+    write();
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(device.status().*time, status.*time);
+    EXPECT_EQ(device.status().invalid_writes, 1u);
+}
+
 TEST(StatusDevice, BootMarker_RecordsTimeAndCallsBackOnce)
 {
     int calls = 0;
     StatusDevice device([&calls] { ++calls; });
-    auto before = std::chrono::steady_clock::now();
-    outb(device, sp::boot_marker, sp::boot_marker_value);
-    auto after = std::chrono::steady_clock::now();
-
-    auto status = device.status();
-    ASSERT_TRUE(status.boot_marker_time);
-    EXPECT_GE(*status.boot_marker_time, before);
-    EXPECT_LE(*status.boot_marker_time, after);
-    EXPECT_EQ(calls, 1);
-
-    outb(device, sp::boot_marker, sp::boot_marker_value); // a repeat is invalid and ignored
-    EXPECT_EQ(calls, 1);
-    EXPECT_EQ(device.status().boot_marker_time, status.boot_marker_time);
-    EXPECT_EQ(device.status().invalid_writes, 1u);
+    expect_recorded_once(
+        device, [&] { outb(device, sp::boot_marker, sp::boot_marker_value); }, &GuestStatus::boot_marker_time, calls);
 }
 
 TEST(StatusDevice, AgentListening_RecordsTimeAndCallsBackOnce)
@@ -56,22 +67,10 @@ TEST(StatusDevice, AgentListening_RecordsTimeAndCallsBackOnce)
     int agent_calls = 0;
     StatusDevice device([&boot_calls] { ++boot_calls; }, [&agent_calls] { ++agent_calls; });
     outb(device, sp::boot_marker, sp::boot_marker_value);
-    auto before = std::chrono::steady_clock::now();
-    outl(device, sp::agent_listening, sp::agent_listening_value);
-    auto after = std::chrono::steady_clock::now();
-
-    auto status = device.status();
-    ASSERT_TRUE(status.agent_listening_time);
-    EXPECT_GE(*status.agent_listening_time, before);
-    EXPECT_LE(*status.agent_listening_time, after);
-    EXPECT_EQ(agent_calls, 1);
+    expect_recorded_once(
+        device, [&] { outl(device, sp::agent_listening, sp::agent_listening_value); },
+        &GuestStatus::agent_listening_time, agent_calls);
     EXPECT_EQ(boot_calls, 1);
-    EXPECT_EQ(status.invalid_writes, 0u);
-
-    outl(device, sp::agent_listening, sp::agent_listening_value); // a repeat is invalid and ignored
-    EXPECT_EQ(agent_calls, 1);
-    EXPECT_EQ(device.status().agent_listening_time, status.agent_listening_time);
-    EXPECT_EQ(device.status().invalid_writes, 1u);
 }
 
 TEST(StatusDevice, AgentListeningBeforeTheBootMarker_IsTakenAsItComes)

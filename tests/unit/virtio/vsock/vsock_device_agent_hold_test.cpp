@@ -57,6 +57,24 @@ protected:
         }
         return packets;
     }
+    // A header-only packet from the guest on `key`'s connection, as its driver sends it.
+    void transmit(vsock::Op op, VsockConnectionKey key)
+    {
+        auto address = driver->allocate(vsock_header_size);
+        ASSERT_TRUE(address);
+        VsockPacketHeader header {};
+        header.src_cid = guest_cid;
+        header.dst_cid = vsock::host_cid;
+        header.src_port = key.guest_port;
+        header.dst_port = key.host_port;
+        header.type = vsock::type_stream;
+        header.op = static_cast<uint16_t>(op);
+        header.buf_alloc = 4096;
+        ASSERT_TRUE(memory->write_obj(*address, header));
+        MockBuffer chain[] = { { *address, vsock_header_size, BufferAccess::DeviceReadable } };
+        ASSERT_TRUE(driver->queue(VsockDevice::tx_queue).add_chain(chain));
+        driver->kick(VsockDevice::tx_queue);
+    }
     static vsock::Op op_of(VsockPacketHeader const& header) { return static_cast<vsock::Op>(header.op); }
 
     FakeVsockBackend backend;
@@ -159,19 +177,7 @@ TEST_F(VsockDeviceAgentHoldTest, TheBound_ReleasesHeldConnects_AndLaterOnesGoAtO
     EXPECT_EQ(stats.agent_holds_ended_by_agent, 0u);
     EXPECT_EQ(stats.host_connects_held_for_agent, 1u);
     // The guest refuses the late one (nothing listens): the host end closes, as without the hold.
-    auto rst_address = driver->allocate(vsock_header_size);
-    ASSERT_TRUE(rst_address);
-    VsockPacketHeader rst {};
-    rst.src_cid = guest_cid;
-    rst.dst_cid = vsock::host_cid;
-    rst.src_port = late->guest_port;
-    rst.dst_port = late->host_port;
-    rst.type = vsock::type_stream;
-    rst.op = static_cast<uint16_t>(vsock::Op::Rst);
-    ASSERT_TRUE(memory->write_obj(*rst_address, rst));
-    MockBuffer chain[] = { { *rst_address, vsock_header_size, BufferAccess::DeviceReadable } };
-    ASSERT_TRUE(driver->queue(VsockDevice::tx_queue).add_chain(chain));
-    driver->kick(VsockDevice::tx_queue);
+    transmit(vsock::Op::Rst, *late);
     EXPECT_TRUE(backend.was_closed(*late));
 }
 
@@ -229,20 +235,7 @@ TEST_F(VsockDeviceAgentHoldTest, AGuestNamingAHeldConnect_GetsARstAndTheConnectS
     auto key = backend.events->on_host_connect(1024);
     ASSERT_TRUE(key);
     // The host ports are predictable: the guest answers a REQUEST it never got.
-    auto address = driver->allocate(vsock_header_size);
-    ASSERT_TRUE(address);
-    VsockPacketHeader response {};
-    response.src_cid = guest_cid;
-    response.dst_cid = vsock::host_cid;
-    response.src_port = key->guest_port;
-    response.dst_port = key->host_port;
-    response.type = vsock::type_stream;
-    response.op = static_cast<uint16_t>(vsock::Op::Response);
-    response.buf_alloc = 4096;
-    ASSERT_TRUE(memory->write_obj(*address, response));
-    MockBuffer chain[] = { { *address, vsock_header_size, BufferAccess::DeviceReadable } };
-    ASSERT_TRUE(driver->queue(VsockDevice::tx_queue).add_chain(chain));
-    driver->kick(VsockDevice::tx_queue);
+    transmit(vsock::Op::Response, *key);
 
     auto packets = received();
     ASSERT_EQ(packets.size(), 1u);

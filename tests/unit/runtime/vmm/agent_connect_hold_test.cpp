@@ -18,20 +18,22 @@ using husk::testing_io::run_until;
 
 namespace {
 
+// A vsock device (no driver) and the hold on it, with `limits`.
 struct HeldDevice {
+    HeldDevice(EventLoop& loop, AgentHoldLimits limits)
+    {
+        auto created = AgentConnectHold::create(loop, device, limits);
+        EXPECT_TRUE(created) << created.error().message;
+        if (created)
+            hold = std::move(created).value();
+    }
     bool holding() const { return device.host_connect_hold() == HostConnectHold::AgentNotListening; }
     VsockDeviceStats stats() const { return device.stats(); }
 
     FakeVsockBackend backend;
     VsockDevice device { 5, backend };
+    std::unique_ptr<AgentConnectHold> hold;
 };
-
-std::unique_ptr<AgentConnectHold> hold_on(EventLoop& loop, HeldDevice& held, AgentHoldLimits limits)
-{
-    auto created = AgentConnectHold::create(loop, held.device, limits);
-    EXPECT_TRUE(created) << created.error().message;
-    return created ? std::move(created).value() : nullptr;
-}
 
 // Runs the loop for `duration`, whatever happens meanwhile.
 void run_for(EventLoop& loop, std::chrono::milliseconds duration)
@@ -44,15 +46,14 @@ void run_for(EventLoop& loop, std::chrono::milliseconds duration)
 TEST(AgentConnectHold, TheAgentsReport_EndsTheHoldAtOnce)
 {
     HUSK_CREATE_LOOP_OR_SKIP(loop, all_opcodes_config());
-    HeldDevice held;
-    auto hold = hold_on(loop, held, { 10s, 10s });
-    ASSERT_TRUE(hold);
+    HeldDevice held(loop, { 10s, 10s });
+    ASSERT_TRUE(held.hold);
     ASSERT_TRUE(held.holding());
     ASSERT_TRUE(held.backend.events->on_host_connect(1024)); // no driver yet: held
 
-    std::thread vcpu([&hold] {
-        hold->note_boot_marker();
-        hold->note_agent_listening();
+    std::thread vcpu([&held] {
+        held.hold->note_boot_marker();
+        held.hold->note_agent_listening();
     });
     vcpu.join();
 
@@ -65,10 +66,9 @@ TEST(AgentConnectHold, TheAgentsReport_EndsTheHoldAtOnce)
 TEST(AgentConnectHold, NoMarkerAtAll_TheHoldEndsAtItsBound)
 {
     HUSK_CREATE_LOOP_OR_SKIP(loop, all_opcodes_config());
-    HeldDevice held;
     auto started = std::chrono::steady_clock::now();
-    auto hold = hold_on(loop, held, { 100ms, 10s });
-    ASSERT_TRUE(hold);
+    HeldDevice held(loop, { 100ms, 10s });
+    ASSERT_TRUE(held.hold);
 
     ASSERT_TRUE(run_until(
         loop, [&] { return !held.holding(); }, 3s));
@@ -81,10 +81,9 @@ TEST(AgentConnectHold, NoMarkerAtAll_TheHoldEndsAtItsBound)
 TEST(AgentConnectHold, TheBootMarker_StartsItsOwnBound)
 {
     HUSK_CREATE_LOOP_OR_SKIP(loop, all_opcodes_config());
-    HeldDevice held;
-    auto hold = hold_on(loop, held, { 150ms, 400ms });
-    ASSERT_TRUE(hold);
-    hold->note_boot_marker();
+    HeldDevice held(loop, { 150ms, 400ms });
+    ASSERT_TRUE(held.hold);
+    held.hold->note_boot_marker();
     auto marked = std::chrono::steady_clock::now();
 
     run_for(loop, 250ms); // past the first bound: the marker replaced it
@@ -99,12 +98,11 @@ TEST(AgentConnectHold, TheBootMarker_StartsItsOwnBound)
 TEST(AgentConnectHold, TheAgentsReportFirstOrTwice_EndsTheHoldOnce)
 {
     HUSK_CREATE_LOOP_OR_SKIP(loop, all_opcodes_config());
-    HeldDevice held;
-    auto hold = hold_on(loop, held, { 100ms, 100ms });
-    ASSERT_TRUE(hold);
-    hold->note_agent_listening(); // before the boot marker: a hostile guest's order
-    hold->note_agent_listening();
-    hold->note_boot_marker();
+    HeldDevice held(loop, { 100ms, 100ms });
+    ASSERT_TRUE(held.hold);
+    held.hold->note_agent_listening(); // before the boot marker: a hostile guest's order
+    held.hold->note_agent_listening();
+    held.hold->note_boot_marker();
 
     ASSERT_TRUE(run_until(
         loop, [&] { return !held.holding(); }, 2s));

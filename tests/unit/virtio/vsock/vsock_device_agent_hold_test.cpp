@@ -6,6 +6,7 @@
 
 #include "tests/unit/virtio/testing/device_test.hpp"
 #include "tests/unit/virtio/vsock/fake_vsock_backend.hpp"
+#include "tests/unit/virtio/vsock/guest_packet_header.hpp"
 
 #include <array>
 #include <gtest/gtest.h>
@@ -62,15 +63,7 @@ protected:
     {
         auto address = driver->allocate(vsock_header_size);
         ASSERT_TRUE(address);
-        VsockPacketHeader header {};
-        header.src_cid = guest_cid;
-        header.dst_cid = vsock::host_cid;
-        header.src_port = key.guest_port;
-        header.dst_port = key.host_port;
-        header.type = vsock::type_stream;
-        header.op = static_cast<uint16_t>(op);
-        header.buf_alloc = 4096;
-        ASSERT_TRUE(memory->write_obj(*address, header));
+        ASSERT_TRUE(memory->write_obj(*address, husk::testing::guest_packet_header(guest_cid, key, op, 4096)));
         MockBuffer chain[] = { { *address, vsock_header_size, BufferAccess::DeviceReadable } };
         ASSERT_TRUE(driver->queue(VsockDevice::tx_queue).add_chain(chain));
         driver->kick(VsockDevice::tx_queue);

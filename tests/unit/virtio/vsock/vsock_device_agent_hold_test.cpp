@@ -198,11 +198,11 @@ TEST_F(VsockDeviceAgentHoldTest, TheHoldEndingTwice_CountsOnce)
     EXPECT_EQ(device.stats().agent_holds_timed_out, 0u);
 }
 
-TEST_F(VsockDeviceAgentHoldTest, TheHoldEndingDuringTheDriversReset_RefusesWhatItHeldAsWithoutTheHold)
+TEST_F(VsockDeviceAgentHoldTest, TheHoldEndingWhileTheDriverIsGone_SendsWhatItHeldToTheNextDriver)
 {
-    // A guest can write the agent's report at any time: here while its driver is gone. The held
-    // connect is released into a device without a driver; the next driver's reset drops it,
-    // which the host client sees as a refusal, as it would have without the hold.
+    // A guest can write the agent's report at any time: here between its driver's reset and the
+    // next driver. The released connect waits in the device, like any request without RX
+    // buffers, and goes to the next driver; no host end is closed, nothing is sent twice.
     start_driver();
     auto key = backend.events->on_host_connect(1024);
     ASSERT_TRUE(key);
@@ -210,13 +210,29 @@ TEST_F(VsockDeviceAgentHoldTest, TheHoldEndingDuringTheDriversReset_RefusesWhatI
 
     device.end_agent_hold(AgentHoldEnd::AgentListening);
     start_driver();
-    driver->kick(VsockDevice::rx_queue); // the event thread closes the dropped host ends
-
-    EXPECT_TRUE(backend.was_closed(*key));
-    EXPECT_EQ(device.connection_count(), 0u);
+    post_rx();
     post_rx();
     driver->kick(VsockDevice::rx_queue);
-    EXPECT_TRUE(received().empty());
+
+    EXPECT_FALSE(backend.was_closed(*key));
+    auto packets = received();
+    ASSERT_EQ(packets.size(), 1u);
+    EXPECT_EQ(op_of(packets[0]), vsock::Op::Request);
+    EXPECT_EQ(packets[0].src_port, key->host_port);
+}
+
+TEST_F(VsockDeviceAgentHoldTest, AResetOfAnActiveDriver_KeepsHeldConnectsHeld)
+{
+    start_driver();
+    auto key = backend.events->on_host_connect(1024);
+    ASSERT_TRUE(key);
+
+    driver->reset(); // the device was active: it drops every connection the guest knew
+    driver->kick(VsockDevice::rx_queue); // the event thread closes the dropped host ends
+
+    EXPECT_FALSE(backend.was_closed(*key));
+    EXPECT_EQ(device.connection_count(), 1u);
+    EXPECT_EQ(device.host_connect_hold(), HostConnectHold::AgentNotListening);
 }
 
 TEST_F(VsockDeviceAgentHoldTest, AGuestNamingAHeldConnect_GetsARstAndTheConnectStaysHeld)

@@ -33,10 +33,12 @@ struct AgentHoldLimits {
     // (SandboxOptions::boot_timeout, 30 s by default) leaves two thirds of itself for the
     // refuse-and-retry path after that.
     std::chrono::milliseconds without_any_marker { 10'000 };
-    // husk-init listens 80-360 ms after its boot marker in the loaded lab (mounts, the root
-    // switch, the network): 5 s is ten times the worst of that and still far inside libhusk's
-    // deadline.
-    std::chrono::milliseconds after_boot_marker { 5'000 };
+    // husk-init listens 50-360 ms after its boot marker in the loaded lab (mounts, the root
+    // switch, the network). Past the bound a slow husk-init only sees refused connects again (as
+    // without the hold), while an image whose husk-init never reports (an older one) waits all of
+    // it before its first connect: 5 s cost such an image 5 s in the lab, so 2 s, over five times
+    // the worst setup seen.
+    std::chrono::milliseconds after_boot_marker { 2'000 };
 };
 
 class AgentConnectHold {

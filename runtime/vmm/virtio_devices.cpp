@@ -121,6 +121,7 @@ Result<std::unique_ptr<VirtioDevices>> VirtioDevices::create(
             *devices->m_loop, config.vsock->uds_path, limits, config.vsock->guest_connect_base));
         auto vsock = std::make_unique<VsockDevice>(config.vsock->guest_cid, *devices->m_vsock_backend);
         devices->m_vsock_device = vsock.get();
+        devices->m_hold_until_agent = config.vsock->hold_until_agent_listens;
         TRY(devices->add(std::move(vsock), vm, memory, mmio_bus));
         devices->m_identities.push_back(
             { static_cast<uint32_t>(virtio::DeviceType::Vsock), "virtio-vsock", config.vsock->guest_cid });
@@ -264,7 +265,7 @@ Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
     for (auto& [root, in_jail] : m_jailed_shares)
         TRY_CONTEXT(root->reopen_in_jail(in_jail.directory, in_jail.proc_fds), "the share " + root->host_path());
     bool restoring_shares = has_share_sessions_to_restore();
-    if (m_vsock_device && !m_restored)
+    if (m_vsock_device && m_hold_until_agent)
         m_agent_hold = TRY(AgentConnectHold::create(*m_loop, *m_vsock_device));
     m_event_thread = std::thread([this, on_failure = std::move(on_failure)] {
         set_log_thread_name("event");

@@ -64,8 +64,9 @@ public:
     void note_agent_listening();
 
     // Starts the event thread; `on_failure` is called on it if the loop fails (the VM cannot
-    // go on without its devices) or its seccomp filter cannot be installed. A cold boot's vsock
-    // device holds host connects from then on until husk-init's agent listens (bounded). Jailed shares are
+    // go on without its devices) or its seccomp filter cannot be installed. With
+    // VsockConfig::hold_until_agent_listens a cold boot's vsock device holds host connects from
+    // then on until husk-init's agent listens (bounded). Jailed shares are
     // reopened inside the jail first (ShareConfig::in_jail); with guest-owned shares the calling
     // thread drops every capability once the event thread, which serves them, has inherited them.
     Result<void> start(std::function<void(std::string)> on_failure);
@@ -156,7 +157,7 @@ private:
     // A cold boot's hold of vsock host connects; set by start() before any vCPU runs, so the
     // vCPU threads' markers read it without a lock.
     std::unique_ptr<AgentConnectHold> m_agent_hold;
-    bool m_restored { false }; // restore_state() ran: the restored agent listens already
+    bool m_hold_until_agent { false }; // VsockConfig::hold_until_agent_listens, off after a restore
     std::vector<std::unique_ptr<BlockBackend>> m_block_backends; // outlive their devices in m_slots
     std::optional<TapDevice> m_tap; // outlives its backend, which unregisters it from the loop
     Fd m_net_stream; // --net-stream's socket, likewise

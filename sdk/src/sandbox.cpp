@@ -97,7 +97,7 @@ namespace {
     {
         std::vector<std::string> argv { assets.vmm, "--kernel", assets.kernel, "--initrd", assets.initrd, "--memory",
             std::to_string(options.memory_bytes), "--vcpus", std::to_string(options.vcpus), "--serial", "none",
-            "--vsock", socket_path, "--report", report_path };
+            "--vsock", socket_path, "--vsock-hold-until-agent", "--report", report_path };
         std::vector<std::string> cmdline_words;
         if (assets.rootfs) {
             // Read-only: husk-init puts a tmpfs overlay over it (guest-init/root_switch.cpp), so the

@@ -86,9 +86,15 @@ JobOutcome run_job(std::vector<std::string> const& argv)
 
 // Agent mode. A failure to serve at all (no vsock) ends the guest at once with a spawn error, so
 // the host is not left waiting on a silent VM.
-JobOutcome serve_agent_mode()
+JobOutcome serve_agent_mode(StatusReporter const* reporter)
 {
-    if (auto served = agent::serve_agent(); !served) {
+    // husk-vmm holds host connects on a cold boot until this report (not the boot marker, which
+    // times the boot and comes before the mounts and the network).
+    auto report_listening = [reporter] {
+        if (reporter)
+            reporter->report_agent_listening();
+    };
+    if (auto served = agent::serve_agent(report_listening); !served) {
         console_message(served.error().message);
         return JobOutcome::spawn_failed(SpawnError::Other);
     }
@@ -211,7 +217,7 @@ int main(int argc, char** argv)
     if (health == BootHealth::Ok) {
         std::vector<std::string> arguments(argv, argv + argc);
         auto job = job_arguments(arguments, cmdline ? &*cmdline : nullptr);
-        outcome = job.empty() ? serve_agent_mode() : run_job(job);
+        outcome = job.empty() ? serve_agent_mode(reporter ? &*reporter : nullptr) : run_job(job);
     } else {
         console_message("boot failed; not starting the job");
     }

@@ -39,6 +39,11 @@ Result<StatusReporter> StatusReporter::create()
 
 void StatusReporter::report_boot() const { write_byte(register_port(boot_marker), boot_marker_value); }
 
+void StatusReporter::report_agent_listening() const
+{
+    write_word(register_port(agent_listening), agent_listening_value);
+}
+
 void StatusReporter::report_job(JobOutcome outcome) const
 {
     auto write = status_write_for(outcome);

@@ -1,5 +1,5 @@
 // Status reporting to the host through the husk status device (guest-init/protocol/status_port.hpp):
-// the boot marker, the job outcome and the shutdown intent, written with port I/O so they reach
+// the boot marker, the agent listening, the job outcome and the shutdown intent, written with port I/O so they reach
 // the VMM without any virtio device. On a machine without the device (QEMU) the writes go to
 // unclaimed ports, which is harmless.
 #pragma once
@@ -28,6 +28,8 @@ public:
     static Result<StatusReporter> create();
 
     void report_boot() const;
+    // Right after the agent's listen(): the host stops holding connects for it.
+    void report_agent_listening() const;
     void report_job(JobOutcome outcome) const;
     void report_shutdown_intent() const;
 

@@ -32,12 +32,15 @@ Result<Fd> listen_vsock(uint32_t port)
     return listener;
 }
 
-Result<void> serve_agent()
+Result<void> serve_agent(std::function<void()> const& on_listening)
 {
     AgentOptions options;
     options.reaping = ChildReaping::AllChildren;
     auto server = TRY_CONTEXT(AgentServer::create(options), "agent");
     TRY_CONTEXT(server->add_listener(TRY_CONTEXT(listen_vsock(protocol::agent_port), "agent")), "agent");
+    // The listen backlog takes connections from here on, before the loop first runs.
+    if (on_listening)
+        on_listening();
     TRY_CONTEXT(server->run(), "agent");
     return {};
 }

@@ -32,8 +32,9 @@ std::string describe_write(uint64_t offset, std::span<uint8_t const> data)
 }
 } // namespace
 
-StatusDevice::StatusDevice(std::function<void()> on_boot_marker)
+StatusDevice::StatusDevice(std::function<void()> on_boot_marker, std::function<void()> on_agent_listening)
     : m_on_boot_marker(std::move(on_boot_marker))
+    , m_on_agent_listening(std::move(on_agent_listening))
 {
 }
 
@@ -60,12 +61,12 @@ void StatusDevice::read(uint64_t, std::span<uint8_t> data) { std::fill(data.begi
 
 void StatusDevice::write(uint64_t offset, std::span<uint8_t const> data)
 {
-    BootMarker boot_marker = BootMarker::Unchanged;
+    Marker marker = Marker::None;
     std::string problem;
     uint32_t invalid_writes = 0;
     {
         std::lock_guard lock(m_lock);
-        problem = apply(offset, data, boot_marker);
+        problem = apply(offset, data, marker);
         if (!problem.empty() && m_status.invalid_writes < UINT32_MAX)
             ++m_status.invalid_writes;
         invalid_writes = m_status.invalid_writes;
@@ -74,8 +75,10 @@ void StatusDevice::write(uint64_t offset, std::span<uint8_t const> data)
         log_warn("status device: ignoring guest write (" + describe_write(offset, data) + "): " + problem
             + (invalid_writes == max_logged_invalid_writes ? "; further invalid writes are only counted" : ""));
     }
-    if (boot_marker == BootMarker::Recorded && m_on_boot_marker)
+    if (marker == Marker::Boot && m_on_boot_marker)
         m_on_boot_marker();
+    if (marker == Marker::AgentListening && m_on_agent_listening)
+        m_on_agent_listening();
 }
 
 GuestStatus StatusDevice::status() const
@@ -84,26 +87,30 @@ GuestStatus StatusDevice::status() const
     return m_status;
 }
 
-std::string StatusDevice::apply(uint64_t offset, std::span<uint8_t const> data, BootMarker& boot_marker)
+std::string StatusDevice::apply(uint64_t offset, std::span<uint8_t const> data, Marker& marker)
 {
     if (offset == status_port::boot_marker) {
         if (data.size() != byte_width)
             return "the boot marker is one byte wide";
         if (data[0] != status_port::boot_marker_value)
             return "not the boot marker value";
-        if (m_status.boot_marker_time)
-            return "repeated boot marker";
-        m_status.boot_marker_time = std::chrono::steady_clock::now();
-        boot_marker = BootMarker::Recorded;
-        return {};
+        return record_once(m_status.boot_marker_time, Marker::Boot, marker);
     }
     bool known = offset == status_port::job_exit_code || offset == status_port::job_signal
-        || offset == status_port::job_spawn_error || offset == status_port::shutdown_intent;
+        || offset == status_port::job_spawn_error || offset == status_port::shutdown_intent
+        || offset == status_port::agent_listening;
     if (!known)
         return "unknown register";
     if (data.size() != word_width)
         return "this register is four bytes wide";
     uint32_t value = little_endian_value(data);
+    if (offset == status_port::agent_listening) {
+        // Taken whenever it comes (before the boot marker too): it only ends the host's hold of
+        // the guest's own connects, which a guest could as well leave unanswered.
+        if (value != status_port::agent_listening_value)
+            return "not the agent-listening value";
+        return record_once(m_status.agent_listening_time, Marker::AgentListening, marker);
+    }
     if (offset == status_port::shutdown_intent) {
         if (value != status_port::shutdown_intent_value)
             return "not the shutdown intent value";
@@ -116,6 +123,16 @@ std::string StatusDevice::apply(uint64_t offset, std::span<uint8_t const> data, 
     if (invalid.empty())
         m_status.job_status_time = std::chrono::steady_clock::now();
     return invalid;
+}
+
+std::string StatusDevice::record_once(
+    std::optional<std::chrono::steady_clock::time_point>& time, Marker kind, Marker& marker)
+{
+    if (time)
+        return "repeated marker";
+    time = std::chrono::steady_clock::now();
+    marker = kind;
+    return {};
 }
 
 std::string StatusDevice::apply_job_status(uint64_t offset, uint32_t value)

@@ -27,6 +27,9 @@ struct GuestStatus {
     // When the job status and the shutdown intent arrived (the report's timeline; not saved).
     std::optional<std::chrono::steady_clock::time_point> job_status_time;
     std::optional<std::chrono::steady_clock::time_point> shutdown_intent_time;
+    // When husk-init's agent reported listening (the first valid write; a repeat is invalid).
+    // Not saved with a snapshot either: a restored VM never waits for it.
+    std::optional<std::chrono::steady_clock::time_point> agent_listening_time;
 };
 
 // What a snapshot keeps of GuestStatus: the boot marker's time is a host clock reading that means
@@ -46,9 +49,10 @@ public:
     // flood the host's log.
     static constexpr uint32_t max_logged_invalid_writes = 5;
 
-    // on_boot_marker is called (from the writing vCPU's thread, outside any lock) when the
-    // first valid boot marker arrives; empty means no callback.
-    explicit StatusDevice(std::function<void()> on_boot_marker);
+    // on_boot_marker and on_agent_listening are called (from the writing vCPU's thread, outside
+    // any lock) when the first valid boot marker, or agent-listening write, arrives; empty means
+    // no callback.
+    explicit StatusDevice(std::function<void()> on_boot_marker, std::function<void()> on_agent_listening = {});
 
     void read(uint64_t offset, std::span<uint8_t> data) override; // always 0
     void write(uint64_t offset, std::span<uint8_t const> data) override;
@@ -62,13 +66,18 @@ public:
     void restore_state(StatusDeviceState const& state);
 
 private:
-    enum class BootMarker { Unchanged, Recorded };
+    // Which callback a valid write calls once the lock is released.
+    enum class Marker { None, Boot, AgentListening };
     // Applies one write with m_lock held; returns why it is invalid, or an empty string.
-    std::string apply(uint64_t offset, std::span<uint8_t const> data, BootMarker& boot_marker);
+    std::string apply(uint64_t offset, std::span<uint8_t const> data, Marker& marker);
+    // A marker's first valid write: notes its time and which callback follows; a repeat is invalid.
+    static std::string record_once(
+        std::optional<std::chrono::steady_clock::time_point>& time, Marker kind, Marker& marker);
     std::string apply_job_status(uint64_t offset, uint32_t value);
     bool has_job_status() const;
 
     std::function<void()> const m_on_boot_marker;
+    std::function<void()> const m_on_agent_listening;
     mutable std::mutex m_lock;
     GuestStatus m_status;
     bool m_boot_marker_before_restore { false };

@@ -119,7 +119,7 @@ MachineConfig machine_config_from(VmmOptions const& options, std::string cmdline
     config.vcpus = options.vcpus;
     config.serial = options.serial;
     if (options.vsock_path)
-        config.vsock = VsockConfig { *options.vsock_path, options.vsock_cid, std::nullopt };
+        config.vsock = VsockConfig { *options.vsock_path, options.vsock_cid, std::nullopt, options.vsock_hold_until_agent };
     for (auto const& disk : options.disks)
         config.disks.push_back(DiskConfig { disk.path, disk.read_only });
     config.net = options.net_stream ? options.net_stream : options.net_tap;

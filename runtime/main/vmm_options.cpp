@@ -25,6 +25,7 @@ namespace {
         Report,
         Vsock,
         VsockCid,
+        VsockHoldUntilAgent,
         Disk,
         NetTap,
         NetStream,
@@ -71,6 +72,7 @@ namespace {
         { "--report", Option::Report, TakesValue::Yes },
         { "--vsock", Option::Vsock, TakesValue::Yes },
         { "--vsock-cid", Option::VsockCid, TakesValue::Yes },
+        { "--vsock-hold-until-agent", Option::VsockHoldUntilAgent, TakesValue::No },
         { "--disk", Option::Disk, TakesValue::Yes },
         { "--net-tap", Option::NetTap, TakesValue::Yes },
         { "--net-stream", Option::NetStream, TakesValue::Yes },
@@ -215,6 +217,9 @@ namespace {
             return {};
         case Option::ExitAtBootMarker:
             options.exit_at_boot_marker = true;
+            return {};
+        case Option::VsockHoldUntilAgent:
+            options.vsock_hold_until_agent = true;
             return {};
         case Option::ExitBeforeRun:
             options.exit_before_run = true;
@@ -386,9 +391,10 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         // The snapshot's guest already booted: what shaped its boot has no meaning now. --rootfs
         // DIR still names the directory its root is served from (the tag `rootfs`).
         // --memory-hugepages too: a snapshot's memory is mapped privately from its file, which
-        // takes no huge pages.
-        for (auto option :
-            { Option::Kernel, Option::Initrd, Option::Cmdline, Option::ExitAtBootMarker, Option::MemoryHugePages }) {
+        // takes no huge pages. --vsock-hold-until-agent: the restored agent listens already (a
+        // restore holds connects only until the guest has handled the transport reset).
+        for (auto option : { Option::Kernel, Option::Initrd, Option::Cmdline, Option::ExitAtBootMarker,
+                 Option::MemoryHugePages, Option::VsockHoldUntilAgent }) {
             if (seen[static_cast<size_t>(option)])
                 return fail("--restore cannot be combined with " + std::string(option_name(option)));
         }
@@ -403,6 +409,8 @@ Result<VmmOptions> parse_vmm_options(std::span<char const* const> argv)
         TRY(add_rootfs_share(options));
     if (seen[static_cast<size_t>(Option::VsockCid)] && !options.vsock_path)
         return fail("--vsock-cid needs --vsock PATH");
+    if (options.vsock_hold_until_agent && !options.vsock_path)
+        return fail("--vsock-hold-until-agent needs --vsock PATH");
     bool jail_detail = options.jail_id || options.jail_uid || options.jail_gid || options.jail_memory_limit;
     if (!options.jail_directory && jail_detail)
         return fail("--jail-id, --jail-uid, --jail-gid and --jail-memory-limit only apply with --jail DIR");
@@ -453,6 +461,11 @@ std::string vmm_usage()
            "                     to host port P reach PATH_P. Without a job, husk-init serves its\n"
            "                     agent on vsock port 1024\n"
            "  --vsock-cid N      the guest's vsock CID, 3..4294967294 (default 3)\n"
+           "  --vsock-hold-until-agent  hold host connects until husk-init reports its agent\n"
+           "                     listening (at most 2 s after its boot marker, 10 s without any\n"
+           "                     marker), then pass them on: no refused connects while the guest\n"
+           "                     boots. Without it a connect before a guest listener is refused\n"
+           "                     (Firecracker's behaviour). libhusk passes it\n"
            "  --disk PATH[,ro]   a virtio-blk disk on the raw image PATH (repeatable, at most 8:\n"
            "                     /dev/vda, /dev/vdb, ...); ,ro opens it read-only. With\n"
            "                     --cmdline husk.root=/dev/vda husk-init runs the job on that disk\n"

@@ -32,6 +32,8 @@ struct VmmOptions {
     std::optional<std::string> report_path;
     std::optional<std::string> vsock_path; // --vsock: the hybrid-vsock unix socket
     uint64_t vsock_cid { default_guest_cid };
+    // --vsock-hold-until-agent: VsockConfig::hold_until_agent_listens.
+    bool vsock_hold_until_agent { false };
     std::vector<DiskOption> disks; // --disk, in order: /dev/vda, /dev/vdb, ...
     std::optional<NetConfig> net_tap; // --net-tap: virtio-net on that tap (the guest's eth0)
     std::optional<NetConfig> net_stream; // --net-stream: virtio-net on passt's frame stream

@@ -170,7 +170,7 @@ Result<void> Machine::create_devices()
     TRY(m_pio_bus.insert(m_i8042, I8042::port_base, I8042::port_length));
     auto reset_port = std::make_shared<ResetPort>([this] { on_guest_reset("port 0xcf9 reset"); });
     TRY(m_pio_bus.insert(reset_port, ResetPort::port_base, ResetPort::port_length));
-    m_status = std::make_shared<StatusDevice>([this] { on_boot_marker(); });
+    m_status = std::make_shared<StatusDevice>([this] { on_boot_marker(); }, [this] { on_agent_listening(); });
     TRY(m_pio_bus.insert(m_status, status_port::base, status_port::length));
     return {};
 }
@@ -225,9 +225,17 @@ void Machine::on_guest_reset(std::string_view mechanism)
     m_stop.request(request.reason, std::move(request.detail));
 }
 
+void Machine::on_agent_listening()
+{
+    if (m_virtio)
+        m_virtio->note_agent_listening();
+}
+
 void Machine::on_boot_marker()
 {
     m_guest_booted.store(true);
+    if (m_virtio)
+        m_virtio->note_boot_marker();
     if (m_config.stop_at_boot_marker)
         m_stop.request(StopReason::GuestShutdown, "stopped at husk-init's boot marker (--exit-at-boot-marker)");
     int64_t first_run = m_first_run_ns.load();

@@ -72,6 +72,7 @@ private:
     Result<void> create_vcpus(std::vector<kvm_cpuid_entry2> const& supported_cpuid);
     void on_guest_reset(std::string_view mechanism);
     void on_boot_marker();
+    void on_agent_listening();
     StopReport build_report(std::chrono::steady_clock::time_point stopped_at) const;
 
     // Snapshots (machine_snapshot_capture.cpp, machine_control.cpp, machine_restore.cpp).

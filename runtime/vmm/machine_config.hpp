@@ -40,6 +40,11 @@ struct VsockConfig {
     // Where a guest connection to host port P goes: `<base>_<P>`. Unset: uds_path. The jail sets
     // it to uds_path as seen from inside its root, or to "" (refuse them) when uds_path is outside.
     std::optional<std::string> guest_connect_base;
+    // A cold boot holds host connects until husk-init reports its agent listening (bounded:
+    // runtime/vmm/agent_connect_hold.hpp) instead of passing them to a guest that refuses them.
+    // Off by default: a guest that is not husk-init would wait for the bound before its first
+    // connect. A restore holds connects until the transport reset either way.
+    bool hold_until_agent_listens { false };
 };
 
 // A virtio-blk disk on a raw image file.

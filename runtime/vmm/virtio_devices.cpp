@@ -52,6 +52,19 @@ namespace {
             log_debug(line);
     }
 
+    // One debug line at the end of the VM: how many host connects waited in the device, and why
+    // (bench/spawn and the lab tests read it beside libhusk's refused connects).
+    void log_vsock_stats(VsockDeviceStats const& stats)
+    {
+        log_debug("virtio-vsock: rx " + std::to_string(stats.rx_packets) + " packets, tx "
+            + std::to_string(stats.tx_packets) + "; host connects held for the agent "
+            + std::to_string(stats.host_connects_held_for_agent) + ", for the transport reset "
+            + std::to_string(stats.host_connects_held_for_transport_reset) + ", refused while holding "
+            + std::to_string(stats.host_connects_refused_while_holding) + "; cold-boot hold ended by the agent "
+            + std::to_string(stats.agent_holds_ended_by_agent) + ", timed out "
+            + std::to_string(stats.agent_holds_timed_out));
+    }
+
     // One debug line per share at the end of the VM: where its event-thread time went (bench/share
     // reads it to tell the server's cost from the guest's and the transport's).
     void log_share_stats(std::string const& tag, P9DeviceStats const& stats)
@@ -108,6 +121,7 @@ Result<std::unique_ptr<VirtioDevices>> VirtioDevices::create(
             *devices->m_loop, config.vsock->uds_path, limits, config.vsock->guest_connect_base));
         auto vsock = std::make_unique<VsockDevice>(config.vsock->guest_cid, *devices->m_vsock_backend);
         devices->m_vsock_device = vsock.get();
+        devices->m_hold_until_agent = config.vsock->hold_until_agent_listens;
         TRY(devices->add(std::move(vsock), vm, memory, mmio_bus));
         devices->m_identities.push_back(
             { static_cast<uint32_t>(virtio::DeviceType::Vsock), "virtio-vsock", config.vsock->guest_cid });
@@ -251,6 +265,8 @@ Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
     for (auto& [root, in_jail] : m_jailed_shares)
         TRY_CONTEXT(root->reopen_in_jail(in_jail.directory, in_jail.proc_fds), "the share " + root->host_path());
     bool restoring_shares = has_share_sessions_to_restore();
+    if (m_vsock_device && m_hold_until_agent)
+        m_agent_hold = TRY(AgentConnectHold::create(*m_loop, *m_vsock_device));
     m_event_thread = std::thread([this, on_failure = std::move(on_failure)] {
         set_log_thread_name("event");
         ::pthread_setname_np(::pthread_self(), "husk-event");
@@ -292,6 +308,18 @@ Result<void> VirtioDevices::start(std::function<void(std::string)> on_failure)
     return {};
 }
 
+void VirtioDevices::note_boot_marker()
+{
+    if (m_agent_hold)
+        m_agent_hold->note_boot_marker();
+}
+
+void VirtioDevices::note_agent_listening()
+{
+    if (m_agent_hold)
+        m_agent_hold->note_agent_listening();
+}
+
 void VirtioDevices::stop(StopMode mode)
 {
     if (!m_event_thread.joinable())
@@ -302,6 +330,8 @@ void VirtioDevices::stop(StopMode mode)
     if (!delivering)
         m_loop->stop();
     m_event_thread.join();
+    if (m_vsock_device)
+        log_vsock_stats(m_vsock_device->stats());
     if (m_net_device)
         log_net_stats(m_net_device->stats());
     for (auto const& [tag, device] : m_share_devices)

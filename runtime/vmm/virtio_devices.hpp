@@ -18,6 +18,7 @@
 #include "runtime/net/tap_device.hpp"
 #include "runtime/net/stream_net_backend.hpp"
 #include "runtime/net/uring_net_backend.hpp"
+#include "runtime/vmm/agent_connect_hold.hpp"
 #include "runtime/vmm/machine_config.hpp"
 #include "runtime/snapshot/machine_snapshot.hpp"
 #include "runtime/vmm/virtio_mmio_slot.hpp"
@@ -57,8 +58,15 @@ public:
     // The `virtio_mmio.device=` arguments announcing every slot, space-separated.
     std::string kernel_arguments() const;
 
+    // husk-init's boot marker and agent-listening report (the status device's callbacks, on vCPU
+    // threads): they end virtio-vsock's cold-boot hold of host connects (AgentConnectHold).
+    void note_boot_marker();
+    void note_agent_listening();
+
     // Starts the event thread; `on_failure` is called on it if the loop fails (the VM cannot
-    // go on without its devices) or its seccomp filter cannot be installed. Jailed shares are
+    // go on without its devices) or its seccomp filter cannot be installed. With
+    // VsockConfig::hold_until_agent_listens a cold boot's vsock device holds host connects from
+    // then on until husk-init's agent listens (bounded). Jailed shares are
     // reopened inside the jail first (ShareConfig::in_jail); with guest-owned shares the calling
     // thread drops every capability once the event thread, which serves them, has inherited them.
     Result<void> start(std::function<void(std::string)> on_failure);
@@ -146,6 +154,10 @@ private:
     GetrandomEntropySource m_entropy;
     std::unique_ptr<UnixVsockBackend> m_vsock_backend;
     VsockDevice* m_vsock_device { nullptr }; // owned by its slot
+    // A cold boot's hold of vsock host connects; set by start() before any vCPU runs, so the
+    // vCPU threads' markers read it without a lock.
+    std::unique_ptr<AgentConnectHold> m_agent_hold;
+    bool m_hold_until_agent { false }; // VsockConfig::hold_until_agent_listens, off after a restore
     std::vector<std::unique_ptr<BlockBackend>> m_block_backends; // outlive their devices in m_slots
     std::optional<TapDevice> m_tap; // outlives its backend, which unregisters it from the loop
     Fd m_net_stream; // --net-stream's socket, likewise

@@ -214,6 +214,7 @@ Result<void> VirtioDevices::restore_state(std::vector<VirtioSlotSnapshot> const&
             m_vsock_device->continue_host_ports_from(saved.vsock_next_host_port);
     }
     m_serve_queues_on_start = true;
+    m_hold_until_agent = false; // the restored agent listens already
     return {};
 }
 

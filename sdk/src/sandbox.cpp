@@ -29,8 +29,12 @@ namespace {
     constexpr uint64_t min_memory = 32ull << 20;
     constexpr uint64_t max_memory = 64ull << 30;
     constexpr uint64_t page_size = 4096;
-    // Every refused CONNECT costs the booting guest a vsock request and reset, which is not free
-    // under nested emulation: retry soon at first, then back off to a bounded pause.
+    // husk-vmm holds a CONNECT that arrives before the guest's agent listens (on a cold boot until
+    // husk-init reports it, after a restore until the guest handled the transport reset), so the
+    // first connect once its socket exists is the one that works. A VMM without that hold (an
+    // older one, or one whose hold ended at its bound) refuses it: then every refused CONNECT
+    // costs the booting guest a vsock request and reset, which is not free under nested
+    // emulation, so retry soon at first, then back off to a bounded pause.
     constexpr auto first_connect_pause = 2ms;
     constexpr auto max_connect_pause = 20ms;
 
@@ -93,7 +97,7 @@ namespace {
     {
         std::vector<std::string> argv { assets.vmm, "--kernel", assets.kernel, "--initrd", assets.initrd, "--memory",
             std::to_string(options.memory_bytes), "--vcpus", std::to_string(options.vcpus), "--serial", "none",
-            "--vsock", socket_path, "--report", report_path };
+            "--vsock", socket_path, "--vsock-hold-until-agent", "--report", report_path };
         std::vector<std::string> cmdline_words;
         if (assets.rootfs) {
             // Read-only: husk-init puts a tmpfs overlay over it (guest-init/root_switch.cpp), so the
@@ -232,7 +236,8 @@ Result<Fd> detail::wait_for_agent(
     Error last { "nothing tried", 0, ErrorKind::GuestNotReady };
     std::chrono::milliseconds pause = first_connect_pause;
     // Until husk-vmm binds its socket, its creation ends the pause (the pause stays the bound,
-    // should the watch be unavailable): a restore's first connect is then the one that works.
+    // should the watch be unavailable): with the VMM's hold, the first connect after that is the
+    // one that works, on a cold boot as after a restore.
     auto socket_created = detail::DirectoryWatch::create(socket_path.substr(0, socket_path.rfind('/')));
     while (std::chrono::steady_clock::now() < deadline) {
         if (auto exit = state.vmm->peek_exit())

@@ -1,6 +1,7 @@
 // Lab: libhusk and the husk CLI against real VMs (husk-vmm, hybrid vsock, husk-init's agent).
 // Each test boots at least one VM, so counts stay modest under the lab's TCG.
 #include "husk/husk.hpp"
+#include "sdk/src/step_trace.hpp"
 #include "tests/lab/sdk_lab_support.hpp"
 
 #include <algorithm>
@@ -63,6 +64,31 @@ TEST(SdkLab, Run_EchoComesBack)
     ASSERT_TRUE(result) << result.error().message;
     EXPECT_TRUE(result->ok());
     EXPECT_EQ(result->stdout_data, "hi\n");
+}
+
+// husk-vmm holds a cold boot's host connects until husk-init's agent reports listening: libhusk's
+// first connect once the socket exists is the one that works, none is refused and retried.
+TEST(SdkLab, ColdCreate_ConnectsWithoutARefusedConnect)
+{
+    husk::detail::enable_step_trace(true);
+    (void)husk::detail::take_step_trace();
+    auto sandbox = create_sandbox();
+    auto result = sandbox.run({ "true" });
+    husk::detail::enable_step_trace(false);
+    auto steps = husk::detail::take_step_trace();
+
+    ASSERT_TRUE(result) << result.error().message;
+    EXPECT_TRUE(result->ok());
+    size_t refused = 0;
+    size_t connected = 0;
+    std::string names;
+    for (auto const& step : steps) {
+        refused += step.name == "connect: refused";
+        connected += step.name == "connected";
+        names += step.name + "; ";
+    }
+    EXPECT_EQ(refused, 0u) << names;
+    EXPECT_EQ(connected, 1u) << names;
 }
 
 TEST(SdkLab, FilesAndJobs_ShareTheGuest)

@@ -106,6 +106,10 @@ public:
     bool wants_rx() const;
     bool in_rx_queue() const { return m_in_rx_queue; }
     void set_in_rx_queue(bool queued) { m_in_rx_queue = queued; }
+    // A host connect the device holds back (VsockMuxer::host_connect with HostConnectDelivery::
+    // Held): never scheduled, and invisible to the guest, until it is released.
+    bool held() const { return m_held; }
+    void set_held(bool held) { m_held = held; }
 
 private:
     VsockConnectionKey m_key;
@@ -129,6 +133,7 @@ private:
 
     uint8_t m_pending { 0 };
     bool m_in_rx_queue { false };
+    bool m_held { false };
 };
 
 } // namespace husk

@@ -38,6 +38,13 @@ void VsockMuxer::handle_guest_packet(VsockPacketHeader const& header, std::span<
     }
     VsockConnectionKey key { header.src_port, header.dst_port };
     auto* connection = find_mutable(key);
+    if (connection && connection->held()) {
+        // Not sent yet: a guest naming it guessed the port. As for any unknown connection (a
+        // REQUEST too: the key is taken).
+        if (op != vsock::Op::Rst)
+            queue_orphan_reset(key.guest_port, key.host_port);
+        return;
+    }
     if (!connection) {
         if (op == vsock::Op::Request)
             open_guest_connection(key, header);
@@ -55,7 +62,8 @@ void VsockMuxer::handle_malformed_packet(VsockPacketHeader const& header)
     if (packet_op(header) == vsock::Op::Rst)
         return;
     if (header.src_cid == m_guest_cid && header.dst_cid == vsock::host_cid) {
-        if (auto* connection = find_mutable({ header.src_port, header.dst_port })) {
+        auto* connection = find_mutable({ header.src_port, header.dst_port });
+        if (connection && !connection->held()) {
             reset_connection(*connection);
             return;
         }
@@ -175,9 +183,11 @@ void VsockMuxer::handle_data(VsockConnection& connection, std::span<uint8_t cons
     m_stats.bytes_to_host += length;
 }
 
-std::optional<VsockConnectionKey> VsockMuxer::host_connect(uint32_t guest_port)
+std::optional<VsockConnectionKey> VsockMuxer::host_connect(uint32_t guest_port, HostConnectDelivery delivery)
 {
-    if (m_connections.size() >= m_limits.max_connections) {
+    bool held = delivery == HostConnectDelivery::Held;
+    if (m_connections.size() >= m_limits.max_connections
+        || (held && m_held_host_connects.size() >= m_limits.max_held_host_connects)) {
         ++m_stats.connections_refused;
         return std::nullopt;
     }
@@ -190,11 +200,27 @@ std::optional<VsockConnectionKey> VsockMuxer::host_connect(uint32_t guest_port)
             continue;
         auto& connection = m_connections.try_emplace(key, key, VsockConnectionState::ConnectingToGuest).first->second;
         connection.add_pending(vsock::pending::request);
+        if (held) {
+            connection.set_held(true);
+            m_held_host_connects.push_back(key);
+        }
         schedule(connection);
         return key;
     }
     ++m_stats.connections_refused;
     return std::nullopt;
+}
+
+void VsockMuxer::release_held_host_connects()
+{
+    auto held = std::move(m_held_host_connects);
+    m_held_host_connects.clear();
+    for (auto key : held) {
+        if (auto* connection = find_mutable(key)) {
+            connection->set_held(false);
+            schedule(*connection);
+        }
+    }
 }
 
 void VsockMuxer::host_connect_result(VsockConnectionKey key, VsockOpenOutcome outcome)
@@ -237,6 +263,10 @@ void VsockMuxer::host_reset(VsockConnectionKey key)
     auto* connection = find_mutable(key);
     if (!connection)
         return;
+    if (connection->held()) {
+        remove(key); // the client left before the guest heard of it: nothing to tell the guest
+        return;
+    }
     connection->set_backend_closed();
     reset_connection(*connection);
 }
@@ -268,7 +298,7 @@ void VsockMuxer::queue_orphan_reset(uint32_t guest_port, uint32_t host_port)
 
 void VsockMuxer::schedule(VsockConnection& connection)
 {
-    if (connection.in_rx_queue() || !connection.wants_rx())
+    if (connection.held() || connection.in_rx_queue() || !connection.wants_rx())
         return;
     connection.set_in_rx_queue(true);
     m_rx_queue.push_back(connection.key());
@@ -279,6 +309,8 @@ void VsockMuxer::remove(VsockConnectionKey key)
     auto found = m_connections.find(key);
     if (found == m_connections.end())
         return;
+    if (found->second.held())
+        std::erase(m_held_host_connects, key);
     // Keep the RX queue free of dead keys, so create-and-reset loops cannot grow it.
     if (found->second.in_rx_queue()) {
         auto queued = std::find(m_rx_queue.begin(), m_rx_queue.end(), key);
@@ -292,16 +324,23 @@ void VsockMuxer::reset()
 {
     for (auto key : detach_all())
         m_backend.close(key);
+    for (auto key : m_held_host_connects)
+        m_backend.close(key);
+    m_held_host_connects.clear();
+    m_connections.clear();
 }
 
 std::vector<VsockConnectionKey> VsockMuxer::detach_all()
 {
     std::vector<VsockConnectionKey> open;
-    for (auto& [key, connection] : m_connections) {
+    std::erase_if(m_connections, [&open](auto const& entry) {
+        auto const& [key, connection] = entry;
+        if (connection.held())
+            return false;
         if (!connection.backend_closed())
             open.push_back(key);
-    }
-    m_connections.clear();
+        return true;
+    });
     m_rx_queue.clear();
     m_orphan_resets.clear();
     return open;

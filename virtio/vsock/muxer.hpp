@@ -31,7 +31,13 @@ struct VsockMuxerLimits {
     // RSTs for packets that match no connection; beyond this they are dropped (the guest's
     // connect or send then times out instead of failing fast).
     size_t max_orphan_resets { 256 };
+    // Host connects held back from the guest at once (HostConnectDelivery::Held); more are
+    // refused, so a flood of host clients during a hold cannot grow the table.
+    size_t max_held_host_connects { 64 };
 };
+
+// Whether a host connect's REQUEST goes to the guest now, or waits for release_held_host_connects().
+enum class HostConnectDelivery : uint8_t { Now, Held };
 
 // Host ports the muxer hands out for host-initiated streams, as Firecracker does: well above
 // the ports host services listen on, so they never collide with a guest's connect target.
@@ -43,7 +49,7 @@ struct VsockMuxerStats {
     uint64_t rejected_packets { 0 }; // failed validate_guest_header
     uint64_t protocol_violations { 0 }; // out-of-state packets, payload beyond our credit
     uint64_t credit_violations { 0 }; // of those, payload beyond our credit
-    uint64_t connections_refused { 0 }; // table full
+    uint64_t connections_refused { 0 }; // table full, or too many host connects held
     uint64_t resets_sent { 0 };
     uint64_t resets_dropped { 0 }; // orphan RST queue full
     uint64_t bytes_to_host { 0 };
@@ -81,22 +87,31 @@ public:
     // resets the connection it names.
     void handle_malformed_packet(VsockPacketHeader const& header);
 
-    // Backend events (VsockBackendEvents, forwarded by the device).
-    std::optional<VsockConnectionKey> host_connect(uint32_t guest_port);
+    // Backend events (VsockBackendEvents, forwarded by the device). A held host connect takes its
+    // key and port now; the guest hears of it only once released, and a guest packet naming it
+    // before then is answered as if it did not exist.
+    std::optional<VsockConnectionKey> host_connect(
+        uint32_t guest_port, HostConnectDelivery delivery = HostConnectDelivery::Now);
     void host_connect_result(VsockConnectionKey key, VsockOpenOutcome outcome);
     void host_readable(VsockConnectionKey key);
     void host_consumed(VsockConnectionKey key, uint32_t bytes);
     void host_reset(VsockConnectionKey key);
+
+    // Schedules every held host connect's REQUEST, in the order the connects came.
+    void release_held_host_connects();
+    size_t held_host_connect_count() const { return m_held_host_connects.size(); }
 
     // Whether pop_rx() may have something; false means it certainly has nothing.
     bool has_pending_rx() const { return !m_orphan_resets.empty() || !m_rx_queue.empty(); }
     // The next packet for the guest, with at most `max_payload` payload bytes.
     std::optional<VsockRxPacket> pop_rx(uint32_t max_payload);
 
-    // Closes every host end and forgets every connection.
+    // Closes every host end and forgets every connection, held ones too.
     void reset();
-    // Forgets every connection without calling the backend; returns the keys whose host ends
-    // are still open, for the caller to close on the backend's thread.
+    // The guest's driver went away: forgets every connection it knew without calling the
+    // backend; returns the keys whose host ends are still open, for the caller to close on the
+    // backend's thread. Held host connects stay: the guest never heard of them, so they wait for
+    // the next driver.
     std::vector<VsockConnectionKey> detach_all();
 
     size_t connection_count() const { return m_connections.size(); }
@@ -130,6 +145,7 @@ private:
     // Connections that have something for the guest, in the order they got it (round robin).
     std::deque<VsockConnectionKey> m_rx_queue;
     std::deque<VsockConnectionKey> m_orphan_resets;
+    std::deque<VsockConnectionKey> m_held_host_connects; // in arrival order
     uint32_t m_next_host_port { vsock_first_ephemeral_host_port };
     VsockMuxerStats m_stats;
     std::vector<uint8_t> m_payload; // max_packet_payload bytes: host data on its way to the guest

@@ -59,6 +59,9 @@ void VsockDevice::reset()
     m_event = nullptr;
     m_interrupt = nullptr;
     m_transport_reset_pending = false;
+    // Held connects stay held (the muxer keeps them): the next driver gets them, unless only the
+    // transport reset held them, which is now moot.
+    release_held_host_connects_when_free();
 }
 
 void VsockDevice::close_detached_host_ends()
@@ -76,6 +79,7 @@ void VsockDevice::queue_notify(uint16_t index)
     bool was_waiting_for_reset = m_transport_reset_pending;
     note_transport_reset_handled();
     bool reset_just_handled = was_waiting_for_reset && !m_transport_reset_pending;
+    release_held_host_connects_when_free();
     close_detached_host_ends();
     if (!is_active())
         return;
@@ -100,6 +104,46 @@ void VsockDevice::note_transport_reset_handled()
     // event queue is never drained, so that kick may not come.
     if (m_transport_reset_pending && is_active() && m_event->driver_available_index() != m_event_available_at_reset)
         m_transport_reset_pending = false;
+}
+
+HostConnectHold VsockDevice::current_hold() const
+{
+    if (m_transport_reset_pending)
+        return HostConnectHold::TransportReset;
+    if (m_holding_for_agent)
+        return HostConnectHold::AgentNotListening;
+    return HostConnectHold::None;
+}
+
+HostConnectHold VsockDevice::host_connect_hold() const
+{
+    std::lock_guard guard(m_mutex);
+    return current_hold();
+}
+
+void VsockDevice::release_held_host_connects_when_free()
+{
+    if (current_hold() == HostConnectHold::None && m_muxer.held_host_connect_count() > 0)
+        m_muxer.release_held_host_connects();
+}
+
+void VsockDevice::hold_host_connects_until_agent_listens()
+{
+    std::lock_guard guard(m_mutex);
+    m_holding_for_agent = true;
+}
+
+void VsockDevice::end_agent_hold(AgentHoldEnd why)
+{
+    std::lock_guard guard(m_mutex);
+    close_detached_host_ends();
+    if (!m_holding_for_agent)
+        return;
+    m_holding_for_agent = false;
+    ++(why == AgentHoldEnd::AgentListening ? m_stats.agent_holds_ended_by_agent : m_stats.agent_holds_timed_out);
+    release_held_host_connects_when_free();
+    if (is_active())
+        process_rx();
 }
 
 void VsockDevice::process_tx()
@@ -210,6 +254,7 @@ void VsockDevice::continue_host_ports_from(uint32_t port)
 void VsockDevice::after_restore()
 {
     std::lock_guard guard(m_mutex);
+    m_holding_for_agent = false; // the agent listened before the snapshot
     if (!is_active() || !m_event->is_ready() || m_event->is_broken())
         return;
     QueueBatch batch(*m_event, *m_interrupt, "virtio-vsock: event queue");
@@ -241,16 +286,25 @@ std::optional<VsockConnectionKey> VsockDevice::on_host_connect(uint32_t guest_po
 {
     std::lock_guard guard(m_mutex);
     close_detached_host_ends();
-    if (!is_active())
-        return std::nullopt; // no driver to take the connection
     // Until the guest has handled the transport reset, a new connection could be reset with the
-    // old ones: it is held (its request waits in the muxer; process_rx() sends nothing) and goes
-    // to the guest on the event queue's kick, instead of being refused and retried.
+    // old ones; until the agent listens, the guest would refuse it. Either way it is held (its
+    // request waits in the muxer) and goes to the guest when the hold ends, instead of being
+    // refused and retried. On a cold boot that includes the time before the driver exists.
     note_transport_reset_handled();
-    auto key = m_muxer.host_connect(guest_port);
-    if (key && m_transport_reset_pending)
-        ++m_stats.host_connects_held;
-    process_rx();
+    release_held_host_connects_when_free();
+    auto hold = current_hold();
+    if (!is_active() && hold != HostConnectHold::AgentNotListening)
+        return std::nullopt; // no driver to take the connection
+    auto key = m_muxer.host_connect(
+        guest_port, hold == HostConnectHold::None ? HostConnectDelivery::Now : HostConnectDelivery::Held);
+    if (!key && hold != HostConnectHold::None)
+        ++m_stats.host_connects_refused_while_holding;
+    if (key && hold == HostConnectHold::TransportReset)
+        ++m_stats.host_connects_held_for_transport_reset;
+    if (key && hold == HostConnectHold::AgentNotListening)
+        ++m_stats.host_connects_held_for_agent;
+    if (is_active())
+        process_rx();
     return key;
 }
 
@@ -268,10 +322,11 @@ void VsockDevice::on_host_readable(VsockConnectionKey key)
 {
     std::lock_guard guard(m_mutex);
     close_detached_host_ends();
-    if (!is_active())
-        return;
+    // Also without a driver: a held connect's client may send early or leave (the muxer knows
+    // no other connection then).
     m_muxer.host_readable(key);
-    process_rx();
+    if (is_active())
+        process_rx();
 }
 
 void VsockDevice::on_host_consumed(VsockConnectionKey key, uint32_t bytes)
@@ -288,10 +343,9 @@ void VsockDevice::on_host_reset(VsockConnectionKey key)
 {
     std::lock_guard guard(m_mutex);
     close_detached_host_ends();
-    if (!is_active())
-        return;
-    m_muxer.host_reset(key);
-    process_rx();
+    m_muxer.host_reset(key); // also without a driver, as on_host_readable
+    if (is_active())
+        process_rx();
 }
 
 VsockDeviceStats VsockDevice::stats() const

@@ -4,6 +4,16 @@
 // The device moves packets between the queues and a VsockMuxer, which talks to a VsockBackend
 // for the host ends of the streams.
 //
+// Held host connects: a host connect that could only be refused now, but will succeed soon, is
+// taken and held in the muxer (HostConnectDelivery::Held), its REQUEST sent once nothing holds
+// it any more, in arrival order. Two reasons (HostConnectHold):
+// - TransportReset: after a restore, until the guest handled the transport reset;
+// - AgentNotListening: on a cold boot (hold_host_connects_until_agent_listens()), until the VMM
+//   learns from husk-init that its agent listens, or gives up waiting (end_agent_hold()). Also
+//   before the guest's driver exists: the held connects outlive its resets.
+// Firecracker and Cloud Hypervisor refuse such connects (the client retries); holding them saves
+// the booting guest a request and a reset per retry and the client its last back-off pause.
+//
 // Threading: the transport calls the VirtioDevice methods under its lock, from vCPU threads (MMIO)
 // or the event thread (ioeventfd kicks); the backend calls the VsockBackendEvents methods on the
 // event thread. An internal mutex serialises both. The backend itself must only be called on the
@@ -35,10 +45,22 @@ struct VsockDeviceStats {
     uint64_t tx_malformed { 0 }; // could not be parsed (short header, bad length)
     uint64_t rx_packets { 0 };
     uint64_t transport_resets_sent { 0 };
-    uint64_t host_connects_held { 0 }; // arrived before the guest had handled the transport reset
+    // Host connects held, by reason (HostConnectHold), and refused because the muxer held as many
+    // as it may (VsockMuxerLimits::max_held_host_connects).
+    uint64_t host_connects_held_for_transport_reset { 0 };
+    uint64_t host_connects_held_for_agent { 0 };
+    uint64_t host_connects_refused_while_holding { 0 };
+    // How the cold-boot hold ended: 1 in one of them once it has.
+    uint64_t agent_holds_ended_by_agent { 0 };
+    uint64_t agent_holds_timed_out { 0 };
     uint64_t rx_buffers_too_small { 0 }; // no room for a header, or header-only while data waits: returned empty
     uint64_t chain_faults { 0 }; // chain-level queue errors, completed with length 0
 };
+
+// Why host connects are held (the first that applies), None when they go to the guest at once.
+enum class HostConnectHold : uint8_t { None, TransportReset, AgentNotListening };
+// Why the cold-boot hold ended.
+enum class AgentHoldEnd : uint8_t { AgentListening, TimedOut };
 
 class VsockDevice final : public VirtioDevice, public VsockBackendEvents {
 public:
@@ -76,6 +98,17 @@ public:
     bool supports_snapshot() const override { return true; }
     void prepare_snapshot() override;
     void after_restore() override;
+    // A restored guest's agent listened before the snapshot: after_restore() also ends the
+    // cold-boot hold (its own, TransportReset, takes over).
+
+    // Cold boot, before the event thread serves anything: hold host connects, to any port, until
+    // end_agent_hold(). The caller must bound the hold (a guest may never report its agent).
+    void hold_host_connects_until_agent_listens();
+    // On the event thread: sends what the cold-boot hold kept, in order; later connects go to the
+    // guest at once (a guest's RST is a refusal again). Harmless when nothing holds.
+    void end_agent_hold(AgentHoldEnd why);
+    HostConnectHold host_connect_hold() const;
+
     // The muxer's next host port, saved and restored with the snapshot (VsockMuxer).
     uint32_t next_host_port() const;
     void continue_host_ports_from(uint32_t port);
@@ -97,6 +130,9 @@ private:
     // On the event thread: closes the host ends a reset() left open.
     void close_detached_host_ends();
     void note_transport_reset_handled();
+    HostConnectHold current_hold() const; // with m_mutex held
+    // Once no reason holds them: the held connects' requests are scheduled (and sent when active).
+    void release_held_host_connects_when_free();
     void process_tx();
     void process_rx();
     // Takes the held RX chain or the batch's next one with room for a header (smaller ones are
@@ -117,6 +153,7 @@ private:
     // Host ends of connections dropped by reset(), waiting for the event thread to close them.
     std::vector<VsockConnectionKey> m_detached_host_ends;
     bool m_transport_reset_pending { false };
+    bool m_holding_for_agent { false };
     std::optional<uint16_t> m_event_available_at_reset; // the event ring's avail index then
     VsockDeviceStats m_stats;
     std::vector<uint8_t>

@@ -2,6 +2,7 @@
 #include "runtime/devices/status_device.hpp"
 
 #include <array>
+#include <functional>
 #include <gtest/gtest.h>
 
 using namespace husk;
@@ -30,24 +31,65 @@ TEST(StatusDevice, Initially_ReportsNothing)
     EXPECT_EQ(status.invalid_writes, 0u);
 }
 
+// A one-time marker: `write` records it with the time of the write and calls its callback (which
+// counts in `calls`) once; a repeat is invalid and changes nothing.
+using MarkerTime = std::optional<std::chrono::steady_clock::time_point> GuestStatus::*;
+void expect_recorded_once(StatusDevice& device, std::function<void()> const& write, MarkerTime time, int const& calls)
+{
+    auto before = std::chrono::steady_clock::now();
+    write();
+    auto after = std::chrono::steady_clock::now();
+
+    auto status = device.status();
+    ASSERT_TRUE(status.*time);
+    EXPECT_GE(*(status.*time), before);
+    EXPECT_LE(*(status.*time), after);
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(status.invalid_writes, 0u);
+
+    write();
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(device.status().*time, status.*time);
+    EXPECT_EQ(device.status().invalid_writes, 1u);
+}
+
 TEST(StatusDevice, BootMarker_RecordsTimeAndCallsBackOnce)
 {
     int calls = 0;
     StatusDevice device([&calls] { ++calls; });
-    auto before = std::chrono::steady_clock::now();
+    expect_recorded_once(
+        device, [&] { outb(device, sp::boot_marker, sp::boot_marker_value); }, &GuestStatus::boot_marker_time, calls);
+}
+
+TEST(StatusDevice, AgentListening_RecordsTimeAndCallsBackOnce)
+{
+    int boot_calls = 0;
+    int agent_calls = 0;
+    StatusDevice device([&boot_calls] { ++boot_calls; }, [&agent_calls] { ++agent_calls; });
     outb(device, sp::boot_marker, sp::boot_marker_value);
-    auto after = std::chrono::steady_clock::now();
+    expect_recorded_once(
+        device, [&] { outl(device, sp::agent_listening, sp::agent_listening_value); },
+        &GuestStatus::agent_listening_time, agent_calls);
+    EXPECT_EQ(boot_calls, 1);
+}
 
-    auto status = device.status();
-    ASSERT_TRUE(status.boot_marker_time);
-    EXPECT_GE(*status.boot_marker_time, before);
-    EXPECT_LE(*status.boot_marker_time, after);
-    EXPECT_EQ(calls, 1);
+TEST(StatusDevice, AgentListeningBeforeTheBootMarker_IsTakenAsItComes)
+{
+    // A hostile or odd guest may write it first: it only ends the host's hold of its connects.
+    int agent_calls = 0;
+    StatusDevice device({}, [&agent_calls] { ++agent_calls; });
+    outl(device, sp::agent_listening, sp::agent_listening_value);
 
-    outb(device, sp::boot_marker, sp::boot_marker_value); // a repeat is invalid and ignored
-    EXPECT_EQ(calls, 1);
-    EXPECT_EQ(device.status().boot_marker_time, status.boot_marker_time);
-    EXPECT_EQ(device.status().invalid_writes, 1u);
+    EXPECT_EQ(agent_calls, 1);
+    EXPECT_TRUE(device.status().agent_listening_time);
+    EXPECT_FALSE(device.status().boot_marker_time);
+}
+
+TEST(StatusDevice, AgentListeningWithoutACallback_IsRecorded)
+{
+    StatusDevice device({});
+    outl(device, sp::agent_listening, sp::agent_listening_value);
+    EXPECT_TRUE(device.status().agent_listening_time);
 }
 
 TEST(StatusDevice, ExitCode_IsRecorded)
@@ -138,7 +180,7 @@ TEST(StatusDevice, InvalidJobStatus_DoesNotBlockAValidOne)
 TEST(StatusDevice, EveryInvalidWrite_IsCountedAndIgnored)
 {
     int calls = 0;
-    StatusDevice device([&calls] { ++calls; });
+    StatusDevice device([&calls] { ++calls; }, [&calls] { ++calls; });
     outb(device, sp::boot_marker, sp::boot_marker_value + 1); // wrong value
     outl(device, sp::boot_marker, sp::boot_marker_value); // wrong width
     outl(device, sp::job_exit_code, 256); // out of range
@@ -152,13 +194,16 @@ TEST(StatusDevice, EveryInvalidWrite_IsCountedAndIgnored)
     std::array<uint8_t, 2> half { 0x48, 0x53 };
     device.write(sp::shutdown_intent, half); // wrong width
     outl(device, 0x05, 0); // unaligned: unknown offset
-    outl(device, 0x14, 0); // unknown offset
+    outl(device, sp::agent_listening, 0); // wrong magic
+    outb(device, sp::agent_listening, 0x4e); // wrong width
+    outl(device, 0x18, 0); // unknown offset
     outb(device, sp::length - 1, 0);
     device.write(sp::job_exit_code, std::span<uint8_t const> {}); // empty
 
     auto status = device.status();
-    EXPECT_EQ(status.invalid_writes, 15u);
+    EXPECT_EQ(status.invalid_writes, 17u);
     EXPECT_FALSE(status.boot_marker_time);
+    EXPECT_FALSE(status.agent_listening_time);
     EXPECT_FALSE(status.exit_code);
     EXPECT_FALSE(status.signal);
     EXPECT_FALSE(status.spawn_error);

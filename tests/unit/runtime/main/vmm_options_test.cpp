@@ -262,6 +262,24 @@ TEST(ParseVmmOptions, VsockCid_IsCarriedIntoConfig)
     EXPECT_EQ(machine_config_from(*options, "").vsock->guest_cid, 42u);
 }
 
+TEST(ParseVmmOptions, VsockHoldUntilAgent_OffByDefault_CarriedIntoConfig)
+{
+    auto plain = parse({ "--kernel", "vmlinux", "--vsock", "v.sock" });
+    ASSERT_TRUE(plain.has_value()) << plain.error().message;
+    EXPECT_FALSE(machine_config_from(*plain, "").vsock->hold_until_agent_listens);
+    auto held = parse({ "--kernel", "vmlinux", "--vsock", "v.sock", "--vsock-hold-until-agent" });
+    ASSERT_TRUE(held.has_value()) << held.error().message;
+    EXPECT_TRUE(machine_config_from(*held, "").vsock->hold_until_agent_listens);
+}
+
+TEST(ParseVmmOptions, VsockHoldUntilAgent_WithoutVsockOrWithRestore_IsRejected)
+{
+    expect_rejected({ "--kernel", "k", "--vsock-hold-until-agent" }, "--vsock-hold-until-agent needs --vsock");
+    expect_rejected({ "--kernel", "k", "--vsock", "a", "--vsock-hold-until-agent=yes" }, "--vsock-hold-until-agent");
+    expect_rejected({ "--restore", "/snap", "--vsock", "a", "--vsock-hold-until-agent" },
+        "--restore cannot be combined with --vsock-hold-until-agent");
+}
+
 TEST(ParseVmmOptions, NoVsock_GivesNoDevice)
 {
     auto options = parse({ "--kernel", "vmlinux" });

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "tests/unit/virtio/vsock/fake_vsock_backend.hpp"
+#include "tests/unit/virtio/vsock/guest_packet_header.hpp"
 #include "virtio/vsock/muxer.hpp"
 
 #include <gtest/gtest.h>
@@ -22,15 +23,7 @@ class VsockMuxerTest : public ::testing::Test {
 protected:
     VsockPacketHeader packet(vsock::Op op, VsockConnectionKey to = key, uint32_t flags = 0)
     {
-        VsockPacketHeader header {};
-        header.src_cid = guest_cid;
-        header.dst_cid = vsock::host_cid;
-        header.src_port = to.guest_port;
-        header.dst_port = to.host_port;
-        header.type = vsock::type_stream;
-        header.op = static_cast<uint16_t>(op);
-        header.flags = flags;
-        header.buf_alloc = buf_alloc;
+        auto header = guest_packet_header(guest_cid, to, op, buf_alloc, flags);
         header.fwd_cnt = fwd_cnt;
         return header;
     }

@@ -87,7 +87,7 @@ TEST_F(VsockDeviceSnapshotTest, VsockDevice_AfterRestore_HoldsAHostConnectUntilT
     auto key = backend.events->on_host_connect(1024);
 
     ASSERT_TRUE(key.has_value()); // taken, not refused
-    EXPECT_EQ(device.stats().host_connects_held, 1u);
+    EXPECT_EQ(device.stats().host_connects_held_for_transport_reset, 1u);
     // Nothing reaches the guest yet, not even with a kick of its RX queue.
     driver->kick(VsockDevice::rx_queue);
     EXPECT_FALSE(next_used(VsockDevice::rx_queue).has_value());

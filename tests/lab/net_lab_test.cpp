@@ -216,10 +216,15 @@ TEST(LabNet, PingAndTcpBothWays_LargeTransfersIntactWithOffloads)
     // Guest → host: read everything the guest sends, then close.
     int sink = listen_on(7001);
     std::string received_path = "/tmp/husk-lab-net-received";
+    // What the sink got, for a stalled transfer's failure message (once seen at load 7, the guest's
+    // nc still sending after 200 s with no frame dropped at the tap).
+    std::atomic<size_t> sink_received { 0 };
+    std::atomic<bool> sink_accepted { false };
     std::thread sink_thread([&] {
         if (!wait_readable(sink, 200'000))
             return;
         int connection = ::accept(sink, nullptr, nullptr);
+        sink_accepted = connection >= 0;
         std::ofstream out(received_path, std::ios::binary);
         std::vector<char> buffer(1 << 16);
         size_t total = 0;
@@ -229,6 +234,7 @@ TEST(LabNet, PingAndTcpBothWays_LargeTransfersIntactWithOffloads)
                 break;
             out.write(buffer.data(), count);
             total += static_cast<size_t>(count);
+            sink_received = total;
         }
         ::close(connection);
     });
@@ -296,11 +302,12 @@ TEST(LabNet, PingAndTcpBothWays_LargeTransfersIntactWithOffloads)
         return -1LL;
     };
     std::printf("lab_net tcp: guest clock guest->host %s s, host->guest %s s (4 MiB each, from T0=%s T1=%s T2=%s); "
-                "host tap dropped %lld frames towards the guest\n",
+                "host tap dropped %lld frames towards the guest; host sink %s, %zu bytes received\n",
         std::to_string(std::atof(marked(run.out, "T1=").c_str()) - std::atof(marked(run.out, "T0=").c_str())).c_str(),
         std::to_string(std::atof(marked(run.out, "T2=").c_str()) - std::atof(marked(run.out, "T1=").c_str())).c_str(),
         marked(run.out, "T0=").c_str(), marked(run.out, "T1=").c_str(), marked(run.out, "T2=").c_str(),
-        tap_transmit_drops());
+        tap_transmit_drops(), sink_accepted ? "accepted the connection" : "never accepted a connection",
+        sink_received.load());
     ASSERT_EQ(run.exit_status, 0) << describe(run);
     EXPECT_EQ(run.err.find("virtio-net: rx"), std::string::npos) << "frames were refused, cut or lost\n"
                                                                  << describe(run);

@@ -49,7 +49,7 @@ begin_phase "unit tests and packaging checks"
 ctest --test-dir "$build" --output-on-failure --label-exclude 'lab' -j"$(nproc)"
 
 begin_phase "fuzz: a short run of every libFuzzer target"
-"$repo/tests/fuzz/run-short" "$build-fuzz" 10
+"$repo/tests/fuzz/run-short" "$build-fuzz" 5
 
 begin_phase "lab: boots and has a hardware-flavour /dev/kvm"
 "$repo/tests/lab/run" --timeout 300 -- "$repo/tests/lab/check-lab"

@@ -169,9 +169,9 @@ private:
 // HUSK_HOSTILE_SUBSET selects what CI's time allows; unset: every case.
 // - "ci" (lab_hostile): every device's own cases and the races against every device, and the
 //   generic cases against vsock (with its notify storm). Left out: the generic cases against the
-//   other devices (the same transport and queue code; lab_hostile_asan runs them against p9), the
-//   other notify storms (20 s of kicks each through the same QueueNotify path) and rng's console
-//   flood (under TCG only some 50 KiB reach husk-vmm; the serial device's cap is unit-tested).
+//   other devices (the same transport and queue code), the other notify storms (20 s of kicks
+//   each through the same QueueNotify path) and rng's console flood (under TCG only some 50 KiB
+//   reach husk-vmm; the serial device's cap is unit-tested).
 // - "sanitizer" (lab_hostile_asan): every device's own cases but rng's console flood, and the
 //   races against every device. The generic cases test the shared transport and queue code,
 //   which virtio_queue_fuzz and virtio_mmio_fuzz run under ASan+UBSan in CI; a sanitized husk-vmm

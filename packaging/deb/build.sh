@@ -23,18 +23,19 @@ else
 fi
 ln -sfn "$guest_kernel/vmlinux" "$build/assets/vmlinux"
 
-# Debian's build flags, as dpkg-buildpackage gives them (fortify, stack protector, relro, bindnow,
-# file prefix maps), passed explicitly so a reconfigured tree gets them too. Warnings are not
-# errors here, as in Debian package builds: fortify adds warnings the development build (where
-# HUSK_WERROR is on) does not see, and they must not stop a package build.
-flags=$(cd "$repo" && DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)
-eval "$flags"
+# Debian's build flags (packaging/debian-build-flags.sh). Warnings are not errors in a package
+# build, as in Debian's: fortify may warn where a newer compiler looks deeper, and that must not
+# stop a user's package build. The install test (tests/packaging/install-test.sh) passes the
+# -Werror choice of the tree it tests in HUSK_PACKAGE_WERROR, so both builds compile the same
+# command lines and the package build takes their common objects from the compiler cache.
+werror=${HUSK_PACKAGE_WERROR:-OFF}
+[[ $werror == ON || $werror == OFF ]] || die "HUSK_PACKAGE_WERROR must be ON or OFF, not '$werror'"
+source "$repo/packaging/debian-build-flags.sh"
 echo ">> configuring a package build in $build" >&2
 source "$repo/packaging/compiler-cache.sh"
-cmake -S "$repo" -B "$build" -G Ninja "${husk_compiler_cache_arguments[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
-  -DHUSK_TESTS=OFF -DHUSK_TEST_HOOKS=OFF -DHUSK_WERROR=OFF \
-  -DCMAKE_C_FLAGS="$CPPFLAGS $CFLAGS" -DCMAKE_CXX_FLAGS="$CPPFLAGS $CXXFLAGS" \
-  -DCMAKE_EXE_LINKER_FLAGS="$LDFLAGS" -DCMAKE_SHARED_LINKER_FLAGS="$LDFLAGS" >/dev/null
+cmake -S "$repo" -B "$build" -G Ninja "${husk_compiler_cache_arguments[@]}" "${husk_debian_flag_arguments[@]}" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr -DHUSK_TESTS=OFF -DHUSK_TEST_HOOKS=OFF \
+  -DHUSK_WERROR="$werror" >/dev/null
 echo ">> building" >&2
 cmake --build "$build" -j"$(nproc)" >&2
 echo ">> cpack" >&2

@@ -13,6 +13,8 @@
 # Every check prints "ok: ..." or "FAIL: ..."; the first failure of a step that later steps need
 # stops the test. Needs root (debootstrap, chroot, mounts).
 # Usage: tests/packaging/install-test.sh WORK-DIR [DEB-DIR]
+#   Without DEB-DIR the packages are built in $HUSK_PACKAGE_BUILD_DIR (default WORK-DIR/build-deb)
+#   with HUSK_PACKAGE_WERROR (ON or OFF, default OFF; ctest passes its tree's choice).
 #   WORK-DIR may be anywhere: tests/lab/run makes the chroot visible in the lab, under /tmp too.
 #   tests/packaging/install-test.sh --prepare-root: only make (or find) the cached clean root.
 set -euo pipefail
@@ -80,8 +82,9 @@ if [[ $# -eq 2 ]]; then
   say "using the packages in $debs"
 else
   debs=$work/debs
-  say "building the packages (packaging/deb/build.sh $debs $work/build-deb)"
-  "$repo/packaging/deb/build.sh" "$debs" "$work/build-deb" >/dev/null || die "packaging/deb/build.sh failed"
+  package_build=${HUSK_PACKAGE_BUILD_DIR:-$work/build-deb}
+  say "building the packages (packaging/deb/build.sh $debs $package_build)"
+  "$repo/packaging/deb/build.sh" "$debs" "$package_build" >/dev/null || die "packaging/deb/build.sh failed"
 fi
 version=$(sed -n 's/^project(husk VERSION \([0-9.]*\).*/\1/p' "$repo/CMakeLists.txt")
 [[ -n $version ]] || die "cannot read the project version from CMakeLists.txt"

@@ -64,7 +64,7 @@ done < <(cat "${fragments[@]}")
 [[ $missing == 0 ]] || exit 1
 
 jobs=$(nproc)
-echo ">> building $flavour kernel with $jobs jobs (4-5 minutes on 2 cores)" >&2
+echo ">> building $flavour kernel with $jobs jobs (8-12 minutes on 2 idle cores)" >&2
 start=$(date +%s)
 make -s -C "$src" O="$objdir" -j"$jobs" vmlinux bzImage >&2
 echo ">> $flavour kernel built in $(( $(date +%s) - start ))s" >&2

@@ -167,8 +167,9 @@ int run_jailed(JailSettings const& settings, JailedVmm const& vmm)
     if (auto added = cgroup->add_process(child); !added) {
         log_error("jail: " + added.error().message);
         ::kill(child, SIGKILL);
-    } else {
-        (void)::write(go_fd.get(), "g", 1);
+    } else if (::write(go_fd.get(), "g", 1) != 1) {
+        // The child sees the pipe close without its go and exits; supervise() reports that.
+        log_error(Error::from_errno("jail: telling the VMM to start").message);
     }
     go_fd.reset();
 

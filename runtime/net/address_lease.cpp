@@ -1,6 +1,7 @@
 // AddressLease: flock()ed lock files, one per pool slot.
 #include "runtime/net/address_lease.hpp"
 
+#include "runtime/base/log.hpp"
 #include "runtime/net/sandbox_addresses.hpp"
 
 #include <cerrno>
@@ -114,9 +115,12 @@ Result<AddressLease> AddressLease::claim(std::string const& directory, uint32_t 
             if (locked.attempt == Attempt::Held)
                 break;
             if (locked.attempt == Attempt::Taken) {
+                // The record only tells people looking at the directory who holds the slot; the
+                // lock is the lease, so a record that could not be written costs a warning only.
                 std::string record = owner + "\n";
-                (void)::ftruncate(locked.lock.get(), 0);
-                (void)::pwrite(locked.lock.get(), record.data(), record.size(), 0);
+                if (::ftruncate(locked.lock.get(), 0) != 0
+                    || ::pwrite(locked.lock.get(), record.data(), record.size(), 0) != ssize_t(record.size()))
+                    log_warn(Error::from_errno("network slot " + std::to_string(slot) + ": writing its owner").message);
                 return AddressLease(TRY(duplicate(state)), std::move(locked.lock), slot);
             }
         }

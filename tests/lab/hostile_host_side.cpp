@@ -103,9 +103,9 @@ HostileHostSide::HostileHostSide()
     write_text(share_directory() + "/sub/inner.txt", "inner\n");
     write_text(m_directory + "/outside/canary", "canary: must never change\n");
     write_text(m_directory + "/outside/dir/deep.txt", "deep\n");
-    ::symlink("../outside/canary", (share_directory() + "/link-out").c_str());
-    ::symlink("../outside/dir", (share_directory() + "/link-out-dir").c_str());
-    ::symlink("/", (share_directory() + "/link-root").c_str());
+    std::filesystem::create_symlink("../outside/canary", share_directory() + "/link-out");
+    std::filesystem::create_symlink("../outside/dir", share_directory() + "/link-out-dir");
+    std::filesystem::create_symlink("/", share_directory() + "/link-root");
     m_outside_snapshot = describe_tree(m_directory, share_directory());
 
     auto listen_on = [&](uint32_t port, int backlog) {
@@ -129,7 +129,8 @@ HostileHostSide::HostileHostSide()
 HostileHostSide::~HostileHostSide()
 {
     if (m_thread.joinable()) {
-        (void)write(m_wake[1], "x", 1);
+        // One byte into an empty pipe: it cannot fail, and the thread wakes on it.
+        [[maybe_unused]] ssize_t woken = ::write(m_wake[1], "x", 1);
         m_thread.join();
     }
     for (int fd : { m_listener, m_never_accepting, m_never_reading, m_wake[0], m_wake[1] })

@@ -93,7 +93,7 @@ protected:
         chmod((s_work / "rootfs/root").c_str(), 0700);
         // A container user's home: what it writes there is its own on the host.
         fs::create_directories(s_work / "rootfs/home/user");
-        chown((s_work / "rootfs/home/user").c_str(), 1000, 1000);
+        EXPECT_EQ(chown((s_work / "rootfs/home/user").c_str(), 1000, 1000), 0) << std::strerror(errno);
     }
 
     static void TearDownTestSuite()
@@ -642,8 +642,8 @@ protected:
         s_containerd = fork();
         if (s_containerd == 0) {
             auto log = (directory / "log").string();
-            freopen(log.c_str(), "w", stdout);
-            freopen(log.c_str(), "a", stderr);
+            if (!freopen(log.c_str(), "w", stdout) || !freopen(log.c_str(), "a", stderr))
+                _exit(126);
             auto config = (directory / "config.toml").string();
             execlp("containerd", "containerd", "-c", config.c_str(), nullptr);
             _exit(127);

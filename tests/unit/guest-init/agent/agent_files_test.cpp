@@ -164,7 +164,7 @@ namespace {
         start();
         std::ofstream(temp / "f") << "12345";
         chmod((temp / "f").c_str(), 0600);
-        symlink("f", (temp / "link").c_str());
+        std::filesystem::create_symlink("f", temp / "link");
 
         client.send(1, Stat { temp / "f" });
         client.send(2, Stat { temp / "link" });

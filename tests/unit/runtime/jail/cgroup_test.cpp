@@ -62,7 +62,7 @@ ChildEnd run_in_cgroup(VmCgroup& cgroup, std::function<int()> const& action)
     ::close(go[0]);
     auto added = cgroup.add_process(pid);
     EXPECT_TRUE(added) << added.error().message;
-    (void)::write(go[1], "g", 1);
+    EXPECT_EQ(::write(go[1], "g", 1), 1);
     ::close(go[1]);
     int status = 0;
     ::waitpid(pid, &status, 0);

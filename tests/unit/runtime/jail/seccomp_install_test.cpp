@@ -117,7 +117,8 @@ TEST(SeccompVcpu, WriteToPipe_Works)
 {
     static int pipe_fds[2];
     auto end = run_filtered(
-        ThreadKind::Vcpu, [] { return ::write(pipe_fds[1], "x", 1) == 1 ? 0 : 1; }, [] { (void)::pipe(pipe_fds); });
+        ThreadKind::Vcpu, [] { return ::write(pipe_fds[1], "x", 1) == 1 ? 0 : 1; },
+        [] { ASSERT_EQ(::pipe(pipe_fds), 0); });
 
     EXPECT_TRUE(end.exited_with(0)) << end.describe();
 }
@@ -204,7 +205,7 @@ TEST(SeccompMain, PollOnPipe_Works)
             pollfd fd { pipe_fds[0], POLLIN, 0 };
             return ::poll(&fd, 1, 0) >= 0 ? 0 : 1;
         },
-        [] { (void)::pipe(pipe_fds); });
+        [] { ASSERT_EQ(::pipe(pipe_fds), 0); });
 
     EXPECT_TRUE(end.exited_with(0)) << end.describe();
 }

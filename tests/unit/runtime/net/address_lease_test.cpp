@@ -71,7 +71,8 @@ TEST_F(AddressLeaseTest, HolderInAnotherProcess_BlocksTheSlotUntilItDies)
     pid_t child = ::fork();
     if (child == 0) {
         auto lease = AddressLease::claim(m_directory, 7, "child");
-        (void)::write(ready[1], lease ? "y" : "n", 1);
+        if (::write(ready[1], lease ? "y" : "n", 1) != 1)
+            ::_exit(1);
         ::pause();
         ::_exit(0);
     }
@@ -126,10 +127,11 @@ TEST_F(AddressLeaseTest, ConcurrentClaimers_NeverShareASlot)
             // All start from the same first choice, the worst case for collisions.
             auto lease = AddressLease::claim(m_directory, 40, "child");
             uint32_t slot = lease ? lease->slot() : ~0u;
-            (void)::write(results[1], &slot, sizeof slot);
+            if (::write(results[1], &slot, sizeof slot) != sizeof slot)
+                ::_exit(1);
             char wait = 0;
-            (void)::read(release[0], &wait, 1); // hold the lease until the parent has seen them all
-            ::_exit(0);
+            // Holds the lease until the parent has seen them all (its byte or its end).
+            ::_exit(::read(release[0], &wait, 1) >= 0 ? 0 : 1);
         }
         children.push_back(child);
     }

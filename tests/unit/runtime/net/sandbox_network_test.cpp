@@ -418,7 +418,8 @@ TEST_F(SandboxNetworkTest, KilledOwner_IsReapedByTheNextStart)
         if (owner == 0) {
             auto network = SandboxNetwork::create(request_for("allow=a.test", directory));
             uint32_t slot = network ? (*network)->addresses().slot : ~0u;
-            (void)::write(ready[1], &slot, sizeof slot);
+            if (::write(ready[1], &slot, sizeof slot) != sizeof slot)
+                ::_exit(1);
             ::pause();
             ::_exit(0);
         }

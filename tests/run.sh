@@ -35,7 +35,24 @@ report_phases() {
 trap report_phases EXIT
 
 begin_phase "set-up, kernels, images and build"
-"$repo/packaging/build.sh" "$build"
+"$repo/packaging/setup.sh"
+# deb_install's clean Debian root (debootstrap with a compiler, cached): made now, beside the
+# build, whose compiles keep both cores busy while it mostly waits for downloads and dpkg. Its
+# log goes to a file; deb_install makes the root itself if this failed, and says why.
+prepared_root_log=$(mktemp "${TMPDIR:-/tmp}/husk-install-root.XXXXXX")
+prepared_root=''
+if [[ $(id -u) -eq 0 ]]; then
+  "$repo/tests/packaging/install-test.sh" --prepare-root >"$prepared_root_log" 2>&1 &
+  prepared_root=$!
+fi
+build_status=0
+"$repo/packaging/build.sh" "$build" || build_status=$?
+if [[ -n $prepared_root ]] && ! wait "$prepared_root"; then
+  echo ">> preparing deb_install's clean root failed (deb_install will try again):" >&2
+  tail -n 20 "$prepared_root_log" >&2
+fi
+rm -f "$prepared_root_log"
+[[ $build_status -eq 0 ]] || exit "$build_status"
 
 # husk-vmm again with ASan+UBSan, for lab_hostile_asan (tests/lab/CMakeLists.txt looks for it in
 # <build>-asan); ccache makes a rebuild cheap.

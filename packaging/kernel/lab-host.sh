@@ -14,7 +14,7 @@
 #   modules/    the package's /lib/modules with depmod's indexes, for modprobe -d in the lab
 #   release     the kernel release (uname -r)
 # Cached by the package's version and the recipe. Progress goes to stderr.
-# Usage: packaging/kernel/lab-host.sh
+# Usage: packaging/kernel/lab-host.sh   (--lists-refreshed: its own retry after apt-get update)
 set -euo pipefail
 # depmod and modprobe (kmod) live in sbin, which a user's PATH may lack.
 PATH=$PATH:/usr/sbin:/sbin
@@ -52,7 +52,18 @@ trap 'rm -rf "$work"' EXIT
 echo ">> lab host kernel: fetching $package $version" >&2
 # Downloaded as the invoking user into a directory of ours; apt checks the file against the
 # signed package index.
-(cd "$work" && apt-get download -q -o APT::Sandbox::User="$(id -un)" "$package=$version" >&2)
+if ! (cd "$work" && apt-get download -q -o APT::Sandbox::User="$(id -un)" "$package=$version" >&2); then
+  # Stale package lists name a version the mirror has replaced (Debian's kernel moves on with
+  # every security update): refresh them once and start over, which may pick a newer version.
+  if [[ $(id -u) -eq 0 && ${1:-} != --lists-refreshed ]]; then
+    rm -rf "$work"
+    exec {lock}>&-
+    apt-get update -q >&2
+    exec "$here/lab-host.sh" --lists-refreshed
+  fi
+  echo "lab-host.sh: could not download $package $version (run apt-get update)" >&2
+  exit 1
+fi
 deb=("$work"/*.deb)
 [[ -f ${deb[0]} ]] || { echo "lab-host.sh: apt-get download left no package" >&2; exit 1; }
 dpkg-deb -x "${deb[0]}" "$work/package"

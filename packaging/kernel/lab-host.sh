@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # The lab host's kernel (tests/lab/run): Debian's own packaged kernel, linux-image-amd64's
 # current version, with its modules, instead of a kernel of ours. Building one took about 12
-# minutes of both cores on a fresh machine; this takes seconds, and Debian's kernel has
+# minutes of both cores on a fresh machine; this takes about 10 seconds, and Debian's kernel has
 # everything the lab needs (KVM with nested SVM, virtio-pci and 9p, namespaces, cgroups,
 # nftables, tun, vhost, audit) as it ships to users.
 # Prints the cache directory holding:
 #   vmlinux     the uncompressed kernel, which QEMU boots directly through its PVH entry point
-#               (no bootloader, no decompression under TCG: the lab boots as fast as it did with
-#               our own smaller kernel)
+#               (no bootloader, no decompression under TCG)
 #   initrd.img  busybox, the modules that reach the host root over virtio-9p and those of KVM,
 #               tun and vhost, and init (lab-host-init), which loads them, mounts that root and
 #               hands over to tests/lab/lab-init

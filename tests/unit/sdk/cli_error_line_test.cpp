@@ -30,34 +30,34 @@ namespace {
 
     TEST(BootProgress, QuickBoot_SaysNothing)
     {
-        testing::internal::CaptureStderr();
+        ::testing::internal::CaptureStderr();
         {
             BootProgress progress(true, "1 vCPU, 256 MiB");
             progress.finish();
         }
-        EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+        EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
     }
 
     TEST(BootProgress, SlowBoot_SaysWhatAndHowLong)
     {
-        testing::internal::CaptureStderr();
+        ::testing::internal::CaptureStderr();
         {
             BootProgress progress(true, "1 vCPU, 256 MiB");
             std::this_thread::sleep_for(BootProgress::quiet_period + std::chrono::milliseconds(200));
         }
-        auto said = testing::internal::GetCapturedStderr();
+        auto said = ::testing::internal::GetCapturedStderr();
         EXPECT_NE(said.find("husk: booting the VM (1 vCPU, 256 MiB)...\n"), std::string::npos) << said;
         EXPECT_NE(said.find("husk: the VM was up after 1."), std::string::npos) << said;
     }
 
     TEST(BootProgress, Disabled_SaysNothingEvenWhenSlow)
     {
-        testing::internal::CaptureStderr();
+        ::testing::internal::CaptureStderr();
         {
             BootProgress progress(false, "x");
             std::this_thread::sleep_for(BootProgress::quiet_period + std::chrono::milliseconds(100));
         }
-        EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+        EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
     }
 
     TEST(BootProgress, QuietAlwaysWins)

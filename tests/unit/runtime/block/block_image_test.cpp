@@ -13,8 +13,8 @@ using namespace husk;
 namespace {
 
 // A temporary file of `size` bytes, removed at the end of the test.
-struct TempImage {
-    explicit TempImage(uint64_t size)
+struct ScratchImage {
+    explicit ScratchImage(uint64_t size)
     {
         char name[] = "/tmp/husk-block-image-XXXXXX";
         int fd = ::mkstemp(name);
@@ -23,7 +23,7 @@ struct TempImage {
         ::close(fd);
         path = name;
     }
-    ~TempImage() { ::unlink(path.c_str()); }
+    ~ScratchImage() { ::unlink(path.c_str()); }
     std::string path;
 };
 
@@ -31,7 +31,7 @@ struct TempImage {
 
 TEST(BlockImage, BlockImage_RegularFile_OpensWithItsSize)
 {
-    TempImage file(1 << 20);
+    ScratchImage file(1 << 20);
     auto image = BlockImage::create(file.path, BlockAccess::ReadWrite);
     ASSERT_TRUE(image) << image.error().message;
     EXPECT_EQ(image->size_bytes(), 1u << 20);
@@ -42,7 +42,7 @@ TEST(BlockImage, BlockImage_RegularFile_OpensWithItsSize)
 
 TEST(BlockImage, BlockImage_ReadOnly_IsOpenedReadOnly)
 {
-    TempImage file(4096);
+    ScratchImage file(4096);
     auto image = BlockImage::create(file.path, BlockAccess::ReadOnly);
     ASSERT_TRUE(image) << image.error().message;
     EXPECT_TRUE(image->is_read_only());
@@ -53,7 +53,7 @@ TEST(BlockImage, BlockImage_ReadOnly_IsOpenedReadOnly)
 
 TEST(BlockImage, BlockImage_PartialSector_IsRoundedDown)
 {
-    TempImage file(1000);
+    ScratchImage file(1000);
     auto image = BlockImage::create(file.path, BlockAccess::ReadWrite);
     ASSERT_TRUE(image);
     EXPECT_EQ(image->size_bytes(), 512u);

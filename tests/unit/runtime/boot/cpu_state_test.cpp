@@ -10,7 +10,7 @@ using namespace husk;
 
 namespace {
 
-GuestMemory make_memory()
+GuestMemory make_cpu_state_memory()
 {
     auto memory = GuestMemory::create(layout::ram_regions(16 << 20));
     EXPECT_TRUE(memory.has_value());
@@ -31,7 +31,7 @@ constexpr uint64_t present_writable_huge = 0x83;
 
 TEST(BootPageTables, Pml4AndPdpt_PointToTheNextLevel)
 {
-    auto memory = make_memory();
+    auto memory = make_cpu_state_memory();
     ASSERT_TRUE(write_gdt_and_page_tables(memory));
 
     EXPECT_EQ(read_u64(memory, 0x9000), 0xa000 | present_writable);
@@ -43,7 +43,7 @@ TEST(BootPageTables, Pml4AndPdpt_PointToTheNextLevel)
 
 TEST(BootPageTables, PdEntries_IdentityMap4GibWith2MibPages)
 {
-    auto memory = make_memory();
+    auto memory = make_cpu_state_memory();
     ASSERT_TRUE(write_gdt_and_page_tables(memory));
 
     constexpr uint64_t huge = 2 << 20;
@@ -55,7 +55,7 @@ TEST(BootPageTables, PdEntries_IdentityMap4GibWith2MibPages)
 
 TEST(BootGdt, Descriptors_MatchTheFlatBootSegments)
 {
-    auto memory = make_memory();
+    auto memory = make_cpu_state_memory();
     ASSERT_TRUE(write_gdt_and_page_tables(memory));
 
     EXPECT_EQ(read_u64(memory, 0x500), 0u); // null

@@ -15,7 +15,7 @@ namespace {
 
 constexpr uint64_t kernel_address = 0x100'0000; // 16 MiB, where a vmlinux loads by default
 constexpr uint64_t payload_offset = 0x1000;
-constexpr uint64_t ram_size = 64ull << 20;
+constexpr uint64_t elf_ram_size = 64ull << 20;
 
 // A minimal x86-64 executable: an ELF header, `segments` program headers and a payload of
 // `payload_size` bytes (0x11, 0x22, ...) at payload_offset.
@@ -67,17 +67,17 @@ struct ElfImage {
     }
 };
 
-GuestMemory make_memory()
+GuestMemory make_elf_memory()
 {
-    auto memory = GuestMemory::create(layout::ram_regions(ram_size));
+    auto memory = GuestMemory::create(layout::ram_regions(elf_ram_size));
     EXPECT_TRUE(memory.has_value());
     return std::move(memory).value();
 }
 
 // Loads `image` and expects a failure whose message contains `expected`.
-void expect_rejected(std::vector<uint8_t> const& image, std::string const& expected)
+void expect_elf_rejected(std::vector<uint8_t> const& image, std::string const& expected)
 {
-    auto memory = make_memory();
+    auto memory = make_elf_memory();
     auto result = load_elf_kernel(memory, image);
     ASSERT_FALSE(result.has_value()) << "expected an error containing: " << expected;
     EXPECT_NE(result.error().message.find(expected), std::string::npos) << result.error().message;
@@ -87,7 +87,7 @@ void expect_rejected(std::vector<uint8_t> const& image, std::string const& expec
 
 TEST(ElfLoader, ValidKernel_CopiesSegmentZeroFillsBssAndReturnsEntry)
 {
-    auto memory = make_memory();
+    auto memory = make_elf_memory();
     ASSERT_TRUE(memory.fill(GuestAddress(kernel_address), 0xaa, 0x2000)); // stale contents
     ElfImage elf;
 
@@ -108,7 +108,7 @@ TEST(ElfLoader, ValidKernel_CopiesSegmentZeroFillsBssAndReturnsEntry)
 
 TEST(ElfLoader, TwoSegmentsAndANote_LoadsBothAndEndIsHighest)
 {
-    auto memory = make_memory();
+    auto memory = make_elf_memory();
     ElfImage elf;
     Elf64_Phdr note {};
     note.p_type = PT_NOTE;
@@ -125,7 +125,7 @@ TEST(ElfLoader, TwoSegmentsAndANote_LoadsBothAndEndIsHighest)
 
 TEST(ElfLoader, LoadKernel_DetectsElf)
 {
-    auto memory = make_memory();
+    auto memory = make_elf_memory();
     ElfImage elf;
     auto kernel = load_kernel(memory, elf.bytes());
     ASSERT_TRUE(kernel.has_value()) << kernel.error().message;
@@ -137,63 +137,63 @@ TEST(ElfLoader, TooShort_IsRejected)
     ElfImage elf;
     auto image = elf.bytes();
     image.resize(10);
-    expect_rejected(image, "too short");
+    expect_elf_rejected(image, "too short");
 }
 
 TEST(ElfLoader, BadMagic_IsRejected)
 {
     ElfImage elf;
     elf.header.e_ident[EI_MAG1] = 'X';
-    expect_rejected(elf.bytes(), "bad magic");
+    expect_elf_rejected(elf.bytes(), "bad magic");
 }
 
 TEST(ElfLoader, Elf32_IsRejected)
 {
     ElfImage elf;
     elf.header.e_ident[EI_CLASS] = ELFCLASS32;
-    expect_rejected(elf.bytes(), "ELFCLASS64");
+    expect_elf_rejected(elf.bytes(), "ELFCLASS64");
 }
 
 TEST(ElfLoader, BigEndian_IsRejected)
 {
     ElfImage elf;
     elf.header.e_ident[EI_DATA] = ELFDATA2MSB;
-    expect_rejected(elf.bytes(), "little endian");
+    expect_elf_rejected(elf.bytes(), "little endian");
 }
 
 TEST(ElfLoader, WrongMachine_IsRejected)
 {
     ElfImage elf;
     elf.header.e_machine = EM_AARCH64;
-    expect_rejected(elf.bytes(), "EM_X86_64");
+    expect_elf_rejected(elf.bytes(), "EM_X86_64");
 }
 
 TEST(ElfLoader, NotExecutable_IsRejected)
 {
     ElfImage elf;
     elf.header.e_type = ET_REL;
-    expect_rejected(elf.bytes(), "not an executable");
+    expect_elf_rejected(elf.bytes(), "not an executable");
 }
 
 TEST(ElfLoader, ProgramHeaderTablePastEndOfFile_IsRejected)
 {
     ElfImage elf;
     elf.header.e_phoff = payload_offset + elf.payload.size() - 8;
-    expect_rejected(elf.bytes(), "program header table");
+    expect_elf_rejected(elf.bytes(), "program header table");
 }
 
 TEST(ElfLoader, ProgramHeaderOffsetNearUint64Max_IsRejectedWithoutOverflow)
 {
     ElfImage elf;
     elf.header.e_phoff = UINT64_MAX - 16;
-    expect_rejected(elf.bytes(), "outside the file");
+    expect_elf_rejected(elf.bytes(), "outside the file");
 }
 
 TEST(ElfLoader, TruncatedSegment_IsRejected)
 {
     ElfImage elf;
     elf.segments[0].p_filesz = 0x100; // the file holds only 32 payload bytes
-    expect_rejected(elf.bytes(), "truncated");
+    expect_elf_rejected(elf.bytes(), "truncated");
 }
 
 TEST(ElfLoader, SegmentOffsetPlusSizeOverflowing_IsRejected)
@@ -201,21 +201,21 @@ TEST(ElfLoader, SegmentOffsetPlusSizeOverflowing_IsRejected)
     ElfImage elf;
     elf.segments[0].p_offset = UINT64_MAX - 8; // offset + filesz wraps to a small number
     elf.segments[0].p_filesz = 32;
-    expect_rejected(elf.bytes(), "truncated");
+    expect_elf_rejected(elf.bytes(), "truncated");
 }
 
 TEST(ElfLoader, FileSizeLargerThanMemorySize_IsRejected)
 {
     ElfImage elf;
     elf.segments[0].p_memsz = 16;
-    expect_rejected(elf.bytes(), "larger than p_memsz");
+    expect_elf_rejected(elf.bytes(), "larger than p_memsz");
 }
 
 TEST(ElfLoader, HugeMemorySize_IsRejected)
 {
     ElfImage elf;
     elf.segments[0].p_memsz = 1ull << 62;
-    expect_rejected(elf.bytes(), "huge p_memsz");
+    expect_elf_rejected(elf.bytes(), "huge p_memsz");
 }
 
 TEST(ElfLoader, MemorySizeWrappingAddressSpace_IsRejected)
@@ -223,15 +223,15 @@ TEST(ElfLoader, MemorySizeWrappingAddressSpace_IsRejected)
     ElfImage elf;
     elf.segments[0].p_paddr = UINT64_MAX - 0x1000;
     elf.header.e_entry = UINT64_MAX - 0x1000;
-    expect_rejected(elf.bytes(), "outside guest RAM");
+    expect_elf_rejected(elf.bytes(), "outside guest RAM");
 }
 
 TEST(ElfLoader, SegmentBeyondGuestRam_IsRejected)
 {
     ElfImage elf;
-    elf.segments[0].p_paddr = ram_size - 0x1000; // memsz 0x2000 crosses the end of RAM
-    elf.header.e_entry = ram_size - 0x1000;
-    expect_rejected(elf.bytes(), "outside guest RAM");
+    elf.segments[0].p_paddr = elf_ram_size - 0x1000; // memsz 0x2000 crosses the end of RAM
+    elf.header.e_entry = elf_ram_size - 0x1000;
+    expect_elf_rejected(elf.bytes(), "outside guest RAM");
 }
 
 TEST(ElfLoader, SegmentBelowOneMegabyte_IsRejected)
@@ -239,35 +239,35 @@ TEST(ElfLoader, SegmentBelowOneMegabyte_IsRejected)
     ElfImage elf;
     elf.segments[0].p_paddr = 0x7000; // would overwrite the zero page
     elf.header.e_entry = 0x7000;
-    expect_rejected(elf.bytes(), "below 0x100000");
+    expect_elf_rejected(elf.bytes(), "below 0x100000");
 }
 
 TEST(ElfLoader, OverlappingSegments_AreRejected)
 {
     ElfImage elf;
     elf.segments.push_back(ElfImage::load_segment(kernel_address + 0x1000, payload_offset, 16, 0x1000));
-    expect_rejected(elf.bytes(), "overlap");
+    expect_elf_rejected(elf.bytes(), "overlap");
 }
 
 TEST(ElfLoader, NoLoadSegment_IsRejected)
 {
     ElfImage elf;
     elf.segments[0].p_type = PT_NOTE;
-    expect_rejected(elf.bytes(), "no PT_LOAD");
+    expect_elf_rejected(elf.bytes(), "no PT_LOAD");
 }
 
 TEST(ElfLoader, EntryOutsideSegments_IsRejected)
 {
     ElfImage elf;
     elf.header.e_entry = kernel_address + 0x100000;
-    expect_rejected(elf.bytes(), "entry point");
+    expect_elf_rejected(elf.bytes(), "entry point");
 }
 
 TEST(ElfLoader, EntryInZeroFilledTail_IsRejected)
 {
     ElfImage elf;
     elf.header.e_entry = kernel_address + 0x1800; // inside memsz but past the file bytes
-    expect_rejected(elf.bytes(), "entry point");
+    expect_elf_rejected(elf.bytes(), "entry point");
 }
 
 TEST(ElfLoader, ExtendedProgramHeaderNumbering_IsRejected)
@@ -276,5 +276,5 @@ TEST(ElfLoader, ExtendedProgramHeaderNumbering_IsRejected)
     auto image = elf.bytes();
     uint16_t extended = PN_XNUM;
     std::memcpy(image.data() + offsetof(Elf64_Ehdr, e_phnum), &extended, sizeof extended);
-    expect_rejected(image, "extended program header numbering");
+    expect_elf_rejected(image, "extended program header numbering");
 }

@@ -16,7 +16,7 @@ using namespace husk;
 
 namespace {
 
-constexpr uint64_t ram_size = 64ull << 20;
+constexpr uint64_t kernel_ram_size = 64ull << 20;
 constexpr uint8_t setup_sects = 2;
 constexpr uint64_t setup_bytes = (setup_sects + 1) * 512;
 constexpr uint8_t short_jump_opcode = 0xeb;
@@ -52,16 +52,16 @@ struct BzImage {
     }
 };
 
-GuestMemory make_memory()
+GuestMemory make_kernel_memory()
 {
-    auto memory = GuestMemory::create(layout::ram_regions(ram_size));
+    auto memory = GuestMemory::create(layout::ram_regions(kernel_ram_size));
     EXPECT_TRUE(memory.has_value());
     return std::move(memory).value();
 }
 
-void expect_rejected(std::vector<uint8_t> const& image, std::string const& expected)
+void expect_kernel_rejected(std::vector<uint8_t> const& image, std::string const& expected)
 {
-    auto memory = make_memory();
+    auto memory = make_kernel_memory();
     auto result = load_bzimage(memory, image);
     ASSERT_FALSE(result.has_value()) << "expected an error containing: " << expected;
     EXPECT_NE(result.error().message.find(expected), std::string::npos) << result.error().message;
@@ -71,7 +71,7 @@ void expect_rejected(std::vector<uint8_t> const& image, std::string const& expec
 
 TEST(BzImageLoader, ValidImage_LoadsProtectedModeKernelAtOneMegabyte)
 {
-    auto memory = make_memory();
+    auto memory = make_kernel_memory();
     BzImage bz;
 
     auto kernel = load_bzimage(memory, bz.bytes());
@@ -90,7 +90,7 @@ TEST(BzImageLoader, ValidImage_LoadsProtectedModeKernelAtOneMegabyte)
 
 TEST(BzImageLoader, InitSizeSmallerThanImage_EndIsImageEnd)
 {
-    auto memory = make_memory();
+    auto memory = make_kernel_memory();
     BzImage bz;
     bz.header.init_size = 0x100;
     auto kernel = load_bzimage(memory, bz.bytes());
@@ -100,7 +100,7 @@ TEST(BzImageLoader, InitSizeSmallerThanImage_EndIsImageEnd)
 
 TEST(BzImageLoader, PreferredAddress_EndIsPrefAddressPlusInitSize)
 {
-    auto memory = make_memory();
+    auto memory = make_kernel_memory();
     BzImage bz;
     bz.header.pref_address = 0x1000000; // non-relocatable: decompresses at LOAD_PHYSICAL_ADDR
     auto kernel = load_bzimage(memory, bz.bytes());
@@ -111,7 +111,7 @@ TEST(BzImageLoader, PreferredAddress_EndIsPrefAddressPlusInitSize)
 
 TEST(BzImageLoader, Relocatable_EndIsAlignedLoadAddressPlusInitSize)
 {
-    auto memory = make_memory();
+    auto memory = make_kernel_memory();
     BzImage bz;
     bz.header.relocatable_kernel = 1;
     bz.header.kernel_alignment = 0x400000; // 1 MiB rounds up to 4 MiB, above pref_address 2 MiB
@@ -126,19 +126,19 @@ TEST(BzImageLoader, RelocatableWithBadAlignment_IsRejected)
     BzImage bz;
     bz.header.relocatable_kernel = 1;
     bz.header.kernel_alignment = 0x300000;
-    expect_rejected(bz.bytes(), "not a power of two");
+    expect_kernel_rejected(bz.bytes(), "not a power of two");
 }
 
 TEST(BzImageLoader, HostilePreferredAddress_IsRejected)
 {
     BzImage bz;
     bz.header.pref_address = UINT64_MAX - 0x100;
-    expect_rejected(bz.bytes(), "init_size");
+    expect_kernel_rejected(bz.bytes(), "init_size");
 }
 
 TEST(BzImageLoader, SetupSectsZero_MeansFour)
 {
-    auto memory = make_memory();
+    auto memory = make_kernel_memory();
     BzImage bz;
     bz.header.setup_sects = 0;
     auto image = bz.bytes();
@@ -152,7 +152,7 @@ TEST(BzImageLoader, SetupSectsZero_MeansFour)
 
 TEST(BzImageLoader, ShorterHeader_FieldsPastItsEndAreZeroed)
 {
-    auto memory = make_memory();
+    auto memory = make_kernel_memory();
     BzImage bz;
     bz.header.kernel_info_offset = 0xdeadbeef; // setup code bytes in a 2.10 kernel
     bz.header_end_displacement = 0x268 - 0x202;
@@ -168,63 +168,66 @@ TEST(BzImageLoader, BadMagic_IsRejected)
 {
     BzImage bz;
     bz.header.header = 0x12345678;
-    expect_rejected(bz.bytes(), "HdrS");
+    expect_kernel_rejected(bz.bytes(), "HdrS");
 }
 
 TEST(BzImageLoader, OldProtocolVersion_IsRejected)
 {
     BzImage bz;
     bz.header.version = 0x0205;
-    expect_rejected(bz.bytes(), "older than the required 2.06");
+    expect_kernel_rejected(bz.bytes(), "older than the required 2.06");
 }
 
 TEST(BzImageLoader, NoKernel64Flag_IsRejected)
 {
     BzImage bz;
     bz.header.xloadflags = 0;
-    expect_rejected(bz.bytes(), "XLF_KERNEL_64");
+    expect_kernel_rejected(bz.bytes(), "XLF_KERNEL_64");
 }
 
 TEST(BzImageLoader, BadBootFlag_IsRejected)
 {
     BzImage bz;
     bz.header.boot_flag = 0;
-    expect_rejected(bz.bytes(), "boot flag");
+    expect_kernel_rejected(bz.bytes(), "boot flag");
 }
 
 TEST(BzImageLoader, NotLoadedHigh_IsRejected)
 {
     BzImage bz;
     bz.header.loadflags = 0;
-    expect_rejected(bz.bytes(), "LOADED_HIGH");
+    expect_kernel_rejected(bz.bytes(), "LOADED_HIGH");
 }
 
 TEST(BzImageLoader, HeaderEndingBeforeXloadflags_IsRejected)
 {
     BzImage bz;
     bz.header_end_displacement = 0x10;
-    expect_rejected(bz.bytes(), "before its xloadflags");
+    expect_kernel_rejected(bz.bytes(), "before its xloadflags");
 }
 
 TEST(BzImageLoader, InitSizeBeyondRam_IsRejected)
 {
     BzImage bz;
-    bz.header.init_size = static_cast<uint32_t>(ram_size);
-    expect_rejected(bz.bytes(), "init_size");
+    bz.header.init_size = static_cast<uint32_t>(kernel_ram_size);
+    expect_kernel_rejected(bz.bytes(), "init_size");
 }
 
 TEST(BzImageLoader, NothingAfterSetupCode_IsRejected)
 {
     BzImage bz;
     bz.kernel.clear();
-    expect_rejected(bz.bytes(), "no protected-mode kernel");
+    expect_kernel_rejected(bz.bytes(), "no protected-mode kernel");
 }
 
-TEST(BzImageLoader, TooShortForHeader_IsRejected) { expect_rejected(std::vector<uint8_t>(0x200, 0), "too short"); }
+TEST(BzImageLoader, TooShortForHeader_IsRejected)
+{
+    expect_kernel_rejected(std::vector<uint8_t>(0x200, 0), "too short");
+}
 
 TEST(KernelLoader, BzImageMagic_IsDetected)
 {
-    auto memory = make_memory();
+    auto memory = make_kernel_memory();
     BzImage bz;
     auto kernel = load_kernel(memory, bz.bytes());
     ASSERT_TRUE(kernel.has_value()) << kernel.error().message;
@@ -233,7 +236,7 @@ TEST(KernelLoader, BzImageMagic_IsDetected)
 
 TEST(KernelLoader, UnknownFormat_IsRejected)
 {
-    auto memory = make_memory();
+    auto memory = make_kernel_memory();
     auto result = load_kernel(memory, std::vector<uint8_t>(0x1000, 0x90));
     ASSERT_FALSE(result.has_value());
     EXPECT_NE(result.error().message.find("neither an ELF vmlinux nor a bzImage"), std::string::npos);
@@ -241,7 +244,7 @@ TEST(KernelLoader, UnknownFormat_IsRejected)
 
 TEST(KernelLoader, EmptyImage_IsRejected)
 {
-    auto memory = make_memory();
+    auto memory = make_kernel_memory();
     EXPECT_FALSE(load_kernel(memory, {}).has_value());
 }
 

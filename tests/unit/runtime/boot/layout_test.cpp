@@ -6,31 +6,31 @@
 using namespace husk;
 
 namespace {
-constexpr uint64_t mib = 1ull << 20;
-constexpr uint64_t gib = 1ull << 30;
+constexpr uint64_t ram_mib = 1ull << 20;
+constexpr uint64_t ram_gib = 1ull << 30;
 } // namespace
 
 TEST(BootLayout, SmallRam_IsOneRegionFromZero)
 {
-    auto regions = layout::ram_regions(128 * mib);
+    auto regions = layout::ram_regions(128 * ram_mib);
     ASSERT_EQ(regions.size(), 1u);
     EXPECT_EQ(regions[0].start, GuestAddress(0));
-    EXPECT_EQ(regions[0].size, 128 * mib);
+    EXPECT_EQ(regions[0].size, 128 * ram_mib);
 }
 
 TEST(BootLayout, LargeRam_SkipsTheMmioHole)
 {
-    auto regions = layout::ram_regions(4 * gib);
+    auto regions = layout::ram_regions(4 * ram_gib);
     ASSERT_EQ(regions.size(), 2u);
     EXPECT_EQ(regions[0].start, GuestAddress(0));
-    EXPECT_EQ(regions[0].size, 3 * gib);
-    EXPECT_EQ(regions[1].start, GuestAddress(4 * gib));
-    EXPECT_EQ(regions[1].size, 1 * gib);
+    EXPECT_EQ(regions[0].size, 3 * ram_gib);
+    EXPECT_EQ(regions[1].start, GuestAddress(4 * ram_gib));
+    EXPECT_EQ(regions[1].size, 1 * ram_gib);
 }
 
 TEST(BootLayout, ExactlyThreeGib_IsOneRegion)
 {
-    EXPECT_EQ(layout::ram_regions(3 * gib).size(), 1u);
+    EXPECT_EQ(layout::ram_regions(3 * ram_gib).size(), 1u);
     EXPECT_TRUE(layout::ram_regions(0).empty());
 }
 

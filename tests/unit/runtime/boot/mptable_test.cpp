@@ -79,7 +79,7 @@ ParsedTable parse(GuestMemory const& memory)
     return parsed;
 }
 
-GuestMemory make_memory()
+GuestMemory make_mptable_memory()
 {
     auto memory = GuestMemory::create(layout::ram_regions(16 << 20));
     EXPECT_TRUE(memory.has_value());
@@ -90,7 +90,7 @@ GuestMemory make_memory()
 
 TEST(MpTable, TwoVcpus_ChecksumsAndSignaturesAreValid)
 {
-    auto memory = make_memory();
+    auto memory = make_mptable_memory();
     ASSERT_TRUE(write_mptable(memory, 2));
 
     auto table = parse(memory);
@@ -108,7 +108,7 @@ TEST(MpTable, TwoVcpus_ChecksumsAndSignaturesAreValid)
 
 TEST(MpTable, TwoVcpus_ProcessorsBusIoApicAndInterrupts)
 {
-    auto memory = make_memory();
+    auto memory = make_mptable_memory();
     ASSERT_TRUE(write_mptable(memory, 2));
 
     auto table = parse(memory);
@@ -143,7 +143,7 @@ TEST(MpTable, TwoVcpus_ProcessorsBusIoApicAndInterrupts)
 
 TEST(MpTable, OneVcpu_IsAccepted)
 {
-    auto memory = make_memory();
+    auto memory = make_mptable_memory();
     ASSERT_TRUE(write_mptable(memory, 1));
     auto table = parse(memory);
     EXPECT_EQ(table.processors.size(), 1u);
@@ -152,7 +152,7 @@ TEST(MpTable, OneVcpu_IsAccepted)
 
 TEST(MpTable, ThirtyTwoVcpus_IsAcceptedAndFitsInTheScannedKilobyte)
 {
-    auto memory = make_memory();
+    auto memory = make_mptable_memory();
     ASSERT_TRUE(write_mptable(memory, 32));
     auto table = parse(memory);
     EXPECT_EQ(table.processors.size(), 32u);
@@ -164,7 +164,7 @@ TEST(MpTable, ThirtyTwoVcpus_IsAcceptedAndFitsInTheScannedKilobyte)
 
 TEST(MpTable, ZeroVcpus_IsRejected)
 {
-    auto memory = make_memory();
+    auto memory = make_mptable_memory();
     auto result = write_mptable(memory, 0);
     ASSERT_FALSE(result.has_value());
     EXPECT_NE(result.error().message.find("1 to 32 vCPUs"), std::string::npos);
@@ -172,7 +172,7 @@ TEST(MpTable, ZeroVcpus_IsRejected)
 
 TEST(MpTable, ThirtyThreeVcpus_IsRejected)
 {
-    auto memory = make_memory();
+    auto memory = make_mptable_memory();
     auto result = write_mptable(memory, 33);
     ASSERT_FALSE(result.has_value());
     EXPECT_NE(result.error().message.find("not 33"), std::string::npos);

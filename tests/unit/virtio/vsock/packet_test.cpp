@@ -12,13 +12,13 @@ using namespace husk;
 
 namespace {
 
-constexpr uint64_t guest_cid = 3;
+constexpr uint64_t packet_guest_cid = 3;
 constexpr uint64_t memory_size = 0x40000;
 
 VsockPacketHeader stream_header(vsock::Op op, uint32_t length = 0)
 {
     VsockPacketHeader header {};
-    header.src_cid = guest_cid;
+    header.src_cid = packet_guest_cid;
     header.dst_cid = vsock::host_cid;
     header.src_port = 1000;
     header.dst_port = 52;
@@ -138,7 +138,7 @@ TEST_F(VsockPacketTest, ReadTxPacket_ReadableBytesBeyondLen_AreIgnored)
 
 TEST_F(VsockPacketTest, ValidateGuestHeader_WellFormedStreamPacket_IsAccepted)
 {
-    EXPECT_EQ(validate_guest_header(stream_header(vsock::Op::Request), guest_cid), VsockPacketError::None);
+    EXPECT_EQ(validate_guest_header(stream_header(vsock::Op::Request), packet_guest_cid), VsockPacketError::None);
 }
 
 TEST_F(VsockPacketTest, ValidateGuestHeader_SeqpacketType_ReportsBadType)
@@ -146,23 +146,23 @@ TEST_F(VsockPacketTest, ValidateGuestHeader_SeqpacketType_ReportsBadType)
     auto header = stream_header(vsock::Op::Request);
     header.type = vsock::type_seqpacket;
 
-    EXPECT_EQ(validate_guest_header(header, guest_cid), VsockPacketError::BadType);
+    EXPECT_EQ(validate_guest_header(header, packet_guest_cid), VsockPacketError::BadType);
 }
 
 TEST_F(VsockPacketTest, ValidateGuestHeader_OtherSourceCid_ReportsWrongSourceCid)
 {
     auto header = stream_header(vsock::Op::Request);
-    header.src_cid = guest_cid + 1;
+    header.src_cid = packet_guest_cid + 1;
 
-    EXPECT_EQ(validate_guest_header(header, guest_cid), VsockPacketError::WrongSourceCid);
+    EXPECT_EQ(validate_guest_header(header, packet_guest_cid), VsockPacketError::WrongSourceCid);
 }
 
 TEST_F(VsockPacketTest, ValidateGuestHeader_SourceCidWithHighBits_ReportsWrongSourceCid)
 {
     auto header = stream_header(vsock::Op::Request);
-    header.src_cid = guest_cid | (uint64_t { 1 } << 32);
+    header.src_cid = packet_guest_cid | (uint64_t { 1 } << 32);
 
-    EXPECT_EQ(validate_guest_header(header, guest_cid), VsockPacketError::WrongSourceCid);
+    EXPECT_EQ(validate_guest_header(header, packet_guest_cid), VsockPacketError::WrongSourceCid);
 }
 
 TEST_F(VsockPacketTest, ValidateGuestHeader_DestinationNotHost_ReportsWrongDestinationCid)
@@ -170,7 +170,7 @@ TEST_F(VsockPacketTest, ValidateGuestHeader_DestinationNotHost_ReportsWrongDesti
     auto header = stream_header(vsock::Op::Request);
     header.dst_cid = 7;
 
-    EXPECT_EQ(validate_guest_header(header, guest_cid), VsockPacketError::WrongDestinationCid);
+    EXPECT_EQ(validate_guest_header(header, packet_guest_cid), VsockPacketError::WrongDestinationCid);
 }
 
 TEST_F(VsockPacketTest, ValidateGuestHeader_InvalidOrUnknownOp_ReportsUnknownOp)
@@ -178,7 +178,7 @@ TEST_F(VsockPacketTest, ValidateGuestHeader_InvalidOrUnknownOp_ReportsUnknownOp)
     for (uint16_t op : { 0, 8, 0xffff }) {
         auto header = stream_header(vsock::Op::Request);
         header.op = op;
-        EXPECT_EQ(validate_guest_header(header, guest_cid), VsockPacketError::UnknownOp) << op;
+        EXPECT_EQ(validate_guest_header(header, packet_guest_cid), VsockPacketError::UnknownOp) << op;
     }
 }
 

@@ -18,8 +18,8 @@ using husk::testing::FakeVsockBackend;
 
 namespace {
 
-constexpr uint64_t guest_cid = 5;
-constexpr std::array<uint16_t, 3> queue_sizes { 64, 64, 8 };
+constexpr uint64_t hold_guest_cid = 5;
+constexpr std::array<uint16_t, 3> hold_queue_sizes { 64, 64, 8 };
 constexpr size_t max_held = 3;
 
 class VsockDeviceAgentHoldTest : public husk::testing::DeviceTest {
@@ -32,7 +32,7 @@ protected:
             return;
         device.hold_host_connects_until_agent_listens();
     }
-    void start_driver() { ASSERT_TRUE(driver->start(0, queue_sizes)); }
+    void start_driver() { ASSERT_TRUE(driver->start(0, hold_queue_sizes)); }
     // Posts one RX buffer; the guest's view of what lands there comes from received().
     GuestAddress post_rx()
     {
@@ -63,7 +63,7 @@ protected:
     {
         auto address = driver->allocate(vsock_header_size);
         ASSERT_TRUE(address);
-        ASSERT_TRUE(memory->write_obj(*address, husk::testing::guest_packet_header(guest_cid, key, op, 4096)));
+        ASSERT_TRUE(memory->write_obj(*address, husk::testing::guest_packet_header(hold_guest_cid, key, op, 4096)));
         MockBuffer chain[] = { { *address, vsock_header_size, BufferAccess::DeviceReadable } };
         ASSERT_TRUE(driver->queue(VsockDevice::tx_queue).add_chain(chain));
         driver->kick(VsockDevice::tx_queue);
@@ -71,7 +71,7 @@ protected:
     static vsock::Op op_of(VsockPacketHeader const& header) { return static_cast<vsock::Op>(header.op); }
 
     FakeVsockBackend backend;
-    VsockDevice device { guest_cid, backend, VsockMuxerLimits { 1024, 256, max_held } };
+    VsockDevice device { hold_guest_cid, backend, VsockMuxerLimits { 1024, 256, max_held } };
     std::map<uint16_t, GuestAddress> m_rx_buffers; // by descriptor head
 };
 

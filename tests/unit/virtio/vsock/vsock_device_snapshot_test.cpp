@@ -14,7 +14,7 @@ using husk::testing::FakeVsockBackend;
 
 namespace {
 
-constexpr std::array<uint16_t, 3> queue_sizes { 64, 64, 8 };
+constexpr std::array<uint16_t, 3> snapshot_queue_sizes { 64, 64, 8 };
 
 class VsockDeviceSnapshotTest : public husk::testing::DeviceTest {
 protected:
@@ -23,7 +23,7 @@ protected:
         attach(device, 0x200000);
         if (HasFatalFailure())
             return;
-        ASSERT_TRUE(driver->start(0, queue_sizes));
+        ASSERT_TRUE(driver->start(0, snapshot_queue_sizes));
     }
     void after_restore()
     {
@@ -60,7 +60,7 @@ TEST_F(VsockDeviceSnapshotTest, VsockDevice_AfterRestore_AsksTheDriverToKickWhen
     // Linux posts eight event buffers: after the device takes one the ring is not empty, so only
     // an explicit avail_event makes the driver kick when it gives that one back. EVENT_IDX, as
     // Linux negotiates it.
-    ASSERT_TRUE(driver->start(virtio::feature_mask(virtio::feature::event_idx), queue_sizes));
+    ASSERT_TRUE(driver->start(virtio::feature_mask(virtio::feature::event_idx), snapshot_queue_sizes));
     MockBuffer event_buffers[] = { buffer(sizeof(vsock::Event), BufferAccess::DeviceWritable),
         buffer(sizeof(vsock::Event), BufferAccess::DeviceWritable) };
     auto& event_queue = driver->queue(VsockDevice::event_queue);

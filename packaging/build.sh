@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up the machine, builds the guest and lab kernels and the Debian root filesystem image
-# (cached outside the repo), and builds husk with CMake into the build directory (default: build/
+# Sets up the machine, builds the guest kernel, fetches the lab's (Debian's own), builds the Debian
+# root filesystem image (all cached outside the repo), and builds husk with CMake into the build directory (default: build/
 # in the repo) with Debian's hardening flags. Prints progress on stderr.
 # Usage: packaging/build.sh [build-dir [target...]]; without targets it builds everything,
 # with some (the demo: husk husk-vmm husk-initramfs) only those and what they need.
@@ -13,12 +13,12 @@ targets=("${@:2}")
 "$repo/packaging/setup.sh"
 mkdir -p "$build/assets"
 
-# The kernels and the image build while husk compiles: on a fresh machine their single-threaded
-# stretches (unpacking the kernel source, configuring, linking and compressing each kernel,
-# debootstrap's downloads) would otherwise leave a core idle. Each prints its cache directory.
+# The kernels and the image are made while husk compiles: on a fresh machine their
+# single-threaded stretches (unpacking the kernel source, configuring, linking and compressing
+# the kernel, downloads) would otherwise leave a core idle. Each prints its cache directory.
 build_assets() {
+  "$repo/packaging/kernel/lab-host.sh" >"$build/assets/.lab-kernel"
   "$repo/packaging/kernel/build.sh" guest >"$build/assets/.guest-kernel"
-  "$repo/packaging/kernel/build.sh" lab-host >"$build/assets/.lab-kernel"
 }
 build_assets &
 kernels=$!
@@ -57,4 +57,4 @@ guest_kernel=$(<"$build/assets/.guest-kernel")
 lab_kernel=$(<"$build/assets/.lab-kernel")
 ln -sfn "$guest_kernel/vmlinux" "$build/assets/vmlinux"
 ln -sfn "$guest_kernel/bzImage" "$build/assets/bzImage"
-ln -sfn "$lab_kernel/bzImage" "$build/assets/lab-bzImage"
+ln -sfn "$lab_kernel" "$build/assets/lab-kernel"

@@ -12,8 +12,8 @@ packages=(
   linux-source-6.1 flex bison bc libelf-dev libssl-dev xz-utils busybox-static cpio
   # Debian root filesystem images (packaging/rootfs/)
   debootstrap e2fsprogs
-  # the lab and the QEMU peer in benchmarks
-  qemu-system-x86 iproute2 file
+  # the lab (its kernel's modules are indexed and loaded with kmod) and the QEMU peer in benchmarks
+  qemu-system-x86 iproute2 file kmod
   # sandbox networking (runtime/net/): nftables rules in-process, the per-sandbox DNS forwarder
   libnftables-dev dnsmasq-base
   # rootless networking: the user-mode network stack behind --net internet without root

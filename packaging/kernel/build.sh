@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
-# Builds a husk kernel (guest or lab-host) from Debian's linux-source-6.1 and our config
-# fragments, cached by a hash of the source version, the fragments and this script.
-# Usage: packaging/kernel/build.sh guest|lab-host   → prints the cache directory holding
-# vmlinux, bzImage and config. Progress goes to stderr.
+# Builds the husk guest kernel from Debian's linux-source-6.1 and our config fragments, cached by
+# a hash of the source version, the fragments and this script. (The lab host runs Debian's
+# packaged kernel: packaging/kernel/lab-host.sh.)
+# Usage: packaging/kernel/build.sh guest   → prints the cache directory holding vmlinux, bzImage
+# and config. Progress goes to stderr.
 set -euo pipefail
 
-flavour=${1:?usage: build.sh guest|lab-host}
+flavour=${1:?usage: build.sh guest}
 here=$(cd "$(dirname "$0")" && pwd)
 case "$flavour" in
   guest) fragments=("$here/guest.config" "$here/guest-only.config") ;;
-  lab-host) fragments=("$here/guest.config" "$here/lab-host.config") ;;
-  *) echo "build.sh: unknown flavour '$flavour' (guest or lab-host)" >&2; exit 2 ;;
+  *) echo "build.sh: unknown flavour '$flavour' (only guest)" >&2; exit 2 ;;
 esac
 
 tarball=/usr/src/linux-source-6.1.tar.xz
 [[ -f $tarball ]] || { echo "build.sh: $tarball missing; run packaging/setup.sh" >&2; exit 1; }
 source_version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 cache=${HUSK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/husk}
-# Bump when a change to this script changes what it produces.
-recipe_version=1
-hash=$( { echo "$source_version recipe $recipe_version"; cat "${fragments[@]}"; } | sha256sum | cut -c1-16)
+# Bump when a change to this script changes what it produces. The fragments count by their
+# options only, so a reworded comment does not rebuild the kernel.
+recipe_version=2
+hash=$( { echo "$source_version recipe $recipe_version"; grep -hv -e '^[[:space:]]*#' -e '^[[:space:]]*$' "${fragments[@]}"; } |
+  sha256sum | cut -c1-16)
 out=$cache/kernel/$flavour-$hash
 if [[ -f $out/vmlinux && -f $out/bzImage ]]; then echo "$out"; exit 0; fi
 
@@ -64,7 +66,7 @@ done < <(cat "${fragments[@]}")
 [[ $missing == 0 ]] || exit 1
 
 jobs=$(nproc)
-echo ">> building $flavour kernel with $jobs jobs (8-12 minutes on 2 idle cores)" >&2
+echo ">> building $flavour kernel with $jobs jobs (about 8 minutes on 2 idle cores)" >&2
 start=$(date +%s)
 make -s -C "$src" O="$objdir" -j"$jobs" vmlinux bzImage >&2
 echo ">> $flavour kernel built in $(( $(date +%s) - start ))s" >&2

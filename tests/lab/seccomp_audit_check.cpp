@@ -1,6 +1,6 @@
 // Lab: after all SDK lab tests, the lab kernel's log must hold no seccomp kill of husk-vmm.
 // A test that tolerates a dead VMM (or fails for another reason first) would otherwise hide one;
-// the lab kernel has audit (packaging/kernel/lab-host.config), so every kill leaves a record
+// the lab kernel (Debian's) has audit, so every kill leaves a record
 // "type=1326 ... exe=".../husk-vmm" ... syscall=N". Nothing in this binary provokes a kill on
 // purpose (that is tests/lab/seccomp_test.cpp, in another binary).
 #include <cstdio>

@@ -46,7 +46,7 @@ std::optional<double> time_to_exit_ms(std::vector<std::string> argv, std::string
 {
     auto start = Clock::now();
     pid_t pid = spawn_process(std::move(argv), output);
-    if (pid < 0 || !wait_process(pid))
+    if (pid < 0 || !wait_process_for(pid, vm_step_limit))
         return std::nullopt;
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -188,8 +188,11 @@ int main(int argc, char** argv)
             auto& one = series[(run + step) % series.size()];
             auto spawned_ns = monotonic_ns();
             auto ms = time_to_exit_ms(series_command(options, one, true, { "true" }), one.husk ? husk_log : "/dev/null");
-            if (!ms)
+            if (!ms) {
+                std::fprintf(stderr, "\nrun %d: %s did not exit (killed after %d minutes) or could not start\n",
+                    run + 1, one.name.c_str(), static_cast<int>(vm_step_limit.count()));
                 continue;
+            }
             one.boot_ms.push_back(*ms);
             if (one.husk) {
                 if (auto setup = read_setup_profile(husk_log, spawned_ns))

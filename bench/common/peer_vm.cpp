@@ -2,8 +2,12 @@
 #include "bench/common/peer_vm.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +38,34 @@ std::optional<int> wait_process(pid_t pid)
     if (::waitpid(pid, &status, 0) != pid)
         return std::nullopt;
     return status;
+}
+
+std::optional<int> wait_process_for(pid_t pid, std::chrono::milliseconds limit)
+{
+    // A pidfd becomes readable when the process exits: the wait ends then, not at a polling step.
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0)
+        return wait_process(pid);
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    bool exited = false;
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0)
+            break;
+        pollfd watched { pidfd, POLLIN, 0 };
+        int ready = ::poll(&watched, 1, static_cast<int>(std::min<int64_t>(left.count(), 60'000)));
+        if (ready > 0) {
+            exited = true;
+            break;
+        }
+        if (ready < 0 && errno != EINTR)
+            break;
+    }
+    ::close(pidfd);
+    if (!exited)
+        ::kill(pid, SIGKILL);
+    auto status = wait_process(pid);
+    return exited ? status : std::nullopt;
 }
 
 std::vector<std::string> husk_command(VmImages const& images, std::vector<std::string> extra)

@@ -3,6 +3,7 @@
 // and the median/p99 summary the benchmarks print.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -23,6 +24,13 @@ struct VmImages {
 pid_t spawn_process(std::vector<std::string> argv, std::string const& output);
 // Waits for `pid`; its wait status, or nullopt when waitpid fails.
 std::optional<int> wait_process(pid_t pid);
+// A VM that never reaches its end (a guest hung in the lab, once seen spinning with interrupts
+// off) must fail the benchmark loudly, not stall it: how long a boot or a job may take. Under a
+// heavily loaded lab single boots took up to about a minute.
+inline constexpr std::chrono::minutes vm_step_limit { 5 };
+// wait_process, but after `limit` the process is killed (SIGKILL, then reaped) and the result
+// is nullopt, as for a failed wait.
+std::optional<int> wait_process_for(pid_t pid, std::chrono::milliseconds limit);
 
 std::vector<std::string> husk_command(VmImages const& images, std::vector<std::string> extra);
 

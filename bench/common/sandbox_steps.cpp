@@ -9,7 +9,10 @@ namespace {
 
     Result<void> run_true(Sandbox& sandbox)
     {
-        auto result = sandbox.run({ "true" });
+        // The agent's timeout, and libhusk's deadline a little after it, end a hung job.
+        RunOptions options;
+        options.timeout = vm_step_limit;
+        auto result = sandbox.run({ "true" }, options);
         if (!result)
             return fail("run true: " + result.error().message);
         if (!result->ok())
@@ -65,8 +68,9 @@ Result<double> time_qemu_boot_to_init(VmImages const& images)
         qemu_command(images, { .exit_at_boot_marker = true, .vsock_cid = std::nullopt }, { "true" }), "/dev/null");
     if (pid < 0)
         return fail("cannot start " + images.qemu);
-    if (!wait_process(pid))
-        return fail("waiting for " + images.qemu + " failed");
+    if (!wait_process_for(pid, vm_step_limit))
+        return fail(images.qemu + " did not reach husk-init's boot marker within "
+            + std::to_string(vm_step_limit.count()) + " minutes (killed), or waiting for it failed");
     return millis_since(start);
 }
 

@@ -1,8 +1,11 @@
 // Process spawning, VMM command lines and summaries for the benchmarks.
 #include "bench/common/peer_vm.hpp"
 
+#include "runtime/base/fd.hpp"
+
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -43,29 +46,21 @@ std::optional<int> wait_process(pid_t pid)
 std::optional<int> wait_process_for(pid_t pid, std::chrono::milliseconds limit)
 {
     // A pidfd becomes readable when the process exits: the wait ends then, not at a polling step.
-    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (pidfd < 0)
+    Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd.is_valid())
         return wait_process(pid);
     auto deadline = std::chrono::steady_clock::now() + limit;
-    bool exited = false;
-    for (;;) {
+    pollfd watched { pidfd.get(), POLLIN, 0 };
+    int ready;
+    do {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0)
-            break;
-        pollfd watched { pidfd, POLLIN, 0 };
-        int ready = ::poll(&watched, 1, static_cast<int>(std::min<int64_t>(left.count(), 60'000)));
-        if (ready > 0) {
-            exited = true;
-            break;
-        }
-        if (ready < 0 && errno != EINTR)
-            break;
-    }
-    ::close(pidfd);
-    if (!exited)
-        ::kill(pid, SIGKILL);
-    auto status = wait_process(pid);
-    return exited ? status : std::nullopt;
+        ready = ::poll(&watched, 1, static_cast<int>(std::clamp<int64_t>(left.count(), 0, INT_MAX)));
+    } while (ready < 0 && errno == EINTR);
+    if (ready > 0)
+        return wait_process(pid);
+    ::kill(pid, SIGKILL);
+    (void)wait_process(pid);
+    return std::nullopt;
 }
 
 std::vector<std::string> husk_command(VmImages const& images, std::vector<std::string> extra)

@@ -104,7 +104,8 @@ namespace {
         run.add_option("--net", raw.net,
                "Guest network: none (default: no network device), internet (public addresses only) or "
                "allow=LIST of CIDR[:PORT] and NAME[:PORT]; private, metadata, host and other sandboxes' "
-               "addresses are always denied. Needs root (the jail)")
+               "addresses are always denied. allow=LIST needs root (the jail); without root, internet goes "
+               "through passt")
             ->default_val("none");
         run.add_option(
             "--publish,-p", raw.publish, "Forward host TCP port HOST to guest port GUEST (HOST:GUEST); repeatable");
@@ -129,6 +130,8 @@ namespace {
         std::string vmm;
         std::string directory;
         std::vector<std::string> volumes;
+        std::string net { "none" };
+        std::vector<std::string> net_dns;
         bool no_jail { false };
         bool quiet { false };
     };
@@ -148,6 +151,12 @@ namespace {
         create.add_option("--volume,-v", raw.volumes,
             "Mount host directory HOST at GUEST (HOST:GUEST[:ro]); husk run --from must give the same mounts, "
             "in the same order, on the same or copied directories");
+        create.add_option("--net", raw.net,
+                  "Snapshot a guest with a network device: internet or allow=LIST, as husk run --net; each "
+                  "husk run --from needs a --net too and gets a network of its own, with its own policy")
+            ->default_val("none");
+        create.add_option("--net-dns", raw.net_dns,
+            "Upstream DNS server of the snapshotted sandbox's DNS forwarder, as husk run --net-dns; repeatable");
         create.add_flag("--no-jail", raw.no_jail, "Run husk-vmm unjailed even as root (seccomp stays on)");
         create.add_flag("--quiet,-q", raw.quiet, "No message on success");
         create.footer("Example: husk snapshot create --rootfs debian-python /var/lib/husk/python && "
@@ -167,6 +176,8 @@ namespace {
         command.sandbox.vmm_path = raw.vmm;
         for (auto const& volume : raw.volumes)
             command.sandbox.mounts.push_back(TRY(parse_volume(volume)));
+        command.sandbox.network = raw.net;
+        command.sandbox.dns_servers = raw.net_dns;
         if (raw.no_jail)
             command.sandbox.jail = JailMode::Off;
         command.quiet = raw.quiet;

@@ -6,6 +6,7 @@
 #include "sdk/cli/error_line.hpp"
 
 #include <cstdio>
+#include <string>
 
 namespace husk::cli {
 
@@ -21,10 +22,15 @@ int snapshot_create_command(SnapshotCommand const& command)
         return exit_status_runtime_error;
     }
     (void)sandbox->shutdown();
-    if (!command.quiet)
+    if (!command.quiet) {
+        std::string restore_options;
+        if (!command.sandbox.rootfs_path.empty())
+            restore_options += " --rootfs " + command.sandbox.rootfs_path;
+        if (command.sandbox.network != "none")
+            restore_options += " --net " + command.sandbox.network;
         std::fprintf(stderr, "husk: snapshot written to %s (husk run --from %s%s -- ...)\n", command.directory.c_str(),
-            command.directory.c_str(),
-            command.sandbox.rootfs_path.empty() ? "" : (" --rootfs " + command.sandbox.rootfs_path).c_str());
+            command.directory.c_str(), restore_options.c_str());
+    }
     return 0;
 }
 

@@ -36,6 +36,11 @@ std::string passt_guest_kernel_arguments()
         + " husk.gw=" + passt_gateway + " husk.dns=" + passt_dns;
 }
 
+std::vector<std::string> passt_vmm_arguments(MacBytes const& guest_mac)
+{
+    return { "--net-stream", "fd=" + std::to_string(passed_fd_number) + ",mac=" + format_mac(guest_mac) };
+}
+
 std::vector<std::string> passt_argv(std::string const& passt, int fd, SandboxOptions const& options)
 {
     // IPv4 only, but not through --ipv4-only: bookworm's passt (0.0~git20230309) dies of
@@ -184,8 +189,8 @@ Result<std::string> find_passt()
         "a network without root needs passt (Debian package passt), which is not on PATH (or set HUSK_PASST)");
 }
 
-Result<PasstNetwork> PasstNetwork::start(
-    SandboxOptions const& options, std::string const& directory, std::chrono::steady_clock::time_point deadline)
+Result<PasstNetwork> PasstNetwork::start(SandboxOptions const& options, std::string const& directory,
+    MacBytes guest_mac, std::chrono::steady_clock::time_point deadline)
 {
     auto passt = TRY(find_passt());
     int pair[2];
@@ -196,7 +201,7 @@ Result<PasstNetwork> PasstNetwork::start(
     auto log_path = directory + "/" + passt_log;
     auto process = TRY(VmmChild::spawn(passt_argv(passt, passed_fd_number, options), log_path, passt_end.get()));
     passt_end.reset();
-    PasstNetwork network(std::move(process), std::move(vmm_end), random_guest_mac());
+    PasstNetwork network(std::move(process), std::move(vmm_end), guest_mac);
     if (auto probed = probe_passt(network.vmm_socket(), network.m_mac, deadline); !probed) {
         auto error = std::move(probed).error();
         // A passt that failed says why in its log, and exits.

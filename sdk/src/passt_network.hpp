@@ -41,6 +41,10 @@ std::string passt_guest_kernel_arguments();
 std::vector<std::string> passt_argv(std::string const& passt, int fd, SandboxOptions const& options);
 
 using MacBytes = std::array<uint8_t, 6>;
+// husk-vmm's side: `--net-stream fd=N,mac=MAC`, the socket inherited as VmmChild's
+// passed_fd_number and the guest's MAC the one passt was probed from.
+std::vector<std::string> passt_vmm_arguments(MacBytes const& guest_mac);
+
 // Sends passt, over `socket`, an ARP request for the gateway from the guest's address and MAC,
 // and reads its reply: passt is up and speaks the protocol (its pid file is no signal: passt
 // writes it after dropping to nobody when started as root, so it may not be able to). Errors:
@@ -55,8 +59,9 @@ Result<std::string> find_passt();
 class PasstNetwork {
 public:
     // Starts passt with its log in `directory`/passt.log and waits (until `deadline`) until it
-    // answers probe_passt(); fails with passt's last log lines if it does not.
-    static Result<PasstNetwork> start(SandboxOptions const& options, std::string const& directory,
+    // answers probe_passt() sent from `guest_mac` (random_guest_mac() for a new guest, the
+    // snapshot's for a restored one); fails with passt's last log lines if it does not.
+    static Result<PasstNetwork> start(SandboxOptions const& options, std::string const& directory, MacBytes guest_mac,
         std::chrono::steady_clock::time_point deadline);
     // The guest's MAC: the probe came from it, so passt already knows it (--net-stream mac=).
     MacBytes const& guest_mac() const { return m_mac; }

@@ -93,7 +93,7 @@ namespace {
 
     std::vector<std::string> vmm_argv(detail::Assets const& assets, SandboxOptions const& options,
         std::string const& socket_path, std::string const& report_path, NetworkBackend network,
-        std::string const& guest_mac)
+        detail::MacBytes const& guest_mac)
     {
         std::vector<std::string> argv { assets.vmm, "--kernel", assets.kernel, "--initrd", assets.initrd, "--memory",
             std::to_string(options.memory_bytes), "--vcpus", std::to_string(options.vcpus), "--serial", "none",
@@ -134,9 +134,8 @@ namespace {
             argv.push_back(std::to_string(options.lifetime->count()) + "ms");
         }
         if (detail::has_network(options) && network == NetworkBackend::Passt) {
-            // The socketpair's end is inherited as descriptor passed_fd_number.
-            argv.insert(argv.end(),
-                { "--net-stream", "fd=" + std::to_string(detail::passed_fd_number) + ",mac=" + guest_mac });
+            auto arguments = detail::passt_vmm_arguments(guest_mac);
+            argv.insert(argv.end(), arguments.begin(), arguments.end());
         } else if (detail::has_network(options)) {
             detail::append_policy_network_arguments(options, argv);
         }
@@ -370,11 +369,11 @@ Result<Sandbox> Sandbox::create(SandboxOptions options)
     auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
     auto state = TRY(detail::start_sandbox(std::move(options), jail.jailed,
         [&](SandboxState& state, std::string const& socket_path) -> Result<std::vector<std::string>> {
-            std::string guest_mac;
+            detail::MacBytes guest_mac {};
             if (detail::has_network(state.options) && network == NetworkBackend::Passt) {
-                state.passt.emplace(
-                    TRY(detail::PasstNetwork::start(state.options, state.temp_dir->path(), deadline)));
-                guest_mac = detail::format_mac(state.passt->guest_mac());
+                state.passt.emplace(TRY(detail::PasstNetwork::start(
+                    state.options, state.temp_dir->path(), detail::random_guest_mac(), deadline)));
+                guest_mac = state.passt->guest_mac();
             }
             return vmm_argv(assets, state.options, socket_path, state.report_path, network, guest_mac);
         },

@@ -7,7 +7,9 @@
 #include "sdk/src/assets.hpp"
 #include "sdk/src/jail_decision.hpp"
 #include "sdk/src/mounts.hpp"
+#include "sdk/src/passt_network.hpp"
 #include "sdk/src/sandbox_state.hpp"
+#include "sdk/src/snapshot_network.hpp"
 #include "sdk/src/vmm_control.hpp"
 
 #include <cerrno>
@@ -119,19 +121,31 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
     if (::stat((directory + "/state").c_str(), &status) < 0)
         return fail(ErrorKind::BadConfig, "not a snapshot directory (no state file): " + directory);
     auto jail = TRY(detail::decide_jail(options.jail, ::geteuid()));
-    // A clone's network is a new one, built like a fresh sandbox's by the jailed launcher, with
-    // this restore's policy; the guest is then moved to its addresses (Refresh). The rootless
-    // network (passt) and a caller's own tap are not restored.
+    // A clone's network is a new one, whichever network the snapshotted sandbox had. Jailed
+    // (root): built like a fresh sandbox's by the jailed launcher, with this restore's policy.
+    // Unjailed: a passt of its own, probed from the MAC the restored guest keeps, so passt's
+    // first frames reach it. Either way the guest is then moved to its addresses (a second
+    // Refresh, below). A caller's own tap is not restored.
     if (options.tap_network)
         return fail(ErrorKind::BadConfig, "a restored sandbox cannot use tap_network: give it network instead");
-    if (detail::has_network(options) && !jail.jailed)
-        return fail(ErrorKind::BadConfig,
-            "a restored sandbox's network needs the jail, which needs root (" + jail.reason
-                + "): the rootless network (passt) is not restored");
+    std::optional<detail::MacBytes> passt_guest_mac;
+    if (detail::has_network(options) && !jail.jailed) {
+        TRY(detail::check_passt_network(options));
+        auto network = TRY(detail::read_snapshot_network(directory));
+        if (!network)
+            return fail(ErrorKind::BadConfig,
+                "the snapshot in " + directory + " has no network device: restore it without a network");
+        if (network->offloads)
+            return fail(ErrorKind::BadConfig,
+                "the snapshot in " + directory
+                    + " was taken on a jailed network (root), whose offloads its guest uses; without root a "
+                      "clone's network comes from passt, which has none: restore it as root");
+        passt_guest_mac = network->mac;
+    }
     auto assets = TRY(detail::resolve_assets(options));
     auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
-    auto arguments = [&assets, snapshot = absolute(directory)](SandboxState& state, std::string const& socket_path)
-        -> Result<std::vector<std::string>> {
+    auto arguments = [&assets, &passt_guest_mac, &deadline, snapshot = absolute(directory)](
+                         SandboxState& state, std::string const& socket_path) -> Result<std::vector<std::string>> {
         std::vector<std::string> argv { assets.vmm, "--restore", snapshot, "--serial", "none", "--vsock", socket_path,
             "--report", state.report_path };
         if (assets.rootfs)
@@ -150,7 +164,12 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
             argv.push_back("--timeout");
             argv.push_back(std::to_string(state.options.lifetime->count()) + "ms");
         }
-        if (detail::has_network(options)) {
+        if (passt_guest_mac) {
+            state.passt.emplace(
+                TRY(detail::PasstNetwork::start(options, state.temp_dir->path(), *passt_guest_mac, deadline)));
+            auto stream = detail::passt_vmm_arguments(*passt_guest_mac);
+            argv.insert(argv.end(), stream.begin(), stream.end());
+        } else if (detail::has_network(options)) {
             detail::append_policy_network_arguments(options, argv);
             argv.insert(argv.end(), { "--net-guest-file", *state.temp_dir / detail::net_guest_file });
         }
@@ -168,10 +187,15 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
         return unexpected(std::move(error));
     }
     // A clone's network goes in a second Refresh: it needs the Hello answer's capabilities
-    // (refresh() refuses an agent without RefreshNetwork) and the words husk-vmm's launcher wrote.
+    // (refresh() refuses an agent without RefreshNetwork) and, jailed, the words husk-vmm's
+    // launcher wrote. On passt they are passt's fixed ones, which a snapshot taken through
+    // libhusk on passt has already (one taken on a tap cannot be restored on passt: its offloads
+    // are refused); they are sent all the same, for a guest snapshotted with other addresses.
     if (detail::has_network((*state)->options)) {
         protocol::Refresh network_refresh;
-        network_refresh.network = TRY(read_guest_network(*(*state)->temp_dir / detail::net_guest_file));
+        network_refresh.network = (*state)->passt
+            ? detail::passt_guest_kernel_arguments()
+            : TRY(read_guest_network(*(*state)->temp_dir / detail::net_guest_file));
         TRY((*state)->client->refresh(network_refresh, deadline));
     }
     return Sandbox(std::move(*state));

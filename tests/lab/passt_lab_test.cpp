@@ -4,7 +4,8 @@
 // "host": its uplink is a veth (198.18.0.1/24, default route via 198.18.0.2; passt takes its
 // outbound interface from the default route) to a "world" namespace with an HTTP server on
 // 198.18.0.2:8080. A host service listens on 127.0.0.1:8081 only. The guest fetches with
-// busybox wget.
+// busybox wget. Snapshots taken and restored as that user get a passt per clone.
+#include "runtime/base/fd.hpp"
 #include "runtime/net/network_namespace.hpp"
 #include "tests/unit/runtime/net/net_test_world.hpp"
 
@@ -34,11 +35,11 @@ struct CliRun {
     std::string out;
 };
 
-// The husk CLI as nobody, its stdout and stderr together.
-CliRun husk_run_as_user(std::string const& arguments)
+// The husk CLI as nobody (`arguments` after `husk`), its stdout and stderr together.
+CliRun husk_as_user(std::string const& arguments)
 {
     std::string command = std::string("setpriv --reuid=") + nobody + " --regid=" + nobody
-        + " --clear-groups -- env TMPDIR=/tmp HOME=/tmp HUSK_ASSETS_DIR=" + user_assets + " " + HUSK_CLI_PATH + " run "
+        + " --clear-groups -- env TMPDIR=/tmp HOME=/tmp HUSK_ASSETS_DIR=" + user_assets + " " + HUSK_CLI_PATH + " "
         + arguments + " 2>&1";
     CliRun run;
     FILE* pipe = ::popen(command.c_str(), "r");
@@ -50,6 +51,35 @@ CliRun husk_run_as_user(std::string const& arguments)
     int status = ::pclose(pipe);
     run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return run;
+}
+
+CliRun husk_run_as_user(std::string const& arguments) { return husk_as_user("run " + arguments); }
+
+// Connects to 127.0.0.1:`port`, sends a line, and reads until `expected` arrives, the server
+// closes, or 30 s pass. passt accepts every connection to a published port at once and only then
+// connects to the guest, retrying while the guest is not up yet: a short wait would abandon the
+// one connection the guest's one-shot server is about to answer. The client speaks first:
+// bookworm's passt sends the handshake's last ACK to the guest only with the client's first
+// bytes (docs/network-policy.md), so a server that speaks first waits until then.
+std::string ask_loopback(uint16_t port, std::string const& expected)
+{
+    Fd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    timeval limit { 30, 0 };
+    ::setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    auto where = socket_address("127.0.0.1", port);
+    if (::connect(socket.get(), reinterpret_cast<sockaddr*>(&where), sizeof where) < 0)
+        return {};
+    if (::write(socket.get(), "hello\n", 6) != 6)
+        return {};
+    std::string received;
+    char buffer[256];
+    while (received.find(expected) == std::string::npos) {
+        auto got = ::read(socket.get(), buffer, sizeof buffer);
+        if (got <= 0)
+            break;
+        received.append(buffer, static_cast<size_t>(got));
+    }
+    return received;
 }
 
 std::vector<pid_t> processes_named(std::string const& name)
@@ -144,6 +174,44 @@ TEST_F(LabPasst, HuskRunAsUser_GuestEth0HasPasstsAddress)
     auto run = husk_run_as_user("-q --net internet -- sh -c 'ip -4 addr show eth0 || ifconfig eth0'");
     EXPECT_EQ(run.status, 0) << run.out;
     EXPECT_NE(run.out.find("10.0.2.15"), std::string::npos) << run.out;
+}
+
+// A snapshot of a sandbox on passt's network, restored without root: each clone gets a passt of
+// its own, probed from the MAC its guest kept (a published port's first frames go to the guest
+// before it has sent any), and reaches the world through it. Two clones at once.
+TEST_F(LabPasst, SnapshotAsUser_ClonesAtOnce_EachOnAPasstOfItsOwn)
+{
+    std::string const snapshot = "/tmp/husk-lab-passt-snapshot";
+    std::filesystem::remove_all(snapshot);
+    auto created = husk_as_user("snapshot create -q --net internet " + snapshot);
+    ASSERT_EQ(created.status, 0) << created.out;
+
+    std::string const fetch = std::string("wget -q -O - http://") + world_address + ":8080/; echo wget-exit $?";
+    CliRun serving;
+    std::thread published_clone([&] {
+        serving = husk_run_as_user("-q --from " + snapshot + " --net internet --publish 18090:80 -- sh -c 'echo "
+            + "clone-reached | nc -l -p 80; " + fetch + "'");
+    });
+    auto fetching = husk_run_as_user(
+        "-q --from " + snapshot + " --net internet -- sh -c '" + fetch + "; ip -4 addr show eth0'");
+    // Closed at once while the guest is up but not listening yet (it resets the connection).
+    std::string reply;
+    for (int attempt = 0; attempt < 300 && reply.find("clone-reached") == std::string::npos; ++attempt) {
+        reply = ask_loopback(18090, "clone-reached");
+        if (reply.find("clone-reached") == std::string::npos)
+            std::this_thread::sleep_for(200ms);
+    }
+    published_clone.join();
+    EXPECT_NE(reply.find("clone-reached"), std::string::npos) << "the published port never reached the clone\n"
+                                                              << serving.out;
+    for (auto const* run : { &fetching, &serving }) {
+        EXPECT_EQ(run->status, 0) << run->out;
+        EXPECT_NE(run->out.find("hello-from-the-world"), std::string::npos) << run->out;
+        EXPECT_NE(run->out.find("wget-exit 0"), std::string::npos) << run->out;
+    }
+    EXPECT_NE(fetching.out.find("10.0.2.15"), std::string::npos) << fetching.out;
+    EXPECT_TRUE(processes_named("passt").empty()) << "passt outlived its clone";
+    std::filesystem::remove_all(snapshot);
 }
 
 TEST_F(LabPasst, HuskRunAsUser_AllowList_RefusedNotOpened)

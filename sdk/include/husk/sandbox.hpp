@@ -65,10 +65,11 @@ public:
     /// before it is handed out. The snapshot decides memory_bytes and vcpus (`options` values are
     /// ignored); rootfs_path must name the image the snapshot was taken with; mounts and
     /// rootfs_dir must be the snapshot's, in the same order and modes, but each may name another
-    /// host directory (a copy, so that clones write apart: docs/snapshots.md); a network is
-    /// refused (its device cannot be snapshotted yet). Errors: BadConfig (not a snapshot,
-    /// a corrupt one or one of another husk build, with the reason),
-    /// VmmStartFailed, GuestNotReady.
+    /// host directory (a copy, so that clones write apart: docs/snapshots.md); `network` is
+    /// given if and only if the snapshot had one, and each restored copy gets a network of its
+    /// own with this policy (jailed: its own namespace, tap and addresses; without root: its own
+    /// passt); tap_network is refused. Errors: BadConfig (not a snapshot, a corrupt one or one
+    /// of another husk build, with the reason), VmmStartFailed, GuestNotReady.
     static Result<Sandbox> restore(std::string const& directory, SandboxOptions options = {});
 
     /// A moved-from (or detached) Sandbox may only be destroyed or assigned to.

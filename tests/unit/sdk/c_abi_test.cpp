@@ -238,8 +238,9 @@ TEST(CAbi, SnapshotAndRestoreWithBadArguments_AreRefusedNotCrashed)
     husk_error_free(error);
 }
 
-// A clone's network is built by the jailed launcher; unjailed (passt) it is not restored.
-TEST(CAbi, RestoreWithNetworkUnjailed_IsRefusedNamingWhy)
+// Unjailed, a clone's network comes from passt, probed from the MAC in the snapshot's state
+// file: a state file that cannot be read is refused naming it, before anything starts.
+TEST(CAbi, RestoreWithNetworkUnjailed_UnreadableStateFile_IsRefusedNamingIt)
 {
     char directory[] = "/tmp/husk-c-abi-snapshot-XXXXXX";
     ASSERT_NE(::mkdtemp(directory), nullptr);
@@ -254,8 +255,16 @@ TEST(CAbi, RestoreWithNetworkUnjailed_IsRefusedNamingWhy)
     EXPECT_EQ(husk_sandbox_restore(directory, &config, &sandbox, &error), -1);
     ASSERT_NE(error, nullptr);
     EXPECT_EQ(husk_error_kind(error), HUSK_ERROR_BAD_CONFIG);
-    EXPECT_NE(
-        std::string(husk_error_message(error)).find("the rootless network (passt) is not restored"), std::string::npos)
+    EXPECT_NE(std::string(husk_error_message(error)).find(state_path), std::string::npos) << husk_error_message(error);
+    husk_error_free(error);
+
+    // An allow-list cannot be enforced without the jail: refused before the state file is read.
+    error = nullptr;
+    config.network = "allow=192.0.2.1:443";
+    EXPECT_EQ(husk_sandbox_restore(directory, &config, &sandbox, &error), -1);
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(husk_error_kind(error), HUSK_ERROR_BAD_CONFIG);
+    EXPECT_NE(std::string(husk_error_message(error)).find("cannot be enforced"), std::string::npos)
         << husk_error_message(error);
     husk_error_free(error);
     ::unlink(state_path.c_str());

@@ -219,6 +219,19 @@ namespace {
         EXPECT_FALSE(parse({ "snapshot", "create", "--memory", "lots", "/d" }));
     }
 
+    TEST(CliOptions, SnapshotCreate_NetAndDns)
+    {
+        auto parsed = parse({ "snapshot", "create", "--net", "internet", "--net-dns", "192.0.2.53", "/snap/dir" });
+        ASSERT_TRUE(parsed) << parsed.error().message;
+        EXPECT_EQ(parsed->snapshot.sandbox.network, "internet");
+        EXPECT_EQ(parsed->snapshot.sandbox.dns_servers, std::vector<std::string> { "192.0.2.53" });
+        auto without = parse({ "snapshot", "create", "/snap/dir" });
+        ASSERT_TRUE(without) << without.error().message;
+        EXPECT_EQ(without->snapshot.sandbox.network, "none");
+        EXPECT_FALSE(parse({ "snapshot", "create", "--net", "/snap/dir" })); // the directory became --net's value
+        EXPECT_FALSE(parse({ "snapshot", "create", "--publish", "8080:80", "/snap/dir" })); // a clone's own
+    }
+
     TEST(CliOptions, SnapshotCreate_TakesVolumesLikeRun)
     {
         auto parsed = parse({ "snapshot", "create", "-v", "/srv/in:/in:ro", "-v", "/srv/out:/out", "/snap/dir" });

@@ -27,13 +27,23 @@ Result<void> check_passt_network(SandboxOptions const& options)
                 + "\" needs the jail, which needs root: without root the network comes from passt, which has no "
                   "egress policy, so an allow-list cannot be enforced (use \"internet\" for passt's unrestricted "
                   "network, or run as root)");
+    for (auto const& server : options.dns_servers) {
+        if (server.starts_with("127."))
+            return fail(ErrorKind::BadConfig,
+                "dns_servers: " + server
+                    + " is this host's loopback, which a sandbox without root cannot reach (name a resolver by "
+                      "another address, or give none to use this host's resolver through passt)");
+    }
     return {};
 }
 
-std::string passt_guest_kernel_arguments()
+std::string passt_guest_kernel_arguments(SandboxOptions const& options)
 {
+    std::string servers;
+    for (size_t i = 0; i < options.dns_servers.size() && i < max_guest_nameservers; ++i)
+        servers += (servers.empty() ? "" : ",") + options.dns_servers[i];
     return std::string("husk.ip=") + passt_guest_address + "/" + std::to_string(passt_guest_prefix)
-        + " husk.gw=" + passt_gateway + " husk.dns=" + passt_dns;
+        + " husk.gw=" + passt_gateway + " husk.dns=" + (servers.empty() ? passt_dns : servers);
 }
 
 std::vector<std::string> passt_vmm_arguments(MacBytes const& guest_mac)
@@ -49,11 +59,16 @@ std::vector<std::string> passt_argv(std::string const& passt, int fd, SandboxOpt
     // answers the guest gets no IPv6 address or route beyond its link-local one.
     std::vector<std::string> argv { passt, "--foreground", "--quiet", "--fd", std::to_string(fd), "--no-ra",
         "--no-dhcpv6", "--no-ndp", "--address", passt_guest_address, "--netmask", std::to_string(passt_guest_prefix),
-        "--gateway", passt_gateway, "--dns-forward", passt_dns,
+        "--gateway", passt_gateway,
         // The gateway stays an address out there, never this host's loopback services.
         "--no-map-gw" };
-    for (auto const& server : options.dns_servers)
-        argv.insert(argv.end(), { "--dns", server });
+    // DNS: without dns_servers the guest asks passt_dns, which passt forwards to the first
+    // nameserver of this host's /etc/resolv.conf (a loopback one too). With dns_servers the guest
+    // asks them itself, as ordinary UDP through passt: bookworm's passt forwards only to
+    // resolv.conf's server, whatever --dns says (--dns sets what it advertises; fixed upstream in
+    // March 2024), so `--dns X --dns-forward Y` would send the queries nowhere.
+    if (options.dns_servers.empty())
+        argv.insert(argv.end(), { "--dns-forward", passt_dns });
     if (!options.publish.empty()) {
         std::string ports;
         for (auto const& port : options.publish)

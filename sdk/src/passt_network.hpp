@@ -10,7 +10,7 @@
 // no policy underneath, so allow-lists are refused (check_passt_network) rather than silently
 // opened. The guest gets fixed addresses (passt_guest_kernel_arguments), the gateway is not
 // mapped to the host's loopback (--no-map-gw), IPv4 only, DNS through passt's forwarder to
-// the host's resolver (or dns_servers), published ports as passt's -t.
+// the host's resolver (or straight to dns_servers), published ports as passt's -t.
 #pragma once
 
 #include "husk/options.hpp"
@@ -33,10 +33,15 @@ inline constexpr unsigned passt_guest_prefix = 24;
 inline constexpr char const* passt_gateway = "10.0.2.2";
 inline constexpr char const* passt_dns = "10.0.2.3"; // passt forwards it to the host's resolver
 
-// BadConfig with one sentence for what passt cannot do: allow-lists (no policy without root).
+// husk-init takes at most this many nameservers (as glibc's resolver uses).
+inline constexpr size_t max_guest_nameservers = 3;
+
+// BadConfig with one sentence for what passt cannot do: allow-lists (no policy without root), and
+// dns_servers on this host's loopback (the guest asks them itself, and cannot reach it).
 Result<void> check_passt_network(SandboxOptions const& options);
-// husk.ip=..., husk.gw=..., husk.dns=... for husk-init.
-std::string passt_guest_kernel_arguments();
+// husk.ip=..., husk.gw=..., husk.dns=... for husk-init: passt's DNS forwarder, or the first
+// max_guest_nameservers of dns_servers (see passt_argv).
+std::string passt_guest_kernel_arguments(SandboxOptions const& options);
 // passt's argv (argv[0] = `passt`), its socket at descriptor `fd`.
 std::vector<std::string> passt_argv(std::string const& passt, int fd, SandboxOptions const& options);
 

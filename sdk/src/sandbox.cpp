@@ -14,6 +14,7 @@
 #include "sdk/src/step_trace.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <ctime>
 #include <thread>
 #include <unistd.h>
@@ -81,7 +82,8 @@ namespace {
             }
         }
         for (auto const& server : options.dns_servers) {
-            if (server.empty() || server.find_first_not_of("0123456789.") != std::string::npos)
+            in_addr address {};
+            if (::inet_pton(AF_INET, server.c_str(), &address) != 1)
                 return fail(ErrorKind::BadConfig, "dns_servers entries must be IPv4 addresses: '" + server + "'");
         }
         return check_tap_network(options);
@@ -114,7 +116,7 @@ namespace {
         }
         detail::append_mount_arguments(options.mounts, argv, cmdline_words);
         if (detail::has_network(options) && network == NetworkBackend::Passt)
-            cmdline_words.push_back(detail::passt_guest_kernel_arguments());
+            cmdline_words.push_back(detail::passt_guest_kernel_arguments(options));
         if (options.tap_network) {
             cmdline_words.push_back("husk.ip=" + options.tap_network->address);
             if (!options.tap_network->gateway.empty())

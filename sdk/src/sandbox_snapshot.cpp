@@ -194,7 +194,7 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
     if (detail::has_network((*state)->options)) {
         protocol::Refresh network_refresh;
         network_refresh.network = (*state)->passt
-            ? detail::passt_guest_kernel_arguments()
+            ? detail::passt_guest_kernel_arguments((*state)->options)
             : TRY(read_guest_network(*(*state)->temp_dir / detail::net_guest_file));
         TRY((*state)->client->refresh(network_refresh, deadline));
     }

@@ -3,18 +3,21 @@
 // --net-stream and a real guest. The test process runs in a network namespace of its own, the
 // "host": its uplink is a veth (198.18.0.1/24, default route via 198.18.0.2; passt takes its
 // outbound interface from the default route) to a "world" namespace with an HTTP server on
-// 198.18.0.2:8080. A host service listens on 127.0.0.1:8081 only. The guest fetches with
-// busybox wget. Snapshots taken and restored as that user get a passt per clone.
+// 198.18.0.2:8080 and a DNS server there that knows world.test, the host's only nameserver (a
+// resolv.conf bound over the lab's). A host service listens on 127.0.0.1:8081 only. The guest
+// fetches with busybox wget. Snapshots taken and restored as that user get a passt per clone.
 #include "runtime/base/fd.hpp"
 #include "runtime/net/network_namespace.hpp"
 #include "tests/unit/runtime/net/net_test_world.hpp"
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <dirent.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <thread>
 
@@ -27,6 +30,7 @@ namespace {
 constexpr char const* host_address = "198.18.0.1";
 constexpr char const* world_address = "198.18.0.2";
 constexpr char const* nobody = "65534";
+constexpr char const* host_resolv_conf = "/tmp/husk-lab-passt-resolv.conf";
 // The build's assets link into root's cache, which nobody may not enter: copies for the user.
 constexpr char const* user_assets = "/tmp/husk-lab-passt-assets";
 
@@ -113,6 +117,12 @@ protected:
     {
         ASSERT_EQ(::geteuid(), 0u) << "the lab runs tests as root (they drop to nobody themselves)";
         ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << "a network namespace of the suite's own";
+        // And a resolv.conf of its own, naming the world's DNS server: passt forwards the guest's
+        // queries to this host's first nameserver.
+        ASSERT_EQ(::unshare(CLONE_NEWNS), 0) << "a mount namespace of the suite's own";
+        ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0);
+        std::ofstream(host_resolv_conf) << "nameserver " << world_address << "\n";
+        ASSERT_EQ(::mount(host_resolv_conf, "/etc/resolv.conf", nullptr, MS_BIND, nullptr), 0) << strerror(errno);
         for (auto const& command : std::vector<std::vector<std::string>> { { "link", "set", "lo", "up" },
                  { "netns", "add", "passt-world" },
                  { "link", "add", "uplink0", "type", "veth", "peer", "name", "eth0", "netns", "passt-world" },
@@ -125,6 +135,8 @@ protected:
             ASSERT_TRUE(done) << done.error().message;
         }
         servers.push_back(start_in(named_netns_path("passt-world"), [] { serve_http(world_address, 8080, "hello-from-the-world\n"); }));
+        servers.push_back(
+            start_in(named_netns_path("passt-world"), [] { serve_dns(world_address, { { "world.test", world_address } }); }));
         servers.push_back(start_in("", [] { serve_http("127.0.0.1", 8081, "loopback-only-service\n"); }));
         // The lab's /dev is its own: let the unprivileged user open KVM, as a kvm group would.
         ASSERT_EQ(::chmod("/dev/kvm", 0666), 0);
@@ -147,14 +159,17 @@ protected:
     static inline std::vector<pid_t> servers;
 };
 
+// TCP to an address, then a name through passt's DNS forwarder (the guest's resolver, 10.0.2.3,
+// which passt forwards to the host's nameserver) and TCP to what it resolved to.
 TEST_F(LabPasst, HuskRunAsUser_NetInternet_FetchesFromTheWorldThroughPasst)
 {
     // busybox wget (1.35) crashes with -T in this guest: no timeout option here.
     auto run = husk_run_as_user(std::string("-q --net internet -- sh -c 'wget -q -O - http://") + world_address
-        + ":8080/; echo wget-exit $?'");
+        + ":8080/; echo wget-exit $?; wget -q -O - http://world.test:8080/ | sed s/^/by-name:/; echo by-name-exit $?'");
     EXPECT_EQ(run.status, 0) << run.out;
     EXPECT_NE(run.out.find("hello-from-the-world"), std::string::npos) << run.out;
     EXPECT_NE(run.out.find("wget-exit 0"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("by-name:hello-from-the-world"), std::string::npos) << run.out;
     EXPECT_TRUE(processes_named("passt").empty()) << "passt outlived its sandbox";
 }
 
@@ -169,11 +184,16 @@ TEST_F(LabPasst, HuskRunAsUser_GatewayIsNotTheHostsLoopback)
     EXPECT_EQ(run.out.find("loopback-only-service"), std::string::npos) << run.out;
 }
 
-TEST_F(LabPasst, HuskRunAsUser_GuestEth0HasPasstsAddress)
+// With --net-dns the guest's resolver asks that server itself, through passt.
+TEST_F(LabPasst, HuskRunAsUser_GuestEth0HasPasstsAddress_AndNetDnsIsItsResolver)
 {
-    auto run = husk_run_as_user("-q --net internet -- sh -c 'ip -4 addr show eth0 || ifconfig eth0'");
+    auto run = husk_run_as_user(std::string("-q --net internet --net-dns ") + world_address
+        + " -- sh -c 'ip -4 addr show eth0 || ifconfig eth0; cat /etc/resolv.conf; wget -q -O - "
+          "http://world.test:8080/ | sed s/^/by-name:/'");
     EXPECT_EQ(run.status, 0) << run.out;
     EXPECT_NE(run.out.find("10.0.2.15"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find(std::string("nameserver ") + world_address), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("by-name:hello-from-the-world"), std::string::npos) << run.out;
 }
 
 // A snapshot of a sandbox on passt's network, restored without root: each clone gets a passt of

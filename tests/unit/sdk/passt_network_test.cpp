@@ -59,12 +59,40 @@ namespace {
         options.dns_servers = { "192.0.2.53" };
         auto argv = passt_argv("passt", 4, options);
         EXPECT_TRUE(contains_sequence(argv, { "--tcp-ports", "8080:80,2222:22" }));
-        EXPECT_TRUE(contains_sequence(argv, { "--dns", "192.0.2.53" }));
+        // The guest asks dns_servers itself: bookworm's passt would forward to resolv.conf's.
+        EXPECT_FALSE(contains_sequence(argv, { "--dns-forward" }));
+        EXPECT_FALSE(contains_sequence(argv, { "--dns" }));
     }
 
     TEST(PasstNetwork, GuestKernelArguments_MatchPasstsAddresses)
     {
-        EXPECT_EQ(passt_guest_kernel_arguments(), "husk.ip=10.0.2.15/24 husk.gw=10.0.2.2 husk.dns=10.0.2.3");
+        SandboxOptions options;
+        options.network = "internet";
+        EXPECT_EQ(passt_guest_kernel_arguments(options), "husk.ip=10.0.2.15/24 husk.gw=10.0.2.2 husk.dns=10.0.2.3");
+        EXPECT_TRUE(contains_sequence(passt_argv("passt", 4, options), { "--dns-forward", passt_dns }));
+    }
+
+    TEST(PasstNetwork, GuestKernelArguments_DnsServersGoToTheGuestThreeAtMost)
+    {
+        SandboxOptions options;
+        options.network = "internet";
+        options.dns_servers = { "192.0.2.53" };
+        EXPECT_EQ(passt_guest_kernel_arguments(options), "husk.ip=10.0.2.15/24 husk.gw=10.0.2.2 husk.dns=192.0.2.53");
+        options.dns_servers = { "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4" };
+        EXPECT_EQ(passt_guest_kernel_arguments(options),
+            "husk.ip=10.0.2.15/24 husk.gw=10.0.2.2 husk.dns=192.0.2.1,192.0.2.2,192.0.2.3");
+    }
+
+    TEST(PasstNetwork, LoopbackDnsServer_RefusedWithAReason)
+    {
+        SandboxOptions options;
+        options.network = "internet";
+        options.dns_servers = { "192.0.2.53", "127.0.0.53" };
+        auto checked = check_passt_network(options);
+        ASSERT_FALSE(checked);
+        EXPECT_EQ(checked.error().kind, ErrorKind::BadConfig);
+        EXPECT_NE(checked.error().message.find("127.0.0.53 is this host's loopback"), std::string::npos)
+            << checked.error().message;
     }
 
     TEST(PasstNetwork, FindPasst_HonoursHuskPasst)

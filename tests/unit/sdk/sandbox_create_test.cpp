@@ -92,6 +92,14 @@ namespace {
             o.dns_servers = { "dns.example" };
         }).find("IPv4"),
             std::string::npos);
+        for (char const* malformed : { "1.2.3", "256.1.1.1", "1..2.3", "" }) {
+            EXPECT_NE(message([malformed](SandboxOptions& o) {
+                o.network = "internet";
+                o.dns_servers = { malformed };
+            }).find("IPv4"),
+                std::string::npos)
+                << malformed;
+        }
         // JailMode::Off here: the network would come from passt, which enforces no allow-list.
         EXPECT_NE(message([](SandboxOptions& o) { o.network = "allow=198.51.100.0/24"; }).find("cannot be enforced"),
             std::string::npos);

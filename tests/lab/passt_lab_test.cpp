@@ -117,6 +117,9 @@ protected:
     {
         ASSERT_EQ(::geteuid(), 0u) << "the lab runs tests as root (they drop to nobody themselves)";
         ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << "a network namespace of the suite's own";
+        // Ping sockets for every group, as Debian's systemd sets them (the lab's kernel default
+        // lets nobody open one): passt answers the guest's ICMP echo through them.
+        std::ofstream("/proc/sys/net/ipv4/ping_group_range") << "0 2147483647\n";
         // And a resolv.conf of its own, naming the world's DNS server: passt forwards the guest's
         // queries to this host's first nameserver.
         ASSERT_EQ(::unshare(CLONE_NEWNS), 0) << "a mount namespace of the suite's own";
@@ -160,16 +163,18 @@ protected:
 };
 
 // TCP to an address, then a name through passt's DNS forwarder (the guest's resolver, 10.0.2.3,
-// which passt forwards to the host's nameserver) and TCP to what it resolved to.
+// which passt forwards to the host's nameserver) and TCP to what it resolved to; an ICMP echo.
 TEST_F(LabPasst, HuskRunAsUser_NetInternet_FetchesFromTheWorldThroughPasst)
 {
     // busybox wget (1.35) crashes with -T in this guest: no timeout option here.
     auto run = husk_run_as_user(std::string("-q --net internet -- sh -c 'wget -q -O - http://") + world_address
-        + ":8080/; echo wget-exit $?; wget -q -O - http://world.test:8080/ | sed s/^/by-name:/; echo by-name-exit $?'");
+        + ":8080/; echo wget-exit $?; wget -q -O - http://world.test:8080/ | sed s/^/by-name:/; ping -c 1 -W 5 "
+        + world_address + " >/dev/null; echo ping-exit $?'");
     EXPECT_EQ(run.status, 0) << run.out;
     EXPECT_NE(run.out.find("hello-from-the-world"), std::string::npos) << run.out;
     EXPECT_NE(run.out.find("wget-exit 0"), std::string::npos) << run.out;
     EXPECT_NE(run.out.find("by-name:hello-from-the-world"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("ping-exit 0"), std::string::npos) << run.out;
     EXPECT_TRUE(processes_named("passt").empty()) << "passt outlived its sandbox";
 }
 

@@ -5,6 +5,7 @@
 #include "runtime/base/fd.hpp"
 #include "runtime/snapshot/snapshot_format.hpp"
 #include "sdk/src/snapshot_network.hpp"
+#include "tests/unit/runtime/snapshot/minimal_machine_snapshot.hpp"
 #include "virtio/core/virtio_spec.hpp"
 #include "virtio/net/net_spec.hpp"
 
@@ -18,16 +19,10 @@ namespace {
 
     constexpr std::array<uint8_t, 6> snapshotted_mac { 0x02, 0xab, 0xcd, 0xef, 0x01, 0x23 };
 
-    // The least a decodable state file holds: one vCPU, one RAM region, vsock and, if asked, a
-    // virtio-net slot.
+    // A decodable state file with vsock and, if asked, a virtio-net slot.
     MachineSnapshot small_snapshot(bool with_net, uint64_t net_driver_features = 0)
     {
-        MachineSnapshot snapshot;
-        snapshot.memory_bytes = 64ull << 20;
-        snapshot.regions = { { 0, 64ull << 20, 0 } };
-        VcpuSnapshot vcpu;
-        vcpu.xsave.assign(snapshot_format::min_xsave_size, 0);
-        snapshot.vcpus.push_back(vcpu);
+        auto snapshot = testing_snapshot::minimal_machine_snapshot();
         VirtioSlotSnapshot vsock;
         vsock.device_type = 19;
         vsock.transport.queues.resize(3);

@@ -2,6 +2,7 @@
 // round trip, and every malformed field is refused with one line (the checksum is valid: these
 // are files a buggy or hostile writer produced, not damaged ones).
 #include "runtime/snapshot/snapshot_format.hpp"
+#include "tests/unit/runtime/snapshot/minimal_machine_snapshot.hpp"
 #include "virtio/p9/p9_spec.hpp"
 
 #include <gtest/gtest.h>
@@ -13,12 +14,7 @@ namespace {
 
     MachineSnapshot snapshot_with_share()
     {
-        MachineSnapshot snapshot;
-        snapshot.memory_bytes = 64ull << 20;
-        snapshot.regions = { { 0, 64ull << 20, 0 } };
-        VcpuSnapshot vcpu;
-        vcpu.xsave.assign(fmt::min_xsave_size, 0);
-        snapshot.vcpus.push_back(vcpu);
+        auto snapshot = testing_snapshot::minimal_machine_snapshot();
         VirtioSlotSnapshot rng;
         rng.device_type = 4;
         rng.transport.queues.push_back({});

@@ -39,12 +39,13 @@ struct CliRun {
     std::string out;
 };
 
-// The husk CLI as nobody (`arguments` after `husk`), its stdout and stderr together.
-CliRun husk_as_user(std::string const& arguments)
+// The husk CLI (`arguments` after `husk`), as root or as nobody, its stdout and stderr together.
+CliRun husk(std::string const& arguments, bool as_user = true)
 {
-    std::string command = std::string("setpriv --reuid=") + nobody + " --regid=" + nobody
-        + " --clear-groups -- env TMPDIR=/tmp HOME=/tmp HUSK_ASSETS_DIR=" + user_assets + " " + HUSK_CLI_PATH + " "
-        + arguments + " 2>&1";
+    std::string command = (as_user ? std::string("setpriv --reuid=") + nobody + " --regid=" + nobody
+                                      + " --clear-groups -- env TMPDIR=/tmp HOME=/tmp "
+                                   : std::string("env "))
+        + "HUSK_ASSETS_DIR=" + user_assets + " " + HUSK_CLI_PATH + " " + arguments + " 2>&1";
     CliRun run;
     FILE* pipe = ::popen(command.c_str(), "r");
     if (!pipe)
@@ -57,7 +58,7 @@ CliRun husk_as_user(std::string const& arguments)
     return run;
 }
 
-CliRun husk_run_as_user(std::string const& arguments) { return husk_as_user("run " + arguments); }
+CliRun husk_run_as_user(std::string const& arguments) { return husk("run " + arguments); }
 
 // Connects to 127.0.0.1:`port`, sends a line, and reads until `expected` arrives, the server
 // closes, or 30 s pass. passt accepts every connection to a published port at once and only then
@@ -203,12 +204,13 @@ TEST_F(LabPasst, HuskRunAsUser_GuestEth0HasPasstsAddress_AndNetDnsIsItsResolver)
 
 // A snapshot of a sandbox on passt's network, restored without root: each clone gets a passt of
 // its own, probed from the MAC its guest kept (a published port's first frames go to the guest
-// before it has sent any), and reaches the world through it. Two clones at once.
-TEST_F(LabPasst, SnapshotAsUser_ClonesAtOnce_EachOnAPasstOfItsOwn)
+// before it has sent any), and reaches the world through it. Two clones at once, then one
+// restored by root.
+TEST_F(LabPasst, SnapshotAsUser_ClonesAtOnce_EachOnAPasstOfItsOwn_AndAsRootOnAJailedNetwork)
 {
     std::string const snapshot = "/tmp/husk-lab-passt-snapshot";
     std::filesystem::remove_all(snapshot);
-    auto created = husk_as_user("snapshot create -q --net internet " + snapshot);
+    auto created = husk("snapshot create -q --net internet " + snapshot);
     ASSERT_EQ(created.status, 0) << created.out;
 
     std::string const fetch = std::string("wget -q -O - http://") + world_address + ":8080/; echo wget-exit $?";
@@ -236,6 +238,14 @@ TEST_F(LabPasst, SnapshotAsUser_ClonesAtOnce_EachOnAPasstOfItsOwn)
     }
     EXPECT_NE(fetching.out.find("10.0.2.15"), std::string::npos) << fetching.out;
     EXPECT_TRUE(processes_named("passt").empty()) << "passt outlived its clone";
+
+    // The same snapshot restored by root runs jailed, on a policy network of its own (no offloads
+    // were negotiated on passt, so the tap takes it): the guest moves to that network's address.
+    auto jailed = husk("run -q --from " + snapshot + " --net internet -- sh -c '" + fetch + "; ip -4 addr show eth0'",
+        false);
+    EXPECT_EQ(jailed.status, 0) << jailed.out;
+    EXPECT_NE(jailed.out.find("hello-from-the-world"), std::string::npos) << jailed.out;
+    EXPECT_NE(jailed.out.find("inet 10.231."), std::string::npos) << jailed.out;
     std::filesystem::remove_all(snapshot);
 }
 

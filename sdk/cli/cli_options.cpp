@@ -110,7 +110,8 @@ namespace {
         run.add_option(
             "--publish,-p", raw.publish, "Forward host TCP port HOST to guest port GUEST (HOST:GUEST); repeatable");
         run.add_option("--net-dns", raw.net_dns,
-            "Upstream DNS server of the sandbox's DNS forwarder (default: /etc/resolv.conf's); repeatable");
+            "Upstream DNS server of the sandbox's DNS forwarder (default: /etc/resolv.conf's); without root, "
+            "the guest's resolver asks it directly; repeatable");
         run.add_flag("--json", raw.json, "Print one JSON result object instead of streaming the output");
         run.add_flag("--quiet,-q", raw.quiet, "No husk messages on stderr, only the job's output");
         // Not -v: that is --volume, as in docker.

@@ -17,6 +17,15 @@ namespace net = virtio::net;
 namespace {
     // The kernel's UIO_MAXIOV: one writev takes at most this many pieces.
     constexpr size_t max_write_pieces = 1024;
+    // The bytes of one writev after its first frame. An AF_UNIX stream write that fits in one
+    // socket buffer (skb) is written whole or refused with EAGAIN, never in part; Linux sizes a
+    // unix stream skb up to a page's head plus 32 KiB of fragments, and half the socket's send
+    // buffer (208 KiB by default). Writes of whole frames keep the peer's reads at frame
+    // boundaries: Debian bookworm's passt (2023-03) loses the stream when a read ends inside or
+    // right after a length prefix (it drops those bytes), which resets the guest's connections
+    // after a few MiB of upload once the socket buffer fills. A single frame larger than this
+    // (an MTU above 32 KiB) still goes alone and may be written in part.
+    constexpr uint64_t whole_write_bytes = 32 * 1024;
 } // namespace
 
 std::vector<IoOpcode> net_stream_backend_opcodes() { return { IoOpcode::Recv, IoOpcode::WriteV, IoOpcode::Timeout }; }
@@ -232,9 +241,14 @@ void StreamNetBackend::write_queued()
     auto batch = std::make_shared<WriteBatch>();
     batch->prefixes.reserve(m_transmits.size()); // the pieces point into it: no reallocation
     uint64_t skip = m_front_written;
+    uint64_t batch_bytes = 0;
     for (auto const& transmit : m_transmits) {
         if (batch->pieces.size() + 1 + transmit.frame.size() > max_write_pieces)
             break;
+        uint64_t bytes = transmit.length - (batch->pieces.empty() ? m_front_written : 0);
+        if (!batch->pieces.empty() && batch_bytes + bytes > whole_write_bytes)
+            break;
+        batch_bytes += bytes;
         batch->prefixes.push_back(transmit.prefix);
         auto& prefix = batch->prefixes.back();
         auto add = [&](void* base, size_t length) {

@@ -14,8 +14,9 @@
 // the frames in the socket and the peer sees back-pressure. A frame larger than the posted
 // buffers is consumed and reported with its full length (the device drops and counts it).
 // A frame that is already buffered is delivered through a zero-length timer: never from inside
-// start_receive(). Transmit: frames are written in order, as many as are queued in one writev,
-// and a partial write goes on where it stopped.
+// start_receive(). Transmit: frames are written in order, as many as are queued in one writev
+// of at most 32 KiB (a socket buffer's worth, so the write is whole or refused: never a frame in
+// part, which bookworm's passt cannot follow), and a partial write goes on where it stopped.
 //
 // A peer that closes (or a broken stream: a length of 0 or above the largest frame) is reported
 // once, as a receive error (-ECONNRESET, -EPROTO), and logged once; after that the link is

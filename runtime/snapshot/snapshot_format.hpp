@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace husk {
@@ -23,6 +24,7 @@ namespace snapshot_format {
     inline constexpr size_t header_size = 32;
     // Far above any real state (32 vCPUs with AMX are under 1 MiB): a bigger length is corrupt.
     inline constexpr uint64_t max_body_size = 16ull << 20;
+    inline constexpr uint64_t max_file_size = header_size + max_body_size;
     inline constexpr uint32_t max_vcpus = 32;
     inline constexpr uint32_t max_regions = 8;
     inline constexpr uint32_t max_virtio_slots = 32;
@@ -40,6 +42,16 @@ namespace snapshot_format {
     inline constexpr char const* state_file_name = "state";
     inline constexpr char const* memory_file_name = "memory";
 } // namespace snapshot_format
+
+// The two files of a snapshot directory.
+inline std::string snapshot_state_path(std::string const& directory)
+{
+    return directory + "/" + snapshot_format::state_file_name;
+}
+inline std::string snapshot_memory_path(std::string const& directory)
+{
+    return directory + "/" + snapshot_format::memory_file_name;
+}
 
 // What the restoring side asks for; unset fields are taken from the file.
 struct SnapshotExpectations {

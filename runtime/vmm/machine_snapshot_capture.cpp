@@ -77,7 +77,7 @@ Result<std::string> Machine::write_snapshot(int state_fd, int memory_fd)
     auto snapshot = TRY(capture_snapshot());
     auto state = encode_snapshot(snapshot);
     // Only a share with tens of thousands of long fid paths gets here; no restore would read it.
-    if (state.size() > snapshot_format::header_size + snapshot_format::max_body_size)
+    if (state.size() > snapshot_format::max_file_size)
         return fail("cannot snapshot this VM: its state would take " + std::to_string(state.size())
             + " bytes, more than " + std::to_string(snapshot_format::max_body_size)
             + " (its shares hold too many fids)");

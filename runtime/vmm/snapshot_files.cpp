@@ -6,20 +6,10 @@
 
 namespace husk {
 
-std::string snapshot_state_path(std::string const& directory)
-{
-    return directory + "/" + snapshot_format::state_file_name;
-}
-
-std::string snapshot_memory_path(std::string const& directory)
-{
-    return directory + "/" + snapshot_format::memory_file_name;
-}
-
 Result<LoadedSnapshot> load_snapshot(std::string const& directory, SnapshotExpectations const& expected)
 {
     auto state_path = snapshot_state_path(directory);
-    auto text = TRY_CONTEXT(read_file(state_path, snapshot_format::header_size + snapshot_format::max_body_size + 1),
+    auto text = TRY_CONTEXT(read_file(state_path, snapshot_format::max_file_size + 1),
         "snapshot " + directory);
     auto bytes = std::span(reinterpret_cast<uint8_t const*>(text.data()), text.size());
     auto state = TRY_CONTEXT(decode_snapshot(bytes, expected), state_path);

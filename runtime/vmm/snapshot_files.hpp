@@ -17,9 +17,6 @@ struct LoadedSnapshot {
     Fd memory_file; // read-only; mapped MAP_PRIVATE
 };
 
-std::string snapshot_state_path(std::string const& directory);
-std::string snapshot_memory_path(std::string const& directory);
-
 // Every refusal is one line that names the file and what is wrong with it.
 Result<LoadedSnapshot> load_snapshot(std::string const& directory, SnapshotExpectations const& expected);
 

@@ -4,6 +4,7 @@
 #include "husk/sandbox.hpp"
 
 #include "runtime/base/fd.hpp"
+#include "runtime/snapshot/snapshot_format.hpp"
 #include "sdk/src/assets.hpp"
 #include "sdk/src/jail_decision.hpp"
 #include "sdk/src/mounts.hpp"
@@ -94,7 +95,7 @@ Result<void> Sandbox::snapshot(std::string const& directory)
     // The state file gets its name only once complete, so a failed snapshot is never restorable.
     auto partial_path = directory + "/state.partial";
     auto state_file = TRY(create_file(partial_path));
-    auto memory_file = TRY(create_file(directory + "/memory"));
+    auto memory_file = TRY(create_file(snapshot_memory_path(directory)));
     auto control = *state.temp_dir / detail::control_file;
     int fds[] = { state_file.get(), memory_file.get() };
     auto written
@@ -107,7 +108,7 @@ Result<void> Sandbox::snapshot(std::string const& directory)
         error.message = "snapshot: " + error.message;
         return unexpected(std::move(error));
     }
-    if (::rename(partial_path.c_str(), (directory + "/state").c_str()) < 0)
+    if (::rename(partial_path.c_str(), snapshot_state_path(directory).c_str()) < 0)
         return fail_errno("snapshot: naming the state file");
     if (!resumed)
         return unexpected(state.explain(std::move(resumed).error()));
@@ -118,7 +119,7 @@ Result<Sandbox> Sandbox::restore(std::string const& directory, SandboxOptions op
 {
     TRY(detail::check_options(options));
     struct stat status { };
-    if (::stat((directory + "/state").c_str(), &status) < 0)
+    if (::stat(snapshot_state_path(directory).c_str(), &status) < 0)
         return fail(ErrorKind::BadConfig, "not a snapshot directory (no state file): " + directory);
     auto jail = TRY(detail::decide_jail(options.jail, ::geteuid()));
     // A clone's network is a new one, whichever network the snapshotted sandbox had. Jailed

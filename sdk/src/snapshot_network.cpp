@@ -11,13 +11,13 @@ namespace husk::detail {
 
 Result<std::optional<SnapshotNetwork>> read_snapshot_network(std::string const& directory)
 {
-    auto path = directory + "/" + snapshot_format::state_file_name;
+    auto path = snapshot_state_path(directory);
     auto bad = [&path](Error error) {
         error.kind = ErrorKind::BadConfig;
         error.message = "snapshot " + path + ": " + error.message;
         return error;
     };
-    auto text = read_file(path, snapshot_format::header_size + snapshot_format::max_body_size + 1);
+    auto text = read_file(path, snapshot_format::max_file_size + 1);
     if (!text)
         return unexpected(bad(std::move(text).error()));
     auto state = decode_snapshot(std::span(reinterpret_cast<uint8_t const*>(text->data()), text->size()));
